@@ -1,0 +1,1 @@
+"""Users, roles and region scopes, password hashing, API tokens, web sessions."""

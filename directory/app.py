@@ -1,0 +1,64 @@
+"""The application factory: settings in, a FastAPI app out (middleware, routers, static files)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from directory import __version__
+from directory.config import Settings
+from directory.db import make_engine, make_sessionmaker
+from directory.migrate import schema_is_current
+
+log = logging.getLogger("directory")
+
+
+def create_app(settings: Settings | None = None, *, engine=None) -> FastAPI:  # type: ignore[no-untyped-def]
+    """Build the app. `engine` may be injected (tests share one per session)."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="aid-directory",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> PlainTextResponse:
+        """Alive: the process answers. Never touches the database."""
+        return PlainTextResponse("ok")
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """Ready: the database answers and its schema is at the migrations' head."""
+        try:
+            with app.state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            current = schema_is_current(app.state.engine)
+        except SQLAlchemyError:
+            return JSONResponse({"database": "unreachable"}, status_code=503)
+        if not current:
+            return JSONResponse({"database": "ok", "schema": "behind"}, status_code=503)
+        return JSONResponse({"database": "ok", "schema": "current"})
+
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    # Each adapter owns its router; the order matters only for overlapping paths.
+    from directory.api.routes import mount_api
+    from directory.manage.routes import router as manage_router
+    from directory.web.routes import mount_web
+
+    mount_api(app)
+    app.include_router(manage_router)
+    mount_web(app)

@@ -1,0 +1,1 @@
+"""The volunteer, moderator and admin web app under /{locale}/manage/."""

@@ -1,0 +1,7 @@
+"""Routes of the manage app."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

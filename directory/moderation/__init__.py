@@ -1,0 +1,1 @@
+"""The one write path: change requests (propose → review → apply), audit entries, revert."""

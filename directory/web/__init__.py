@@ -1,0 +1,1 @@
+"""Public pages for readers: home, search, service page, about, robots.txt, sitemap.xml."""
