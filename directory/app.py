@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from directory import __version__
@@ -17,7 +17,7 @@ from directory.migrate import schema_is_current
 log = logging.getLogger("directory")
 
 
-def create_app(settings: Settings | None = None, *, engine=None) -> FastAPI:  # type: ignore[no-untyped-def]
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """Build the app. `engine` may be injected (tests share one per session)."""
     settings = settings or Settings()
     app = FastAPI(

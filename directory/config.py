@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 UI_LOCALES: tuple[str, ...] = ("en", "uk", "ru", "pl", "de", "ar")
 RTL_LOCALES: frozenset[str] = frozenset({"ar", "he", "fa", "ur"})
 #: Placeholder secret used only by `aid-directory demo`; `check` refuses it in production.
-DEMO_SECRET_PREFIX = "demo-"
+DEMO_SECRET_PREFIX = "demo-"  # noqa: S105 (a marker, not a secret)
 
 
 class Settings(BaseSettings):

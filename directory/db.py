@@ -97,7 +97,7 @@ class Entity(Base):
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
-        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+        return {"version_id_col": cls.__table__.c.version}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
