@@ -51,3 +51,22 @@ class ValidationFailed(DomainError):
     def __init__(self, errors: list[dict[str, str]], detail: str = "") -> None:
         super().__init__(detail or "; ".join(f"{e['path']}: {e['message']}" for e in errors))
         self.errors = errors
+
+
+class Unauthorized(DomainError):
+    """No valid credentials (a missing, unknown, expired or revoked token; a wrong password).
+    The detail never says which, so it cannot reveal whether an email exists."""
+
+    status = 401
+    title = "Unauthorized"
+
+
+class TooManyRequests(DomainError):
+    """Rate limited (extra: retry_after seconds)."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str = "", *, retry_after: int = 60) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after
