@@ -1,0 +1,163 @@
+"""Rendering for the manage app: one template per page, the htmx answer is one of its blocks
+(the jinja2-fragments idea), redirects that work with and without JavaScript, localised errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi.routing import APIRoute
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from directory.i18n import get_locale
+from directory.manage import session as websession
+from directory.manage.auth import (
+    BadCsrf,
+    LoginRequired,
+    ManageContext,
+    ManageError,
+    NotAllowed,
+    PageNotFound,
+    SecondFactorRequired,
+)
+
+MANAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _environment() -> Environment:
+    """The web engineer's environment (base layout, filters, gettext) with our templates first."""
+    try:
+        from directory.web.templating import environment as web_environment  # type: ignore
+    except ImportError:  # the public front end is not there (yet): stand-alone fallback
+        web_environment = None
+    if web_environment is not None:
+        base: Environment = web_environment()
+        return base.overlay(
+            loader=ChoiceLoader([FileSystemLoader(MANAGE_TEMPLATES), base.loader])  # type: ignore[list-item]
+        )
+    from directory import i18n
+
+    env = Environment(
+        loader=FileSystemLoader(MANAGE_TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+    )
+    env.globals.update(
+        text_direction=i18n.text_direction,
+        locale_name=i18n.locale_name,
+        format_datetime=i18n.format_datetime,
+        format_ago=i18n.format_ago,
+        format_number=i18n.format_number,
+    )
+    return env
+
+
+_ENV: Environment | None = None
+
+
+def env() -> Environment:
+    global _ENV
+    if _ENV is None:
+        _ENV = _environment()
+    return _ENV
+
+
+def _finish(ctx: ManageContext | None, response: Response) -> Response:
+    """Send the session cookie when it changed, and keep signed-in pages out of every cache."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "HX-Request, Cookie"
+    if ctx is not None:
+        secure = ctx.settings.https
+        if ctx.new_session is not None:
+            websession.write(response, ctx.new_session, ctx.secret, secure=secure)
+        elif ctx.clear_session:
+            websession.clear(response, secure=secure)
+        for key, value in ctx.extra_headers.items():
+            response.headers[key] = value
+    return response
+
+
+def page(
+    ctx: ManageContext,
+    template: str,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    """Render `template` (or only its `block` for an htmx request)."""
+    values = {
+        "ctx": ctx,
+        "account": ctx.account,
+        "locale": ctx.locale,
+        "csrf_token": ctx.csrf_token,
+        "done": ctx.request.query_params.get("done", ""),
+        **values,
+    }
+    tmpl = env().get_template(template)
+    if block and ctx.is_htmx:
+        context = tmpl.new_context(values)
+        html = "".join(tmpl.blocks[block](context))
+    else:
+        html = tmpl.render(values)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def redirect(ctx: ManageContext, path: str, **query: str) -> Response:
+    """After a successful POST: 303 to `path`, or HX-Redirect for htmx."""
+    url = ctx.url(path) if not path.startswith("/") else path
+    if query:
+        url += ("&" if "?" in url else "?") + urlencode(query)
+    if ctx.is_htmx:
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def _error_page(request: Request, exc: ManageError) -> Response:
+    ctx: ManageContext | None = getattr(request.state, "manage", None)
+    locale = ctx.locale if ctx else get_locale()
+    if isinstance(exc, LoginRequired | SecondFactorRequired):
+        target = "login" if isinstance(exc, LoginRequired) else "login/second-factor"
+        nxt = request.url.path if request.method == "GET" else ""
+        url = f"/{locale}/manage/{target}" + (f"?{urlencode({'next': nxt})}" if nxt else "")
+        if request.headers.get("hx-request") == "true":
+            return Response(status_code=204, headers={"HX-Redirect": url})
+        return RedirectResponse(url, status_code=303)
+    status = 404 if isinstance(exc, PageNotFound) else 403
+    kind = {BadCsrf: "csrf", NotAllowed: "forbidden", PageNotFound: "notfound"}.get(
+        type(exc), "forbidden"
+    )
+    if ctx is None:
+        return HTMLResponse("Not found", status_code=404)
+    response = page(ctx, "error.html", status_code=status, kind=kind)
+    if ctx.is_htmx:
+        # htmx does not swap 4xx answers by default: the error template says so in a header
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+class ManageRoute(APIRoute):
+    """Turns `ManageError`s into pages and sends the session cookie and no-store on every answer."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def wrapped(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except ManageError as exc:
+                response = _error_page(request, exc)
+            return _finish(getattr(request.state, "manage", None), response)
+
+        return wrapped
