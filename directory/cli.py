@@ -231,5 +231,10 @@ def demo(port: int | None, db_path: str) -> None:
     _serve(settings, host, port, 1, banner="Demo ready. Open this address in a browser:\n")
 
 
+from directory.accounts.commands import token_group, user_group  # noqa: E402
+
+main.add_command(user_group)
+main.add_command(token_group)
+
 if __name__ == "__main__":
     main()

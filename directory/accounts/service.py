@@ -1,0 +1,590 @@
+"""Accounts: create people, check passwords and tokens, second factor, region scopes.
+
+UI-agnostic (no FastAPI): the API, the manage app and the CLI call these. Services take the
+session first, keyword-only arguments after, and never commit.
+
+Passwords: Argon2id (argon2-cffi). API tokens: `aid_` + 43 random characters, shown once, stored
+as SHA-256; they expire, can be revoked, carry scopes and record when they were last used.
+Failed authentication is counted in `auth_failure` (shared by every worker) and rate-limited;
+no answer reveals whether an email exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import pyotp
+import segno
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from directory.accounts.models import (
+    Account,
+    AccountRegion,
+    ApiToken,
+    AuthFailure,
+    RecoveryCode,
+    Role,
+    Setting,
+)
+from directory.db import utcnow
+from directory.errors import Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from directory.listings.models import Locale, Place
+
+#: Argon2id with the library's (RFC 9106 low-memory) defaults.
+_hasher = PasswordHasher()
+#: Verified when the email is unknown, so both paths cost the same time.
+_DUMMY_HASH = _hasher.hash("not a real password " + secrets.token_hex(8))
+
+TOKEN_PREFIX = "aid_"  # noqa: S105 (a label, not a secret)
+PREFIX_LENGTH = 12  # "aid_" + 8 characters, shown in lists to recognise a token
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024
+
+#: Token scopes. A token can never do more than its account's role allows.
+SCOPES = ("read", "write", "moderate", "admin")
+ROLE_SCOPES: dict[Role, frozenset[str]] = {
+    Role.volunteer: frozenset({"read", "write"}),
+    Role.moderator: frozenset({"read", "write", "moderate"}),
+    Role.admin: frozenset(SCOPES),
+}
+
+#: Failed attempts per key within the window before 429.
+AUTH_FAILURE_LIMIT = 10
+AUTH_FAILURE_WINDOW = dt.timedelta(minutes=15)
+
+TOTP_ISSUER = "aid-directory"
+RECOVERY_CODE_COUNT = 10
+
+TRUSTED_PUBLISH_SETTING = "trusted_volunteers_publish"
+
+
+# --- passwords ------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash of `password` (refuses passwords that are too short or too long)."""
+    check_password_strength(password)
+    return _hasher.hash(password)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            [{"path": "password", "message": f"must be at least {MIN_PASSWORD_LENGTH} characters"}]
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            [{"path": "password", "message": f"must be at most {MAX_PASSWORD_LENGTH} characters"}]
+        )
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password[:MAX_PASSWORD_LENGTH])
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().casefold()
+
+
+def _check_email(email: str) -> str:
+    email = normalise_email(email)
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or len(email) > 254 or any(c.isspace() for c in email):
+        raise ValidationFailed([{"path": "email", "message": "is not a valid email address"}])
+    return email
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+def create_account(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    role: Role | str = Role.volunteer,
+    display_name: str = "",
+    locale: str = "en",
+    region_codes: Sequence[str] = (),
+    region_ids: Sequence[uuid.UUID] = (),
+    trusted: bool = False,
+) -> Account:
+    """Create an account. Regions are place codes (e.g. `UA-30`) or ids; none = not limited."""
+    email = _check_email(email)
+    try:
+        role = Role(role)
+    except ValueError:
+        raise ValidationFailed(
+            [{"path": "role", "message": "must be volunteer, moderator or admin"}]
+        ) from None
+    if session.get(Locale, locale) is None:
+        raise ValidationFailed([{"path": "locale", "message": f"unknown locale {locale!r}"}])
+    if session.scalar(select(Account.id).where(Account.email == email)) is not None:
+        raise ValidationFailed([{"path": "email", "message": "an account with this email exists"}])
+    places = resolve_regions(session, codes=region_codes, ids=region_ids)
+    account = Account(
+        email=email,
+        display_name=(display_name.strip() or email.split("@")[0])[:120],
+        locale=locale,
+        role=role,
+        password_hash=hash_password(password),
+        password_changed_at=utcnow(),
+        trusted=trusted,
+    )
+    account.regions = [AccountRegion(place_id=p.id) for p in places]
+    session.add(account)
+    session.flush()
+    return account
+
+
+def resolve_regions(
+    session: Session, *, codes: Sequence[str] = (), ids: Sequence[uuid.UUID] = ()
+) -> list[Place]:
+    places: list[Place] = []
+    for code in codes:
+        place = session.scalar(select(Place).where(Place.code == code))
+        if place is None:
+            raise ValidationFailed([{"path": "regions", "message": f"unknown region {code!r}"}])
+        places.append(place)
+    for pid in ids:
+        place = session.get(Place, pid)
+        if place is None:
+            raise ValidationFailed([{"path": "regions", "message": f"unknown region {pid}"}])
+        places.append(place)
+    return places
+
+
+def get_account(session: Session, account_id: uuid.UUID) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound("No such account")
+    return account
+
+
+def get_account_by_email(session: Session, *, email: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.email == normalise_email(email)))
+
+
+def list_accounts(session: Session, *, include_disabled: bool = True) -> list[Account]:
+    stmt = select(Account).options(selectinload(Account.regions)).order_by(Account.email)
+    if not include_disabled:
+        stmt = stmt.where(Account.disabled.is_(False))
+    return list(session.scalars(stmt))
+
+
+def set_disabled(session: Session, *, account: Account, disabled: bool = True) -> Account:
+    """Disable (or re-enable) an account; a disabled account's tokens stop working at once."""
+    account.disabled = disabled
+    session.flush()
+    return account
+
+
+def set_password(session: Session, *, account: Account, password: str) -> None:
+    account.password_hash = hash_password(password)
+    account.password_changed_at = utcnow()
+    session.flush()
+
+
+def set_regions(session: Session, *, account: Account, place_ids: Sequence[uuid.UUID]) -> None:
+    session.execute(delete(AccountRegion).where(AccountRegion.account_id == account.id))
+    for place in resolve_regions(session, ids=place_ids):
+        session.add(AccountRegion(account_id=account.id, place_id=place.id))
+    session.flush()
+    session.expire(account, ["regions"])
+
+
+def region_ids(session: Session, account: Account) -> frozenset[uuid.UUID]:
+    """The places an account is limited to; empty = everywhere."""
+    rows = session.scalars(
+        select(AccountRegion.place_id).where(AccountRegion.account_id == account.id)
+    )
+    return frozenset(rows)
+
+
+def place_with_ancestors(session: Session, place_ids: Iterable[uuid.UUID | None]) -> set[uuid.UUID]:
+    """The given places and every place above them (city → region → country)."""
+    seen: set[uuid.UUID] = set()
+    todo = [p for p in place_ids if p is not None]
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        parent = session.scalar(select(Place.parent_id).where(Place.id == pid))
+        if parent is not None:
+            todo.append(parent)
+    return seen
+
+
+def in_scope(session: Session, account: Account, place_ids: Iterable[uuid.UUID | None]) -> bool:
+    """Whether an account may act on a record in these places. Unlimited accounts and admins
+    may act everywhere; a record with no place at all is in every scope."""
+    if account.role == Role.admin:
+        return True
+    scope = region_ids(session, account)
+    if not scope:
+        return True
+    places = place_with_ancestors(session, place_ids)
+    if not places:
+        return True
+    return bool(scope & places)
+
+
+def is_moderator(account: Account | None) -> bool:
+    return account is not None and account.role in (Role.moderator, Role.admin)
+
+
+# --- rate limiting of failed authentication ---------------------------------------------------
+
+
+def failure_key(kind: str, value: str) -> str:
+    """A key for the failure table that stores no personal data in clear (hashed)."""
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+def check_rate_limit(
+    session: Session,
+    *,
+    keys: Sequence[str],
+    now: dt.datetime | None = None,
+    limit: int = AUTH_FAILURE_LIMIT,
+    window: dt.timedelta = AUTH_FAILURE_WINDOW,
+) -> None:
+    """Raise TooManyRequests (with Retry-After seconds) when any key failed too often lately."""
+    now = now or utcnow()
+    since = now - window
+    for key in keys:
+        count, oldest = session.execute(
+            select(func.count(), func.min(AuthFailure.at)).where(
+                AuthFailure.key == key, AuthFailure.at > since
+            )
+        ).one()
+        if count >= limit:
+            retry = int(((oldest or now) + window - now).total_seconds()) + 1
+            raise TooManyRequests(
+                "Too many failed attempts; try again later", retry_after=max(retry, 1)
+            )
+
+
+def record_failure(session: Session, *, keys: Sequence[str], now: dt.datetime | None = None) -> None:
+    now = now or utcnow()
+    for key in keys:
+        session.add(AuthFailure(key=key, at=now))
+    # Old rows are useless: keep the table small.
+    session.execute(delete(AuthFailure).where(AuthFailure.at < now - 4 * AUTH_FAILURE_WINDOW))
+    session.flush()
+
+
+def authenticate(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    client_key: str = "",
+    now: dt.datetime | None = None,
+) -> Account:
+    """Check an email and password. Raises Unauthorized (same message whether the email exists
+    or not, same time) or TooManyRequests. The caller commits even on failure so the failure
+    counts (see `record_failure`)."""
+    now = now or utcnow()
+    keys = [failure_key("email", normalise_email(email))]
+    if client_key:
+        keys.append(failure_key("client", client_key))
+    check_rate_limit(session, keys=keys, now=now)
+    account = get_account_by_email(session, email=email)
+    ok = verify_password(account.password_hash if account else _DUMMY_HASH, password)
+    if account is None or not ok or account.disabled:
+        record_failure(session, keys=keys, now=now)
+        raise Unauthorized("Email or password is not correct")
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = _hasher.hash(password)
+    account.last_login_at = now
+    session.flush()
+    return account
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token just created: `secret` is shown once and never stored."""
+
+    token: ApiToken
+    secret: str
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def normalise_scopes(account: Account, scopes: Iterable[str] | None) -> str:
+    allowed = ROLE_SCOPES[Role(account.role)]
+    wanted = set(scopes) if scopes else set(allowed)
+    unknown = wanted - set(SCOPES)
+    if unknown:
+        raise ValidationFailed(
+            [{"path": "scopes", "message": f"unknown scope {sorted(unknown)[0]!r}"}]
+        )
+    too_much = wanted - allowed
+    if too_much:
+        raise ValidationFailed(
+            [{"path": "scopes",
+              "message": f"a {account.role} cannot hold scope {sorted(too_much)[0]!r}"}]
+        )
+    wanted.add("read")
+    return " ".join(s for s in SCOPES if s in wanted)
+
+
+def create_token(
+    session: Session,
+    *,
+    account: Account,
+    name: str = "",
+    expires_days: int | None = 90,
+    scopes: Iterable[str] | None = None,
+    now: dt.datetime | None = None,
+) -> NewToken:
+    """Create a bearer token for `account`. `expires_days=None` = never expires (discouraged)."""
+    now = now or utcnow()
+    if expires_days is not None and not 1 <= expires_days <= 3650:
+        raise ValidationFailed(
+            [{"path": "expires_days", "message": "must be between 1 and 3650"}]
+        )
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        account_id=account.id,
+        name=name[:100],
+        token_hash=hash_token(secret),
+        prefix=secret[:PREFIX_LENGTH],
+        scopes=normalise_scopes(account, scopes),
+        created_at=now,
+        expires_at=now + dt.timedelta(days=expires_days) if expires_days is not None else None,
+    )
+    session.add(token)
+    session.flush()
+    return NewToken(token=token, secret=secret)
+
+
+def list_tokens(session: Session, *, account: Account | None = None) -> list[ApiToken]:
+    stmt = select(ApiToken).order_by(ApiToken.created_at)
+    if account is not None:
+        stmt = stmt.where(ApiToken.account_id == account.id)
+    return list(session.scalars(stmt))
+
+
+def revoke_token(
+    session: Session, *, ref: str, account: Account | None = None, now: dt.datetime | None = None
+) -> ApiToken:
+    """Revoke a token by its id or by its shown prefix (at least 8 characters, unambiguous)."""
+    ref = ref.strip()
+    stmt = select(ApiToken)
+    if account is not None:
+        stmt = stmt.where(ApiToken.account_id == account.id)
+    try:
+        matches = list(session.scalars(stmt.where(ApiToken.id == uuid.UUID(ref))))
+    except ValueError:
+        if len(ref) < 8:
+            raise ValidationFailed(
+                [{"path": "token", "message": "give the token id or at least 8 characters"}]
+            ) from None
+        matches = list(session.scalars(stmt.where(ApiToken.prefix.startswith(ref[:PREFIX_LENGTH]))))
+        if len(ref) > PREFIX_LENGTH:  # the whole secret was given
+            matches = [t for t in matches if hmac.compare_digest(t.token_hash, hash_token(ref))]
+    if not matches:
+        raise NotFound("No such token")
+    if len(matches) > 1:
+        raise ValidationFailed(
+            [{"path": "token", "message": "more than one token matches; give the id"}]
+        )
+    token = matches[0]
+    if token.revoked_at is None:
+        token.revoked_at = now or utcnow()
+    session.flush()
+    return token
+
+
+@dataclass(frozen=True)
+class TokenIdentity:
+    """Who a request acts as: the account and what this token may do."""
+
+    account: Account
+    token: ApiToken
+    scopes: frozenset[str]
+
+    def has(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+def account_for_token(
+    session: Session, *, secret: str, client_key: str = "", now: dt.datetime | None = None
+) -> TokenIdentity:
+    """The account behind a bearer token, or Unauthorized (unknown, expired, revoked, disabled
+    — one message for all) / TooManyRequests after repeated failures from the same client."""
+    now = now or utcnow()
+    keys = [failure_key("client", client_key)] if client_key else []
+    check_rate_limit(session, keys=keys, now=now)
+    token = None
+    if secret.startswith(TOKEN_PREFIX) and len(secret) <= 100:
+        token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    account = session.get(Account, token.account_id) if token is not None else None
+    if (
+        token is None
+        or account is None
+        or token.revoked_at is not None
+        or (token.expires_at is not None and token.expires_at <= now)
+        or account.disabled
+    ):
+        if keys:
+            record_failure(session, keys=keys, now=now)
+        raise Unauthorized("The token is not valid")
+    # Throttled: a write per request would be a needless hot spot.
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        token.last_used_at = now
+        session.flush()
+    scopes = frozenset(token.scopes.split()) & ROLE_SCOPES[Role(account.role)]
+    return TokenIdentity(account=account, token=token, scopes=scopes)
+
+
+# --- second factor: TOTP and recovery codes ---------------------------------------------------
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(account: Account, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=account.email, issuer_name=TOTP_ISSUER)
+
+
+def totp_qr_svg(uri: str) -> str:
+    """The enrolment QR code as inline SVG (no external image, no JavaScript)."""
+    qr = segno.make(uri, error="m")
+    svg: str = qr.svg_inline(scale=4, dark="#000", light="#fff", omitsize=False)
+    return svg
+
+
+def verify_totp(secret: str, code: str, *, now: dt.datetime | None = None) -> bool:
+    code = "".join(code.split())
+    if not (code.isdigit() and len(code) == 6):
+        return False
+    return pyotp.TOTP(secret).verify(code, for_time=now or utcnow(), valid_window=1)
+
+
+def enable_totp(
+    session: Session, *, account: Account, secret: str, code: str, now: dt.datetime | None = None
+) -> list[str]:
+    """Turn on TOTP once the person proves their app shows the right code; returns fresh
+    recovery codes (shown once)."""
+    if not verify_totp(secret, code, now=now):
+        raise ValidationFailed([{"path": "code", "message": "the code is not correct"}])
+    account.totp_secret = secret
+    account.totp_enabled_at = now or utcnow()
+    session.flush()
+    return generate_recovery_codes(session, account=account)
+
+
+def disable_totp(session: Session, *, account: Account) -> None:
+    account.totp_secret = None
+    account.totp_enabled_at = None
+    session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
+    session.flush()
+
+
+def needs_second_factor(account: Account) -> bool:
+    """Moderators and admins must use TOTP for the web sign-in."""
+    return is_moderator(account)
+
+
+def _hash_recovery(code: str) -> str:
+    # Codes are random (50 bits), so a fast hash is enough; normalised so dashes/case do not matter.
+    return hashlib.sha256("".join(code.split()).replace("-", "").lower().encode()).hexdigest()
+
+
+def generate_recovery_codes(
+    session: Session, *, account: Account, count: int = RECOVERY_CODE_COUNT
+) -> list[str]:
+    """Replace the account's recovery codes with `count` new ones (returned once, stored hashed)."""
+    session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    codes = []
+    for _ in range(count):
+        raw = "".join(secrets.choice(alphabet) for _ in range(10))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+        session.add(RecoveryCode(account_id=account.id, code_hash=_hash_recovery(raw)))
+    session.flush()
+    return codes
+
+
+def use_recovery_code(
+    session: Session, *, account: Account, code: str, now: dt.datetime | None = None
+) -> bool:
+    """Consume a recovery code; True if it was valid and unused."""
+    row = session.scalar(
+        select(RecoveryCode).where(
+            RecoveryCode.account_id == account.id,
+            RecoveryCode.code_hash == _hash_recovery(code),
+            RecoveryCode.used_at.is_(None),
+        )
+    )
+    if row is None:
+        return False
+    row.used_at = now or utcnow()
+    session.flush()
+    return True
+
+
+def verify_second_factor(
+    session: Session,
+    *,
+    account: Account,
+    code: str,
+    client_key: str = "",
+    now: dt.datetime | None = None,
+) -> None:
+    """Check a TOTP code or a recovery code; rate-limited like passwords."""
+    now = now or utcnow()
+    keys = [failure_key("totp", str(account.id))]
+    if client_key:
+        keys.append(failure_key("client", client_key))
+    check_rate_limit(session, keys=keys, now=now)
+    if account.totp_secret and verify_totp(account.totp_secret, code, now=now):
+        return
+    if use_recovery_code(session, account=account, code=code, now=now):
+        return
+    record_failure(session, keys=keys, now=now)
+    raise Unauthorized("The code is not correct")
+
+
+# --- runtime settings -------------------------------------------------------------------------
+
+
+def trusted_volunteers_publish(session: Session, *, default: bool) -> bool:
+    """Admin setting (table `setting`) overriding DIRECTORY_TRUSTED_VOLUNTEERS_PUBLISH."""
+    value = session.scalar(select(Setting.value).where(Setting.key == TRUSTED_PUBLISH_SETTING))
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def set_trusted_volunteers_publish(session: Session, *, actor: Account, value: bool) -> None:
+    if actor.role != Role.admin:
+        raise Forbidden("Only admins change this setting")
+    row = session.get(Setting, TRUSTED_PUBLISH_SETTING)
+    if row is None:
+        session.add(Setting(key=TRUSTED_PUBLISH_SETTING, value="true" if value else "false"))
+    else:
+        row.value = "true" if value else "false"
+    session.flush()
