@@ -9,9 +9,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from directory import __version__
+from directory import __version__, security
 from directory.config import Settings
 from directory.db import make_engine, make_sessionmaker
+from directory.logging import configure_logging
 from directory.migrate import schema_is_current
 
 log = logging.getLogger("directory")
@@ -50,6 +51,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return JSONResponse({"database": "ok", "schema": "current"})
 
     _include_routers(app)
+    configure_logging(settings.log_format)
+    security.install(app, settings)  # headers, limits, request ids, access log, 503 on DB faults
     return app
 
 

@@ -1,0 +1,334 @@
+"""HTTP hardening, as one pure ASGI middleware installed by `create_app`:
+
+- a request id (`X-Request-ID`: kept from the proxy when well-formed, else made here), available
+  to logs through `directory.logging.request_id()`;
+- security headers on every response (CSP allowing only our own origin, nosniff, no referrer,
+  no framing, a Permissions-Policy, HSTS when `DIRECTORY_HTTPS` is on);
+- `Cache-Control: no-store` for signed-in pages (`/{locale}/manage/...`), for any request that
+  carries credentials (a cookie or an Authorization header) and for any response setting a cookie;
+- request bodies above `DIRECTORY_MAX_BODY_BYTES` refused with 413 (by Content-Length up front,
+  and by counting when the body is streamed);
+- API request bodies that are not JSON (or multipart form data, for uploads) refused with 415;
+- one access-log line per request, without IP, query string or any header.
+
+Also: `no_store(response)` / `NoStore` for routes that want no-store explicitly, and the 503
+answers for an unreachable database (`install_fault_handlers`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import HTMLResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from directory.config import RTL_LOCALES, UI_LOCALES, Settings
+from directory.logging import log_access, redact, request_id, reset_request_id, set_request_id
+
+log = logging.getLogger("directory.security")
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ]
+)
+PERMISSIONS_POLICY = ", ".join(
+    [
+        "geolocation=(self)",
+        "camera=()",
+        "microphone=()",
+        "payment=()",
+        "usb=()",
+        "magnetometer=()",
+        "gyroscope=()",
+        "accelerometer=()",
+        "browsing-topics=()",
+    ]
+)
+HSTS = "max-age=63072000; includeSubDomains"
+STATIC_HEADERS: tuple[tuple[str, str], ...] = (
+    ("content-security-policy", CSP),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("x-frame-options", "DENY"),
+    ("permissions-policy", PERMISSIONS_POLICY),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-resource-policy", "same-origin"),
+)
+#: Content types an API request body may have (uploads go as multipart/form-data).
+API_BODY_TYPES = ("application/json", "multipart/form-data")
+_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_MANAGE_PATH = re.compile(r"^/[A-Za-z-]{2,8}/manage(/|$)")
+_KNOWN_PREFIXES = frozenset({"api", "static", "healthz", "readyz", "robots.txt", "sitemap.xml"})
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` when a streamed body passes the limit (FastAPI re-raises it as is)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413, detail="Request body too large")
+
+
+def _problem(status: int, title: str, detail: str, request_id: str) -> tuple[bytes, str]:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
+            "request_id": request_id}
+    return json.dumps(body).encode(), "application/problem+json"
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's template (with the mount prefix), never the concrete path or query."""
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if template and not isinstance(route, Mount):
+        mount = scope.get("root_path", "")[len(scope.get("app_root_path", "")):]
+        return f"{mount}{template}"
+    # Unmatched (404) or a mount that answered by itself (static files): a known first segment
+    # only, so that no identifier, coordinate or search text typed into a path reaches the log.
+    first = scope.get("path", "/").lstrip("/").split("/", 1)[0]
+    if first in _KNOWN_PREFIXES or first in UI_LOCALES:
+        return f"/{first}/…"
+    return "/…" if first else "/"
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+class SecurityMiddleware:
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.max_body = settings.max_body_bytes
+        self.https = settings.https
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = Headers(scope=scope)
+        incoming = headers.get("x-request-id", "")
+        rid = incoming if _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
+        token = set_request_id(rid)
+        path: str = scope.get("path", "/")
+        method: str = scope.get("method", "GET")
+        credentials = "authorization" in headers or "cookie" in headers
+        no_store = bool(_MANAGE_PATH.match(path)) or credentials
+        state: dict[str, Any] = {"status": 500, "started": False}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                state["started"] = True
+                out = MutableHeaders(scope=message)
+                for name, value in STATIC_HEADERS:
+                    if name not in out:
+                        out[name] = value
+                if self.https:
+                    out["strict-transport-security"] = HSTS
+                out["x-request-id"] = rid
+                if (no_store or "set-cookie" in out) and not path.startswith("/static/"):
+                    out["cache-control"] = "no-store"
+                    if "vary" not in out:
+                        out["vary"] = "Cookie, Authorization"
+            await send(message)
+
+        try:
+            refusal = self._refuse(headers, path, method)
+            if refusal is not None:
+                await self._send_error(send_wrapper, path, rid, *refusal)
+                return
+            total = 0
+
+            async def receive_wrapper() -> Message:
+                nonlocal total
+                message = await receive()
+                if message["type"] == "http.request":
+                    total += len(message.get("body", b""))
+                    if total > self.max_body:
+                        raise BodyTooLarge()
+                return message
+
+            try:
+                await self.app(scope, receive_wrapper, send_wrapper)
+            except BodyTooLarge:
+                if state["started"]:
+                    raise
+                await self._send_error(send_wrapper, path, rid, 413, "Content Too Large",
+                                       f"The request body is larger than {self.max_body} bytes.")
+        finally:
+            log_access(
+                method=method,
+                path=_route_template(scope),
+                status=state["status"],
+                duration_ms=(time.perf_counter() - started) * 1000,
+            )
+            reset_request_id(token)
+
+    def _refuse(self, headers: Headers, path: str, method: str) -> tuple[int, str, str] | None:
+        length = headers.get("content-length")
+        if length is not None:
+            try:
+                too_big = int(length) > self.max_body
+            except ValueError:
+                return 400, "Bad Request", "Content-Length is not a number."
+            if too_big:
+                return 413, "Content Too Large", f"The request body is larger than {self.max_body} bytes."
+        has_body = (length not in (None, "0")) or "transfer-encoding" in headers
+        if is_api_path(path) and method in _BODY_METHODS and has_body:
+            ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            json_like = ctype.startswith("application/") and ctype.endswith("+json")
+            if ctype not in API_BODY_TYPES and not json_like:
+                return 415, "Unsupported Media Type", "Send the request body as application/json."
+        return None
+
+    async def _send_error(self, send: Send, path: str, rid: str, status: int, title: str,
+                          detail: str) -> None:
+        if is_api_path(path):
+            body, ctype = _problem(status, title, detail, rid)
+        else:
+            body, ctype = f"{status} {title}\n".encode(), "text/plain; charset=utf-8"
+        await send({
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode()),
+                        (b"connection", b"close")],
+        })
+        await send({"type": "http.response.body", "body": body})
+
+
+def no_store(response: Response) -> Response:
+    """Mark a response as never to be stored by any cache (signed-in or personal content)."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def no_store_dependency(response: Response) -> None:
+    no_store(response)
+
+
+NoStore = Annotated[None, Depends(no_store_dependency)]
+
+
+# --- database unavailable -------------------------------------------------------------------
+
+#: "The service is unavailable" in every interface language, used until/unless gettext has it.
+UNAVAILABLE_TEXT: dict[str, tuple[str, str]] = {
+    "en": ("Temporarily unavailable",
+           "The directory cannot reach its database right now. Please try again in a minute."),
+    "uk": ("Тимчасово недоступно",
+           "Довідник зараз не може зʼєднатися зі своєю базою даних. Спробуйте ще раз за хвилину."),
+    "ru": ("Временно недоступно",
+           "Справочник сейчас не может подключиться к своей базе данных. Попробуйте через минуту."),
+    "pl": ("Chwilowo niedostępne",
+           "Katalog nie może teraz połączyć się ze swoją bazą danych. Spróbuj ponownie za minutę."),
+    "de": ("Vorübergehend nicht verfügbar",
+           "Das Verzeichnis erreicht gerade seine Datenbank nicht. Bitte versuchen Sie es in "
+           "einer Minute erneut."),
+    "ar": ("غير متاح مؤقتًا",
+           "لا يستطيع الدليل الوصول إلى قاعدة بياناته الآن. يُرجى المحاولة مرة أخرى بعد دقيقة."),
+}
+RETRY_AFTER_SECONDS = 30
+
+
+def pick_locale(request: Request, default: str = "en") -> str:
+    """The locale of a page: its /{locale}/ prefix, else Accept-Language, else the default."""
+    first = request.url.path.lstrip("/").split("/", 1)[0]
+    if first in UI_LOCALES:
+        return first
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";", 1)[0].strip().lower().split("-", 1)[0]
+        if code in UI_LOCALES:
+            return code
+    return default
+
+
+def unavailable_page(locale: str) -> str:
+    title, sentence = UNAVAILABLE_TEXT.get(locale, UNAVAILABLE_TEXT["en"])
+    direction = "rtl" if locale in RTL_LOCALES else "ltr"
+    return (
+        f'<!doctype html>\n<html lang="{locale}" dir="{direction}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title></head><body><main><h1>{title}</h1><p>{sentence}</p></main>"
+        f"</body></html>\n"
+    )
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """503 for an unreachable (or, on SQLite, still locked) database: problem+json or a page."""
+    if not _is_unavailable(exc):
+        raise exc
+    reason = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()[0]
+    log.warning("database unavailable: %s: %s", type(exc).__name__, redact(reason)[:200])
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if is_api_path(request.scope.get("path", "")):
+        body, ctype = _problem(503, "Service Unavailable",
+                               "The database is unavailable. Try again later.", request_id())
+        return Response(body, status_code=503, media_type=ctype, headers=headers)
+    settings: Settings | None = getattr(request.app.state, "settings", None)
+    locale = pick_locale(request, settings.default_locale if settings else "en")
+    headers["Content-Language"] = locale
+    return HTMLResponse(unavailable_page(locale), status_code=503, headers=headers)
+
+
+def install_fault_handlers(app: FastAPI) -> None:
+    """Answer 503 when the database is unreachable, on the app and on every mounted FastAPI app
+    (a mounted app's own error middleware would otherwise turn the error into a 500)."""
+    apps = [app] + [r.app for r in app.routes if isinstance(r, Mount) and isinstance(r.app, FastAPI)]
+    for target in apps:
+        for exc_class in (OperationalError, InterfaceError, PoolTimeout):
+            if exc_class not in target.exception_handlers:
+                target.add_exception_handler(exc_class, database_unavailable)
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Everything above, in one call from `create_app` (after the routers are included).
+
+    The middleware goes OUTSIDE Starlette's error middleware, so that 500 pages get the headers
+    too and the access log sees their status.
+    """
+    build = app.build_middleware_stack
+
+    def build_with_security() -> ASGIApp:
+        return SecurityMiddleware(build(), settings=settings)
+
+    setattr(app, "build_middleware_stack", build_with_security)  # noqa: B010
+    install_fault_handlers(app)
+
+
+__all__ = [
+    "CSP",
+    "BodyTooLarge",
+    "NoStore",
+    "SecurityMiddleware",
+    "install",
+    "install_fault_handlers",
+    "no_store",
+    "pick_locale",
+]
