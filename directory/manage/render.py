@@ -5,12 +5,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.routing import APIRoute
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -29,47 +30,15 @@ from directory.manage.auth import (
 MANAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def _environment() -> Environment:
-    """The web engineer's environment (base layout, filters, gettext) with our templates first."""
-    try:
-        from directory.web.templating import environment as web_environment  # type: ignore
-    except ImportError:  # the public front end is not there (yet): stand-alone fallback
-        web_environment = None
-    if web_environment is not None:
-        base: Environment = web_environment()
-        return base.overlay(
-            loader=ChoiceLoader([FileSystemLoader(MANAGE_TEMPLATES), base.loader])  # type: ignore[list-item]
-        )
-    from directory import i18n
-
-    env = Environment(
-        loader=FileSystemLoader(MANAGE_TEMPLATES),
-        autoescape=select_autoescape(["html"]),
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
-    )
-    env.globals.update(
-        text_direction=i18n.text_direction,
-        locale_name=i18n.locale_name,
-        format_datetime=i18n.format_datetime,
-        format_ago=i18n.format_ago,
-        format_number=i18n.format_number,
-    )
-    return env
-
-
-_ENV: Environment | None = None
-
-
+@cache
 def env() -> Environment:
-    global _ENV
-    if _ENV is None:
-        _ENV = _environment()
-    return _ENV
+    """The shared environment of the HTML adapters (base layout, macros, gettext, filters)
+    overlaid with our folder; our pages live in manage/templates/manage/ and extend "base.html"."""
+    from directory.web.templating import environment
+
+    base = environment()
+    assert base.loader is not None
+    return base.overlay(loader=ChoiceLoader([FileSystemLoader(MANAGE_TEMPLATES), base.loader]))
 
 
 def _finish(ctx: ManageContext | None, response: Response) -> Response:
@@ -110,7 +79,7 @@ def page(
         html = "".join(tmpl.blocks[block](context))
     else:
         html = tmpl.render(values)
-    return HTMLResponse(html, status_code=status_code)
+    return HTMLResponse(html, status_code=status_code, headers={"Content-Language": ctx.locale})
 
 
 def redirect(ctx: ManageContext, path: str, **query: str) -> Response:
@@ -139,7 +108,7 @@ def _error_page(request: Request, exc: ManageError) -> Response:
     )
     if ctx is None:
         return HTMLResponse("Not found", status_code=404)
-    response = page(ctx, "error.html", status_code=status, kind=kind)
+    response = page(ctx, "manage/error.html", status_code=status, kind=kind)
     if ctx.is_htmx:
         # htmx does not swap 4xx answers by default: the error template says so in a header
         response.headers["HX-Retarget"] = "#messages"

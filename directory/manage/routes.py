@@ -1,7 +1,13 @@
-"""Routes of the manage app."""
+"""Routes of the volunteer, moderator and admin web app, all under /{locale}/manage/.
+
+Each area keeps its routes in its own module; this one only puts them under the prefix.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-router = APIRouter()
+from directory.manage import auth_routes
+
+router = APIRouter(prefix="/{locale}/manage", include_in_schema=False)
+router.include_router(auth_routes.router)
