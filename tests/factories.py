@@ -74,3 +74,59 @@ def make_listing(
         db.add(Phone(location_id=loc.id, service_id=svc.id, number=phone))
     db.flush()
     return svc, loc
+
+
+# --- search / read path (search engineer) -------------------------------------------------------
+
+
+def make_city(
+    db: Session, *, name: str, aliases: str = "", region: Place | None = None,
+    lat: str | None = None, lon: str | None = None, tz: str = "Europe/Kyiv",
+) -> Place:
+    """A city (or, without `region`, a region) of the gazetteer with its spellings."""
+    place = Place(
+        kind=PlaceKind.city if region else PlaceKind.region, name=name, aliases=aliases,
+        parent_id=region.id if region else None, code=f"T-{uuid.uuid4().hex[:8]}",
+        latitude=Decimal(lat) if lat else None, longitude=Decimal(lon) if lon else None,
+        timezone=tz,
+    )
+    db.add(place)
+    db.flush()
+    return place
+
+
+def make_service(
+    db: Session, *, name: str = "Test service", description: str = "", org_name: str = "Test org",
+    city: Place | None = None, region: Place | None = None, lat: str | None = "50.45",
+    lon: str | None = "30.52", privacy: str = "exact", street: str | None = None,
+    address_city: str | None = None, tz: str = "Europe/Kyiv", locations: int = 1,
+    service_fields: dict[str, Any] | None = None, location_fields: dict[str, Any] | None = None,
+) -> Service:
+    """An organisation + service at `locations` locations, with an optional street address."""
+    from directory.listings.models import Address
+
+    org = Organization(name=org_name, is_demo=True)
+    db.add(org)
+    db.flush()
+    svc = Service(
+        organization_id=org.id, name=name, description=description, is_demo=True,
+        **(service_fields or {}),
+    )
+    db.add(svc)
+    db.flush()
+    for _ in range(locations):
+        loc = Location(
+            organization_id=org.id, name=f"{name} site",
+            latitude=Decimal(lat) if lat else None, longitude=Decimal(lon) if lon else None,
+            place_id=city.id if city else None,
+            region_id=region.id if region else (city.parent_id if city else None),
+            privacy=privacy, timezone=tz, is_demo=True, **(location_fields or {}),
+        )
+        db.add(loc)
+        db.flush()
+        db.add(ServiceAtLocation(service_id=svc.id, location_id=loc.id))
+        if street or address_city:
+            db.add(Address(location_id=loc.id, address_1=street or "", city=address_city or "",
+                           country="UA"))
+    db.flush()
+    return svc

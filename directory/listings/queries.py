@@ -1,0 +1,1457 @@
+"""The one read path of the public directory, shared by the HTML pages and the JSON API.
+
+Everything a reader may see comes out of here as frozen dataclasses, already redacted: a
+confidential location has no address, no coordinates and no precise distance; an approximate one
+has coordinates rounded to ~1 km and no street address (rule: `listings.privacy`). Adapters only
+format what they get, so none of them can leak a whereabouts.
+
+Pages load in a fixed number of queries whatever the number of results (ids first, then one IN
+query per kind of related record), and the filters are SQL that uses indexes on both databases.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session, selectinload
+
+from directory.listings import models as m
+from directory.listings.hours import (
+    WEEKDAYS,
+    DayHours,
+    OpenState,
+    effective_status,
+    open_state,
+    weekly_hours,
+    zone,
+)
+from directory.listings.privacy import public_location_view
+from directory.listings.texts import DEFAULT_SOURCE_LOCALE, LocalText, load_translations, resolve
+from directory.search.keys import search_terms
+from directory.search.match import text_match_ids, typo_corrections
+
+Sort = Literal["relevance", "distance"]
+MAX_PER_PAGE = 100
+_HIDDEN_STATUSES = (m.ServiceStatus.inactive, m.ServiceStatus.defunct)
+_TEMPORARY = (m.ServiceStatus.temporarily_closed, m.ServiceStatus.full)
+_EARTH_KM = 6371.0088
+_KM_PER_DEG = 111.195
+_RADII_KM = (10.0, 50.0, 200.0, 800.0)
+
+
+# --- parameters and results ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """One search as a reader (or an API client) asked for it. Every field is optional."""
+
+    q: str = ""
+    category: str | None = None  # taxonomy term code; includes its sub-categories
+    place: str | None = None  # place id or code; a region includes its cities
+    open_now: bool = False
+    free: bool = False
+    language: str | None = None  # ISO 639 code of a language spoken ("uk", "ar")
+    wheelchair: bool = False
+    pets: bool = False
+    women_children: bool = False
+    heating: bool = False
+    power: bool = False
+    water: bool = False
+    internet: bool = False
+    has_capacity: bool = False
+    near: tuple[float, float] | None = None  # (lat, lon), already rounded by the reader's phone
+    sort: Sort = "relevance"
+    page: int = 1
+    per_page: int = 20
+    cursor: str | None = None  # opaque, from SearchResults.next_cursor (wins over `page`)
+    locale: str = "en"
+    now: dt.datetime | None = None  # defaults to the current time
+
+
+@dataclass(frozen=True)
+class PlaceRef:
+    id: uuid.UUID
+    code: str | None
+    kind: str  # country | region | city
+    name: LocalText
+
+
+@dataclass(frozen=True)
+class CategoryRef:
+    id: uuid.UUID
+    code: str
+    label: LocalText
+    icon: str | None
+    parent_code: str | None
+
+
+@dataclass(frozen=True)
+class ServiceRef:
+    """A link to another service (the alternative to a closed one)."""
+
+    id: uuid.UUID
+    name: LocalText
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """The status a reader sees. `status` is already effective: an expired temporary status is
+    `active`. `temporary` = temporarily closed or full (label it, rank it after open ones)."""
+
+    status: str
+    temporary: bool
+    reason: LocalText | None
+    since: dt.datetime | None
+    until: dt.datetime | None
+    alternative: ServiceRef | None
+
+
+@dataclass(frozen=True)
+class PhoneView:
+    number: str
+    extension: str | None
+    type: str | None
+    description: LocalText | None
+    is_hotline: bool
+    tel: str  # "tel:+380441234567" (extension as ";ext=")
+
+
+@dataclass(frozen=True)
+class AddressView:
+    """A public address. For approximate locations the street fields are None."""
+
+    address_1: str | None
+    address_2: str | None
+    postal_code: str | None
+    city: str
+    region: str | None
+    state_province: str | None
+    country: str
+
+
+@dataclass(frozen=True)
+class Amenities:
+    heating: bool | None
+    power: bool | None
+    water: bool | None
+    internet: bool | None
+    toilets: bool | None
+    wheelchair: bool | None
+    pets: bool | None
+    women_children: bool | None
+    open_24_7: bool | None
+
+
+@dataclass(frozen=True)
+class Capacity:
+    maximum: int | None
+    available: int | None
+    updated: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class LocationView:
+    """One location as the public may see it (already redacted by its privacy level)."""
+
+    id: uuid.UUID
+    privacy: str  # exact | approximate | confidential
+    name: LocalText | None
+    address: AddressView | None  # None for confidential locations
+    latitude: float | None  # None for confidential; 2 decimals for approximate
+    longitude: float | None
+    approximate: bool  # coordinates rounded to ~1 km
+    city: PlaceRef | None
+    region: PlaceRef | None
+    timezone: str
+    shelter_type: str | None
+    capacity: Capacity
+    amenities: Amenities
+    open_during_alert: bool | None
+    transportation: LocalText | None  # None unless exact
+    description: LocalText | None  # None unless exact
+    accessibility: tuple[LocalText, ...]
+    phones: tuple[PhoneView, ...]  # hotlines only for confidential locations
+    open: OpenState
+    geo_uri: str | None  # "geo:50.45,30.52" when coordinates are public
+    osm_url: str | None
+
+
+@dataclass(frozen=True)
+class ServiceCard:
+    """One result in a list: what a reader needs to choose."""
+
+    id: uuid.UUID
+    name: LocalText
+    alternate_name: LocalText | None
+    summary: LocalText | None  # the description (templates shorten it)
+    organization_id: uuid.UUID
+    organization_name: LocalText
+    status: StatusView
+    categories: tuple[CategoryRef, ...]
+    location: LocationView | None  # the location matching the search (nearest with `near`)
+    location_count: int
+    distance_km: float | None
+    distance_approximate: bool  # measured to the city/region centre (confidential place)
+    open: OpenState | None  # at `location`
+    phones: tuple[PhoneView, ...]  # the service's own, then the location's (hotlines only if
+    # the location is confidential)
+    languages: tuple[str, ...]
+    free_of_charge: bool | None
+    audience: tuple[str, ...]
+    last_verified: dt.datetime | None
+    stale: bool
+    is_demo: bool
+    fallback: bool  # some text is not in the requested locale (shown in its source locale)
+
+
+@dataclass(frozen=True)
+class LanguageView:
+    code: str
+    name: str | None
+    note: LocalText | None
+
+
+@dataclass(frozen=True)
+class ExceptionView:
+    """A dated exception to the hours (today or later), in the location's zone."""
+
+    date: dt.date
+    closed: bool
+    opens_at: dt.time | None
+    closes_at: dt.time | None
+    reason: LocalText | None
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    document: LocalText
+    uri: str | None
+
+
+@dataclass(frozen=True)
+class OrganizationView:
+    id: uuid.UUID
+    name: LocalText
+    alternate_name: LocalText | None
+    description: LocalText | None
+    website: str | None
+    email: str | None
+    is_demo: bool
+
+
+@dataclass(frozen=True)
+class ServiceDetail:
+    """Everything known about one service that a reader may see (the service page)."""
+
+    id: uuid.UUID
+    name: LocalText
+    alternate_name: LocalText | None
+    description: LocalText | None
+    organization: OrganizationView
+    status: StatusView
+    alert: LocalText | None
+    categories: tuple[CategoryRef, ...]
+    locations: tuple[LocationView, ...]
+    hours: tuple[DayHours, ...]  # weekly table (Monday first) of the first location
+    exceptions: tuple[ExceptionView, ...]  # upcoming dated exceptions
+    open: OpenState | None  # at the first location, in its own time zone
+    phones: tuple[PhoneView, ...]
+    languages: tuple[LanguageView, ...]
+    eligibility: LocalText | None
+    required_documents: tuple[DocumentView, ...]
+    fees: LocalText | None
+    free_of_charge: bool | None
+    application_process: LocalText | None
+    interpretation_services: LocalText | None
+    audience: tuple[str, ...]
+    minimum_age: int | None
+    maximum_age: int | None
+    url: str | None
+    email: str | None
+    open_during_alert: bool | None
+    last_verified: dt.datetime | None
+    stale: bool
+    updated_at: dt.datetime
+    is_demo: bool
+    fallback: bool
+    version: int
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    items: list[ServiceCard]
+    total: int
+    page: int
+    per_page: int
+    next_cursor: str | None
+    suggestion: str | None = None  # "did you mean": the corrected query when typos were fixed
+    corrected: bool = False  # the items are those of `suggestion` (nothing matched `q`)
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    id: uuid.UUID
+    severity: str  # info | warning | danger
+    title: LocalText
+    body: LocalText | None
+    region: PlaceRef | None  # None: applies everywhere
+    valid_from: dt.datetime
+    valid_until: dt.datetime | None
+    is_demo: bool
+
+
+@dataclass(frozen=True)
+class PlaceView:
+    id: uuid.UUID
+    code: str | None
+    kind: str
+    name: LocalText
+    parent_id: uuid.UUID | None
+    latitude: float | None
+    longitude: float | None
+    timezone: str | None
+
+
+@dataclass(frozen=True)
+class CategoryView:
+    id: uuid.UUID
+    code: str
+    label: LocalText
+    description: LocalText | None
+    icon: str | None
+    position: int
+    children: tuple[CategoryView, ...] = field(default_factory=tuple)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now if now is not None else dt.datetime.now(dt.UTC)
+
+
+def _fl(value: Decimal | float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * _EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _tel(number: str, extension: str | None) -> str:
+    digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
+    return f"tel:{digits}" + (f";ext={extension}" if extension else "")
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The offset in an opaque cursor; 0 for anything that is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        offset = int(json.loads(raw)["o"])
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return 0
+    return max(0, offset)
+
+
+def _is_stale(assured: dt.datetime | None, now: dt.datetime, stale_after_days: int) -> bool:
+    return assured is None or assured < now - dt.timedelta(days=stale_after_days)
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+# --- reference data: places and categories ------------------------------------------------------
+
+
+def _all_places(session: Session) -> list[m.Place]:
+    return list(
+        session.scalars(select(m.Place).where(m.Place.archived_at.is_(None)).order_by(m.Place.name))
+    )
+
+
+def _place_ids_within(session: Session, place: str) -> set[uuid.UUID]:
+    """The place named by id or code and every place below it (a region and its cities)."""
+    places = session.execute(
+        select(m.Place.id, m.Place.code, m.Place.parent_id).where(m.Place.archived_at.is_(None))
+    ).all()
+    pid = _as_uuid(place)
+    root = next((p.id for p in places if p.id == pid or (p.code and p.code == place)), None)
+    if root is None:
+        return set()
+    children: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for p in places:
+        if p.parent_id is not None:
+            children.setdefault(p.parent_id, []).append(p.id)
+    found, todo = {root}, [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _term_ids_within(session: Session, code: str) -> set[uuid.UUID]:
+    terms = session.execute(
+        select(m.TaxonomyTerm.id, m.TaxonomyTerm.code, m.TaxonomyTerm.parent_id).where(
+            m.TaxonomyTerm.archived_at.is_(None)
+        )
+    ).all()
+    root = next((t.id for t in terms if t.code == code), None)
+    if root is None:
+        return set()
+    found, todo = {root}, [root]
+    while todo:
+        parent = todo.pop()
+        for t in terms:
+            if t.parent_id == parent and t.id not in found:
+                found.add(t.id)
+                todo.append(t.id)
+    return found
+
+
+def list_places(session: Session, *, locale: str) -> list[PlaceView]:
+    """Every place of the gazetteer (countries, regions, cities), named in `locale`."""
+    places = _all_places(session)
+    tr = load_translations(session, pairs=(("place", p.id) for p in places), locale=locale)
+    out = []
+    for p in places:
+        name = resolve(
+            p.name,
+            source_locale=p.source_locale,
+            locale=locale,
+            translated=tr.get(("place", p.id, "name")),
+        )
+        assert name is not None
+        out.append(
+            PlaceView(
+                p.id,
+                p.code,
+                str(p.kind),
+                name,
+                p.parent_id,
+                _fl(p.latitude),
+                _fl(p.longitude),
+                p.timezone,
+            )
+        )
+    out.sort(key=lambda v: (v.kind != "country", v.kind != "region", v.name.value.casefold()))
+    return out
+
+
+def _term_label(
+    term: m.TaxonomyTerm,
+    tr: dict[tuple[str, uuid.UUID, str], str],
+    locale: str,
+    fieldname: str = "name",
+) -> LocalText | None:
+    return resolve(
+        getattr(term, fieldname),
+        source_locale=term.language or DEFAULT_SOURCE_LOCALE,
+        locale=locale,
+        translated=tr.get(("taxonomy_term", term.id, fieldname)),
+    )
+
+
+def list_categories(session: Session, *, locale: str) -> list[CategoryView]:
+    """The category tree (top level first, by position), labelled in `locale`."""
+    terms = list(
+        session.scalars(
+            select(m.TaxonomyTerm)
+            .where(m.TaxonomyTerm.archived_at.is_(None))
+            .order_by(m.TaxonomyTerm.position, m.TaxonomyTerm.code)
+        )
+    )
+    tr = load_translations(session, pairs=(("taxonomy_term", t.id) for t in terms), locale=locale)
+    by_parent: dict[uuid.UUID | None, list[m.TaxonomyTerm]] = {}
+    for t in terms:
+        by_parent.setdefault(t.parent_id, []).append(t)
+
+    def build(term: m.TaxonomyTerm, depth: int) -> CategoryView:
+        label = _term_label(term, tr, locale) or LocalText(term.code, DEFAULT_SOURCE_LOCALE, True)
+        kids = () if depth > 8 else tuple(build(c, depth + 1) for c in by_parent.get(term.id, []))
+        return CategoryView(
+            term.id,
+            term.code,
+            label,
+            _term_label(term, tr, locale, "description"),
+            term.icon,
+            term.position,
+            kids,
+        )
+
+    return [build(t, 0) for t in by_parent.get(None, [])]
+
+
+def notices_in_force(
+    session: Session, *, locale: str, place_id: uuid.UUID | None = None, now: dt.datetime
+) -> list[NoticeView]:
+    """Notices valid at `now`: everywhere-notices and, with `place_id`, those of that place and
+    of every place above it (a city sees its region's and its country's). Most severe first."""
+    stmt = select(m.Notice).where(
+        m.Notice.archived_at.is_(None),
+        m.Notice.valid_from <= now,
+        or_(m.Notice.valid_until.is_(None), m.Notice.valid_until > now),
+    )
+    places = {p.id: p for p in _all_places(session)}
+    scope: list[uuid.UUID] = []
+    seen: set[uuid.UUID] = set()
+    cur = places.get(place_id) if place_id else None
+    while cur is not None and cur.id not in seen:
+        seen.add(cur.id)
+        scope.append(cur.id)
+        cur = places.get(cur.parent_id) if cur.parent_id else None
+    region_cond: ColumnElement[bool] = m.Notice.region_id.is_(None)
+    if scope:
+        region_cond = or_(region_cond, m.Notice.region_id.in_(scope))
+    notices = list(session.scalars(stmt.where(region_cond)))
+    pairs: list[tuple[str, uuid.UUID]] = [("notice", n.id) for n in notices]
+    pairs += [("place", n.region_id) for n in notices if n.region_id]
+    tr = load_translations(session, pairs=pairs, locale=locale)
+    rank = {"danger": 0, "warning": 1, "info": 2}
+    out = []
+    for n in notices:
+        title = resolve(
+            n.title,
+            source_locale=n.source_locale,
+            locale=locale,
+            translated=tr.get(("notice", n.id, "title")),
+        )
+        assert title is not None
+        body = resolve(
+            n.body,
+            source_locale=n.source_locale,
+            locale=locale,
+            translated=tr.get(("notice", n.id, "body")),
+        )
+        region = places.get(n.region_id) if n.region_id else None
+        out.append(
+            NoticeView(
+                n.id,
+                str(n.severity),
+                title,
+                body,
+                _place_ref(region, tr, locale) if region else None,
+                n.valid_from,
+                n.valid_until,
+                n.is_demo,
+            )
+        )
+    out.sort(key=lambda v: (rank.get(v.severity, 3), -v.valid_from.timestamp()))
+    return out
+
+
+def _place_ref(
+    place: m.Place | None, tr: dict[tuple[str, uuid.UUID, str], str], locale: str
+) -> PlaceRef | None:
+    if place is None:
+        return None
+    name = resolve(
+        place.name,
+        source_locale=place.source_locale,
+        locale=locale,
+        translated=tr.get(("place", place.id, "name")),
+    )
+    assert name is not None
+    return PlaceRef(place.id, place.code, str(place.kind), name)
+
+
+# --- search: SQL filters --------------------------------------------------------------------------
+
+
+def _visible() -> ColumnElement[bool]:
+    return and_(m.Service.archived_at.is_(None), m.Service.status.notin_(_HIDDEN_STATUSES))
+
+
+def _temporary_now(now: dt.datetime) -> ColumnElement[bool]:
+    return and_(
+        m.Service.status.in_(_TEMPORARY),
+        or_(m.Service.status_until.is_(None), m.Service.status_until > now),
+        or_(m.Service.status_since.is_(None), m.Service.status_since <= now),
+    )
+
+
+def _tier(now: dt.datetime, stale_after_days: int) -> ColumnElement[int]:
+    """0 open and verified, 1 stale, 2 temporarily closed or full (at `now`)."""
+    cutoff = now - dt.timedelta(days=stale_after_days)
+    return case(
+        (_temporary_now(now), 2),
+        (or_(m.Service.assured_date.is_(None), m.Service.assured_date < cutoff), 1),
+        else_=0,
+    )
+
+
+def _location_zones(session: Session) -> list[str]:
+    return [z for z in session.scalars(select(m.Location.timezone).distinct()) if z]
+
+
+def _in_hours(opens: Any, closes: Any, t: dt.time) -> ColumnElement[bool]:
+    """A span starting today covers wall-clock time `t` (closes <= opens: past midnight)."""
+    return and_(opens <= t, or_(closes > t, closes <= opens))
+
+
+def _tail(opens: Any, closes: Any, t: dt.time) -> ColumnElement[bool]:
+    """A span that started yesterday and runs past midnight still covers `t`."""
+    return and_(closes <= opens, closes > t)
+
+
+def _weekly(day: dt.date, when: ColumnElement[bool]) -> ColumnElement[bool]:
+    s = m.Schedule
+    code = WEEKDAYS[day.weekday()]
+    return exists().where(
+        or_(
+            s.service_id == m.Service.id,
+            s.location_id == m.Location.id,
+            s.service_at_location_id == m.ServiceAtLocation.id,
+        ),
+        s.archived_at.is_(None),
+        or_(s.freq.is_(None), s.freq == "WEEKLY"),
+        s.opens_at.is_not(None),
+        s.closes_at.is_not(None),
+        or_(s.byday.is_(None), s.byday == "", func.upper(s.byday).like(f"%{code}%")),
+        or_(s.valid_from.is_(None), s.valid_from <= day),
+        or_(s.dtstart.is_(None), s.dtstart <= day),
+        or_(s.valid_to.is_(None), s.valid_to >= day),
+        or_(s.until.is_(None), s.until >= day),
+        when,
+    )
+
+
+def _exception(day: dt.date, when: ColumnElement[bool] | None = None) -> ColumnElement[bool]:
+    e = m.ScheduleException
+    conds = [
+        or_(e.location_id == m.Location.id, e.service_id == m.Service.id),
+        e.archived_at.is_(None),
+        e.date == day,
+    ]
+    if when is not None:
+        conds += [e.opens_at.is_not(None), e.closes_at.is_not(None), when]
+    return exists().where(*conds)
+
+
+def _open_now(session: Session, now: dt.datetime) -> ColumnElement[bool]:
+    """SQL twin of `hours.open_state(...).open_now`, per time zone in use (see hours.py)."""
+    s, e = m.Schedule, m.ScheduleException
+    per_zone = []
+    for name in _location_zones(session):
+        local = now.astimezone(zone(name))
+        today, t = local.date(), local.time().replace(tzinfo=None)
+        yday = today - dt.timedelta(days=1)
+        today_open = or_(
+            and_(
+                ~_exception(today),
+                or_(
+                    m.Location.open_24_7.is_(True),
+                    _weekly(today, _in_hours(s.opens_at, s.closes_at, t)),
+                ),
+            ),
+            _exception(today, _in_hours(e.opens_at, e.closes_at, t)),
+        )
+        tail = or_(
+            and_(
+                ~_exception(yday),
+                m.Location.open_24_7.is_not(True),
+                _weekly(yday, _tail(s.opens_at, s.closes_at, t)),
+            ),
+            _exception(yday, _tail(e.opens_at, e.closes_at, t)),
+        )
+        per_zone.append(and_(m.Location.timezone == name, or_(today_open, tail)))
+    return or_(false(), *per_zone)
+
+
+def _location_filters(
+    session: Session, params: SearchParams, now: dt.datetime
+) -> list[ColumnElement[bool]]:
+    L = m.Location
+    conds: list[ColumnElement[bool]] = []
+    flags = (
+        (params.wheelchair, L.wheelchair_accessible),
+        (params.pets, L.pets_allowed),
+        (params.women_children, L.women_children_only),
+        (params.heating, L.has_heating),
+        (params.power, L.has_power),
+        (params.water, L.has_water),
+        (params.internet, L.has_internet),
+    )
+    conds += [col.is_(True) for wanted, col in flags if wanted]
+    if params.has_capacity:
+        conds.append(L.capacity_available > 0)
+    if params.place:
+        ids = _place_ids_within(session, params.place)
+        conds.append(or_(L.place_id.in_(ids), L.region_id.in_(ids)) if ids else false())
+    if params.open_now:
+        conds.append(_open_now(session, now))
+    return conds
+
+
+def _location_match(conds: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
+    """The service has a (live) location meeting every condition."""
+    return exists().where(
+        m.ServiceAtLocation.service_id == m.Service.id,
+        m.ServiceAtLocation.archived_at.is_(None),
+        m.Location.id == m.ServiceAtLocation.location_id,
+        m.Location.archived_at.is_(None),
+        *conds,
+    )
+
+
+def _service_filters(
+    session: Session, params: SearchParams, terms: Sequence[str] | None, now: dt.datetime
+) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [_visible()]
+    if terms:
+        conds.append(m.Service.id.in_(text_match_ids(session, terms)))
+    if params.free:
+        conds.append(m.Service.free_of_charge.is_(True))
+    if params.language:
+        code = params.language.strip().lower()
+        conds.append(
+            exists().where(
+                m.Language.service_id == m.Service.id,
+                m.Language.archived_at.is_(None),
+                or_(
+                    func.lower(m.Language.code) == code,
+                    func.lower(m.Language.code).like(code + "-%"),
+                ),
+            )
+        )
+    if params.category:
+        ids = _term_ids_within(session, params.category)
+        conds.append(
+            exists().where(
+                m.Attribute.link_entity == "service",
+                m.Attribute.link_id == m.Service.id,
+                m.Attribute.taxonomy_term_id.in_(ids),
+                m.Attribute.archived_at.is_(None),
+            )
+            if ids
+            else false()
+        )
+    loc = _location_filters(session, params, now)
+    if loc:
+        conds.append(_location_match(loc))
+    return conds
+
+
+# --- search: distance ---------------------------------------------------------------------------
+
+
+def _public_points(box: tuple[float, float, float, float] | None) -> Select[Any]:
+    """(location_id, lat, lon) as the public may locate them, optionally inside a bounding box:
+    exact and approximate locations by their own coordinates (approximate rounded to 0.01°) via
+    the (latitude, longitude) index, confidential ones by their city's (or region's) centre."""
+    L, P = m.Location, m.Place
+    lat = case((L.privacy == m.Privacy.approximate, func.round(L.latitude, 2)), else_=L.latitude)
+    lon = case((L.privacy == m.Privacy.approximate, func.round(L.longitude, 2)), else_=L.longitude)
+    own = select(
+        L.id.label("location_id"), cast(lat, Float).label("lat"), cast(lon, Float).label("lon")
+    ).where(
+        L.archived_at.is_(None),
+        L.privacy != m.Privacy.confidential,
+        L.latitude.is_not(None),
+        L.longitude.is_not(None),
+    )
+    city = (
+        select(
+            L.id.label("location_id"),
+            cast(P.latitude, Float).label("lat"),
+            cast(P.longitude, Float).label("lon"),
+        )
+        .join(P, P.id == L.place_id)
+        .where(
+            L.archived_at.is_(None), L.privacy == m.Privacy.confidential, P.latitude.is_not(None)
+        )
+    )
+    region = (
+        select(
+            L.id.label("location_id"),
+            cast(P.latitude, Float).label("lat"),
+            cast(P.longitude, Float).label("lon"),
+        )
+        .join(P, P.id == L.region_id)
+        .where(
+            L.archived_at.is_(None),
+            L.privacy == m.Privacy.confidential,
+            L.place_id.is_(None),
+            P.latitude.is_not(None),
+        )
+    )
+    if box is not None:
+        lat0, lat1, lon0, lon1 = box
+        own = own.where(L.latitude.between(lat0, lat1), L.longitude.between(lon0, lon1))
+        city = city.where(P.latitude.between(lat0, lat1), P.longitude.between(lon0, lon1))
+        region = region.where(P.latitude.between(lat0, lat1), P.longitude.between(lon0, lon1))
+    return select(union_all(own, city, region).subquery())
+
+
+def _box(near: tuple[float, float], radius_km: float) -> tuple[float, float, float, float]:
+    lat, lon = near
+    dlat = radius_km / _KM_PER_DEG
+    dlon = radius_km / (_KM_PER_DEG * max(0.01, math.cos(math.radians(min(89.0, abs(lat))))))
+    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
+
+
+def _distance_page(
+    session: Session,
+    conds: list[ColumnElement[bool]],
+    near: tuple[float, float],
+    offset: int,
+    limit: int,
+    total: int,
+) -> list[uuid.UUID]:
+    """Ids of one page by distance: a bounding box that grows until the page is surely right
+    (its last item is nearer than the box's half-width), then the services without a point."""
+    k = math.cos(math.radians(near[0]))
+    for radius in (*_RADII_KM, None):
+        pts = _public_points(_box(near, radius) if radius else None).subquery()
+        d2 = (pts.c.lat - near[0]) * (pts.c.lat - near[0]) + (pts.c.lon - near[1]) * (
+            pts.c.lon - near[1]
+        ) * (k * k)
+        per_service = (
+            select(m.ServiceAtLocation.service_id.label("sid"), func.min(d2).label("d2"))
+            .join(pts, pts.c.location_id == m.ServiceAtLocation.location_id)
+            .where(m.ServiceAtLocation.archived_at.is_(None))
+            .group_by(m.ServiceAtLocation.service_id)
+            .subquery()
+        )
+        rows = session.execute(
+            select(m.Service.id, per_service.c.d2)
+            .join(per_service, per_service.c.sid == m.Service.id)
+            .where(*conds)
+            .order_by(per_service.c.d2, m.Service.name, m.Service.id)
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        if radius is None:
+            ids = [r[0] for r in rows]
+            if len(ids) < limit:  # then the ones nobody can locate
+                located = select(per_service.c.sid)
+                extra_offset = max(0, offset - _count_located(session, conds, per_service))
+                ids += list(
+                    session.scalars(
+                        select(m.Service.id)
+                        .where(*conds, m.Service.id.notin_(located))
+                        .order_by(m.Service.name, m.Service.id)
+                        .offset(extra_offset if not ids else 0)
+                        .limit(limit - len(ids))
+                    )
+                )
+            return ids
+        needed = min(limit, max(0, total - offset))
+        if len(rows) >= needed and (not rows or math.sqrt(rows[-1][1]) * _KM_PER_DEG <= radius):
+            return [r[0] for r in rows]
+    return []
+
+
+def _count_located(session: Session, conds: list[ColumnElement[bool]], per_service: Any) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(m.Service)
+            .join(per_service, per_service.c.sid == m.Service.id)
+            .where(*conds)
+        )
+        or 0
+    )
+
+
+# --- search -------------------------------------------------------------------------------------
+
+
+def search_services(
+    session: Session, params: SearchParams, *, stale_after_days: int
+) -> SearchResults:
+    """The services matching `params`, one page of cards, the total and a typo suggestion."""
+    now = _now(params.now)
+    per_page = max(1, min(MAX_PER_PAGE, params.per_page))
+    page = max(1, params.page)
+    offset = decode_cursor(params.cursor) if params.cursor else (page - 1) * per_page
+    page = offset // per_page + 1
+    terms = search_terms(params.q)[:12]
+    suggestion: str | None = None
+    corrected = False
+    conds = _service_filters(session, params, terms, now)
+    total = int(session.scalar(select(func.count()).select_from(m.Service).where(*conds)) or 0)
+    if terms and total == 0:
+        fixed = typo_corrections(session, terms)
+        if fixed and fixed != terms:
+            conds = _service_filters(session, params, fixed, now)
+            total = int(
+                session.scalar(select(func.count()).select_from(m.Service).where(*conds)) or 0
+            )
+            if total:
+                suggestion, corrected = " ".join(fixed), True
+    if total == 0 or offset >= total:
+        ids: list[uuid.UUID] = []
+    elif params.sort == "distance" and params.near is not None:
+        ids = _distance_page(session, conds, params.near, offset, per_page, total)
+    else:
+        ids = list(
+            session.scalars(
+                select(m.Service.id)
+                .where(*conds)
+                .order_by(_tier(now, stale_after_days), m.Service.name, m.Service.id)
+                .offset(offset)
+                .limit(per_page)
+            )
+        )
+    cards = _cards(session, ids, params=params, now=now, stale_after_days=stale_after_days)
+    next_offset = offset + per_page
+    return SearchResults(
+        items=cards,
+        total=total,
+        page=page,
+        per_page=per_page,
+        next_cursor=encode_cursor(next_offset) if next_offset < total else None,
+        suggestion=suggestion,
+        corrected=corrected,
+    )
+
+
+# --- loading pages: a fixed number of queries -----------------------------------------------------
+
+
+@dataclass
+class _Loaded:
+    services: dict[uuid.UUID, m.Service]
+    locations: dict[uuid.UUID, list[tuple[m.ServiceAtLocation, m.Location]]]
+    attributes: dict[uuid.UUID, list[m.TaxonomyTerm]]
+    terms: dict[uuid.UUID, m.TaxonomyTerm]
+    service_exceptions: dict[uuid.UUID, list[m.ScheduleException]]
+    alternatives: dict[uuid.UUID, m.Service]
+    sal_schedules: dict[uuid.UUID, list[m.Schedule]]
+    tr: dict[tuple[str, uuid.UUID, str], str]
+
+
+def _load(session: Session, ids: Sequence[uuid.UUID], *, locale: str, detail: bool) -> _Loaded:
+    if not ids:
+        return _Loaded({}, {}, {}, {}, {}, {}, {}, {})
+    loc_opts = [
+        selectinload(m.Location.place),
+        selectinload(m.Location.region),
+        selectinload(m.Location.addresses),
+        selectinload(m.Location.phones),
+        selectinload(m.Location.schedules),
+        selectinload(m.Location.schedule_exceptions),
+    ]
+    if detail:
+        loc_opts.append(selectinload(m.Location.accessibility))
+    opts = [
+        selectinload(m.Service.organization),
+        selectinload(m.Service.phones),
+        selectinload(m.Service.languages),
+        selectinload(m.Service.schedules),
+        selectinload(m.Service.service_at_locations)
+        .selectinload(m.ServiceAtLocation.location)
+        .options(*loc_opts),
+    ]
+    if detail:
+        opts.append(selectinload(m.Service.required_documents))
+    services = {
+        s.id: s
+        for s in session.scalars(select(m.Service).where(m.Service.id.in_(ids)).options(*opts))
+    }
+    locations: dict[uuid.UUID, list[tuple[m.ServiceAtLocation, m.Location]]] = {}
+    for s in services.values():
+        live = [
+            (sal, sal.location)
+            for sal in s.service_at_locations
+            if sal.archived_at is None and sal.location.archived_at is None
+        ]
+        live.sort(key=lambda p: (p[1].created_at, str(p[1].id)))
+        locations[s.id] = live
+    attr_rows = session.execute(
+        select(m.Attribute.link_id, m.TaxonomyTerm)
+        .join(m.TaxonomyTerm, m.TaxonomyTerm.id == m.Attribute.taxonomy_term_id)
+        .where(
+            m.Attribute.link_entity == "service",
+            m.Attribute.link_id.in_(list(services)),
+            m.Attribute.archived_at.is_(None),
+            m.TaxonomyTerm.archived_at.is_(None),
+        )
+        .order_by(m.TaxonomyTerm.position, m.TaxonomyTerm.code)
+    ).all()
+    attributes: dict[uuid.UUID, list[m.TaxonomyTerm]] = {}
+    terms: dict[uuid.UUID, m.TaxonomyTerm] = {}
+    for sid, term in attr_rows:
+        attributes.setdefault(sid, []).append(term)
+        terms[term.id] = term
+    parent_ids = {t.parent_id for t in terms.values() if t.parent_id and t.parent_id not in terms}
+    if parent_ids:
+        for t in session.scalars(select(m.TaxonomyTerm).where(m.TaxonomyTerm.id.in_(parent_ids))):
+            terms[t.id] = t
+    service_exceptions: dict[uuid.UUID, list[m.ScheduleException]] = {}
+    for exc in session.scalars(
+        select(m.ScheduleException).where(
+            m.ScheduleException.service_id.in_(list(services)),
+            m.ScheduleException.archived_at.is_(None),
+        )
+    ):
+        assert exc.service_id is not None
+        service_exceptions.setdefault(exc.service_id, []).append(exc)
+    alt_ids = {s.alternative_service_id for s in services.values() if s.alternative_service_id}
+    alternatives = {
+        a.id: a
+        for a in (
+            session.scalars(select(m.Service).where(m.Service.id.in_(alt_ids), _visible()))
+            if alt_ids
+            else []
+        )
+    }
+    sal_ids = [sal.id for v in locations.values() for sal, _loc in v]
+    sal_schedules: dict[uuid.UUID, list[m.Schedule]] = {}
+    for sch in (
+        session.scalars(
+            select(m.Schedule).where(
+                m.Schedule.service_at_location_id.in_(sal_ids), m.Schedule.archived_at.is_(None)
+            )
+        )
+        if sal_ids
+        else []
+    ):
+        assert sch.service_at_location_id is not None
+        sal_schedules.setdefault(sch.service_at_location_id, []).append(sch)
+    pairs: list[tuple[str, uuid.UUID]] = []
+    for s in services.values():
+        pairs += [("service", s.id), ("organization", s.organization_id)]
+        pairs += [("phone", p.id) for p in s.phones]
+        pairs += [("language", lang.id) for lang in s.languages]
+        pairs += [("required_document", d.id) for d in (s.required_documents if detail else [])]
+        for _sal, loc in locations[s.id]:
+            pairs += [("location", loc.id)]
+            pairs += [("place", p.id) for p in (loc.place, loc.region) if p is not None]
+            pairs += [("phone", p.id) for p in loc.phones]
+            pairs += [("schedule_exception", e.id) for e in loc.schedule_exceptions]
+            if detail:
+                pairs += [("accessibility", a.id) for a in loc.accessibility]
+    pairs += [("schedule_exception", e.id) for v in service_exceptions.values() for e in v]
+    pairs += [("taxonomy_term", t) for t in terms]
+    pairs += [("service", a) for a in alternatives]
+    tr = load_translations(session, pairs=pairs, locale=locale)
+    return _Loaded(
+        services, locations, attributes, terms, service_exceptions, alternatives, sal_schedules, tr
+    )
+
+
+def _text(ld: _Loaded, entity_type: str, record: Any, name: str, locale: str) -> LocalText | None:
+    return resolve(
+        getattr(record, name),
+        source_locale=getattr(record, "source_locale", None),
+        locale=locale,
+        translated=ld.tr.get((entity_type, record.id, name)),
+    )
+
+
+def _phone(ld: _Loaded, p: m.Phone, locale: str) -> PhoneView:
+    return PhoneView(
+        p.number,
+        p.extension,
+        p.type,
+        _text(ld, "phone", p, "description", locale),
+        p.is_hotline,
+        _tel(p.number, p.extension),
+    )
+
+
+def _status(ld: _Loaded, s: m.Service, now: dt.datetime, locale: str) -> StatusView:
+    status = effective_status(s, now)
+    temporary = status in _TEMPORARY
+    alt = ld.alternatives.get(s.alternative_service_id) if s.alternative_service_id else None
+    alt_ref = None
+    if alt is not None and temporary:
+        name = _text(ld, "service", alt, "name", locale)
+        assert name is not None
+        alt_ref = ServiceRef(alt.id, name)
+    return StatusView(
+        str(status),
+        temporary,
+        _text(ld, "service", s, "status_reason", locale) if temporary else None,
+        s.status_since if temporary else None,
+        s.status_until if temporary else None,
+        alt_ref,
+    )
+
+
+def _categories(ld: _Loaded, sid: uuid.UUID, locale: str) -> tuple[CategoryRef, ...]:
+    out = []
+    for t in ld.attributes.get(sid, []):
+        label = _term_label(t, ld.tr, locale) or LocalText(t.code, DEFAULT_SOURCE_LOCALE, True)
+        parent = ld.terms.get(t.parent_id) if t.parent_id else None
+        out.append(CategoryRef(t.id, t.code, label, t.icon, parent.code if parent else None))
+    return tuple(out)
+
+
+def _location_view(
+    ld: _Loaded,
+    s: m.Service,
+    sal: m.ServiceAtLocation,
+    loc: m.Location,
+    locale: str,
+    now: dt.datetime,
+) -> LocationView:
+    pub = public_location_view(loc)
+    address = None
+    if pub.show_address and loc.addresses:
+        a = sorted(
+            (a for a in loc.addresses if a.archived_at is None),
+            key=lambda a: (a.address_type != "physical", str(a.id)),
+        )
+        if a:
+            first = a[0]
+            street = pub.show_street_address
+            address = AddressView(
+                first.address_1 if street else None,
+                first.address_2 if street else None,
+                first.postal_code if street else None,
+                first.city,
+                first.region,
+                first.state_province,
+                first.country,
+            )
+    phones = [p for p in loc.phones if p.archived_at is None]
+    if pub.only_hotline_phones:
+        phones = [p for p in phones if p.is_hotline]
+    lat, lon = _fl(pub.latitude), _fl(pub.longitude)
+    schedules = [x for x in (*s.schedules, *loc.schedules) if x.archived_at is None]
+    schedules += ld.sal_schedules.get(sal.id, [])
+    exceptions = [
+        e
+        for e in (*loc.schedule_exceptions, *ld.service_exceptions.get(s.id, []))
+        if e.archived_at is None
+    ]
+    state = open_state(
+        schedules=schedules,
+        exceptions=exceptions,
+        timezone=loc.timezone,
+        open_24_7=loc.open_24_7,
+        now=now,
+    )
+    return LocationView(
+        id=loc.id,
+        privacy=str(loc.privacy),
+        name=_text(ld, "location", loc, "name", locale) if pub.show_address else None,
+        address=address,
+        latitude=lat,
+        longitude=lon,
+        approximate=pub.approximate,
+        city=_place_ref(loc.place, ld.tr, locale),
+        region=_place_ref(loc.region, ld.tr, locale),
+        timezone=loc.timezone,
+        shelter_type=str(loc.shelter_type) if loc.shelter_type else None,
+        capacity=Capacity(loc.capacity_maximum, loc.capacity_available, loc.capacity_updated),
+        amenities=Amenities(
+            loc.has_heating,
+            loc.has_power,
+            loc.has_water,
+            loc.has_internet,
+            loc.has_toilets,
+            loc.wheelchair_accessible,
+            loc.pets_allowed,
+            loc.women_children_only,
+            loc.open_24_7,
+        ),
+        open_during_alert=s.open_during_alert,
+        transportation=_text(ld, "location", loc, "transportation", locale)
+        if pub.show_directions
+        else None,
+        description=_text(ld, "location", loc, "description", locale)
+        if pub.show_directions
+        else None,
+        accessibility=tuple(
+            t
+            for t in (
+                _text(ld, "accessibility", a, "description", locale)
+                for a in (loc.accessibility if "accessibility" in loc.__dict__ else [])
+                if a.archived_at is None
+            )
+            if t is not None
+        )
+        if pub.show_address
+        else (),
+        phones=tuple(_phone(ld, p, locale) for p in phones),
+        open=state,
+        geo_uri=f"geo:{lat},{lon}" if lat is not None and lon is not None else None,
+        osm_url=(
+            f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}"
+            if lat is not None and lon is not None
+            else None
+        ),
+    )
+
+
+_CentreMap = dict[uuid.UUID, tuple[float, float]]
+
+
+def _pick_location(
+    views: list[LocationView],
+    near: tuple[float, float] | None,
+    wanted: set[uuid.UUID] | None,
+    centres: _CentreMap,
+) -> tuple[LocationView | None, float | None, bool]:
+    """The location to show on a card (a matching one, the nearest with `near`), the distance
+    to it and whether that distance is only to its city/region centre (confidential place)."""
+    if not views:
+        return None, None, False
+    pool = [v for v in views if wanted is None or v.id in wanted] or views
+    if near is None:
+        return pool[0], None, False
+    best: tuple[float, LocationView, bool] | None = None
+    for v in pool:
+        point, approx = _public_point(v, centres)
+        if point is None:
+            continue
+        d = haversine_km(near, point)
+        if best is None or d < best[0]:
+            best = (d, v, approx)
+    if best is None:
+        return pool[0], None, False
+    d, v, approx = best
+    return v, (round(d) if approx or v.approximate else round(d, 1)), approx
+
+
+def _public_point(v: LocationView, centres: _CentreMap) -> tuple[tuple[float, float] | None, bool]:
+    """Where a distance is measured from: public coordinates, else (confidential) the centre of
+    its city or region, so no distance reveals where a confidential place is."""
+    if v.latitude is not None and v.longitude is not None:
+        return (v.latitude, v.longitude), False
+    if v.privacy == "confidential":
+        return centres.get(v.id), True
+    return None, False
+
+
+def _cards(
+    session: Session,
+    ids: Sequence[uuid.UUID],
+    *,
+    params: SearchParams,
+    now: dt.datetime,
+    stale_after_days: int,
+) -> list[ServiceCard]:
+    locale = params.locale
+    ld = _load(session, ids, locale=locale, detail=False)
+    centres = _centres(ld)
+    wanted = _matching_locations(session, ids, params, now)
+    cards = []
+    for sid in ids:
+        s = ld.services.get(sid)
+        if s is None:
+            continue
+        views = [_location_view(ld, s, sal, loc, locale, now) for sal, loc in ld.locations[sid]]
+        loc_view, distance, approx = _pick_location(views, params.near, wanted.get(sid), centres)
+        name = _text(ld, "service", s, "name", locale)
+        assert name is not None
+        summary = _text(ld, "service", s, "description", locale)
+        org_name = _text(ld, "organization", s.organization, "name", locale)
+        assert org_name is not None
+        phones = tuple(_phone(ld, p, locale) for p in s.phones if p.archived_at is None)
+        if loc_view is not None:
+            phones += loc_view.phones
+        cards.append(
+            ServiceCard(
+                id=s.id,
+                name=name,
+                alternate_name=_text(ld, "service", s, "alternate_name", locale),
+                summary=summary,
+                organization_id=s.organization_id,
+                organization_name=org_name,
+                status=_status(ld, s, now, locale),
+                categories=_categories(ld, sid, locale),
+                location=loc_view,
+                location_count=len(views),
+                distance_km=distance,
+                distance_approximate=approx,
+                open=loc_view.open if loc_view else None,
+                phones=phones,
+                languages=tuple(
+                    sorted({lang.code for lang in s.languages if lang.archived_at is None})
+                ),
+                free_of_charge=s.free_of_charge,
+                audience=tuple(s.audience.split()) if s.audience else (),
+                last_verified=s.assured_date,
+                stale=_is_stale(s.assured_date, now, stale_after_days),
+                is_demo=s.is_demo,
+                fallback=name.fallback or bool(summary and summary.fallback),
+            )
+        )
+    return cards
+
+
+def _centres(ld: _Loaded) -> _CentreMap:
+    """City (else region) centre of each confidential location, to measure distance from."""
+    out: _CentreMap = {}
+    for pairs in ld.locations.values():
+        for _sal, loc in pairs:
+            for p in (loc.place, loc.region):
+                if p is not None and p.latitude is not None and p.longitude is not None:
+                    out.setdefault(loc.id, (float(p.latitude), float(p.longitude)))
+    return out
+
+
+def _matching_locations(
+    session: Session, ids: Sequence[uuid.UUID], params: SearchParams, now: dt.datetime
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """For each service of the page, its locations that meet the location filters (one query)."""
+    conds = _location_filters(session, params, now)
+    if not ids or not conds:
+        return {}
+    rows = session.execute(
+        select(m.ServiceAtLocation.service_id, m.Location.id)
+        .join(m.Location, m.Location.id == m.ServiceAtLocation.location_id)
+        .join(m.Service, m.Service.id == m.ServiceAtLocation.service_id)
+        .where(m.ServiceAtLocation.service_id.in_(list(ids)), *conds)
+    ).all()
+    out: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for sid, lid in rows:
+        out.setdefault(sid, set()).add(lid)
+    return out
+
+
+# --- the service page ---------------------------------------------------------------------------
+
+
+def get_service_detail(
+    session: Session,
+    service_id: uuid.UUID,
+    *,
+    locale: str,
+    now: dt.datetime,
+    stale_after_days: int,
+) -> ServiceDetail | None:
+    """Everything a reader may see about one service; None if it does not exist or is archived."""
+    exists_ = session.scalar(
+        select(m.Service.id).where(m.Service.id == service_id, m.Service.archived_at.is_(None))
+    )
+    if exists_ is None:
+        return None
+    ld = _load(session, [service_id], locale=locale, detail=True)
+    s = ld.services[service_id]
+    views = [_location_view(ld, s, sal, loc, locale, now) for sal, loc in ld.locations[s.id]]
+    first_sal, first = ld.locations[s.id][0] if ld.locations[s.id] else (None, None)
+    schedules = [
+        x
+        for x in (
+            *s.schedules,
+            *(first.schedules if first else ()),
+            *(ld.sal_schedules.get(first_sal.id, []) if first_sal else ()),
+        )
+        if x.archived_at is None
+    ]
+    local_today = now.astimezone(zone(first.timezone if first else None)).date()
+    exceptions = sorted(
+        (
+            e
+            for e in (
+                *(first.schedule_exceptions if first else ()),
+                *ld.service_exceptions.get(s.id, []),
+            )
+            if e.archived_at is None and e.date >= local_today
+        ),
+        key=lambda e: e.date,
+    )
+    name = _text(ld, "service", s, "name", locale)
+    assert name is not None
+    org = s.organization
+    org_name = _text(ld, "organization", org, "name", locale)
+    assert org_name is not None
+    description = _text(ld, "service", s, "description", locale)
+    phones = tuple(_phone(ld, p, locale) for p in s.phones if p.archived_at is None)
+    for v in views:
+        phones += tuple(p for p in v.phones if p not in phones)
+    return ServiceDetail(
+        id=s.id,
+        name=name,
+        alternate_name=_text(ld, "service", s, "alternate_name", locale),
+        description=description,
+        organization=OrganizationView(
+            org.id,
+            org_name,
+            _text(ld, "organization", org, "alternate_name", locale),
+            _text(ld, "organization", org, "description", locale),
+            org.website,
+            org.email,
+            org.is_demo,
+        ),
+        status=_status(ld, s, now, locale),
+        alert=_text(ld, "service", s, "alert", locale),
+        categories=_categories(ld, s.id, locale),
+        locations=tuple(views),
+        hours=tuple(weekly_hours(schedules, on=local_today)),
+        exceptions=tuple(
+            ExceptionView(
+                e.date,
+                e.opens_at is None or e.closes_at is None,
+                e.opens_at,
+                e.closes_at,
+                _text(ld, "schedule_exception", e, "reason", locale),
+            )
+            for e in exceptions[:14]
+        ),
+        open=views[0].open if views else None,
+        phones=phones,
+        languages=tuple(
+            LanguageView(lang.code, lang.name, _text(ld, "language", lang, "note", locale))
+            for lang in sorted(s.languages, key=lambda x: x.code)
+            if lang.archived_at is None
+        ),
+        eligibility=_text(ld, "service", s, "eligibility_description", locale),
+        required_documents=tuple(
+            DocumentView(t, d.uri)
+            for d in s.required_documents
+            if d.archived_at is None
+            for t in [_text(ld, "required_document", d, "document", locale)]
+            if t is not None
+        ),
+        fees=_text(ld, "service", s, "fees_description", locale),
+        free_of_charge=s.free_of_charge,
+        application_process=_text(ld, "service", s, "application_process", locale),
+        interpretation_services=_text(ld, "service", s, "interpretation_services", locale),
+        audience=tuple(s.audience.split()) if s.audience else (),
+        minimum_age=s.minimum_age,
+        maximum_age=s.maximum_age,
+        url=s.url,
+        email=s.email,
+        open_during_alert=s.open_during_alert,
+        last_verified=s.assured_date,
+        stale=_is_stale(s.assured_date, now, stale_after_days),
+        updated_at=s.updated_at,
+        is_demo=s.is_demo,
+        fallback=name.fallback or bool(description and description.fallback),
+        version=s.version,
+    )

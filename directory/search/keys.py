@@ -1,0 +1,32 @@
+"""Search keys: one script-independent spelling of any text, used on both sides of a search.
+
+`search_key("Київ, вул. Хрещатик")` → "kiiv vul khreshchatik"; "Kijów" → "kijow". The same
+function folds the documents (at index time) and the reader's query, so case, diacritics,
+punctuation and script never decide whether a listing is found. Spellings that transliteration
+cannot join (Kyiv / Kiev / Київ) are joined by the gazetteer's place aliases in the document.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from anyascii import anyascii
+
+# Apostrophes and soft signs (transliterated to "'") join a word: "Кам'янець" → "kamianets".
+_JOINERS = re.compile(r"['’ʼ`´]")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def search_key(text: str | None) -> str:
+    """Fold `text` to lowercase ASCII words separated by single spaces ("" for nothing)."""
+    if not text:
+        return ""
+    folded = anyascii(unicodedata.normalize("NFKC", text)).casefold()
+    folded = _JOINERS.sub("", folded)
+    return _NON_WORD.sub(" ", folded).strip()
+
+
+def search_terms(text: str | None) -> list[str]:
+    """The distinct words of `search_key(text)`, in order."""
+    return list(dict.fromkeys(search_key(text).split()))
