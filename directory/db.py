@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import (
@@ -112,8 +113,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+#: Set (by `directory.security`) while a request with a safe method (GET, HEAD, OPTIONS) runs:
+#: its transaction starts with a plain BEGIN, so readers run side by side under WAL. Every other
+#: transaction (unsafe requests, CLI, imports) starts with BEGIN IMMEDIATE and so waits up to
+#: busy_timeout for the write lock, instead of failing at once with "database is locked" when a
+#: read lock cannot be upgraded because another writer committed in between.
+sqlite_read_only: ContextVar[bool] = ContextVar("sqlite_read_only", default=False)
+
+
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    conn.exec_driver_sql("BEGIN" if sqlite_read_only.get() else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

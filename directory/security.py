@@ -34,6 +34,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from directory.config import RTL_LOCALES, UI_LOCALES, Settings
+from directory.db import sqlite_read_only
 from directory.logging import log_access, redact, request_id, reset_request_id, set_request_id
 
 log = logging.getLogger("directory.security")
@@ -80,6 +81,7 @@ API_BODY_TYPES = ("application/json", "multipart/form-data")
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _MANAGE_PATH = re.compile(r"^/[A-Za-z-]{2,8}/manage(/|$)")
 _KNOWN_PREFIXES = frozenset({"api", "static", "healthz", "readyz", "robots.txt", "sitemap.xml"})
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -135,6 +137,7 @@ class SecurityMiddleware:
         credentials = "authorization" in headers or "cookie" in headers
         no_store = bool(_MANAGE_PATH.match(path)) or credentials
         state: dict[str, Any] = {"status": 500, "started": False}
+        read_only = sqlite_read_only.set(method in _SAFE_METHODS)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -176,6 +179,12 @@ class SecurityMiddleware:
                     raise
                 await self._send_error(send_wrapper, path, rid, 413, "Content Too Large",
                                        f"The request body is larger than {self.max_body} bytes.")
+            except Exception:
+                # Last resort when even the error page failed: a bare 500, never a traceback.
+                if not state["started"]:
+                    await self._send_error(send_wrapper, path, rid, 500, "Internal Server Error",
+                                           "Something went wrong on our side.")
+                raise
         finally:
             log_access(
                 method=method,
@@ -184,6 +193,7 @@ class SecurityMiddleware:
                 duration_ms=(time.perf_counter() - started) * 1000,
             )
             reset_request_id(token)
+            sqlite_read_only.reset(read_only)
 
     def _refuse(self, headers: Headers, path: str, method: str) -> tuple[int, str, str] | None:
         length = headers.get("content-length")
