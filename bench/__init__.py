@@ -1,0 +1,1 @@
+"""Load benchmarks of aid-directory (not part of the test run): see bench/README.md."""

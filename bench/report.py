@@ -1,0 +1,317 @@
+"""Budgets, Markdown summary and the p95-vs-N plot, all computed from the results JSON
+(`python -m bench.run --from-json bench/results/results-<date>.json` re-renders them)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+BUDGET_SEARCH_MS = 30.0
+BUDGET_SERVICE_MS = 10.0
+BUDGET_GROWTH = 3.0
+BUDGET_RPS = 250.0
+BUDGET_DATASETTE_RATIO = 0.2
+BUDGET_IMPORT_S = 60.0
+BUDGET_EXPORT_S = 30.0
+SEARCH_BUDGET_TYPES = ("search_latin", "search_cyrillic", "search_translit", "search_common",
+                       "search_prefix", "search_nomatch", "filter", "near")
+TEXT_SEARCH_TYPES = SEARCH_BUDGET_TYPES[:6]
+ORDER = ["static", "home", *SEARCH_BUDGET_TYPES, "fragment", "api_search", "service"]
+
+
+def _label(results: dict[str, Any], name: str) -> str:
+    for per_server in results.get("types", {}).values():
+        if name in per_server:
+            return str(per_server[name]["label"])
+    return name
+
+
+def _run(results: dict[str, Any], backend: str, n: int, name: str, c: int) -> dict[str, Any] | None:
+    runs = results["runs"] if backend != "datasette" else results.get("datasette", {}).get("runs", [])
+    for row in runs:
+        if row["backend"] == backend and row["n"] == n and row["type"] == name and row["concurrency"] == c:
+            return dict(row)
+    return None
+
+
+def _sizes(results: dict[str, Any], backend: str) -> list[int]:
+    return sorted({r["n"] for r in results["runs"] if r["backend"] == backend})
+
+
+def _backends(results: dict[str, Any]) -> list[str]:
+    seen: list[str] = []
+    for r in results["runs"]:
+        if r["backend"] not in seen:
+            seen.append(r["backend"])
+    return seen
+
+
+def _n(n: int) -> str:
+    return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
+
+
+def budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each budget of issue 7, per backend: measured value, limit, pass/fail and the details."""
+    out: list[dict[str, Any]] = []
+    concurrency = results["meta"]["options"]["concurrency"]
+    c1 = min(concurrency)
+
+    def add(name: str, backend: str, value: float | None, limit: float, ok: bool | None,
+            detail: str, unit: str) -> None:
+        out.append({"budget": name, "backend": backend, "value": value, "limit": limit,
+                    "unit": unit, "pass": ok, "detail": detail})
+
+    for backend in _backends(results):
+        sizes = _sizes(results, backend)
+        if not sizes:
+            continue
+        big, small = max(sizes), min(sizes)
+        at = f"N={_n(big)}, c={c1}"
+        rows = [r for t in SEARCH_BUDGET_TYPES if (r := _run(results, backend, big, t, c1))]
+        if rows:
+            worst = max(rows, key=lambda r: r["p95_ms"])
+            add(f"search, filter, near-me p95 ≤ {BUDGET_SEARCH_MS:g} ms ({at})", backend,
+                worst["p95_ms"], BUDGET_SEARCH_MS, worst["p95_ms"] <= BUDGET_SEARCH_MS,
+                "worst: " + _label(results, worst["type"]) + "; " + ", ".join(
+                    f"{r['type']} {r['p95_ms']:.1f}" for r in rows), "ms")
+        row = _run(results, backend, big, "service", c1)
+        if row:
+            add(f"service page p95 ≤ {BUDGET_SERVICE_MS:g} ms ({at})", backend, row["p95_ms"],
+                BUDGET_SERVICE_MS, row["p95_ms"] <= BUDGET_SERVICE_MS, "", "ms")
+        if big > small:
+            ratios = []
+            for t in ORDER:
+                if t == "static":
+                    continue
+                a, b = _run(results, backend, small, t, c1), _run(results, backend, big, t, c1)
+                if a and b and a["p95_ms"] > 0:
+                    ratios.append((b["p95_ms"] / a["p95_ms"], t, a["p95_ms"], b["p95_ms"]))
+            if ratios:
+                worst_r = max(ratios)
+                add(f"p95 growth {_n(small)} → {_n(big)} ≤ {BUDGET_GROWTH:g}× (c={c1})", backend,
+                    round(worst_r[0], 2), BUDGET_GROWTH, worst_r[0] <= BUDGET_GROWTH,
+                    f"worst: {_label(results, worst_r[1])} {worst_r[2]:.1f} → {worst_r[3]:.1f} ms;"
+                    " over: " + (", ".join(f"{t} {r:.1f}×" for r, t, _, _ in ratios
+                                           if r > BUDGET_GROWTH) or "none"), "×")
+        c_max = max(concurrency)
+        rows = [r for t in TEXT_SEARCH_TYPES if (r := _run(results, backend, big, t, c_max))]
+        if rows:
+            slowest = min(rows, key=lambda r: r["rps"])
+            errors = sum(r["errors"] for r in rows)
+            workers = results["meta"]["options"]["workers"]
+            add(f"search throughput ≥ {BUDGET_RPS:g}/s, no errors (N={_n(big)}, c={c_max}, "
+                f"{workers} workers)", backend, slowest["rps"], BUDGET_RPS,
+                slowest["rps"] >= BUDGET_RPS and errors == 0,
+                f"slowest: {_label(results, slowest['type'])}; errors {errors}; " + ", ".join(
+                    f"{r['type']} {r['rps']:.0f}" for r in rows), "req/s")
+    ds = results.get("datasette") or {}
+    if ds.get("runs"):
+        n = ds["n"]
+        ratios = []
+        for t in TEXT_SEARCH_TYPES:
+            ours, theirs = _run(results, "sqlite", n, t, c1), _run(results, "datasette", n, t, c1)
+            if ours and theirs and theirs["p95_ms"] > 0:
+                ratios.append((ours["p95_ms"] / theirs["p95_ms"], t, ours["p95_ms"], theirs["p95_ms"]))
+        if ratios:
+            worst_d = max(ratios)
+            add(f"search p95 ≤ 1/5 of Datasette's (SQLite, N={_n(n)}, c={c1})", "sqlite",
+                round(worst_d[0], 3), BUDGET_DATASETTE_RATIO, worst_d[0] <= BUDGET_DATASETTE_RATIO,
+                "; ".join(f"{t}: {a:.1f} vs {b:.1f} ms" for _, t, a, b in ratios), "×")
+    for row in results.get("exchange", []):
+        if row.get("seconds") is None:
+            continue
+        limit = BUDGET_EXPORT_S if row["operation"] == "export" else BUDGET_IMPORT_S
+        add(f"{row['operation']} of {_n(row['n'])} services ≤ {limit:g} s", row["backend"],
+            row["seconds"], limit, row["seconds"] <= limit and row.get("ok", False),
+            row.get("detail", ""), "s")
+    return out
+
+
+def all_passed(results: dict[str, Any]) -> bool | None:
+    verdicts = [b["pass"] for b in budgets(results)]
+    return all(verdicts) if verdicts else None
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.1f}" if x >= 10 else f"{x:.2f}"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    meta = results["meta"]
+    opts = meta["options"]
+    m = meta["machine"]
+    c1, cmax = min(opts["concurrency"]), max(opts["concurrency"])
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run {meta['started']} → {meta.get('finished', '?')} UTC, commit `{meta['commit']}`, "
+        f"{m['cpus']} cores ({m['cpu_model']}), {m['memory_gib']} GiB RAM, Python {m['python']}. "
+        f"Load average at start {meta['load_average_at_start']}, at end "
+        f"{meta.get('load_average_at_end', '?')}.",
+        "",
+        f"Command: `./dev bench --sizes {','.join(map(str, opts['sizes']))} --backends "
+        f"{','.join(opts['backends'])} --duration {opts['duration_s']:g}` — "
+        f"`aid-directory serve --workers {opts['workers']}` on 127.0.0.1, load by "
+        f"{opts['load_generator']}, {opts['duration_s']:g} s per figure at concurrency "
+        f"{', '.join(map(str, opts['concurrency']))}"
+        + (", `Accept-Encoding: gzip` like a browser" if opts.get("gzip") else "") + ".",
+    ]
+    if meta.get("note"):
+        lines += ["", f"Note: {meta['note']}"]
+    verdicts = budgets(results)
+    lines += ["", "## Budgets", "", "| Budget | Backend | Measured | Limit | Verdict | Details |",
+              "| --- | --- | ---: | ---: | --- | --- |"]
+    for b in verdicts:
+        verdict = "**pass**" if b["pass"] else "**FAIL**"
+        lines.append(f"| {b['budget']} | {b['backend']} | {_fmt(b['value'])} {b['unit']} | "
+                     f"{b['limit']:g} {b['unit']} | {verdict} | {b['detail']} |")
+    for backend in _backends(results):
+        if backend == "datasette":
+            continue
+        sizes = _sizes(results, backend)
+        lines += ["", f"## {backend}: latency at c={c1} (p50 / p95 / p99 ms) by N", "",
+                  "| Request | " + " | ".join(f"N={_n(n)}" for n in sizes) + " |",
+                  "| --- |" + " ---: |" * len(sizes)]
+        for t in ORDER:
+            cells = []
+            for n in sizes:
+                r = _run(results, backend, n, t, c1)
+                cells.append(f"{_fmt(r['p50_ms'])} / **{_fmt(r['p95_ms'])}** / {_fmt(r['p99_ms'])}"
+                             if r else "—")
+            if any(c != "—" for c in cells):
+                lines.append(f"| {_label(results, t)} | " + " | ".join(cells) + " |")
+        big = max(sizes)
+        concs = opts["concurrency"]
+        lines += ["", f"## {backend}: N={_n(big)} by concurrency (p95 ms · req/s · errors)", "",
+                  "| Request | " + " | ".join(f"c={c}" for c in concs) + " |",
+                  "| --- |" + " ---: |" * len(concs)]
+        for t in ORDER:
+            cells = []
+            for c in concs:
+                r = _run(results, backend, big, t, c)
+                cells.append(f"{_fmt(r['p95_ms'])} · {r['rps']:.0f}/s · {r['errors']}" if r else "—")
+            if any(c != "—" for c in cells):
+                lines.append(f"| {_label(results, t)} | " + " | ".join(cells) + " |")
+    ds = results.get("datasette") or {}
+    if ds.get("runs"):
+        n = ds["n"]
+        lines += ["", f"## Side by side with Datasette (SQLite, N={_n(n)})", "",
+                  f"Datasette {meta['versions'].get('datasette', '')} serving a copy of the same "
+                  "database with an FTS5 table over service names and descriptions "
+                  f"(`datasette {ds.get('command', '')}`), HTML table page with `?_search=`, "
+                  "same load, same run, right after ours.", "",
+                  f"| Request | ours p95 c={c1} | Datasette p95 c={c1} | ratio | ours c={cmax} | "
+                  f"Datasette c={cmax} |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for t in ["static", *TEXT_SEARCH_TYPES]:
+            a, b = _run(results, "sqlite", n, t, c1), _run(results, "datasette", n, t, c1)
+            a32, b32 = _run(results, "sqlite", n, t, cmax), _run(results, "datasette", n, t, cmax)
+            if not (a or b):
+                continue
+            ratio = f"{a['p95_ms'] / b['p95_ms']:.3f}" if a and b and b["p95_ms"] else "—"
+            lines.append(
+                f"| {_label(results, t)} | {_fmt(a and a['p95_ms'])} ms | "
+                f"{_fmt(b and b['p95_ms'])} ms | {ratio} | "
+                + (f"{a32['rps']:.0f}/s, {a32['errors']} err" if a32 else "—") + " | "
+                + (f"{b32['rps']:.0f}/s, {b32['errors']} err" if b32 else "—") + " |")
+    if results.get("servers"):
+        lines += ["", "## Server memory (whole process tree, peak during the load)", "",
+                  "| Backend | N | workers | processes | RSS sum MiB | PSS sum MiB | largest process MiB |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for s in results["servers"]:
+            lines.append(f"| {s['backend']} | {_n(s['n'])} | {s['workers']} | {s['processes']} | "
+                         f"{s['peak_rss_total_mib']} | {s['peak_pss_total_mib']} | "
+                         f"{s['peak_rss_largest_process_mib']} |")
+        if ds.get("memory"):
+            mem = ds["memory"]
+            lines.append(f"| datasette | {_n(ds['n'])} | 1 | {mem['processes']} | "
+                         f"{mem['peak_rss_total_mib']} | {mem['peak_pss_total_mib']} | "
+                         f"{mem['peak_rss_largest_process_mib']} |")
+    if results.get("exchange"):
+        lines += ["", "## Export and import (HSDS JSON)", "",
+                  "| Backend | N | Operation | Seconds | Peak RSS MiB | Details |",
+                  "| --- | ---: | --- | ---: | ---: | --- |"]
+        for row in results["exchange"]:
+            lines.append(f"| {row['backend']} | {_n(row['n'])} | {row['operation']} | "
+                         f"{_fmt(row.get('seconds'))} | {row.get('peak_rss_mib', '—')} | "
+                         f"{row.get('detail', '')} |")
+    if results.get("datasets"):
+        lines += ["", "## Databases", "",
+                  "| Backend | N | Size MiB | Built in this run | migrate s | generate s |",
+                  "| --- | ---: | ---: | --- | ---: | ---: |"]
+        for d in results["datasets"]:
+            lines.append(f"| {d['backend']} | {_n(d['n'])} | {d['size_mib']} | "
+                         f"{'yes' if d['built_now'] else 'no (cached)'} | "
+                         f"{d.get('migrate_s', '—')} | {d.get('generate_s', '—')} |")
+    notes = [f"{server}: {name} — {info['note']}" for server, per in results.get("types", {}).items()
+             for name, info in per.items() if info.get("note") and name != "static"]
+    if notes or results.get("skipped"):
+        lines += ["", "## Not measured or partly measured", ""]
+        lines += [f"- {x}" for x in notes + results.get("skipped", [])]
+    lines += ["", "![p95 latency against N](p95.png)", ""]
+    return "\n".join(lines)
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    backends = [b for b in _backends(results) if b != "datasette"]
+    if not backends:
+        return
+    c1 = min(results["meta"]["options"]["concurrency"])
+    fig, axes = plt.subplots(1, len(backends), figsize=(6.2 * len(backends), 5.2), sharey=True,
+                             squeeze=False)
+    cmap = plt.get_cmap("tab20")
+    for ax, backend in zip(axes[0], backends, strict=True):
+        sizes = _sizes(results, backend)
+        for i, t in enumerate(ORDER):
+            points = [(n, r["p95_ms"]) for n in sizes if (r := _run(results, backend, n, t, c1))]
+            if not points:
+                continue
+            xs, ys = zip(*points, strict=True)
+            style = {"color": "black", "linestyle": "--", "linewidth": 2} if t == "static" else {
+                "color": cmap(i % 20), "marker": "o", "markersize": 4}
+            ax.plot(xs, ys, label=_label(results, t), **style)
+        ds = results.get("datasette") or {}
+        if backend == "sqlite" and ds.get("runs"):
+            pts = [r["p95_ms"] for r in ds["runs"] if r["concurrency"] == c1 and r["type"] != "static"]
+            if pts:
+                ax.scatter([ds["n"]] * len(pts), pts, marker="x", color="red", s=40, zorder=5,
+                           label="Datasette search (same N)")
+        ax.axhline(BUDGET_SEARCH_MS, color="grey", linewidth=0.8, linestyle=":")
+        ax.axhline(BUDGET_SERVICE_MS, color="grey", linewidth=0.8, linestyle=":")
+        ax.text(sizes[0], BUDGET_SEARCH_MS * 1.05, "search budget 30 ms", fontsize=7, color="grey")
+        ax.text(sizes[0], BUDGET_SERVICE_MS * 1.05, "service page budget 10 ms", fontsize=7,
+                color="grey")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xticks(sizes, [_n(n) for n in sizes])
+        ax.set_xlabel("services (N)")
+        ax.set_title(f"{backend}: p95 latency at concurrency {c1}")
+        ax.grid(True, which="both", linewidth=0.3)
+    axes[0][0].set_ylabel("p95 latency (ms, log)")
+    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.suptitle(f"aid-directory benchmark {results['meta']['started'][:10]} "
+                 f"({results['meta']['machine']['cpus']} cores; dashed = static file floor)",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write(results: dict[str, Any], out: Path, *, json_name: str | None) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    results["budgets"] = budgets(results)
+    if json_name:
+        (out / json_name).write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    (out / "summary.md").write_text(markdown(results))
+    plot(results, out / "p95.png")
+    print(f"\nresults: {out}/{json_name or ''} summary.md p95.png")
+    for b in results["budgets"]:
+        print(f"  {'pass' if b['pass'] else 'FAIL'}  {b['budget']} [{b['backend']}]: "
+              f"{_fmt(b['value'])} {b['unit']}")
