@@ -130,3 +130,47 @@ def make_service(
                            country="UA"))
     db.flush()
     return svc
+
+
+def make_term(
+    db: Session, *, code: str, name: str, parent: Any = None, labels: dict[str, str] | None = None,
+) -> Any:
+    """A taxonomy term (category) with labels in other locales."""
+    from directory.listings.models import TaxonomyTerm, Translation
+
+    term = TaxonomyTerm(code=code, name=name, parent_id=parent.id if parent else None)
+    db.add(term)
+    db.flush()
+    for locale, label in (labels or {}).items():
+        db.add(Translation(entity_type="taxonomy_term", entity_id=term.id, field="name",
+                           locale=locale, value=label))
+    db.flush()
+    return term
+
+
+def categorise(db: Session, service: Service, *terms: Any) -> None:
+    """Put `service` in these categories (HSDS attribute rows)."""
+    from directory.listings.models import Attribute
+
+    for term in terms:
+        db.add(Attribute(link_id=service.id, link_type="service", link_entity="service",
+                         taxonomy_term_id=term.id))
+    db.flush()
+
+
+def translate(db: Session, entity: Any, field: str, locale: str, value: str) -> None:
+    """A translation of `entity.field` (entity type = its table name)."""
+    from directory.listings.models import Translation
+
+    db.add(Translation(entity_type=entity.__tablename__, entity_id=entity.id, field=field,
+                       locale=locale, value=value))
+    db.flush()
+
+
+def first_location(db: Session, service: Service) -> Location:
+    from sqlalchemy import select
+
+    return db.scalars(
+        select(Location).join(ServiceAtLocation, ServiceAtLocation.location_id == Location.id)
+        .where(ServiceAtLocation.service_id == service.id).order_by(Location.created_at)
+    ).first()  # type: ignore[return-value]
