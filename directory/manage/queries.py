@@ -1,14 +1,376 @@
-"""Reads only the manage pages need (never a write: writes go through `directory.moderation`)."""
+"""Reads only the manage pages need (never a write: writes go through `directory.moderation`).
+
+These views are for signed-in people. They include closed listings and, for moderators, the
+whereabouts of confidential places; templates hide those from volunteers (`can_see_location`).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from directory.accounts.models import Account
+from directory.accounts.models import Account, Role
+from directory.listings import models as m
+from directory.moderation.models import ChangeRequest, ChangeState, Report, ReportState
+from directory.search.keys import search_key
+
+#: Translated fields shown side by side in the edit form.
+SERVICE_TEXT_FIELDS = ("name", "description", "status_reason", "eligibility_description",
+                       "application_process")
+LOCATION_TEXT_FIELDS = ("name", "transportation")
 
 
 def load_account(session: Session, account_id: uuid.UUID) -> Account | None:
     """The account a session cookie names, with its region scopes."""
     return session.get(Account, account_id, options=[selectinload(Account.regions)])
+
+
+@dataclass
+class ListingRow:
+    """One line of a listing list: enough to recognise it and act on it."""
+
+    service_id: uuid.UUID
+    name: str
+    organization: str
+    status: str
+    status_until: dt.datetime | None
+    location_id: uuid.UUID | None
+    place: str
+    capacity_available: int | None
+    capacity_maximum: int | None
+    assured_date: dt.datetime | None
+    shelter_type: str | None
+    pending: int = 0
+
+
+def _place_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    return dict(session.execute(select(m.Place.id, m.Place.name).where(m.Place.id.in_(ids))).tuples())
+
+
+def _rows(session: Session, services: list[m.Service]) -> list[ListingRow]:
+    if not services:
+        return []
+    ids = [s.id for s in services]
+    loc_by_service: dict[uuid.UUID, m.Location] = {}
+    for sal, found in session.execute(
+        select(m.ServiceAtLocation, m.Location)
+        .join(m.Location, m.Location.id == m.ServiceAtLocation.location_id)
+        .where(m.ServiceAtLocation.service_id.in_(ids))
+        .order_by(m.ServiceAtLocation.created_at)
+    ).tuples():
+        loc_by_service.setdefault(sal.service_id, found)
+    orgs = dict(
+        session.execute(
+            select(m.Organization.id, m.Organization.name).where(
+                m.Organization.id.in_({s.organization_id for s in services})
+            )
+        ).tuples()
+    )
+    places = _place_names(
+        session,
+        {p for one in loc_by_service.values() for p in (one.place_id, one.region_id) if p},
+    )
+    pending: dict[uuid.UUID, int] = defaultdict(int)
+    for sid in session.scalars(
+        select(ChangeRequest.service_id).where(
+            ChangeRequest.service_id.in_(ids), ChangeRequest.state == ChangeState.pending
+        )
+    ):
+        if sid is not None:
+            pending[sid] += 1
+    rows = []
+    for s in services:
+        loc: m.Location | None = loc_by_service.get(s.id)
+        place = ""
+        if loc is not None:
+            place = places.get(loc.place_id or loc.region_id or uuid.UUID(int=0), "")
+        rows.append(
+            ListingRow(
+                service_id=s.id,
+                name=s.name,
+                organization=orgs.get(s.organization_id, ""),
+                status=s.status.value,
+                status_until=s.status_until,
+                location_id=loc.id if loc else None,
+                place=place,
+                capacity_available=loc.capacity_available if loc else None,
+                capacity_maximum=loc.capacity_maximum if loc else None,
+                assured_date=s.assured_date,
+                shelter_type=loc.shelter_type.value if loc and loc.shelter_type else None,
+                pending=pending[s.id],
+            )
+        )
+    return rows
+
+
+def find_listings(session: Session, *, q: str, limit: int = 20) -> list[ListingRow]:
+    """Listings whose name, organisation or any translation matches `q` (any script), closed
+    ones included — a volunteer must be able to reopen a place."""
+    key = search_key(q)
+    stmt = select(m.Service).where(m.Service.archived_at.is_(None))
+    if key:
+        like = f"%{key}%"
+        stmt = stmt.outerjoin(m.ServiceSearch, m.ServiceSearch.service_id == m.Service.id).where(
+            or_(m.ServiceSearch.document.like(like), m.Service.name.ilike(f"%{q.strip()}%"))
+        )
+    stmt = stmt.order_by(m.Service.name).limit(limit)
+    return _rows(session, list(session.scalars(stmt)))
+
+
+def recent_listings(session: Session, *, account: Account, limit: int = 8) -> list[ListingRow]:
+    """The listings this person proposed changes to most recently (Maria's own shelter first)."""
+    seen: list[uuid.UUID] = []
+    for sid in session.scalars(
+        select(ChangeRequest.service_id)
+        .where(ChangeRequest.author_id == account.id, ChangeRequest.service_id.is_not(None))
+        .order_by(ChangeRequest.created_at.desc())
+        .limit(100)
+    ):
+        if sid is not None and sid not in seen:
+            seen.append(sid)
+        if len(seen) >= limit:
+            break
+    if not seen:
+        return []
+    services = {s.id: s for s in session.scalars(select(m.Service).where(m.Service.id.in_(seen)))}
+    return _rows(session, [services[i] for i in seen if i in services])
+
+
+@dataclass
+class PhoneRow:
+    id: uuid.UUID
+    number: str
+    description: str | None
+    is_hotline: bool
+
+
+@dataclass
+class HoursRow:
+    id: uuid.UUID
+    byday: str
+    opens_at: dt.time | None
+    closes_at: dt.time | None
+
+
+@dataclass
+class Listing:
+    """Everything the edit page shows about one listing (the published state)."""
+
+    service: m.Service
+    organization: m.Organization
+    location: m.Location | None
+    address: m.Address | None
+    phones: list[PhoneRow]
+    hours: list[HoursRow]
+    categories: list[str]
+    #: {(entity_type, field): {locale: value}} — the source text and every translation
+    texts: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    pending: list[ChangeRequest] = field(default_factory=list)
+
+
+def get_listing(session: Session, service_id: uuid.UUID) -> Listing | None:
+    service = session.get(m.Service, service_id)
+    if service is None or service.archived_at is not None:
+        return None
+    organization = session.get(m.Organization, service.organization_id)
+    assert organization is not None
+    location = session.scalar(
+        select(m.Location)
+        .join(m.ServiceAtLocation, m.ServiceAtLocation.location_id == m.Location.id)
+        .where(m.ServiceAtLocation.service_id == service.id)
+        .order_by(m.ServiceAtLocation.created_at)
+        .limit(1)
+    )
+    address = None
+    phones: list[PhoneRow] = []
+    hours: list[HoursRow] = []
+    owners: list[Any] = [m.Phone.service_id == service.id]
+    hour_owners: list[Any] = [m.Schedule.service_id == service.id]
+    if location is not None:
+        address = session.scalar(
+            select(m.Address).where(m.Address.location_id == location.id).limit(1)
+        )
+        owners.append(m.Phone.location_id == location.id)
+        hour_owners.append(m.Schedule.location_id == location.id)
+    for p in session.scalars(select(m.Phone).where(or_(*owners)).order_by(m.Phone.created_at)):
+        phones.append(PhoneRow(p.id, p.number, p.description, p.is_hotline))
+    for h in session.scalars(
+        select(m.Schedule).where(or_(*hour_owners)).order_by(m.Schedule.created_at)
+    ):
+        hours.append(HoursRow(h.id, h.byday or "", h.opens_at, h.closes_at))
+    categories = list(
+        session.scalars(
+            select(m.TaxonomyTerm.code)
+            .join(m.Attribute, m.Attribute.taxonomy_term_id == m.TaxonomyTerm.id)
+            .where(m.Attribute.link_id == service.id, m.Attribute.link_entity == "service")
+        )
+    )
+    texts: dict[tuple[str, str], dict[str, str]] = {}
+    for name in SERVICE_TEXT_FIELDS:
+        value = getattr(service, name)
+        texts[("service", name)] = {service.source_locale: value} if value else {}
+    if location is not None:
+        for name in LOCATION_TEXT_FIELDS:
+            value = getattr(location, name)
+            texts[("location", name)] = {location.source_locale: value} if value else {}
+    entity_ids = [service.id] + ([location.id] if location else [])
+    for t in session.scalars(
+        select(m.Translation).where(m.Translation.entity_id.in_(entity_ids))
+    ):
+        key = (t.entity_type, t.field)
+        if key in texts:
+            texts[key].setdefault(t.locale, t.value)
+    pending = list(
+        session.scalars(
+            select(ChangeRequest)
+            .where(ChangeRequest.service_id == service.id, ChangeRequest.state == ChangeState.pending)
+            .order_by(ChangeRequest.created_at)
+        )
+    )
+    return Listing(
+        service=service,
+        organization=organization,
+        location=location,
+        address=address,
+        phones=phones,
+        hours=hours,
+        categories=categories,
+        texts=texts,
+        pending=pending,
+    )
+
+
+def service_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    rows = session.execute(select(m.Service.id, m.Service.name).where(m.Service.id.in_(ids)))
+    return dict(rows.tuples())
+
+
+#: Listings that matter most when they go stale: shelters and heat/power points first.
+_PRIORITY_CATEGORIES = ("shelter", "heat-power")
+
+
+@dataclass
+class StaleGroup:
+    region: str
+    rows: list[ListingRow]
+
+
+def freshness_board(
+    session: Session, *, stale_after_days: int, now: dt.datetime, limit: int = 300
+) -> list[StaleGroup]:
+    """Listings not verified for `stale_after_days`, grouped by region; in each region shelters
+    and heat/power points first, then the oldest verification first."""
+    cutoff = now - dt.timedelta(days=stale_after_days)
+    services = list(
+        session.scalars(
+            select(m.Service)
+            .where(
+                m.Service.archived_at.is_(None),
+                m.Service.status.not_in([m.ServiceStatus.defunct]),
+                or_(m.Service.assured_date.is_(None), m.Service.assured_date < cutoff),
+            )
+            .limit(limit)
+        )
+    )
+    rows = _rows(session, services)
+    priority: set[uuid.UUID] = set(
+        session.scalars(
+            select(m.Attribute.link_id)
+            .join(m.TaxonomyTerm, m.TaxonomyTerm.id == m.Attribute.taxonomy_term_id)
+            .where(
+                m.Attribute.link_entity == "service",
+                m.Attribute.link_id.in_([s.id for s in services]),
+                or_(
+                    *[m.TaxonomyTerm.code == c for c in _PRIORITY_CATEGORIES],
+                    *[m.TaxonomyTerm.code.like(c + ".%") for c in _PRIORITY_CATEGORIES],
+                ),
+            )
+        )
+    )
+    region_of: dict[uuid.UUID, str] = {}
+    loc_ids = {r.location_id for r in rows if r.location_id}
+    if loc_ids:
+        region_ids = dict(
+            session.execute(
+                select(m.Location.id, m.Location.region_id).where(m.Location.id.in_(loc_ids))
+            ).tuples()
+        )
+        names = _place_names(session, {r for r in region_ids.values() if r})
+        for loc_id, reg in region_ids.items():
+            region_of[loc_id] = names.get(reg, "") if reg else ""
+    groups: dict[str, list[ListingRow]] = defaultdict(list)
+    for row in rows:
+        groups[region_of.get(row.location_id, "") if row.location_id else ""].append(row)
+    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+    out = []
+    for region in sorted(groups, key=lambda r: (r == "", r)):
+        items = sorted(
+            groups[region],
+            key=lambda r: (r.service_id not in priority, r.assured_date or oldest, r.name),
+        )
+        out.append(StaleGroup(region=region, rows=items))
+    return out
+
+
+@dataclass
+class FieldEdit:
+    field: str
+    before: Any
+    after: Any
+
+
+def changes_since(
+    session: Session, *, entity_type: str, entity_id: uuid.UUID, version: int | None
+) -> list[FieldEdit]:
+    """What was published on a record after `version` (for the "someone else changed it" view)."""
+    from directory.moderation.models import AuditEntry
+
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.entity_type == entity_type,
+            AuditEntry.entity_id == entity_id,
+            AuditEntry.entity_version > (version or 0),
+        )
+        .order_by(AuditEntry.at)
+    )
+    out: dict[str, FieldEdit] = {}
+    for entry in entries:
+        for name, pair in (entry.changes or {}).items():
+            if isinstance(pair, list | tuple) and len(pair) == 2:
+                before = out[name].before if name in out else pair[0]
+                out[name] = FieldEdit(name, before, pair[1])
+    return [e for e in out.values() if e.field not in ("capacity_updated", "status_since")]
+
+
+def open_reports(session: Session, *, limit: int = 200) -> list[Report]:
+    return list(
+        session.scalars(
+            select(Report)
+            .where(Report.state == ReportState.open)
+            .order_by(Report.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def regions(session: Session) -> list[m.Place]:
+    return list(
+        session.scalars(
+            select(m.Place).where(m.Place.kind == m.PlaceKind.region).order_by(m.Place.name)
+        )
+    )
+
+
+def is_moderator(account: Account | None) -> bool:
+    return account is not None and account.role in (Role.moderator, Role.admin)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Coroutine
 from functools import cache
 from pathlib import Path
@@ -15,7 +16,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from directory.i18n import get_locale
+from directory.i18n import format_datetime, get_locale
+from directory.manage import labels
 from directory.manage import session as websession
 from directory.manage.auth import (
     BadCsrf,
@@ -39,6 +41,14 @@ def env() -> Environment:
     base = environment()
     assert base.loader is not None
     return base.overlay(loader=ChoiceLoader([FileSystemLoader(MANAGE_TEMPLATES), base.loader]))
+
+
+def format_iso(value: str) -> str:
+    """An ISO timestamp from a change payload, as a date and time in the person's locale."""
+    try:
+        return format_datetime(dt.datetime.fromisoformat(value), "short", tz="Europe/Kyiv")
+    except ValueError:
+        return value
 
 
 def _finish(ctx: ManageContext | None, response: Response) -> Response:
@@ -65,15 +75,25 @@ def page(
     **values: Any,
 ) -> HTMLResponse:
     """Render `template` (or only its `block` for an htmx request)."""
+    from directory.web.pages import base_context
+
     values = {
+        **base_context(ctx.request, ctx.locale),
+        "canonical": "",  # private pages: no canonical/alternate links, no social cards
         "ctx": ctx,
         "account": ctx.account,
         "locale": ctx.locale,
         "csrf_token": ctx.csrf_token,
         "done": ctx.request.query_params.get("done", ""),
+        "labels": labels,
+        "field_label": labels.field_label,
+        "format_iso": format_iso,
         **values,
     }
     tmpl = env().get_template(template)
+    if ctx.is_htmx and status_code in (401, 409, 422, 429):
+        # htmx swaps only 2xx answers: a form with an error is still the answer to show
+        status_code = 200
     if block and ctx.is_htmx:
         context = tmpl.new_context(values)
         html = "".join(tmpl.blocks[block](context))

@@ -1,0 +1,94 @@
+"""Form input of the manage pages turned into change payloads (and back, to refill a form).
+
+Only shape conversion lives here (strings from HTML forms → the JSON values the moderation
+service validates); every rule (ranges, phone numbers, who may publish) is the service's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from directory.manage.labels import CLOSURE_REASONS
+
+#: Quick status buttons → service.status values.
+QUICK_STATUSES = {
+    "open": "active",
+    "full": "full",
+    "paused": "temporarily closed",
+    "closed": "inactive",
+}
+#: "Closed for how long" choices: hours from now, or "morning" = tomorrow 08:00 local time.
+DURATIONS = ("1", "3", "6", "morning", "")
+TRANSLATION_LOCALES = ("uk", "en", "ru", "pl", "de", "ar")
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+@dataclass
+class FormErrors:
+    """Errors per form field name, already translated for the person."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def add(self, name: str, message: str) -> None:
+        self.fields.setdefault(name, message)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields)
+
+
+def parse_int(value: str | None) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def status_until(duration: str, *, now: dt.datetime, tz: str) -> str | None:
+    """The end of a temporary status as an ISO timestamp (None = until further notice)."""
+    if duration == "morning":
+        local = now.astimezone(zoneinfo.ZoneInfo(tz))
+        morning = (local + dt.timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+        return morning.astimezone(dt.UTC).isoformat()
+    if duration in ("1", "3", "6"):
+        return (now + dt.timedelta(hours=int(duration))).replace(microsecond=0).isoformat()
+    return None
+
+
+def status_payload(
+    *, quick: str, reason_code: str, reason_text: str, duration: str, now: dt.datetime, tz: str
+) -> dict[str, Any]:
+    """The service fields of a quick status change."""
+    status = QUICK_STATUSES[quick]
+    reason = reason_text.strip()
+    if not reason and reason_code in CLOSURE_REASONS:
+        reason = str(CLOSURE_REASONS[reason_code])
+    payload: dict[str, Any] = {"status": status, "status_reason": reason or None}
+    payload["status_until"] = (
+        status_until(duration, now=now, tz=tz) if status in ("temporarily closed", "full") else None
+    )
+    return payload
+
+
+def capacity_payload(available: int | None, maximum: int | None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"capacity_available": available}
+    if maximum is not None:
+        payload["capacity_maximum"] = maximum
+    return payload
+
+
+def checkbox(form: Mapping[str, Any], name: str) -> bool | None:
+    """A tri-state select ("yes" / "no" / "" = not known) as a JSON value."""
+    value = form.get(name, "")
+    return {"yes": True, "no": False}.get(str(value))
+
+
+def text(form: Mapping[str, Any], name: str) -> str | None:
+    value = str(form.get(name, "")).strip()
+    return value or None

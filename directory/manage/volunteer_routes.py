@@ -1,0 +1,196 @@
+"""Volunteer pages: find a listing, quick status and capacity, my proposals.
+
+Thin: parse the form, call `directory.moderation.service.propose`, render. A stale form
+(someone else changed the listing meanwhile) is answered with the conflict view: what the
+other person changed, what this person typed, one tap to send it again on the new version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form
+from starlette.responses import Response
+
+from directory.accounts import service as accounts
+from directory.db import utcnow
+from directory.errors import DomainError, Forbidden, PreconditionFailed, ValidationFailed
+from directory.manage import forms, queries
+from directory.manage.auth import ManageContext, PageNotFound, Volunteer, parse_id
+from directory.manage.errors import error_messages
+from directory.manage.labels import CLOSURE_REASONS
+from directory.manage.render import ManageRoute, page, redirect
+from directory.moderation import service as moderation
+from directory.moderation.models import ChangeState
+
+router = APIRouter(route_class=ManageRoute)
+
+
+@router.get("/", name="manage_start")
+def start(ctx: Volunteer, q: str = "") -> Response:
+    assert ctx.account is not None
+    q = " ".join(q.split())[:200]
+    results = queries.find_listings(ctx.db, q=q) if q else []
+    recent = queries.recent_listings(ctx.db, account=ctx.account)
+    return page(ctx, "manage/start.html", block="results", q=q, results=results, recent=recent)
+
+
+def _listing(ctx: ManageContext, service_id: str) -> queries.Listing:
+    listing = queries.get_listing(ctx.db, parse_id(service_id))
+    if listing is None:
+        raise PageNotFound()
+    return listing
+
+
+def _trusted_publish(ctx: ManageContext) -> bool:
+    return accounts.trusted_volunteers_publish(
+        ctx.db, default=ctx.settings.trusted_volunteers_publish
+    )
+
+
+def _listing_page(
+    ctx: ManageContext,
+    listing: queries.Listing,
+    *,
+    status_code: int = 200,
+    block: str | None = None,
+    **values: Any,
+) -> Response:
+    values.setdefault("errors", {})
+    values.setdefault("conflict", None)
+    values.setdefault("typed", {})
+    authors = moderation.account_names(ctx.db, [c.author_id for c in listing.pending])
+    return page(
+        ctx,
+        "manage/listing.html",
+        status_code=status_code,
+        block=block,
+        listing=listing,
+        reasons=CLOSURE_REASONS,
+        authors=authors,
+        can_see_location=queries.is_moderator(ctx.account)
+        or listing.location is None
+        or listing.location.privacy.value != "confidential",
+        **values,
+    )
+
+
+@router.get("/listings/{service_id}", name="manage_listing")
+def listing_page(ctx: Volunteer, service_id: str) -> Response:
+    return _listing_page(ctx, _listing(ctx, service_id))
+
+
+def _done(ctx: ManageContext, service_id: str, state: ChangeState) -> Response:
+    done = "published" if state == ChangeState.approved else "proposed"
+    if ctx.is_htmx:
+        listing = _listing(ctx, service_id)
+        return _listing_page(ctx, listing, block="quick", done_now=done)
+    return redirect(ctx, f"listings/{service_id}", done=done)
+
+
+def _refused(
+    ctx: ManageContext,
+    service_id: str,
+    exc: DomainError,
+    typed: dict[str, Any],
+    *,
+    entity: tuple[str, Any],
+    base_version: int | None,
+) -> Response:
+    """The form again, with what was typed and why it was not taken (or who changed it first)."""
+    listing = _listing(ctx, service_id)
+    if isinstance(exc, PreconditionFailed):
+        other = queries.changes_since(
+            ctx.db, entity_type=entity[0], entity_id=entity[1], version=base_version
+        )
+        return _listing_page(
+            ctx, listing, status_code=409, block="quick", conflict=True, typed=typed,
+            other_changes=other,
+        )
+    if isinstance(exc, Forbidden):
+        return _listing_page(
+            ctx, listing, status_code=403, block="quick", typed=typed,
+            errors={"form": error_messages(exc)["form"]},
+        )
+    return _listing_page(
+        ctx, listing, status_code=422, block="quick", typed=typed, errors=error_messages(exc)
+    )
+
+
+@router.post("/listings/{service_id}/status")
+def set_status(
+    ctx: Volunteer,
+    service_id: str,
+    status: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=40)] = "",
+    reason_text: Annotated[str, Form(max_length=2000)] = "",
+    duration: Annotated[str, Form(max_length=10)] = "",
+    base_version: Annotated[int | None, Form()] = None,
+) -> Response:
+    listing = _listing(ctx, service_id)
+    typed = {"status": status, "reason": reason, "reason_text": reason_text, "duration": duration}
+    if status not in forms.QUICK_STATUSES or duration not in forms.DURATIONS:
+        return _listing_page(ctx, listing, status_code=422, block="quick", typed=typed,
+                             errors={"status": "?"})
+    tz = listing.location.timezone if listing.location else ctx.settings.timezone
+    changes = forms.status_payload(
+        quick=status, reason_code=reason, reason_text=reason_text, duration=duration,
+        now=utcnow(), tz=tz,
+    )
+    try:
+        cr = moderation.propose(
+            ctx.db, actor=ctx.account, entity_type="service", kind="status",
+            entity_id=listing.service.id, changes=changes, base_version=base_version,
+            source="web", trusted_publish=_trusted_publish(ctx),
+        )
+    except (ValidationFailed, PreconditionFailed, Forbidden) as exc:
+        return _refused(ctx, service_id, exc, typed, entity=("service", listing.service.id),
+                        base_version=base_version)
+    return _done(ctx, service_id, cr.state)
+
+
+@router.post("/listings/{service_id}/capacity")
+def set_capacity(
+    ctx: Volunteer,
+    service_id: str,
+    available: Annotated[str, Form(max_length=10)] = "",
+    maximum: Annotated[str, Form(max_length=10)] = "",
+    base_version: Annotated[int | None, Form()] = None,
+) -> Response:
+    listing = _listing(ctx, service_id)
+    typed = {"available": available, "maximum": maximum}
+    if listing.location is None:
+        raise PageNotFound()
+    free, total = forms.parse_int(available), forms.parse_int(maximum)
+    if free is None or (maximum.strip() and total is None):
+        return _listing_page(ctx, listing, status_code=422, block="quick", typed=typed,
+                             errors={"available": "number"})
+    try:
+        cr = moderation.propose(
+            ctx.db, actor=ctx.account, entity_type="location", kind="capacity",
+            entity_id=listing.location.id, changes=forms.capacity_payload(free, total),
+            base_version=base_version, source="web", trusted_publish=_trusted_publish(ctx),
+        )
+    except (ValidationFailed, PreconditionFailed, Forbidden) as exc:
+        return _refused(ctx, service_id, exc, typed, entity=("location", listing.location.id),
+                        base_version=base_version)
+    return _done(ctx, service_id, cr.state)
+
+
+@router.get("/proposals", name="manage_proposals")
+def my_proposals(ctx: Volunteer) -> Response:
+    assert ctx.account is not None
+    changes = moderation.my_changes(ctx.db, author=ctx.account, limit=100)
+    names = queries.service_names(ctx.db, {c.service_id for c in changes if c.service_id})
+    return page(ctx, "manage/proposals.html", changes=changes, names=names, now=dt.datetime.now(dt.UTC))
+
+
+@router.post("/proposals/{change_id}/withdraw")
+def withdraw(ctx: Volunteer, change_id: str) -> Response:
+    assert ctx.account is not None
+    # Already decided or not theirs: the list then shows the real state.
+    with contextlib.suppress(DomainError):
+        moderation.withdraw(ctx.db, change_id=parse_id(change_id), actor=ctx.account)
+    return redirect(ctx, "proposals")
