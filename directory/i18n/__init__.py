@@ -1,1 +1,239 @@
-"""i18n"""
+"""Locales and translations: the reader's locale in a ContextVar, gettext over every catalog
+domain of that locale, Babel formatting (dates, durations, numbers, distances) in that locale.
+
+Catalogs live in `translations/<locale>/LC_MESSAGES/<domain>.po` and are compiled in memory at
+first use, so no compile step exists. All domains of a locale (`web`, `manage`, ...) are merged
+into one Translations object: templates and code just call `gettext`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from babel import units as babel_units
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import LazyProxy, NullTranslations, Translations
+
+from directory.config import RTL_LOCALES, UI_LOCALES
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+#: The language the source strings are written in (it needs no catalog).
+SOURCE_LOCALE = "en"
+
+_locale: ContextVar[str] = ContextVar("directory_locale", default=SOURCE_LOCALE)
+
+
+# --- the current locale -------------------------------------------------------------------------
+
+
+def get_locale() -> str:
+    return _locale.get()
+
+
+def set_locale(code: str) -> None:
+    _locale.set(code if code in UI_LOCALES else SOURCE_LOCALE)
+
+
+@contextmanager
+def use_locale(code: str) -> Iterator[None]:
+    """Run a block in another locale (e.g. rendering a page, sending a mail)."""
+    token = _locale.set(code if code in UI_LOCALES else SOURCE_LOCALE)
+    try:
+        yield
+    finally:
+        _locale.reset(token)
+
+
+def text_direction(code: str | None = None) -> str:
+    return "rtl" if (code or get_locale()).split("-")[0] in RTL_LOCALES else "ltr"
+
+
+@cache
+def locale_name(code: str) -> str:
+    """The endonym of a locale, capitalised as a menu entry ("Українська", "العربية")."""
+    try:
+        name = Locale.parse(code).get_display_name(code) or code
+    except (UnknownLocaleError, ValueError):
+        return code
+    return name[:1].upper() + name[1:]
+
+
+def negotiate(accept_language: str | None, default: str = SOURCE_LOCALE) -> str:
+    """Pick a UI locale from an Accept-Language header (RFC 9110 q-values, language prefixes)."""
+    prefs: list[tuple[float, int, str]] = []
+    for index, part in enumerate((accept_language or "").split(",")):
+        lang, _, params = part.strip().partition(";")
+        lang = lang.strip().lower()
+        if not lang:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            prefs.append((-q, index, lang))
+    for _, _, lang in sorted(prefs):
+        if lang == "*":
+            return default
+        base = lang.replace("_", "-").split("-")[0]
+        if base in UI_LOCALES:
+            return base
+    return default
+
+
+# --- catalogs -------------------------------------------------------------------------------------
+
+
+def catalog_files(code: str) -> list[Path]:
+    return sorted((TRANSLATIONS_DIR / code / "LC_MESSAGES").glob("*.po"))
+
+
+@cache
+def translations(code: str) -> NullTranslations:
+    """Every domain of `code` merged into one object, compiled from the .po files in memory."""
+    merged: NullTranslations | None = None
+    for path in catalog_files(code):
+        with path.open("rb") as fh:
+            catalog = read_po(fh, locale=code, domain=path.stem)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog, use_fuzzy=False)
+        buffer.seek(0)
+        loaded = Translations(buffer, domain=path.stem)
+        if merged is None:
+            merged = loaded
+        else:
+            assert isinstance(merged, Translations)
+            merged.merge(loaded)
+    return merged or NullTranslations()
+
+
+def available_locales() -> list[str]:
+    """UI locales with a catalog, plus the source language."""
+    return [code for code in UI_LOCALES if code == SOURCE_LOCALE or catalog_files(code)]
+
+
+# --- gettext ------------------------------------------------------------------------------------
+
+
+def gettext(message: str, **variables: Any) -> str:
+    text = translations(get_locale()).ugettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
+    """Plural by the CLDR rules of the locale; `%(num)s` is `n` unless given (e.g. formatted)."""
+    variables.setdefault("num", n)
+    return translations(get_locale()).ungettext(singular, plural, n) % variables
+
+
+def pgettext(context: str, message: str, **variables: Any) -> str:
+    text = translations(get_locale()).upgettext(context, message)
+    return text % variables if variables else text
+
+
+def lazy_gettext(message: str, **variables: Any) -> LazyProxy:
+    """For strings defined at import time: translated when used, in the locale of that moment."""
+    return LazyProxy(gettext, message, enable_cache=False, **variables)
+
+
+def lazy_pgettext(context: str, message: str) -> LazyProxy:
+    return LazyProxy(pgettext, context, message, enable_cache=False)
+
+
+_ = gettext
+
+
+# --- formatting (always in the current locale) ---------------------------------------------------
+
+
+def format_datetime(value: dt.datetime, format: str = "medium", tz: str | None = None) -> str:
+    tzinfo = babel_dates.get_timezone(tz) if tz else None
+    return babel_dates.format_datetime(value, format, tzinfo=tzinfo, locale=get_locale())
+
+
+def format_date(value: dt.date | dt.datetime, format: str = "medium", tz: str | None = None) -> str:
+    if isinstance(value, dt.datetime) and tz:
+        value = value.astimezone(babel_dates.get_timezone(tz))
+    return babel_dates.format_date(value, format, locale=get_locale())
+
+
+def format_time(value: dt.time | dt.datetime, format: str = "short", tz: str | None = None) -> str:
+    if isinstance(value, dt.datetime) and tz:
+        value = value.astimezone(babel_dates.get_timezone(tz))
+    return babel_dates.format_time(value, format, locale=get_locale())
+
+
+def format_weekday(index: int, width: str = "wide") -> str:
+    """Name of a weekday, 0 = Monday, standalone form (as a table heading)."""
+    names = Locale.parse(get_locale()).days["stand-alone"][width]
+    return str(names[index])
+
+
+def format_ago(value: dt.datetime, now: dt.datetime | None = None) -> str:
+    """'2 hours ago' / 'vor 2 Stunden' / 'منذ ساعتين' (CLDR relative time)."""
+    now = now or dt.datetime.now(dt.UTC)
+    delta = value - now
+    if abs(delta.total_seconds()) < 60:
+        delta = dt.timedelta(seconds=-60)  # "1 minute ago" rather than "0 seconds"
+    return babel_dates.format_timedelta(
+        delta, granularity="minute", threshold=0.9, add_direction=True, locale=get_locale()
+    )
+
+
+def format_number(value: int | float | Decimal) -> str:
+    return babel_numbers.format_decimal(value, locale=get_locale())
+
+
+def format_distance(km: float) -> str:
+    """A distance as a reader would say it: "850 m", "3,2 km", "12 كم"."""
+    if km < 1:
+        metres = max(100, round(km * 1000, -2))
+        return babel_units.format_unit(metres, "length-meter", "short", locale=get_locale())
+    value = round(km, 1) if km < 10 else round(km)
+    return babel_units.format_unit(value, "length-kilometer", "short", locale=get_locale())
+
+
+def format_when(value: dt.datetime, tz: str | None = None, now: dt.datetime | None = None) -> str:
+    """A moment near now, as short as is clear: "18:00" today, "Tue 08:00" this week, else a date
+    and time. Shown in the zone `tz` (the location's) or the datetime's own zone."""
+    local = value.astimezone(babel_dates.get_timezone(tz)) if tz else value
+    today = (now or dt.datetime.now(dt.UTC)).astimezone(local.tzinfo).date()
+    days = (local.date() - today).days
+    if days == 0:
+        return babel_dates.format_time(local, "short", locale=get_locale())
+    if 0 < days < 7:
+        return babel_dates.format_skeleton("EEEHm", local, locale=get_locale())
+    return babel_dates.format_datetime(local, "short", locale=get_locale())
+
+
+def format_zone(tz: str) -> str:
+    """The city that names a time zone, in the reader's language ("Kyiv", "وارسو")."""
+    try:
+        return str(babel_dates.get_timezone_location(tz, locale=get_locale(), return_city=True))
+    except (LookupError, ValueError):
+        return tz
+
+
+def language_name(code: str) -> str:
+    """The name of a language in the reader's language ("арабська" for ar, in Ukrainian)."""
+    try:
+        name = Locale.parse(get_locale()).languages.get(code.split("-")[0].lower())
+    except (UnknownLocaleError, ValueError):
+        name = None
+    return name or code

@@ -1,12 +1,202 @@
-"""Public routes."""
+"""Public pages for readers: home, search results, service page, report form, about/privacy,
+robots.txt, sitemap.xml, the service worker, hashed static files and localised error pages.
+
+Routes stay thin: parse the query, call `directory.listings.queries`, render one template (or one
+block of it for htmx). Readers get no cookies; pages are cacheable with an ETag.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+import datetime as dt
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
+
+from directory import i18n
+from directory.deps import DbSession
+from directory.web import forms, pages
+from directory.web.errors import install_error_pages
+from directory.web.templating import manifest, render
+
+SW_FILE = Path(__file__).resolve().parent / "sw.js"
+
+router = APIRouter(include_in_schema=False)
+
+
+def page_locale(locale: str) -> str:
+    """The locale of a `/{locale}/...` URL; any other first segment is a 404 page."""
+    if locale not in i18n.available_locales():
+        raise HTTPException(status_code=404)
+    i18n.set_locale(locale)
+    return locale
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def is_htmx(request: Request) -> bool:
+    """A fragment request: htmx asked, and it is not a history restore (that needs a page)."""
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+
+@router.get("/")
+def root(request: Request) -> Response:
+    """Send the reader to their language, chosen by Accept-Language."""
+    default = request.app.state.settings.default_locale
+    locale = i18n.negotiate(request.headers.get("accept-language"), default=default)
+    return RedirectResponse(
+        f"/{locale}/",
+        status_code=302,
+        headers={"Vary": "Accept-Language", "Cache-Control": "public, max-age=300"},
+    )
+
+
+@router.get("/{locale}")
+def locale_root(locale: str) -> Response:
+    page_locale(locale)
+    return RedirectResponse(f"/{locale}/", status_code=301)
+
+
+@router.get("/{locale}/")
+def home(request: Request, locale: str, db: DbSession) -> Response:
+    page_locale(locale)
+    settings = request.app.state.settings
+    context = pages.home_context(db, request, locale=locale, now=now(), settings=settings)
+    return render(request, "home.html", context)
+
+
+@router.get("/{locale}/search")
+def search(request: Request, locale: str, db: DbSession) -> Response:
+    page_locale(locale)
+    settings = request.app.state.settings
+    context = pages.search_context(db, request, locale=locale, now=now(), settings=settings)
+    headers = {"Vary": "HX-Request"}
+    if is_htmx(request):
+        return render(
+            request, "search.html", {**context, "fragment": True},
+            blocks=("title", "results", "languages"), headers=headers,
+        )
+    return render(request, "search.html", context, headers=headers)
+
+
+@router.get("/{locale}/services/{service_id}")
+def service(request: Request, locale: str, service_id: str, db: DbSession) -> Response:
+    page_locale(locale)
+    settings = request.app.state.settings
+    ident = _uuid(service_id)
+    context = pages.service_context(
+        db, request, locale=locale, service_id=ident, now=now(), settings=settings
+    )
+    return render(request, "service.html", context)
+
+
+@router.post("/{locale}/services/{service_id}/report")
+async def report(request: Request, locale: str, service_id: str, db: DbSession) -> Response:
+    page_locale(locale)
+    ident = _uuid(service_id)
+    form = await request.form()
+    settings = request.app.state.settings
+    result = forms.submit_report(
+        db, form=form, service_id=ident, secret=_secret(request), locale=locale
+    )
+    if result.errors:
+        context = pages.service_context(
+            db, request, locale=locale, service_id=ident, now=now(), settings=settings,
+            report=result,
+        )
+        return render(request, "service.html", context, status_code=422, cache=None)
+    return RedirectResponse(f"/{locale}/services/{ident}/reported", status_code=303)
+
+
+@router.get("/{locale}/services/{service_id}/reported")
+def reported(request: Request, locale: str, service_id: str, db: DbSession) -> Response:
+    page_locale(locale)
+    ident = _uuid(service_id)
+    context = pages.reported_context(db, request, locale=locale, service_id=ident, now=now())
+    return render(request, "reported.html", context)
+
+
+@router.get("/{locale}/about")
+def about(request: Request, locale: str) -> Response:
+    page_locale(locale)
+    return render(request, "about.html", pages.base_context(request, locale))
+
+
+# --- machine-readable ---------------------------------------------------------------------------
+
+
+@router.get("/robots.txt")
+def robots(request: Request) -> Response:
+    base = pages.base_url(request)
+    body = (
+        "User-agent: *\n"
+        "Disallow: /api/\n"
+        + "".join(f"Disallow: /{code}/manage/\n" for code in i18n.available_locales())
+        + "Allow: /\n"
+        f"Sitemap: {base}/sitemap.xml\n"
+    )
+    return PlainTextResponse(body, headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get("/sitemap.xml")
+def sitemap(request: Request, db: DbSession) -> Response:
+    xml = pages.sitemap_xml(db, request, now=now())
+    return Response(
+        xml, media_type="application/xml", headers={"Cache-Control": "public, max-age=3600"}
+    )
+
+
+@router.get("/sw.js")
+def service_worker() -> Response:
+    """The service worker sits at the root so its scope covers every page."""
+    return Response(
+        SW_FILE.read_bytes(),
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+    )
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise HTTPException(status_code=404) from None
+
+
+def _secret(request: Request) -> str:
+    settings = request.app.state.settings
+    return settings.secret_key or "aid-directory-unset-secret"
+
+
+def query_string(params: dict[str, Any]) -> str:
+    return urlencode({k: v for k, v in params.items() if v not in (None, "", False)})
 
 
 def mount_web(app: FastAPI) -> None:
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/en/", status_code=303)
+    """Attach the public pages, the static files and the error pages to `app`."""
+    app.add_api_route(
+        "/static/{name:path}",
+        manifest().serve,
+        methods=["GET", "HEAD"],
+        include_in_schema=False,
+    )
+    app.include_router(router)
+    install_error_pages(app)
+    # Pages shrink to about a fifth; the small ones (redirects, 304s) are not worth it.
+    app.add_middleware(GZipMiddleware, minimum_size=500)

@@ -1,0 +1,386 @@
+"""What each public page shows: small functions that turn a request into the template context by
+calling the read path (`directory.listings.queries`). No SQL and no business rule here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from directory import i18n
+from directory.config import Settings
+from directory.i18n import lazy_gettext as _l
+
+#: Yes/no filters: query parameter = SearchParams field, with the label the reader sees.
+TOGGLES: tuple[tuple[str, Any], ...] = (
+    ("open_now", _l("Open now")),
+    ("has_capacity", _l("Free places")),
+    ("free", _l("Free of charge")),
+    ("wheelchair", _l("Wheelchair access")),
+    ("pets", _l("Pets allowed")),
+    ("women_children", _l("Women and children only")),
+    ("heating", _l("Heating")),
+    ("power", _l("Power and charging")),
+    ("water", _l("Drinking water")),
+    ("internet", _l("Internet")),
+)
+SORTS: tuple[tuple[str, Any], ...] = (
+    ("relevance", _l("Best match")),
+    ("distance", _l("Nearest first")),
+)
+#: Languages a reader may look for staff speaking (ISO 639-1), shown by their own names.
+SPOKEN_LANGUAGES: tuple[str, ...] = ("uk", "ru", "en", "pl", "de", "ar", "ro", "cs", "sk", "hu")
+SHELTER_TYPES: dict[str, Any] = {
+    "air_raid_shelter": _l("Air-raid shelter"),
+    "collective_centre": _l("Collective centre"),
+    "emergency_accommodation": _l("Emergency accommodation"),
+    "warming_point": _l("Warming point"),
+    "charging_point": _l("Charging point"),
+}
+#: Facts about a place (LocationView.amenities fields), as a reader reads them.
+AMENITIES: tuple[tuple[str, Any], ...] = (
+    ("heating", _l("Heating")),
+    ("power", _l("Power and charging")),
+    ("water", _l("Drinking water")),
+    ("internet", _l("Internet")),
+    ("toilets", _l("Toilets")),
+    ("wheelchair", _l("Wheelchair access")),
+    ("pets", _l("Pets allowed")),
+    ("women_children", _l("Women and children only")),
+    ("open_24_7", _l("Open 24 hours")),
+)
+NEGATIVE_AMENITIES: dict[str, Any] = {
+    "wheelchair": _l("No wheelchair access"),
+    "pets": _l("No pets"),
+}
+#: Who a service is for (service.audience codes).
+AUDIENCE: dict[str, Any] = {
+    "any_nationality": _l("people of any nationality"),
+    "idp": _l("internally displaced people"),
+    "refugees": _l("refugees"),
+    "children": _l("children"),
+    "families": _l("families"),
+    "women": _l("women"),
+    "elderly": _l("older people"),
+    "disabled": _l("people with disabilities"),
+    "students": _l("students"),
+    "foreigners": _l("foreign citizens"),
+    "veterans": _l("veterans"),
+}
+PER_PAGE = 20
+_TRUE = {"1", "on", "true", "yes"}
+
+
+def base_url(request: Request) -> str:
+    settings: Settings = request.app.state.settings
+    return (settings.base_url or str(request.base_url)).rstrip("/")
+
+
+def locale_url(request: Request, code: str) -> str:
+    """The current page in another language: same path and query, other locale prefix."""
+    parts = request.url.path.lstrip("/").split("/", 1)
+    rest = parts[1] if len(parts) > 1 else ""
+    query = request.url.query
+    return f"/{code}/{rest}" + (f"?{query}" if query else "")
+
+
+def base_context(request: Request, locale: str) -> dict[str, Any]:
+    """What the base layout needs on every page (also used by the volunteer app)."""
+    settings: Settings = request.app.state.settings
+    origin = base_url(request)
+    languages = [
+        {"code": code, "name": i18n.locale_name(code), "url": locale_url(request, code)}
+        for code in i18n.available_locales()
+    ]
+    return {
+        "locale": locale,
+        "dir": i18n.text_direction(locale),
+        "languages": languages,
+        "origin": origin,
+        "canonical": origin + locale_url(request, locale),
+        "x_default": origin + locale_url(request, settings.default_locale),
+        "demo": settings.demo,
+        "fragment": False,
+    }
+
+
+# --- search parameters --------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    """The reader's search as parsed from the query string (every state is a link)."""
+
+    q: str = ""
+    category: str = ""
+    place: str = ""
+    language: str = ""
+    sort: str = "relevance"
+    page: int = 1
+    near: tuple[float, float] | None = None
+    toggles: dict[str, bool] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, query: QueryParams) -> Filters:
+        def text(name: str, limit: int = 200) -> str:
+            return " ".join(query.get(name, "").split())[:limit]
+
+        sort = query.get("sort", "relevance")
+        try:
+            page = max(1, min(int(query.get("page", "1")), 1000))
+        except ValueError:
+            page = 1
+        return cls(
+            q=text("q"),
+            category=text("category", 100),
+            place=text("place", 64),
+            language=text("language", 12),
+            sort=sort if sort in dict(SORTS) else "relevance",
+            page=page,
+            near=parse_near(query.get("near", "")),
+            toggles={name: query.get(name, "").lower() in _TRUE for name, _ in TOGGLES},
+        )
+
+    def query(self, **changes: Any) -> str:
+        """The query string of this search with some values changed (for links)."""
+        values: dict[str, Any] = {
+            "q": self.q,
+            "category": self.category,
+            "place": self.place,
+            "language": self.language,
+            **{k: "1" for k, v in self.toggles.items() if v},
+            "near": self.near_value,
+            "sort": self.sort if self.sort != "relevance" else "",
+            "page": self.page if self.page > 1 else "",
+        }
+        values.update(changes)
+        kept = {
+            k: v for k, v in values.items()
+            if v not in (None, "", False) and not (k == "page" and v == 1)
+        }
+        return urlencode(kept)
+
+    @property
+    def near_value(self) -> str:
+        return f"{self.near[0]:.2f},{self.near[1]:.2f}" if self.near else ""
+
+    @property
+    def active(self) -> int:
+        """How many filters narrow the list (shown on the collapsed filter panel)."""
+        return sum(self.toggles.values()) + bool(self.category) + bool(self.place) + bool(
+            self.language
+        )
+
+
+def parse_near(value: str) -> tuple[float, float] | None:
+    """'50.45,30.52' → (50.45, 30.52), rounded to about a kilometre; anything else → None."""
+    try:
+        lat_s, lon_s = value.split(",", 1)
+        lat, lon = round(float(lat_s), 2), round(float(lon_s), 2)
+    except ValueError:
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+
+def home_context(
+    db: Session, request: Request, *, locale: str, now: dt.datetime, settings: Settings
+) -> dict[str, Any]:
+    from directory.listings import queries
+
+    categories = queries.list_categories(db, locale=locale)
+    return {
+        **base_context(request, locale),
+        "categories": categories,
+        "places": queries.list_places(db, locale=locale),
+        "notices": queries.notices_in_force(db, locale=locale, now=now),
+        "filters": Filters(),
+    }
+
+
+def search_context(
+    db: Session, request: Request, *, locale: str, now: dt.datetime, settings: Settings
+) -> dict[str, Any]:
+    from directory.listings import queries
+
+    filters = Filters.parse(request.query_params)
+    categories = queries.list_categories(db, locale=locale)
+    places = queries.list_places(db, locale=locale)
+    near = filters.near
+    if near is None and filters.sort == "distance" and filters.place:
+        # Without the phone's position, "nearest" means nearest to the centre of the chosen place.
+        place = find_place(places, filters.place)
+        if place and place.latitude is not None and place.longitude is not None:
+            near = (place.latitude, place.longitude)
+    params = queries.SearchParams(
+        q=filters.q,
+        category=filters.category or None,
+        place=filters.place or None,
+        language=filters.language or None,
+        near=near,
+        sort="distance" if filters.sort == "distance" and near else "relevance",
+        page=filters.page,
+        per_page=PER_PAGE,
+        locale=locale,
+        now=now,
+        open_now=filters.toggles["open_now"],
+        has_capacity=filters.toggles["has_capacity"],
+        free=filters.toggles["free"],
+        wheelchair=filters.toggles["wheelchair"],
+        pets=filters.toggles["pets"],
+        women_children=filters.toggles["women_children"],
+        heating=filters.toggles["heating"],
+        power=filters.toggles["power"],
+        water=filters.toggles["water"],
+        internet=filters.toggles["internet"],
+    )
+    results = queries.search_services(db, params, stale_after_days=settings.stale_after_days)
+    pages_total = max(1, -(-results.total // PER_PAGE))
+    return {
+        "page_title": search_title(filters, categories, places),
+        "count_text": i18n.ngettext(
+            "%(num)s service found", "%(num)s services found", results.total,
+            num=i18n.format_number(results.total),
+        ),
+        **base_context(request, locale),
+        "filters": filters,
+        "results": results,
+        "pages_total": pages_total,
+        "categories": categories,
+        "places": places,
+        "toggles": TOGGLES,
+        "sorts": SORTS,
+        "spoken_languages": SPOKEN_LANGUAGES,
+        "now": now,
+    }
+
+
+def find_place(places: list[Any], value: str) -> Any:
+    return next((p for p in places if value in (p.code, str(p.id))), None)
+
+
+def find_category(categories: list[Any], code: str) -> Any:
+    for cat in categories:
+        if cat.code == code:
+            return cat
+        found = find_category(list(cat.children), code)
+        if found is not None:
+            return found
+    return None
+
+
+def search_title(filters: Filters, categories: list[Any], places: list[Any]) -> str:
+    """A title that says what the list is ("Shelter in Kharkiv"), for tabs, shares and print."""
+    category = find_category(categories, filters.category) if filters.category else None
+    place = find_place(places, filters.place) if filters.place else None
+    if filters.q:
+        return i18n.gettext("Results for “%(query)s”", query=filters.q)
+    if category and place:
+        return i18n.gettext(
+            "%(category)s in %(place)s", category=category.label.value, place=place.name.value
+        )
+    if category:
+        return str(category.label.value)
+    if place:
+        return i18n.gettext("Help in %(place)s", place=place.name.value)
+    if filters.near:
+        return i18n.gettext("Help near you")
+    return i18n.gettext("All services")
+
+
+def service_context(
+    db: Session,
+    request: Request,
+    *,
+    locale: str,
+    service_id: uuid.UUID,
+    now: dt.datetime,
+    settings: Settings,
+    report: Any = None,
+) -> dict[str, Any]:
+    from directory.listings import queries
+    from directory.web import forms
+
+    detail = queries.get_service_detail(
+        db, service_id, locale=locale, now=now, stale_after_days=settings.stale_after_days
+    )
+    if detail is None:
+        raise HTTPException(status_code=404)
+    zone = detail.locations[0].timezone if detail.locations else settings.timezone
+    return {
+        **base_context(request, locale),
+        "service": detail,
+        "now": now,
+        "today_weekday": now.astimezone(ZoneInfo(zone)).weekday(),
+        "shelter_types": SHELTER_TYPES,
+        "amenity_labels": AMENITIES,
+        "negative_labels": NEGATIVE_AMENITIES,
+        "audience": [AUDIENCE[code] for code in detail.audience if code in AUDIENCE],
+        "report": report or forms.ReportResult(),
+        "report_kinds": forms.REPORT_KINDS,
+        "report_token": forms.make_token(
+            settings.secret_key or "aid-directory-unset-secret", service_id
+        ),
+    }
+
+
+def reported_context(
+    db: Session, request: Request, *, locale: str, service_id: uuid.UUID, now: dt.datetime
+) -> dict[str, Any]:
+    settings: Settings = request.app.state.settings
+    from directory.listings import queries
+
+    detail = queries.get_service_detail(
+        db, service_id, locale=locale, now=now, stale_after_days=settings.stale_after_days
+    )
+    if detail is None:
+        raise HTTPException(status_code=404)
+    return {**base_context(request, locale), "service": detail}
+
+
+def sitemap_xml(db: Session, request: Request, *, now: dt.datetime) -> str:
+    """Home and about in every language, and every public service page, with hreflang links."""
+    from directory.listings import queries
+
+    settings: Settings = request.app.state.settings
+    origin = base_url(request)
+    paths = ["", "about"]
+    page = 1
+    while page <= 200:
+        params = queries.SearchParams(page=page, per_page=100, locale=settings.default_locale,
+                                      now=now)
+        results = queries.search_services(db, params, stale_after_days=settings.stale_after_days)
+        paths += [f"services/{card.id}" for card in results.items]
+        if page * 100 >= results.total or not results.items:
+            break
+        page += 1
+    locales = i18n.available_locales()
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:xhtml="http://www.w3.org/1999/xhtml">',
+    ]
+    for path in paths:
+        for code in locales:
+            out.append(f"<url><loc>{escape(f'{origin}/{code}/{path}')}</loc>")
+            out.extend(
+                f'<xhtml:link rel="alternate" hreflang="{alt}" '
+                f'href="{escape(f"{origin}/{alt}/{path}")}"/>'
+                for alt in locales
+            )
+            out.append("</url>")
+    out.append("</urlset>")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,56 @@
+"""Static files with content-hashed names: `/static/css/site.css` is served as
+`/static/css/site.<hash>.css` with `Cache-Control: immutable`, so a new release never meets a
+stale copy. Hashes are computed once at startup; templates call `static("css/site.css")`."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@dataclass(frozen=True)
+class Asset:
+    url: str
+    body: bytes
+    media_type: str
+
+
+class Manifest:
+    """Logical name → hashed URL, and hashed name → file contents (small files, kept in memory)."""
+
+    def __init__(self, root: Path = STATIC_DIR, prefix: str = "/static/") -> None:
+        self.prefix = prefix
+        self.urls: dict[str, str] = {}
+        self.assets: dict[str, Asset] = {}
+        for path in sorted(root.rglob("*")):
+            if not path.is_file() or path.name.startswith("."):
+                continue
+            name = path.relative_to(root).as_posix()
+            body = path.read_bytes()
+            digest = hashlib.sha256(body).hexdigest()[:12]
+            stem, dot, ext = name.rpartition(".")
+            hashed = f"{stem}.{digest}.{ext}" if dot else f"{name}.{digest}"
+            media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            if media.startswith("text/") or media in ("application/javascript", "image/svg+xml"):
+                media += "; charset=utf-8"
+            self.urls[name] = prefix + hashed
+            self.assets[hashed] = Asset(prefix + hashed, body, media)
+
+    def url(self, name: str) -> str:
+        """The hashed URL of a static file (KeyError names a missing file at render time)."""
+        return self.urls[name]
+
+    def serve(self, request: Request) -> Response:
+        asset = self.assets.get(request.path_params["name"])
+        if asset is None:
+            raise HTTPException(status_code=404)
+        return Response(asset.body, media_type=asset.media_type, headers={"Cache-Control": IMMUTABLE})

@@ -1,0 +1,159 @@
+"""Jinja2 for every HTML adapter (public pages and the volunteer app share the base layout,
+macros and i18n): gettext bound to the request's locale, Babel filters, hashed static URLs,
+and `render()` which answers a full page or only one block of it (htmx), with ETag/304."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from directory import i18n
+from directory.web.staticfiles import Manifest
+
+PACKAGE = Path(__file__).resolve().parents[1]
+#: The public templates. The volunteer app overlays its own folder on `environment()` and
+#: extends "base.html" and imports "macros.html" from here.
+TEMPLATE_DIRS = [PACKAGE / "web" / "templates"]
+#: Anonymous pages may be reused by browsers and proxies for a short while.
+PUBLIC_CACHE = "public, max-age=60"
+
+
+def _gettext(message: str) -> str:
+    return i18n.translations(i18n.get_locale()).ugettext(message)
+
+
+def _ngettext(singular: str, plural: str, num: int) -> str:
+    return i18n.translations(i18n.get_locale()).ungettext(singular, plural, num)
+
+
+def _pgettext(context: str, message: str) -> str:
+    return i18n.translations(i18n.get_locale()).upgettext(context, message)
+
+
+def _npgettext(context: str, singular: str, plural: str, num: int) -> str:
+    return i18n.translations(i18n.get_locale()).unpgettext(context, singular, plural, num)
+
+
+def _zone_of(item: Any) -> str | None:
+    """The time zone of a card's or a service's (first) location."""
+    location = getattr(item, "location", None)
+    if location is None:
+        locations = getattr(item, "locations", None) or ()
+        location = locations[0] if locations else None
+    return getattr(location, "timezone", None)
+
+
+def _when(value: Any, item: Any = None) -> str:
+    return i18n.format_when(value, _zone_of(item) if item is not None else None)
+
+
+def _opens(value: Any) -> str:
+    """A local opening time (already in the location's zone)."""
+    return i18n.format_when(value)
+
+
+def make_environment(manifest: Manifest) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader([str(d) for d in TEMPLATE_DIRS if d.exists()]),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
+    )
+    env.globals.update(
+        static=manifest.url,
+        get_locale=i18n.get_locale,
+        locale_name=i18n.locale_name,
+        text_direction=i18n.text_direction,
+        available_locales=i18n.available_locales,
+        language_name=i18n.language_name,
+        format_zone=i18n.format_zone,
+        when=_when,
+        opens=_opens,
+    )
+    env.globals.update(
+        format_datetime=i18n.format_datetime,
+        format_date=i18n.format_date,
+        format_time=i18n.format_time,
+        format_ago=i18n.format_ago,
+        format_number=i18n.format_number,
+        format_distance=i18n.format_distance,
+    )
+    env.filters.update(
+        datetime=i18n.format_datetime,
+        date=i18n.format_date,
+        time=i18n.format_time,
+        ago=i18n.format_ago,
+        number=i18n.format_number,
+        distance=i18n.format_distance,
+        weekday=i18n.format_weekday,
+    )
+    return env
+
+
+@cache
+def manifest() -> Manifest:
+    """Hashed names of the static files, computed once per process."""
+    return Manifest()
+
+
+@cache
+def environment() -> Environment:
+    """The shared Jinja environment (one per process; templates are compiled once)."""
+    return make_environment(manifest())
+
+
+def etag_for(body: bytes) -> str:
+    return 'W/"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+
+
+def not_modified(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match", "")
+    tags = {t.strip() for t in header.split(",") if t.strip()}
+    return etag in tags or "*" in tags
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    status_code: int = 200,
+    blocks: tuple[str, ...] = (),
+    headers: Mapping[str, str] | None = None,
+    cache: str | None = PUBLIC_CACHE,
+) -> Response:
+    """Render `template` (or only some of its `blocks`, for htmx) in the request's locale.
+
+    Cacheable answers (`cache` set, status 200) carry an ETag and become 304 when the browser
+    already holds the same bytes.
+    """
+    tmpl = environment().get_template(template)
+    ctx = {"request": request, **context}
+    if not blocks:
+        html = tmpl.render(ctx)
+    else:
+        html = "".join(
+            "".join(tmpl.blocks[name](tmpl.new_context(ctx))) for name in blocks
+        )
+    body = html.encode("utf-8")
+    out_headers = dict(headers or {})
+    out_headers["Content-Language"] = i18n.get_locale()
+    if cache and status_code == 200:
+        etag = etag_for(body)
+        out_headers["ETag"] = etag
+        out_headers["Cache-Control"] = cache
+        if not_modified(request, etag):
+            return Response(status_code=304, headers=out_headers)
+    return HTMLResponse(body, status_code=status_code, headers=out_headers)
