@@ -236,5 +236,9 @@ from directory.accounts.commands import token_group, user_group  # noqa: E402
 main.add_command(user_group)
 main.add_command(token_group)
 
+from directory.ops_commands import register_ops  # noqa: E402
+
+register_ops(main)
+
 if __name__ == "__main__":
     main()
