@@ -715,7 +715,8 @@ def _location_filters(
         conds.append(L.capacity_available > 0)
     if params.place:
         ids = _place_ids_within(session, params.place)
-        conds.append(or_(L.place_id.in_(ids), L.region_id.in_(ids)) if ids else false())
+        # (an unknown place matches nothing; `id IS NULL` keeps the EXISTS a proper join)
+        conds.append(or_(L.place_id.in_(ids), L.region_id.in_(ids)) if ids else L.id.is_(None))
     if params.open_now:
         conds.append(_open_now(session, now))
     return conds
@@ -733,7 +734,10 @@ def _location_match(conds: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]
 
 
 def _service_filters(
-    session: Session, params: SearchParams, terms: Sequence[str] | None, now: dt.datetime
+    session: Session,
+    params: SearchParams,
+    terms: Sequence[str] | None,
+    loc: Sequence[ColumnElement[bool]],
 ) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [_visible()]
     if terms:
@@ -764,7 +768,6 @@ def _service_filters(
             if ids
             else false()
         )
-    loc = _location_filters(session, params, now)
     if loc:
         conds.append(_location_match(loc))
     return conds
@@ -907,12 +910,13 @@ def search_services(
     terms = search_terms(params.q)[:12]
     suggestion: str | None = None
     corrected = False
-    conds = _service_filters(session, params, terms, now)
+    loc_conds = _location_filters(session, params, now)
+    conds = _service_filters(session, params, terms, loc_conds)
     total = int(session.scalar(select(func.count()).select_from(m.Service).where(*conds)) or 0)
     if terms and total == 0:
         fixed = typo_corrections(session, terms)
         if fixed and fixed != terms:
-            conds = _service_filters(session, params, fixed, now)
+            conds = _service_filters(session, params, fixed, loc_conds)
             total = int(
                 session.scalar(select(func.count()).select_from(m.Service).where(*conds)) or 0
             )
@@ -932,7 +936,9 @@ def search_services(
                 .limit(per_page)
             )
         )
-    cards = _cards(session, ids, params=params, now=now, stale_after_days=stale_after_days)
+    cards = _cards(
+        session, ids, params=params, now=now, stale_after_days=stale_after_days, loc=loc_conds
+    )
     next_offset = offset + per_page
     return SearchResults(
         items=cards,
@@ -1263,11 +1269,12 @@ def _cards(
     params: SearchParams,
     now: dt.datetime,
     stale_after_days: int,
+    loc: Sequence[ColumnElement[bool]],
 ) -> list[ServiceCard]:
     locale = params.locale
     ld = _load(session, ids, locale=locale, detail=False)
     centres = _centres(ld)
-    wanted = _matching_locations(session, ids, params, now)
+    wanted = _matching_locations(session, ids, loc)
     cards = []
     for sid in ids:
         s = ld.services.get(sid)
@@ -1325,10 +1332,9 @@ def _centres(ld: _Loaded) -> _CentreMap:
 
 
 def _matching_locations(
-    session: Session, ids: Sequence[uuid.UUID], params: SearchParams, now: dt.datetime
+    session: Session, ids: Sequence[uuid.UUID], conds: Sequence[ColumnElement[bool]]
 ) -> dict[uuid.UUID, set[uuid.UUID]]:
     """For each service of the page, its locations that meet the location filters (one query)."""
-    conds = _location_filters(session, params, now)
     if not ids or not conds:
         return {}
     rows = session.execute(
@@ -1355,13 +1361,10 @@ def get_service_detail(
     stale_after_days: int,
 ) -> ServiceDetail | None:
     """Everything a reader may see about one service; None if it does not exist or is archived."""
-    exists_ = session.scalar(
-        select(m.Service.id).where(m.Service.id == service_id, m.Service.archived_at.is_(None))
-    )
-    if exists_ is None:
-        return None
     ld = _load(session, [service_id], locale=locale, detail=True)
-    s = ld.services[service_id]
+    s = ld.services.get(service_id)
+    if s is None or s.archived_at is not None:
+        return None
     views = [_location_view(ld, s, sal, loc, locale, now) for sal, loc in ld.locations[s.id]]
     first_sal, first = ld.locations[s.id][0] if ld.locations[s.id] else (None, None)
     schedules = [
