@@ -202,13 +202,28 @@ def home_context(
     from directory.listings import queries
 
     categories = queries.list_categories(db, locale=locale)
+    places = queries.list_places(db, locale=locale)
     return {
         **base_context(request, locale),
         "categories": categories,
-        "places": queries.list_places(db, locale=locale),
-        "notices": queries.notices_in_force(db, locale=locale, now=now),
+        "places": places,
+        "notices": all_notices(db, locale=locale, now=now, places=places),
         "filters": Filters(),
     }
+
+
+def all_notices(db: Session, *, locale: str, now: dt.datetime, places: list[Any]) -> list[Any]:
+    """Every notice in force, everywhere-notices and each region's (the home page does not know
+    where the reader is; each notice names its region). Most severe first."""
+    from directory.listings import queries
+
+    found = {n.id: n for n in queries.notices_in_force(db, locale=locale, now=now)}
+    for place in places:
+        if place.kind == "region":
+            for n in queries.notices_in_force(db, locale=locale, place_id=place.id, now=now):
+                found.setdefault(n.id, n)
+    rank = {"danger": 0, "warning": 1, "info": 2}
+    return sorted(found.values(), key=lambda n: (rank.get(n.severity, 3), n.title.value))
 
 
 def search_context(

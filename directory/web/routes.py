@@ -27,6 +27,8 @@ from directory.web.templating import manifest, render
 SW_FILE = Path(__file__).resolve().parent / "sw.js"
 
 router = APIRouter(include_in_schema=False)
+#: Fixed root paths, registered before `/{locale}` so that it cannot swallow them.
+root_router = APIRouter(include_in_schema=False)
 
 
 def page_locale(locale: str) -> str:
@@ -87,7 +89,7 @@ def search(request: Request, locale: str, db: DbSession) -> Response:
     if is_htmx(request):
         return render(
             request, "search.html", {**context, "fragment": True},
-            blocks=("title", "results", "languages"), headers=headers,
+            blocks=("results", "languages"), headers=headers,
         )
     return render(request, "search.html", context, headers=headers)
 
@@ -138,7 +140,7 @@ def about(request: Request, locale: str) -> Response:
 # --- machine-readable ---------------------------------------------------------------------------
 
 
-@router.get("/robots.txt")
+@root_router.get("/robots.txt")
 def robots(request: Request) -> Response:
     base = pages.base_url(request)
     body = (
@@ -151,7 +153,7 @@ def robots(request: Request) -> Response:
     return PlainTextResponse(body, headers={"Cache-Control": "public, max-age=3600"})
 
 
-@router.get("/sitemap.xml")
+@root_router.get("/sitemap.xml")
 def sitemap(request: Request, db: DbSession) -> Response:
     xml = pages.sitemap_xml(db, request, now=now())
     return Response(
@@ -159,7 +161,7 @@ def sitemap(request: Request, db: DbSession) -> Response:
     )
 
 
-@router.get("/sw.js")
+@root_router.get("/sw.js")
 def service_worker() -> Response:
     """The service worker sits at the root so its scope covers every page."""
     return Response(
@@ -196,6 +198,7 @@ def mount_web(app: FastAPI) -> None:
         methods=["GET", "HEAD"],
         include_in_schema=False,
     )
+    app.include_router(root_router)
     app.include_router(router)
     install_error_pages(app)
     # Pages shrink to about a fifth; the small ones (redirects, 304s) are not worth it.

@@ -21,6 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[1]
 #: The public templates. The volunteer app overlays its own folder on `environment()` and
 #: extends "base.html" and imports "macros.html" from here.
 TEMPLATE_DIRS = [PACKAGE / "web" / "templates"]
+BASE_TEMPLATE = "base.html"
 #: Anonymous pages may be reused by browsers and proxies for a short while.
 PUBLIC_CACHE = "public, max-age=60"
 
@@ -139,14 +140,18 @@ def render(
     Cacheable answers (`cache` set, status 200) carry an ETag and become 304 when the browser
     already holds the same bytes.
     """
-    tmpl = environment().get_template(template)
+    env = environment()
+    tmpl = env.get_template(template)
     ctx = {"request": request, **context}
     if not blocks:
         html = tmpl.render(ctx)
     else:
-        html = "".join(
-            "".join(tmpl.blocks[name](tmpl.new_context(ctx))) for name in blocks
-        )
+        parts = []
+        for name in blocks:
+            # A block the page does not override lives in the layout it extends.
+            owner = tmpl if name in tmpl.blocks else env.get_template(BASE_TEMPLATE)
+            parts.append("".join(owner.blocks[name](owner.new_context(ctx))))
+        html = "".join(parts)
     body = html.encode("utf-8")
     out_headers = dict(headers or {})
     out_headers["Content-Language"] = i18n.get_locale()
