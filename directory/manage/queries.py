@@ -364,6 +364,41 @@ def open_reports(session: Session, *, limit: int = 200) -> list[Report]:
     )
 
 
+def recent_notices(session: Session, *, limit: int = 50) -> list[m.Notice]:
+    """Notices newest first, ended ones (archived) included so admins see what was said."""
+    return list(
+        session.scalars(select(m.Notice).order_by(m.Notice.valid_from.desc()).limit(limit))
+    )
+
+
+@dataclass
+class TermLabels:
+    id: uuid.UUID
+    code: str
+    depth: int
+    names: dict[str, str]
+
+
+def taxonomy_labels(session: Session) -> list[TermLabels]:
+    """Every category with its name in each locale (source column + translations)."""
+    terms = list(
+        session.scalars(
+            select(m.TaxonomyTerm)
+            .where(m.TaxonomyTerm.archived_at.is_(None))
+            .order_by(m.TaxonomyTerm.code)
+        )
+    )
+    names: dict[uuid.UUID, dict[str, str]] = {t.id: {"en": t.name} for t in terms}
+    for t in session.scalars(
+        select(m.Translation).where(
+            m.Translation.entity_type == "taxonomy_term", m.Translation.field == "name"
+        )
+    ):
+        if t.entity_id in names:
+            names[t.entity_id][t.locale] = t.value
+    return [TermLabels(t.id, t.code, t.code.count("."), names[t.id]) for t in terms]
+
+
 def regions(session: Session) -> list[m.Place]:
     return list(
         session.scalars(

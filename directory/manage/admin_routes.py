@@ -1,0 +1,270 @@
+"""Admin pages: users (create, role, regions, disable, reset password), API tokens, regional
+notices (through the moderation write path, so they are audited) and taxonomy labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from directory.accounts import service as accounts
+from directory.accounts.models import Role
+from directory.config import UI_LOCALES
+from directory.errors import DomainError, NotFound, ValidationFailed
+from directory.i18n import gettext as _
+from directory.listings.texts import set_text
+from directory.manage import queries
+from directory.manage.auth import Admin, ManageContext, PageNotFound, parse_id
+from directory.manage.errors import error_messages
+from directory.manage.render import ManageRoute, page, redirect
+from directory.moderation import service as moderation
+
+router = APIRouter(route_class=ManageRoute)
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+def _users_page(ctx: ManageContext, *, status_code: int = 200, **values: Any) -> Response:
+    values.setdefault("errors", {})
+    values.setdefault("typed", {})
+    values.setdefault("new_password", None)
+    return page(
+        ctx,
+        "manage/users.html",
+        status_code=status_code,
+        users=accounts.list_accounts(ctx.db),
+        regions=queries.regions(ctx.db),
+        roles=list(Role),
+        **values,
+    )
+
+
+@router.get("/users", name="manage_users")
+def users(ctx: Admin) -> Response:
+    return _users_page(ctx)
+
+
+def _temporary_password() -> str:
+    # Read aloud or sent over a trusted channel; changed by the person after signing in.
+    return "-".join(secrets.token_urlsafe(6) for _ in range(3))
+
+
+@router.post("/users")
+def create_user(
+    ctx: Admin,
+    email: Annotated[str, Form(max_length=254)] = "",
+    display_name: Annotated[str, Form(max_length=120)] = "",
+    role: Annotated[str, Form(max_length=20)] = "volunteer",
+    region: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    typed = {"email": email, "display_name": display_name, "role": role, "region": region or []}
+    password = _temporary_password()
+    try:
+        ids = [parse_id(r) for r in region or [] if r]
+        account = accounts.create_account(
+            ctx.db, email=email, password=password, role=role, display_name=display_name,
+            locale=ctx.locale, region_ids=ids,
+        )
+    except ValidationFailed as exc:
+        errors = error_messages(exc)
+        for e in exc.errors:
+            if e["path"] == "email" and "exists" in e["message"]:
+                errors["email"] = _("An account with this email exists already.")
+            elif e["path"] == "email":
+                errors["email"] = _("Please enter a valid email address.")
+        return _users_page(ctx, status_code=422, errors=errors, typed=typed)
+    return _users_page(ctx, new_password=(account.email, password), done_now="user-created")
+
+
+@router.post("/users/{account_id}")
+def update_user(
+    ctx: Admin,
+    account_id: str,
+    action: Annotated[str, Form(max_length=20)] = "save",
+    role: Annotated[str, Form(max_length=20)] = "",
+    region: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    assert ctx.account is not None
+    try:
+        target = accounts.get_account(ctx.db, parse_id(account_id))
+    except NotFound:
+        raise PageNotFound() from None
+    if target.id == ctx.account.id and action in ("disable", "save") and (
+        action == "disable" or role != Role.admin.value
+    ):
+        # An admin cannot lock themselves out (the last admin would leave nobody in charge).
+        return _users_page(ctx, status_code=422,
+                           errors={"form": _("You cannot remove your own administrator role or disable yourself.")})
+    new_password = None
+    if action == "disable":
+        accounts.set_disabled(ctx.db, account=target, disabled=True)
+    elif action == "enable":
+        accounts.set_disabled(ctx.db, account=target, disabled=False)
+    elif action == "reset":
+        password = _temporary_password()
+        accounts.set_password(ctx.db, account=target, password=password)
+        accounts.disable_totp(ctx.db, account=target)  # they enrol again at the next sign-in
+        new_password = (target.email, password)
+    else:
+        try:
+            target.role = Role(role)
+        except ValueError:
+            return _users_page(ctx, status_code=422, errors={"form": _("This value is not valid.")})
+        try:
+            accounts.set_regions(ctx.db, account=target, place_ids=[parse_id(r) for r in region or [] if r])
+        except ValidationFailed as exc:
+            return _users_page(ctx, status_code=422, errors=error_messages(exc))
+        ctx.db.flush()
+    return _users_page(ctx, new_password=new_password, done_now="user-saved")
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+@router.get("/tokens", name="manage_tokens")
+def tokens(ctx: Admin) -> Response:
+    return _tokens_page(ctx)
+
+
+def _tokens_page(ctx: ManageContext, *, status_code: int = 200, **values: Any) -> Response:
+    values.setdefault("errors", {})
+    values.setdefault("secret", None)
+    users = accounts.list_accounts(ctx.db)
+    return page(
+        ctx, "manage/tokens.html", status_code=status_code, tokens=accounts.list_tokens(ctx.db),
+        users=users, emails={u.id: u.email for u in users}, now=dt.datetime.now(dt.UTC),
+        **values,
+    )
+
+
+@router.post("/tokens")
+def create_token(
+    ctx: Admin,
+    account_id: Annotated[str, Form(max_length=40)] = "",
+    name: Annotated[str, Form(max_length=100)] = "",
+    expires_days: Annotated[str, Form(max_length=5)] = "90",
+) -> Response:
+    try:
+        owner = accounts.get_account(ctx.db, parse_id(account_id))
+        days = int(expires_days) if expires_days.strip() else 90
+        new = accounts.create_token(ctx.db, account=owner, name=name, expires_days=days)
+    except (NotFound, PageNotFound, ValueError, ValidationFailed):
+        return _tokens_page(ctx, status_code=422, errors={"form": _("Please check the highlighted fields.")})
+    return _tokens_page(ctx, secret=new.secret)
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token(ctx: Admin, token_id: str) -> Response:
+    try:
+        accounts.revoke_token(ctx.db, ref=str(parse_id(token_id)))
+    except DomainError:
+        raise PageNotFound() from None
+    return redirect(ctx, "tokens", done="token-revoked")
+
+
+# --- regional notices -------------------------------------------------------------------------
+
+
+def _notices_page(ctx: ManageContext, *, status_code: int = 200, **values: Any) -> Response:
+    values.setdefault("errors", {})
+    values.setdefault("typed", {})
+    return page(
+        ctx, "manage/notices.html", status_code=status_code,
+        notices=queries.recent_notices(ctx.db), regions=queries.regions(ctx.db),
+        locales=UI_LOCALES, now=dt.datetime.now(dt.UTC), **values,
+    )
+
+
+@router.get("/notices", name="manage_notices")
+def notices(ctx: Admin) -> Response:
+    return _notices_page(ctx)
+
+
+def _local_datetime(value: str, tz: str) -> str | None:
+    """A `datetime-local` input (wall time of the directory's zone) as an ISO timestamp."""
+    from zoneinfo import ZoneInfo
+
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value).replace(tzinfo=ZoneInfo(tz)).isoformat()
+    except ValueError:
+        return "invalid"
+
+
+@router.post("/notices")
+async def create_notice(request: Request, ctx: Admin) -> Response:
+    form = await request.form()
+    typed = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    source = next((loc for loc in UI_LOCALES if typed.get(f"title_{loc}", "").strip()), None)
+    if source is None:
+        return _notices_page(ctx, status_code=422, typed=typed,
+                             errors={"title_uk": _("Please fill this in.")})
+    changes: dict[str, Any] = {
+        "title": typed[f"title_{source}"],
+        "body": typed.get(f"body_{source}", ""),
+        "severity": typed.get("severity", "info"),
+        "source_locale": source,
+        "region_id": typed.get("region") or None,
+        "valid_from": _local_datetime(typed.get("valid_from", ""), ctx.settings.timezone)
+        or dt.datetime.now(dt.UTC).isoformat(),
+        "valid_until": _local_datetime(typed.get("valid_until", ""), ctx.settings.timezone),
+    }
+    translations: dict[str, dict[str, str]] = {"title": {}, "body": {}}
+    for loc in UI_LOCALES:
+        if loc == source:
+            continue
+        for name in ("title", "body"):
+            value = typed.get(f"{name}_{loc}", "").strip()
+            if value:
+                translations[name][loc] = value
+    try:
+        moderation.propose(
+            ctx.db, actor=ctx.account, entity_type="notice", kind="create", changes=changes,
+            translations={k: v for k, v in translations.items() if v}, source="web",
+        )
+    except ValidationFailed as exc:
+        return _notices_page(ctx, status_code=422, typed=typed, errors=error_messages(exc))
+    return redirect(ctx, "notices", done="notice-saved")
+
+
+@router.post("/notices/{notice_id}/end")
+def end_notice(ctx: Admin, notice_id: str) -> Response:
+    nid = parse_id(notice_id)
+    try:
+        moderation.propose(
+            ctx.db, actor=ctx.account, entity_type="notice", kind="archive", entity_id=nid,
+            source="web",
+        )
+    except NotFound:
+        raise PageNotFound() from None
+    return redirect(ctx, "notices", done="notice-saved")
+
+
+# --- taxonomy labels --------------------------------------------------------------------------
+
+
+@router.get("/taxonomy", name="manage_taxonomy")
+def taxonomy(ctx: Admin) -> Response:
+    return page(ctx, "manage/taxonomy.html", terms=queries.taxonomy_labels(ctx.db), locales=UI_LOCALES)
+
+
+@router.post("/taxonomy/{term_id}")
+async def save_label(request: Request, ctx: Admin, term_id: str) -> Response:
+    form = await request.form()
+    tid: uuid.UUID = parse_id(term_id)
+    try:
+        for loc in UI_LOCALES:
+            value = str(form.get(f"name_{loc}", "")).strip()[:200]
+            if value:
+                set_text(ctx.db, entity_type="taxonomy_term", entity_id=tid, field="name",
+                         locale=loc, value=value)
+    except NotFound:
+        raise PageNotFound() from None
+    return redirect(ctx, "taxonomy", done="label-saved")

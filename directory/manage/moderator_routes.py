@@ -1,0 +1,242 @@
+"""Moderator pages: the queue with counts and filters, one change as a side-by-side diff,
+approve / reject with a reason, the conflict view, verify, the freshness board, public reports.
+
+Every decision is `directory.moderation.service`'s; these routes parse, call, render.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form
+from starlette.responses import Response
+
+from directory.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from directory.listings.queries import list_categories
+from directory.manage import queries
+from directory.manage.auth import ManageContext, Moderator, PageNotFound, parse_id
+from directory.manage.errors import error_messages
+from directory.manage.render import ManageRoute, page, redirect
+from directory.moderation import service as moderation
+from directory.moderation.models import ChangeKind, ChangeRequest, ChangeState
+
+router = APIRouter(route_class=ManageRoute)
+
+AGES = {"1h": dt.timedelta(hours=1), "1d": dt.timedelta(days=1), "3d": dt.timedelta(days=3)}
+
+
+@router.get("/queue", name="manage_queue")
+def queue_page(
+    ctx: Moderator, region: str = "", kind: str = "", category: str = "", age: str = ""
+) -> Response:
+    assert ctx.account is not None
+    region_id = parse_id(region) if region else None
+    kind = kind if kind in ChangeKind.__members__ else ""
+    view = moderation.queue(
+        ctx.db,
+        viewer=ctx.account,
+        region_id=region_id,
+        category=category or None,
+        kind=kind or None,
+        older_than=AGES.get(age),
+    )
+    names = queries.service_names(
+        ctx.db,
+        {c.service_id for c in view.items if c.service_id}
+        | {r.service_id for r in view.reports},
+    )
+    authors = moderation.account_names(ctx.db, [c.author_id for c in view.items])
+    return page(
+        ctx,
+        "manage/queue.html",
+        block="queue",
+        view=view,
+        names=names,
+        authors=authors,
+        regions=queries.regions(ctx.db),
+        categories=list_categories(ctx.db, locale=ctx.locale),
+        filters={"region": region, "kind": kind, "category": category, "age": age},
+        ages=AGES,
+        now=dt.datetime.now(dt.UTC),
+    )
+
+
+def _next_pending(ctx: ManageContext, cr: ChangeRequest) -> Any:
+    """The next change this moderator can decide on (queue order, in their regions)."""
+    assert ctx.account is not None
+    view = moderation.queue(ctx.db, viewer=ctx.account, limit=50)
+    for item in view.items:
+        if item.id != cr.id and item.state == ChangeState.pending and item.author_id != ctx.account.id:
+            return item.id
+    return None
+
+
+def _change(ctx: ManageContext, change_id: str) -> ChangeRequest:
+    assert ctx.account is not None
+    try:
+        return moderation.get_change(ctx.db, change_id=parse_id(change_id), viewer=ctx.account)
+    except NotFound:
+        raise PageNotFound() from None
+
+
+def _change_page(
+    ctx: ManageContext,
+    cr: ChangeRequest,
+    *,
+    status_code: int = 200,
+    block: str | None = None,
+    **values: Any,
+) -> Response:
+    assert ctx.account is not None
+    values.setdefault("errors", {})
+    values.setdefault("conflict", None)
+    values.setdefault("reason", "")
+    authors = moderation.account_names(ctx.db, [cr.author_id, cr.reviewer_id])
+    return page(
+        ctx,
+        "manage/change.html",
+        status_code=status_code,
+        block=block,
+        cr=cr,
+        rows=moderation.diff(ctx.db, change=cr),
+        authors=authors,
+        listing_name=queries.service_names(ctx.db, {cr.service_id} if cr.service_id else set()).get(
+            cr.service_id  # type: ignore[arg-type]
+        ),
+        own=cr.author_id == ctx.account.id,
+        next_id=_next_pending(ctx, cr),
+        **values,
+    )
+
+
+@router.get("/queue/{change_id}", name="manage_change")
+def change_page(ctx: Moderator, change_id: str) -> Response:
+    return _change_page(ctx, _change(ctx, change_id))
+
+
+def _decided(ctx: ManageContext, cr: ChangeRequest, done: str) -> Response:
+    nxt = _next_pending(ctx, cr)
+    if ctx.is_htmx and ctx.request.headers.get("hx-target", "").startswith("row-"):
+        # approved from the queue list: the row is replaced by its new state
+        return page(ctx, "manage/_queue_done.html", cr=cr, done=done)
+    target = f"queue/{nxt}" if nxt else "queue"
+    return redirect(ctx, target, done=done)
+
+
+@router.post("/queue/{change_id}/approve")
+def approve(ctx: Moderator, change_id: str) -> Response:
+    cr = _change(ctx, change_id)
+    try:
+        moderation.approve(ctx.db, change_id=cr.id, reviewer=ctx.account)  # type: ignore[arg-type]
+    except Conflict as exc:
+        if "current_version" not in exc.extra:  # already decided by someone else
+            return _change_page(ctx, cr, status_code=409, errors={"form": _already()})
+        since = queries.changes_since(
+            ctx.db, entity_type=cr.entity_type, entity_id=cr.entity_id, version=cr.base_version
+        )
+        return _change_page(ctx, cr, status_code=409, conflict=since)
+    except (Forbidden, ValidationFailed) as exc:
+        return _change_page(ctx, cr, status_code=403, errors=_forbidden(exc))
+    return _decided(ctx, cr, "approved")
+
+
+def _already() -> str:
+    from directory.i18n import gettext
+
+    return gettext("Another moderator has already decided on this change.")
+
+
+def _forbidden(exc: DomainError) -> dict[str, str]:
+    from directory.i18n import gettext
+
+    if isinstance(exc, Forbidden):
+        if "own change" in exc.detail:
+            return {"form": gettext("You proposed this change yourself: another moderator must review it.")}
+        return {"form": gettext("This change is outside your regions.")}
+    return error_messages(exc)
+
+
+@router.post("/queue/{change_id}/reject")
+def reject(
+    ctx: Moderator, change_id: str, reason: Annotated[str, Form(max_length=5000)] = ""
+) -> Response:
+    cr = _change(ctx, change_id)
+    try:
+        moderation.reject(ctx.db, change_id=cr.id, reviewer=ctx.account, reason=reason)  # type: ignore[arg-type]
+    except ValidationFailed:
+        from directory.i18n import gettext
+
+        return _change_page(
+            ctx, cr, status_code=422, reason=reason,
+            errors={"reason": gettext("Please say why, so that the author can do better next time.")},
+        )
+    except Conflict:
+        return _change_page(ctx, cr, status_code=409, errors={"form": _already()})
+    except Forbidden as exc:
+        return _change_page(ctx, cr, status_code=403, errors=_forbidden(exc))
+    return _decided(ctx, cr, "rejected")
+
+
+@router.post("/queue/{change_id}/acknowledge")
+def acknowledge(ctx: Moderator, change_id: str) -> Response:
+    cr = _change(ctx, change_id)
+    try:
+        moderation.acknowledge(ctx.db, change_id=cr.id, reviewer=ctx.account)  # type: ignore[arg-type]
+    except (Conflict, Forbidden) as exc:
+        return _change_page(ctx, cr, status_code=409, errors=_forbidden(exc))
+    return _decided(ctx, cr, "approved")
+
+
+@router.post("/listings/{service_id}/verify")
+def verify(ctx: Moderator, service_id: str) -> Response:
+    sid = parse_id(service_id)
+    try:
+        moderation.propose(
+            ctx.db, actor=ctx.account, entity_type="service", kind="verify", entity_id=sid,
+            source="web",
+        )
+    except NotFound:
+        raise PageNotFound() from None
+    except (Forbidden, ValidationFailed):
+        return redirect(ctx, f"listings/{sid}", done="verify-refused")
+    back = ctx.request.headers.get("hx-target", "")
+    if ctx.is_htmx and back.startswith("stale-"):
+        return page(ctx, "manage/_verified.html", service_id=sid)
+    return redirect(ctx, f"listings/{sid}", done="verified")
+
+
+@router.get("/freshness", name="manage_freshness")
+def freshness(ctx: Moderator) -> Response:
+    now = dt.datetime.now(dt.UTC)
+    groups = queries.freshness_board(
+        ctx.db, stale_after_days=ctx.settings.stale_after_days, now=now
+    )
+    return page(ctx, "manage/freshness.html", groups=groups, now=now,
+                days=ctx.settings.stale_after_days)
+
+
+@router.get("/reports", name="manage_reports")
+def reports(ctx: Moderator) -> Response:
+    assert ctx.account is not None
+    view = moderation.queue(ctx.db, viewer=ctx.account, limit=200)
+    names = queries.service_names(ctx.db, {r.service_id for r in view.reports})
+    return page(ctx, "manage/reports.html", reports=view.reports, names=names,
+                now=dt.datetime.now(dt.UTC))
+
+
+@router.post("/reports/{report_id}")
+def resolve_report(
+    ctx: Moderator, report_id: str, action: Annotated[str, Form(max_length=20)] = "resolve"
+) -> Response:
+    try:
+        moderation.resolve_report(
+            ctx.db, report_id=parse_id(report_id), moderator=ctx.account,  # type: ignore[arg-type]
+            dismiss=action == "dismiss",
+        )
+    except NotFound:
+        raise PageNotFound() from None
+    if ctx.is_htmx:
+        return Response(status_code=200, content="")
+    return redirect(ctx, "reports", done="report-closed")
+
