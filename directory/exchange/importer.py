@@ -1,0 +1,1081 @@
+"""Importing listings: read a file, validate every record, compare it with the directory and
+report new / changed / unchanged records and every error (file, line or JSON path, field,
+reason) — and, with `apply`, write all of it or nothing through the moderation write path.
+
+Records are matched by id, else by the stored external id of the source (`--source`), so
+re-importing the same file changes nothing and a changed file updates only what changed. Ids
+are kept from the file when they are UUIDs, and derived deterministically (UUID 5 of source and
+key) when they are not, so a spreadsheet without ids still matches itself on the next import.
+
+Work is batched (a few IN queries per batch of services), so a dry run of 100,000 services runs
+in flat memory; `apply` reads the file a second time and writes after a clean dry run only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session
+
+from directory.db import utcnow
+from directory.exchange.readers import (
+    SRC,
+    ImportRefused,
+    Item,
+    read_hsds_csv,
+    read_hsds_json,
+    read_simple_csv,
+)
+from directory.exchange.records import EXT
+from directory.exchange.safety import is_formula, unneutralise_cell
+from directory.listings import models as m
+from directory.moderation.fields import FIELDS, F, FieldError, clean, dump
+
+NAMESPACE = uuid.UUID("4f1d7c8e-5d0b-4a57-9a8e-7c0a3e1f6b21")
+BATCH = 500
+MAX_ERRORS = 1000  # listed one by one; beyond that only counted
+ENTITIES = ("organization", "service", "location", "address", "phone", "schedule")
+
+# Fields compared and written, per record type (FIELDS minus references handled here).
+REFS = {"organization_id", "service_id", "location_id", "place_id", "region_id", "alternative_service_id", "service_ids"}
+
+
+def _fields(entity: str) -> list[str]:
+    return [n for n in FIELDS[entity] if n not in REFS and n != "categories"]
+
+
+@dataclass
+class Problem:
+    file: str
+    line: int | None
+    path: str
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        where += f" {self.path}" if self.path and not self.path.startswith("line ") else ""
+        return f"{where}: {self.field or '-'}: {self.reason}"
+
+
+@dataclass
+class Report:
+    file: str
+    format: str
+    source: str | None
+    applied: bool = False
+    published: bool = False
+    refused: str | None = None
+    services_read: int = 0
+    counts: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {e: {"new": 0, "changed": 0, "unchanged": 0} for e in ENTITIES}
+    )
+    errors: list[Problem] = field(default_factory=list)
+    error_count: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+    change_requests: int = 0
+    pending: int = 0
+    changed: list[dict[str, Any]] = field(default_factory=list)  # first changes, for the reader
+
+    @property
+    def ok(self) -> bool:
+        return self.refused is None and self.error_count == 0
+
+    def error(self, problem: Problem) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(problem)
+
+    def warn(self, problem: Problem) -> None:
+        if len(self.warnings) < MAX_ERRORS and problem not in self.warnings:
+            self.warnings.append(problem)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "format": self.format,
+            "source": self.source,
+            "ok": self.ok,
+            "applied": self.applied,
+            "published": self.published,
+            "refused": self.refused,
+            "services_read": self.services_read,
+            "counts": self.counts,
+            "error_count": self.error_count,
+            "errors": [p.as_dict() for p in self.errors],
+            "warnings": [p.as_dict() for p in self.warnings],
+            "change_requests": self.change_requests,
+            "pending": self.pending,
+            "changed": self.changed,
+        }
+
+
+# --- normalised records -----------------------------------------------------------------------
+
+
+@dataclass
+class Rec:
+    """One record to compare and maybe write: its id, the fields the file states, where it is."""
+
+    entity: str
+    id: uuid.UUID
+    payload: dict[str, Any]
+    file: str
+    line: int | None
+    path: str
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
+    external: tuple[str, str] | None = None
+    parent: dict[str, uuid.UUID] = field(default_factory=dict)  # service_id / location_id ...
+    # filled by the comparison
+    state: str = "new"  # new | changed | unchanged
+    existing_id: uuid.UUID | None = None
+    changed_fields: list[str] = field(default_factory=list)
+    base_version: int | None = None
+
+
+@dataclass
+class Bundle:
+    service: Rec
+    organization: Rec | None
+    locations: list[Rec]
+    children: list[Rec]  # address, phone, schedule
+    categories: list[str] | None
+    new_links: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)  # (location, service)
+    partial: bool = False  # from a spreadsheet: only the columns it has are compared
+    archive: list[tuple[str, uuid.UUID]] = field(default_factory=list)
+
+
+class _Places:
+    def __init__(self, session: Session) -> None:
+        t = m.Place.__table__
+        rows = session.execute(select(t.c.id, t.c.kind, t.c.code, t.c.name, t.c.aliases)).all()
+        self.ids = {r.id for r in rows}
+        self.by_code = {r.code.casefold(): r.id for r in rows if r.code}
+        self.by_name: dict[tuple[str, str], uuid.UUID] = {}
+        for r in rows:
+            kind = str(r.kind.value if hasattr(r.kind, "value") else r.kind)
+            for alias in [r.name, *(r.aliases or "").split()]:
+                self.by_name.setdefault((kind, alias.casefold()), r.id)
+
+    def find(self, ref: Any, kind: str) -> uuid.UUID | None:
+        if isinstance(ref, dict):
+            code, pid, name = ref.get("code"), ref.get("id"), ref.get("name")
+        else:
+            code, pid, name = None, None, ref
+        if isinstance(code, str) and code.casefold() in self.by_code:
+            return self.by_code[code.casefold()]
+        if isinstance(pid, str):
+            try:
+                if uuid.UUID(pid) in self.ids:
+                    return uuid.UUID(pid)
+            except ValueError:
+                pass
+        if isinstance(name, str) and name.strip():
+            return self.by_name.get((kind, name.strip().casefold()))
+        return None
+
+
+class Context:
+    """Reference data loaded once per import, and the rules shared by all batches."""
+
+    def __init__(self, session: Session, *, source: str | None, fmt: str, now: dt.datetime) -> None:
+        self.session = session
+        self.source = source
+        self.format = fmt
+        self.now = now
+        self.places = _Places(session)
+        term = m.TaxonomyTerm.__table__
+        self.terms = {r.code: r.id for r in session.execute(select(term.c.code, term.c.id))}
+        self.term_ids = {v: k for k, v in self.terms.items()}
+        self.locales = set(session.scalars(select(m.Locale.code)))
+        self.seen: dict[str, set[uuid.UUID]] = defaultdict(set)
+
+    def derived_id(self, entity: str, key: str) -> uuid.UUID:
+        return uuid.uuid5(NAMESPACE, f"{self.source or ''}|{entity}|{key}")
+
+
+_NO_FUTURE = {"status_until"}  # a past "until" in a file is history, not an error
+
+
+def _coerce(spec: F, value: Any, textual: bool) -> Any:
+    """Text from CSV cells (and JSON numbers) into the types the field rules expect."""
+    if isinstance(value, str):
+        value = unneutralise_cell(value)
+        if is_formula(value) and value.startswith("="):
+            raise FieldError("looks like a spreadsheet formula; type the value itself")
+    if value is None or (textual and value == ""):
+        return None
+    if spec.kind == "int":
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                raise FieldError("must be a whole number") from None
+    if spec.kind == "bool" and isinstance(value, str):
+        v = value.strip().casefold()
+        if v in ("yes", "y", "true", "1", "так", "да", "tak", "ja", "نعم"):
+            return True
+        if v in ("no", "n", "false", "0", "ні", "нет", "nie", "nein", "لا"):
+            return False
+        raise FieldError("must be yes or no")
+    if spec.kind == "decimal" and isinstance(value, str):
+        try:
+            return Decimal(value.strip().replace(",", "."))
+        except InvalidOperation:
+            raise FieldError("must be a number") from None
+    if spec.kind in ("str", "text") and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _clean_payload(
+    ctx: Context, report: Report, entity: str, raw: dict[str, Any], *, names: Iterable[str],
+    where: tuple[str, int | None, str], textual: bool, partial: bool, present: set[str] | None = None,
+) -> dict[str, Any] | None:
+    """Validate the fields of one record with the write path's own rules (moderation.fields)."""
+    specs = FIELDS[entity]
+    out: dict[str, Any] = {}
+    ok = True
+    file, line, path = where
+    for name in names:
+        if partial and present is not None and name not in present:
+            continue
+        spec = specs[name]
+        if name in _NO_FUTURE:
+            spec = dataclasses.replace(spec, check="")
+        try:
+            value = _coerce(spec, raw.get(name), textual)
+            if value is None:
+                if spec.required:
+                    raise FieldError("is required")
+                if not spec.nullable:
+                    if spec.kind in ("str", "text") and name not in ("source_locale", "timezone"):
+                        out[name] = ""
+                    continue
+                out[name] = None
+                continue
+            out[name] = clean(ctx.session, spec, value, now=ctx.now)
+        except FieldError as exc:
+            ok = False
+            report.error(Problem(file, line, path, name, str(exc)))
+    return out if ok else None
+
+
+def _where(obj: dict[str, Any], item: Item, path: str) -> tuple[str, int | None, str]:
+    src = obj.get(SRC)
+    if src:
+        return src[0], src[1], path
+    return item.file, item.line, path
+
+
+def _uuid_or(value: Any, fallback: Callable[[], uuid.UUID]) -> uuid.UUID:
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    return fallback()
+
+
+# --- HSDS-shaped item → records ---------------------------------------------------------------
+
+SERVICE_MAP = {n: n for n in _fields("service")} | {
+    n: EXT + n for n in ("status_reason", "status_until", "open_during_alert", "free_of_charge", "audience", "source_locale")
+}
+ORG_MAP = {n: n for n in _fields("organization")} | {"source_locale": EXT + "source_locale"}
+LOCATION_MAP = {n: n for n in _fields("location")} | {
+    n: EXT + n for n in (
+        "timezone", "privacy", "shelter_type", "capacity_maximum", "capacity_available",
+        "has_heating", "has_power", "has_water", "has_internet", "has_toilets",
+        "wheelchair_accessible", "pets_allowed", "women_children_only", "open_24_7", "source_locale",
+    )
+}  # fmt: skip
+PHONE_MAP = {n: n for n in _fields("phone")} | {"is_hotline": EXT + "is_hotline"}
+SCHEDULE_MAP = {n: n for n in _fields("schedule")} | {"timezone": EXT + "timezone"}
+ADDRESS_MAP = {n: n for n in _fields("address")}
+
+
+def _mapped(obj: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
+    return {name: obj.get(key) for name, key in mapping.items()}
+
+
+def _translations(
+    ctx: Context, report: Report, entity: str, obj: dict[str, Any], where: tuple[str, int | None, str]
+) -> dict[str, dict[str, str]]:
+    raw = obj.get(EXT + "translations")
+    out: dict[str, dict[str, str]] = {}
+    if not isinstance(raw, dict):
+        return out
+    specs = FIELDS[entity]
+    for name, per_locale in raw.items():
+        spec = specs.get(name)
+        if spec is None or not spec.translatable or not isinstance(per_locale, dict):
+            continue
+        for locale, text in per_locale.items():
+            if locale not in ctx.locales:
+                report.error(Problem(where[0], where[1], where[2] + f".{EXT}translations.{name}", name, f"unknown locale {str(locale)[:12]!r}"))
+                continue
+            try:
+                value = clean(ctx.session, spec, text, now=ctx.now)
+            except FieldError as exc:
+                report.error(Problem(where[0], where[1], where[2] + f".{EXT}translations.{name}.{locale}", name, str(exc)))
+                continue
+            if value:
+                out.setdefault(name, {})[locale] = value
+    return out
+
+
+def _status(data: dict[str, Any]) -> Any:
+    status = data.get(EXT + "status") or data.get("status")
+    return status
+
+
+def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
+    """Validate one HSDS-shaped service (from JSON or the tabular zip) into records."""
+    data = item.data
+    if "__invalid__" in data:
+        report.error(Problem(item.file, item.line, item.path, "", "must be a JSON object (an HSDS service)"))
+        return None
+    if "__rows__" in data:
+        return _rows_to_bundle(ctx, report, item)
+    errors_before = report.error_count
+    where = (item.file, item.line, item.path)
+    textual = item.textual
+    sid_raw = data.get("id")
+    sid = _uuid_or(sid_raw, lambda: ctx.derived_id("service", str(sid_raw or data.get("name"))))
+    raw = _mapped(data, SERVICE_MAP)
+    raw["status"] = _status(data)
+    payload = _clean_payload(ctx, report, "service", raw, names=SERVICE_MAP, where=where, textual=textual, partial=False)
+    org_rec = None
+    org = data.get("organization")
+    org_id_raw = (org or {}).get("id") or data.get("organization_id")
+    if isinstance(org, dict):
+        owhere = _where(org, item, item.path + ".organization")
+        org_id = _uuid_or(org.get("id"), lambda: ctx.derived_id("organization", str(org.get("id") or org.get("name"))))
+        opayload = _clean_payload(ctx, report, "organization", _mapped(org, ORG_MAP), names=ORG_MAP, where=owhere, textual=textual, partial=False)
+        if opayload is not None:
+            org_rec = Rec("organization", org_id, opayload, *owhere, translations=_translations(ctx, report, "organization", org, owhere),
+                          external=(ctx.source, str(org.get("id"))) if ctx.source and org.get("id") else None)
+    elif org_id_raw is None:
+        report.error(Problem(item.file, item.line, item.path, "organization", "is required (the organisation running the service)"))
+    org_id = org_rec.id if org_rec else _uuid_or(org_id_raw, lambda: ctx.derived_id("organization", str(org_id_raw)))
+
+    locations: list[Rec] = []
+    children: list[Rec] = []
+    links: list[tuple[uuid.UUID, uuid.UUID]] = []
+    for i, sal in enumerate(data.get("service_at_locations") or []):
+        spath = f"{item.path}.service_at_locations[{i}]"
+        loc = sal.get("location") if isinstance(sal, dict) else None
+        if not isinstance(loc, dict):
+            report.error(Problem(*_where(sal if isinstance(sal, dict) else {}, item, spath), "location", "names no location in the file"))
+            continue
+        lwhere = _where(loc, item, spath + ".location")
+        loc_ref = str(loc.get("id") or loc.get("name"))
+        lid = _uuid_or(loc.get("id"), lambda: ctx.derived_id("location", loc_ref))  # noqa: B023
+        links.append((lid, sid))
+        for j, s in enumerate(sal.get("schedules") or []):
+            rec = _child(ctx, report, "schedule", s, SCHEDULE_MAP, _where(s, item, f"{spath}.schedules[{j}]"), textual, {"service_id": sid, "location_id": lid})
+            if rec:
+                children.append(rec)
+        if lid in ctx.seen["location"]:
+            continue  # the same place under several services: its record is checked once
+        ctx.seen["location"].add(lid)
+        raw_loc = _mapped(loc, LOCATION_MAP)
+        if textual:
+            for key in ("latitude", "longitude"):
+                raw_loc[key] = loc.get(key)
+        lpayload = _clean_payload(ctx, report, "location", raw_loc, names=LOCATION_MAP, where=lwhere, textual=textual, partial=False)
+        if lpayload is None:
+            continue
+        _check_location(report, lpayload, lwhere)
+        region = loc.get(EXT + "region")
+        place = loc.get(EXT + "place")
+        lpayload["region_id"] = _place_ref(ctx, report, region, "region", lwhere)
+        lpayload["place_id"] = _place_ref(ctx, report, place, "city", lwhere)
+        lpayload["organization_id"] = str(org_id)
+        locations.append(Rec("location", lid, lpayload, *lwhere, translations=_translations(ctx, report, "location", loc, lwhere),
+                             external=(ctx.source, str(loc.get("id"))) if ctx.source and loc.get("id") else None))
+        for j, a in enumerate(loc.get("addresses") or []):
+            rec = _child(ctx, report, "address", a, ADDRESS_MAP, _where(a, item, f"{lwhere[2]}.addresses[{j}]"), textual, {"location_id": lid})
+            if rec:
+                children.append(rec)
+        for j, p in enumerate(loc.get("phones") or []):
+            rec = _child(ctx, report, "phone", p, PHONE_MAP, _where(p, item, f"{lwhere[2]}.phones[{j}]"), textual, {"location_id": lid})
+            if rec:
+                children.append(rec)
+        for j, s in enumerate(loc.get("schedules") or []):
+            rec = _child(ctx, report, "schedule", s, SCHEDULE_MAP, _where(s, item, f"{lwhere[2]}.schedules[{j}]"), textual, {"location_id": lid})
+            if rec:
+                children.append(rec)
+    for j, p in enumerate(data.get("phones") or []):
+        rec = _child(ctx, report, "phone", p, PHONE_MAP, _where(p, item, f"{item.path}.phones[{j}]"), textual, {"service_id": sid})
+        if rec:
+            children.append(rec)
+    for j, s in enumerate(data.get("schedules") or []):
+        rec = _child(ctx, report, "schedule", s, SCHEDULE_MAP, _where(s, item, f"{item.path}.schedules[{j}]"), textual, {"service_id": sid})
+        if rec:
+            children.append(rec)
+    categories = _categories(ctx, report, item, data.get("attributes") or [])
+    if payload is None or report.error_count > errors_before:
+        return None
+    payload["organization_id"] = str(org_id)
+    svc = Rec("service", sid, payload, *where, translations=_translations(ctx, report, "service", data, where),
+              external=(ctx.source, str(sid_raw)) if ctx.source and sid_raw else None)
+    return Bundle(svc, org_rec, locations, children, categories, new_links=links)
+
+
+def _check_location(report: Report, payload: dict[str, Any], where: tuple[str, int | None, str]) -> None:
+    avail, total = payload.get("capacity_available"), payload.get("capacity_maximum")
+    if avail is not None and total is not None and avail > total:
+        report.error(Problem(*where, "capacity_available", "free places cannot exceed the total"))
+    if (payload.get("latitude") is None) != (payload.get("longitude") is None):
+        report.error(Problem(*where, "longitude" if payload.get("longitude") is None else "latitude", "latitude and longitude go together"))
+
+
+def _place_ref(ctx: Context, report: Report, ref: Any, kind: str, where: tuple[str, int | None, str]) -> str | None:
+    if ref in (None, "", {}):
+        return None
+    found = ctx.places.find(ref, kind)
+    if found is None:
+        label = ref.get("name") if isinstance(ref, dict) else ref
+        report.warn(Problem(where[0], None, "", kind, f"{str(label)[:80]!r} is not in the directory's gazetteer: left empty"))
+        return None
+    return str(found)
+
+
+def _child(
+    ctx: Context, report: Report, entity: str, obj: Any, mapping: dict[str, str],
+    where: tuple[str, int | None, str], textual: bool, parent: dict[str, uuid.UUID],
+    names: Iterable[str] | None = None,
+) -> Rec | None:
+    if not isinstance(obj, dict):
+        report.error(Problem(*where, "", "must be an object"))
+        return None
+    raw = _mapped(obj, mapping)
+    if entity == "phone" and raw.get("extension") is None and obj.get(EXT + "extension"):
+        raw["extension"] = obj.get(EXT + "extension")
+    if entity == "phone" and raw.get("is_hotline") is None:
+        raw["is_hotline"] = False
+    payload = _clean_payload(ctx, report, entity, raw, names=names or mapping, where=where, textual=textual, partial=False)
+    if payload is None:
+        return None
+    cid = _uuid_or(obj.get("id"), lambda: ctx.derived_id(entity, repr(sorted(parent.items())) + repr(sorted(payload.items()))))
+    for key, value in parent.items():
+        payload[key] = str(value)
+    return Rec(entity, cid, payload, *where, parent=dict(parent))
+
+
+def _categories(ctx: Context, report: Report, item: Item, attributes: list[Any]) -> list[str]:
+    codes = []
+    for i, a in enumerate(attributes):
+        if not isinstance(a, dict):
+            continue
+        term = a.get("taxonomy_term") or {}
+        code = term.get("code") if isinstance(term, dict) else None
+        if code is None and a.get("taxonomy_term_id"):
+            try:
+                code = ctx.term_ids.get(uuid.UUID(str(a["taxonomy_term_id"])))
+            except ValueError:
+                code = None
+        if code in ctx.terms:
+            codes.append(str(code))
+        else:
+            where = _where(a, item, f"{item.path}.attributes[{i}]")
+            report.warn(Problem(*where, "taxonomy_term", f"category {str(code)[:60]!r} is not in the directory's taxonomy: skipped"))
+    return sorted(set(codes))
+
+
+# --- simple CSV rows → records ----------------------------------------------------------------
+
+
+def _split(value: str | None, sep: str | None = None) -> list[str]:
+    if not value:
+        return []
+    return [v.strip() for v in (value.split(sep) if sep else value.split()) if v.strip()]
+
+
+def parse_hours(text: str) -> list[dict[str, str]]:
+    """`MO,TU 09:00-18:00; SA 10:00-14:00` → weekly schedules (raises FieldError)."""
+    out = []
+    for part in _split(text, ";"):
+        try:
+            days, span = part.rsplit(" ", 1)
+            opens, closes = span.split("-")
+        except ValueError:
+            raise FieldError(f"cannot read {part[:40]!r}: write e.g. MO,TU,WE 09:00-18:00; SA 10:00-14:00") from None
+        days = days.replace(" ", "").upper()
+        out.append({"freq": "WEEKLY", "byday": days, "opens_at": opens.strip(), "closes_at": closes.strip()})
+    return out
+
+
+def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
+    rows: list[tuple[int, dict[str, str]]] = item.data["__rows__"]
+    header = set(item.data["__header__"])
+    errors_before = report.error_count
+    first_line, first = rows[0]
+    name = item.file
+
+    def cells(row: dict[str, str]) -> dict[str, str]:
+        return {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items()}
+
+    first = cells(first)
+    ext_id = first.get("external_id") or ""
+    org_name = first.get("organization_name") or ""
+    org_key = org_name.casefold()
+    org_id = _uuid_or(first.get("organization_id"), lambda: ctx.derived_id("organization", org_key))
+    where = (name, first_line, f"line {first_line}")
+    opayload = _clean_payload(ctx, report, "organization", {"name": org_name}, names=["name"], where=where, textual=True, partial=True, present={"name"})
+    org_rec = Rec("organization", org_id, opayload or {}, *where, external=(ctx.source or "csv", "org:" + org_key) if org_key else None)
+    if opayload is not None:
+        org_rec.payload["__match_name__"] = org_name
+    svc_key = first.get("service_id") or ext_id or "|".join((org_key, (first.get("service_name") or "").casefold(), (first.get("location_name") or "").casefold(), (first.get("address") or "").casefold(), (first.get("city") or "").casefold()))
+    sid = _uuid_or(first.get("service_id"), lambda: ctx.derived_id("service", svc_key))
+    raw = {
+        "name": first.get("service_name"),
+        "description": first.get("service_description"),
+        "status": first.get("status") or ("active" if "status" in header else None),
+        "status_until": first.get("status_until"),
+        "email": first.get("email"),
+        "url": first.get("website"),
+        "free_of_charge": first.get("free_of_charge"),
+    }
+    present = {n for n, col in (("name", "service_name"), ("description", "service_description"), ("status", "status"),
+                                ("status_until", "status_until"), ("email", "email"), ("url", "website"),
+                                ("free_of_charge", "free_of_charge")) if col in header}
+    payload = _clean_payload(ctx, report, "service", raw, names=list(raw), where=where, textual=True, partial=True, present=present)
+    if payload is not None and "description" in payload and payload["description"] is None:
+        payload["description"] = ""
+    categories: list[str] | None = None
+    if "categories" in header:
+        categories = []
+        for code in _split(first.get("categories")):
+            if code in ctx.terms:
+                categories.append(code)
+            else:
+                report.error(Problem(name, first_line, f"line {first_line}", "categories", f"unknown category code {code[:60]!r} (see the template for the codes)"))
+        categories = sorted(set(categories))
+    children: list[Rec] = []
+    for j, number in enumerate(_split(first.get("phone"), ";")):
+        rec = _child(ctx, report, "phone", {"number": number}, PHONE_MAP, (name, first_line, f"line {first_line}"), True, {"service_id": sid}, names=["number"])
+        if rec:
+            rec.path = f"line {first_line}"
+            children.append(rec)
+        del j
+    if first.get("hours"):
+        try:
+            for s in parse_hours(first["hours"]):
+                rec = _child(ctx, report, "schedule", s, SCHEDULE_MAP, (name, first_line, f"line {first_line}"), True, {"service_id": sid}, names=list(s))
+                if rec:
+                    children.append(rec)
+        except FieldError as exc:
+            report.error(Problem(name, first_line, f"line {first_line}", "hours", str(exc)))
+    locations: list[Rec] = []
+    links: list[tuple[uuid.UUID, uuid.UUID]] = []
+    loc_cols = {"location_name", "address", "city", "latitude", "longitude", "location_id"}
+    for lineno, row in rows:
+        row = cells(row)
+        lwhere = (name, lineno, f"line {lineno}")
+        for col, value in row.items():
+            if isinstance(value, str) and value.startswith("=") and col != "export_scope":
+                report.error(Problem(name, lineno, f"line {lineno}", col, "looks like a spreadsheet formula; type the value itself"))
+        if not any(row.get(c) for c in loc_cols):
+            continue
+        loc_key = "|".join((row.get("location_name") or "").casefold() for _ in (0,)) + "|" + "|".join((row.get(c) or "").casefold() for c in ("address", "city", "latitude", "longitude"))
+        lid = _uuid_or(row.get("location_id"), lambda: ctx.derived_id("location", org_key + "|" + loc_key))  # noqa: B023
+        links.append((lid, sid))
+        if lid in ctx.seen["location"]:
+            continue
+        ctx.seen["location"].add(lid)
+        lraw: dict[str, Any] = {
+            "name": row.get("location_name"), "latitude": row.get("latitude"), "longitude": row.get("longitude"),
+            "privacy": row.get("privacy") or None, "shelter_type": row.get("shelter_type"),
+            "capacity_maximum": row.get("capacity_maximum"), "capacity_available": row.get("capacity_available"),
+        }
+        for col in ("wheelchair_accessible", "pets_allowed", "women_children_only", "has_heating", "has_power", "has_water", "has_internet", "open_24_7"):
+            lraw[col] = row.get(col)
+        lpresent = {k for k in lraw if (k if k != "name" else "location_name") in header}
+        lpayload = _clean_payload(ctx, report, "location", lraw, names=list(lraw), where=lwhere, textual=True, partial=True, present=lpresent)
+        if lpayload is None:
+            continue
+        _check_location(report, lpayload, lwhere)
+        if "region" in header:
+            lpayload["region_id"] = _place_ref(ctx, report, row.get("region"), "region", lwhere)
+        if "city" in header:
+            lpayload["place_id"] = _place_ref(ctx, report, row.get("city"), "city", lwhere)
+        lpayload["organization_id"] = str(org_id)
+        locations.append(Rec("location", lid, lpayload, *lwhere, external=(ctx.source or "csv", "loc:" + org_key + "|" + loc_key)))
+        if row.get("address") or row.get("city"):
+            address = {"address_1": row.get("address") or "", "city": row.get("city"), "region": row.get("region") or None,
+                       "postal_code": row.get("postal_code") or "", "country": row.get("country")}
+            rec = _child(ctx, report, "address", address, ADDRESS_MAP, lwhere, True, {"location_id": lid}, names=["address_1", "city", "postal_code", "country"])
+            if rec:
+                children.append(rec)
+    if payload is None or opayload is None or report.error_count > errors_before:
+        return None
+    payload["organization_id"] = str(org_id)
+    svc = Rec("service", sid, payload, *where, external=(ctx.source or "csv", ext_id) if ext_id else None)
+    return Bundle(svc, org_rec, locations, children, categories, new_links=links, partial=True)
+
+
+# --- comparison with the directory ------------------------------------------------------------
+
+MODELS: dict[str, Any] = {
+    "organization": m.Organization, "service": m.Service, "location": m.Location,
+    "address": m.Address, "phone": m.Phone, "schedule": m.Schedule,
+}  # fmt: skip
+PARENT_KEYS = {"address": ("location_id",), "phone": ("service_id", "location_id"), "schedule": ("service_id", "location_id")}
+
+
+def _primary(entity: str, values: dict[str, Any]) -> tuple[str, str] | None:
+    for key in PARENT_KEYS[entity]:
+        if values.get(key):
+            return key, str(values[key])
+    return None
+
+
+def _content(entity: str, values: dict[str, Any], keys: Iterable[str], *, parents: bool = True) -> tuple[Any, ...]:
+    own = tuple(values.get(n) for n in keys)
+    if not parents:
+        return own
+    return own + tuple(str(values[k]) if values.get(k) else None for k in PARENT_KEYS[entity])
+
+
+def _dumped(row: Any, names: Iterable[str]) -> dict[str, Any]:
+    return {n: dump(row[n]) for n in names}
+
+
+class Planner:
+    """Compares batches of bundles with the directory and counts what would change."""
+
+    def __init__(self, ctx: Context, report: Report) -> None:
+        self.ctx = ctx
+        self.report = report
+
+    def _existing(self, entity: str, recs: list[Rec]) -> dict[uuid.UUID, Any]:
+        """Current rows of these records (by id, else by source + external id), keyed by rec id."""
+        session = self.ctx.session
+        table = MODELS[entity].__table__
+        ids = [r.id for r in recs]
+        found: dict[uuid.UUID, Any] = {}
+        if ids:
+            for row in session.execute(select(table).where(table.c.id.in_(ids))):
+                found[row.id] = row._mapping
+        externals = [r.external for r in recs if r.id not in found and r.external]
+        if externals and "external_id" in table.c:
+            rows = session.execute(select(table).where(tuple_(table.c.external_source, table.c.external_id).in_(externals)))
+            by_ext = {(r.external_source, r.external_id): r._mapping for r in rows}
+            for r in recs:
+                if r.id not in found and r.external in by_ext:
+                    found[r.id] = by_ext[r.external]
+        if entity == "organization":
+            names = {r.payload["__match_name__"].casefold(): r for r in recs if r.id not in found and r.payload.get("__match_name__")}
+            if names:
+                rows = session.execute(select(table).where(func.lower(table.c.name).in_(list(names)), table.c.archived_at.is_(None)))
+                for row in rows:
+                    rec = names.get(row.name.casefold())
+                    if rec is not None and rec.id not in found:
+                        found[rec.id] = row._mapping
+        return found
+
+    def _translations(self, entity: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, dict[str, str]]]:
+        t = m.Translation.__table__
+        out: dict[uuid.UUID, dict[str, dict[str, str]]] = defaultdict(dict)
+        if ids:
+            for row in self.ctx.session.execute(select(t.c.entity_id, t.c.field, t.c.locale, t.c.value).where(t.c.entity_type == entity, t.c.entity_id.in_(ids))):
+                out[row.entity_id].setdefault(row.field, {})[row.locale] = row.value
+        return out
+
+    def compare(self, bundles: list[Bundle]) -> None:
+        by_entity: dict[str, list[Rec]] = defaultdict(list)
+        for b in bundles:
+            if b.organization is not None:
+                by_entity["organization"].append(b.organization)
+            by_entity["service"].append(b.service)
+            by_entity["location"].extend(b.locations)
+        resolved: dict[tuple[str, uuid.UUID], uuid.UUID] = {}
+        for entity in ("organization", "service", "location"):
+            recs = list({r.id: r for r in by_entity[entity]}.values())
+            existing = self._existing(entity, recs)
+            texts = self._translations(entity, [row["id"] for row in existing.values()])
+            for rec in by_entity[entity]:
+                row = existing.get(rec.id)
+                if row is not None:
+                    resolved[(entity, rec.id)] = row["id"]
+                self._compare(rec, row, texts.get(row["id"], {}) if row is not None else {})
+        # references now point at the records they matched
+        for b in bundles:
+            for rec in [b.service, *b.locations]:
+                oid = rec.payload.get("organization_id")
+                if oid:
+                    rec.payload["organization_id"] = str(resolved.get(("organization", uuid.UUID(oid)), uuid.UUID(oid)))
+            if b.service.state == "changed" and "organization_id" in b.service.changed_fields:
+                pass
+            sid = resolved.get(("service", b.service.id), b.service.id)
+            loc_ids = {rec.id: resolved.get(("location", rec.id), rec.id) for rec in b.locations}
+            b.new_links = [(resolved.get(("location", lid), lid), resolved.get(("service", s), s)) for lid, s in b.new_links]
+            for child in b.children:
+                if child.payload.get("service_id"):
+                    child.payload["service_id"] = str(sid)
+                if child.payload.get("location_id"):
+                    lid = uuid.UUID(child.payload["location_id"])
+                    child.payload["location_id"] = str(loc_ids.get(lid, resolved.get(("location", lid), lid)))
+            b.service.existing_id = b.service.existing_id or None
+        self._compare_categories(bundles)
+        self._compare_children(bundles)
+        self._compare_links(bundles)
+
+    def _compare(self, rec: Rec, row: Any, texts: dict[str, dict[str, str]]) -> None:
+        counts = self.report.counts[rec.entity]
+        if rec.id in self.ctx.seen["counted-" + rec.entity]:
+            rec.state = "duplicate"
+            if row is not None:
+                rec.existing_id = row["id"]
+            return
+        self.ctx.seen["counted-" + rec.entity].add(rec.id)
+        if row is None:
+            rec.state = "new"
+            counts["new"] += 1
+            return
+        rec.existing_id = row["id"]
+        rec.base_version = row["version"]
+        names = [n for n in rec.payload if not n.startswith("__") and n in FIELDS[rec.entity] and n not in ("service_ids", "categories")]
+        current = _dumped(row, names)
+        rec.changed_fields = [n for n in names if current[n] != rec.payload[n]]
+        if row["archived_at"] is not None:
+            rec.changed_fields.append("archived_at")
+        source = dump(row["source_locale"]) if "source_locale" in row else "en"
+        for name, per_locale in rec.translations.items():
+            for locale, value in per_locale.items():
+                have = dump(row[name]) if locale == source else texts.get(name, {}).get(locale)
+                if have != value:
+                    rec.changed_fields.append(f"{name}@{locale}")
+        rec.state = "changed" if rec.changed_fields else "unchanged"
+        counts[rec.state] += 1
+        if rec.state == "changed":
+            self._note(rec)
+
+    def _note(self, rec: Rec, fields: list[str] | None = None) -> None:
+        if len(self.report.changed) < 200:
+            self.report.changed.append({
+                "entity": rec.entity, "id": str(rec.existing_id or rec.id), "file": rec.file, "line": rec.line,
+                "path": rec.path, "fields": fields or rec.changed_fields,
+            })
+
+    def _compare_categories(self, bundles: list[Bundle]) -> None:
+        ids = [b.service.existing_id for b in bundles if b.service.existing_id and b.categories is not None]
+        current: dict[uuid.UUID, list[str]] = defaultdict(list)
+        if ids:
+            attr, term = m.Attribute.__table__, m.TaxonomyTerm.__table__
+            for link_id, code in self.ctx.session.execute(
+                select(attr.c.link_id, term.c.code).join(term, term.c.id == attr.c.taxonomy_term_id)
+                .where(attr.c.link_entity == "service", attr.c.link_id.in_(ids), attr.c.archived_at.is_(None))
+            ):
+                current[link_id].append(code)
+        for b in bundles:
+            rec = b.service
+            if b.categories is None or rec.state == "duplicate":
+                continue
+            rec.payload["categories"] = b.categories
+            if rec.existing_id and sorted(current.get(rec.existing_id, [])) != b.categories:
+                rec.changed_fields.append("categories")
+                if rec.state == "unchanged":
+                    rec.state = "changed"
+                    self.report.counts["service"]["unchanged"] -= 1
+                    self.report.counts["service"]["changed"] += 1
+                    self._note(rec)
+
+    def _compare_children(self, bundles: list[Bundle]) -> None:
+        session = self.ctx.session
+        sids = {b.service.existing_id for b in bundles if b.service.existing_id}
+        lids = {loc.existing_id for b in bundles for loc in b.locations if loc.existing_id}
+        existing: dict[str, dict[tuple[str, str], list[Any]]] = {e: defaultdict(list) for e in PARENT_KEYS}
+        for entity in PARENT_KEYS:
+            t = MODELS[entity].__table__
+            conds = []
+            if "service_id" in PARENT_KEYS[entity] and sids:
+                conds.append(t.c.service_id.in_(list(sids)))
+            if lids:
+                conds.append(t.c.location_id.in_(list(lids)))
+            if not conds:
+                continue
+            from sqlalchemy import or_
+
+            for row in session.execute(select(t).where(or_(*conds), t.c.archived_at.is_(None))):
+                values = _dumped(row._mapping, [*_fields(entity), *PARENT_KEYS[entity]])
+                key = _primary(entity, values)
+                if key is not None:
+                    existing[entity][key].append((row._mapping, values))
+        counts = self.report.counts
+        for b in bundles:
+            covered: set[tuple[str, tuple[str, str]]] = set()
+            matched: set[uuid.UUID] = set()
+            for child in b.children:
+                key = _primary(child.entity, child.payload)
+                if key is None:
+                    continue
+                covered.add((child.entity, key))
+                keys = [n for n in _fields(child.entity) if n in child.payload]
+                rows = [(row, _content(child.entity, values, keys)) for row, values in existing[child.entity].get(key, [])]
+                content = _content(child.entity, child.payload, keys)
+                same_id = next((r for r in rows if r[0]["id"] == child.id and r[0]["id"] not in matched), None)
+                same_content = next((r for r in rows if r[1] == content and r[0]["id"] not in matched), None)
+                hit = same_id if same_id is not None and same_id[1] == content else same_content or same_id
+                if hit is None and b.partial and key[0] == "service_id":
+                    # a spreadsheet lists the place's own phones and hours with the service's
+                    own = _content(child.entity, child.payload, keys, parents=False)
+                    place_ids = {str(lid) for lid, _ in b.new_links} | {str(loc.existing_id or loc.id) for loc in b.locations}
+                    if any(
+                        _content(child.entity, values, keys, parents=False) == own
+                        for lid in place_ids
+                        for _, values in existing[child.entity].get(("location_id", lid), [])
+                    ):
+                        child.state = "unchanged"
+                        counts[child.entity]["unchanged"] += 1
+                        continue
+                if hit is None:
+                    child.state = "new"
+                    counts[child.entity]["new"] += 1
+                    continue
+                matched.add(hit[0]["id"])
+                child.existing_id = hit[0]["id"]
+                child.base_version = hit[0]["version"]
+                if hit[1] == content:
+                    child.state = "unchanged"
+                else:
+                    child.state = "changed"
+                    child.changed_fields = [n for n in _fields(child.entity) if dump(hit[0][n]) != child.payload.get(n)]
+                    self._note(child)
+                counts[child.entity][child.state] += 1
+            # the file states all children of what it covers: the others are removed
+            for entity, key in covered:
+                for row, _ in existing[entity].get(key, []):
+                    if row["id"] not in matched:
+                        b.archive.append((entity, row["id"]))
+                        counts[entity].setdefault("removed", 0)
+                        counts[entity]["removed"] += 1
+                        matched.add(row["id"])
+
+    def _compare_links(self, bundles: list[Bundle]) -> None:
+        links = {(lid, sid) for b in bundles for lid, sid in b.new_links}
+        if not links:
+            return
+        t = m.ServiceAtLocation.__table__
+        have = set(self.ctx.session.execute(
+            select(t.c.location_id, t.c.service_id).where(t.c.service_id.in_(list({s for _, s in links})))
+        ))
+        for b in bundles:
+            b.new_links = [link for link in b.new_links if link not in have]
+
+
+# --- writing through the moderation write path ------------------------------------------------
+
+
+class ApplyFailed(Exception):
+    """A write was refused by the write path: the whole import is rolled back."""
+
+
+class Writer:
+    """Turns compared bundles into change requests (published at once with `publish`)."""
+
+    def __init__(self, session: Session, *, actor: Any, publish: bool, report: Report, comment: str) -> None:
+        self.session = session
+        self.actor = actor
+        self.publish = publish
+        self.report = report
+        self.comment = comment
+        self.touched: set[uuid.UUID] = set()
+        self.created_locations: set[uuid.UUID] = set()
+
+    def _propose(self, rec: Rec, kind: str, *, entity_id: uuid.UUID, changes: dict[str, Any] | None = None,
+                 translations: dict[str, dict[str, str]] | None = None, base_version: int | None = None) -> None:
+        from directory.errors import DomainError, ValidationFailed
+        from directory.moderation import service as moderation
+
+        try:
+            cr = moderation.propose(
+                self.session, actor=None, entity_type=rec.entity, kind=kind, entity_id=entity_id,
+                changes=changes, translations=translations or None, base_version=base_version,
+                comment=self.comment, source="import",
+            )
+            self.report.change_requests += 1
+            if self.publish:
+                moderation.approve(self.session, change_id=cr.id, reviewer=self.actor)
+            else:
+                self.report.pending += 1
+        except ValidationFailed as exc:
+            for e in exc.errors:
+                self.report.error(Problem(rec.file, rec.line, rec.path, e.get("path", ""), e.get("message", "")))
+            raise ApplyFailed(str(exc)) from None
+        except DomainError as exc:
+            self.report.error(Problem(rec.file, rec.line, rec.path, "", exc.detail))
+            raise ApplyFailed(exc.detail) from None
+
+    def _write(self, rec: Rec, extra: dict[str, Any] | None = None) -> None:
+        payload = {k: v for k, v in rec.payload.items() if not k.startswith("__")}
+        if rec.state == "new":
+            self._propose(rec, "create", entity_id=rec.id, changes={**payload, **(extra or {})}, translations=rec.translations)
+        elif rec.state == "changed" and rec.existing_id is not None:
+            if "archived_at" in rec.changed_fields:
+                self._propose(rec, "restore", entity_id=rec.existing_id)
+            changes = {n: payload[n] for n in rec.changed_fields if "@" not in n and n in payload}
+            texts: dict[str, dict[str, str]] = {}
+            for n in rec.changed_fields:
+                if "@" in n:
+                    name, locale = n.split("@", 1)
+                    texts.setdefault(name, {})[locale] = rec.translations[name][locale]
+            if changes or texts:
+                self._propose(rec, "update", entity_id=rec.existing_id, changes=changes, translations=texts)
+
+    def apply(self, b: Bundle) -> None:
+        new = [r for r in (b.organization, b.service, *b.locations) if r is not None and r.state == "new"]
+        if not self.publish and new and (b.service.state == "new" or b.locations):
+            depends = (b.service.state == "new" and b.organization is not None and b.organization.state == "new") or any(
+                loc.state == "new" for loc in b.locations
+            )
+            if depends:
+                self.report.error(Problem(
+                    b.service.file, b.service.line, b.service.path, "",
+                    "a new listing (new organisation, service or place) can only be imported with --publish "
+                    "for now: the moderation queue cannot hold dependent new records yet",
+                ))
+                raise ApplyFailed("new listings need --publish")
+        if b.organization is not None and b.organization.state in ("new", "changed"):
+            self._write(b.organization)
+        if b.service.state in ("new", "changed"):
+            self._write(b.service)
+        sid = b.service.existing_id or b.service.id
+        self.touched.add(sid)
+        for loc in b.locations:
+            if loc.state == "new":
+                services = sorted({str(s) for lid, s in b.new_links if lid == loc.id})
+                self._write(loc, {"service_ids": services})
+                self.created_locations.add(loc.id)
+            elif loc.state == "changed":
+                self._write(loc)
+        for lid, s in b.new_links:
+            if lid not in self.created_locations:
+                self.report.warn(Problem(b.service.file, b.service.line, b.service.path, "service_at_locations",
+                                         f"service {s} was not linked to the existing place {lid}: link it in the manage app"))
+        for child in b.children:
+            if child.state in ("new", "changed"):
+                self._write(child)
+        for entity, cid in b.archive:
+            rec = Rec(entity, cid, {}, b.service.file, b.service.line, b.service.path)
+            self._propose(rec, "archive", entity_id=cid)
+
+
+# --- the whole import -------------------------------------------------------------------------
+
+READERS: dict[str, Callable[..., Iterator[Item]]] = {
+    "hsds-json": read_hsds_json,
+    "hsds-csv": read_hsds_csv,
+    "csv": read_simple_csv,
+}
+
+
+def _batches(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _run_pass(
+    session: Session, path: Path, *, fmt: str, source: str | None, report: Report, now: dt.datetime,
+    writer: Writer | None, progress: Callable[[int], None] | None, limit: int | None,
+) -> None:
+    ctx = Context(session, source=source, fmt=fmt, now=now)
+    planner = Planner(ctx, report)
+    kwargs = {"limit": limit} if limit else {}
+    for items in _batches(READERS[fmt](path, **kwargs), BATCH):
+        bundles = []
+        for item in items:
+            report.services_read += 1
+            bundle = item_to_bundle(ctx, report, item)
+            if bundle is not None:
+                bundles.append(bundle)
+        if bundles:
+            planner.compare(bundles)
+        if writer is not None and report.ok:
+            for bundle in bundles:
+                if bundle.service.state != "duplicate":
+                    writer.apply(bundle)
+            if writer.touched:
+                from directory.search.index import reindex_services
+
+                session.flush()
+                reindex_services(session, writer.touched)
+                writer.touched.clear()
+        if progress is not None:
+            progress(len(items))
+
+
+def run_import(
+    session: Session, path: Path, *, fmt: str, source: str | None = None, apply: bool = False,
+    publish: bool = False, actor: Any = None, progress: Callable[[int], None] | None = None,
+    now: dt.datetime | None = None, limit: int | None = None, display_name: str | None = None,
+) -> Report:
+    """Validate `path` and report; with `apply`, write everything or nothing (the caller's
+    transaction is left clean: a failed apply rolls back to a savepoint taken here)."""
+    from directory.accounts.models import Role
+    from directory.errors import Forbidden
+
+    if fmt not in READERS:
+        raise ValueError(f"unknown import format {fmt!r}")
+    now = now or utcnow()
+    name = display_name or path.name
+    if publish and (actor is None or getattr(actor, "role", None) != Role.admin or actor.disabled):
+        raise Forbidden("Only an admin may publish an import directly")
+    report = Report(file=name, format=fmt, source=source)
+    try:
+        _run_pass(session, path, fmt=fmt, source=source, report=report, now=now, writer=None, progress=progress, limit=limit)
+    except ImportRefused as exc:
+        report.refused = exc.reason
+        if exc.line:
+            report.error(Problem(exc.file or name, exc.line, "", "", exc.reason))
+        return report
+    for p in report.errors:
+        p.file = name if p.file == path.name else p.file
+    if not apply or not report.ok:
+        return report
+    written = Report(file=name, format=fmt, source=source)
+    writer = Writer(session, actor=actor, publish=publish, report=written,
+                    comment=f"import of {name}" + (f" from {source}" if source else ""))
+    savepoint = session.begin_nested()
+    try:
+        _run_pass(session, path, fmt=fmt, source=source, report=written, now=now, writer=writer, progress=None, limit=limit)
+        if not written.ok:
+            raise ApplyFailed("refused by the write path")
+    except (ApplyFailed, ImportRefused) as exc:
+        savepoint.rollback()
+        report.errors.extend(written.errors)
+        report.error_count += written.error_count or 1
+        if isinstance(exc, ImportRefused):
+            report.refused = exc.reason
+        return report
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    written.applied = True
+    written.published = publish
+    written.warnings = report.warnings
+    return written
