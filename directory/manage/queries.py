@@ -52,7 +52,8 @@ class ListingRow:
 def _place_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     if not ids:
         return {}
-    return dict(session.execute(select(m.Place.id, m.Place.name).where(m.Place.id.in_(ids))).tuples())
+    rows = session.execute(select(m.Place.id, m.Place.name).where(m.Place.id.in_(ids)))
+    return dict(rows.all())
 
 
 def _rows(session: Session, services: list[m.Service]) -> list[ListingRow]:
@@ -65,14 +66,14 @@ def _rows(session: Session, services: list[m.Service]) -> list[ListingRow]:
         .join(m.Location, m.Location.id == m.ServiceAtLocation.location_id)
         .where(m.ServiceAtLocation.service_id.in_(ids))
         .order_by(m.ServiceAtLocation.created_at)
-    ).tuples():
+    ):
         loc_by_service.setdefault(sal.service_id, found)
     orgs = dict(
         session.execute(
             select(m.Organization.id, m.Organization.name).where(
                 m.Organization.id.in_({s.organization_id for s in services})
             )
-        ).tuples()
+        ).all()
     )
     places = _place_names(
         session,
@@ -252,7 +253,7 @@ def service_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]
     if not ids:
         return {}
     rows = session.execute(select(m.Service.id, m.Service.name).where(m.Service.id.in_(ids)))
-    return dict(rows.tuples())
+    return dict(rows.all())
 
 
 #: Listings that matter most when they go stale: shelters and heat/power points first.
@@ -303,7 +304,7 @@ def freshness_board(
         region_ids = dict(
             session.execute(
                 select(m.Location.id, m.Location.region_id).where(m.Location.id.in_(loc_ids))
-            ).tuples()
+            ).all()
         )
         names = _place_names(session, {r for r in region_ids.values() if r})
         for loc_id, reg in region_ids.items():

@@ -40,7 +40,10 @@ def env() -> Environment:
 
     base = environment()
     assert base.loader is not None
-    return base.overlay(loader=ChoiceLoader([FileSystemLoader(MANAGE_TEMPLATES), base.loader]))
+    env = base.overlay(loader=ChoiceLoader([FileSystemLoader(MANAGE_TEMPLATES), base.loader]))
+    env.globals = dict(base.globals)  # overlay shares the dict: keep ours out of the public site's
+    env.globals.update(labels=labels, field_label=labels.field_label, format_iso=format_iso)
+    return env
 
 
 def format_iso(value: str) -> str:
@@ -85,9 +88,6 @@ def page(
         "locale": ctx.locale,
         "csrf_token": ctx.csrf_token,
         "done": ctx.request.query_params.get("done", ""),
-        "labels": labels,
-        "field_label": labels.field_label,
-        "format_iso": format_iso,
         **values,
     }
     tmpl = env().get_template(template)

@@ -72,7 +72,7 @@ def _listing_page(
         authors=authors,
         can_see_location=queries.is_moderator(ctx.account)
         or listing.location is None
-        or listing.location.privacy.value != "confidential",
+        or listing.location.privacy != "confidential",
         **values,
     )
 

@@ -1,0 +1,200 @@
+"""The manage pages end to end over HTTP: volunteer proposes, moderator reviews, conflicts."""
+
+from __future__ import annotations
+
+import pyotp
+from sqlalchemy.orm import Session
+
+from directory.accounts.models import Account
+from directory.listings.models import Location, Service
+from directory.moderation.models import ChangeRequest, ChangeState
+from tests.factories import make_account, make_listing, make_place
+from tests.manage.conftest import csrf_of, post_form, sign_in
+
+
+def moderator(db: Session, client, **kw) -> Account:  # type: ignore[no-untyped-def]
+    account = make_account(db, "moderator", **kw)
+    account.totp_secret = pyotp.random_base32()
+    db.flush()
+    sign_in(client, account.email, totp_secret=account.totp_secret)
+    return account
+
+
+def test_volunteer_marks_full_and_sets_capacity_then_moderator_approves(client, db: Session) -> None:
+    svc, loc = make_listing(db, name="Collective centre Lviv", capacity_maximum=40, capacity_available=5)
+    volunteer = make_account(db, "volunteer")
+    sign_in(client, volunteer.email)
+
+    found = client.get("/en/manage/", params={"q": "collective centre"})
+    assert f"/en/manage/listings/{svc.id}" in found.text
+    page_url = f"/en/manage/listings/{svc.id}"
+    r = post_form(client, page_url, f"{page_url}/status", {"status": "full", "base_version": str(svc.version)})
+    assert r.status_code == 303 and "done=proposed" in r.headers["location"]
+    r = post_form(client, page_url, f"{page_url}/capacity", {"available": "12", "base_version": str(loc.version)})
+    assert r.status_code == 303
+    db.refresh(loc)
+    assert loc.capacity_available == 5  # a volunteer's change waits for review
+
+    mine = client.get("/en/manage/proposals")
+    assert mine.text.count("Waiting for review") >= 2
+
+    # a moderator reviews the capacity change from its diff page
+    client.cookies.clear()
+    moderator(db, client)
+    queue = client.get("/en/manage/queue")
+    assert "2 changes waiting" in queue.text
+    cr = db.query(ChangeRequest).filter_by(entity_id=loc.id).one()
+    diff = client.get(f"/en/manage/queue/{cr.id}")
+    assert "Free places" in diff.text and "12" in diff.text and '"capacity_available"' not in diff.text
+    r = client.post(f"/en/manage/queue/{cr.id}/approve", data={"csrf_token": csrf_of(diff.text)},
+                    follow_redirects=False)
+    assert r.status_code == 303 and "done=approved" in r.headers["location"]
+    db.refresh(loc)
+    assert loc.capacity_available == 12
+    assert cr.state == ChangeState.approved
+
+
+def test_htmx_quick_status_answers_a_fragment(client, db: Session) -> None:
+    svc, _ = make_listing(db)
+    volunteer = make_account(db, "volunteer")
+    sign_in(client, volunteer.email)
+    page = client.get(f"/en/manage/listings/{svc.id}")
+    r = client.post(f"/en/manage/listings/{svc.id}/status",
+                    data={"status": "paused", "reason": "power", "duration": "3",
+                          "base_version": str(svc.version)},
+                    headers={"HX-Request": "true", "X-CSRF-Token": csrf_of(page.text)})
+    assert r.status_code == 200
+    assert r.text.lstrip().startswith('<div id="quick">')
+    assert "waits for a moderator" in r.text
+    cr = db.query(ChangeRequest).filter_by(entity_id=svc.id).one()
+    assert cr.payload["fields"]["status"] == "temporarily closed"
+    assert cr.payload["fields"]["status_reason"] == "Power cut"
+    assert cr.payload["fields"]["status_until"]
+
+
+def test_second_editor_is_told_and_shown_the_other_change(client, db: Session) -> None:
+    svc, loc = make_listing(db, capacity_available=10)
+    stale_version = loc.version
+    # someone (a moderator, published at once) changed the capacity meanwhile
+    from directory.moderation import service as moderation
+    other = make_account(db, "moderator")
+    moderation.propose(db, actor=other, entity_type="location", kind="capacity", entity_id=loc.id,
+                       changes={"capacity_available": 3})
+    volunteer = make_account(db, "volunteer")
+    sign_in(client, volunteer.email)
+    page_url = f"/en/manage/listings/{svc.id}"
+    r = post_form(client, page_url, f"{page_url}/capacity",
+                  {"available": "25", "base_version": str(stale_version)})
+    assert r.status_code == 409
+    assert "Someone else changed this listing" in r.text
+    assert "10" in r.text and "3" in r.text  # the other change: 10 → 3
+    assert 'value="25"' in r.text  # what they typed is kept
+    assert db.query(ChangeRequest).filter_by(author_id=volunteer.id).count() == 0
+
+
+def test_invalid_capacity_keeps_input_and_explains(client, db: Session) -> None:
+    svc, loc = make_listing(db, capacity_maximum=40)
+    volunteer = make_account(db, "volunteer")
+    sign_in(client, volunteer.email)
+    page_url = f"/uk/manage/listings/{svc.id}"
+    r = post_form(client, page_url, f"{page_url}/capacity",
+                  {"available": "50", "base_version": str(loc.version)})
+    assert r.status_code == 422
+    assert 'value="50"' in r.text
+    assert 'aria-invalid="true"' in r.text
+
+
+def test_approving_a_stale_proposal_shows_the_conflict(client, db: Session) -> None:
+    from directory.moderation import service as moderation
+
+    svc, loc = make_listing(db, capacity_available=10)
+    volunteer = make_account(db, "volunteer")
+    cr = moderation.propose(db, actor=volunteer, entity_type="location", kind="capacity",
+                            entity_id=loc.id, changes={"capacity_available": 20})
+    mod_a = make_account(db, "moderator")
+    moderation.propose(db, actor=mod_a, entity_type="location", kind="capacity", entity_id=loc.id,
+                       changes={"capacity_available": 0})
+    moderator(db, client)
+    page = client.get(f"/en/manage/queue/{cr.id}")
+    r = client.post(f"/en/manage/queue/{cr.id}/approve", data={"csrf_token": csrf_of(page.text)})
+    assert r.status_code == 409
+    assert "This listing changed after the proposal was made" in r.text
+    db.refresh(loc)
+    assert loc.capacity_available == 0
+
+
+def test_reject_needs_a_reason_and_the_author_reads_it(client, db: Session) -> None:
+    from directory.moderation import service as moderation
+
+    svc, loc = make_listing(db)
+    volunteer = make_account(db, "volunteer")
+    cr = moderation.propose(db, actor=volunteer, entity_type="service", kind="update",
+                            entity_id=svc.id, changes={"name": "Totally different name"})
+    moderator(db, client)
+    page = client.get(f"/en/manage/queue/{cr.id}")
+    r = client.post(f"/en/manage/queue/{cr.id}/reject", data={"csrf_token": csrf_of(page.text), "reason": ""})
+    assert r.status_code == 422 and "Please say why" in r.text
+    r = client.post(f"/en/manage/queue/{cr.id}/reject",
+                    data={"csrf_token": csrf_of(page.text), "reason": "The sign says otherwise"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    client.cookies.clear()
+    sign_in(client, volunteer.email)
+    assert "The sign says otherwise" in client.get("/en/manage/proposals").text
+
+
+def test_moderator_cannot_approve_own_sensitive_change(client, db: Session) -> None:
+    from directory.moderation import service as moderation
+
+    svc, loc = make_listing(db)
+    mod = moderator(db, client)
+    cr = moderation.propose(db, actor=mod, entity_type="location", kind="update", entity_id=loc.id,
+                            changes={"latitude": "50.5", "longitude": "30.6"})
+    assert cr.state == ChangeState.pending and cr.sensitive
+    page = client.get(f"/en/manage/queue/{cr.id}")
+    assert "another moderator must review it" in page.text
+    r = client.post(f"/en/manage/queue/{cr.id}/approve", data={"csrf_token": csrf_of(page.text)})
+    assert r.status_code == 403
+    assert cr.state == ChangeState.pending
+
+
+def test_verify_from_the_freshness_board(client, db: Session) -> None:
+    svc, _ = make_listing(db, name="Warming point Kharkiv")
+    moderator(db, client)
+    board = client.get("/en/manage/freshness")
+    assert "Warming point Kharkiv" in board.text
+    r = client.post(f"/en/manage/listings/{svc.id}/verify", data={"csrf_token": csrf_of(board.text)},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    db.refresh(svc)
+    assert svc.assured_date is not None
+
+
+def test_admin_creates_a_volunteer_who_can_sign_in(client, db: Session) -> None:
+    admin = make_account(db, "admin")
+    admin.totp_secret = pyotp.random_base32()
+    region = make_place(db, name="Lviv Oblast")
+    sign_in(client, admin.email, totp_secret=admin.totp_secret)
+    page = client.get("/en/manage/users")
+    r = client.post("/en/manage/users", data={"csrf_token": csrf_of(page.text), "email": "new.helper@example.org",
+                                              "display_name": "New helper", "role": "volunteer",
+                                              "region": str(region.id)})
+    assert r.status_code == 200 and "The account is created" in r.text
+    password = r.text.split('Temporary password for new.helper@example.org:')[1].split('<code class="m-secret">')[1].split("<")[0]
+    # a duplicate is refused, what was typed stays
+    r = client.post("/en/manage/users", data={"csrf_token": csrf_of(page.text), "email": "new.helper@example.org"})
+    assert r.status_code == 422 and "exists already" in r.text
+    client.cookies.clear()
+    sign_in(client, "new.helper@example.org", password=password)
+    assert client.get("/en/manage/").status_code == 200
+
+
+def test_pages_render_in_every_locale(client, db: Session) -> None:
+    svc, _ = make_listing(db)
+    volunteer = make_account(db, "volunteer")
+    sign_in(client, volunteer.email)
+    for locale in ("en", "uk", "ru", "pl", "de", "ar"):
+        r = client.get(f"/{locale}/manage/listings/{svc.id}")
+        assert r.status_code == 200
+        assert f'lang="{locale}"' in r.text
+    assert 'dir="rtl"' in client.get(f"/ar/manage/listings/{svc.id}").text
