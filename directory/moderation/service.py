@@ -711,11 +711,10 @@ def _set_translation(
 
 
 def _set_categories(session: Session, service_id: uuid.UUID, codes: list[str]) -> list[str]:
-    current = dict(session.execute(
+    current = {row[0]: row[1] for row in session.execute(
         select(m.TaxonomyTerm.code, m.Attribute.id)
         .join(m.Attribute, m.Attribute.taxonomy_term_id == m.TaxonomyTerm.id)
-        .where(m.Attribute.link_id == service_id, m.Attribute.link_entity == "service")
-    ).tuples().all())
+        .where(m.Attribute.link_id == service_id, m.Attribute.link_entity == "service"))}
     for code, attr_id in current.items():
         if code not in codes:
             session.execute(delete(m.Attribute).where(m.Attribute.id == attr_id))
@@ -1083,8 +1082,8 @@ def account_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uui
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return dict(session.execute(
-        select(Account.id, Account.display_name).where(Account.id.in_(wanted))).tuples().all())
+    rows = session.execute(select(Account.id, Account.display_name).where(Account.id.in_(wanted)))
+    return {row[0]: row[1] for row in rows}
 
 
 __all__ = [

@@ -1,0 +1,217 @@
+"""Public reads (no account, no cookies) and anonymous reports. Thin: parse, call, shape."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+import uuid
+from collections import deque
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from directory.api import hsds, reads
+from directory.api.auth import ApiSession, etag
+from directory.api.schemas import ReportIn, ReportReceived
+from directory.config import UI_LOCALES
+from directory.db import utcnow
+from directory.deps import SettingsDep
+from directory.errors import NotFound, TooManyRequests, ValidationFailed
+from directory.listings import queries
+from directory.moderation import service as moderation
+
+router = APIRouter(tags=["public"])
+
+LocaleQ = Annotated[str, Query(max_length=12, description="reader's language: " + " ".join(UI_LOCALES))]
+Limit = Annotated[int, Query(ge=1, le=100, description="items per page")]
+Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
+Flag = Annotated[bool, Query()]
+
+
+def _locale(locale: str) -> str:
+    if locale not in UI_LOCALES:
+        raise ValidationFailed([{"path": "locale", "message": "unknown locale; one of " + " ".join(UI_LOCALES)}])
+    return locale
+
+
+def _cached(response: Response, version: int | None = None) -> None:
+    # Public data: caches in front may keep it briefly (Scaling out, ARCHITECTURE.md).
+    response.headers["Cache-Control"] = "public, max-age=30"
+    response.headers["Vary"] = "Accept-Language"
+    if version is not None:
+        response.headers["ETag"] = etag(version)
+
+
+@router.get("/services", summary="Search services (same filters as the web pages)")
+def search_services(
+    session: ApiSession,
+    settings: SettingsDep,
+    response: Response,
+    q: Annotated[str, Query(max_length=200)] = "",
+    category: Annotated[str | None, Query(max_length=100, description="taxonomy term code")] = None,
+    place: Annotated[str | None, Query(max_length=40, description="place id or code")] = None,
+    open_now: Flag = False,
+    free: Flag = False,
+    language: Annotated[str | None, Query(max_length=12)] = None,
+    wheelchair: Flag = False,
+    pets: Flag = False,
+    women_children: Flag = False,
+    heating: Flag = False,
+    power: Flag = False,
+    water: Flag = False,
+    internet: Flag = False,
+    has_capacity: Flag = False,
+    lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False)] = None,
+    sort: Literal["relevance", "distance"] = "relevance",
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    locale: LocaleQ = "en",
+) -> dict[str, Any]:
+    if (lat is None) != (lon is None):
+        raise ValidationFailed([{"path": "lon" if lon is None else "lat",
+                                 "message": "lat and lon go together"}])
+    params = queries.SearchParams(
+        q=q, category=category, place=place, open_now=open_now, free=free, language=language,
+        wheelchair=wheelchair, pets=pets, women_children=women_children, heating=heating,
+        power=power, water=water, internet=internet, has_capacity=has_capacity,
+        near=(round(lat, 2), round(lon, 2)) if lat is not None and lon is not None else None,
+        sort=sort, per_page=limit, cursor=cursor, locale=_locale(locale), now=utcnow(),
+    )
+    try:
+        results = queries.search_services(session, params, stale_after_days=settings.stale_after_days)
+    except ValueError:
+        raise ValidationFailed([{"path": "cursor", "message": "is not a cursor we gave"}]) from None
+    _cached(response)
+    return {
+        "contents": [hsds.service_card(c) for c in results.items],
+        "total_items": results.total,
+        "size": len(results.items),
+        "next_cursor": results.next_cursor,
+        "suggestion": results.suggestion,
+    }
+
+
+@router.get("/services/{service_id}", summary="One service with everything the public may see")
+def get_service(
+    service_id: uuid.UUID, session: ApiSession, settings: SettingsDep, response: Response,
+    locale: LocaleQ = "en",
+) -> dict[str, Any]:
+    detail = queries.get_service_detail(session, service_id, locale=_locale(locale), now=utcnow(),
+                                        stale_after_days=settings.stale_after_days)
+    if detail is None:
+        raise NotFound("No such service")
+    _cached(response, detail.version)
+    return hsds.service_detail(detail)
+
+
+@router.get("/organizations", summary="Organisations (cursor pagination)")
+def list_organizations(
+    session: ApiSession, response: Response, limit: Limit = 50, cursor: Cursor = None,
+    locale: LocaleQ = "en",
+) -> dict[str, Any]:
+    items, nxt = reads.list_organizations(session, locale=_locale(locale), cursor=cursor, limit=limit)
+    _cached(response)
+    return {"contents": items, "size": len(items), "next_cursor": nxt}
+
+
+@router.get("/organizations/{organization_id}", summary="One organisation")
+def get_organization(
+    organization_id: uuid.UUID, session: ApiSession, response: Response, locale: LocaleQ = "en"
+) -> dict[str, Any]:
+    org = reads.get_organization(session, organization_id, locale=_locale(locale))
+    if org is None:
+        raise NotFound("No such organization")
+    _cached(response, org["version"])
+    return org
+
+
+@router.get("/locations", summary="Locations (confidential whereabouts redacted)")
+def list_locations(
+    session: ApiSession, response: Response, limit: Limit = 50, cursor: Cursor = None,
+    locale: LocaleQ = "en",
+) -> dict[str, Any]:
+    items, nxt = reads.list_locations(session, locale=_locale(locale), cursor=cursor, limit=limit)
+    _cached(response)
+    return {"contents": items, "size": len(items), "next_cursor": nxt}
+
+
+@router.get("/locations/{location_id}", summary="One location (confidential whereabouts redacted)")
+def get_location(
+    location_id: uuid.UUID, session: ApiSession, response: Response, locale: LocaleQ = "en"
+) -> dict[str, Any]:
+    loc = reads.get_location(session, location_id, locale=_locale(locale))
+    if loc is None:
+        raise NotFound("No such location")
+    _cached(response, loc["version"])
+    return loc
+
+
+@router.get("/taxonomy_terms", summary="Categories (taxonomy terms), as a tree")
+def list_taxonomy_terms(
+    session: ApiSession, response: Response, locale: LocaleQ = "en"
+) -> dict[str, Any]:
+    items = queries.list_categories(session, locale=_locale(locale))
+    _cached(response)
+    return {"contents": [hsds.category(c) for c in items]}
+
+
+@router.get("/places", summary="Countries, regions and cities of the gazetteer")
+def list_places(session: ApiSession, response: Response, locale: LocaleQ = "en") -> dict[str, Any]:
+    items = queries.list_places(session, locale=_locale(locale))
+    _cached(response)
+    return {"contents": [hsds.plain(p) for p in items]}
+
+
+@router.get("/notices", summary="Notices in force (a place includes those of the places above it)")
+def list_notices(
+    session: ApiSession, response: Response, place_id: uuid.UUID | None = None,
+    locale: LocaleQ = "en",
+) -> dict[str, Any]:
+    items = queries.notices_in_force(session, locale=_locale(locale), place_id=place_id, now=utcnow())
+    _cached(response)
+    return {"contents": [hsds.notice(n) for n in items]}
+
+
+class _ClientWindow:
+    """Per-process sliding window per client for anonymous reports. Keys are salted hashes held
+    in memory for minutes; nothing is stored or logged."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit, self.seconds = limit, seconds
+        self.salt = uuid.uuid4().bytes
+        self.hits: dict[str, deque[float]] = {}
+        self.lock = threading.Lock()
+
+    def check(self, client: str) -> None:
+        key = hashlib.sha256(self.salt + client.encode()).hexdigest()
+        now = time.monotonic()
+        with self.lock:
+            if len(self.hits) > 10_000:
+                self.hits = {k: v for k, v in self.hits.items() if v and v[-1] > now - self.seconds}
+            window = self.hits.setdefault(key, deque())
+            while window and window[0] <= now - self.seconds:
+                window.popleft()
+            if len(window) >= self.limit:
+                raise TooManyRequests("Too many reports from here; thank you, try later",
+                                      retry_after=int(window[0] + self.seconds - now) + 1)
+            window.append(now)
+
+
+REPORT_WINDOW = _ClientWindow(limit=10, seconds=600)
+
+
+@router.post(
+    "/services/{service_id}/reports", status_code=201, response_model=ReportReceived,
+    summary="Report a problem with a listing (no account, nothing personal stored)",
+)
+def create_report(
+    service_id: uuid.UUID, body: ReportIn, request: Request, session: ApiSession
+) -> JSONResponse:
+    REPORT_WINDOW.check(request.client.host if request.client else "unknown")
+    row = moderation.report(session, service_id=service_id, kind=body.kind, text=body.text,
+                            locale=body.locale)
+    return JSONResponse({"id": str(row.id), "state": "received"}, status_code=201,
+                        headers={"Cache-Control": "no-store"})
