@@ -32,6 +32,7 @@ KEYWORDS = {
     "pgettext": ((1, "c"), 2),
     "npgettext": ((1, "c"), 2, 3),
     "lazy_gettext": None,
+    "_l": None,
     "lazy_pgettext": ((1, "c"), 2),
     "N_": None,
 }

@@ -192,6 +192,8 @@ def query_string(params: dict[str, Any]) -> str:
 
 def mount_web(app: FastAPI) -> None:
     """Attach the public pages, the static files and the error pages to `app`."""
+    for code in i18n.available_locales():
+        i18n.translations(code)  # compile every catalog once, at startup
     app.add_api_route(
         "/static/{name:path}",
         manifest().serve,

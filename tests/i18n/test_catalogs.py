@@ -1,0 +1,118 @@
+"""Catalogs: complete, not fuzzy, current with the code, right plural rules; and the Babel glue."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from babel import Locale
+from babel.messages.plurals import get_plural
+from babel.messages.pofile import read_po
+
+from directory import i18n
+from directory.config import UI_LOCALES
+from directory.i18n import catalogs
+
+TRANSLATED = [code for code in UI_LOCALES if code != i18n.SOURCE_LOCALE]
+
+
+def _read(path):
+    with path.open("rb") as fh:
+        return read_po(fh)
+
+
+@pytest.mark.parametrize("locale", TRANSLATED)
+@pytest.mark.parametrize("domain", list(catalogs.DOMAINS))
+def test_every_catalog_is_complete_and_not_fuzzy(locale, domain):
+    catalog = _read(catalogs.po_path(locale, domain))
+    untranslated = [m.id for m in catalog if m.id and not catalogs.is_translated(m)]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert untranslated == [], f"{locale}/{domain}: untranslated {untranslated[:5]}"
+    assert fuzzy == [], f"{locale}/{domain}: fuzzy {fuzzy[:5]}"
+
+
+@pytest.mark.parametrize("domain", list(catalogs.DOMAINS))
+def test_catalogs_are_current_with_the_code(domain):
+    """Fails when code or templates hold a string that `./dev messages` has not extracted."""
+    fresh = catalogs.msgids(catalogs.extract(domain))
+    pot = catalogs.msgids(_read(catalogs.pot_path(domain)))
+    assert fresh - pot == set(), "run ./dev messages: new strings " + repr(sorted(fresh - pot)[:5])
+    assert pot - fresh == set(), "run ./dev messages: stale strings " + repr(sorted(pot - fresh)[:5])
+    for locale in TRANSLATED:
+        po = catalogs.msgids(_read(catalogs.po_path(locale, domain)))
+        assert po == fresh, f"{locale}/{domain} differs from the code"
+
+
+@pytest.mark.parametrize("locale", TRANSLATED)
+def test_plural_forms_header_follows_cldr(locale):
+    for domain in catalogs.DOMAINS:
+        catalog = _read(catalogs.po_path(locale, domain))
+        expected = get_plural(locale)
+        assert catalog.num_plurals == expected.num_plurals, locale
+        assert catalog.plural_expr.replace(" ", "") == expected.plural_expr.replace(" ", "")
+        for message in catalog:
+            if message.pluralizable and message.id:
+                assert len(message.string) == expected.num_plurals
+
+
+@pytest.mark.parametrize(
+    ("locale", "n", "text"),
+    [
+        ("uk", 1, "Знайдено 1 послугу"), ("uk", 3, "Знайдено 3 послуги"),
+        ("uk", 5, "Знайдено 5 послуг"), ("uk", 21, "Знайдено 21 послугу"),
+        ("ru", 2, "Найдено 2 услуги"), ("ru", 11, "Найдено 11 услуг"),
+        ("pl", 1, "Znaleziono 1 usługę"), ("pl", 22, "Znaleziono 22 usługi"),
+        ("pl", 25, "Znaleziono 25 usług"), ("de", 1, "1 Angebot gefunden"),
+        ("de", 2, "2 Angebote gefunden"), ("ar", 0, "لم يُعثر على أي خدمة"),
+        ("ar", 2, "تم العثور على خدمتين"), ("ar", 4, "تم العثور على 4 خدمات"),
+        ("ar", 15, "تم العثور على 15 خدمة"),
+    ],
+)
+def test_plural_messages(locale, n, text):
+    with i18n.use_locale(locale):
+        assert i18n.ngettext("%(num)s service found", "%(num)s services found", n) == text
+
+
+def test_all_domains_of_a_locale_are_merged(tmp_path, monkeypatch):
+    folder = tmp_path / "uk" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "web.po").write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Search"\nmsgstr "Шукати"\n', encoding="utf-8")
+    (folder / "manage.po").write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Sign in"\nmsgstr "Увійти"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "TRANSLATIONS_DIR", tmp_path)
+    i18n.translations.cache_clear()
+    try:
+        with i18n.use_locale("uk"):
+            assert i18n.gettext("Search") == "Шукати"
+            assert i18n.gettext("Sign in") == "Увійти"
+    finally:
+        monkeypatch.undo()
+        i18n.translations.cache_clear()
+
+
+def test_negotiation():
+    assert i18n.negotiate("uk-UA,uk;q=0.9,en;q=0.8") == "uk"
+    assert i18n.negotiate("fr-FR, de;q=0.5, ar;q=0.7") == "ar"
+    assert i18n.negotiate("*") == "en"
+    assert i18n.negotiate("", default="pl") == "pl"
+    assert i18n.negotiate("de;q=0, ru") == "ru"
+
+
+def test_formatting_follows_the_locale():
+    now = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC)
+    with i18n.use_locale("uk"):
+        assert i18n.format_ago(now - dt.timedelta(hours=2), now) == "2 години тому"
+        assert i18n.format_distance(3.24) == "3,2 км"
+        assert i18n.format_distance(0.42) == "400 м"
+        assert i18n.language_name("ar") == "арабська"
+    with i18n.use_locale("de"):
+        assert i18n.format_ago(now - dt.timedelta(days=3), now) == "vor 3 Tagen"
+        assert i18n.format_number(12345) == "12.345"
+    with i18n.use_locale("ar"):
+        assert i18n.text_direction() == "rtl"
+        assert "ساعتين" in i18n.format_ago(now - dt.timedelta(hours=2), now)
+    assert i18n.locale_name("uk") == "Українська"
+    kyiv = "Europe/Kyiv"
+    with i18n.use_locale("en"):
+        # 16:00 UTC is 18:00 in Kyiv (EET, winter): shown in the location's own zone
+        assert i18n.format_when(dt.datetime(2026, 1, 5, 16, 0, tzinfo=dt.UTC), kyiv, now) == "6:00\u202fPM"
+    assert Locale.parse("ar").character_order == "right-to-left"
