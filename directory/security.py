@@ -101,7 +101,10 @@ def _problem(status: int, title: str, detail: str, request_id: str) -> tuple[byt
 def _route_template(scope: Scope) -> str:
     """The matched route's template (with the mount prefix), never the concrete path or query."""
     route = scope.get("route")
-    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    # FastAPI keeps the full template of a route from an included router here.
+    effective = scope.get("fastapi", {}).get("effective_route_context")
+    effective_path = getattr(effective, "path_format", None) or getattr(effective, "path", None)
+    template = effective_path or getattr(route, "path_format", None) or getattr(route, "path", None)
     if template and not isinstance(route, Mount):
         mount = scope.get("root_path", "")[len(scope.get("app_root_path", "")):]
         return f"{mount}{template}"

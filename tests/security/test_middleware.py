@@ -43,7 +43,14 @@ def _app(tmp_path: Path, **overrides: object) -> FastAPI:
     def item(item_id: str) -> dict[str, str]:
         return {"id": item_id}
 
+    _to_front(app, 4)
     return app
+
+
+def _to_front(app: FastAPI, n: int) -> None:
+    """Test routes go before the mounted API (which owns /api/...)."""
+    routes = app.router.routes
+    routes[:0] = [routes.pop() for _ in range(n)][::-1]
 
 
 @pytest.fixture()
