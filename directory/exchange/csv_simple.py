@@ -27,7 +27,9 @@ COLUMNS: list[tuple[str, str]] = [
     ("categories", "Category codes separated by spaces, e.g. `shelter shelter.air-raid food`"),
     ("status", "active, temporarily closed, full, inactive or defunct (default active)"),
     ("status_until", "When a temporary status ends (ISO date-time, e.g. 2026-01-10T18:00+02:00)"),
-    ("phone", "Phone number(s), international format, separated by `;`"),
+    ("phone", "Phone number(s) of the service, international format (+380...), separated by `;`"),
+    ("place_phone", "Phone number(s) of the place; hidden from the public when privacy is confidential"),
+    ("hotline", "Hotline number(s) of the place: shown even when the place is confidential"),
     ("email", "Contact e-mail"),
     ("website", "http(s) address"),
     ("languages", "Language codes spoken, separated by spaces (uk ru en pl de ar ...)"),
@@ -100,7 +102,7 @@ def flat_rows(service: dict[str, Any]) -> Iterator[dict[str, str]]:
         "categories": categories,
         "status": service.get(EXT + "status", service.get("status", "")),
         "status_until": service.get(EXT + "status_until", ""),
-        "phone": "; ".join(p["number"] for p in service.get("phones", [])),
+        "phone": "; ".join(sorted(p["number"] for p in service.get("phones", []))),
         "email": service.get("email", ""),
         "website": service.get("url", ""),
         "languages": " ".join(lang["code"] for lang in service.get("languages", []) if lang.get("code")),
@@ -118,10 +120,12 @@ def flat_rows(service: dict[str, Any]) -> Iterator[dict[str, str]]:
         region = loc.get(EXT + "region") or {}
         row = dict.fromkeys(HEADER, "")
         row.update(base)
-        phones = [p["number"] for p in service.get("phones", [])] + [p["number"] for p in loc.get("phones", [])]
+        place_phones = sorted(p["number"] for p in loc.get("phones", []) if not p.get(EXT + "is_hotline"))
+        hotlines = sorted(p["number"] for p in loc.get("phones", []) if p.get(EXT + "is_hotline"))
         row.update(
             {
-                "phone": "; ".join(dict.fromkeys(phones)),
+                "place_phone": "; ".join(place_phones),
+                "hotline": "; ".join(hotlines),
                 "hours": format_hours(sal.get("schedules") or service.get("schedules") or loc.get("schedules") or []),
                 "location_id": loc["id"],
                 "location_name": loc.get("name", ""),

@@ -360,6 +360,8 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
     raw = _mapped(data, SERVICE_MAP)
     raw["status"] = _status(data)
     payload = _clean_payload(ctx, report, "service", raw, names=SERVICE_MAP, where=where, textual=textual, partial=False)
+    if payload is not None:
+        _expire_status(ctx, report, payload, where)
     org_rec = None
     org = data.get("organization")
     org_id_raw = (org or {}).get("id") or data.get("organization_id")
@@ -436,6 +438,17 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
     svc = Rec("service", sid, payload, *where, translations=_translations(ctx, report, "service", data, where),
               external=(ctx.source, str(sid_raw)) if ctx.source and sid_raw else None)
     return Bundle(svc, org_rec, locations, children, categories, new_links=links)
+
+
+def _expire_status(ctx: Context, report: Report, payload: dict[str, Any], where: tuple[str, int | None, str]) -> None:
+    """A temporary status whose `until` has passed is over: the service is active again."""
+    until = payload.get("status_until")
+    if until and dt.datetime.fromisoformat(until) <= ctx.now:
+        report.warn(Problem(*where, "status_until", f"{until} has passed: the temporary status ended, imported as active"))
+        payload["status_until"] = None
+        payload["status_reason"] = None
+        if "status" in payload:
+            payload["status"] = m.ServiceStatus.active.value
 
 
 def _check_location(report: Report, payload: dict[str, Any], where: tuple[str, int | None, str]) -> None:
@@ -557,6 +570,8 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
                                 ("status_until", "status_until"), ("email", "email"), ("url", "website"),
                                 ("free_of_charge", "free_of_charge")) if col in header}
     payload = _clean_payload(ctx, report, "service", raw, names=list(raw), where=where, textual=True, partial=True, present=present)
+    if payload is not None:
+        _expire_status(ctx, report, payload, where)
     if payload is not None and "description" in payload and payload["description"] is None:
         payload["description"] = ""
     categories: list[str] | None = None
@@ -618,6 +633,12 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
             lpayload["place_id"] = _place_ref(ctx, report, row.get("city"), "city", lwhere)
         lpayload["organization_id"] = str(org_id)
         locations.append(Rec("location", lid, lpayload, *lwhere, external=(ctx.source or "csv", "loc:" + org_key + "|" + loc_key)))
+        for col, hotline in (("place_phone", False), ("hotline", True)):
+            for number in _split(row.get(col), ";"):
+                rec = _child(ctx, report, "phone", {"number": number, "x_is_hotline": hotline}, PHONE_MAP, lwhere, True,
+                             {"location_id": lid}, names=["number", "is_hotline"])
+                if rec:
+                    children.append(rec)
         if row.get("address") or row.get("city"):
             address = {"address_1": row.get("address") or "", "city": row.get("city"), "region": row.get("region") or None,
                        "postal_code": row.get("postal_code") or "", "country": row.get("country")}

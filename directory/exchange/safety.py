@@ -15,7 +15,7 @@ MAX_ZIP_RATIO = 200  # uncompressed / compressed, per member (text compresses ~1
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # A plain number or phone number is harmless in a spreadsheet: no function call, no DDE.
-_PLAIN_NUMBER = re.compile(r"^[+-]?[0-9][0-9 ()./-]*$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?[0-9][0-9 ()./;,+-]*$")
 
 
 def neutralise_cell(value: str) -> str:

@@ -101,7 +101,8 @@ def make_dataset(db: Session, *, tag: str = "") -> Dataset:
     approx = Service(
         organization_id=org.id, name=f"Basement shelter {tag}", description="Air-raid shelter",
         status=ServiceStatus.full, status_since=verified,
-        status_until=verified + dt.timedelta(days=1), status_reason="No free places tonight",
+        status_until=dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=1),
+        status_reason="No free places tonight",
         is_demo=True,
     )
     confidential = Service(
