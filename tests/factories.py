@@ -37,12 +37,18 @@ def make_account(
     db: Session, role: str = "volunteer", regions: list[Place] | None = None, *,
     email: str | None = None, trusted: bool = False, password: str = PASSWORD,
 ) -> Account:
-    from directory.accounts.service import create_account
+    from directory.accounts.service import create_account, hash_password
 
+    if password not in _HASHES:  # Argon2id is slow on purpose: hash each test password once
+        _HASHES[password] = hash_password(password)
     return create_account(
         db, email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.org", password=password,
         role=role, region_ids=[p.id for p in regions or []], trusted=trusted,
+        password_hash=_HASHES[password],
     )
+
+
+_HASHES: dict[str, str] = {}
 
 
 def make_token(db: Session, account: Account, **kwargs: Any) -> str:

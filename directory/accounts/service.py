@@ -120,8 +120,10 @@ def create_account(
     region_codes: Sequence[str] = (),
     region_ids: Sequence[uuid.UUID] = (),
     trusted: bool = False,
+    password_hash: str | None = None,
 ) -> Account:
-    """Create an account. Regions are place codes (e.g. `UA-30`) or ids; none = not limited."""
+    """Create an account. Regions are place codes (e.g. `UA-30`) or ids; none = not limited.
+    `password_hash` (an Argon2id hash, e.g. when moving accounts) replaces `password`."""
     email = _check_email(email)
     try:
         role = Role(role)
@@ -139,7 +141,7 @@ def create_account(
         display_name=(display_name.strip() or email.split("@")[0])[:120],
         locale=locale,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=_given_hash(password_hash) if password_hash else hash_password(password),
         password_changed_at=utcnow(),
         trusted=trusted,
     )
@@ -147,6 +149,12 @@ def create_account(
     session.add(account)
     session.flush()
     return account
+
+
+def _given_hash(value: str) -> str:
+    if not value.startswith("$argon2id$"):
+        raise ValidationFailed([{"path": "password_hash", "message": "must be an Argon2id hash"}])
+    return value
 
 
 def resolve_regions(

@@ -133,6 +133,9 @@ def _add_collection(coll: str, entity_type: str, body_model: type[s.WriteIn]) ->
         )
         return written(session, cr)
 
+    if entity_type in moderation.MODERATOR_TYPES:  # notices speak for the directory
+        for fn in (create, update, archive, restore, translations):
+            fn.__annotations__["ident"] = Moderator
     responses = {**_PROBLEMS, **_ACCEPTED}
     item = f"/{coll}/{{{param}}}"
     router.add_api_route(f"/{coll}", create, methods=["POST"], status_code=201,

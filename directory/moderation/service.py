@@ -160,6 +160,11 @@ def propose(
             )
         base_version = record.version
 
+    # Scope first (on where the record is now), so that nobody learns more than "forbidden".
+    if actor is not None and record is not None and not in_scope(
+        session, actor, _places(session, entity_type, record, {})
+    ):
+        raise Forbidden("This record is outside your regions")
     fields_in = dict(changes or {})
     cleaned, texts = _validate(
         session, entity_type, kind, record, fields_in, translations or {}, now=now
