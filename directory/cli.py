@@ -240,5 +240,10 @@ from directory.ops_commands import register_ops  # noqa: E402
 
 register_ops(main)
 
+from directory.exchange.commands import export_cmd, import_cmd  # noqa: E402
+
+main.add_command(export_cmd)
+main.add_command(import_cmd)
+
 if __name__ == "__main__":
     main()

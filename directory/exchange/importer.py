@@ -535,6 +535,23 @@ def parse_hours(text: str) -> list[dict[str, str]]:
     return out
 
 
+class _Columns(dict[tuple[str, str], str]):
+    """Field names of the write path → the spreadsheet's column names, for the report."""
+
+    NAMES = {"name": "service_name", "description": "service_description", "url": "website",
+             "number": "phone", "address_1": "address", "byday": "hours", "opens_at": "hours",
+             "closes_at": "hours", "freq": "hours"}
+
+    def get(self, key: tuple[str, str], default: str | None = None) -> str:  # type: ignore[override]
+        path, name = key
+        if path.startswith("org:"):
+            return "organization_name"
+        return self.NAMES.get(name, name if default is None else default)
+
+
+_COLUMN_OF = _Columns()
+
+
 def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
     rows: list[tuple[int, dict[str, str]]] = item.data["__rows__"]
     header = set(item.data["__header__"])
@@ -551,7 +568,10 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
     org_key = org_name.casefold()
     org_id = _uuid_or(first.get("organization_id"), lambda: ctx.derived_id("organization", org_key))
     where = (name, first_line, f"line {first_line}")
-    opayload = _clean_payload(ctx, report, "organization", {"name": org_name}, names=["name"], where=where, textual=True, partial=True, present={"name"})
+    opayload = _clean_payload(ctx, report, "organization", {"name": org_name}, names=["name"], where=(name, first_line, "org:"), textual=True, partial=True, present={"name"})
+    for problem in report.errors[errors_before:]:
+        problem.path = where[2]
+        problem.field = "organization_name"
     org_rec = Rec("organization", org_id, opayload or {}, *where, external=(ctx.source or "csv", "org:" + org_key) if org_key else None)
     if opayload is not None:
         org_rec.payload["__match_name__"] = org_name
@@ -581,7 +601,7 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
             if code in ctx.terms:
                 categories.append(code)
             else:
-                report.error(Problem(name, first_line, f"line {first_line}", "categories", f"unknown category code {code[:60]!r} (see the template for the codes)"))
+                report.error(Problem(name, first_line, f"line {first_line}", "categories", f"unknown category code {code[:60]!r} (codes look like: shelter, shelter.air-raid, food, heat-power.warming)"))
         categories = sorted(set(categories))
     children: list[Rec] = []
     for j, number in enumerate(_split(first.get("phone"), ";")):
@@ -645,6 +665,8 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
             rec = _child(ctx, report, "address", address, ADDRESS_MAP, lwhere, True, {"location_id": lid}, names=["address_1", "city", "postal_code", "country"])
             if rec:
                 children.append(rec)
+    for problem in report.errors[errors_before:]:
+        problem.field = _COLUMN_OF.get((problem.path, problem.field), problem.field)
     if payload is None or opayload is None or report.error_count > errors_before:
         return None
     payload["organization_id"] = str(org_id)
@@ -1082,7 +1104,7 @@ def run_import(
                     comment=f"import of {name}" + (f" from {source}" if source else ""))
     savepoint = session.begin_nested()
     try:
-        _run_pass(session, path, fmt=fmt, source=source, report=written, now=now, writer=writer, progress=None, limit=limit)
+        _run_pass(session, path, fmt=fmt, source=source, report=written, now=now, writer=writer, progress=progress, limit=limit)
         if not written.ok:
             raise ApplyFailed("refused by the write path")
     except (ApplyFailed, ImportRefused) as exc:

@@ -144,7 +144,7 @@ def make_dataset(db: Session, *, tag: str = "") -> Dataset:
                     postal_code="79000", country="UA"),
             Phone(service_id=exact.id, number="+380441234567", type="voice"),
             Phone(location_id=approx_loc.id, number="+380441111111", type="voice"),
-            Phone(location_id=secret_loc.id, number="+380800500335", type="voice", is_hotline=True),
+            Phone(location_id=secret_loc.id, number="+380800123456", type="voice", is_hotline=True),
             Phone(location_id=secret_loc.id, number="+380442222222", type="voice"),
             Schedule(service_id=exact.id, freq="WEEKLY", byday="MO,TU,WE,TH,FR",
                      opens_at=dt.time(9, 0), closes_at=dt.time(18, 0), timezone="Europe/Kyiv"),

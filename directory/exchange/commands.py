@@ -1,0 +1,216 @@
+"""`aid-directory export` and `aid-directory import`: thin adapters over the exchange modules."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from directory.exchange.exporters import EXPORT_FORMATS
+from directory.exchange.readers import IMPORT_FORMATS
+
+SUFFIX_FORMATS = {".json": "hsds-json", ".zip": "hsds-csv", ".csv": "csv", ".tsv": "csv"}
+
+
+def _open_db() -> Any:
+    from directory.cli import load_settings, open_engine, require_current_schema
+    from directory.db import make_sessionmaker
+
+    settings = load_settings()
+    engine = open_engine(settings)
+    require_current_schema(engine)
+    return engine, make_sessionmaker(engine)
+
+
+@click.command("export")
+@click.option("--format", "fmt", type=click.Choice(list(EXPORT_FORMATS)), required=True,
+              help="hsds-json, hsds-csv (zip), hxl, geojson or csv (spreadsheets)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="file to write (default: standard output)")
+@click.option("--include-confidential", is_flag=True,
+              help="admin export: include confidential and exact addresses and coordinates")
+@click.option("--no-demo", is_flag=True, help="leave out records marked as demo data")
+def export_cmd(fmt: str, output: Path | None, include_confidential: bool, no_demo: bool) -> None:
+    """Export the directory (streamed: memory stays flat however large it is).
+
+    Public exports never contain confidential addresses or coordinates; approximate places are
+    rounded to ~1 km without street address.
+    """
+    from directory.cli import friendly_errors
+    from directory.db import session_scope
+    from directory.exchange.records import ExportOptions, count_services
+
+    @friendly_errors
+    def run() -> None:
+        engine, factory = _open_db()
+        options = ExportOptions(include_confidential=include_confidential, include_demo=not no_demo)
+        started = time.perf_counter()
+        size = 0
+        with session_scope(factory) as session:
+            total = count_services(session, options)
+            chunks = EXPORT_FORMATS[fmt].produce(session, options)
+            if output is None:
+                out = sys.stdout.buffer
+                for chunk in chunks:
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+            else:
+                # Written next to the target and renamed at the end: no half-written file.
+                fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent or Path("."))
+                try:
+                    with os.fdopen(fd, "wb") as fh:
+                        for chunk in chunks:
+                            fh.write(chunk)
+                            size += len(chunk)
+                    os.replace(tmp, output)
+                except BaseException:
+                    Path(tmp).unlink(missing_ok=True)
+                    raise
+        engine.dispose()
+        seconds = time.perf_counter() - started
+        where = str(output) if output else "standard output"
+        click.echo(f"Exported {total} services as {fmt} to {where} ({size / 1e6:.1f} MB in {seconds:.1f} s).", err=True)
+        if include_confidential:
+            click.secho("This is an ADMIN export: it contains confidential addresses and coordinates. "
+                        "Keep it private.", fg="yellow", err=True)
+
+    run()
+
+
+def _print_report(report: Any) -> None:
+    echo = click.echo
+    echo(f"{report.file} ({report.format}): {report.services_read} services read")
+    if report.refused:
+        click.secho(f"Refused: {report.refused}", fg="red")
+    rows = [(e, c) for e, c in report.counts.items() if any(c.values())]
+    if rows:
+        echo(f"  {'':14}{'new':>9}{'changed':>9}{'unchanged':>11}{'removed':>9}")
+        for entity, c in rows:
+            echo(f"  {entity:14}{c['new']:>9}{c['changed']:>9}{c['unchanged']:>11}{c.get('removed', 0):>9}")
+    for change in report.changed[:20]:
+        where = change["file"] + (f":{change['line']}" if change.get("line") else "")
+        echo(f"  changed {change['entity']} {change['id']} ({where}): {', '.join(change['fields'])}")
+    if len(report.changed) > 20:
+        echo(f"  ... and {len(report.changed) - 20} more changes")
+    if report.warnings:
+        echo(f"{len(report.warnings)} warning(s):")
+        for w in report.warnings[:50]:
+            echo(f"  {w}")
+    if report.error_count:
+        click.secho(f"{report.error_count} error(s):", fg="red")
+        for e in report.errors:
+            echo(f"  {e}")
+        if report.error_count > len(report.errors):
+            echo(f"  ... and {report.error_count - len(report.errors)} more")
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(list(IMPORT_FORMATS)),
+              help="hsds-json, hsds-csv (zip) or csv (the template); default: from the file name")
+@click.option("--apply", is_flag=True, help="write (all or nothing); without it: only check and report")
+@click.option("--publish", is_flag=True, help="publish at once instead of queueing change requests (admins)")
+@click.option("--source", help="name of the source (e.g. partner-ngo): records are matched by its ids")
+@click.option("--as", "admin_email", metavar="EMAIL", help="the admin account publishing (with --publish)")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+def import_cmd(file: Path, fmt: str | None, apply: bool, publish: bool, source: str | None,
+               admin_email: str | None, as_json: bool) -> None:
+    """Check a file of listings and report new, changed and unchanged records and every error;
+    with --apply write it through moderation (change requests, or published with --publish)."""
+    from directory.cli import friendly_errors
+    from directory.config import ConfigError
+    from directory.db import session_scope
+    from directory.errors import DomainError
+    from directory.exchange.importer import run_import
+
+    @friendly_errors
+    def run() -> None:
+        chosen = fmt or SUFFIX_FORMATS.get(file.suffix.lower())
+        if chosen is None:
+            raise ConfigError(f"cannot tell the format of {file.name}", "pass --format hsds-json, hsds-csv or csv")
+        if publish and not apply:
+            raise ConfigError("--publish needs --apply", "check first without --apply, then add --apply --publish")
+        if publish and not admin_email:
+            raise ConfigError("--publish needs the admin who publishes", "add --as admin@example.org")
+        engine, factory = _open_db()
+        started = time.perf_counter()
+        with session_scope(factory) as session:
+            _ensure_reference_data(session)
+            actor = None
+            if admin_email:
+                from directory.accounts.service import get_account_by_email
+
+                actor = get_account_by_email(session, email=admin_email)
+                if actor is None:
+                    raise ConfigError(f"no account {admin_email}", "see `aid-directory user list`")
+            total = _estimate(file, chosen)
+            show = sys.stderr.isatty() and not as_json
+            with click.progressbar(length=(total or 1) * (2 if apply else 1), label="Checking" + (", then writing" if apply else ""), file=sys.stderr,
+                                   show_pos=True) if show else _NoBar() as bar:
+                try:
+                    report = run_import(session, file, fmt=chosen, source=source, apply=apply,
+                                        publish=publish, actor=actor, progress=bar.update)
+                except DomainError as exc:
+                    raise ConfigError(exc.detail, "publishing needs an admin account (--as)") from None
+        engine.dispose()
+        seconds = time.perf_counter() - started
+        if as_json:
+            click.echo(json.dumps({**report.as_dict(), "seconds": round(seconds, 2)}, ensure_ascii=False, indent=2))
+        else:
+            _print_report(report)
+            if report.applied:
+                what = "published" if report.published else "queued for moderators"
+                click.secho(f"Written: {report.change_requests} change(s) {what} in {seconds:.1f} s.", fg="green")
+            elif apply:
+                click.secho("Nothing was written: fix the errors above and import again.", fg="red")
+            else:
+                click.echo(f"Checked in {seconds:.1f} s. Nothing was written"
+                           + (" (add --apply to write)." if report.ok else ": fix the errors above first."))
+        if not report.ok:
+            sys.exit(1)
+
+    run()
+
+
+def _ensure_reference_data(session: Any) -> None:
+    """A new directory gets its built-in categories and gazetteer (idempotent), so that the
+    file's categories and places can be matched."""
+    from sqlalchemy import func, select
+
+    from directory.listings import models as m
+    from directory.listings.places import ensure_places
+    from directory.listings.taxonomy import ensure_taxonomy
+
+    if not session.scalar(select(func.count()).select_from(m.TaxonomyTerm)):
+        ensure_taxonomy(session)
+    if not session.scalar(select(func.count()).select_from(m.Place)):
+        ensure_places(session)
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
+
+
+def _estimate(path: Path, fmt: str) -> int | None:
+    """Roughly how many services the file holds (for the progress bar)."""
+    if fmt == "hsds-csv":
+        return None
+    count = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            count += chunk.count(b"\n")
+    return max(count - 1, 1)
