@@ -39,7 +39,7 @@ def test_home_in_arabic_is_rtl_with_categories_and_notices(client, data: Seed):
     assert r.headers["content-language"] == "ar"
     assert "التدفئة والكهرباء" in r.text  # category label in Arabic
     assert "Air-raid alert" in r.text  # the notice, in its source language ...
-    assert re.search(r'<span lang="en">Air-raid alert</span>', r.text)  # ... marked as such
+    assert re.search(r'<span lang="en" dir="ltr">Air-raid alert</span>', r.text)  # ... marked as such
     uk = client.get("/uk/")
     assert "Повітряна тривога" in uk.text
     assert 'hreflang="ar" href="http://testserver/ar/"' in uk.text

@@ -38,6 +38,10 @@
   }
 
   function init(root) {
+    // Wide screens have room for the filters beside the results: show them open.
+    if (window.matchMedia("(min-width: 60rem)").matches) {
+      root.querySelectorAll("details.more").forEach(function (d) { d.open = true; });
+    }
     root.querySelectorAll("[data-near-me]").forEach(nearMe);
     root.querySelectorAll("[data-print]").forEach(function (b) {
       b.hidden = false;
