@@ -57,8 +57,8 @@ def error_messages(exc: DomainError) -> dict[str, str]:
         for error in exc.errors:
             path = error.get("path", "")
             name = path.rsplit("/", 1)[-1] if not path.startswith("translations/") else path
-            out.setdefault(name or "form", translate_detail(error.get("message", "")))
-        out.setdefault("form", _("Please check the highlighted fields."))
+            out.setdefault(name or "", translate_detail(error.get("message", "")))
+        out.setdefault("form", out.get("") or _("Please check the highlighted fields."))
         return out
     if isinstance(exc, Forbidden):
         return {"form": _("Your account may not change this listing (it may be outside your regions).")}

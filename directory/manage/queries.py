@@ -21,8 +21,7 @@ from directory.moderation.models import ChangeRequest, ChangeState, Report, Repo
 from directory.search.keys import search_key
 
 #: Translated fields shown side by side in the edit form.
-SERVICE_TEXT_FIELDS = ("name", "description", "status_reason", "eligibility_description",
-                       "application_process")
+SERVICE_TEXT_FIELDS = ("name", "description", "eligibility_description")
 LOCATION_TEXT_FIELDS = ("name", "transportation")
 
 
@@ -151,6 +150,7 @@ class PhoneRow:
     number: str
     description: str | None
     is_hotline: bool
+    version: int
 
 
 @dataclass
@@ -159,6 +159,7 @@ class HoursRow:
     byday: str
     opens_at: dt.time | None
     closes_at: dt.time | None
+    version: int
 
 
 @dataclass
@@ -197,16 +198,22 @@ def get_listing(session: Session, service_id: uuid.UUID) -> Listing | None:
     hour_owners: list[Any] = [m.Schedule.service_id == service.id]
     if location is not None:
         address = session.scalar(
-            select(m.Address).where(m.Address.location_id == location.id).limit(1)
+            select(m.Address)
+            .where(m.Address.location_id == location.id, m.Address.archived_at.is_(None))
+            .limit(1)
         )
         owners.append(m.Phone.location_id == location.id)
         hour_owners.append(m.Schedule.location_id == location.id)
-    for p in session.scalars(select(m.Phone).where(or_(*owners)).order_by(m.Phone.created_at)):
-        phones.append(PhoneRow(p.id, p.number, p.description, p.is_hotline))
-    for h in session.scalars(
-        select(m.Schedule).where(or_(*hour_owners)).order_by(m.Schedule.created_at)
+    for p in session.scalars(
+        select(m.Phone).where(or_(*owners), m.Phone.archived_at.is_(None)).order_by(m.Phone.created_at)
     ):
-        hours.append(HoursRow(h.id, h.byday or "", h.opens_at, h.closes_at))
+        phones.append(PhoneRow(p.id, p.number, p.description, p.is_hotline, p.version))
+    for h in session.scalars(
+        select(m.Schedule)
+        .where(or_(*hour_owners), m.Schedule.archived_at.is_(None))
+        .order_by(m.Schedule.created_at)
+    ):
+        hours.append(HoursRow(h.id, h.byday or "", h.opens_at, h.closes_at, h.version))
     categories = list(
         session.scalars(
             select(m.TaxonomyTerm.code)

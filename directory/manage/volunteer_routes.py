@@ -11,13 +11,14 @@ import contextlib
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from directory.accounts import service as accounts
 from directory.db import utcnow
 from directory.errors import DomainError, Forbidden, PreconditionFailed, ValidationFailed
-from directory.manage import forms, queries
+from directory.listings.queries import list_categories
+from directory.manage import edit, forms, queries
 from directory.manage.auth import ManageContext, PageNotFound, Volunteer, parse_id
 from directory.manage.errors import error_messages
 from directory.manage.labels import CLOSURE_REASONS
@@ -194,3 +195,102 @@ def withdraw(ctx: Volunteer, change_id: str) -> Response:
     with contextlib.suppress(DomainError):
         moderation.withdraw(ctx.db, change_id=parse_id(change_id), actor=ctx.account)
     return redirect(ctx, "proposals")
+
+
+# --- the full edit form -------------------------------------------------------------------------
+
+
+def _edit_page(
+    ctx: ManageContext, listing: queries.Listing, *, values: dict[str, str] | None = None,
+    categories: list[str] | None = None, status_code: int = 200, **extra: Any,
+) -> Response:
+    extra.setdefault("errors", {})
+    extra.setdefault("other_changes", [])
+    published = edit.form_values(listing)
+    # Versions always come from the published record: after a conflict the form is based on
+    # the newer version, with the person's typed values kept.
+    shown = {**published, **(values or {})}
+    shown.update({k: v for k, v in published.items() if k.startswith("v.")})
+    return page(
+        ctx, "manage/edit.html", status_code=status_code, listing=listing, values=shown,
+        chosen=set(categories if categories is not None else listing.categories),
+        categories=list_categories(ctx.db, locale=ctx.locale),
+        locales=forms.TRANSLATION_LOCALES, weekdays=forms.WEEKDAYS,
+        can_see_location=queries.is_moderator(ctx.account)
+        or listing.location is None or listing.location.privacy != "confidential",
+        **extra,
+    )
+
+
+@router.get("/listings/{service_id}/edit", name="manage_edit")
+def edit_form(ctx: Volunteer, service_id: str) -> Response:
+    return _edit_page(ctx, _listing(ctx, service_id))
+
+
+def _field_errors(exc: edit.EditRefused) -> dict[str, str]:
+    out = {}
+    etype = exc.prefix.split(".")[0]
+    for name, message in error_messages(exc.error).items():
+        if name.startswith("translations/"):
+            parts = name.split("/")
+            key = f"t.{etype}.{parts[1]}.{parts[2]}" if len(parts) == 3 else "form"
+        elif name == "form":
+            key = "form"
+        else:
+            key = exc.prefix + name
+        out[key] = message
+    return out
+
+
+@router.post("/listings/{service_id}/edit")
+async def edit_submit(request: Request, ctx: Volunteer, service_id: str) -> Response:
+    listing = _listing(ctx, service_id)
+    form = await request.form()
+    typed = {k: str(v) for k, v in form.items() if k != "csrf_token" and not k.startswith("v.")}
+    versions = {k: str(v) for k, v in form.items() if k.startswith("v.")}
+    chosen = [str(c) for c in form.getlist("categories")]
+    if not queries.is_moderator(ctx.account) and listing.location is not None \
+            and listing.location.privacy == "confidential":
+        # A volunteer never sees (so never sends) the whereabouts of a confidential place.
+        for key in [k for k in typed if k.startswith(("location.latitude", "location.longitude",
+                                                       "location.privacy", "address."))]:
+            typed.pop(key)
+        typed.update({k: v for k, v in edit.form_values(listing).items()
+                      if k.startswith(("location.latitude", "location.longitude",
+                                       "location.privacy", "address."))})
+    items = edit.proposals(listing, form_adapter(form, typed), versions=versions, categories=chosen)
+    assert ctx.account is not None
+    try:
+        done = edit.submit(ctx.db, actor=ctx.account, items=items,
+                           comment=str(form.get("comment", "")).strip()[:2000] or None,
+                           trusted_publish=False)
+    except edit.EditRefused as exc:
+        fresh = _listing(ctx, service_id)
+        if isinstance(exc.error, PreconditionFailed):
+            other: list[queries.FieldEdit] = []
+            for item in items:
+                if item.entity_id is not None:
+                    other += queries.changes_since(
+                        ctx.db, entity_type=item.entity_type, entity_id=item.entity_id,
+                        version=item.base_version)
+            return _edit_page(ctx, fresh, values=typed, categories=chosen, status_code=409,
+                              conflict=True, other_changes=other)
+        return _edit_page(ctx, fresh, values=typed, categories=chosen, status_code=422,
+                          errors=_field_errors(exc))
+    except ValidationFailed:
+        return _edit_page(ctx, listing, values=typed, categories=chosen, status_code=422,
+                          errors={"form": error_messages(ValidationFailed(
+                              [{"path": "", "message": "nothing to change"}]))[""]})
+    published = all(cr.state == ChangeState.approved for cr in done)
+    return redirect(ctx, f"listings/{service_id}", done="published" if published else "proposed")
+
+
+class form_adapter(dict[str, str]):  # noqa: N801 - reads like a function at the call site
+    """Typed values with the form's `getlist` (multi-value day checkboxes) still available."""
+
+    def __init__(self, form: Any, typed: dict[str, str]) -> None:
+        super().__init__(typed)
+        self._form = form
+
+    def getlist(self, key: str) -> list[str]:
+        return [str(v) for v in self._form.getlist(key)]

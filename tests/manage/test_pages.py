@@ -198,3 +198,56 @@ def test_pages_render_in_every_locale(client, db: Session) -> None:
         assert r.status_code == 200
         assert f'lang="{locale}"' in r.text
     assert 'dir="rtl"' in client.get(f"/ar/manage/listings/{svc.id}").text
+    for path in (f"listings/{svc.id}", f"listings/{svc.id}/edit", "proposals", ""):
+        text = client.get(f"/en/manage/{path}").text
+        assert 'name="csrf_token" value=""' not in text, path  # every form carries its token
+
+
+def test_edit_form_proposes_only_what_changed(client, db: Session) -> None:
+    svc, loc = make_listing(db, name="Shelter on Green street")
+    volunteer = make_account(db, "volunteer")
+    sign_in(client, volunteer.email)
+    url = f"/en/manage/listings/{svc.id}/edit"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="t.service.name.uk"' in page.text and 'name="hours.new.days"' in page.text
+    # submit the form as shown, with two changes: a Ukrainian name and pets allowed
+    import re
+    data: dict[str, object] = {}
+    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page.text):
+        if 'type="checkbox"' not in name:
+            data[name] = value
+    for name, value in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', page.text):
+        data[name] = value
+    for name in re.findall(r'<select[^>]*name="([^"]+)"', page.text):
+        block = page.text.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
+        selected = re.search(r'<option value="([^"]*)" selected', block)
+        data[name] = selected.group(1) if selected else ""
+    data = {k: v for k, v in data.items() if not k.startswith("hours.") and k != "categories"}
+    data["t.service.name.uk"] = "Притулок на Зеленій"
+    data["location.pets_allowed"] = "yes"
+    r = client.post(url, data=data, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    changes = db.query(ChangeRequest).filter_by(author_id=volunteer.id).all()
+    assert {c.entity_type for c in changes} == {"service", "location"}
+    by_type = {c.entity_type: c.payload for c in changes}
+    assert by_type["service"]["translations"] == {"name": {"uk": "Притулок на Зеленій"}}
+    assert by_type["service"]["fields"] == {}
+    assert by_type["location"]["fields"] == {"pets_allowed": True}
+
+
+def test_edit_form_keeps_typed_values_on_error(client, db: Session) -> None:
+    svc, loc = make_listing(db)
+    volunteer = make_account(db, "volunteer")
+    sign_in(client, volunteer.email)
+    url = f"/en/manage/listings/{svc.id}/edit"
+    page = client.get(url)
+    r = client.post(url, data={"csrf_token": csrf_of(page.text), "v.service": str(svc.version),
+                               "t.service.name.en": svc.name, "t.service.description.en": svc.description,
+                               "phone.new.number": "12345", "location.privacy": "exact",
+                               "location.latitude": "50.45", "location.longitude": "30.52",
+                               "location.capacity_maximum": "40"})
+    assert r.status_code == 422
+    assert 'value="12345"' in r.text
+    assert "country code" in r.text
+    assert db.query(ChangeRequest).filter_by(author_id=volunteer.id).count() == 0
