@@ -6,7 +6,6 @@ import pyotp
 from sqlalchemy.orm import Session
 
 from directory.accounts.models import Account
-from directory.listings.models import Location, Service
 from directory.moderation.models import ChangeRequest, ChangeState
 from tests.factories import make_account, make_listing, make_place
 from tests.manage.conftest import csrf_of, post_form, sign_in
