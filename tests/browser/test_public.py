@@ -131,3 +131,53 @@ def test_usable_at_320_px(browser, live_site: LiveSite, path):
         assert overflow <= 320, f"{path} scrolls sideways ({overflow}px)"
     finally:
         ctx.close()
+
+
+def test_saved_page_opens_offline_with_its_time(browser, live_site: LiveSite):
+    ctx = browser.new_context(service_workers="allow")
+    try:
+        page = ctx.new_page()
+        url = f"{live_site.url}/uk/search?category=heat-power"
+        page.goto(url)
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.reload()  # now under the service worker, which keeps a copy
+        page.wait_for_function(
+            "caches.open('pages-v1').then(c => c.keys()).then(k => k.length > 0)", polling=100
+        )
+        assert page.locator("[data-offline-mark]").is_hidden()
+        ctx.set_offline(True)
+        page.reload()
+        mark = page.locator("[data-offline-mark]")
+        assert mark.is_visible()
+        assert "Немає з'єднання" in mark.inner_text()
+        assert page.locator("[data-offline-mark] time").get_attribute("datetime")
+        assert page.locator("ol.cards > li").count() >= 1
+    finally:
+        ctx.close()
+
+
+def test_print_view_is_a_paper_list(page, live_site: LiveSite):
+    page.goto(f"{live_site.url}/en/search?category=heat-power")
+    page.emulate_media(media="print")
+    assert page.locator("#filters").is_hidden()
+    assert page.locator("header.site").is_hidden()
+    assert page.locator(".print-note").is_visible()
+    assert page.locator("ol.cards > li").first.is_visible()
+
+
+def test_no_content_security_policy_violations(browser, live_site: LiveSite):
+    ctx = browser.new_context(service_workers="block")  # the real CSP, not bypassed
+    errors: list[str] = []
+    try:
+        page = ctx.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{live_site.url}/en/search")
+        with page.expect_response(lambda r: "q=kharkiv" in r.url):
+            page.fill("#q", "kharkiv")
+            page.press("#q", "Enter")
+        page.wait_for_url(re.compile(r"q=kharkiv"))
+        page.goto(f"{live_site.url}/ar/")
+        assert page.evaluate("typeof htmx") == "object"  # our scripts ran under the CSP
+        assert [e for e in errors if "Content Security Policy" in e] == []
+    finally:
+        ctx.close()
