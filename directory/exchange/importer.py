@@ -1101,7 +1101,8 @@ def run_import(
         return report
     written = Report(file=name, format=fmt, source=source)
     writer = Writer(session, actor=actor, publish=publish, report=written,
-                    comment=f"import of {name}" + (f" from {source}" if source else ""))
+                    comment=f"import of {name}" + (f" from {source}" if source else "")
+                    + (f" by {actor.email}" if getattr(actor, "email", None) else ""))
     savepoint = session.begin_nested()
     try:
         _run_pass(session, path, fmt=fmt, source=source, report=written, now=now, writer=writer, progress=progress, limit=limit)
