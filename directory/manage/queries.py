@@ -407,6 +407,17 @@ def taxonomy_labels(session: Session) -> list[TermLabels]:
     return [TermLabels(t.id, t.code, t.code.count("."), names[t.id]) for t in terms]
 
 
+def organizations(session: Session, *, limit: int = 2000) -> list[m.Organization]:
+    return list(
+        session.scalars(
+            select(m.Organization)
+            .where(m.Organization.archived_at.is_(None))
+            .order_by(m.Organization.name)
+            .limit(limit)
+        )
+    )
+
+
 def regions(session: Session) -> list[m.Place]:
     return list(
         session.scalars(

@@ -18,7 +18,7 @@ from directory.accounts import service as accounts
 from directory.db import utcnow
 from directory.errors import DomainError, Forbidden, PreconditionFailed, ValidationFailed
 from directory.listings.queries import list_categories
-from directory.manage import edit, forms, queries
+from directory.manage import edit, forms, new_listing, queries
 from directory.manage.auth import ManageContext, PageNotFound, Volunteer, parse_id
 from directory.manage.errors import error_messages
 from directory.manage.labels import CLOSURE_REASONS
@@ -294,3 +294,39 @@ class form_adapter(dict[str, str]):  # noqa: N801 - reads like a function at the
 
     def getlist(self, key: str) -> list[str]:
         return [str(v) for v in self._form.getlist(key)]
+
+
+# --- a new listing --------------------------------------------------------------------------------
+
+
+def _new_page(ctx: ManageContext, *, status_code: int = 200, **values: Any) -> Response:
+    values.setdefault("errors", {})
+    values.setdefault("typed", {})
+    values.setdefault("chosen", set())
+    return page(
+        ctx, "manage/new.html", status_code=status_code,
+        organizations=queries.organizations(ctx.db),
+        categories=list_categories(ctx.db, locale=ctx.locale), **values,
+    )
+
+
+@router.get("/new", name="manage_new")
+def new_form(ctx: Volunteer) -> Response:
+    return _new_page(ctx)
+
+
+@router.post("/new")
+async def new_submit(request: Request, ctx: Volunteer) -> Response:
+    assert ctx.account is not None
+    form = await request.form()
+    typed = {k: str(v).strip() for k, v in form.items() if k not in ("csrf_token", "categories")}
+    chosen = [str(c) for c in form.getlist("categories")]
+    try:
+        cr = new_listing.submit(ctx.db, actor=ctx.account, typed=typed, categories=chosen,
+                                locale=ctx.locale, timezone=ctx.settings.timezone)
+    except edit.EditRefused as exc:
+        return _new_page(ctx, status_code=422, typed=typed, chosen=set(chosen),
+                         errors=_field_errors(exc))
+    if cr.state == ChangeState.approved:
+        return redirect(ctx, f"listings/{cr.entity_id}", done="published")
+    return redirect(ctx, "proposals", done="proposed")

@@ -250,3 +250,26 @@ def test_edit_form_keeps_typed_values_on_error(client, db: Session) -> None:
     assert 'value="12345"' in r.text
     assert "country code" in r.text
     assert db.query(ChangeRequest).filter_by(author_id=volunteer.id).count() == 0
+
+
+def test_volunteer_proposes_a_new_listing(client, db: Session) -> None:
+    svc, _ = make_listing(db)
+    volunteer = make_account(db, "volunteer")
+    sign_in(client, volunteer.email)
+    page = client.get("/uk/manage/new")
+    assert page.status_code == 200
+    r = client.post("/uk/manage/new", data={
+        "csrf_token": csrf_of(page.text), "organization_id": str(svc.organization_id),
+        "name": "Пункт обігріву на Сихові", "description": "Тепло, чай, зарядка",
+        "address": "вул. Вигадана, 1", "phone": "+380441234999"}, follow_redirects=False)
+    assert r.status_code == 303
+    cr = db.query(ChangeRequest).filter_by(author_id=volunteer.id).one()
+    assert cr.kind == "create" and cr.state == ChangeState.pending
+    assert cr.payload["fields"]["name"] == "Пункт обігріву на Сихові"
+    assert cr.payload["fields"]["source_locale"] == "uk"
+    assert "+380441234999" in (cr.comment or "")
+    # without a name: refused, what was typed stays
+    r = client.post("/uk/manage/new", data={"csrf_token": csrf_of(page.text),
+                                            "organization_id": str(svc.organization_id),
+                                            "description": "Без назви"})
+    assert r.status_code == 422 and "Без назви" in r.text
