@@ -277,8 +277,8 @@ def _clean_payload(
 
 def _where(obj: dict[str, Any], item: Item, path: str) -> tuple[str, int | None, str]:
     src = obj.get(SRC)
-    if src:
-        return src[0], src[1], path
+    if src:  # a row of a CSV table: its file and line say where
+        return src[0], src[1], ""
     return item.file, item.line, path
 
 
@@ -434,6 +434,7 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
     categories = _categories(ctx, report, item, data.get("attributes") or [])
     if payload is None or report.error_count > errors_before:
         return None
+    children = _unique(ctx, children)
     payload["organization_id"] = str(org_id)
     svc = Rec("service", sid, payload, *where, translations=_translations(ctx, report, "service", data, where),
               external=(ctx.source, str(sid_raw)) if ctx.source and sid_raw else None)
@@ -449,6 +450,18 @@ def _expire_status(ctx: Context, report: Report, payload: dict[str, Any], where:
         payload["status_reason"] = None
         if "status" in payload:
             payload["status"] = m.ServiceStatus.active.value
+
+
+def _unique(ctx: Context, children: list[Rec]) -> list[Rec]:
+    """HSDS nests the same record in several places (a schedule under the service and again
+    under its location): one id is one record, the first occurrence counts."""
+    out = []
+    for child in children:
+        seen = ctx.seen["child-" + child.entity]
+        if child.id not in seen:
+            seen.add(child.id)
+            out.append(child)
+    return out
 
 
 def _check_location(report: Report, payload: dict[str, Any], where: tuple[str, int | None, str]) -> None:
