@@ -181,3 +181,58 @@ def third_party_resources(html: str, own_origin: str = "http://testserver") -> l
                                     and not url.startswith("data:")):
             out.append(url)
     return out
+
+
+_URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background",
+              "srcdoc", "ping", "lowsrc", "dynsrc", "codebase", "cite"}
+_DANGEROUS_TAGS = {"iframe", "object", "embed", "base", "frame", "frameset", "applet"}
+_BAD_SCHEME = re.compile(r"^(?:javascript|vbscript|data:text/html|data:image/svg)", re.IGNORECASE)
+
+
+class _Executable(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): v or "" for k, v in attrs}
+        if tag == "script" and a.get("type", "").lower() in ("application/ld+json",
+                                                             "application/json"):
+            pass  # a data block: never executed; a payload breaking out of it shows up as a tag
+        elif tag == "script":
+            src = a.get("src", "")
+            if not src.startswith("/static/"):
+                self.found.append(f"<script> not from /static/: {src!r}")
+            self._in_script = True
+        if tag in _DANGEROUS_TAGS:
+            self.found.append(f"<{tag}>")
+        if tag == "meta" and a.get("http-equiv", "").lower() == "refresh":
+            self.found.append("<meta http-equiv=refresh>")
+        for name, value in a.items():
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}=...>")
+            if name in _URL_ATTRS or name.endswith(":href"):
+                cleaned = re.sub(r"[\x00-\x20]", "", value)
+                if _BAD_SCHEME.match(cleaned):
+                    self.found.append(f"<{tag} {name}={value[:40]!r}>")
+            if name == "style" and re.search(r"expression\(|url\(\s*['\"]?\s*javascript", value, re.I):
+                self.found.append(f"<{tag} style=...>")
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script and data.strip():
+            self.found.append("inline script content")
+
+
+def executable_markup(html: str) -> list[str]:
+    """Anything in a page that a browser would execute or that would load active content."""
+    parser = _Executable()
+    parser.feed(html)
+    parser.close()
+    return parser.found
