@@ -193,3 +193,21 @@ def test_json_logs_with_request_id_and_redacted_errors(tmp_path: Path) -> None:
     assert boom["status"] == 500 and boom["request_id"] == "rid-json-2"
     assert "Kharkiv street" not in stream.getvalue()
     assert "parameters redacted" in stream.getvalue()
+
+
+def test_real_pages_log_route_templates_only(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from directory.migrate import upgrade
+
+    app = _app(tmp_path)
+    upgrade(app.state.settings.database_url)
+    caplog.set_level(logging.INFO, logger="directory")
+    with TestClient(app) as c:
+        assert c.get("/uk/search?q=Sekretna+vulytsia&lat=50.4501&lon=30.5234").status_code == 200
+        c.get("/api/v1/services?q=Sekretna&lat=50.4501&lon=30.5234")
+        c.get("/ar/services/00000000-0000-0000-0000-000000000000")
+    access = [r for r in caplog.records if r.name == "directory.access"]
+    paths = [r.path for r in access]  # type: ignore[attr-defined]
+    assert paths[:3] == ["/{locale}/search", "/api/v1/services", "/{locale}/services/{service_id}"]
+    logged = caplog.text
+    for secret in ("Sekretna", "50.45", "30.52", "testclient", "00000000-0000"):
+        assert secret not in logged
