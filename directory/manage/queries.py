@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from directory.accounts.models import Account, Role
 from directory.listings import models as m
 from directory.moderation.models import ChangeRequest, ChangeState, Report, ReportState
-from directory.search.keys import search_key
+from directory.search.keys import search_terms
 
 #: Translated fields shown side by side in the edit form.
 SERVICE_TEXT_FIELDS = ("name", "description", "eligibility_description")
@@ -112,15 +112,20 @@ def _rows(session: Session, services: list[m.Service]) -> list[ListingRow]:
 
 
 def find_listings(session: Session, *, q: str, limit: int = 20) -> list[ListingRow]:
-    """Listings whose name, organisation or any translation matches `q` (any script), closed
-    ones included — a volunteer must be able to reopen a place."""
-    key = search_key(q)
+    """Listings whose name, organisation, place or any translation holds every word of `q`
+    (any script; word endings loosely matched), closed ones included — a volunteer must be able
+    to reopen a place."""
     stmt = select(m.Service).where(m.Service.archived_at.is_(None))
-    if key:
-        like = f"%{key}%"
-        stmt = stmt.outerjoin(m.ServiceSearch, m.ServiceSearch.service_id == m.Service.id).where(
-            or_(m.ServiceSearch.document.like(like), m.Service.name.ilike(f"%{q.strip()}%"))
-        )
+    terms = search_terms(q)
+    if terms:
+        # A listing not indexed yet (just created) is still found by its name.
+        stmt = stmt.outerjoin(m.ServiceSearch, m.ServiceSearch.service_id == m.Service.id)
+        for term in terms[:8]:
+            # "гуртожиток" and "гуртожитку" share a stem: drop a short ending of long words
+            stem = term[:-2] if len(term) > 6 else term
+            stmt = stmt.where(
+                or_(m.ServiceSearch.document.like(f"%{stem}%"), m.Service.name.ilike(f"%{stem}%"))
+            )
     stmt = stmt.order_by(m.Service.name).limit(limit)
     return _rows(session, list(session.scalars(stmt)))
 
