@@ -1,0 +1,211 @@
+"""The volunteer app in headless Chromium on a 360 px phone: Maria marks her shelter full and
+proposes new free places (taps counted), Taras approves from the diff page, the public page
+shows the new values; axe-core finds no violations on the sign-in, queue, diff and edit pages."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+
+from tests.browser.conftest import axe_violations, start_server
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 360, "height": 740}
+PASSWORD = "a long volunteer password"
+MODERATOR_SECRET = pyotp.random_base32()
+#: Screenshots of every step, to look at (not committed).
+SCREENSHOTS = Path(tempfile.gettempdir()) / "aid-manage-screenshots"
+
+
+class Site:
+    def __init__(self, url: str, db_url: str) -> None:
+        self.url = url
+        self.db_url = db_url
+
+
+@pytest.fixture(scope="module")
+def manage_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A live server on the demo data with a volunteer (Lviv) and a moderator (TOTP known)."""
+    from sqlalchemy import select
+
+    from directory.accounts.service import create_account
+    from directory.db import make_engine, make_sessionmaker, session_scope
+    from directory.listings.models import Place
+
+    path = tmp_path_factory.mktemp("manage") / "manage.db"
+    base, _ids, server, thread = start_server(path)
+    db_url = f"sqlite:///{path}"
+    engine = make_engine(db_url)
+    with session_scope(make_sessionmaker(engine)) as db:
+        lviv = db.scalar(select(Place).where(Place.code == "UA-46"))
+        create_account(db, email="maria@example.org", password=PASSWORD, role="volunteer",
+                       display_name="Maria", locale="uk", region_ids=[lviv.id] if lviv else [])
+        taras = create_account(db, email="taras@example.org", password=PASSWORD, role="moderator",
+                               display_name="Taras", locale="uk")
+        taras.totp_secret = MODERATOR_SECRET
+    engine.dispose()
+    yield Site(base, db_url)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+class Taps:
+    """Counts what a person does with a finger: taps on controls and the keyboard's Enter."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.count = 0
+
+    def tap(self, selector: str) -> None:
+        self.count += 1
+        self.page.locator(selector).first.click()
+
+    def enter(self) -> None:
+        self.count += 1
+        self.page.keyboard.press("Enter")
+
+
+def shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"manage-{name}.png"), full_page=True)
+
+
+def test_volunteer_updates_shelter_then_moderator_approves(browser, manage_site: Site) -> None:
+    ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="uk-UA",
+                              bypass_csp=True, service_workers="block")
+    page = ctx.new_page()
+    taps = Taps(page)
+    try:
+        # Maria opens the link from her team chat: the sign-in page, email field focused.
+        page.goto(f"{manage_site.url}/uk/manage/")
+        assert "/uk/manage/login" in page.url
+        assert axe_violations(page) == []
+        shot(page, "login")
+        page.keyboard.type("maria@example.org")
+        taps.tap("#password")
+        page.keyboard.type(PASSWORD)
+        taps.tap("form.m-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/uk/manage/$"))
+        # The search field is focused; she types and presses Enter; results come in place.
+        page.keyboard.type("гуртожиток Львів")
+        taps.enter()
+        page.locator("#results a.m-listing-link").first.wait_for()
+        shot(page, "start")
+        taps.tap("#results a.m-listing-link")
+        page.wait_for_url(re.compile(r"/uk/manage/listings/"))
+        service_url = page.url
+        service_id = service_url.rstrip("/").rsplit("/", 1)[-1]
+        shot(page, "listing")
+        # Full: one tap.
+        taps.tap("button[name=status][value=full]")
+        page.locator("#quick .m-ok").wait_for()
+        # Free places: tap the field, type, save.
+        taps.tap("#available")
+        page.keyboard.press("Control+A")
+        page.keyboard.type("7")
+        taps.tap("#quick form[action$='/capacity'] button[type=submit]")
+        page.locator("#quick .m-ok").wait_for()
+        shot(page, "listing-done")
+        assert taps.count <= 10, taps.count
+        print(f"\nMaria's taps: {taps.count}")
+        # She sees both changes waiting.
+        page.goto(f"{manage_site.url}/uk/manage/proposals")
+        assert page.locator(".m-badge-pending").count() >= 2
+        # The edit page is accessible too.
+        page.goto(f"{service_url}/edit")
+        assert axe_violations(page) == []
+        shot(page, "edit")
+    finally:
+        ctx.close()
+
+    # Taras, moderator: password, then the code from his app.
+    ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="uk-UA",
+                              bypass_csp=True, service_workers="block")
+    page = ctx.new_page()
+    try:
+        page.goto(f"{manage_site.url}/uk/manage/login")
+        page.fill("#email", "taras@example.org")
+        page.fill("#password", PASSWORD)
+        page.click("form.m-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/second-factor"))
+        page.fill("#code", pyotp.TOTP(MODERATOR_SECRET).now())
+        page.click("form.m-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/uk/manage/$"))
+        page.goto(f"{manage_site.url}/uk/manage/queue")
+        assert axe_violations(page) == []
+        shot(page, "queue")
+        # The filters work in place (htmx): only capacity changes.
+        page.select_option("#f-kind", "capacity")
+        page.wait_for_url(re.compile(r"kind=capacity"))
+        page.select_option("#f-kind", "")
+        page.wait_for_url(re.compile(r"kind=&|kind=$"))
+        # Open Maria's first change and approve it from the diff page, then the next one.
+        for _ in range(2):
+            page.goto(f"{manage_site.url}/uk/manage/queue")
+            row = page.locator("#queue li[id^=row-]").filter(has_text="гуртожит").first
+            row.locator("a.m-button").click()
+            page.wait_for_url(re.compile(r"/uk/manage/queue/"))
+            assert page.locator("table.m-diff").count() >= 1
+            assert "{" not in page.locator("table.m-diff").inner_text()  # no raw JSON
+            if _ == 0:
+                assert axe_violations(page) == []
+                shot(page, "diff")
+            page.click("form[action$='/approve'] button")
+            page.wait_for_load_state()
+            assert "done=approved" in page.url
+    finally:
+        ctx.close()
+
+    # The public page shows the new values.
+    ctx = browser.new_context(viewport=PHONE, locale="uk-UA", service_workers="block")
+    page = ctx.new_page()
+    try:
+        page.goto(f"{manage_site.url}/uk/services/{service_id}")
+        text = page.locator("main").inner_text()
+        assert re.search(r"\b7\b", text), text[:2000]
+        assert re.search(r"[Пп]овн|[Мм]ісць немає|[Нн]емає місць", text), text[:2000]
+    finally:
+        ctx.close()
+
+
+def test_volunteer_cannot_open_moderator_pages_in_the_browser(browser, manage_site: Site) -> None:
+    ctx = browser.new_context(viewport=PHONE, locale="uk-UA", service_workers="block")
+    page = ctx.new_page()
+    try:
+        page.goto(f"{manage_site.url}/uk/manage/login")
+        page.fill("#email", "maria@example.org")
+        page.fill("#password", PASSWORD)
+        page.click("form.m-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/uk/manage/"))
+        response = page.goto(f"{manage_site.url}/uk/manage/queue")
+        assert response is not None and response.status == 403
+        assert page.locator("html").get_attribute("lang") == "uk"
+    finally:
+        ctx.close()
+
+
+def test_quick_status_works_without_javascript(browser, manage_site: Site) -> None:
+    ctx = browser.new_context(viewport=PHONE, locale="uk-UA", java_script_enabled=False)
+    page = ctx.new_page()
+    try:
+        page.goto(f"{manage_site.url}/uk/manage/login")
+        page.fill("#email", "maria@example.org")
+        page.fill("#password", PASSWORD)
+        page.click("form.m-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/uk/manage/"))
+        page.goto(f"{manage_site.url}/uk/manage/?q=гуртожиток+Львів")
+        page.click("#results a.m-listing-link")
+        page.click("details.m-pause > summary")
+        page.click("label.m-chip:has(input[value=power])")
+        page.click("details.m-pause button[type=submit]")
+        page.wait_for_url(re.compile(r"done=proposed"))
+        assert page.locator(".m-flash.m-ok").count() == 1
+    finally:
+        ctx.close()
