@@ -175,10 +175,8 @@ class Filters:
 
     @property
     def active(self) -> int:
-        """How many filters narrow the list (shown on the collapsed filter panel)."""
-        return sum(self.toggles.values()) + bool(self.category) + bool(self.place) + bool(
-            self.language
-        )
+        """How many filters of the (collapsed) filter panel narrow the list."""
+        return sum(self.toggles.values()) + bool(self.category) + bool(self.language)
 
 
 def parse_near(value: str) -> tuple[float, float] | None:

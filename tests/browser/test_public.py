@@ -75,7 +75,7 @@ def test_search_with_htmx_updates_in_place_and_url(page, live_site: LiveSite):
 def test_filters_with_htmx(page, live_site: LiveSite):
     page.goto(f"{live_site.url}/en/search")
     page.evaluate("window.__same_page = true")
-    page.locator("details.more > summary").click()
+    page.evaluate("document.querySelector('details.more').open = true")
     with page.expect_response(lambda r: "open_now=1" in r.url):
         page.check("input[name=open_now]")
     page.wait_for_url(re.compile(r"open_now=1"))
