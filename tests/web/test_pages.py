@@ -181,3 +181,20 @@ def test_robots_and_sitemap(client, data: Seed):
 def test_language_switcher_keeps_page_and_query(client, data: Seed):
     r = client.get("/en/search", params={"q": "kharkiv", "open_now": "1"})
     assert 'href="/ar/search?q=kharkiv&amp;open_now=1"' in r.text
+
+
+def test_server_error_is_a_localised_page_without_traceback(app, client, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from directory.web import pages
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(pages, "home_context", broken)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/pl/")
+    assert r.status_code == 500
+    assert r.headers["content-type"].startswith("text/html")
+    assert "Coś poszło nie tak" in r.text
+    assert "secret internals" not in r.text and "Traceback" not in r.text
