@@ -521,10 +521,13 @@ def list_categories(session: Session, *, locale: str) -> list[CategoryView]:
 
 
 def notices_in_force(
-    session: Session, *, locale: str, place_id: uuid.UUID | None = None, now: dt.datetime
+    session: Session, *, locale: str, place_id: uuid.UUID | None = None, now: dt.datetime,
+    everywhere: bool = False,
 ) -> list[NoticeView]:
     """Notices valid at `now`: everywhere-notices and, with `place_id`, those of that place and
-    of every place above it (a city sees its region's and its country's). Most severe first."""
+    of every place above it (a city sees its region's and its country's). Most severe first.
+    `everywhere=True`: every notice in force whatever its region (the home page, which does not
+    know where the reader is; each notice names its region)."""
     stmt = select(m.Notice).where(
         m.Notice.archived_at.is_(None),
         m.Notice.valid_from <= now,
@@ -541,7 +544,7 @@ def notices_in_force(
     region_cond: ColumnElement[bool] = m.Notice.region_id.is_(None)
     if scope:
         region_cond = or_(region_cond, m.Notice.region_id.in_(scope))
-    notices = list(session.scalars(stmt.where(region_cond)))
+    notices = list(session.scalars(stmt if everywhere else stmt.where(region_cond)))
     pairs: list[tuple[str, uuid.UUID]] = [("notice", n.id) for n in notices]
     pairs += [("place", n.region_id) for n in notices if n.region_id]
     tr = load_translations(session, pairs=pairs, locale=locale)

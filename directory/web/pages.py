@@ -205,23 +205,17 @@ def home_context(
         **base_context(request, locale),
         "categories": categories,
         "places": places,
-        "notices": all_notices(db, locale=locale, now=now, places=places),
+        "notices": all_notices(db, locale=locale, now=now),
         "filters": Filters(),
     }
 
 
-def all_notices(db: Session, *, locale: str, now: dt.datetime, places: list[Any]) -> list[Any]:
+def all_notices(db: Session, *, locale: str, now: dt.datetime) -> list[Any]:
     """Every notice in force, everywhere-notices and each region's (the home page does not know
     where the reader is; each notice names its region). Most severe first."""
     from directory.listings import queries
 
-    found = {n.id: n for n in queries.notices_in_force(db, locale=locale, now=now)}
-    for place in places:
-        if place.kind == "region":
-            for n in queries.notices_in_force(db, locale=locale, place_id=place.id, now=now):
-                found.setdefault(n.id, n)
-    rank = {"danger": 0, "warning": 1, "info": 2}
-    return sorted(found.values(), key=lambda n: (rank.get(n.severity, 3), n.title.value))
+    return queries.notices_in_force(db, locale=locale, now=now, everywhere=True)
 
 
 def search_context(
