@@ -119,6 +119,7 @@ def datasette_copy(ds: Dataset) -> Path:
     the way a data team would publish it with Datasette (`content="service"` lets Datasette's
     table view offer `?_search=`)."""
     assert ds.sqlite_path is not None
+    CACHE.mkdir(parents=True, exist_ok=True)
     dest = CACHE / f"datasette-{ds.key}.db"
     if dest.exists():
         return dest

@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="./dev bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="1000,10000,100000", help="numbers of services (N)")
     p.add_argument("--backends", default="sqlite,postgresql", help="sqlite,postgresql")
-    p.add_argument("--duration", type=float, default=4.0, help="seconds of load per measurement")
+    p.add_argument("--duration", type=int, default=4, help="seconds of load per measurement")
     p.add_argument("--concurrency", default="1,8,32", help="concurrent connections")
     p.add_argument("--workers", type=int, default=2, help="uvicorn workers (aid-directory serve)")
     p.add_argument("--seed", type=int, default=1, help="generator seed")
@@ -148,7 +148,7 @@ class Bench:
                 target: list[dict[str, Any]]) -> None:
         headers = {**self.gzip, **t.headers}
         # warm-up (discarded): caches, connection pools, the template of this page
-        wrk(port, t.paths, concurrency=1, duration=min(1.0, self.args.duration / 2),
+        wrk(port, t.paths, concurrency=1, duration=1,
             headers=headers, seed=self.args.seed)
         for c in self.concurrency:
             figures = wrk(port, t.paths, concurrency=c, duration=self.args.duration,

@@ -213,7 +213,7 @@ def wrk(port: int, paths: list[str], *, concurrency: int, duration: float,
         paths_file.write_text("\n".join(paths) + "\n")
         out_file = Path(tmp) / "out.json"
         threads = 1 if concurrency < 4 else 2
-        args = ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{duration}s",
+        args = ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{max(1, round(duration))}s",
                 "--timeout", "10s", "-s", str(WRK_LUA)]
         for name, value in (headers or {}).items():
             args += ["-H", f"{name}: {value}"]
