@@ -10,6 +10,8 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
+from starlette.routing import Match, Mount, get_route_path
+from starlette.types import Scope
 
 from directory import __version__
 from directory.api import public, review, writes
@@ -75,8 +77,26 @@ def mount_api(app: FastAPI) -> None:
     # the session on the main app).
     api.state = app.state
     api.dependency_overrides = app.dependency_overrides
-    app.mount("/api", api)
+    app.router.routes.append(ApiMount("/api", app=api))
     app.state.api = api
+
+
+class ApiMount(Mount):
+    """A mount that takes EVERY path under /api (Starlette's regex mount lets paths with a
+    newline fall through to the main app, whose 404 is not a problem document)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http":
+            route_path = get_route_path(scope)
+            if route_path == "/api" or route_path.startswith("/api/"):
+                root_path = scope.get("root_path", "")
+                return Match.FULL, {
+                    "path_params": dict(scope.get("path_params", {})),
+                    "app_root_path": scope.get("app_root_path", root_path),
+                    "root_path": root_path + "/api",
+                    "endpoint": self.app,
+                }
+        return super().matches(scope)
 
 
 def render_docs(spec: dict[str, Any]) -> str:

@@ -28,7 +28,7 @@ PUBLIC = {
     ("GET", "/v1/locations"), ("GET", "/v1/locations/{location_id}"),
     ("GET", "/v1/taxonomy_terms"), ("GET", "/v1/places"), ("GET", "/v1/notices"),
     ("POST", "/v1/services/{service_id}/reports"),
-    ("GET", "/v1/export/{format}"),
+    ("GET", "/v1/export/{fmt}"),
 }
 GUARDS: dict[Callable[..., Any], str] = {
     auth.require_admin: "admin",
@@ -126,7 +126,7 @@ def world(db: Session) -> dict[str, Any]:
         "service_id": svc.id, "location_id": loc.id, "organization_id": svc.organization_id,
         "address_id": address.id, "phone_id": phone.id, "schedule_id": schedule.id,
         "notice_id": notice.id, "change_id": change.id, "report_id": report.id,
-        "format": "hsds",
+        "fmt": "hsds-json",
     }
     models = {"service_id": type(svc), "location_id": type(loc), "address_id": Address,
               "phone_id": Phone, "schedule_id": Schedule, "notice_id": Notice,

@@ -176,3 +176,10 @@ def test_openapi_and_docs_served_from_our_origin(client: TestClient) -> None:
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200 and "<script" not in docs.text and "http" not in docs.text.replace("http://", "").split("openapi.json")[0][:0]
     assert "/api/v1/services/{service_id}/status" in docs.text
+
+
+def test_odd_paths_under_api_are_problems(client: TestClient) -> None:
+    for url in ["/api", "/api/", "/api/v1/services/%0A/x"]:
+        r = client.post(url) if "reports" in url else client.get(url)
+        assert r.status_code in (404, 405), url
+        assert r.headers["content-type"] == "application/problem+json", url

@@ -31,10 +31,10 @@ def admin_headers(db: Session) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "If-Match": '"1"'}
 
 
-def _check(r: Any) -> None:
-    assert r.status_code < 500, (r.status_code, r.text[:500])
+def _check(r: Any, what: str = "") -> None:
+    assert r.status_code < 500, (what, r.status_code, r.text[:500])
     if r.status_code >= 400:
-        assert r.headers["content-type"] == "application/problem+json", r.text[:300]
+        assert r.headers["content-type"] == "application/problem+json", (what, r.text[:300])
         body = r.json()
         assert body["status"] == r.status_code and body["title"]
 
@@ -51,8 +51,9 @@ def test_no_server_error_for_generated_requests(
     if "json" in kwargs:
         kwargs["content"] = json.dumps(kwargs.pop("json"))
         kwargs.setdefault("headers", {})["Content-Type"] = "application/json"
-    r = client.request(kwargs.pop("method"), kwargs.pop("url"), **kwargs)
-    _check(r)
+    method, url = kwargs.pop("method"), kwargs.pop("url")
+    r = client.request(method, url, **kwargs)
+    _check(r, f"{method} {url}")
 
 
 hostile = st.one_of(
