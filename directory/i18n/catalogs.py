@@ -24,6 +24,7 @@ BABEL_CFG = ROOT / "babel.cfg"
 #: The volunteer app adds `"manage": ("directory/manage",)` here.
 DOMAINS: dict[str, tuple[str, ...]] = {
     "web": ("directory/web", "directory/i18n"),
+    "manage": ("directory/manage",),
 }
 KEYWORDS = {
     "_": None,

@@ -22,7 +22,7 @@ FIELD_LABELS: dict[str, Any] = {
     "status_since": _l("Status since"),
     "alternative_service_id": _l("Go here instead"),
     "capacity_maximum": _l("Places in total"),
-    "capacity_available": _l("Free places"),
+    "capacity_available": lazy_pgettext("capacity", "Free places"),
     "capacity_updated": _l("Places updated"),
     "latitude": _l("Latitude"),
     "longitude": _l("Longitude"),
@@ -89,7 +89,7 @@ KIND_LABELS: dict[str, Any] = {
     "archive": _l("Archive"),
     "restore": _l("Restore"),
     "status": lazy_pgettext("change kind", "Status"),
-    "capacity": _l("Free places"),
+    "capacity": lazy_pgettext("capacity", "Free places"),
     "verify": _l("Verification"),
     "revert": _l("Revert"),
 }
