@@ -17,11 +17,13 @@ answers for an unreachable database (`install_fault_handlers`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import time
 import uuid
+import weakref
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
@@ -125,6 +127,10 @@ class SecurityMiddleware:
         self.app = app
         self.max_body = settings.max_body_bytes
         self.https = settings.https
+        # SQLite has one writer at a time. Write requests of this process queue here (fairly,
+        # without holding a thread or the database lock) instead of in SQLite's busy handler,
+        # where a writer starved of CPU can hold the lock past other writers' busy timeout.
+        self.write_gate = _WriteGate() if settings.is_sqlite else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -176,7 +182,10 @@ class SecurityMiddleware:
                 return message
 
             try:
-                await self.app(scope, receive_wrapper, send_wrapper)
+                if self.write_gate is not None and method not in _SAFE_METHODS:
+                    await self._gated(scope, receive_wrapper, send_wrapper, path, rid)
+                else:
+                    await self.app(scope, receive_wrapper, send_wrapper)
             except BodyTooLarge:
                 if state["started"]:
                     raise
@@ -197,6 +206,40 @@ class SecurityMiddleware:
             )
             reset_request_id(token)
             sqlite_read_only.reset(read_only)
+
+    async def _gated(self, scope: Scope, receive: Receive, send: Send, path: str, rid: str) -> None:
+        """Run a write request once the body is in (a slow client never holds the gate) and
+        this process's previous writes are done."""
+        assert self.write_gate is not None
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away before sending its body
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        lock = self.write_gate.lock()
+        try:
+            await asyncio.wait_for(lock.acquire(), timeout=WRITE_GATE_TIMEOUT)
+        except TimeoutError:
+            log.warning("write queue full: waited %ss", WRITE_GATE_TIMEOUT)
+            await self._send_error(send, path, rid, 503, "Service Unavailable",
+                                   "Too many changes at once; try again in a moment.")
+            return
+        try:
+            await self.app(scope, replay, send)
+        finally:
+            lock.release()
 
     def _refuse(self, headers: Headers, path: str, method: str) -> tuple[int, str, str] | None:
         length = headers.get("content-length")
@@ -228,6 +271,25 @@ class SecurityMiddleware:
                         (b"connection", b"close")],
         })
         await send({"type": "http.response.body", "body": body})
+
+
+WRITE_GATE_TIMEOUT = 30.0
+
+
+class _WriteGate:
+    """One asyncio.Lock per event loop (test clients each run their own loop)."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        found = self._locks.get(loop)
+        if found is None:
+            found = self._locks[loop] = asyncio.Lock()
+        return found
 
 
 def no_store(response: Response) -> Response:
