@@ -307,7 +307,8 @@ NoStore = Annotated[None, Depends(no_store_dependency)]
 
 # --- database unavailable -------------------------------------------------------------------
 
-#: "The service is unavailable" in every interface language, used until/unless gettext has it.
+#: "The service is unavailable" in every interface language: the fallback page, used only when
+#: the site's translated error page cannot be rendered.
 UNAVAILABLE_TEXT: dict[str, tuple[str, str]] = {
     "en": ("Temporarily unavailable",
            "The directory cannot reach its database right now. Please try again in a minute."),
@@ -366,6 +367,13 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
         body, ctype = _problem(503, "Service Unavailable",
                                "The database is unavailable. Try again later.", request_id())
         return Response(body, status_code=503, media_type=ctype, headers=headers)
+    try:
+        # The site's own error page (translated, styled); it needs no database.
+        from directory.web.errors import error_page
+
+        return error_page(request, 503, headers)
+    except Exception:  # noqa: BLE001 - the fallback below needs nothing but this module
+        log.exception("error page failed; answering the minimal 503 page")
     settings: Settings | None = getattr(request.app.state, "settings", None)
     locale = pick_locale(request, settings.default_locale if settings else "en")
     headers["Content-Language"] = locale

@@ -21,12 +21,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import make_url, text
 from sqlalchemy.pool import NullPool
 
+from directory import i18n
 from directory.app import create_app
 from directory.config import UI_LOCALES, Settings
 from directory.db import make_engine
 from directory.deps import DbSession
 from directory.migrate import upgrade
-from directory.security import UNAVAILABLE_TEXT
+from directory.security import UNAVAILABLE_TEXT, unavailable_page
 from tests.conftest import PG_URL
 
 SECRET = "test-secret-key-" + "x" * 32
@@ -67,7 +68,10 @@ def _assert_unavailable(client: TestClient) -> None:
         assert page.headers["content-type"].startswith("text/html")
         assert page.headers["retry-after"]
         assert page.headers["content-language"] == locale
-        assert UNAVAILABLE_TEXT[locale][1] in page.text
+        with i18n.use_locale(locale):
+            title = i18n.gettext("Temporarily unavailable")
+        assert title in page.text
+        assert locale == "en" or title != "Temporarily unavailable"  # really translated
         assert f'lang="{locale}"' in page.text
         assert "Traceback" not in page.text
     assert 'dir="rtl"' in client.get("/ar/_test/count").text
@@ -89,6 +93,10 @@ def _assert_available(client: TestClient) -> None:
 
 def test_unavailable_texts_cover_every_locale() -> None:
     assert set(UNAVAILABLE_TEXT) == set(UI_LOCALES)
+    for locale in UI_LOCALES:
+        page = unavailable_page(locale)
+        assert UNAVAILABLE_TEXT[locale][1] in page and f'lang="{locale}"' in page
+    assert 'dir="rtl"' in unavailable_page("ar")
 
 
 # --- SQLite: the file disappears, then comes back ------------------------------------------
