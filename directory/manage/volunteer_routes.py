@@ -211,8 +211,12 @@ def _edit_page(
     # the newer version, with the person's typed values kept.
     shown = {**published, **(values or {})}
     shown.update({k: v for k, v in published.items() if k.startswith("v.")})
+    open_locales = {listing.service.source_locale, ctx.locale} | {
+        key.rsplit(".", 1)[-1] for key in extra["errors"] if key.startswith("t.")
+    }
     return page(
         ctx, "manage/edit.html", status_code=status_code, listing=listing, values=shown,
+        open_locales=open_locales,
         chosen=set(categories if categories is not None else listing.categories),
         categories=list_categories(ctx.db, locale=ctx.locale),
         locales=forms.TRANSLATION_LOCALES, weekdays=forms.WEEKDAYS,
