@@ -245,5 +245,9 @@ from directory.exchange.commands import export_cmd, import_cmd  # noqa: E402
 main.add_command(export_cmd)
 main.add_command(import_cmd)
 
+from directory.demo.commands import generate_cmd  # noqa: E402
+
+main.add_command(generate_cmd)
+
 if __name__ == "__main__":
     main()

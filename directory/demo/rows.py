@@ -1,5 +1,5 @@
-"""Row building for demo and generated data: plain dicts per table, written with bulk Core
-inserts (one executemany per table and batch), so that 100,000 services load in seconds.
+"""Row building for demo and generated data: plain dicts per table, written in bulk (SQLite
+`executemany`, PostgreSQL COPY), so that 100,000 services load in seconds.
 
 Both the hand-written demo (`loader.py`) and the synthetic generator (`generate.py`) use it.
 """
@@ -7,14 +7,16 @@ Both the hand-written demo (`loader.py`) and the synthetic generator (`generate.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Column, Table, Uuid
 from sqlalchemy.orm import Session
 
+from directory.db import UTCDateTime, utcnow
 from directory.listings import models as m
 
 #: Appended to every demo description, in the description's own locale.
@@ -40,16 +42,73 @@ def demo_text(text: str, locale: str) -> str:
     return f"{text} {note}" if text else note
 
 
-def _defaults(table: Table) -> dict[str, Any]:
-    """Scalar Python-side defaults, used for keys some rows of a batch leave out."""
-    out: dict[str, Any] = {}
-    for col in table.columns:
-        default = col.default
-        if default is not None and getattr(default, "is_scalar", False):
-            out[col.key] = default.arg  # type: ignore[attr-defined]
-        else:
-            out[col.key] = None
+def _missing_value(col: Column[Any], now: dt.datetime) -> Any:
+    """What a column left out of every row gets: its scalar default, `now` for timestamps."""
+    default = col.default
+    if default is None:
+        return None
+    if getattr(default, "is_scalar", False):
+        return default.arg  # type: ignore[attr-defined]
+    if isinstance(col.type, UTCDateTime):
+        return now
+    raise ValueError(f"{col} has a computed default: give it a value in every row")
+
+
+def _copy_value(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _apply(proc: Callable[[Any], Any], values: list[Any], *, memo: bool) -> list[Any]:
+    """`proc` over `values`; with `memo`, once per distinct value (timestamps, flags and codes
+    repeat a lot: the same `now` in every row's created_at)."""
+    if not memo:
+        return [proc(v) for v in values]
+    done: dict[Any, Any] = {}
+    out = []
+    for v in values:
+        try:
+            out.append(done[v])
+        except KeyError:
+            done[v] = r = proc(v)
+            out.append(r)
     return out
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], now: dt.datetime) -> None:
+    """Insert `rows` into `table` as fast as the backend allows: values converted once per column
+    with the column types' own bind processors, then `executemany` (SQLite) or COPY (PostgreSQL).
+    Keys no row sets get the column's default (the same for every row)."""
+    if not rows:
+        return
+    conn = session.connection()
+    dialect = conn.dialect
+    keys = set().union(*(r.keys() for r in rows))
+    cols = list(table.columns)
+    columns: list[list[Any]] = []
+    for col in cols:
+        if col.key in keys:
+            default = _missing_value(col, now) if col.default is None or getattr(
+                col.default, "is_scalar", False) else None
+            values = [r.get(col.key, default) for r in rows]
+        else:
+            values = [_missing_value(col, now)] * len(rows)
+        proc = col.type.dialect_impl(dialect).bind_processor(dialect)
+        if proc is not None:
+            values = _apply(proc, values, memo=not isinstance(col.type, Uuid))
+        columns.append(values)
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(c.name) for c in cols)
+    tuples = list(zip(*columns, strict=True))
+    if dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur, cur.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+            for row in tuples:
+                copy.write_row([_copy_value(v) for v in row])
+        return
+    marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in cols)
+    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"  # noqa: S608 (our own table metadata)
+    conn.exec_driver_sql(sql, tuples)
 
 
 class Rows:
@@ -89,24 +148,10 @@ class Rows:
     def count(self, model: type[Any]) -> int:
         return len(self.rows[model])
 
-    def write(self, session: Session, *, batch: int = 5000, now: dt.datetime | None = None) -> None:
+    def write(self, session: Session, *, now: dt.datetime | None = None) -> None:
+        now = now or utcnow()
         for model in TABLES:
-            rows = self.rows[model]
-            if not rows:
-                continue
-            table: Table = model.__table__
-            defaults = _defaults(table)
-            keys = set().union(*(r.keys() for r in rows))
-            # Columns no row sets keep their defaults (id, created_at, version, ...); the others
-            # must be present in every row of an executemany.
-            fill = {k: defaults[k] for k in keys}
-            if now is not None:
-                for stamp in ("created_at", "updated_at"):
-                    if stamp in table.columns and stamp not in keys:
-                        fill[stamp] = now
-            for start in range(0, len(rows), batch):
-                chunk = [{**fill, **r} for r in rows[start:start + batch]]
-                session.execute(insert(table), chunk)
+            insert_rows(session, model.__table__, self.rows[model], now)
 
 
 def dec(value: float | None, places: int = 6) -> Decimal | None:
