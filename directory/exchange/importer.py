@@ -88,6 +88,7 @@ class Report:
     change_requests: int = 0
     pending: int = 0
     changed: list[dict[str, Any]] = field(default_factory=list)  # first changes, for the reader
+    _warned: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -99,7 +100,11 @@ class Report:
             self.errors.append(problem)
 
     def warn(self, problem: Problem) -> None:
-        if len(self.warnings) < MAX_ERRORS and problem not in self.warnings:
+        key = (problem.field, problem.reason)
+        if key in self._warned:
+            return  # the same warning once (e.g. for every place of a public export)
+        self._warned.add(key)
+        if len(self.warnings) < MAX_ERRORS:
             self.warnings.append(problem)
 
     def as_dict(self) -> dict[str, Any]:
@@ -199,8 +204,31 @@ class Context:
         term = m.TaxonomyTerm.__table__
         self.terms = {r.code: r.id for r in session.execute(select(term.c.code, term.c.id))}
         self.term_ids = {v: k for k, v in self.terms.items()}
-        self.locales = set(session.scalars(select(m.Locale.code)))
+        # Kept referenced: the write path's rules look locales up with session.get, which
+        # answers from the identity map only while the objects are alive.
+        self._locale_rows = list(session.scalars(select(m.Locale)))
+        self.locales = {row.code for row in self._locale_rows}
         self.seen: dict[str, set[uuid.UUID]] = defaultdict(set)
+        self._memo: dict[tuple[int, type, Any], tuple[bool, Any]] = {}
+
+    def clean(self, spec: F, value: Any) -> Any:
+        """The write path's `clean`, remembered for short repeated values (statuses, zones,
+        locales, booleans, countries): most cells of a large file repeat."""
+        if spec.kind in ("uuid", "uuids", "codes") or (isinstance(value, str) and len(value) > 40):
+            return clean(self.session, spec, value, now=self.now)
+        key = (id(spec), type(value), value)
+        hit = self._memo.get(key)
+        if hit is None:
+            try:
+                hit = (True, clean(self.session, spec, value, now=self.now))
+            except FieldError as exc:
+                hit = (False, str(exc))
+            if len(self._memo) > 200_000:
+                self._memo.clear()
+            self._memo[key] = hit
+        if not hit[0]:
+            raise FieldError(hit[1])
+        return hit[1]
 
     def derived_id(self, entity: str, key: str) -> uuid.UUID:
         return uuid.uuid5(NAMESPACE, f"{self.source or ''}|{entity}|{key}")
@@ -211,6 +239,8 @@ _NO_FUTURE = {"status_until"}  # a past "until" in a file is history, not an err
 
 def _coerce(spec: F, value: Any, textual: bool) -> Any:
     """Text from CSV cells (and JSON numbers) into the types the field rules expect."""
+    if value is None:
+        return None
     if isinstance(value, str):
         value = unneutralise_cell(value)
         if is_formula(value) and value.startswith("="):
@@ -268,7 +298,7 @@ def _clean_payload(
                     continue
                 out[name] = None
                 continue
-            out[name] = clean(ctx.session, spec, value, now=ctx.now)
+            out[name] = ctx.clean(spec, value)
         except FieldError as exc:
             ok = False
             report.error(Problem(file, line, path, name, str(exc)))
@@ -412,6 +442,9 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         locations.append(Rec("location", lid, lpayload, *lwhere, translations=_translations(ctx, report, "location", loc, lwhere),
                              external=(ctx.source, str(loc.get("id"))) if ctx.source and loc.get("id") else None))
         for j, a in enumerate(loc.get("addresses") or []):
+            if isinstance(a, dict) and not a.get("address_1") and loc.get(EXT + "redacted"):
+                report.warn(Problem(*lwhere, "addresses", "this place comes from a public export without its street address: its address is left out"))
+                continue
             rec = _child(ctx, report, "address", a, ADDRESS_MAP, _where(a, item, f"{lwhere[2]}.addresses[{j}]"), textual, {"location_id": lid})
             if rec:
                 children.append(rec)
