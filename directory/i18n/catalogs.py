@@ -6,6 +6,7 @@ running app reads the .po files directly (see `directory.i18n.translations`): no
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -83,15 +84,30 @@ def po_path(locale: str, domain: str) -> Path:
     return TRANSLATIONS_DIR / locale / "LC_MESSAGES" / f"{domain}.po"
 
 
+def _write_if_changed(path: Path, catalog: Catalog, **options: object) -> None:
+    """Write a catalog unless only its dates would change (no churn in other people's files)."""
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=100, include_lineno=False, **options)  # type: ignore[arg-type]
+    new = buffer.getvalue()
+    if path.exists() and _undated(path.read_bytes()) == _undated(new):
+        return
+    path.write_bytes(new)
+
+
+def _undated(raw: bytes) -> bytes:
+    return b"\n".join(
+        line for line in raw.splitlines()
+        if not line.startswith((b'"POT-Creation-Date:', b'"PO-Revision-Date:'))
+    )
+
+
 def update() -> list[str]:
     """Write each domain's .pot and bring every locale's .po in line with it."""
     report = []
     for domain in DOMAINS:
         template = extract(domain)
         TRANSLATIONS_DIR.mkdir(parents=True, exist_ok=True)
-        with pot_path(domain).open("wb") as fh:
-            write_po(fh, template, width=100, omit_header=False, sort_output=False,
-                     include_lineno=False)
+        _write_if_changed(pot_path(domain), template)
         for locale in UI_LOCALES:
             if locale == SOURCE_LOCALE:
                 continue
@@ -106,8 +122,7 @@ def update() -> list[str]:
             # Fuzzy guesses stay out: a wrong guess shown to a person in need is worse than
             # English, and the completeness test points at every missing string.
             catalog.update(template, no_fuzzy_matching=True)
-            with path.open("wb") as fh:
-                write_po(fh, catalog, width=100, include_lineno=False, ignore_obsolete=True)
+            _write_if_changed(path, catalog, ignore_obsolete=True)
             missing = sum(1 for m in catalog if m.id and not is_translated(m))
             report.append(f"{locale}/{domain}: {len(catalog)} messages, {missing} untranslated")
     return report

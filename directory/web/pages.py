@@ -365,16 +365,19 @@ def sitemap_xml(db: Session, request: Request, *, now: dt.datetime) -> str:
     settings: Settings = request.app.state.settings
     origin = base_url(request)
     paths = ["", "about"]
+    locales = i18n.available_locales()
+    # A sitemap file holds at most 50,000 URLs (sitemaps.org); beyond that, the pages stay
+    # reachable through the result lists.
+    limit = 50_000 // len(locales)
     page = 1
-    while page <= 200:
+    while len(paths) < limit:
         params = queries.SearchParams(page=page, per_page=100, locale=settings.default_locale,
                                       now=now)
         results = queries.search_services(db, params, stale_after_days=settings.stale_after_days)
-        paths += [f"services/{card.id}" for card in results.items]
+        paths += [f"services/{card.id}" for card in results.items][: limit - len(paths)]
         if page * 100 >= results.total or not results.items:
             break
         page += 1
-    locales = i18n.available_locales()
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '

@@ -161,6 +161,15 @@ def sitemap(request: Request, db: DbSession) -> Response:
     )
 
 
+@root_router.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for it whatever the page says: point them at the hashed icon."""
+    return RedirectResponse(
+        manifest().url("img/icon.svg"), status_code=301,
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 @root_router.get("/sw.js")
 def service_worker() -> Response:
     """The service worker sits at the root so its scope covers every page."""
