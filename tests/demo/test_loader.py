@@ -23,6 +23,15 @@ def demo(db: Session) -> dict[str, int]:
     return load_demo(db)
 
 
+def test_every_situation_of_the_mission_is_there(db: Session, demo: dict[str, int]) -> None:
+    # One load, many checks: loading is the slow part.
+    _everything_is_marked_demo_and_fictional(db, demo)
+    _temporarily_closed_consulate_with_reason_until_today_and_alternative(db, demo)
+    _full_shelter_and_confidential_women_children_shelter(db, demo)
+    _shelters_points_stale_fresh_schedules(db, demo)
+    _languages_and_translations(db, demo)
+
+
 def test_counts_and_idempotence(db: Session, demo: dict[str, int]) -> None:
     assert 250 <= demo["services"] <= 350
     assert demo["locations"] == demo["services"]
@@ -30,7 +39,7 @@ def test_counts_and_idempotence(db: Session, demo: dict[str, int]) -> None:
     assert load_demo(db) == demo  # a second load adds nothing
 
 
-def test_everything_is_marked_demo_and_fictional(db: Session, demo: dict[str, int]) -> None:
+def _everything_is_marked_demo_and_fictional(db: Session, demo: dict[str, int]) -> None:
     for model in (m.Organization, m.Service, m.Location, m.Notice):
         assert db.scalar(select(func.count()).select_from(model).where(model.is_demo.is_(False))) == 0
     for name, in db.execute(select(m.Organization.name)):
@@ -42,7 +51,7 @@ def test_everything_is_marked_demo_and_fictional(db: Session, demo: dict[str, in
         assert number.startswith("+493023125") or "000" in number[4:], number
 
 
-def test_temporarily_closed_consulate_with_reason_until_today_and_alternative(
+def _temporarily_closed_consulate_with_reason_until_today_and_alternative(
     db: Session, demo: dict[str, int]
 ) -> None:
     now = utcnow()
@@ -66,7 +75,7 @@ def test_temporarily_closed_consulate_with_reason_until_today_and_alternative(
     assert "consular" in terms
 
 
-def test_full_shelter_and_confidential_women_children_shelter(db: Session, demo: dict[str, int]) -> None:
+def _full_shelter_and_confidential_women_children_shelter(db: Session, demo: dict[str, int]) -> None:
     full = db.scalars(select(m.Service).where(m.Service.status == m.ServiceStatus.full)).all()
     assert full
     loc = db.scalar(select(m.Location).join(m.ServiceAtLocation).where(
@@ -84,7 +93,7 @@ def test_full_shelter_and_confidential_women_children_shelter(db: Session, demo:
         m.Location.privacy == m.Privacy.approximate)) > 0
 
 
-def test_shelters_points_stale_fresh_schedules(db: Session, demo: dict[str, int]) -> None:
+def _shelters_points_stale_fresh_schedules(db: Session, demo: dict[str, int]) -> None:
     now = utcnow()
     L = m.Location
     shelters = db.scalars(select(L).where(L.shelter_type == m.ShelterType.air_raid_shelter)).all()
@@ -108,7 +117,7 @@ def test_shelters_points_stale_fresh_schedules(db: Session, demo: dict[str, int]
     assert db.scalar(select(func.count()).select_from(m.Service).where(m.Service.audience.contains("children")))
 
 
-def test_languages_and_translations(db: Session, demo: dict[str, int]) -> None:
+def _languages_and_translations(db: Session, demo: dict[str, int]) -> None:
     sources = set(db.scalars(select(m.Service.source_locale).distinct()))
     assert {"uk", "en", "pl", "de", "ru", "ar"} <= sources | set(db.scalars(select(m.Translation.locale).distinct()))
     assert {"uk", "pl", "de", "ru", "ar"} <= sources
