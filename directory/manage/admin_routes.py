@@ -202,7 +202,9 @@ def _local_datetime(value: str, tz: str) -> str | None:
 async def create_notice(request: Request, ctx: Admin) -> Response:
     form = await request.form()
     typed = {k: str(v) for k, v in form.items() if k != "csrf_token"}
-    source = next((loc for loc in UI_LOCALES if typed.get(f"title_{loc}", "").strip()), None)
+    # The text is "written in" the admin's own language when they gave one, else the first given.
+    order = (ctx.locale, *UI_LOCALES)
+    source = next((loc for loc in order if typed.get(f"title_{loc}", "").strip()), None)
     if source is None:
         return _notices_page(ctx, status_code=422, typed=typed,
                              errors={"title_uk": _("Please fill this in.")})

@@ -273,3 +273,116 @@ def test_volunteer_proposes_a_new_listing(client, db: Session) -> None:
                                             "organization_id": str(svc.organization_id),
                                             "description": "Без назви"})
     assert r.status_code == 422 and "Без назви" in r.text
+
+
+def _admin(db: Session, client) -> Account:  # type: ignore[no-untyped-def]
+    admin = make_account(db, "admin")
+    admin.totp_secret = pyotp.random_base32()
+    db.flush()
+    sign_in(client, admin.email, totp_secret=admin.totp_secret)
+    return admin
+
+
+def test_admin_token_shown_once_and_revoked(client, db: Session) -> None:
+    _admin(db, client)
+    volunteer = make_account(db, "volunteer")
+    page = client.get("/en/manage/tokens")
+    r = client.post("/en/manage/tokens", data={"csrf_token": csrf_of(page.text), "account_id": str(volunteer.id),
+                                               "name": "partner sync", "expires_days": "30"})
+    assert r.status_code == 200
+    secret = r.text.split('<code class="m-secret">')[1].split("<")[0]
+    assert secret.startswith("aid_")
+    listing = client.get("/en/manage/tokens")
+    assert secret not in listing.text  # shown once only
+    from directory.accounts.models import ApiToken
+    token = db.query(ApiToken).filter_by(account_id=volunteer.id).one()
+    r = client.post(f"/en/manage/tokens/{token.id}/revoke", data={"csrf_token": csrf_of(listing.text)},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    db.refresh(token)
+    assert token.revoked_at is not None
+
+
+def test_admin_posts_a_regional_notice_in_two_languages(client, db: Session) -> None:
+    from directory.listings.models import Notice, Translation
+
+    _admin(db, client)
+    region = make_place(db, name="Dnipro Oblast")
+    page = client.get("/en/manage/notices")
+    r = client.post("/en/manage/notices", data={
+        "csrf_token": csrf_of(page.text), "severity": "danger", "region": str(region.id),
+        "title_uk": "Повітряна тривога: ідіть в укриття", "title_en": "Air-raid alert: go to a shelter",
+        "body_uk": "", "body_en": ""}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    notice = db.query(Notice).filter_by(region_id=region.id).one()
+    assert notice.source_locale == "en" and notice.severity == "danger"  # the admin's language
+    assert db.query(Translation).filter_by(entity_id=notice.id, locale="uk").one().value.startswith("Повітряна")
+    # no title at all: refused, typed text kept
+    r = client.post("/en/manage/notices", data={"csrf_token": csrf_of(page.text), "body_de": "Nur Text"})
+    assert r.status_code == 422 and "Nur Text" in r.text
+
+
+def test_admin_renames_a_category(client, db: Session) -> None:
+    from directory.listings.models import TaxonomyTerm, Translation
+
+    term = TaxonomyTerm(code="test-cat", name="Test category")
+    db.add(term)
+    db.flush()
+    _admin(db, client)
+    page = client.get("/en/manage/taxonomy")
+    assert "test-cat" in page.text
+    r = client.post(f"/en/manage/taxonomy/{term.id}", data={"csrf_token": csrf_of(page.text),
+                                                           "name_en": "Test category", "name_pl": "Kategoria testowa"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    assert db.query(Translation).filter_by(entity_id=term.id, locale="pl").one().value == "Kategoria testowa"
+
+
+def test_admin_cannot_disable_themselves_but_can_disable_others(client, db: Session) -> None:
+    admin = _admin(db, client)
+    other = make_account(db, "volunteer")
+    page = client.get("/en/manage/users")
+    r = client.post(f"/en/manage/users/{admin.id}", data={"csrf_token": csrf_of(page.text), "action": "disable"})
+    assert r.status_code == 422 and not admin.disabled
+    r = client.post(f"/en/manage/users/{other.id}", data={"csrf_token": csrf_of(page.text), "action": "disable"})
+    assert r.status_code == 200
+    assert other.disabled
+    r = client.post(f"/en/manage/users/{other.id}", data={"csrf_token": csrf_of(page.text), "action": "reset"})
+    assert "Temporary password for" in r.text
+
+
+def test_reports_are_triaged(client, db: Session) -> None:
+    from directory.moderation import service as moderation
+    from directory.moderation.models import ReportState
+
+    svc, _ = make_listing(db, name="Basement shelter")
+    report = moderation.report(db, service_id=svc.id, kind="locked", text="Door locked at 22:00")
+    moderator(db, client)
+    page = client.get("/en/manage/reports")
+    assert "Found locked" in page.text and "Door locked at 22:00" in page.text
+    r = client.post(f"/en/manage/reports/{report.id}", data={"csrf_token": csrf_of(page.text), "action": "resolve"},
+                    headers={"HX-Request": "true"})
+    assert r.status_code == 200 and r.text == ""
+    db.refresh(report)
+    assert report.state == ReportState.resolved
+
+
+def test_queue_filters_and_htmx_approve_from_the_list(client, db: Session) -> None:
+    from directory.moderation import service as moderation
+
+    svc, loc = make_listing(db)
+    volunteer = make_account(db, "volunteer")
+    cr = moderation.propose(db, actor=volunteer, entity_type="location", kind="capacity",
+                            entity_id=loc.id, changes={"capacity_available": 3})
+    moderation.propose(db, actor=volunteer, entity_type="service", kind="update",
+                       entity_id=svc.id, changes={"description": "New text"})
+    moderator(db, client)
+    full = client.get("/en/manage/queue")
+    assert "2 changes waiting" in full.text
+    fragment = client.get("/en/manage/queue", params={"kind": "capacity"}, headers={"HX-Request": "true"})
+    assert fragment.text.lstrip().startswith('<div id="queue">') and "1 change waiting" in fragment.text
+    r = client.post(f"/en/manage/queue/{cr.id}/approve",
+                    headers={"HX-Request": "true", "HX-Target": f"row-{cr.id}", "X-CSRF-Token": csrf_of(full.text)})
+    assert r.status_code == 200 and f'id="row-{cr.id}"' in r.text and "Approved and published" in r.text
+    db.refresh(loc)
+    assert loc.capacity_available == 3
