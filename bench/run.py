@@ -156,8 +156,8 @@ class Bench:
             row = {**where, "type": t.name, "concurrency": c, **figures,
                    "load_average_1m": round(os.getloadavg()[0], 2)}
             target.append(row)
-            log(f"  {t.name:16} c={c:<3} p50 {figures['p50_ms']:7.2f}  p95 "
-                f"{figures['p95_ms']:7.2f}  p99 {figures['p99_ms']:7.2f} ms  "
+            log(f"  {t.name:16} c={c:<3} p50 {report.fmt(figures['p50_ms']):>7}  p95 "
+                f"{report.fmt(figures['p95_ms']):>7}  p99 {report.fmt(figures['p99_ms']):>7} ms  "
                 f"{figures['rps']:8.1f} req/s  errors {figures['errors']}")
 
     # --- the parts ---------------------------------------------------------------------------

@@ -7,11 +7,12 @@ is probed once per path sample: a type whose paths do not answer 200 is reported
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import uuid
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from sqlalchemy import create_engine, text
 
@@ -22,13 +23,14 @@ from bench.server import Client
 #: the run records how many services each matches (API `total`) so the choice stays honest.
 QUERIES: dict[str, list[tuple[str, str]]] = {
     # (locale, query)
-    "search_latin": [("en", "shelter"), ("en", "legal aid"), ("en", "warming point"),
-                     ("pl", "pomoc"), ("de", "Unterkunft")],
+    "search_latin": [("en", "shelter"), ("en", "legal aid"), ("en", "warming points"),
+                     ("pl", "pomoc prawna"), ("de", "Unterkunft")],
     "search_cyrillic": [("uk", "укриття"), ("uk", "Харків"), ("ru", "Одесса"),
-                        ("uk", "юридична допомога")],
-    "search_translit": [("en", "kharkiv"), ("en", "ukryttia"), ("en", "kyiv"),
-                        ("en", "odessa")],
-    "search_common": [("en", "help")],
+                        ("uk", "правова допомога")],
+    # Latin spellings of Cyrillic words (what a reader without a Cyrillic keyboard types)
+    "search_translit": [("en", "ukryttia"), ("en", "kharkov"), ("en", "pravova dopomoha"),
+                        ("en", "obihrivu")],
+    "search_common": [("en", "demo"), ("uk", "дані")],
     "search_prefix": [("en", "s"), ("uk", "к")],
     "search_nomatch": [("en", "zzyzxqv"), ("uk", "щщщжжж")],
 }
@@ -155,7 +157,7 @@ def probe(client: Client, types: list[RequestType]) -> RequestType | None:
             if resp.status == 200:
                 good.append(path)
                 sizes.append(len(resp.body))
-                if t.name.startswith("search") or t.name == "api_search":
+                if t.group == "search" or t.name == "api_search":
                     _count_matches(client, t, path)
         t.probe = {"statuses": statuses, "bytes": round(sum(sizes) / len(sizes)) if sizes else 0}
         if not good:
@@ -179,14 +181,19 @@ def _count_matches(client: Client, t: RequestType, path: str) -> None:
     """How many services a query matches, from the API (kept in the results for honesty)."""
     if "?" not in path:
         return
-    query = path[path.index("?") + 1:]
-    resp = client.get(f"{API_SEARCH_PATHS[0]}?{query}&per_page=1")
+    route, query = path.split("?", 1)
+    params = dict(parse_qsl(query))
+    if route.startswith("/api/"):
+        params.pop("limit", None)
+    else:
+        params["locale"] = route.strip("/").split("/")[0]
+    if "near" in params:
+        params["lat"], params["lon"] = params.pop("near").split(",")
+    resp = client.get(f"{API_SEARCH_PATHS[0]}?" + urlencode({**params, "limit": 1}))
     if resp.status != 200:
         return
     try:
-        import json
-
-        total = json.loads(resp.body).get("total")
+        total = json.loads(resp.body).get("total_items")
     except (ValueError, AttributeError):
         return
     matches = t.probe.setdefault("matches", {})

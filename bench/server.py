@@ -225,6 +225,10 @@ def wrk(port: int, paths: list[str], *, concurrency: int, duration: float,
         if proc.returncode != 0 or not out_file.exists():
             raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr or proc.stdout}")
         raw = json.loads(out_file.read_text())
+    if not raw["requests"]:  # nothing completed within the duration: no latency to report
+        return {"requests": 0, "rps": 0.0, "p50_ms": None, "p90_ms": None, "p95_ms": None,
+                "p99_ms": None, "max_ms": None, "mean_ms": None, "errors": 1,
+                "errors_by_kind": {"no_request_completed": 1}, "bytes_per_request": 0}
     lat = raw["latency_us"]
     errors = raw["errors"]
     seconds = raw["duration_us"] / 1e6
