@@ -237,3 +237,14 @@ def language_name(code: str) -> str:
     except (UnknownLocaleError, ValueError):
         name = None
     return name or code
+
+
+def format_phone(number: str) -> str:
+    """A phone number grouped for reading aloud ("+380 54 200 0102"); unchanged if unparsable."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -99,6 +99,7 @@ def make_environment(manifest: Manifest) -> Environment:
         number=i18n.format_number,
         distance=i18n.format_distance,
         weekday=i18n.format_weekday,
+        phone=i18n.format_phone,
     )
     return env
 
