@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from fastapi.routing import APIRoute
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -126,8 +127,8 @@ def _error_page(request: Request, exc: ManageError) -> Response:
     kind = {BadCsrf: "csrf", NotAllowed: "forbidden", PageNotFound: "notfound"}.get(
         type(exc), "forbidden"
     )
-    if ctx is None:
-        return HTMLResponse("Not found", status_code=404)
+    if ctx is None:  # not even a known locale: the public site's localised 404 page
+        raise HTTPException(status_code=404)
     response = page(ctx, "manage/error.html", status_code=status, kind=kind)
     if ctx.is_htmx:
         # htmx does not swap 4xx answers by default: the error template says so in a header

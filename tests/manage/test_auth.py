@@ -134,3 +134,20 @@ def test_next_is_only_followed_inside_the_app(client, db: Session) -> None:
                                               "next": "//evil.example/", "csrf_token": csrf_of(page.text)},
                     follow_redirects=False)
     assert r.headers["location"] == "/en/manage/"
+
+
+def test_unknown_locale_is_a_404(client) -> None:
+    assert client.get("/xx/manage/login").status_code == 404
+
+
+def test_cookie_is_secure_behind_https(engine, db: Session) -> None:
+    from fastapi.testclient import TestClient
+
+    from directory.app import create_app
+    from directory.config import Settings
+
+    app = create_app(Settings(database_url=engine.url.render_as_string(hide_password=False), secret_key="s" * 40, https=True),
+                     engine=engine)
+    with TestClient(app, base_url="https://testserver") as c:
+        cookie = c.get("/en/manage/login").headers["set-cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "Max-Age=43200" in cookie
