@@ -121,14 +121,17 @@ def test_report_form(page, live_site: LiveSite):
     assert page.context.cookies() == []
 
 
-@pytest.mark.parametrize("path", ["/uk/", "/uk/search?category=heat-power", "/ar/search"])
-def test_usable_at_320_px(browser, live_site: LiveSite, path):
-    ctx = browser.new_context(viewport={"width": 320, "height": 640}, service_workers="block")
+@pytest.mark.parametrize("width", [320, 640])  # 640 CSS px = a 1280 px screen at 200 % zoom
+def test_no_sideways_scrolling_at_320_px_and_200_percent_zoom(browser, live_site: LiveSite, width):
+    ctx = browser.new_context(viewport={"width": width, "height": 640}, service_workers="block")
     try:
         page = ctx.new_page()
-        page.goto(live_site.url + path)
-        overflow = page.evaluate("document.documentElement.scrollWidth")
-        assert overflow <= 320, f"{path} scrolls sideways ({overflow}px)"
+        paths = ["/uk/", "/uk/search?category=heat-power", "/ar/search", "/de/about"]
+        urls = [live_site.url + p for p in paths] + [_first_service_url(page, live_site, "ar")]
+        for url in urls:
+            page.goto(url)
+            overflow = page.evaluate("document.documentElement.scrollWidth")
+            assert overflow <= width, f"{url} scrolls sideways ({overflow}px)"
     finally:
         ctx.close()
 
