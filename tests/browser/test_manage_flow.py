@@ -209,3 +209,24 @@ def test_quick_status_works_without_javascript(browser, manage_site: Site) -> No
         assert page.locator(".m-flash.m-ok").count() == 1
     finally:
         ctx.close()
+
+
+def test_arabic_pages_are_right_to_left_and_accessible(browser, manage_site: Site) -> None:
+    ctx = browser.new_context(viewport=PHONE, locale="ar", bypass_csp=True, service_workers="block")
+    page = ctx.new_page()
+    try:
+        page.goto(f"{manage_site.url}/ar/manage/login")
+        assert page.locator("html").get_attribute("dir") == "rtl"
+        page.fill("#email", "maria@example.org")
+        page.fill("#password", PASSWORD)
+        page.click("form.m-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/ar/manage/"))
+        page.goto(f"{manage_site.url}/ar/manage/?q=гуртожиток+Львів")
+        page.click("#results a.m-listing-link")
+        page.wait_for_url(re.compile(r"/ar/manage/listings/"))
+        assert axe_violations(page) == []
+        shot(page, "listing-ar")
+        page.goto(page.url + "/edit")
+        assert axe_violations(page) == []
+    finally:
+        ctx.close()
