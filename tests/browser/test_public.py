@@ -184,3 +184,18 @@ def test_no_content_security_policy_violations(browser, live_site: LiveSite):
         assert [e for e in errors if "Content Security Policy" in e] == []
     finally:
         ctx.close()
+
+
+def test_pagination_with_htmx(page, live_site: LiveSite):
+    page.goto(f"{live_site.url}/en/search")
+    nxt = page.locator("nav.pages a[rel=next]")
+    if nxt.count() == 0:
+        pytest.fail("the demo data should fill more than one page of results")
+    page.evaluate("window.__same_page = true")
+    first_before = page.locator("ol.cards h3").first.inner_text()
+    nxt.click()
+    page.wait_for_url(re.compile(r"page=2"))
+    page.wait_for_function(
+        "t => document.querySelector('ol.cards h3').innerText !== t", arg=first_before
+    )
+    assert page.evaluate("window.__same_page") is True
