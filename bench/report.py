@@ -17,6 +17,7 @@ BUDGET_EXPORT_S = 30.0
 SEARCH_BUDGET_TYPES = ("search_latin", "search_cyrillic", "search_translit", "search_common",
                        "search_prefix", "search_nomatch", "filter", "near")
 TEXT_SEARCH_TYPES = SEARCH_BUDGET_TYPES[:6]
+MARKERS = "osD^v<>pPX*h"
 ORDER = ["static", "home", *SEARCH_BUDGET_TYPES, "fragment", "api_search", "service"]
 
 
@@ -272,7 +273,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
     c1 = min(results["meta"]["options"]["concurrency"])
     fig, axes = plt.subplots(1, len(backends), figsize=(6.2 * len(backends), 5.2), sharey=True,
                              squeeze=False)
-    cmap = plt.get_cmap("tab20")
+    cmap = plt.get_cmap("tab10")
     for ax, backend in zip(axes[0], backends, strict=True):
         sizes = _sizes(results, backend)
         for i, t in enumerate(ORDER):
@@ -282,7 +283,8 @@ def plot(results: dict[str, Any], path: Path) -> None:
                 continue
             xs, ys = zip(*points, strict=True)
             style = {"color": "black", "linestyle": "--", "linewidth": 2} if t == "static" else {
-                "color": cmap(i % 20), "marker": "o", "markersize": 4}
+                "color": cmap(i % 10), "marker": MARKERS[i % len(MARKERS)], "markersize": 5,
+                "linestyle": "-" if i < 10 else ":"}
             ax.plot(xs, ys, label=_label(results, t), **style)
         ds = results.get("datasette") or {}
         if backend == "sqlite" and ds.get("runs"):

@@ -264,7 +264,8 @@ class Bench:
             server.stop()
         self.results["datasette"] = {
             "n": ds.n, "prepare_s": round(prepare, 1), "startup_s": round(startup, 2),
-            "command": " ".join(server.args[1:]).replace(str(copy), copy.name),
+            "command": " ".join(a for a in server.args[1:] if a not in (
+                "-h", "-p", "127.0.0.1", str(server.port))).replace(str(copy), "copy.db"),
             "types": {t.name: {"paths": t.paths[:12], "probe": t.probe} for t in types},
             "memory": mem.as_dict(), "runs": runs,
         }
