@@ -227,7 +227,11 @@ async def run_load(port: int, pid: int, duration: float, concurrency: int, servi
     stats, successes = Stats(), Counter[str]()
     samples: list[tuple[float, int]] = []
     stop_at = time.monotonic() + duration
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # Idle connections are dropped by the client after 2 s, before uvicorn's 5 s keep-alive
+    # timeout, so that no request is sent on a connection the server is closing (nginx does the
+    # same with `keepalive_timeout` on its upstreams).
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency,
+                          keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}", timeout=60, limits=limits,
                                  follow_redirects=False) as client:
         tasks = [client_task(client, stats, stop_at, services, counters, successes, token,
