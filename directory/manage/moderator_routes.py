@@ -47,9 +47,13 @@ def queue_page(
         | {r.service_id for r in view.reports},
     )
     authors = moderation.account_names(ctx.db, [c.author_id for c in view.items])
+    refs = queries.reference_names(
+        ctx.db, [v for c in view.items for v in (c.payload.get("fields") or {}).values()]
+    )
     return page(
         ctx,
         "manage/queue.html",
+        ref_names=refs,
         block="queue",
         view=view,
         names=names,
@@ -93,13 +97,18 @@ def _change_page(
     values.setdefault("conflict", None)
     values.setdefault("reason", "")
     authors = moderation.account_names(ctx.db, [cr.author_id, cr.reviewer_id])
+    rows = moderation.diff(ctx.db, change=cr)
+    refs = queries.reference_names(
+        ctx.db, [v for r in rows for v in (r.current, r.proposed)]
+    )
     return page(
         ctx,
         "manage/change.html",
         status_code=status_code,
         block=block,
         cr=cr,
-        rows=moderation.diff(ctx.db, change=cr),
+        rows=rows,
+        ref_names=refs,
         authors=authors,
         listing_name=queries.service_names(ctx.db, {cr.service_id} if cr.service_id else set()).get(
             cr.service_id  # type: ignore[arg-type]

@@ -366,6 +366,35 @@ def changes_since(
     return [e for e in out.values() if e.field not in ("capacity_updated", "status_since")]
 
 
+def reference_names(session: Session, values: list[Any]) -> dict[str, str]:
+    """Names for the ids and codes a change payload holds (organisation, place, service,
+    location ids; category codes), so a diff reads "Kyiv Oblast", not a UUID."""
+    ids: set[uuid.UUID] = set()
+    codes: set[str] = set()
+    for value in values:
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str):
+                continue
+            try:
+                ids.add(uuid.UUID(item))
+            except ValueError:
+                if 0 < len(item) <= 100 and " " not in item:
+                    codes.add(item)
+    out: dict[str, str] = {}
+    if ids:
+        for model, column in ((m.Organization, m.Organization.name), (m.Place, m.Place.name),
+                              (m.Service, m.Service.name), (m.Location, m.Location.name)):
+            for rid, name in session.execute(select(model.id, column).where(model.id.in_(ids))):
+                if name:
+                    out[str(rid)] = name
+    if codes:
+        for code, name in session.execute(
+            select(m.TaxonomyTerm.code, m.TaxonomyTerm.name).where(m.TaxonomyTerm.code.in_(codes))
+        ):
+            out[code] = name
+    return out
+
+
 def open_reports(session: Session, *, limit: int = 200) -> list[Report]:
     return list(
         session.scalars(

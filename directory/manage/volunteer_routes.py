@@ -185,7 +185,11 @@ def my_proposals(ctx: Volunteer) -> Response:
     assert ctx.account is not None
     changes = moderation.my_changes(ctx.db, author=ctx.account, limit=100)
     names = queries.service_names(ctx.db, {c.service_id for c in changes if c.service_id})
-    return page(ctx, "manage/proposals.html", changes=changes, names=names, now=dt.datetime.now(dt.UTC))
+    refs = queries.reference_names(
+        ctx.db, [v for c in changes for v in (c.payload.get("fields") or {}).values()]
+    )
+    return page(ctx, "manage/proposals.html", changes=changes, names=names, ref_names=refs,
+                now=dt.datetime.now(dt.UTC))
 
 
 @router.post("/proposals/{change_id}/withdraw")
