@@ -11,6 +11,7 @@ import uuid
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Enum,
@@ -572,4 +573,9 @@ class ServiceSearch(Base):
         ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
     )
     document: Mapped[str] = mapped_column(Text, default="")
+    # Filter tokens (categories with their ancestors, places with theirs, amenities, languages,
+    # free): the static filters become index lookups, apart from the reader's words.
+    facets: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A stable pseudo-random order within a relevance tier (= the FTS5 rowid on SQLite).
+    sort_key: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

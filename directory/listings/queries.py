@@ -18,20 +18,23 @@ import json
 import math
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Float,
     Select,
+    String,
+    Time,
     and_,
     case,
     cast,
     exists,
-    false,
     func,
+    literal,
     or_,
     select,
     union_all,
@@ -51,7 +54,18 @@ from directory.listings.hours import (
 from directory.listings.privacy import public_location_view
 from directory.listings.texts import DEFAULT_SOURCE_LOCALE, LocalText, load_translations, resolve
 from directory.search.keys import search_terms
-from directory.search.match import text_match_ids, typo_corrections
+from directory.search.match import (
+    ZONES,
+    Match,
+    count_matches,
+    document_matches,
+    language_token,
+    matching_source,
+    place_token,
+    prepare,
+    term_token,
+    typo_corrections,
+)
 
 Sort = Literal["relevance", "distance"]
 MAX_PER_PAGE = 100
@@ -59,7 +73,11 @@ _HIDDEN_STATUSES = (m.ServiceStatus.inactive, m.ServiceStatus.defunct)
 _TEMPORARY = (m.ServiceStatus.temporarily_closed, m.ServiceStatus.full)
 _EARTH_KM = 6371.0088
 _KM_PER_DEG = 111.195
-_RADII_KM = (10.0, 50.0, 200.0, 800.0)
+_RADII_KM = (5.0, 25.0, 100.0, 400.0, 1600.0)
+#: With time-dependent filters (open now) the count stops here.
+COUNT_CAP = 1000
+#: Up to this many matches, a distance sort measures all of them.
+SPARSE_DISTANCE = 2000
 
 
 # --- parameters and results ---------------------------------------------------------------------
@@ -310,6 +328,7 @@ class SearchResults:
     next_cursor: str | None
     suggestion: str | None = None  # "did you mean": the corrected query when typos were fixed
     corrected: bool = False  # the items are those of `suggestion` (nothing matched `q`)
+    total_exact: bool = True  # False: `total` is a lower bound ("more than 1,000"), open_now
 
 
 @dataclass(frozen=True)
@@ -521,7 +540,11 @@ def list_categories(session: Session, *, locale: str) -> list[CategoryView]:
 
 
 def notices_in_force(
-    session: Session, *, locale: str, place_id: uuid.UUID | None = None, now: dt.datetime,
+    session: Session,
+    *,
+    locale: str,
+    place_id: uuid.UUID | None = None,
+    now: dt.datetime,
     everywhere: bool = False,
 ) -> list[NoticeView]:
     """Notices valid at `now`: everywhere-notices and, with `place_id`, those of that place and
@@ -611,33 +634,23 @@ def _temporary_now(now: dt.datetime) -> ColumnElement[bool]:
     )
 
 
-def _tier(now: dt.datetime, stale_after_days: int) -> ColumnElement[int]:
-    """0 open and verified, 1 stale, 2 temporarily closed or full (at `now`)."""
-    cutoff = now - dt.timedelta(days=stale_after_days)
-    return case(
-        (_temporary_now(now), 2),
-        (or_(m.Service.assured_date.is_(None), m.Service.assured_date < cutoff), 1),
-        else_=0,
-    )
-
-
 def _location_zones(session: Session) -> list[str]:
-    return [z for z in session.scalars(select(m.Location.timezone).distinct()) if z]
+    """The time zones of indexed locations (kept by the indexer; a tiny table)."""
+    return [z for z in session.scalars(select(ZONES.c.name)) if z]
 
 
-def _in_hours(opens: Any, closes: Any, t: dt.time) -> ColumnElement[bool]:
-    """A span starting today covers wall-clock time `t` (closes <= opens: past midnight)."""
+def _in_hours(opens: Any, closes: Any, t: Any) -> ColumnElement[bool]:
+    """A span starting that day covers wall-clock time `t` (closes <= opens: past midnight)."""
     return and_(opens <= t, or_(closes > t, closes <= opens))
 
 
-def _tail(opens: Any, closes: Any, t: dt.time) -> ColumnElement[bool]:
-    """A span that started yesterday and runs past midnight still covers `t`."""
+def _tail(opens: Any, closes: Any, t: Any) -> ColumnElement[bool]:
+    """A span that started the day before and runs past midnight still covers `t`."""
     return and_(closes <= opens, closes > t)
 
 
-def _weekly(day: dt.date, when: ColumnElement[bool]) -> ColumnElement[bool]:
+def _weekly(day: Any, code: Any, when: ColumnElement[bool]) -> ColumnElement[bool]:
     s = m.Schedule
-    code = WEEKDAYS[day.weekday()]
     return exists().where(
         or_(
             s.service_id == m.Service.id,
@@ -648,16 +661,16 @@ def _weekly(day: dt.date, when: ColumnElement[bool]) -> ColumnElement[bool]:
         or_(s.freq.is_(None), s.freq == "WEEKLY"),
         s.opens_at.is_not(None),
         s.closes_at.is_not(None),
-        or_(s.byday.is_(None), s.byday == "", func.upper(s.byday).like(f"%{code}%")),
+        or_(s.byday.is_(None), s.byday == "", func.upper(s.byday).contains(code)),
         or_(s.valid_from.is_(None), s.valid_from <= day),
         or_(s.dtstart.is_(None), s.dtstart <= day),
         or_(s.valid_to.is_(None), s.valid_to >= day),
         or_(s.until.is_(None), s.until >= day),
         when,
-    )
+    ).correlate_except(s)  # service, location, service_at_location come from the outer query
 
 
-def _exception(day: dt.date, when: ColumnElement[bool] | None = None) -> ColumnElement[bool]:
+def _exception(day: Any, when: ColumnElement[bool] | None = None) -> ColumnElement[bool]:
     e = m.ScheduleException
     conds = [
         or_(e.location_id == m.Location.id, e.service_id == m.Service.id),
@@ -666,42 +679,67 @@ def _exception(day: dt.date, when: ColumnElement[bool] | None = None) -> ColumnE
     ]
     if when is not None:
         conds += [e.opens_at.is_not(None), e.closes_at.is_not(None), when]
-    return exists().where(*conds)
+    return exists().where(*conds).correlate_except(e)
+
+
+def _zone_clock(session: Session, now: dt.datetime) -> Any:
+    """A small derived table: for each time zone in use, its local date, yesterday, wall-clock
+    time and weekday codes at `now` (so the SQL does not grow with the number of zones)."""
+    rows = []
+    for name in _location_zones(session):
+        local = now.astimezone(zone(name))
+        today = local.date()
+        yday = today - dt.timedelta(days=1)
+        rows.append(
+            select(
+                literal(name, String()).label("name"),
+                literal(today, Date()).label("today"),
+                literal(yday, Date()).label("yday"),
+                literal(local.time().replace(tzinfo=None), Time()).label("t"),
+                literal(WEEKDAYS[today.weekday()], String()).label("wd"),
+                literal(WEEKDAYS[yday.weekday()], String()).label("ywd"),
+            )
+        )
+    if not rows:
+        return None
+    return (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("zone_clock")
 
 
 def _open_now(session: Session, now: dt.datetime) -> ColumnElement[bool]:
-    """SQL twin of `hours.open_state(...).open_now`, per time zone in use (see hours.py)."""
+    """SQL twin of `hours.open_state(...).open_now`, in each location's zone (see hours.py)."""
+    zc = _zone_clock(session, now)
+    if zc is None:
+        return m.Location.id.is_(None)  # no location at all
     s, e = m.Schedule, m.ScheduleException
-    per_zone = []
-    for name in _location_zones(session):
-        local = now.astimezone(zone(name))
-        today, t = local.date(), local.time().replace(tzinfo=None)
-        yday = today - dt.timedelta(days=1)
-        today_open = or_(
-            and_(
-                ~_exception(today),
-                or_(
-                    m.Location.open_24_7.is_(True),
-                    _weekly(today, _in_hours(s.opens_at, s.closes_at, t)),
-                ),
+    today_open = or_(
+        and_(
+            ~_exception(zc.c.today),
+            or_(
+                m.Location.open_24_7.is_(True),
+                _weekly(zc.c.today, zc.c.wd, _in_hours(s.opens_at, s.closes_at, zc.c.t)),
             ),
-            _exception(today, _in_hours(e.opens_at, e.closes_at, t)),
-        )
-        tail = or_(
-            and_(
-                ~_exception(yday),
-                m.Location.open_24_7.is_not(True),
-                _weekly(yday, _tail(s.opens_at, s.closes_at, t)),
-            ),
-            _exception(yday, _tail(e.opens_at, e.closes_at, t)),
-        )
-        per_zone.append(and_(m.Location.timezone == name, or_(today_open, tail)))
-    return or_(false(), *per_zone)
+        ),
+        _exception(zc.c.today, _in_hours(e.opens_at, e.closes_at, zc.c.t)),
+    )
+    tail = or_(
+        and_(
+            ~_exception(zc.c.yday),
+            m.Location.open_24_7.is_not(True),
+            _weekly(zc.c.yday, zc.c.ywd, _tail(s.opens_at, s.closes_at, zc.c.t)),
+        ),
+        _exception(zc.c.yday, _tail(e.opens_at, e.closes_at, zc.c.t)),
+    )
+    return (
+        exists()
+        .where(zc.c.name == m.Location.timezone, or_(today_open, tail))
+        .correlate_except(zc)
+    )
 
 
 def _location_filters(
     session: Session, params: SearchParams, now: dt.datetime
 ) -> list[ColumnElement[bool]]:
+    """The location-level filters as SQL on `location`, to pick the location a card shows."""
     L = m.Location
     conds: list[ColumnElement[bool]] = []
     flags = (
@@ -736,47 +774,115 @@ def _location_match(conds: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]
     )
 
 
-def _service_filters(
-    session: Session,
-    params: SearchParams,
-    terms: Sequence[str] | None,
-    loc: Sequence[ColumnElement[bool]],
-) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = [_visible()]
-    if terms:
-        conds.append(m.Service.id.in_(text_match_ids(session, terms)))
-    if params.free:
-        conds.append(m.Service.free_of_charge.is_(True))
-    if params.language:
-        code = params.language.strip().lower()
-        conds.append(
-            exists().where(
-                m.Language.service_id == m.Service.id,
-                m.Language.archived_at.is_(None),
-                or_(
-                    func.lower(m.Language.code) == code,
-                    func.lower(m.Language.code).like(code + "-%"),
-                ),
-            )
-        )
+_AMENITY_PARAMS = (
+    ("wheelchair", "wheelchair"),
+    ("pets", "pets"),
+    ("women_children", "womenchildren"),
+    ("heating", "heating"),
+    ("power", "power"),
+    ("water", "water"),
+    ("internet", "internet"),
+    ("has_capacity", "capacity"),
+    ("free", "free"),
+)
+
+
+def _facets(session: Session, params: SearchParams) -> list[str] | None:
+    """The facet tokens the static filters ask for; None when one names nothing known."""
+    tokens = [tok for attr, tok in _AMENITY_PARAMS if getattr(params, attr)]
+    if params.language and params.language.strip():
+        tokens.append(language_token(params.language))
     if params.category:
-        ids = _term_ids_within(session, params.category)
-        conds.append(
-            exists().where(
-                m.Attribute.link_entity == "service",
-                m.Attribute.link_id == m.Service.id,
-                m.Attribute.taxonomy_term_id.in_(ids),
-                m.Attribute.archived_at.is_(None),
+        term = session.scalar(
+            select(m.TaxonomyTerm.id).where(
+                m.TaxonomyTerm.code == params.category, m.TaxonomyTerm.archived_at.is_(None)
             )
-            if ids
-            else false()
         )
-    if loc:
-        conds.append(_location_match(loc))
-    return conds
+        if term is None:
+            return None
+        tokens.append(term_token(term))
+    if params.place:
+        pid = _as_uuid(params.place)
+        place = session.scalar(
+            select(m.Place.id).where(
+                or_(m.Place.id == pid, m.Place.code == params.place)
+                if pid
+                else m.Place.code == params.place,
+                m.Place.archived_at.is_(None),
+            )
+        )
+        if place is None:
+            return None
+        tokens.append(place_token(place))
+    return tokens
 
 
-# --- search: distance ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Query:
+    """One search, resolved: what the index must match and the filters it cannot answer."""
+
+    match: Match
+    dynamic: tuple[ColumnElement[bool], ...]  # time-dependent filters (open now), on `service`
+    impossible: bool
+
+
+def _base(session: Session, q: _Query) -> tuple[Select[Any], Any]:
+    """SELECT service.id FROM <index> JOIN service ... WHERE <match> AND <dynamic>, and the
+    column that orders a tier (FTS5 rowid / sort_key: the same hash on both databases)."""
+    src, sid, key, conds = matching_source(session, q.match)
+    stmt = (
+        select(m.Service.id)
+        .select_from(src)
+        .join(m.Service, m.Service.id == sid)
+        .where(*conds, _visible(), *q.dynamic)
+    )
+    return stmt, key
+
+
+def _count(session: Session, q: _Query) -> tuple[int, bool]:
+    """(total, exact). Without time-dependent filters the index counts exactly and fast; with
+    them, counting stops at COUNT_CAP (the reader sees "more than ...")."""
+    if q.impossible:
+        return 0, True
+    if not q.dynamic:
+        return count_matches(session, q.match), True
+    stmt, _key = _base(session, q)
+    n = int(
+        session.scalar(select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())) or 0
+    )
+    return min(n, COUNT_CAP), n <= COUNT_CAP
+
+
+def _relevance_page(
+    session: Session,
+    q: _Query,
+    now: dt.datetime,
+    stale_after_days: int,
+    offset: int,
+    limit: int,
+) -> list[uuid.UUID]:
+    """Open listings first, then stale ones, then temporarily closed or full ones; a stable
+    order inside each tier. Each tier is read in index order and stops at the page's end, so
+    a word found in most listings costs no more than a rare one."""
+    stmt, key = _base(session, q)
+    cutoff = now - dt.timedelta(days=stale_after_days)
+    temporary = _temporary_now(now)
+    stale = or_(m.Service.assured_date.is_(None), m.Service.assured_date < cutoff)
+    tiers = (and_(~temporary, ~stale), and_(~temporary, stale), temporary)
+    out: list[uuid.UUID] = []
+    skip = offset
+    for cond in tiers:
+        tier = stmt.where(cond)
+        rows = list(session.scalars(tier.order_by(key).offset(skip).limit(limit - len(out))))
+        out += rows
+        if len(out) >= limit:
+            break
+        if rows or skip == 0:
+            skip = 0
+        else:  # the page starts after this tier: skip all of it
+            skip -= int(session.scalar(select(func.count()).select_from(tier.subquery())) or 0)
+            skip = max(0, skip)
+    return out
 
 
 def _public_points(box: tuple[float, float, float, float] | None) -> Select[Any]:
@@ -834,68 +940,83 @@ def _box(near: tuple[float, float], radius_km: float) -> tuple[float, float, flo
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
+def _points(
+    session: Session,
+    box: tuple[float, float, float, float] | None,
+    service_ids: Sequence[uuid.UUID] | None = None,
+) -> list[tuple[uuid.UUID, float, float]]:
+    """(service_id, lat, lon) of every public point, in `box` and/or of `service_ids`."""
+    pts = _public_points(box).subquery()
+    stmt = (
+        select(m.ServiceAtLocation.service_id, pts.c.lat, pts.c.lon)
+        .join(pts, pts.c.location_id == m.ServiceAtLocation.location_id)
+        .where(m.ServiceAtLocation.archived_at.is_(None))
+    )
+    if service_ids is not None:
+        stmt = stmt.where(m.ServiceAtLocation.service_id.in_(list(service_ids)))
+    return [(r[0], float(r[1]), float(r[2])) for r in session.execute(stmt)]
+
+
+def _nearest(
+    rows: Sequence[tuple[uuid.UUID, float, float]], near: tuple[float, float]
+) -> dict[uuid.UUID, float]:
+    best: dict[uuid.UUID, float] = {}
+    for sid, lat, lon in rows:
+        d = haversine_km(near, (lat, lon))
+        if d < best.get(sid, math.inf):
+            best[sid] = d
+    return best
+
+
 def _distance_page(
     session: Session,
-    conds: list[ColumnElement[bool]],
+    q: _Query,
     near: tuple[float, float],
     offset: int,
     limit: int,
     total: int,
 ) -> list[uuid.UUID]:
-    """Ids of one page by distance: a bounding box that grows until the page is surely right
-    (its last item is nearer than the box's half-width), then the services without a point."""
-    k = math.cos(math.radians(near[0]))
+    """One page by distance from `near` (public points only: a confidential place counts from
+    its city or region centre). Few matches: all of them are measured. Many: a bounding box
+    around `near` grows until the page is surely complete, and the points in it are checked
+    against the query in distance order."""
+    stmt, key = _base(session, q)
+    need = offset + limit
+    if total <= SPARSE_DISTANCE:
+        ids = list(session.scalars(stmt.order_by(key)))
+        dist = _nearest(_points(session, None, ids), near)
+        located = sorted((i for i in ids if i in dist), key=lambda i: (dist[i], ids.index(i)))
+        return (located + [i for i in ids if i not in dist])[offset:need]
+    checked: set[uuid.UUID] = set()
+    accepted: list[tuple[float, uuid.UUID]] = []
     for radius in (*_RADII_KM, None):
-        pts = _public_points(_box(near, radius) if radius else None).subquery()
-        d2 = (pts.c.lat - near[0]) * (pts.c.lat - near[0]) + (pts.c.lon - near[1]) * (
-            pts.c.lon - near[1]
-        ) * (k * k)
-        per_service = (
-            select(m.ServiceAtLocation.service_id.label("sid"), func.min(d2).label("d2"))
-            .join(pts, pts.c.location_id == m.ServiceAtLocation.location_id)
-            .where(m.ServiceAtLocation.archived_at.is_(None))
-            .group_by(m.ServiceAtLocation.service_id)
-            .subquery()
-        )
-        rows = session.execute(
-            select(m.Service.id, per_service.c.d2)
-            .join(per_service, per_service.c.sid == m.Service.id)
-            .where(*conds)
-            .order_by(per_service.c.d2, m.Service.name, m.Service.id)
-            .offset(offset)
-            .limit(limit)
-        ).all()
-        if radius is None:
-            ids = [r[0] for r in rows]
-            if len(ids) < limit:  # then the ones nobody can locate
-                located = select(per_service.c.sid)
-                extra_offset = max(0, offset - _count_located(session, conds, per_service))
-                ids += list(
-                    session.scalars(
-                        select(m.Service.id)
-                        .where(*conds, m.Service.id.notin_(located))
-                        .order_by(m.Service.name, m.Service.id)
-                        .offset(extra_offset if not ids else 0)
-                        .limit(limit - len(ids))
-                    )
-                )
-            return ids
-        needed = min(limit, max(0, total - offset))
-        if len(rows) >= needed and (not rows or math.sqrt(rows[-1][1]) * _KM_PER_DEG <= radius):
-            return [r[0] for r in rows]
-    return []
+        dist = _nearest(_points(session, _box(near, radius) if radius else None), near)
+        fresh = sorted((d, sid) for sid, d in dist.items() if sid not in checked)
+        for start in range(0, len(fresh), 400):
+            batch = fresh[start : start + 400]
+            ok = _filter_ids(session, q, [sid for _d, sid in batch])
+            accepted += [(d, sid) for d, sid in batch if sid in ok]
+            checked.update(sid for _d, sid in batch)
+            accepted.sort()
+            if len(accepted) >= need and (radius is None or accepted[need - 1][0] <= radius):
+                return [sid for _d, sid in accepted[offset:need]]
+    located = [sid for _d, sid in accepted]
+    rest = [i for i in session.scalars(stmt.order_by(key)) if i not in checked]
+    return (located + rest)[offset:need]
 
 
-def _count_located(session: Session, conds: list[ColumnElement[bool]], per_service: Any) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(m.Service)
-            .join(per_service, per_service.c.sid == m.Service.id)
-            .where(*conds)
-        )
-        or 0
-    )
+def _filter_ids(session: Session, q: _Query, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of `ids` match the query: the index's own rule (every word begins a document word,
+    every facet present) checked on the stored documents, then the time-dependent filters."""
+    rows = session.execute(
+        select(m.ServiceSearch.service_id, m.ServiceSearch.document, m.ServiceSearch.facets)
+        .join(m.Service, m.Service.id == m.ServiceSearch.service_id)
+        .where(m.ServiceSearch.service_id.in_(list(ids)), _visible())
+    ).all()
+    ok = {sid for sid, doc, facets in rows if document_matches(q.match, doc, facets)}
+    if ok and q.dynamic:
+        ok = set(session.scalars(select(m.Service.id).where(m.Service.id.in_(ok), *q.dynamic)))
+    return ok
 
 
 # --- search -------------------------------------------------------------------------------------
@@ -904,53 +1025,49 @@ def _count_located(session: Session, conds: list[ColumnElement[bool]], per_servi
 def search_services(
     session: Session, params: SearchParams, *, stale_after_days: int
 ) -> SearchResults:
-    """The services matching `params`, one page of cards, the total and a typo suggestion."""
+    """The services matching `params`: one page of cards, the total and a typo suggestion."""
     now = _now(params.now)
     per_page = max(1, min(MAX_PER_PAGE, params.per_page))
     page = max(1, params.page)
     offset = decode_cursor(params.cursor) if params.cursor else (page - 1) * per_page
     page = offset // per_page + 1
-    terms = search_terms(params.q)[:12]
+    words = search_terms(params.q)[:12]
+    facets = _facets(session, params)
+    dynamic = (_location_match([_open_now(session, now)]),) if params.open_now else ()
+    query = _Query(prepare(session, words, facets or ()), dynamic, facets is None)
+    query = replace(query, impossible=query.impossible or query.match.impossible)
+    total, exact = _count(session, query)
     suggestion: str | None = None
     corrected = False
-    loc_conds = _location_filters(session, params, now)
-    conds = _service_filters(session, params, terms, loc_conds)
-    total = int(session.scalar(select(func.count()).select_from(m.Service).where(*conds)) or 0)
-    if terms and total == 0:
-        fixed = typo_corrections(session, terms)
-        if fixed and fixed != terms:
-            conds = _service_filters(session, params, fixed, loc_conds)
-            total = int(
-                session.scalar(select(func.count()).select_from(m.Service).where(*conds)) or 0
-            )
+    if words and total == 0 and facets is not None:
+        fixed = typo_corrections(session, words)
+        if fixed != words:
+            retry = _Query(prepare(session, fixed, facets), dynamic, False)
+            retry = replace(retry, impossible=retry.match.impossible)
+            total, exact = _count(session, retry)
             if total:
-                suggestion, corrected = " ".join(fixed), True
+                query, suggestion, corrected = retry, " ".join(fixed), True
     if total == 0 or offset >= total:
         ids: list[uuid.UUID] = []
     elif params.sort == "distance" and params.near is not None:
-        ids = _distance_page(session, conds, params.near, offset, per_page, total)
+        ids = _distance_page(session, query, params.near, offset, per_page, total)
     else:
-        ids = list(
-            session.scalars(
-                select(m.Service.id)
-                .where(*conds)
-                .order_by(_tier(now, stale_after_days), m.Service.name, m.Service.id)
-                .offset(offset)
-                .limit(per_page)
-            )
-        )
+        ids = _relevance_page(session, query, now, stale_after_days, offset, per_page)
+    loc_conds = _location_filters(session, params, now) if ids else []
     cards = _cards(
         session, ids, params=params, now=now, stale_after_days=stale_after_days, loc=loc_conds
     )
     next_offset = offset + per_page
+    more = next_offset < total or (not exact and len(ids) == per_page)
     return SearchResults(
         items=cards,
         total=total,
         page=page,
         per_page=per_page,
-        next_cursor=encode_cursor(next_offset) if next_offset < total else None,
+        next_cursor=encode_cursor(next_offset) if more else None,
         suggestion=suggestion,
         corrected=corrected,
+        total_exact=exact,
     )
 
 

@@ -8,6 +8,11 @@ city and street of each non-confidential location, and the names and aliases (al
 scripts) of each location's city and region. A confidential location contributes only its city
 and region: nobody can find it by its street.
 
+Beside the words, each service gets filter tokens (`facets`): its categories and their parent
+categories, its places and every place above them, its amenities, languages and "free", plus
+`all`; the static filters of a search are then index lookups too. Only services a reader may
+find are indexed (not archived, not inactive or defunct).
+
 Work is set-based: a few IN queries per batch of services, never one query per service.
 """
 
@@ -15,6 +20,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
@@ -22,7 +29,28 @@ from sqlalchemy.orm import Session
 from directory.db import utcnow
 from directory.listings import models as m
 from directory.search.keys import search_key
-from directory.search.match import MAX_TERM_LEN, MIN_TYPO_LEN, TERMS, dialect_name
+from directory.search.match import (
+    MAX_TERM_LEN,
+    MIN_TYPO_LEN,
+    TERMS,
+    ZONES,
+    dialect_name,
+    language_token,
+    place_token,
+    term_token,
+)
+
+#: Location flags → facet token (a service has it when any of its locations has the flag).
+AMENITY_TOKENS = {
+    "wheelchair_accessible": "wheelchair",
+    "pets_allowed": "pets",
+    "women_children_only": "womenchildren",
+    "has_heating": "heating",
+    "has_power": "power",
+    "has_water": "water",
+    "has_internet": "internet",
+}
+HIDDEN = (m.ServiceStatus.inactive, m.ServiceStatus.defunct)
 
 BATCH = 2000
 SERVICE_FIELDS = ("name", "alternate_name", "description")
@@ -31,8 +59,8 @@ LOCATION_FIELDS = ("name", "alternate_name")
 
 
 def fts_rowid(service_id: uuid.UUID) -> int:
-    """A stable 63-bit FTS5 rowid for a service (independent of SQLite's own rowids, which
-    VACUUM may renumber). Collisions are astronomically unlikely at directory sizes."""
+    """The service's `sort_key` and FTS5 rowid: a stable 63-bit hash of its id (independent of
+    SQLite's own rowids, which VACUUM may renumber; collisions are astronomically unlikely)."""
     return int.from_bytes(service_id.bytes[:8], "big") >> 1
 
 
@@ -63,6 +91,8 @@ class _Reference:
         self.places = {
             p.id: " ".join([p.name, p.aliases or "", *place_tr.get(p.id, [])]) for p in places
         }
+        place_parent = {r[0]: r[1] for r in session.execute(select(m.Place.id, m.Place.parent_id))}
+        self.place_up = {pid: _lineage(pid, place_parent) for pid in place_parent}
         terms = session.execute(
             select(m.TaxonomyTerm.id, m.TaxonomyTerm.name).where(
                 m.TaxonomyTerm.archived_at.is_(None)
@@ -70,9 +100,32 @@ class _Reference:
         ).all()
         term_tr = _translations(session, "taxonomy_term", (t.id for t in terms))
         self.terms = {t.id: " ".join([t.name, *term_tr.get(t.id, [])]) for t in terms}
+        term_parent = {
+            r[0]: r[1] for r in session.execute(select(m.TaxonomyTerm.id, m.TaxonomyTerm.parent_id))
+        }
+        self.term_up = {tid: _lineage(tid, term_parent) for tid in term_parent}
 
 
-def _documents(session: Session, ids: Sequence[uuid.UUID], ref: _Reference) -> dict[uuid.UUID, str]:
+def _lineage(start: uuid.UUID, parent: dict[uuid.UUID, uuid.UUID | None]) -> list[uuid.UUID]:
+    """`start` and everything above it (a city, its region, its country)."""
+    out: list[uuid.UUID] = []
+    cur: uuid.UUID | None = start
+    while cur is not None and cur not in out:
+        out.append(cur)
+        cur = parent.get(cur)
+    return out
+
+
+@dataclass
+class _Doc:
+    words: list[str] = field(default_factory=list)
+    facets: list[str] = field(default_factory=lambda: ["all"])
+    zones: set[str] = field(default_factory=set)
+
+
+def _documents(
+    session: Session, ids: Sequence[uuid.UUID], ref: _Reference
+) -> dict[uuid.UUID, _Doc]:
     services = session.execute(
         select(
             m.Service.id,
@@ -80,15 +133,23 @@ def _documents(session: Session, ids: Sequence[uuid.UUID], ref: _Reference) -> d
             m.Service.name,
             m.Service.alternate_name,
             m.Service.description,
-        ).where(m.Service.id.in_(ids), m.Service.archived_at.is_(None))
+            m.Service.free_of_charge,
+        ).where(
+            m.Service.id.in_(ids),
+            m.Service.archived_at.is_(None),
+            m.Service.status.notin_(HIDDEN),
+        )
     ).all()
-    if not services:
+    docs: dict[uuid.UUID, _Doc] = {}
+    for s in services:
+        doc = docs[s.id] = _Doc([s.name, s.alternate_name or "", s.description or ""])
+        if s.free_of_charge:
+            doc.facets.append("free")
+    if not docs:
         return {}
-    parts: dict[uuid.UUID, list[str]] = {
-        s.id: [s.name, s.alternate_name or "", s.description or ""] for s in services
-    }
-    for sid, values in _translations(session, "service", parts).items():
-        parts[sid].extend(values)
+    sids = list(docs)
+    for sid, values in _translations(session, "service", sids).items():
+        docs[sid].words.extend(values)
     # Organisations
     org_ids = {s.organization_id for s in services}
     orgs = {
@@ -102,18 +163,27 @@ def _documents(session: Session, ids: Sequence[uuid.UUID], ref: _Reference) -> d
     for oid, values in _translations(session, "organization", org_ids).items():
         orgs.setdefault(oid, []).extend(values)
     for s in services:
-        parts[s.id].extend(orgs.get(s.organization_id, []))
-    # Categories
+        docs[s.id].words.extend(orgs.get(s.organization_id, []))
+    # Categories (a sub-category also puts the service in its parents, for the filter)
     for sid, term_id in session.execute(
         select(m.Attribute.link_id, m.Attribute.taxonomy_term_id).where(
             m.Attribute.link_entity == "service",
-            m.Attribute.link_id.in_(list(parts)),
+            m.Attribute.link_id.in_(sids),
             m.Attribute.archived_at.is_(None),
         )
     ):
-        if sid in parts and term_id in ref.terms:
-            parts[sid].append(ref.terms[term_id])
-    # Locations: places always; names and addresses unless confidential
+        if sid in docs and term_id in ref.terms:
+            docs[sid].words.append(ref.terms[term_id])
+            docs[sid].facets.extend(term_token(t) for t in ref.term_up.get(term_id, [term_id]))
+    # Languages spoken
+    for lang_sid, code in session.execute(
+        select(m.Language.service_id, m.Language.code).where(
+            m.Language.service_id.in_(sids), m.Language.archived_at.is_(None)
+        )
+    ):
+        if lang_sid in docs and code:
+            docs[lang_sid].facets.append(language_token(code))
+    # Locations: places and amenities always; names and addresses unless confidential
     L = m.Location
     locs = session.execute(
         select(
@@ -124,28 +194,35 @@ def _documents(session: Session, ids: Sequence[uuid.UUID], ref: _Reference) -> d
             L.privacy,
             L.place_id,
             L.region_id,
+            L.timezone,
+            L.capacity_available,
+            *(getattr(L, col) for col in AMENITY_TOKENS),
         )
         .join(L, L.id == m.ServiceAtLocation.location_id)
         .where(
-            m.ServiceAtLocation.service_id.in_(list(parts)),
+            m.ServiceAtLocation.service_id.in_(sids),
             m.ServiceAtLocation.archived_at.is_(None),
             L.archived_at.is_(None),
         )
     ).all()
     public_locs: dict[uuid.UUID, list[uuid.UUID]] = {}
     for row in locs:
-        bucket = parts[row.service_id]
+        doc = docs[row.service_id]
+        doc.zones.add(row.timezone)
         for pid in (row.place_id, row.region_id):
             if pid is not None and pid in ref.places:
-                bucket.append(ref.places[pid])
+                doc.words.append(ref.places[pid])
+                doc.facets.extend(place_token(p) for p in ref.place_up.get(pid, [pid]))
+        doc.facets.extend(tok for col, tok in AMENITY_TOKENS.items() if getattr(row, col))
+        if row.capacity_available:
+            doc.facets.append("capacity")
         if m.Privacy(row.privacy) is not m.Privacy.confidential:
-            bucket.extend([row.name or "", row.alternate_name or ""])
+            doc.words.extend([row.name or "", row.alternate_name or ""])
             public_locs.setdefault(row.id, []).append(row.service_id)
     if public_locs:
-        loc_tr = _translations(session, "location", public_locs)
-        for lid, values in loc_tr.items():
+        for lid, values in _translations(session, "location", public_locs).items():
             for sid in public_locs[lid]:
-                parts[sid].extend(values)
+                docs[sid].words.extend(values)
         street_ok = {row.id for row in locs if m.Privacy(row.privacy) is m.Privacy.exact}
         for a in session.execute(
             select(
@@ -154,53 +231,76 @@ def _documents(session: Session, ids: Sequence[uuid.UUID], ref: _Reference) -> d
         ):
             street = [a.address_1, a.address_2 or ""] if a.location_id in street_ok else []
             for sid in public_locs[a.location_id]:
-                parts[sid].extend([a.city, *street])
-    # Fold, and keep each word once (order kept): matching is by word, not by phrase.
-    return {
-        sid: " ".join(dict.fromkeys(search_key(" ".join(p for p in values if p)).split()))
-        for sid, values in parts.items()
-    }
+                docs[sid].words.extend([a.city, *street])
+    return docs
 
 
-def _write(session: Session, ids: Sequence[uuid.UUID], docs: dict[uuid.UUID, str]) -> None:
+def _fold(doc: _Doc) -> tuple[str, str]:
+    """(document, facets) as stored: folded words and tokens, each once (order kept)."""
+    words = dict.fromkeys(search_key(" ".join(w for w in doc.words if w)).split())
+    return " ".join(words), " ".join(dict.fromkeys(doc.facets))
+
+
+def _write(session: Session, ids: Sequence[uuid.UUID], docs: dict[uuid.UUID, _Doc]) -> None:
     sqlite = dialect_name(session) == "sqlite"
     if ids:
         session.execute(delete(m.ServiceSearch).where(m.ServiceSearch.service_id.in_(ids)))
-    if sqlite and ids:
-        session.execute(
-            text("DELETE FROM service_fts WHERE rowid = :r"),
-            [{"r": fts_rowid(i)} for i in ids],
-        )
+        if sqlite:
+            session.execute(
+                text("DELETE FROM service_fts WHERE rowid = :r"),
+                [{"r": fts_rowid(i)} for i in ids],
+            )
     if not docs:
         return
     now = utcnow()
-    session.execute(
-        insert(m.ServiceSearch),
-        [{"service_id": sid, "document": doc, "updated_at": now} for sid, doc in docs.items()],
-    )
+    rows: list[dict[str, Any]] = []
+    for sid, doc in docs.items():
+        document, facets = _fold(doc)
+        rows.append(
+            {
+                "service_id": sid,
+                "document": document,
+                "facets": facets,
+                "sort_key": fts_rowid(sid),
+                "updated_at": now,
+            }
+        )
+    session.execute(insert(m.ServiceSearch), rows)
     if sqlite:
         session.execute(
-            text("INSERT INTO service_fts (rowid, service_id, document) VALUES (:r, :s, :d)"),
-            [{"r": fts_rowid(sid), "s": sid.hex, "d": doc} for sid, doc in docs.items()],
+            text(
+                "INSERT INTO service_fts (rowid, service_id, document, facets)"
+                " VALUES (:r, :s, :d, :f)"
+            ),
+            [
+                {"r": r["sort_key"], "s": r["service_id"].hex, "d": r["document"], "f": r["facets"]}
+                for r in rows
+            ],
         )
     words = {
         w
-        for doc in docs.values()
-        for w in doc.split()
+        for r in rows
+        for w in r["document"].split()
         if MIN_TYPO_LEN <= len(w) <= MAX_TERM_LEN and not w.isdigit()
     }
-    if words:
-        verb = "INSERT OR IGNORE INTO" if sqlite else "INSERT INTO"
-        tail = "" if sqlite else " ON CONFLICT (term) DO NOTHING"
-        session.execute(
-            text(f"{verb} service_fts_term (term) VALUES (:t){tail}"),  # noqa: S608 - constant
-            [{"t": w} for w in sorted(words)],
-        )
+    zones = {z for doc in docs.values() for z in doc.zones if z}
+    verb = "INSERT OR IGNORE INTO" if sqlite else "INSERT INTO"
+    for table, column, values in (
+        ("service_fts_term", "term", words),
+        ("service_fts_zone", "name", zones),
+    ):
+        if values:
+            tail = "" if sqlite else f" ON CONFLICT ({column}) DO NOTHING"
+            session.execute(
+                text(f"{verb} {table} ({column}) VALUES (:v){tail}"),  # noqa: S608 - constants
+                [{"v": v} for v in sorted(values)],
+            )
 
 
 def reindex_services(session: Session, ids: Iterable[uuid.UUID]) -> None:
-    """Rebuild the search documents of these services (archived or missing ones leave the index).
-    Call after any change to a service, its organisation, locations, categories or texts."""
+    """Rebuild the search entries of these services; archived, inactive, defunct or missing ones
+    leave the index. Call after any change to a service, its organisation, locations, phones,
+    categories, languages or texts (a place's names: see `services_of_place`)."""
     ids = list(dict.fromkeys(ids))
     if not ids:
         return
@@ -228,6 +328,7 @@ def reindex_all(session: Session) -> int:
     sqlite = dialect_name(session) == "sqlite"
     session.execute(delete(m.ServiceSearch))
     session.execute(delete(TERMS))
+    session.execute(delete(ZONES))
     if sqlite:
         session.execute(text("DELETE FROM service_fts"))
     ref = _Reference(session)
@@ -238,17 +339,12 @@ def reindex_all(session: Session) -> int:
     )
     count = 0
     for start in range(0, len(ids), BATCH):
-        chunk = ids[start : start + BATCH]
-        docs = _documents(session, chunk, ref)
-        _write_new(session, docs)
+        docs = _documents(session, ids[start : start + BATCH], ref)
+        _write(session, [], docs)
         count += len(docs)
     if sqlite:
         session.execute(text("INSERT INTO service_fts (service_fts) VALUES ('optimize')"))
+    else:
+        session.execute(text("ANALYZE service_search"))
     session.flush()
     return count
-
-
-def _write_new(session: Session, docs: dict[uuid.UUID, str]) -> None:
-    # Same as _write without the deletes (the index was just emptied).
-    if docs:
-        _write(session, [], docs)

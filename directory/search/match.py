@@ -1,14 +1,21 @@
-"""Text matching on both databases: every query word must match a word of the service's search
-document as a prefix ("kyi" finds "kyiv"), through FTS5 on SQLite and a tsvector GIN index on
-PostgreSQL; and typo correction against the vocabulary of indexed words (`service_fts_term`)."""
+"""Text matching on both databases. Every query word must begin a word of the service's search
+document ("kyi" finds "kyiv"), and every filter token (category, place, amenity, language, free)
+must be among its facets: FTS5 on SQLite, tsvector GIN indexes on PostgreSQL.
+
+Query words of up to 3 letters use the prefix indexes; longer ones are expanded to the indexed
+words they begin, through the vocabulary `service_fts_term` (a long FTS5 prefix query that no
+prefix index serves is slow). The same vocabulary corrects typos ("did you mean").
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import Select, column, select, table, text
+from sqlalchemy import ColumnElement, FromClause, TextClause, column, func, select, table, text
 from sqlalchemy.orm import Session
 
 from directory.listings.models import ServiceSearch
@@ -18,36 +25,141 @@ from directory.listings.models import ServiceSearch
 MIN_TYPO_LEN = 4
 TWO_EDITS_FROM = 8
 MAX_TERM_LEN = 64
-_FTS = table("service_fts", column("service_id"))
+NATIVE_PREFIX_LEN = 3
+MAX_EXPANSIONS = 48
+FTS = table("service_fts", column("rowid"), column("service_id"))
 TERMS = table("service_fts_term", column("term"))
+ZONES = table("service_fts_zone", column("name"))
+
+
+def term_token(term_id: uuid.UUID) -> str:
+    return "c" + term_id.hex
+
+
+def place_token(place_id: uuid.UUID) -> str:
+    return "p" + place_id.hex
+
+
+def language_token(code: str) -> str:
+    primary = code.strip().lower().replace("_", "-").split("-")[0]
+    return "l" + "".join(ch for ch in primary if ch.isascii() and ch.isalnum())
 
 
 def dialect_name(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def fts5_query(terms: Sequence[str]) -> str:
-    """FTS5 MATCH text: every term as a prefix. Terms are search keys ([a-z0-9]+), quoted anyway."""
-    return " AND ".join(f'"{t}"*' for t in terms)
+@dataclass(frozen=True)
+class Match:
+    """What the index must match: each query word (with the indexed words it begins, or None
+    for a prefix-index query) in the document, and every facet token in the facets."""
+
+    words: tuple[str, ...] = ()
+    expansions: tuple[tuple[str, ...] | None, ...] = ()
+    facets: tuple[str, ...] = ("all",)
+
+    @property
+    def impossible(self) -> bool:
+        """Some word begins no indexed word: nothing can match."""
+        return any(e == () for e in self.expansions)
 
 
-def tsquery(terms: Sequence[str]) -> str:
-    """to_tsquery('simple', ...) text: every term as a prefix."""
-    return " & ".join(f"{t}:*" for t in terms)
-
-
-def text_match_ids(session: Session, terms: Sequence[str]) -> Select[Any]:
-    """A subquery of the ids of services whose search document matches every term."""
-    if dialect_name(session) == "sqlite":
-        return select(_FTS.c.service_id).where(
-            text("service_fts MATCH :fts").bindparams(fts=fts5_query(terms))
+def _expand(session: Session, word: str) -> tuple[str, ...] | None:
+    if len(word) <= NATIVE_PREFIX_LEN or word.isdigit() or len(word) > MAX_TERM_LEN:
+        return None
+    found = tuple(
+        session.scalars(
+            select(TERMS.c.term)
+            .where(TERMS.c.term >= word, TERMS.c.term < word + "{")
+            .order_by(TERMS.c.term)
+            .limit(MAX_EXPANSIONS + 1)
         )
-    # The expression must be spelt as in the index (literal 'simple') for the planner to use it.
-    return select(ServiceSearch.service_id).where(
-        text(
-            "to_tsvector('simple', service_search.document) @@ to_tsquery('simple', :tsq)"
-        ).bindparams(tsq=tsquery(terms))
     )
+    return None if len(found) > MAX_EXPANSIONS else found
+
+
+def prepare(session: Session, words: Sequence[str], facets: Iterable[str] = ()) -> Match:
+    """The Match for folded query `words` and filter `facets` (one vocabulary look-up a word)."""
+    return Match(
+        words=tuple(words),
+        expansions=tuple(_expand(session, w) for w in words),
+        facets=("all", *dict.fromkeys(facets)),
+    )
+
+
+def sqlite_match(match: Match) -> str:
+    """The FTS5 MATCH expression (words and tokens are [a-z0-9]+; quoted anyway)."""
+    doc = [
+        "(" + " OR ".join(f'"{w}"' for w in exp) + ")" if exp is not None else f'"{word}"*'
+        for word, exp in zip(match.words, match.expansions, strict=True)
+    ]
+    expr = "facets : (" + " AND ".join(f'"{f}"' for f in match.facets) + ")"
+    if doc:
+        expr = f"document : ({' AND '.join(doc)}) AND {expr}"
+    return expr
+
+
+def pg_queries(match: Match) -> tuple[str | None, str]:
+    """to_tsquery('simple', ...) texts for the document (None: no words) and the facets."""
+    doc = [
+        "(" + " | ".join(exp) + ")" if exp is not None else f"{word}:*"
+        for word, exp in zip(match.words, match.expansions, strict=True)
+    ]
+    return (" & ".join(doc) or None), " & ".join(match.facets)
+
+
+def _only_all(match: Match) -> bool:
+    return match.facets == ("all",)
+
+
+def matching_source(
+    session: Session, match: Match
+) -> tuple[FromClause, Any, Any, list[ColumnElement[bool] | TextClause]]:
+    """(FROM, service id column, order column, WHERE) selecting the matching index rows."""
+    if dialect_name(session) == "sqlite":
+        cond = text("service_fts MATCH :fts").bindparams(fts=sqlite_match(match))
+        return FTS, FTS.c.service_id, FTS.c.rowid, [cond]
+    t = ServiceSearch.__table__
+    doc, facets = pg_queries(match)
+    # Spelt as in the indexes (literal 'simple'), or the planner cannot use them.
+    conds: list[ColumnElement[bool] | TextClause] = []
+    if doc is not None:
+        conds.append(
+            text(
+                "to_tsvector('simple', service_search.document) @@ to_tsquery('simple', :doc)"
+            ).bindparams(doc=doc)
+        )
+    if not _only_all(match):
+        conds.append(
+            text(
+                "to_tsvector('simple', service_search.facets) @@ to_tsquery('simple', :facets)"
+            ).bindparams(facets=facets)
+        )
+    return t, t.c.service_id, t.c.sort_key, conds
+
+
+def count_matches(session: Session, match: Match) -> int:
+    """How many indexed services match (from the index alone)."""
+    if match.impossible:
+        return 0
+    src, _sid, _key, conds = matching_source(session, match)
+    return int(session.scalar(select(func.count()).select_from(src).where(*conds)) or 0)
+
+
+def document_matches(match: Match, document: str, facets: str) -> bool:
+    """The index's rule, in Python, for one stored document (used to check a few candidates)."""
+    have = set(facets.split())
+    if not all(f in have for f in match.facets):
+        return False
+    words = document.split()
+    vocab = set(words)
+    for word, exp in zip(match.words, match.expansions, strict=True):
+        if exp is not None:
+            if not any(e in vocab for e in exp):
+                return False
+        elif not any(w.startswith(word) for w in words):
+            return False
+    return True
 
 
 def _allowed_edits(term: str) -> int:
