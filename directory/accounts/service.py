@@ -596,3 +596,39 @@ def set_trusted_volunteers_publish(session: Session, *, actor: Account, value: b
     else:
         row.value = "true" if value else "false"
     session.flush()
+
+
+def update_account(
+    session: Session,
+    *,
+    actor: Account,
+    account: Account,
+    base_version: int | None = None,
+    disabled: bool | None = None,
+    trusted: bool | None = None,
+    role: Role | str | None = None,
+    region_ids: Sequence[uuid.UUID] | None = None,
+) -> Account:
+    """Admins change an account (version-checked like every editable record)."""
+    from directory.errors import PreconditionFailed
+
+    if actor.role != Role.admin:
+        raise Forbidden("Only admins manage accounts")
+    if base_version is not None and account.version != base_version:
+        raise PreconditionFailed("The account changed meanwhile", current_version=account.version)
+    if account.id == actor.id and (disabled or (role is not None and Role(role) != Role.admin)):
+        raise ValidationFailed([{"path": "role", "message": "you cannot lock yourself out"}])
+    if disabled is not None:
+        account.disabled = disabled
+    if trusted is not None:
+        account.trusted = trusted
+    if role is not None:
+        try:
+            account.role = Role(role)
+        except ValueError:
+            raise ValidationFailed([{"path": "role", "message": "unknown role"}]) from None
+    if region_ids is not None:
+        set_regions(session, account=account, place_ids=region_ids)
+    account.updated_at = utcnow()  # the version moves even when only regions changed
+    session.flush()
+    return account

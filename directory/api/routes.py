@@ -14,7 +14,7 @@ from starlette.routing import Match, Mount, get_route_path
 from starlette.types import Scope
 
 from directory import __version__
-from directory.api import public, review, writes
+from directory.api import admin, public, review, writes
 from directory.api.problems import install_problem_handlers
 
 DESCRIPTION = """\
@@ -48,6 +48,7 @@ def build_api() -> FastAPI:
     v1.include_router(writes.router)
     v1.include_router(review.router)
     v1.include_router(review.me_router)
+    v1.include_router(admin.router)
     _include_exchange(v1)
     api.include_router(v1)
 

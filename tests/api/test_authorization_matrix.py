@@ -121,12 +121,15 @@ def world(db: Session) -> dict[str, Any]:
                                 entity_id=loc.id, kind="capacity",
                                 changes={"capacity_available": 5})
     report = moderation.report(db, service_id=svc.id, kind="full")
+    from directory.accounts.service import create_token
+
+    spare_token = create_token(db, account=people["volunteer"]).token
     db.commit()
     ids = {
         "service_id": svc.id, "location_id": loc.id, "organization_id": svc.organization_id,
         "address_id": address.id, "phone_id": phone.id, "schedule_id": schedule.id,
         "notice_id": notice.id, "change_id": change.id, "report_id": report.id,
-        "fmt": "hsds-json",
+        "fmt": "hsds-json", "account_id": people["volunteer"].id, "token_id": spare_token.id,
     }
     models = {"service_id": type(svc), "location_id": type(loc), "address_id": Address,
               "phone_id": Phone, "schedule_id": Schedule, "notice_id": Notice,
@@ -150,12 +153,13 @@ def _body(path: str) -> dict[str, Any]:
 
 
 def _version(db: Session, path: str, ids: dict[str, Any]) -> str:
+    from directory.accounts.models import Account
     from directory.listings import models as m
 
     name = re.findall(r"\{(\w+)\}", path)
     model = {"service_id": m.Service, "location_id": m.Location, "organization_id": m.Organization,
              "address_id": m.Address, "phone_id": m.Phone, "schedule_id": m.Schedule,
-             "notice_id": m.Notice}.get(name[0] if name else "")
+             "notice_id": m.Notice, "account_id": Account}.get(name[0] if name else "")
     if model is None:
         return '"1"'
     db.expire_all()
