@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from directory.api.routes import build_api
 from tests.factories import make_account, make_listing, make_token
 
+
 def _config() -> Any:
     # The generated phases only (no exhaustive "coverage" phase): keeps the run short.
     from schemathesis import config as c
