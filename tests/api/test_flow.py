@@ -183,3 +183,18 @@ def test_odd_paths_under_api_are_problems(client: TestClient) -> None:
         r = client.post(url) if "reports" in url else client.get(url)
         assert r.status_code in (404, 405), url
         assert r.headers["content-type"] == "application/problem+json", url
+
+
+def test_oversized_and_non_json_bodies(client: TestClient, db: Session, settings) -> None:  # type: ignore[no-untyped-def]
+    _, loc = make_listing(db)
+    token = make_token(db, make_account(db, "moderator"))
+    db.commit()
+    h = _auth(token, **{"If-Match": '"1"', "Content-Type": "application/json"})
+    big = b'{"name": "' + b"x" * (settings.max_body_bytes + 10) + b'"}'
+    r = client.patch(f"/api/v1/locations/{loc.id}", content=big, headers=h)
+    assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
+    r = client.patch(f"/api/v1/locations/{loc.id}", content=b"available=3",
+                     headers={**h, "Content-Type": "text/plain"})
+    assert r.status_code == 415 and r.headers["content-type"] == "application/problem+json"
+    r = client.patch(f"/api/v1/locations/{loc.id}", content=b"{not json", headers=h)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
