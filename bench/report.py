@@ -325,3 +325,86 @@ def write(results: dict[str, Any], out: Path, *, json_name: str | None) -> None:
     for b in results["budgets"]:
         print(f"  {'pass' if b['pass'] else 'FAIL'}  {b['budget']} [{b['backend']}]: "
               f"{fmt(b['value'])} {b['unit']}")
+
+
+def readme_section(results: dict[str, Any], *, json_name: str) -> str:
+    """The README's "## Performance" section: how to run, verdicts, the compact table, the plot."""
+    meta, opts = results["meta"], results["meta"]["options"]
+    m = meta["machine"]
+    c1, cmax = min(opts["concurrency"]), max(opts["concurrency"])
+    backends = [b for b in _backends(results) if b != "datasette"]
+    lines = [
+        "## Performance",
+        "",
+        "```",
+        "./dev bench                      # N = 1k, 10k, 100k on SQLite and PostgreSQL (~25 min)",
+        "./dev bench --sizes 1000 --backends sqlite --duration 2   # a quick look",
+        "```",
+        "",
+        "`./dev bench` builds (and caches) a database per backend and size with "
+        "`aid-directory generate --services N --seed 1`, starts the real server "
+        f"(`aid-directory serve --workers {opts['workers']}`, uvicorn, 127.0.0.1 only), drives it "
+        "with `wrk` at concurrency " + ", ".join(map(str, opts["concurrency"]))
+        + " and serves the same data with Datasette for comparison; then it writes "
+        "`bench/results/results-<date>.json`, `bench/results/summary.md` and "
+        "`bench/results/p95.png`. How it works and every option: `bench/README.md`. "
+        "`python -m bench.profile` shows where a slow request spends its time (py-spy).",
+        "",
+        f"Last run: {meta['started'][:16].replace('T', ' ')} UTC on this project's machine — "
+        f"{m['cpus']} cores ({m['cpu_model']}), {m['memory_gib']} GiB RAM; commit "
+        f"`{meta['commit']}`; {opts['duration_s']} s per figure"
+        + (f". {meta['note']}" if meta.get("note") else "") + ". "
+        f"Full figures (p50/p95/p99, throughput, errors, memory): `bench/results/summary.md` and "
+        f"`bench/results/{json_name}`.",
+        "",
+        "| Budget (issue 7) | Backend | Measured | Limit | Verdict |",
+        "| --- | --- | ---: | ---: | --- |",
+    ]
+    for b in results.get("budgets") or budgets(results):
+        lines.append(f"| {b['budget']} | {b['backend']} | {fmt(b['value'])} {b['unit']} | "
+                     f"{b['limit']:g} {b['unit']} | {'pass' if b['pass'] else '**FAIL**'} |")
+    sizes = sorted({r["n"] for r in results["runs"] if r["backend"] in backends})
+    head = " | ".join(f"{b} N={_n(n)}" for b in backends for n in sizes)
+    lines += ["", f"p95 latency in ms at concurrency {c1} (static file = the floor), and "
+              f"requests/s at concurrency {cmax} at N={_n(max(sizes))}:", "",
+              f"| Request | {head} | " + " | ".join(f"{b} req/s c={cmax}" for b in backends) + " |",
+              "| --- |" + " ---: |" * (len(backends) * len(sizes) + len(backends))]
+    for t in ORDER:
+        cells = [fmt(r["p95_ms"]) if (r := _run(results, b, n, t, c1)) else "—"
+                 for b in backends for n in sizes]
+        cells += [f"{r['rps']:.0f}" + (f" ({r['errors']} err)" if r["errors"] else "")
+                  if (r := _run(results, b, max(sizes), t, cmax)) else "—" for b in backends]
+        if any(c != "—" for c in cells):
+            lines.append(f"| {_label(results, t)} | " + " | ".join(cells) + " |")
+    ds = results.get("datasette") or {}
+    if ds.get("runs"):
+        pairs = [(t, a, b) for t in TEXT_SEARCH_TYPES
+                 if (a := _run(results, "sqlite", ds["n"], t, c1))
+                 and (b := _run(results, "datasette", ds["n"], t, c1))]
+        if pairs:
+            lines += ["", f"Datasette {meta['versions'].get('datasette', '')} on a copy of the same "
+                      f"SQLite data (N={_n(ds['n'])}, FTS5 over names and descriptions), p95 at "
+                      f"c={c1}: " + "; ".join(f"{_label(results, t)} {fmt(a['p95_ms'])} ms "
+                                            f"(Datasette {fmt(b['p95_ms'])} ms)"
+                                            for t, a, b in pairs) + "."]
+    servers = results.get("servers") or []
+    if servers:
+        lines += ["", "Server memory at the largest N (all processes, peak PSS): " + "; ".join(
+            f"{s['backend']} {s['peak_pss_total_mib']:.0f} MiB ({s['processes']} processes)"
+            for s in servers if s["n"] == max(sizes)) + "."]
+    lines += ["", "![p95 latency against the number of services](bench/results/p95.png)", ""]
+    return "\n".join(lines)
+
+
+def update_readme(readme: Path, section: str) -> None:
+    """Replace (or append before "## Tests") the "## Performance" section of README.md."""
+    text = readme.read_text()
+    start = text.find("\n## Performance\n")
+    if start >= 0:
+        end = text.find("\n## ", start + 1)
+        text = text[:start + 1] + section + (text[end:] if end >= 0 else "")
+    else:
+        anchor = text.find("\n## Tests\n")
+        anchor = anchor if anchor >= 0 else len(text)
+        text = text[:anchor + 1] + section + text[anchor:]
+    readme.write_text(text)

@@ -61,6 +61,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--note", default="", help="free text kept in the results (e.g. other load)")
     p.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     p.add_argument("--from-json", type=Path, help="only re-render summary and plot from a JSON")
+    p.add_argument("--readme", action="store_true",
+                   help="with --from-json: also write the README's Performance section")
     return p.parse_args(argv)
 
 
@@ -317,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_json:
         results = json.loads(args.from_json.read_text())
         report.write(results, args.out, json_name=None)
+        if args.readme:
+            section = report.readme_section(results, json_name=args.from_json.name)
+            report.update_readme(ROOT / "README.md", section)
         return 0
     if shutil.which("wrk") is None:
         print("Error: wrk (the load generator) is not installed\n"
