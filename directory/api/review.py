@@ -54,7 +54,8 @@ def get_queue(
             summary="One change request with a field-by-field diff (its author or a moderator)")
 def get_change_request(change_id: uuid.UUID, ident: Identity, session: ApiSession) -> JSONResponse:
     cr = moderation.get_change(session, change_id=change_id, viewer=ident.account)
-    return _nostore(change_out(session, cr, with_diff=True))
+    return _nostore(change_out(session, cr, with_diff=True,
+                               moderator_view=accounts.is_moderator(ident.account)))
 
 
 @router.post("/change-requests/{change_id}/approve", response_model=s.ChangeRequestOut,

@@ -49,7 +49,11 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
 _ACCEPTED: dict[int | str, dict[str, Any]] = {202: {"description": "proposed: waits for a moderator", "model": s.ChangeRequestOut}}
 
 
-def change_out(session: Session, cr: ChangeRequest, *, with_diff: bool = False) -> dict[str, Any]:
+def change_out(
+    session: Session, cr: ChangeRequest, *, with_diff: bool = False, moderator_view: bool = True
+) -> dict[str, Any]:
+    """A change request as JSON. Outside moderator views the published values of sensitive
+    fields (whereabouts, contact) are not shown: a confidential place stays confidential."""
     names = moderation.account_names(session, [cr.author_id, cr.reviewer_id])
     out = s.ChangeRequestOut(
         id=cr.id, state=cr.state.value, kind=cr.kind.value, entity_type=cr.entity_type,
@@ -62,7 +66,8 @@ def change_out(session: Session, cr: ChangeRequest, *, with_diff: bool = False) 
         reviewer=names.get(cr.reviewer_id) if cr.reviewer_id else None,
         review_reason=cr.review_reason, needs_review=cr.needs_review, sensitive=cr.sensitive,
         created_at=cr.created_at, decided_at=cr.decided_at,
-        diff=[s.FieldChangeOut(field=d.field, locale=d.locale, current=d.current,
+        diff=[s.FieldChangeOut(field=d.field, locale=d.locale,
+                               current=d.current if moderator_view or not d.sensitive else None,
                                proposed=d.proposed, sensitive=d.sensitive)
               for d in moderation.diff(session, change=cr)] if with_diff else None,
     )

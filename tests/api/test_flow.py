@@ -198,3 +198,19 @@ def test_oversized_and_non_json_bodies(client: TestClient, db: Session, settings
     assert r.status_code == 415 and r.headers["content-type"] == "application/problem+json"
     r = client.patch(f"/api/v1/locations/{loc.id}", content=b"{not json", headers=h)
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_author_diff_hides_published_whereabouts(client: TestClient, db: Session) -> None:
+    _, loc = make_listing(db, privacy="confidential")
+    vol, mod = make_account(db, "volunteer"), make_account(db, "moderator")
+    vol_token, mod_token = make_token(db, vol), make_token(db, mod)
+    db.commit()
+    r = client.patch(f"/api/v1/locations/{loc.id}", json={"latitude": 49.0, "longitude": 24.0},
+                     headers=_auth(vol_token, **{"If-Match": '"1"'}))
+    assert r.status_code == 202 and r.json()["sensitive"] is True
+    url = f"/api/v1/moderation/change-requests/{r.json()['id']}"
+    seen_by_author = client.get(url, headers=_auth(vol_token)).json()
+    assert "50.45" not in str(seen_by_author) and all(
+        d["current"] is None for d in seen_by_author["diff"])
+    seen_by_moderator = client.get(url, headers=_auth(mod_token)).json()
+    assert {d["current"] for d in seen_by_moderator["diff"]} == {"50.450000", "30.520000"}
