@@ -47,10 +47,10 @@ def env() -> Environment:
     return env
 
 
-def format_iso(value: str) -> str:
+def format_iso(value: str, tz: str = "Europe/Kyiv") -> str:
     """An ISO timestamp from a change payload, as a date and time in the person's locale."""
     try:
-        return format_datetime(dt.datetime.fromisoformat(value), "short", tz="Europe/Kyiv")
+        return format_datetime(dt.datetime.fromisoformat(value), "short", tz=tz)
     except ValueError:
         return value
 
@@ -89,6 +89,7 @@ def page(
         "locale": ctx.locale,
         "csrf_token": ctx.csrf_token,
         "done": ctx.request.query_params.get("done", ""),
+        "tz": ctx.settings.timezone,
         **values,
     }
     tmpl = env().get_template(template)
