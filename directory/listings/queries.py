@@ -862,27 +862,26 @@ def _relevance_page(
     limit: int,
 ) -> list[uuid.UUID]:
     """Open listings first, then stale ones, then temporarily closed or full ones; a stable
-    order inside each tier. Each tier is read in index order and stops at the page's end, so
-    a word found in most listings costs no more than a rare one."""
+    order inside each tier. One statement: each tier is read in index order and stops at the
+    page's end, so a word found in most listings costs no more than a rare one."""
     stmt, key = _base(session, q)
     cutoff = now - dt.timedelta(days=stale_after_days)
     temporary = _temporary_now(now)
     stale = or_(m.Service.assured_date.is_(None), m.Service.assured_date < cutoff)
     tiers = (and_(~temporary, ~stale), and_(~temporary, stale), temporary)
-    out: list[uuid.UUID] = []
-    skip = offset
-    for cond in tiers:
-        tier = stmt.where(cond)
-        rows = list(session.scalars(tier.order_by(key).offset(skip).limit(limit - len(out))))
-        out += rows
-        if len(out) >= limit:
-            break
-        if rows or skip == 0:
-            skip = 0
-        else:  # the page starts after this tier: skip all of it
-            skip -= int(session.scalar(select(func.count()).select_from(tier.subquery())) or 0)
-            skip = max(0, skip)
-    return out
+    need = offset + limit
+    arms = []
+    for rank, cond in enumerate(tiers):
+        sub = (
+            stmt.add_columns(key.label("k"))
+            .where(cond)
+            .order_by(key)
+            .limit(need)
+            .subquery(f"tier{rank}")
+        )
+        arms.append(select(sub.c.id, literal(rank).label("tier"), sub.c.k))
+    rows = sorted(session.execute(union_all(*arms)).all(), key=lambda r: (r[1], r[2]))
+    return [r[0] for r in rows[offset:need]]
 
 
 def _public_points(box: tuple[float, float, float, float] | None) -> Select[Any]:
