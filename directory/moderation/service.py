@@ -683,7 +683,20 @@ def _apply(
             snapshot=snapshot(session, "service", svc),
         ))
     session.flush()
-    _reindex(session, touched_services)
+    if _changes_search(cr.kind, changes):
+        _reindex(session, touched_services)
+
+
+def _changes_search(kind: ChangeKind, changes: dict[str, list[Any]]) -> bool:
+    """Whether the search index can see this change. Capacity only matters to the index as
+    "has free places" (a facet); a verification not at all. Skipping them keeps the quick
+    updates from the field quick."""
+    if kind == ChangeKind.verify:
+        return False
+    if kind == ChangeKind.capacity:
+        before, after = changes.get("capacity_available", [None, None])
+        return bool(before) != bool(after)
+    return True
 
 
 class _Stale(Exception):

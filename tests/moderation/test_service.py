@@ -231,3 +231,23 @@ def test_volunteers_cannot_post_notices_or_read_audit(db: Session) -> None:
                     changes={"title": "Alert", "severity": "danger"})
     with pytest.raises(Forbidden):
         mod.audit(db, viewer=vol)
+
+
+def test_search_follows_published_capacity(db: Session) -> None:
+    from directory.listings.queries import SearchParams, search_services
+    from directory.search.index import reindex_services
+
+    svc, loc = make_listing(db, capacity_available=0)
+    reindex_services(db, [svc.id])
+    taras = make_account(db, "moderator")
+
+    def found() -> bool:
+        res = search_services(db, SearchParams(has_capacity=True, per_page=50),
+                              stale_after_days=30)
+        return svc.id in {c.id for c in res.items}
+
+    assert not found()
+    for available, expected in [(12, True), (5, True), (0, False)]:
+        mod.propose(db, actor=taras, entity_type="location", entity_id=loc.id, kind="capacity",
+                    changes={"capacity_available": available})
+        assert found() is expected, available
