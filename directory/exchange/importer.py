@@ -370,8 +370,7 @@ def _translations(
 
 
 def _status(data: dict[str, Any]) -> Any:
-    status = data.get(EXT + "status") or data.get("status")
-    return status
+    return data.get(EXT + "status") or data.get("status")
 
 
 def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
@@ -650,12 +649,11 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
                 report.error(Problem(name, first_line, f"line {first_line}", "categories", f"unknown category code {code[:60]!r} (codes look like: shelter, shelter.air-raid, food, heat-power.warming)"))
         categories = sorted(set(categories))
     children: list[Rec] = []
-    for j, number in enumerate(_split(first.get("phone"), ";")):
+    for number in _split(first.get("phone"), ";"):
         rec = _child(ctx, report, "phone", {"number": number}, PHONE_MAP, (name, first_line, f"line {first_line}"), True, {"service_id": sid}, names=["number"])
         if rec:
             rec.path = f"line {first_line}"
             children.append(rec)
-        del j
     if first.get("hours"):
         try:
             for s in parse_hours(first["hours"]):
@@ -675,7 +673,7 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
                 report.error(Problem(name, lineno, f"line {lineno}", col, "looks like a spreadsheet formula; type the value itself"))
         if not any(row.get(c) for c in loc_cols):
             continue
-        loc_key = "|".join((row.get("location_name") or "").casefold() for _ in (0,)) + "|" + "|".join((row.get(c) or "").casefold() for c in ("address", "city", "latitude", "longitude"))
+        loc_key = "|".join((row.get(c) or "").casefold() for c in ("location_name", "address", "city", "latitude", "longitude"))
         lid = _uuid_or(row.get("location_id"), lambda: ctx.derived_id("location", org_key + "|" + loc_key))  # noqa: B023
         links.append((lid, sid))
         if lid in ctx.seen["location"]:
@@ -811,8 +809,6 @@ class Planner:
                 oid = rec.payload.get("organization_id")
                 if oid:
                     rec.payload["organization_id"] = str(resolved.get(("organization", uuid.UUID(oid)), uuid.UUID(oid)))
-            if b.service.state == "changed" and "organization_id" in b.service.changed_fields:
-                pass
             sid = resolved.get(("service", b.service.id), b.service.id)
             loc_ids = {rec.id: resolved.get(("location", rec.id), rec.id) for rec in b.locations}
             b.new_links = [(resolved.get(("location", lid), lid), resolved.get(("service", s), s)) for lid, s in b.new_links]
@@ -822,7 +818,6 @@ class Planner:
                 if child.payload.get("location_id"):
                     lid = uuid.UUID(child.payload["location_id"])
                     child.payload["location_id"] = str(loc_ids.get(lid, resolved.get(("location", lid), lid)))
-            b.service.existing_id = b.service.existing_id or None
         self._compare_categories(bundles)
         self._compare_children(bundles)
         self._compare_links(bundles)

@@ -373,7 +373,7 @@ def assemble_tables(tables: dict[str, list[dict[str, Any]]]) -> Iterator[Item]:
         elif s.get("location_id"):
             sched_l[s["location_id"]].append(s)
 
-    for i, row in enumerate(tables.get("services", [])):
+    for row in tables.get("services", []):
         service = ext(row)
         sid = service.get("id")
         fname, lineno = row[SRC]
@@ -401,5 +401,4 @@ def assemble_tables(tables: dict[str, list[dict[str, Any]]]) -> Iterator[Item]:
             }
             sals.append({**sal, "schedules": sched_sal.get(sal.get("id"), []), "location": loc})
         service["service_at_locations"] = sals
-        yield Item(data=service, file=fname, line=lineno, path=f"services.csv line {lineno}", textual=True)
-        del i
+        yield Item(data=service, file=fname, line=lineno, path="", textual=True)

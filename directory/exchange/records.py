@@ -23,7 +23,7 @@ from directory.listings import models as m
 from directory.listings.privacy import public_location_view
 
 EXT = "x_"
-BATCH_SIZE = 500
+BATCH_SIZE = 2000
 
 # HSDS field names per table that map 1:1 onto our columns (JSON and tabular forms).
 SERVICE_FIELDS = (
@@ -78,16 +78,27 @@ SAL_FIELDS = ("id", "service_id", "location_id", "description")
 EXCEPTION_EXT_FIELDS = ("id", "date", "closed", "opens_at", "closes_at", "reason", "source_locale")
 
 
+def _datetime(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _plain(value: Any) -> Any:
+    return value
+
+
+# One converter per Python type (a dict lookup is cheaper than a chain of isinstance calls,
+# and this runs for every value of every exported record).
+_CONVERTERS: dict[type, Any] = {
+    str: _plain, int: _plain, bool: _plain, float: _plain, uuid.UUID: str, dt.datetime: _datetime,
+    dt.date: dt.date.isoformat, dt.time: dt.time.isoformat, Decimal: float,
+}
+
+
 def jsonable(value: Any) -> Any:
     """Our column values as JSON values (UUIDs and dates as strings, decimals as numbers)."""
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
+    convert = _CONVERTERS.get(type(value))
+    if convert is not None:
+        return convert(value)
     if isinstance(value, m.StrEnum):
         return value.value
     return value
@@ -95,11 +106,13 @@ def jsonable(value: Any) -> Any:
 
 def _pick(row: Any, names: Sequence[str], *, prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
+    get = _CONVERTERS.get
     for name in names:
         value = row[name]
-        if value is None or (value == "" and prefix):
+        if value is None or (prefix and value == ""):
             continue
-        out[prefix + name] = jsonable(value)
+        convert = get(type(value))
+        out[prefix + name] = convert(value) if convert is not None else jsonable(value)
     return out
 
 
