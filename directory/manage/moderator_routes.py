@@ -219,7 +219,7 @@ def verify(ctx: Moderator, service_id: str) -> Response:
 def freshness(ctx: Moderator) -> Response:
     now = dt.datetime.now(dt.UTC)
     groups = queries.freshness_board(
-        ctx.db, stale_after_days=ctx.settings.stale_after_days, now=now
+        ctx.db, stale_after_days=ctx.settings.stale_after_days, now=now, locale=ctx.locale
     )
     return page(ctx, "manage/freshness.html", groups=groups, now=now,
                 days=ctx.settings.stale_after_days)

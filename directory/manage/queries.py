@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from directory.accounts.models import Account, Role
 from directory.listings import models as m
+from directory.listings.texts import texts_for
 from directory.moderation.models import ChangeRequest, ChangeState, Report, ReportState
 from directory.search.keys import search_terms
 
@@ -48,14 +49,15 @@ class ListingRow:
     pending: int = 0
 
 
-def _place_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+def _place_names(session: Session, ids: set[uuid.UUID], locale: str = "en") -> dict[uuid.UUID, str]:
+    """Place names in the person's language (else the place's own)."""
     if not ids:
         return {}
-    rows = session.execute(select(m.Place.id, m.Place.name).where(m.Place.id.in_(ids)))
-    return dict(rows.all())
+    texts = texts_for(session, entity_type="place", ids=ids, fields=["name"], locale=locale)
+    return {pid: text.value for (pid, _field), text in texts.items()}
 
 
-def _rows(session: Session, services: list[m.Service]) -> list[ListingRow]:
+def _rows(session: Session, services: list[m.Service], locale: str = "en") -> list[ListingRow]:
     if not services:
         return []
     ids = [s.id for s in services]
@@ -77,7 +79,14 @@ def _rows(session: Session, services: list[m.Service]) -> list[ListingRow]:
     places = _place_names(
         session,
         {p for one in loc_by_service.values() for p in (one.place_id, one.region_id) if p},
+        locale,
     )
+    names = {
+        sid: text.value
+        for (sid, _field), text in texts_for(
+            session, entity_type="service", ids=ids, fields=["name"], locale=locale
+        ).items()
+    }
     pending: dict[uuid.UUID, int] = defaultdict(int)
     for sid in session.scalars(
         select(ChangeRequest.service_id).where(
@@ -95,7 +104,7 @@ def _rows(session: Session, services: list[m.Service]) -> list[ListingRow]:
         rows.append(
             ListingRow(
                 service_id=s.id,
-                name=s.name,
+                name=names.get(s.id, s.name),
                 organization=orgs.get(s.organization_id, ""),
                 status=s.status.value,
                 status_until=s.status_until,
@@ -111,7 +120,9 @@ def _rows(session: Session, services: list[m.Service]) -> list[ListingRow]:
     return rows
 
 
-def find_listings(session: Session, *, q: str, limit: int = 20) -> list[ListingRow]:
+def find_listings(
+    session: Session, *, q: str, locale: str = "en", limit: int = 20
+) -> list[ListingRow]:
     """Listings whose name, organisation, place or any translation holds every word of `q`
     (any script; word endings loosely matched), closed ones included — a volunteer must be able
     to reopen a place."""
@@ -127,10 +138,12 @@ def find_listings(session: Session, *, q: str, limit: int = 20) -> list[ListingR
                 or_(m.ServiceSearch.document.like(f"%{stem}%"), m.Service.name.ilike(f"%{stem}%"))
             )
     stmt = stmt.order_by(m.Service.name).limit(limit)
-    return _rows(session, list(session.scalars(stmt)))
+    return _rows(session, list(session.scalars(stmt)), locale)
 
 
-def recent_listings(session: Session, *, account: Account, limit: int = 8) -> list[ListingRow]:
+def recent_listings(
+    session: Session, *, account: Account, locale: str = "en", limit: int = 8
+) -> list[ListingRow]:
     """The listings this person proposed changes to most recently (Maria's own shelter first)."""
     seen: list[uuid.UUID] = []
     for sid in session.scalars(
@@ -146,7 +159,7 @@ def recent_listings(session: Session, *, account: Account, limit: int = 8) -> li
     if not seen:
         return []
     services = {s.id: s for s in session.scalars(select(m.Service).where(m.Service.id.in_(seen)))}
-    return _rows(session, [services[i] for i in seen if i in services])
+    return _rows(session, [services[i] for i in seen if i in services], locale)
 
 
 @dataclass
@@ -279,7 +292,8 @@ class StaleGroup:
 
 
 def freshness_board(
-    session: Session, *, stale_after_days: int, now: dt.datetime, limit: int = 300
+    session: Session, *, stale_after_days: int, now: dt.datetime, locale: str = "en",
+    limit: int = 300,
 ) -> list[StaleGroup]:
     """Listings not verified for `stale_after_days`, grouped by region; in each region shelters
     and heat/power points first, then the oldest verification first."""
@@ -295,7 +309,7 @@ def freshness_board(
             .limit(limit)
         )
     )
-    rows = _rows(session, services)
+    rows = _rows(session, services, locale)
     priority: set[uuid.UUID] = set(
         session.scalars(
             select(m.Attribute.link_id)
@@ -318,7 +332,7 @@ def freshness_board(
                 select(m.Location.id, m.Location.region_id).where(m.Location.id.in_(loc_ids))
             ).all()
         )
-        names = _place_names(session, {r for r in region_ids.values() if r})
+        names = _place_names(session, {r for r in region_ids.values() if r}, locale)
         for loc_id, reg in region_ids.items():
             region_of[loc_id] = names.get(reg, "") if reg else ""
     groups: dict[str, list[ListingRow]] = defaultdict(list)

@@ -33,8 +33,8 @@ router = APIRouter(route_class=ManageRoute)
 def start(ctx: Volunteer, q: str = "") -> Response:
     assert ctx.account is not None
     q = " ".join(q.split())[:200]
-    results = queries.find_listings(ctx.db, q=q) if q else []
-    recent = queries.recent_listings(ctx.db, account=ctx.account)
+    results = queries.find_listings(ctx.db, q=q, locale=ctx.locale) if q else []
+    recent = queries.recent_listings(ctx.db, account=ctx.account, locale=ctx.locale)
     return page(ctx, "manage/start.html", block="results", q=q, results=results, recent=recent)
 
 
