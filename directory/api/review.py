@@ -40,8 +40,10 @@ def get_queue(
         older_than=dt.timedelta(hours=older_than_hours) if older_than_hours is not None else None,
         limit=limit,
     )
+    names = moderation.account_names(
+        session, [cr.author_id for cr in view.items] + [cr.reviewer_id for cr in view.items])
     return _nostore({
-        "items": [change_out(session, cr) for cr in view.items],
+        "items": [change_out(session, cr, names=names) for cr in view.items],
         "reports": [s.ReportOut(id=r.id, service_id=r.service_id, kind=r.kind.value, text=r.text,
                                 locale=r.locale, state=r.state.value, created_at=r.created_at
                                 ).model_dump(mode="json") for r in view.reports],
@@ -142,7 +144,9 @@ def my_change_requests(
 ) -> JSONResponse:
     rows = moderation.my_changes(session, author=ident.account,
                                  state=ChangeState(state) if state else None, limit=limit)
-    return _nostore([change_out(session, cr) for cr in rows])
+    names = moderation.account_names(
+        session, [cr.author_id for cr in rows] + [cr.reviewer_id for cr in rows])
+    return _nostore([change_out(session, cr, names=names) for cr in rows])
 
 
 @me_router.post("/change-requests/{change_id}/withdraw", response_model=s.ChangeRequestOut,

@@ -50,11 +50,14 @@ _ACCEPTED: dict[int | str, dict[str, Any]] = {202: {"description": "proposed: wa
 
 
 def change_out(
-    session: Session, cr: ChangeRequest, *, with_diff: bool = False, moderator_view: bool = True
+    session: Session, cr: ChangeRequest, *, with_diff: bool = False, moderator_view: bool = True,
+    names: dict[uuid.UUID, str] | None = None,
 ) -> dict[str, Any]:
     """A change request as JSON. Outside moderator views the published values of sensitive
-    fields (whereabouts, contact) are not shown: a confidential place stays confidential."""
-    names = moderation.account_names(session, [cr.author_id, cr.reviewer_id])
+    fields (whereabouts, contact) are not shown: a confidential place stays confidential.
+    `names`: display names already looked up for a whole list (one query, not one per item)."""
+    if names is None:
+        names = moderation.account_names(session, [cr.author_id, cr.reviewer_id])
     out = s.ChangeRequestOut(
         id=cr.id, state=cr.state.value, kind=cr.kind.value, entity_type=cr.entity_type,
         entity_id=cr.entity_id, base_version=cr.base_version,
