@@ -386,3 +386,63 @@ def test_queue_filters_and_htmx_approve_from_the_list(client, db: Session) -> No
     assert r.status_code == 200 and f'id="row-{cr.id}"' in r.text and "Approved and published" in r.text
     db.refresh(loc)
     assert loc.capacity_available == 3
+
+
+def test_trusted_volunteer_publishes_quick_updates_when_allowed(client, db: Session) -> None:
+    from directory.accounts.service import set_trusted_volunteers_publish
+
+    svc, loc = make_listing(db, capacity_available=4)
+    admin = make_account(db, "admin")
+    set_trusted_volunteers_publish(db, actor=admin, value=True)
+    volunteer = make_account(db, "volunteer", trusted=True)
+    sign_in(client, volunteer.email)
+    page_url = f"/en/manage/listings/{svc.id}"
+    r = post_form(client, page_url, f"{page_url}/capacity", {"available": "9", "base_version": str(loc.version)})
+    assert r.status_code == 303 and "done=published" in r.headers["location"]
+    db.refresh(loc)
+    assert loc.capacity_available == 9
+    cr = db.query(ChangeRequest).filter_by(author_id=volunteer.id).one()
+    assert cr.needs_review  # still shown to moderators
+
+
+def test_edit_form_conflict_shows_the_other_change_and_keeps_typed(client, db: Session) -> None:
+    from directory.listings.models import Phone
+    from directory.moderation import service as moderation
+
+    svc, loc = make_listing(db)
+    phone = db.query(Phone).filter_by(location_id=loc.id).one()
+    volunteer = make_account(db, "volunteer")
+    sign_in(client, volunteer.email)
+    url = f"/en/manage/listings/{svc.id}/edit"
+    page = client.get(url)
+    stale = str(svc.version)
+    other = make_account(db, "moderator")
+    moderation.propose(db, actor=other, entity_type="service", kind="update", entity_id=svc.id,
+                       changes={"description": "Changed by the other person"})
+    r = client.post(url, data={"csrf_token": csrf_of(page.text), "v.service": stale,
+                               "t.service.name.en": svc.name,
+                               "t.service.description.en": "My own description",
+                               "location.privacy": "exact", "location.latitude": "50.45",
+                               "location.longitude": "30.52", "location.capacity_maximum": "40",
+                               f"phone.{phone.id}.number": phone.number,
+                               "t.location.name.en": loc.name or ""})
+    assert r.status_code == 409
+    assert "Someone else changed this listing" in r.text
+    assert "Changed by the other person" in r.text  # what the other person wrote
+    assert "My own description" in r.text  # what they typed, kept
+    assert f'name="v.service" value="{svc.version}"' in r.text  # ready to send on the new version
+
+
+def test_author_withdraws_a_pending_proposal(client, db: Session) -> None:
+    from directory.moderation import service as moderation
+
+    svc, _ = make_listing(db)
+    volunteer = make_account(db, "volunteer")
+    cr = moderation.propose(db, actor=volunteer, entity_type="service", kind="status",
+                            entity_id=svc.id, changes={"status": "full"})
+    sign_in(client, volunteer.email)
+    page = client.get("/en/manage/proposals")
+    r = client.post(f"/en/manage/proposals/{cr.id}/withdraw", data={"csrf_token": csrf_of(page.text)},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    assert cr.state == ChangeState.withdrawn
