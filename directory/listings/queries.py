@@ -899,6 +899,13 @@ def _public_points(box: tuple[float, float, float, float] | None) -> Select[Any]
         L.latitude.is_not(None),
         L.longitude.is_not(None),
     )
+    # Confidential places count from their city's (else region's) centre. The places in the box
+    # are found first (a small table), then their locations through the place/region indexes.
+    centres = select(P.id).where(P.latitude.is_not(None), P.longitude.is_not(None))
+    if box is not None:
+        lat0, lat1, lon0, lon1 = box
+        own = own.where(L.latitude.between(lat0, lat1), L.longitude.between(lon0, lon1))
+        centres = centres.where(P.latitude.between(lat0, lat1), P.longitude.between(lon0, lon1))
     city = (
         select(
             L.id.label("location_id"),
@@ -907,7 +914,9 @@ def _public_points(box: tuple[float, float, float, float] | None) -> Select[Any]
         )
         .join(P, P.id == L.place_id)
         .where(
-            L.archived_at.is_(None), L.privacy == m.Privacy.confidential, P.latitude.is_not(None)
+            L.place_id.in_(centres),
+            L.archived_at.is_(None),
+            L.privacy == m.Privacy.confidential,
         )
     )
     region = (
@@ -918,17 +927,12 @@ def _public_points(box: tuple[float, float, float, float] | None) -> Select[Any]
         )
         .join(P, P.id == L.region_id)
         .where(
+            L.region_id.in_(centres),
+            L.place_id.is_(None),
             L.archived_at.is_(None),
             L.privacy == m.Privacy.confidential,
-            L.place_id.is_(None),
-            P.latitude.is_not(None),
         )
     )
-    if box is not None:
-        lat0, lat1, lon0, lon1 = box
-        own = own.where(L.latitude.between(lat0, lat1), L.longitude.between(lon0, lon1))
-        city = city.where(P.latitude.between(lat0, lat1), P.longitude.between(lon0, lon1))
-        region = region.where(P.latitude.between(lat0, lat1), P.longitude.between(lon0, lon1))
     return select(union_all(own, city, region).subquery())
 
 

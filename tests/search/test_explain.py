@@ -1,0 +1,126 @@
+"""The search statements use indexes, not scans, on both databases (EXPLAIN of the statements
+the read path really runs). On PostgreSQL sequential scans are switched off for the check, so a
+plan without them proves an index can serve the statement (tiny test tables never need one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+from directory.listings import queries
+from directory.listings.queries import SearchParams, search_services
+from directory.search.index import reindex_all
+from tests.factories import make_city, make_service
+
+NOW = dt.datetime(2026, 1, 15, 8, 0, tzinfo=dt.UTC)
+
+
+@contextmanager
+def captured(db: Session) -> Iterator[list[tuple[str, Any]]]:
+    seen: list[tuple[str, Any]] = []
+    conn = db.connection()
+
+    def before(_c: Any, _cur: Any, statement: str, params: Any, *_a: Any) -> None:
+        seen.append((statement, params))
+
+    event.listen(conn, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(conn, "before_cursor_execute", before)
+
+
+def _plan(db: Session, statement: str, params: Any) -> str:
+    conn = db.connection()
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params).all()
+        return "\n".join(str(r[-1]) for r in rows)
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    rows = conn.exec_driver_sql("EXPLAIN " + statement, params).all()
+    return "\n".join(r[0] for r in rows)
+
+
+@pytest.fixture()
+def data(db: Session) -> None:
+    city = make_city(db, name="Kyiv", region=make_city(db, name="Kyiv Oblast"), lat="50.45",
+                     lon="30.52", aliases="Kiev Київ")
+    for i in range(30):
+        make_service(db, name=f"Warming point {i}", city=city, lat=f"50.{40 + i}",
+                     lon="30.52", street=f"Street {i}", address_city="Kyiv")
+    reindex_all(db)
+    if db.connection().dialect.name == "postgresql":
+        db.execute(text("ANALYZE"))
+
+
+def _search_statements(db: Session, params: SearchParams) -> list[tuple[str, Any]]:
+    with captured(db) as seen:
+        res = search_services(db, params, stale_after_days=30)
+    assert res.total > 0
+    return seen
+
+
+def _scans_a_big_table(plan: str, dialect: str) -> list[str]:
+    bad = []
+    for line in plan.splitlines():
+        if dialect == "sqlite":
+            words = line.split()
+            if line.startswith("SCAN ") and len(words) > 1 and words[1] in (
+                "service", "location", "service_search", "service_at_location"
+            ):
+                bad.append(line)
+        elif "Seq Scan on service" in line or "Seq Scan on location" in line:
+            bad.append(line)
+    return bad
+
+
+def test_text_search_uses_the_full_text_index(db: Session, data: None) -> None:
+    dialect = db.connection().dialect.name
+    for q in ["warming", "w", "Kiev", "wa point"]:
+        seen = _search_statements(db, SearchParams(q=q, now=NOW))
+        text_statements = [
+            (s, p) for s, p in seen if "service_fts MATCH" in s or "to_tsquery" in s
+        ]
+        assert len(text_statements) >= 2, q  # the count and the page
+        for statement, params in text_statements:
+            plan = _plan(db, statement, params)
+            if dialect == "sqlite":
+                assert "VIRTUAL TABLE INDEX" in plan, plan
+            else:
+                assert "ix_service_search_pg_document_tsv" in plan or (
+                    "ix_service_search_sort_key" in plan
+                ), plan
+            assert _scans_a_big_table(plan, dialect) == [], (q, plan)
+
+
+def test_filters_use_the_facet_index(db: Session, data: None) -> None:
+    dialect = db.connection().dialect.name
+    place = db.execute(text("SELECT id FROM place WHERE name = 'Kyiv Oblast'")).scalar()
+    seen = _search_statements(db, SearchParams(place=str(place), heating=False, now=NOW))
+    matching = [(s, p) for s, p in seen if "service_fts MATCH" in s or "to_tsquery" in s]
+    assert matching
+    for statement, params in matching:
+        plan = _plan(db, statement, params)
+        if dialect == "postgresql":
+            assert "ix_service_search_pg_facets_tsv" in plan or "sort_key" in plan, plan
+        assert _scans_a_big_table(plan, dialect) == [], plan
+
+
+def test_near_me_prefilter_uses_the_coordinate_index(
+    db: Session, data: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "SPARSE_DISTANCE", 0)  # take the bounding-box path
+    seen = _search_statements(
+        db, SearchParams(near=(50.45, 30.52), sort="distance", per_page=5, now=NOW)
+    )
+    boxes = [(s, p) for s, p in seen if "location.latitude BETWEEN" in s]
+    assert boxes, [s for s, _ in seen]
+    for statement, params in boxes:
+        plan = _plan(db, statement, params)
+        assert "ix_location_lat_lon" in plan, plan
+        assert _scans_a_big_table(plan, db.connection().dialect.name) == [], plan
