@@ -73,6 +73,19 @@ def test_plural_messages(locale, n, text):
         assert i18n.ngettext("%(num)s service found", "%(num)s services found", n) == text
 
 
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(0, "لا توجد أماكن شاغرة"), (1, "مكان شاغر واحد"), (2, "مكانان شاغران"),
+     (7, "7 أماكن شاغرة"), (26, "26 مكانًا شاغرًا"), (100, "100 مكان شاغر"),
+     (111, "111 مكانًا شاغرًا")],
+)
+def test_arabic_has_all_six_plural_forms(n, text):
+    """CLDR: zero, one, two, few (3-10), many (11-99), other (100-102); Babel's gettext order
+    puts "other" before "many"."""
+    with i18n.use_locale("ar"):
+        assert i18n.ngettext("%(num)s free place", "%(num)s free places", n) == text
+
+
 def test_all_domains_of_a_locale_are_merged(tmp_path, monkeypatch):
     folder = tmp_path / "uk" / "LC_MESSAGES"
     folder.mkdir(parents=True)
