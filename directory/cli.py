@@ -249,5 +249,9 @@ from directory.demo.commands import generate_cmd  # noqa: E402
 
 main.add_command(generate_cmd)
 
+from directory.search.commands import reindex_cmd  # noqa: E402
+
+main.add_command(reindex_cmd)
+
 if __name__ == "__main__":
     main()
