@@ -42,3 +42,23 @@ def test_moderator_cannot_manage_accounts_or_enumerate_emails(client: TestClient
     r = client.post("/api/v1/admin/accounts", headers=mod, json={
         "email": "x@example.org", "password": "long enough password"})
     assert r.status_code == 403
+
+
+def test_trusted_volunteer_publishes_when_admin_allows(client: TestClient, db: Session) -> None:
+    from tests.factories import make_listing
+
+    _, loc = make_listing(db)
+    admin = {"Authorization": f"Bearer {make_token(db, make_account(db, 'admin'))}"}
+    maria = {"Authorization": f"Bearer {make_token(db, make_account(db, trusted=True))}"}
+    db.commit()
+    r = client.patch(f"/api/v1/locations/{loc.id}/capacity", json={"available": 3},
+                     headers={**maria, "If-Match": '"1"'})
+    assert r.status_code == 202
+    r = client.post("/api/v1/admin/settings", json={"trusted_volunteers_publish": True},
+                    headers=admin)
+    assert r.status_code == 200
+    r = client.patch(f"/api/v1/locations/{loc.id}/capacity", json={"available": 4},
+                     headers={**maria, "If-Match": '"1"'})
+    assert r.status_code == 200 and r.json()["needs_review"] is True and r.headers["ETag"] == '"2"'
+    queue = client.get("/api/v1/moderation/queue", headers=admin).json()
+    assert queue["counts"]["needs_review"] == 1
