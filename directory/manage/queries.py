@@ -356,10 +356,20 @@ class FieldEdit:
     after: Any
 
 
+#: Whereabouts of a place: never shown to volunteers when the place is not public exactly.
+WHEREABOUTS = frozenset({"latitude", "longitude", "privacy", "address_1", "address_2", "city",
+                         "postal_code", "region", "state_province", "transportation",
+                         "description", "place_id", "url"})
+
+
 def changes_since(
-    session: Session, *, entity_type: str, entity_id: uuid.UUID, version: int | None
+    session: Session, *, entity_type: str, entity_id: uuid.UUID, version: int | None,
+    hide_whereabouts: bool = False,
 ) -> list[FieldEdit]:
-    """What was published on a record after `version` (for the "someone else changed it" view)."""
+    """What was published on a record after `version` (for the "someone else changed it" view).
+    With `hide_whereabouts`, nothing about where a location or address is comes back."""
+    if hide_whereabouts and entity_type == "address":
+        return []
     from directory.moderation.models import AuditEntry
 
     entries = session.scalars(
@@ -377,7 +387,10 @@ def changes_since(
             if isinstance(pair, list | tuple) and len(pair) == 2:
                 before = out[name].before if name in out else pair[0]
                 out[name] = FieldEdit(name, before, pair[1])
-    return [e for e in out.values() if e.field not in ("capacity_updated", "status_since")]
+    hidden = {"capacity_updated", "status_since"}
+    if hide_whereabouts and entity_type == "location":
+        hidden |= WHEREABOUTS
+    return [e for e in out.values() if e.field.split("@")[0] not in hidden]
 
 
 def reference_names(session: Session, values: list[Any]) -> dict[str, str]:

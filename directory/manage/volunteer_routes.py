@@ -45,6 +45,13 @@ def _listing(ctx: ManageContext, service_id: str) -> queries.Listing:
     return listing
 
 
+def _hide_whereabouts(ctx: ManageContext, listing: queries.Listing) -> bool:
+    """Volunteers never learn where a confidential or approximate place is."""
+    return not queries.is_moderator(ctx.account) and (
+        listing.location is not None and listing.location.privacy != "exact"
+    )
+
+
 def _trusted_publish(ctx: ManageContext) -> bool:
     return accounts.trusted_volunteers_publish(
         ctx.db, default=ctx.settings.trusted_volunteers_publish
@@ -71,9 +78,7 @@ def _listing_page(
         listing=listing,
         reasons=CLOSURE_REASONS,
         authors=authors,
-        can_see_location=queries.is_moderator(ctx.account)
-        or listing.location is None
-        or listing.location.privacy != "confidential",
+        can_see_location=not _hide_whereabouts(ctx, listing),
         **values,
     )
 
@@ -104,7 +109,8 @@ def _refused(
     listing = _listing(ctx, service_id)
     if isinstance(exc, PreconditionFailed):
         other = queries.changes_since(
-            ctx.db, entity_type=entity[0], entity_id=entity[1], version=base_version
+            ctx.db, entity_type=entity[0], entity_id=entity[1], version=base_version,
+            hide_whereabouts=_hide_whereabouts(ctx, listing),
         )
         return _listing_page(
             ctx, listing, status_code=409, block="quick", conflict=True, typed=typed,
@@ -280,7 +286,7 @@ async def edit_submit(request: Request, ctx: Volunteer, service_id: str) -> Resp
                 if item.entity_id is not None:
                     other += queries.changes_since(
                         ctx.db, entity_type=item.entity_type, entity_id=item.entity_id,
-                        version=item.base_version)
+                        version=item.base_version, hide_whereabouts=_hide_whereabouts(ctx, fresh))
             return _edit_page(ctx, fresh, values=typed, categories=chosen, status_code=409,
                               conflict=True, other_changes=other)
         return _edit_page(ctx, fresh, values=typed, categories=chosen, status_code=422,

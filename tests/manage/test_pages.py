@@ -446,3 +446,25 @@ def test_author_withdraws_a_pending_proposal(client, db: Session) -> None:
                     follow_redirects=False)
     assert r.status_code == 303
     assert cr.state == ChangeState.withdrawn
+
+
+def test_confidential_whereabouts_never_reach_a_volunteer(client, db: Session) -> None:
+    from directory.moderation import service as moderation
+
+    svc, loc = make_listing(db, privacy="confidential", capacity_available=3)
+    stale = loc.version
+    mod_a, mod_b = make_account(db, "moderator"), make_account(db, "moderator")
+    cr = moderation.propose(db, actor=mod_a, entity_type="location", kind="update", entity_id=loc.id,
+                            changes={"latitude": "48.123456", "longitude": "35.654321",
+                                     "capacity_available": 2})
+    moderation.approve(db, change_id=cr.id, reviewer=mod_b)  # sensitive: a second moderator
+    volunteer = make_account(db, "volunteer")
+    sign_in(client, volunteer.email)
+    page_url = f"/en/manage/listings/{svc.id}"
+    listing = client.get(page_url).text
+    edit = client.get(f"{page_url}/edit").text
+    r = post_form(client, page_url, f"{page_url}/capacity", {"available": "5", "base_version": str(stale)})
+    assert r.status_code == 409
+    for text in (listing, edit, r.text):
+        assert "48.12" not in text and "35.65" not in text and "50.45" not in text
+    assert "Only moderators see and change where it is" in edit
