@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
@@ -193,10 +191,6 @@ def _uuid(value: str) -> uuid.UUID:
 def _secret(request: Request) -> str:
     settings = request.app.state.settings
     return settings.secret_key or "aid-directory-unset-secret"
-
-
-def query_string(params: dict[str, Any]) -> str:
-    return urlencode({k: v for k, v in params.items() if v not in (None, "", False)})
 
 
 def mount_web(app: FastAPI) -> None:
