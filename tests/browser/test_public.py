@@ -80,6 +80,7 @@ def test_filters_with_htmx(page, live_site: LiveSite):
         page.check("input[name=open_now]")
     page.wait_for_url(re.compile(r"open_now=1"))
     assert page.evaluate("window.__same_page") is True
+    assert "near=" not in page.url and "q=" not in page.url  # empty fields left out
     page.go_back()
     page.wait_for_url(re.compile(r"/en/search$"))
     assert page.locator("ol.cards > li, .empty").count() >= 1

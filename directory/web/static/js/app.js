@@ -53,6 +53,15 @@
   document.addEventListener("htmx:afterSwap", function (e) {
     init(e.target);
   });
+  // Shorter shareable links: leave empty fields and defaults out of in-place requests.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var params = e.detail.parameters, drop = [];
+    if (!params || typeof params.forEach !== "function") return;
+    params.forEach(function (value, key) {
+      if (value === "" || (key === "sort" && value === "relevance")) drop.push(key);
+    });
+    drop.forEach(function (key) { params.delete(key); });
+  });
   // No network for an in-place update: load the page normally instead (maybe saved offline).
   document.addEventListener("htmx:sendError", function (e) {
     var path = e.detail && e.detail.pathInfo && e.detail.pathInfo.finalRequestPath;
