@@ -112,8 +112,11 @@ def render_docs(spec: dict[str, Any]) -> str:
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
             ref = body.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
             codes = " ".join(sorted(op.get("responses", {})))
+            shown = f"<code>/api{e(path)}</code>"
+            if method == "get" and "{" not in path:  # try it: a plain link, no script needed
+                shown = f'<a href="/api{e(path)}">{shown}</a>'
             rows.append(
-                f"<tr><td><code>{e(method.upper())}</code></td><td><code>/api{e(path)}</code></td>"
+                f"<tr><td><code>{e(method.upper())}</code></td><td>{shown}</td>"
                 f"<td>{e(op.get('summary', ''))}</td><td>{e(params)}</td><td>{e(ref)}</td>"
                 f"<td>{e(codes)}</td></tr>"
             )
