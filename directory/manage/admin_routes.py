@@ -87,6 +87,7 @@ def update_user(
     account_id: str,
     action: Annotated[str, Form(max_length=20)] = "save",
     role: Annotated[str, Form(max_length=20)] = "",
+    trusted: Annotated[str, Form(max_length=5)] = "",
     region: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     assert ctx.account is not None
@@ -94,32 +95,26 @@ def update_user(
         target = accounts.get_account(ctx.db, parse_id(account_id))
     except NotFound:
         raise PageNotFound() from None
-    if target.id == ctx.account.id and action in ("disable", "save") and (
-        action == "disable" or role != Role.admin.value
-    ):
-        # An admin cannot lock themselves out (the last admin would leave nobody in charge).
-        return _users_page(ctx, status_code=422,
-                           errors={"form": _("You cannot remove your own administrator role or disable yourself.")})
     new_password = None
-    if action == "disable":
-        accounts.set_disabled(ctx.db, account=target, disabled=True)
-    elif action == "enable":
-        accounts.set_disabled(ctx.db, account=target, disabled=False)
-    elif action == "reset":
-        password = _temporary_password()
-        accounts.set_password(ctx.db, account=target, password=password)
-        accounts.disable_totp(ctx.db, account=target)  # they enrol again at the next sign-in
-        new_password = (target.email, password)
-    else:
-        try:
-            target.role = Role(role)
-        except ValueError:
-            return _users_page(ctx, status_code=422, errors={"form": _("This value is not valid.")})
-        try:
-            accounts.set_regions(ctx.db, account=target, place_ids=[parse_id(r) for r in region or [] if r])
-        except ValidationFailed as exc:
-            return _users_page(ctx, status_code=422, errors=error_messages(exc))
-        ctx.db.flush()
+    try:
+        if action in ("disable", "enable"):
+            accounts.update_account(ctx.db, actor=ctx.account, account=target,
+                                    disabled=action == "disable")
+        elif action == "reset":
+            password = _temporary_password()
+            accounts.set_password(ctx.db, account=target, password=password)
+            accounts.disable_totp(ctx.db, account=target)  # they enrol again at the next sign-in
+            new_password = (target.email, password)
+        else:
+            accounts.update_account(
+                ctx.db, actor=ctx.account, account=target, role=role or None,
+                trusted=trusted == "1", region_ids=[parse_id(r) for r in region or [] if r],
+            )
+    except ValidationFailed as exc:
+        if any("lock yourself out" in e.get("message", "") for e in exc.errors):
+            message = _("You cannot remove your own administrator role or disable yourself.")
+            return _users_page(ctx, status_code=422, errors={"form": message})
+        return _users_page(ctx, status_code=422, errors=error_messages(exc))
     return _users_page(ctx, new_password=new_password, done_now="user-saved")
 
 
