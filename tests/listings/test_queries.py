@@ -441,3 +441,19 @@ def test_decimal_coordinates_are_plain_floats(db: Session) -> None:
     loc = search_services(db, SearchParams(now=NOW), stale_after_days=30).items[0].location
     assert loc is not None and isinstance(loc.latitude, float)
     assert Decimal(str(loc.latitude)) == Decimal("48.123456")
+
+
+def test_service_level_schedule_and_closure_count_at_every_location(db: Session) -> None:
+    svc = make_service(db, name="Mobile clinic", tz="Europe/Kyiv", locations=2)
+    other = make_service(db, name="Other clinic", tz="Europe/Kyiv")
+    for s in (svc, other):
+        db.add(Schedule(service_id=s.id, freq="WEEKLY", byday="TH", opens_at=dt.time(8),
+                        closes_at=dt.time(12)))
+    db.add(ScheduleException(service_id=svc.id, date=dt.date(2026, 1, 15), closed=True))
+    db.flush()
+    assert _search(db, open_now=True) == ["Other clinic"]
+    cards = {c.name.value: c for c in search_services(db, SearchParams(now=NOW),
+                                                      stale_after_days=30).items}
+    assert cards["Mobile clinic"].open is not None
+    assert cards["Mobile clinic"].open.open_now is False
+    assert cards["Other clinic"].open is not None and cards["Other clinic"].open.open_now
