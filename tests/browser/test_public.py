@@ -200,3 +200,21 @@ def test_pagination_with_htmx(page, live_site: LiveSite):
         "t => document.querySelector('ol.cards h3').innerText !== t", arg=first_before
     )
     assert page.evaluate("window.__same_page") is True
+
+
+def test_share_button_copies_the_results_link(browser, live_site: LiveSite):
+    ctx = browser.new_context(permissions=["clipboard-read", "clipboard-write"],
+                              service_workers="block")
+    try:
+        page = ctx.new_page()
+        page.add_init_script("delete Navigator.prototype.share")  # as on most desktops
+        url = f"{live_site.url}/en/search?category=heat-power&open_now=1"
+        page.goto(url)
+        button = page.locator("[data-share]")
+        button.click()
+        from playwright.sync_api import expect
+
+        expect(button).to_have_text("Link copied")
+        assert page.evaluate("navigator.clipboard.readText()") == url
+    finally:
+        ctx.close()

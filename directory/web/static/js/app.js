@@ -43,6 +43,20 @@
       root.querySelectorAll("details.more").forEach(function (d) { d.open = true; });
     }
     root.querySelectorAll("[data-near-me]").forEach(nearMe);
+    root.querySelectorAll("[data-share]").forEach(function (b) {
+      if (!navigator.share && !(navigator.clipboard && window.isSecureContext)) return;
+      b.hidden = false;
+      b.addEventListener("click", function () {
+        var url = window.location.href;
+        if (navigator.share) {
+          navigator.share({ title: document.title, url: url }).catch(function () {});
+        } else {
+          navigator.clipboard.writeText(url).then(function () {
+            b.querySelector("span").textContent = b.getAttribute("data-done");
+          });
+        }
+      });
+    });
     root.querySelectorAll("[data-print]").forEach(function (b) {
       b.hidden = false;
       b.addEventListener("click", function () { window.print(); });
