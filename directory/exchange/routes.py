@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,12 +21,22 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
 from directory.api.auth import ApiSession, Moderator, OptionalIdentity
+from directory.api.problems import PROBLEM, problem
+from directory.api.schemas import Problem
 from directory.deps import get_session
 from directory.errors import DomainError, Forbidden, ValidationFailed
 from directory.exchange.exporters import EXPORT_FORMATS
 from directory.exchange.readers import IMPORT_FORMATS
 from directory.exchange.records import ExportOptions
 from directory.exchange.safety import MAX_UPLOAD_BYTES
+
+
+def _problems(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    schema = Problem.model_json_schema()
+    return {code: {"description": desc, "content": {PROBLEM: {"schema": schema}}} for code, desc in codes}
+
+
+ExportFormatName = enum.Enum("ExportFormatName", {name.replace("-", "_"): name for name in EXPORT_FORMATS}, type=str)  # type: ignore[misc]
 
 router = APIRouter(prefix="/export", tags=["data exchange"])
 imports_router = APIRouter(prefix="/imports", tags=["data exchange"])
@@ -49,16 +60,18 @@ class TooLarge(DomainError):
         "confidential addresses or coordinates; `include_confidential=true` needs an admin token."
     ),
     response_class=StreamingResponse,
+    responses={
+        200: {"description": "the export, streamed", "content": {f.media_type.split(";")[0]: {} for f in EXPORT_FORMATS.values()}},
+        **_problems((401, "no valid token"), (403, "confidential data needs an admin token"),
+                    (422, "unknown format or bad parameter")),
+    },
 )
 def export_route(
-    fmt: str, session: StreamSession, ident: OptionalIdentity, include_confidential: bool = False
+    fmt: ExportFormatName, session: StreamSession, ident: OptionalIdentity, include_confidential: bool = False
 ) -> StreamingResponse:
     from directory.accounts.models import Role
-    from directory.errors import NotFound
 
-    spec = EXPORT_FORMATS.get(fmt)
-    if spec is None:
-        raise NotFound("Unknown export format; use one of: " + ", ".join(EXPORT_FORMATS))
+    spec = EXPORT_FORMATS[fmt.value]
     if include_confidential and (ident is None or ident.account.role != Role.admin or not ident.has("admin")):
         raise Forbidden("Only admins may export confidential addresses and coordinates")
     options = ExportOptions(include_confidential=include_confidential)
@@ -79,8 +92,14 @@ def export_route(
     description=(
         "Without `apply` nothing is written. With `apply` everything is written or nothing; "
         "records become change requests for moderators, or are published at once with "
-        "`publish=true` (admins). Re-importing the same file changes nothing."
+        "`publish=true` (admins). Re-importing the same file changes nothing. A check with "
+        "errors answers 200 with `ok: false`; a refused apply answers 422 with the report."
     ),
+    responses={
+        200: {"description": "the import report (`ok`, `counts`, `errors`, `warnings` ...)", "content": {"application/json": {}}},
+        **_problems((401, "no valid token"), (403, "moderators import; only admins publish"),
+                    (413, "the upload is too large"), (422, "bad parameters, or the file was refused (body has `report`)")),
+    },
 )
 def import_route(
     ident: Moderator,
@@ -114,5 +133,8 @@ def import_route(
             actor=ident.account, display_name=name, limit=MAX_UPLOAD_BYTES,
         )
     body: dict[str, Any] = report.as_dict()
-    status = 200 if report.ok else 422
-    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store"}
+    if apply and not report.ok:
+        detail = report.refused or f"{report.error_count} error(s): nothing was written"
+        return problem(422, detail, headers=headers, report=body)
+    return JSONResponse(body, headers=headers)

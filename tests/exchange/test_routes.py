@@ -31,7 +31,7 @@ def test_public_export_streams_without_confidential_places(client: TestClient, d
     geo = client.get("/api/v1/export/geojson")
     assert geo.headers["content-type"].startswith("application/geo+json")
     assert str(ds.secret_loc.id) not in {f["id"] for f in geo.json()["features"]}
-    assert client.get("/api/v1/export/xml").status_code == 404
+    assert client.get("/api/v1/export/xml").status_code == 422
 
 
 def test_confidential_export_is_for_admins_only(client: TestClient, db: Session) -> None:
@@ -69,7 +69,11 @@ def test_import_over_the_api_returns_the_report(client: TestClient, db: Session)
     assert published["published"] and published["change_requests"] == 3
     db.refresh(ds.exact)
     assert ds.exact.description == "Updated by the partner"
-    bad = client.post("/api/v1/imports", files={"file": ("x.csv", b"name;other\n1;2\n", "text/csv")}, headers=moderator)
-    assert bad.status_code == 422 and bad.json()["refused"]
+    bad_file = {"file": ("x.csv", b"name;other\n1;2\n", "text/csv")}
+    checked = client.post("/api/v1/imports", files=bad_file, headers=moderator)
+    assert checked.status_code == 200 and not checked.json()["ok"] and checked.json()["refused"]
+    bad = client.post("/api/v1/imports", files=bad_file, data={"apply": "true"}, headers=moderator)
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+    assert "organization_name" in bad.json()["detail"] and bad.json()["report"]["refused"]
     assert client.post("/api/v1/imports", files=upload).status_code == 401
     assert db.scalars(select(m.Service).where(m.Service.name == "x")).first() is None
