@@ -43,11 +43,14 @@ def export_cmd(fmt: str, output: Path | None, include_confidential: bool, no_dem
     rounded to ~1 km without street address.
     """
     from directory.cli import friendly_errors
-    from directory.db import session_scope
+    from directory.db import session_scope, sqlite_read_only
     from directory.exchange.records import ExportOptions, count_services
 
     @friendly_errors
     def run() -> None:
+        # A read-only transaction: on SQLite a plain BEGIN, so a long export never holds the
+        # write lock (writers go on while it runs; WAL gives it one consistent snapshot).
+        sqlite_read_only.set(True)
         engine, factory = _open_db()
         options = ExportOptions(include_confidential=include_confidential, include_demo=not no_demo)
         started = time.perf_counter()
