@@ -28,7 +28,7 @@ from tests.factories import make_account, make_listing, make_place, make_token
 from tests.security.walk import OPENAPI_URL
 
 #: Examples per operation and generation mode (env override for a longer local run).
-EXAMPLES = int(os.environ.get("DIRECTORY_FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("DIRECTORY_FUZZ_EXAMPLES", "3"))
 POSITIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
                    response_schema_conformance]
 NEGATIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance]
