@@ -67,9 +67,11 @@
   document.addEventListener("htmx:afterSwap", function (e) {
     init(e.target);
   });
-  // Shorter shareable links: leave empty fields and defaults out of in-place requests.
+  // Shorter shareable links: leave empty fields and defaults out of in-place searches (only the
+  // public search form; other forms may mean "clear this field" with an empty value).
   document.addEventListener("htmx:configRequest", function (e) {
-    var params = e.detail.parameters, drop = [];
+    var params = e.detail.parameters, drop = [], elt = e.detail.elt;
+    if (e.detail.verb !== "get" || !elt || !elt.closest || !elt.closest("form[data-search]")) return;
     if (!params || typeof params.forEach !== "function") return;
     params.forEach(function (value, key) {
       if (value === "" || (key === "sort" && value === "relevance")) drop.push(key);
