@@ -240,7 +240,7 @@ def _service(rows: Rows, rng: random.Random, ctx: _Ctx, org: tuple[uuid.UUID, di
     rows.add(m.ServiceAtLocation, service_id=sid, location_id=lid)
     street = rng.choice(STREETS[country])
     rows.add(m.Address, location_id=lid, address_1=f"{street} {rng.randint(1, 200)}",
-             city=city.names["en"], country=country, address_2="(demo address)")
+             city=city.names[source], country=country, address_2="(demo address)")
     prefix, width = PHONE[country]
     rows.add(m.Phone, service_id=sid, location_id=None if confidential else lid,
              number=prefix + str(rng.randrange(10 ** (width - 1))).zfill(width), type="voice",
