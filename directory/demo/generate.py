@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from directory.db import utcnow
-from directory.demo.data import DOCUMENTS, HOURS, LANGUAGE_NAMES, STREETS
+from directory.demo.data import CITY_LOCALE, DOCUMENTS, HOURS, LANGUAGE_NAMES, STREETS
 from directory.demo.rows import DEMO_NOTE, Rows, dec
 from directory.errors import Conflict
 from directory.listings import models as m
@@ -240,7 +240,8 @@ def _service(rows: Rows, rng: random.Random, ctx: _Ctx, org: tuple[uuid.UUID, di
     rows.add(m.ServiceAtLocation, service_id=sid, location_id=lid)
     street = rng.choice(STREETS[country])
     rows.add(m.Address, location_id=lid, address_1=f"{street} {rng.randint(1, 200)}",
-             city=city.names[source], country=country, address_2="(demo address)")
+             city=city.names[CITY_LOCALE[country]], country=country,
+             address_2="(demo address)")
     prefix, width = PHONE[country]
     rows.add(m.Phone, service_id=sid, location_id=None if confidential else lid,
              number=prefix + str(rng.randrange(10 ** (width - 1))).zfill(width), type="voice",
