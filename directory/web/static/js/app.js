@@ -80,8 +80,9 @@
   });
   // No network for an in-place update: load the page normally instead (maybe saved offline).
   document.addEventListener("htmx:sendError", function (e) {
+    var cfg = e.detail && e.detail.requestConfig;
     var path = e.detail && e.detail.pathInfo && e.detail.pathInfo.finalRequestPath;
-    if (path) window.location.assign(path);
+    if (path && cfg && cfg.verb === "get") window.location.assign(path);
   });
 
   if ("serviceWorker" in navigator) {
