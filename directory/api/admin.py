@@ -137,7 +137,7 @@ def _token_out(t: Any, secret: str | None = None) -> dict[str, Any]:
         id=t.id, prefix=t.prefix, name=t.name, scopes=t.scopes.split(), created_at=t.created_at,
         expires_at=t.expires_at, last_used_at=t.last_used_at, revoked_at=t.revoked_at,
         secret=secret,
-    ).model_dump(mode="json", exclude_none=secret is None)
+    ).model_dump(mode="json", exclude={"secret"} if secret is None else None)
 
 
 @router.get("/accounts/{account_id}/tokens", response_model=list[TokenOut],

@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -24,7 +24,9 @@ from directory.moderation import service as moderation
 
 router = APIRouter(tags=["public"])
 
-LocaleQ = Annotated[str, Query(max_length=12, description="reader's language: " + " ".join(UI_LOCALES))]
+UILocale = Literal["en", "uk", "ru", "pl", "de", "ar"]
+assert set(get_args(UILocale)) == set(UI_LOCALES)  # noqa: S101 - keep in step with config
+LocaleQ = Annotated[UILocale, Query(description="the reader's language")]
 Limit = Annotated[int, Query(ge=1, le=100, description="items per page")]
 Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
 Flag = Annotated[bool, Query()]

@@ -74,7 +74,7 @@ def change_out(
                                proposed=d.proposed, sensitive=d.sensitive)
               for d in moderation.diff(session, change=cr)] if with_diff else None,
     )
-    return out.model_dump(mode="json", exclude_none=not with_diff)
+    return out.model_dump(mode="json")
 
 
 def written(session: Session, cr: ChangeRequest, *, created: bool = False) -> JSONResponse:
