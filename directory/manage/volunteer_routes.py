@@ -35,7 +35,12 @@ def start(ctx: Volunteer, q: str = "") -> Response:
     q = " ".join(q.split())[:200]
     results = queries.find_listings(ctx.db, q=q, locale=ctx.locale) if q else []
     recent = queries.recent_listings(ctx.db, account=ctx.account, locale=ctx.locale)
-    return page(ctx, "manage/start.html", block="results", q=q, results=results, recent=recent)
+    waiting = None
+    if queries.is_moderator(ctx.account) and not ctx.is_htmx:
+        view = moderation.queue(ctx.db, viewer=ctx.account, limit=1)
+        waiting = (view.total, view.counts.get("reports", 0))
+    return page(ctx, "manage/start.html", block="results", q=q, results=results, recent=recent,
+                waiting=waiting)
 
 
 def _listing(ctx: ManageContext, service_id: str) -> queries.Listing:
