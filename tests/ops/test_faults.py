@@ -75,6 +75,12 @@ def _assert_unavailable(client: TestClient) -> None:
         assert f'lang="{locale}"' in page.text
         assert "Traceback" not in page.text
     assert 'dir="rtl"' in client.get("/ar/_test/count").text
+    for real in ("/api/v1/services", "/api/v1/places"):  # the mounted API's own routes
+        r = client.get(real)
+        assert r.status_code == 503, (real, r.status_code)
+        assert r.headers["content-type"] == "application/problem+json"
+    home = client.get("/uk/")  # the real home page
+    assert home.status_code == 503 and home.headers["content-language"] == "uk"
     api = client.get("/api/_test/count")
     assert api.status_code == 503
     assert api.headers["content-type"] == "application/problem+json"
@@ -86,6 +92,8 @@ def _assert_unavailable(client: TestClient) -> None:
 
 def _assert_available(client: TestClient) -> None:
     assert client.get("/en/_test/count").json()["n"] >= len(UI_LOCALES)
+    assert client.get("/api/v1/places").status_code == 200
+    assert client.get("/uk/").status_code == 200
     assert client.get("/api/_test/count").status_code == 200
     assert client.get("/readyz").status_code == 200
     assert client.get("/healthz").status_code == 200
