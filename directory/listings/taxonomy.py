@@ -34,7 +34,7 @@ def term_id(code: str) -> uuid.UUID:
 @dataclass(frozen=True, slots=True)
 class TermDef:
     code: str
-    icon: str
+    icon: str  # top level: the web's icon key (= the code); sub-categories: a specific glyph name
     position: int
     labels: Mapping[str, tuple[str, str]]  # locale → (name, one-line description)
 
@@ -91,7 +91,7 @@ CRISIS_TAXONOMY: tuple[TermDef, ...] = (
        de=("Wohnungshilfe", "Hilfe bei der Wohnungssuche, Mietzuschüsse und Gastfamilien."),
        ar=("المساعدة في السكن", "المساعدة في إيجاد شقة، ودعم الإيجار، والعائلات المضيفة.")),
     # --- heat & power ----------------------------------------------------------------------
-    _t("heat-power", "flame", 20,
+    _t("heat-power", "heat-power", 20,
        en=("Heat & power", "Warming and charging points, generators and places with electricity during outages."),
        uk=("Тепло і світло", "Пункти обігріву та зарядки, генератори й місця з електрикою під час відключень."),
        ru=("Тепло и свет", "Пункты обогрева и зарядки, генераторы и места с электричеством во время отключений."),
@@ -120,7 +120,7 @@ CRISIS_TAXONOMY: tuple[TermDef, ...] = (
        de=("Brennstoff & Heizgeräte", "Brennholz, Briketts, Heizgeräte und Decken für kalte Wohnungen."),
        ar=("الوقود ووسائل التدفئة", "حطب وقوالب وقود ومدافئ وبطانيات للمنازل الباردة.")),
     # --- food ------------------------------------------------------------------------------
-    _t("food", "utensils", 30,
+    _t("food", "food", 30,
        en=("Food", "Hot meals, food parcels and baby food."),
        uk=("Їжа", "Гаряче харчування, продуктові набори та дитяче харчування."),
        ru=("Еда", "Горячее питание, продуктовые наборы и детское питание."),
@@ -149,7 +149,7 @@ CRISIS_TAXONOMY: tuple[TermDef, ...] = (
        de=("Babynahrung", "Säuglingsmilch, Babynahrung und Windeln."),
        ar=("أغذية الأطفال", "حليب الرضّع وأغذية الأطفال والحفاضات.")),
     # --- water -----------------------------------------------------------------------------
-    _t("water", "droplet", 40,
+    _t("water", "water", 40,
        en=("Water", "Drinking water points, showers and laundry."),
        uk=("Вода", "Пункти питної води, душ і пральня."),
        ru=("Вода", "Пункты питьевой воды, душ и прачечная."),
@@ -171,7 +171,7 @@ CRISIS_TAXONOMY: tuple[TermDef, ...] = (
        de=("Duschen & Wäsche", "Warme Duschen, Waschmaschinen und Hygienesets."),
        ar=("الاستحمام وغسل الملابس", "حمّامات بمياه ساخنة، وغسالات، وحقائب نظافة شخصية.")),
     # --- health ----------------------------------------------------------------------------
-    _t("health", "heart-pulse", 50,
+    _t("health", "health", 50,
        en=("Health", "Medical care, pharmacies and medicines."),
        uk=("Здоров’я", "Медична допомога, аптеки та ліки."),
        ru=("Здоровье", "Медицинская помощь, аптеки и лекарства."),
@@ -207,7 +207,7 @@ CRISIS_TAXONOMY: tuple[TermDef, ...] = (
        de=("Behinderung & Reha", "Rehabilitation, Hilfsmittel und Pflege für Menschen mit Behinderung."),
        ar=("الإعاقة وإعادة التأهيل", "إعادة التأهيل والأجهزة المساعدة ورعاية الأشخاص ذوي الإعاقة.")),
     # --- mental health ---------------------------------------------------------------------
-    _t("mental-health", "brain", 60,
+    _t("mental-health", "mental-health", 60,
        en=("Mental health", "Psychological support, counselling and crisis lines."),
        uk=("Психологічна підтримка", "Психологічна допомога, консультації та кризові лінії."),
        ru=("Психологическая поддержка", "Психологическая помощь, консультации и кризисные линии."),
@@ -229,7 +229,7 @@ CRISIS_TAXONOMY: tuple[TermDef, ...] = (
        de=("Krisentelefone", "Telefonnummern, unter denen Ihnen Tag und Nacht jemand zuhört."),
        ar=("خطوط المساعدة في الأزمات", "خطوط هاتفية يستمع إليك فيها أحدهم ليلًا ونهارًا.")),
     # --- legal aid & documents -------------------------------------------------------------
-    _t("legal-documents", "scale", 70,
+    _t("legal-documents", "legal-documents", 70,
        en=("Legal aid & documents", "Free legal advice, IDP registration, temporary protection and lost documents."),
        uk=("Правова допомога і документи", "Безоплатні юридичні консультації, довідка ВПО, тимчасовий захист і відновлення документів."),
        ru=("Юридическая помощь и документы", "Бесплатные юридические консультации, справка ВПЛ, временная защита и восстановление документов."),
@@ -265,7 +265,7 @@ CRISIS_TAXONOMY: tuple[TermDef, ...] = (
        de=("Pässe & Urkunden", "Verlorene Pässe, Geburtsurkunden und andere Dokumente neu ausstellen lassen."),
        ar=("جوازات السفر والوثائق المدنية", "استخراج بدل عن جوازات السفر وشهادات الميلاد والوثائق المفقودة الأخرى.")),
     # --- consular --------------------------------------------------------------------------
-    _t("consular", "landmark", 80,
+    _t("consular", "consular", 80,
        en=("Consular services", "Consulates and consular sections helping foreign citizens: passports, evacuation, registration."),
        uk=("Консульські послуги", "Консульства та консульські відділи, що допомагають іноземцям: паспорти, евакуація, облік."),
        ru=("Консульские услуги", "Консульства и консульские отделы, помогающие иностранцам: паспорта, эвакуация, учёт."),
@@ -287,7 +287,7 @@ CRISIS_TAXONOMY: tuple[TermDef, ...] = (
        de=("Hilfe für Staatsangehörige im Ausland", "Evakuierungslisten, Registrierung und Hilfe für ausländische Studierende und Arbeitskräfte."),
        ar=("مساعدة المواطنين في الخارج", "قوائم الإجلاء والتسجيل القنصلي ومساعدة الطلاب والعمال الأجانب.")),
     # --- cash & social aid -----------------------------------------------------------------
-    _t("cash-social", "wallet", 90,
+    _t("cash-social", "cash-social", 90,
        en=("Cash & social aid", "Cash assistance, social benefits, clothes and household items."),
        uk=("Грошова та соціальна допомога", "Грошова допомога, соціальні виплати, одяг і речі для дому."),
        ru=("Денежная и социальная помощь", "Денежная помощь, социальные выплаты, одежда и вещи для дома."),
@@ -316,7 +316,7 @@ CRISIS_TAXONOMY: tuple[TermDef, ...] = (
        de=("Kleidung & Sachspenden", "Warme Kleidung, Schuhe, Bettwäsche und Hygieneartikel."),
        ar=("الملابس والمستلزمات", "ملابس دافئة وأحذية وأغطية أسرّة ومستلزمات نظافة.")),
     # --- transport & evacuation ------------------------------------------------------------
-    _t("transport-evacuation", "bus", 100,
+    _t("transport-evacuation", "transport-evacuation", 100,
        en=("Transport & evacuation", "Evacuation from dangerous areas, free transport and help at the border."),
        uk=("Транспорт і евакуація", "Евакуація з небезпечних районів, безкоштовний транспорт і допомога на кордоні."),
        ru=("Транспорт и эвакуация", "Эвакуация из опасных районов, бесплатный транспорт и помощь на границе."),
@@ -338,7 +338,7 @@ CRISIS_TAXONOMY: tuple[TermDef, ...] = (
        de=("Kostenlose Fahrten", "Kostenlose Busse, Züge und Mitfahrten an sicherere Orte."),
        ar=("نقل مجاني", "حافلات وقطارات ورحلات مجانية إلى أماكن أكثر أمانًا.")),
     # --- mine safety -----------------------------------------------------------------------
-    _t("mine-safety", "triangle-alert", 110,
+    _t("mine-safety", "mine-safety", 110,
        en=("Mine & explosive safety", "How to recognise and report mines and unexploded ordnance."),
        uk=("Мінна безпека", "Як розпізнати міни й вибухонебезпечні предмети та куди про них повідомити."),
        ru=("Минная безопасность", "Как распознать мины и взрывоопасные предметы и куда о них сообщить."),
@@ -360,7 +360,7 @@ CRISIS_TAXONOMY: tuple[TermDef, ...] = (
        de=("Kampfmittel melden", "Wo man einen verdächtigen Gegenstand meldet: nicht berühren, Stelle markieren, anrufen."),
        ar=("الإبلاغ عن الذخائر المتفجرة", "أين تبلّغ عن جسم مشبوه: لا تلمسه، ضع علامة على المكان، واتصل.")),
     # --- children & family -----------------------------------------------------------------
-    _t("children-family", "baby", 120,
+    _t("children-family", "children-family", 120,
        en=("Children & family", "Child-friendly spaces, mother-and-baby support and family reunification."),
        uk=("Діти та сім’я", "Дитячі простори, підтримка матерів із немовлятами та возз’єднання сімей."),
        ru=("Дети и семья", "Детские пространства, поддержка матерей с младенцами и воссоединение семей."),
@@ -389,7 +389,7 @@ CRISIS_TAXONOMY: tuple[TermDef, ...] = (
        de=("Suche nach Angehörigen", "Vermisste Angehörige finden und getrennte Familien zusammenführen."),
        ar=("البحث عن الأقارب", "العثور على الأقارب المفقودين ولمّ شمل العائلات المشتّتة.")),
     # --- protection ------------------------------------------------------------------------
-    _t("protection", "shield", 130,
+    _t("protection", "protection", 130,
        en=("Protection from violence", "Help for survivors of violence, trafficking and exploitation. Confidential."),
        uk=("Захист від насильства", "Допомога постраждалим від насильства, торгівлі людьми та експлуатації. Конфіденційно."),
        ru=("Защита от насилия", "Помощь пострадавшим от насилия, торговли людьми и эксплуатации. Конфиденциально."),
@@ -411,7 +411,7 @@ CRISIS_TAXONOMY: tuple[TermDef, ...] = (
        de=("Menschenhandel & Ausbeutung", "Jobangebote prüfen lassen; Hilfe, wenn Sie zur Arbeit gezwungen werden oder nicht gehen dürfen."),
        ar=("الاتجار بالبشر والاستغلال", "تحقّق من عرض العمل، واحصل على المساعدة إذا أُجبرت على العمل أو مُنعت من المغادرة.")),
     # --- work & education ------------------------------------------------------------------
-    _t("work-education", "briefcase", 140,
+    _t("work-education", "work-education", 140,
        en=("Work & education", "Jobs, language courses and school places for children."),
        uk=("Робота та освіта", "Робота, мовні курси та місця в школах для дітей."),
        ru=("Работа и образование", "Работа, языковые курсы и места в школах для детей."),
@@ -440,7 +440,7 @@ CRISIS_TAXONOMY: tuple[TermDef, ...] = (
        de=("Schule & Kita", "Anmeldung in Schule oder Kita, Unterstützung beim Onlineunterricht."),
        ar=("المدرسة والروضة", "تسجيل الأطفال في المدرسة أو الروضة، ودعم التعلّم عن بُعد.")),
     # --- pets ------------------------------------------------------------------------------
-    _t("pets", "paw-print", 150,
+    _t("pets", "pets", 150,
        en=("Pets", "Veterinary care, pet food and pet-friendly places."),
        uk=("Тварини", "Ветеринарна допомога, корм і місця, куди можна з тваринами."),
        ru=("Животные", "Ветеринарная помощь, корм и места, куда можно с животными."),
