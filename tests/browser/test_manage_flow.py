@@ -230,3 +230,33 @@ def test_arabic_pages_are_right_to_left_and_accessible(browser, manage_site: Sit
         assert axe_violations(page) == []
     finally:
         ctx.close()
+
+
+def test_moderator_enrols_the_second_step_with_the_qr_page(browser, manage_site: Site) -> None:
+    from directory.accounts.service import create_account
+    from directory.db import make_engine, make_sessionmaker, session_scope
+
+    engine = make_engine(manage_site.db_url)
+    with session_scope(make_sessionmaker(engine)) as db:
+        create_account(db, email="new.moderator@example.org", password=PASSWORD, role="moderator")
+    engine.dispose()
+    ctx = browser.new_context(viewport=PHONE, locale="de-DE", bypass_csp=True, service_workers="block")
+    page = ctx.new_page()
+    try:
+        page.goto(f"{manage_site.url}/de/manage/login")
+        page.fill("#email", "new.moderator@example.org")
+        page.fill("#password", PASSWORD)
+        page.click("form.m-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/de/manage/login/enrol"))
+        assert page.locator("figure.m-qr svg").count() == 1
+        assert axe_violations(page) == []
+        shot(page, "enrol-de")
+        secret = page.locator(".m-secret").inner_text().strip()
+        page.fill("#code", pyotp.TOTP(secret).now())
+        page.click("form.m-form button[type=submit]")
+        page.locator("ul.m-codes li").first.wait_for()
+        assert page.locator("ul.m-codes li").count() == 10
+        page.click("a.m-button.m-primary")
+        page.wait_for_url(re.compile(r"/de/manage/$"))
+    finally:
+        ctx.close()
