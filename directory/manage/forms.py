@@ -41,13 +41,11 @@ class FormErrors:
 
 
 def parse_int(value: str | None) -> int | None:
+    """A whole number typed in a form ("12", " 12 "), else None (never an exception)."""
     value = (value or "").strip()
-    if not value:
+    if not value or len(value) > 12 or not value.lstrip("-").isdigit():
         return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
+    return int(value)
 
 
 def status_until(duration: str, *, now: dt.datetime, tz: str) -> str | None:

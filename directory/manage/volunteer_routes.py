@@ -139,11 +139,14 @@ def set_status(
     reason: Annotated[str, Form(max_length=40)] = "",
     reason_text: Annotated[str, Form(max_length=2000)] = "",
     duration: Annotated[str, Form(max_length=10)] = "",
-    base_version: Annotated[int | None, Form()] = None,
+    base_version: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     listing = _listing(ctx, service_id)
     typed = {"status": status, "reason": reason, "reason_text": reason_text, "duration": duration}
-    if status not in forms.QUICK_STATUSES or duration not in forms.DURATIONS:
+    version = forms.parse_int(base_version)
+    if status not in forms.QUICK_STATUSES or duration not in forms.DURATIONS or (
+        base_version and version is None
+    ):
         return _listing_page(ctx, listing, status_code=422, block="quick", typed=typed,
                              errors={"status": "?"})
     tz = listing.location.timezone if listing.location else ctx.settings.timezone
@@ -154,12 +157,12 @@ def set_status(
     try:
         cr = moderation.propose(
             ctx.db, actor=ctx.account, entity_type="service", kind="status",
-            entity_id=listing.service.id, changes=changes, base_version=base_version,
+            entity_id=listing.service.id, changes=changes, base_version=version,
             source="web", trusted_publish=_trusted_publish(ctx),
         )
     except (ValidationFailed, PreconditionFailed, Forbidden) as exc:
         return _refused(ctx, service_id, exc, typed, entity=("service", listing.service.id),
-                        base_version=base_version)
+                        base_version=version)
     return _done(ctx, service_id, cr.state)
 
 
@@ -167,27 +170,28 @@ def set_status(
 def set_capacity(
     ctx: Volunteer,
     service_id: str,
-    available: Annotated[str, Form(max_length=10)] = "",
-    maximum: Annotated[str, Form(max_length=10)] = "",
-    base_version: Annotated[int | None, Form()] = None,
+    available: Annotated[str, Form(max_length=40)] = "",
+    maximum: Annotated[str, Form(max_length=40)] = "",
+    base_version: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     listing = _listing(ctx, service_id)
     typed = {"available": available, "maximum": maximum}
     if listing.location is None:
         raise PageNotFound()
     free, total = forms.parse_int(available), forms.parse_int(maximum)
-    if free is None or (maximum.strip() and total is None):
+    version = forms.parse_int(base_version)
+    if free is None or (maximum.strip() and total is None) or (base_version and version is None):
         return _listing_page(ctx, listing, status_code=422, block="quick", typed=typed,
                              errors={"available": "number"})
     try:
         cr = moderation.propose(
             ctx.db, actor=ctx.account, entity_type="location", kind="capacity",
             entity_id=listing.location.id, changes=forms.capacity_payload(free, total),
-            base_version=base_version, source="web", trusted_publish=_trusted_publish(ctx),
+            base_version=version, source="web", trusted_publish=_trusted_publish(ctx),
         )
     except (ValidationFailed, PreconditionFailed, Forbidden) as exc:
         return _refused(ctx, service_id, exc, typed, entity=("location", listing.location.id),
-                        base_version=base_version)
+                        base_version=version)
     return _done(ctx, service_id, cr.state)
 
 

@@ -468,3 +468,20 @@ def test_confidential_whereabouts_never_reach_a_volunteer(client, db: Session) -
     for text in (listing, edit, r.text):
         assert "48.12" not in text and "35.65" not in text and "50.45" not in text
     assert "Only moderators see and change where it is" in edit
+
+
+def test_tampered_quick_forms_get_the_form_back_not_a_crash(client, db: Session) -> None:
+    svc, _ = make_listing(db)
+    volunteer = make_account(db, "volunteer")
+    sign_in(client, volunteer.email)
+    token = csrf_of(client.get(f"/en/manage/listings/{svc.id}").text)
+    for path, data in (("status", {"status": "full", "base_version": "abc"}),
+                       ("status", {"status": "bogus"}),
+                       ("status", {"status": "paused", "duration": "99"}),
+                       ("capacity", {"available": "x" * 20}),
+                       ("capacity", {"available": "-1"}),
+                       ("capacity", {"available": "99999999999999"})):
+        r = client.post(f"/en/manage/listings/{svc.id}/{path}", data={**data, "csrf_token": token})
+        assert r.status_code == 422, (path, data, r.status_code)
+        assert r.headers["content-type"].startswith("text/html")
+    assert db.query(ChangeRequest).filter_by(author_id=volunteer.id).count() == 0
