@@ -580,21 +580,12 @@ def parse_hours(text: str) -> list[dict[str, str]]:
     return out
 
 
-class _Columns(dict[tuple[str, str], str]):
-    """Field names of the write path → the spreadsheet's column names, for the report."""
-
-    NAMES = {"name": "service_name", "description": "service_description", "url": "website",
-             "number": "phone", "address_1": "address", "byday": "hours", "opens_at": "hours",
-             "closes_at": "hours", "freq": "hours"}
-
-    def get(self, key: tuple[str, str], default: str | None = None) -> str:  # type: ignore[override]
-        path, name = key
-        if path.startswith("org:"):
-            return "organization_name"
-        return self.NAMES.get(name, name if default is None else default)
-
-
-_COLUMN_OF = _Columns()
+# Field names of the write path → the spreadsheet's column names, for the report.
+_COLUMN_OF = {
+    "name": "service_name", "description": "service_description", "url": "website",
+    "number": "phone", "address_1": "address", "byday": "hours", "opens_at": "hours",
+    "closes_at": "hours", "freq": "hours",
+}  # fmt: skip
 
 
 def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
@@ -710,7 +701,7 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
             if rec:
                 children.append(rec)
     for problem in report.errors[errors_before:]:
-        problem.field = _COLUMN_OF.get((problem.path, problem.field), problem.field)
+        problem.field = _COLUMN_OF.get(problem.field, problem.field)
     if payload is None or opayload is None or report.error_count > errors_before:
         return None
     payload["organization_id"] = str(org_id)
