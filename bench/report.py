@@ -246,12 +246,13 @@ def markdown(results: dict[str, Any]) -> str:
                          f"{row.get('detail', '')} |")
     if results.get("datasets"):
         lines += ["", "## Databases", "",
-                  "| Backend | N | Size MiB | Built in this run | migrate s | generate s |",
-                  "| --- | ---: | ---: | --- | ---: | ---: |"]
+                  "| Backend | N | Size MiB | Built in this run | migrate s | generate s | reindex s |",
+                  "| --- | ---: | ---: | --- | ---: | ---: | ---: |"]
         for d in results["datasets"]:
             lines.append(f"| {d['backend']} | {_n(d['n'])} | {d['size_mib']} | "
                          f"{'yes' if d['built_now'] else 'no (cached)'} | "
-                         f"{d.get('migrate_s', '—')} | {d.get('generate_s', '—')} |")
+                         f"{d.get('migrate_s', '—')} | {d.get('generate_s', '—')} | "
+                         f"{d.get('reindex_s', '—')} |")
     notes = [f"{server}: {name} — {info['note']}" for server, per in results.get("types", {}).items()
              for name, info in per.items() if info.get("note") and name != "static"]
     if notes or results.get("skipped"):
