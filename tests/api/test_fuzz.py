@@ -74,6 +74,11 @@ def test_no_server_error_for_generated_requests(
     _check(r, f"{method} {url}")
 
 
+def _raw(body: Any) -> bytes:
+    """JSON as a hostile client might send it (NaN and Infinity included)."""
+    return json.dumps(body, allow_nan=True).encode()
+
+
 hostile = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=400),
@@ -95,8 +100,9 @@ def test_hostile_location_fields(client: TestClient, db: Session, field: str, va
     token = make_token(db, make_account(db, "admin"))
     db.commit()
     db.refresh(loc)
-    r = client.patch(f"/api/v1/locations/{loc.id}", json={field: value},
-                     headers={"Authorization": f"Bearer {token}", "If-Match": f'"{loc.version}"'})
+    r = client.patch(f"/api/v1/locations/{loc.id}", content=_raw({field: value}),
+                     headers={"Authorization": f"Bearer {token}", "If-Match": f'"{loc.version}"',
+                              "Content-Type": "application/json"})
     _check(r)
 
 
@@ -108,7 +114,9 @@ def test_hostile_quick_updates(client: TestClient, db: Session, body: dict[str, 
     svc, loc = make_listing(db)
     token = make_token(db, make_account(db, "volunteer"))
     db.commit()
-    h = {"Authorization": f"Bearer {token}", "If-Match": '"1"'}
-    _check(client.patch(f"/api/v1/services/{svc.id}/status", json=body, headers=h))
-    _check(client.patch(f"/api/v1/locations/{loc.id}/capacity", json=body, headers=h))
-    _check(client.post(f"/api/v1/services/{svc.id}/reports", json=body))
+    h = {"Authorization": f"Bearer {token}", "If-Match": '"1"', "Content-Type": "application/json"}
+    raw = _raw(body)
+    _check(client.patch(f"/api/v1/services/{svc.id}/status", content=raw, headers=h))
+    _check(client.patch(f"/api/v1/locations/{loc.id}/capacity", content=raw, headers=h))
+    _check(client.post(f"/api/v1/services/{svc.id}/reports", content=raw,
+                       headers={"Content-Type": "application/json"}))
