@@ -10,14 +10,15 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, make_url, text
 
 from directory.db import make_engine, make_sessionmaker, session_scope
 from directory.migrate import upgrade
-from tests.conftest import PG_URL, _reset_postgres
+from tests.conftest import PG_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("organization", "service", "location", "address", "phone", "schedule",
@@ -43,13 +44,44 @@ def _fingerprint(url: str) -> dict[str, str]:
     return out
 
 
-def _url(backend: str, tmp_path: Path) -> str:
-    if backend == "postgresql":
+SCRATCH_SCHEMA = "ops_killed"
+
+
+@pytest.fixture()
+def db_for(tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """A fresh database per backend. PostgreSQL: a scratch schema of the test database, reached
+    through search_path, so the suite's own schema (shared by the other tests) is not touched."""
+    used: list[str] = []
+
+    def make(backend: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path / 'killed.db'}"
         if not PG_URL:
             pytest.skip("PostgreSQL not configured (DIRECTORY_TEST_DATABASE_URL)")
-        _reset_postgres(PG_URL)
-        return PG_URL
-    return f"sqlite:///{tmp_path / 'killed.db'}"
+        _scratch_schema(create=True)
+        used.append(backend)
+        # Migrate with the scratch schema alone on the path (else Alembic would find the suite's
+        # alembic_version in public), then run with public behind it for the extensions.
+        upgrade(_with_path(SCRATCH_SCHEMA))
+        return _with_path(f"{SCRATCH_SCHEMA},public")
+
+    yield make
+    if used:
+        _scratch_schema(create=False)
+
+
+def _with_path(path: str) -> str:
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={path}"})
+    return url.render_as_string(hide_password=False)
+
+
+def _scratch_schema(*, create: bool) -> None:
+    engine = make_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCRATCH_SCHEMA} CASCADE"))
+        if create:
+            conn.execute(text(f"CREATE SCHEMA {SCRATCH_SCHEMA}"))
+    engine.dispose()
 
 
 def _run_until(script: str, *args: str, marker: str) -> None:
@@ -155,9 +187,11 @@ def _hsds_file(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_killed_mid_import_leaves_database_unchanged(tmp_path: Path, backend: str) -> None:
+def test_killed_mid_import_leaves_database_unchanged(
+    tmp_path: Path, backend: str, db_for: Callable[[str], str]
+) -> None:
     source = _hsds_file(tmp_path)
-    url = _url(backend, tmp_path)
+    url = db_for(backend)
     upgrade(url)
     engine = make_engine(url)
     from directory.accounts.service import create_account
@@ -175,13 +209,15 @@ def test_killed_mid_import_leaves_database_unchanged(tmp_path: Path, backend: st
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_killed_mid_approvals_leaves_database_unchanged(tmp_path: Path, backend: str) -> None:
+def test_killed_mid_approvals_leaves_database_unchanged(
+    backend: str, db_for: Callable[[str], str]
+) -> None:
     from sqlalchemy import select
 
     from directory.listings.models import Service
     from directory.moderation.service import propose
 
-    url = _url(backend, tmp_path)
+    url = db_for(backend)
     upgrade(url)
     engine = make_engine(url)
     namespace: dict[str, object] = {}
