@@ -215,3 +215,21 @@ def test_author_diff_hides_published_whereabouts(client: TestClient, db: Session
         d["current"] is None for d in seen_by_author["diff"])
     seen_by_moderator = client.get(url, headers=_auth(mod_token)).json()
     assert {d["current"] for d in seen_by_moderator["diff"]} == {"50.450000", "30.520000"}
+
+
+def test_moderator_posts_a_regional_notice_read_in_ukrainian(client: TestClient, db: Session) -> None:
+    region = make_place(db, name="Dnipro oblast")
+    token = make_token(db, make_account(db, "moderator", [region]))
+    db.commit()
+    r = client.post("/api/v1/notices", headers=_auth(token), json={
+        "region_id": str(region.id), "severity": "danger", "title": "Air-raid alert",
+        "body": "Go to the nearest shelter.",
+        "translations": {"title": {"uk": "Повітряна тривога"}, "body": {"uk": "Йдіть в укриття."}},
+    })
+    assert r.status_code == 201, r.text
+    assert r.headers["Location"] == f"/api/v1/notices/{r.json()['entity_id']}"
+    notices = client.get("/api/v1/notices", params={"place_id": str(region.id), "locale": "uk"}).json()
+    assert [n["title"] for n in notices["contents"]] == ["Повітряна тривога"]
+    r = client.post("/api/v1/notices", headers=_auth(token), json={
+        "title": "Bad", "valid_until": "2001-01-01T00:00:00Z"})
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "#/valid_until"
