@@ -414,7 +414,7 @@ class Schedule(Entity):
     service_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("service.id"), index=True)
     location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("location.id"), index=True)
     service_at_location_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("service_at_location.id")
+        ForeignKey("service_at_location.id"), index=True  # "open now" looks schedules up by it
     )
     valid_from: Mapped[dt.date | None] = mapped_column()
     valid_to: Mapped[dt.date | None] = mapped_column()

@@ -75,7 +75,12 @@ def load_translations(
             m.Translation.entity_id,
             m.Translation.field,
             m.Translation.value,
-        ).where(m.Translation.entity_id.in_(ids), m.Translation.locale == locale)
+        ).where(
+            # entity_type first: the (entity_type, entity_id) index serves both IN lists
+            m.Translation.entity_type.in_(list(by_type)),
+            m.Translation.entity_id.in_(ids),
+            m.Translation.locale == locale,
+        )
     )
     return {(t, i, f): v for t, i, f, v in rows if t in by_type and i in by_type[t]}
 

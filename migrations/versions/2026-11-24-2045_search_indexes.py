@@ -9,7 +9,8 @@ SQLite's own rowids, and the index writes both tables in one place).
 PostgreSQL: GIN indexes on to_tsvector('simple', document) and on to_tsvector('simple', facets).
 Both: `service_fts_term`, the distinct indexed words (typo correction, prefix expansion), with a
 trigram GIN index on PostgreSQL; `service_fts_zone`, the time zones of indexed locations (the
-"open now" filter evaluates each zone's local time).
+"open now" filter evaluates each zone's local time); and an index on
+`schedule.service_at_location_id` (open now, service page).
 
 Revision ID: 7c1d5e2a9b40
 Revises: 1bd438763cb1
@@ -33,6 +34,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("facets", sa.Text(), server_default="", nullable=False))
         batch.add_column(sa.Column("sort_key", sa.BigInteger(), server_default="0", nullable=False))
         batch.create_index("ix_service_search_sort_key", ["sort_key"])
+    # "Open now" and the service page look schedules up by their service_at_location too.
+    op.create_index("ix_schedule_service_at_location_id", "schedule", ["service_at_location_id"])
     op.execute("CREATE TABLE service_fts_term (term VARCHAR(64) NOT NULL PRIMARY KEY)")
     op.execute("CREATE TABLE service_fts_zone (name VARCHAR(64) NOT NULL PRIMARY KEY)")
     if bind.dialect.name == "sqlite":
@@ -78,6 +81,7 @@ def downgrade() -> None:
         op.execute("DROP INDEX IF EXISTS ix_service_search_pg_facets_tsv")
         # pg_trgm and unaccent stay: other objects may use them, and dropping an extension
         # needs more rights than a migration should assume.
+    op.drop_index("ix_schedule_service_at_location_id", table_name="schedule")
     with op.batch_alter_table("service_search") as batch:
         batch.drop_index("ix_service_search_sort_key")
         batch.drop_column("sort_key")
