@@ -136,6 +136,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
         return problem(412, "The record was changed by someone else meanwhile; read it again.")
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not an input: a problem document all the same, never a traceback.
+        log.error("unexpected error in the API: %s", type(exc).__name__)
+        return problem(500, "Something went wrong on our side; it has been logged.")
+
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         # The database refused something the validators let through: report, never a 500.

@@ -233,3 +233,16 @@ def test_moderator_posts_a_regional_notice_read_in_ukrainian(client: TestClient,
     r = client.post("/api/v1/notices", headers=_auth(token), json={
         "title": "Bad", "valid_until": "2001-01-01T00:00:00Z"})
     assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "#/valid_until"
+
+
+def test_a_bug_is_still_a_problem_document(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from directory.api import public
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(public.queries, "list_categories", boom)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/api/v1/taxonomy_terms")
+    assert r.status_code == 500 and r.headers["content-type"] == "application/problem+json"
+    assert "Traceback" not in r.text and "bug" not in r.text
