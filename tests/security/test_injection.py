@@ -120,6 +120,8 @@ def test_script_injection_payloads_render_inert(client: TestClient, db: Session,
         response = client.get(url, **kw)  # type: ignore[arg-type]
         assert response.status_code == 200, (url, response.status_code)
         assert response.headers["x-content-type-options"] == "nosniff"
+        if "/manage/" in url:  # signed in: never stored by any cache
+            assert response.headers["cache-control"] == "no-store", url
         checked.append((url, response.text))
         return response.text
 
