@@ -138,8 +138,6 @@ def sqlite_dataset(n: int, seed: int, *, rebuild: bool = False, reuse_stale: boo
             with sqlite3.connect(path) as conn:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             index_file.write_text(index_key())
-            for old in CACHE.glob(f"datasette-{key}.db"):
-                old.unlink()
         ds.size_bytes = path.stat().st_size
         return ds
     for old in CACHE.glob(f"sqlite-n{n}-s{seed}-*"):

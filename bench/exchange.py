@@ -16,6 +16,7 @@ from bench import datasets
 from bench.datasets import OUT, Dataset, cli_command
 
 FORMAT = "hsds-json"
+ADMIN = "bench-admin@example.org"
 
 
 def _help(command: str) -> str | None:
@@ -71,17 +72,75 @@ def measure(backend: str, ds: Dataset, pg_url: str) -> list[dict[str, Any]]:
         return rows
     target = datasets.empty_database(backend, pg_url, "import_target")
     env = {**os.environ, "DIRECTORY_DATABASE_URL": target}
-    args = [*cli_command(), "import"]
-    if "--format" in import_help:
-        args += ["--format", FORMAT]
-    args.append(str(out_file))
+    env.pop("DIRECTORY_TEST_DATABASE_URL", None)
+    # the reference data (gazetteer, categories) a real directory has before any import, and
+    # the admin who publishes the import
+    subprocess.run([*cli_command(), "generate", "--services", "0"], env=env, check=True,
+                   capture_output=True)
+    subprocess.run([*cli_command(), "user", "create", "--email", ADMIN, "--role", "admin",
+                    "--password-stdin"], env=env, input=b"bench-admin-password-0123456789\n",
+                   check=True, capture_output=True)
+    args = [*cli_command(), "import", "--format", FORMAT, "--apply", "--publish", "--as", ADMIN,
+            "--source", "bench", str(out_file)]
     try:
         seconds, peak, code, tail = _timed(args, env, None)
         rows.append({**base, "operation": "import", "seconds": round(seconds, 2),
                      "peak_rss_mib": peak, "ok": code == 0,
-                     "detail": "into a fresh migrated database" if code == 0
-                     else f"exit {code}: {tail}"})
+                     "detail": "`import --apply --publish` into a fresh database (gazetteer and "
+                     "categories only)" if code == 0 else f"refused (exit {code}), time to "
+                     f"check the file: {' '.join(tail.split())[:300]}"})
+        if code != 0 and "not a valid phone number" in tail:
+            dropped = _drop_invalid_phones(out_file)
+            seconds, peak, code, tail = _timed(args, env, None)
+            rows.append({**base, "operation": "import", "seconds": round(seconds, 2),
+                         "peak_rss_mib": peak, "ok": code == 0,
+                         "detail": f"same file less {dropped} phone numbers the importer refuses "
+                         "(generator bug, see bench/results/findings.md); `import --apply "
+                         "--publish`" + ("" if code == 0 else f"; exit {code}: {tail[-200:]}")})
     finally:
         datasets.drop_scratch(backend, pg_url, "import_target")
         out_file.unlink(missing_ok=True)
     return rows
+
+
+def _drop_invalid_phones(path: Path) -> int:
+    """Remove the phone entries `phonenumbers` refuses (the export has one service per line)."""
+    import json
+
+    import phonenumbers
+
+    def valid(number: str) -> bool:
+        try:
+            return phonenumbers.is_valid_number(phonenumbers.parse(number))
+        except phonenumbers.NumberParseException:
+            return False
+
+    def clean(obj: Any) -> int:
+        count = 0
+        if isinstance(obj, dict):
+            phones = obj.get("phones")
+            if isinstance(phones, list):
+                kept = [p for p in phones if not isinstance(p, dict) or valid(str(p.get("number")))]
+                count += len(phones) - len(kept)
+                obj["phones"] = kept
+            for value in obj.values():
+                count += clean(value)
+        elif isinstance(obj, list):
+            for value in obj:
+                count += clean(value)
+        return count
+
+    dropped = 0
+    tmp = path.with_suffix(".clean.json")
+    with path.open(encoding="utf-8") as src, tmp.open("w", encoding="utf-8") as dst:
+        for line in src:
+            body = line.rstrip("\n")
+            comma = body.endswith(",")
+            if body.startswith("{"):
+                record = json.loads(body[:-1] if comma else body)
+                dropped += clean(record)
+                body = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + (
+                    "," if comma else "")
+            dst.write(body + "\n")
+    tmp.replace(path)
+    return dropped
