@@ -1,6 +1,6 @@
-"""Times `aid-directory export --format hsds-json` and `aid-directory import` of that file into a
-fresh, migrated database, with the peak memory of each process (sampled by psutil) — the export
-should stream, so its memory should not grow with N (compare with a small N)."""
+"""Times `aid-directory export --format hsds-json` and `aid-directory import` of such a file into
+a fresh, migrated database, with the peak memory of each process (sampled by psutil) — the export
+streams, so its memory should not grow with N (compare the small and the large N)."""
 
 from __future__ import annotations
 
@@ -46,30 +46,36 @@ def _timed(args: list[str], env: dict[str, str], stdout_path: Path | None) -> tu
     return seconds, round(peak / 2**20, 1), proc.returncode, tail
 
 
-def measure(backend: str, ds: Dataset, pg_url: str) -> list[dict[str, Any]]:
-    base = {"backend": backend, "n": ds.n, "format": FORMAT}
-    export_help, import_help = _help("export"), _help("import")
-    if export_help is None:
-        return [{**base, "operation": "export", "seconds": None, "ok": False,
-                 "detail": "`aid-directory export` is not available in this version"}]
-    rows: list[dict[str, Any]] = []
+def measure_export(backend: str, ds: Dataset) -> tuple[dict[str, Any], Path | None]:
+    """Time `aid-directory export --format hsds-json -o FILE` of the whole directory."""
+    base = {"backend": backend, "n": ds.n, "format": FORMAT, "operation": "export"}
+    if _help("export") is None:
+        return {**base, "seconds": None, "ok": False,
+                "detail": "`aid-directory export` is not available in this version"}, None
     out_file = OUT / f"export-{backend}-{ds.n}.json"
     env = {**os.environ, "DIRECTORY_DATABASE_URL": ds.url}
-    args = [*cli_command(), "export", "--format", FORMAT]
-    to_stdout = "--output" not in export_help
-    if not to_stdout:
-        args += ["--output", str(out_file)]
-    seconds, peak, code, tail = _timed(args, env, out_file if to_stdout else None)
+    env.pop("DIRECTORY_TEST_DATABASE_URL", None)
+    args = [*cli_command(), "export", "--format", FORMAT, "--output", str(out_file)]
+    seconds, peak, code, tail = _timed(args, env, None)
     size = out_file.stat().st_size if out_file.exists() else 0
-    rows.append({**base, "operation": "export", "seconds": round(seconds, 2), "peak_rss_mib": peak,
-                 "ok": code == 0 and size > 0,
-                 "detail": f"{size / 2**20:.1f} MiB file" if code == 0 else f"exit {code}: {tail}"})
-    if import_help is None:
-        rows.append({**base, "operation": "import", "seconds": None, "ok": False,
-                     "detail": "`aid-directory import` is not available in this version"})
-        return rows
-    if code != 0:
-        return rows
+    row = {**base, "seconds": round(seconds, 2), "peak_rss_mib": peak,
+           "ok": code == 0 and size > 0,
+           "detail": f"{size / 2**20:.0f} MiB file" if code == 0 else f"exit {code}: {tail}"}
+    return row, (out_file if code == 0 else None)
+
+
+def measure_import(backend: str, ds: Dataset, pg_url: str, *, target_n: int) -> list[dict[str, Any]]:
+    """Export N services, then time `aid-directory import --apply --publish` of that file into a
+    fresh database. Import writes through moderation record by record (hours at 100,000), so it
+    runs at a small N and the figure for `target_n` is extrapolated linearly (and said so)."""
+    base = {"backend": backend, "n": ds.n, "format": FORMAT, "operation": "import"}
+    if _help("import") is None:
+        return [{**base, "seconds": None, "ok": False,
+                 "detail": "`aid-directory import` is not available in this version"}]
+    _row, out_file = measure_export(backend, ds)
+    if out_file is None:
+        return [{**base, "seconds": None, "ok": False, "detail": "export failed"}]
+    rows: list[dict[str, Any]] = []
     target = datasets.empty_database(backend, pg_url, "import_target")
     env = {**os.environ, "DIRECTORY_DATABASE_URL": target}
     env.pop("DIRECTORY_TEST_DATABASE_URL", None)
@@ -82,21 +88,32 @@ def measure(backend: str, ds: Dataset, pg_url: str) -> list[dict[str, Any]]:
                    check=True, capture_output=True)
     args = [*cli_command(), "import", "--format", FORMAT, "--apply", "--publish", "--as", ADMIN,
             "--source", "bench", str(out_file)]
+    scale = target_n / ds.n
+
+    def row(seconds: float, peak: float, code: int, detail: str) -> dict[str, Any]:
+        extra = {} if scale == 1 else {"measured_n": ds.n, "measured_seconds": round(seconds, 2),
+                                       "extrapolated_to": target_n}
+        return {**base, "n": target_n, "seconds": round(seconds * scale, 1), "peak_rss_mib": peak,
+                "ok": code == 0, **extra,
+                "detail": detail + ("" if scale == 1 else
+                                    f" — measured {seconds:.1f} s for {ds.n:,} services, "
+                                    f"×{scale:g} (linear extrapolation)")}
+
     try:
         seconds, peak, code, tail = _timed(args, env, None)
-        rows.append({**base, "operation": "import", "seconds": round(seconds, 2),
-                     "peak_rss_mib": peak, "ok": code == 0,
-                     "detail": "`import --apply --publish` into a fresh database (gazetteer and "
-                     "categories only)" if code == 0 else f"refused (exit {code}), time to "
-                     f"check the file: {' '.join(tail.split())[:300]}"})
+        if code == 0:
+            rows.append(row(seconds, peak, code, "`import --apply --publish` into a fresh database"))
+        else:
+            rows.append({**base, "seconds": None, "ok": False,
+                         "detail": f"refused (exit {code}) after {seconds:.1f} s of checking: "
+                         + " ".join(tail.split())[:240]})
         if code != 0 and "not a valid phone number" in tail:
             dropped = _drop_invalid_phones(out_file)
             seconds, peak, code, tail = _timed(args, env, None)
-            rows.append({**base, "operation": "import", "seconds": round(seconds, 2),
-                         "peak_rss_mib": peak, "ok": code == 0,
-                         "detail": f"same file less {dropped} phone numbers the importer refuses "
-                         "(generator bug, see bench/results/findings.md); `import --apply "
-                         "--publish`" + ("" if code == 0 else f"; exit {code}: {tail[-200:]}")})
+            rows.append(row(seconds, peak, code,
+                            f"same file less {dropped} phone numbers the importer refuses "
+                            "(generator bug, bench/results/findings.md)"
+                            + ("" if code == 0 else f"; exit {code}: {tail[-200:]}")))
     finally:
         datasets.drop_scratch(backend, pg_url, "import_target")
         out_file.unlink(missing_ok=True)

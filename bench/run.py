@@ -167,7 +167,7 @@ class Bench:
 
     # --- the parts ---------------------------------------------------------------------------
 
-    def dataset(self, backend: str, n: int) -> datasets.Dataset | None:
+    def dataset(self, backend: str, n: int, *, record: bool = True) -> datasets.Dataset | None:
         log(f"{backend} N={n}: database (cached by N, seed, migration head, generator)")
         try:
             if backend == "sqlite":
@@ -182,6 +182,8 @@ class Bench:
             self.results["skipped"].append(f"{backend} N={n}: database not built: {exc}")
             log(f"  database not built: {exc}")
             return None
+        if not record:
+            return ds
         self.results["datasets"].append({
             "backend": backend, "n": n, "key": ds.key, "built_now": ds.built_now,
             **{k: round(v, 1) for k, v in ds.timings.items()},
@@ -278,13 +280,22 @@ class Bench:
         }
 
     def exchange(self, backend: str, ds: datasets.Dataset) -> None:
-        """Time `aid-directory export --format hsds-json` and `import` of the same file."""
+        """Export at the largest N and at the smallest (flat memory); import at the smallest N,
+        extrapolated to the largest (it writes through moderation record by record)."""
         from bench import exchange
 
-        log(f"{backend} N={ds.n}: export / import (HSDS JSON)")
-        rows = exchange.measure(backend, ds, self.args.pg_url)
+        small_n = min(self.sizes)
+        small = self.dataset(backend, small_n, record=False) if small_n != ds.n else ds
+        log(f"{backend}: export N={ds.n}" + (f" and N={small_n}" if small else ""))
+        rows = [exchange.measure_export(backend, ds)[0]]
+        if small is not None and small is not ds:
+            rows.append(exchange.measure_export(backend, small)[0])
+        if small is not None and not self.out_of_time("import"):
+            log(f"{backend}: import N={small.n} (extrapolated to {ds.n})")
+            rows += exchange.measure_import(backend, small, self.args.pg_url, target_n=ds.n)
         for row in rows:
-            log(f"  {row}")
+            log(f"  {row['operation']} N={row['n']}: {row.get('seconds')} s, "
+                f"peak {row.get('peak_rss_mib')} MiB, {row['detail'][:120]}")
         self.results["exchange"].extend(rows)
 
     def run(self) -> dict[str, Any]:
