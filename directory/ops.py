@@ -139,6 +139,8 @@ def backup(settings: Settings, dest: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
+    # Owner-only from the first byte: a backup holds confidential addresses and accounts.
+    os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     try:
         if settings.is_sqlite:
             _sqlite_backup(_live_sqlite_path(settings), partial)

@@ -90,6 +90,7 @@ def test_sqlite_backup_during_writes_and_restore_into_running_app(tmp_path: Path
     files = _backups_during_writes(engine, settings, tmp_path)
     states = []
     for f in files:
+        assert f.stat().st_mode & 0o077 == 0  # owner-only: backups hold confidential data
         assert verify_sqlite(f) == head_revision()
         check = make_engine(f"sqlite:///{f}")
         n, logged = _state(check)
@@ -204,6 +205,7 @@ def test_postgres_backup_during_writes_and_restore(tmp_path: Path) -> None:
     try:
         files = _backups_during_writes(engine, settings, tmp_path)
         assert files[0].read_bytes()[:5] == b"PGDMP"
+        assert files[0].stat().st_mode & 0o077 == 0
         result = restore(settings, files[1])
         assert result.revision == head_revision()
         n, logged = _state(engine)
