@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -343,6 +344,10 @@ def main(argv: list[str] | None = None) -> int:
         print("Error: wrk (the load generator) is not installed\n"
               "Hint: `./dev bench` installs it (apt-get install wrk)", file=sys.stderr)
         return 2
+    def _terminate(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # stop the servers we started (finally blocks), save partial results
+
+    signal.signal(signal.SIGTERM, _terminate)
     bench = Bench(args)
     per = len(bench.concurrency) * args.duration + 1
     log(f"benchmark: sizes {bench.sizes}, backends {bench.backends}, "
