@@ -141,8 +141,22 @@ def build_chunks(*, services: int, seed: int, now: dt.datetime) -> Iterator[Rows
     ctx = _ctx(now)
     made = 0
     org_no = 0
+    # Ids ascend within a run, so every index insert is an append (random UUIDs scatter them
+    # over the B-trees: ~2x slower writes at 100,000 services). Layout of the first 8 bytes,
+    # which the search index hashes into its rowid (`fts_rowid`: those bits >> 1): a 20-bit
+    # per-seed prefix, a 28-bit counter, the version nibble, zeros; so they differ for every id
+    # of a run. The last 8 bytes are random.
+    prefix = rng.getrandbits(20) << 108
+    counter = itertools.count(1)
+
+    def new_id() -> uuid.UUID:
+        n = next(counter)
+        if n >= 1 << 28:
+            raise ValueError("too many ids for one generate run")
+        return uuid.UUID(int=prefix | n << 80 | rng.getrandbits(62), version=4)
+
     while made < services:
-        rows = Rows(lambda: _uuid(rng))
+        rows = Rows(new_id)
         size = min(CHUNK, services - made)
         org: tuple[uuid.UUID, dict[str, str]] | None = None
         for i in range(size):
