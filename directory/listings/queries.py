@@ -988,7 +988,8 @@ def _distance_page(
     if total <= SPARSE_DISTANCE:
         ids = list(session.scalars(stmt.order_by(key)))
         dist = _nearest(_points(session, None, ids), near)
-        located = sorted((i for i in ids if i in dist), key=lambda i: (dist[i], ids.index(i)))
+        pos = {sid: n for n, sid in enumerate(ids)}
+        located = sorted((i for i in ids if i in dist), key=lambda i: (dist[i], pos[i]))
         return (located + [i for i in ids if i not in dist])[offset:need]
     checked: set[uuid.UUID] = set()
     accepted: list[tuple[float, uuid.UUID]] = []
