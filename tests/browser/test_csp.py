@@ -1,4 +1,5 @@
-"""In a real browser (headless Chromium), with the pages' own Content Security Policy enforced:
+"""(Owned by the ops/security work; here to share the session's browser and live site.)
+In a real browser (headless Chromium), with the pages' own Content Security Policy enforced:
 no CSP violation, no script error, and no request to any other origin, on the public pages (with
 htmx working) and the sign-in page."""
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LiveSite, browser, live_site  # noqa: F401 - fixtures
+from tests.browser.conftest import LiveSite
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +24,7 @@ document.addEventListener('securitypolicyviolation',
 
 
 @pytest.fixture()
-def strict_page(browser: Any) -> Iterator[Any]:  # noqa: F811
+def strict_page(browser: Any) -> Iterator[Any]:
     ctx = browser.new_context(bypass_csp=False, locale="uk-UA", service_workers="block")
     ctx.add_init_script(COLLECT_VIOLATIONS)
     page = ctx.new_page()
@@ -32,7 +33,7 @@ def strict_page(browser: Any) -> Iterator[Any]:  # noqa: F811
 
 
 def test_pages_run_under_their_csp_and_load_only_our_origin(
-    strict_page: Any, live_site: LiveSite  # noqa: F811
+    strict_page: Any, live_site: LiveSite
 ) -> None:
     page = strict_page
     requests: list[str] = []
