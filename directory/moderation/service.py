@@ -16,8 +16,11 @@ notice (see `fields.FIELDS` for what may be changed).
         `changes`: {field: value}; `translations`: {field: {locale: text}}; kinds: create,
         update, archive, restore, status, capacity, verify.
     approve(session, *, change_id, reviewer, now=None) -> ChangeRequest
-        Applies atomically. Forbidden for the author, volunteers and out-of-region moderators;
-        Conflict (409, extra current_version + diff) when the record changed since base_version.
+        Applies atomically. Forbidden for the author, volunteers and out-of-region moderators.
+        When the record moved on since base_version, a three-way merge on fields: Conflict (409,
+        extra current_version + diff + conflicts) only if a field (or translation) the proposal
+        touches was changed since (per the audit log) to something else than it proposes;
+        otherwise it is applied on top of the current record (still version-checked).
     reject(session, *, change_id, reviewer, reason) -> ChangeRequest   (reason shown to the author)
     withdraw(session, *, change_id, actor) -> ChangeRequest            (the author's own, pending)
     acknowledge(session, *, change_id, reviewer) -> ChangeRequest      (clears needs_review)
@@ -480,18 +483,24 @@ def approve(
     _check_reviewer(session, cr, reviewer)
     record = _record(session, cr)
     if cr.kind != ChangeKind.create and (record is None or record.version != cr.base_version):
-        current = record.version if record is not None else None
-        raise Conflict(
-            f"The {cr.entity_type} changed since this proposal (version {cr.base_version}; "
-            f"now {current}). Compare and propose again, or reject.",
-            current_version=current,
-            base_version=cr.base_version,
-            diff=[_diff_json(d) for d in diff(session, change=cr)],
-            changes_since=[
-                {"version": a.entity_version, "at": a.at.isoformat(), "changes": a.changes}
-                for a in _audit_since(session, cr)
-            ],
-        )
+        since = _audit_since(session, cr)
+        conflicts = _conflicts(session, cr, record, since)
+        if conflicts:
+            current = record.version if record is not None else None
+            raise Conflict(
+                f"The {cr.entity_type} changed since this proposal (version {cr.base_version}; "
+                f"now {current}). Compare and propose again, or reject.",
+                current_version=current,
+                base_version=cr.base_version,
+                diff=[_diff_json(d) for d in diff(session, change=cr)],
+                conflicts=conflicts,
+                changes_since=[
+                    {"version": a.entity_version, "at": a.at.isoformat(), "changes": a.changes}
+                    for a in since
+                ],
+            )
+        # Nothing it touches changed since: applied on top of the current record; the UPDATE
+        # still checks the version read here, so a concurrent writer is never overwritten.
     try:
         _apply(session, cr, approver=reviewer, now=now)
     except _Stale as exc:
@@ -910,6 +919,58 @@ def diff(session: Session, *, change: ChangeRequest) -> list[FieldChange]:
     if change.kind == ChangeKind.verify and record is not None:
         out.append(FieldChange(field="assured_date", current=dump(record.assured_date),
                                proposed="now"))
+    return out
+
+
+#: Audit keys that never make a conflict: bookkeeping and verification (approving a capacity
+#: update verifies the listing; that must not block the next proposal for it).
+NEVER_CONFLICTS = frozenset({"updated_at", "version", "assured_date", "assurer_email",
+                             "capacity_updated", "status_since"})
+
+
+def _conflicts(
+    session: Session, cr: ChangeRequest, record: Any, since: list[AuditEntry]
+) -> list[dict[str, Any]]:
+    """Three-way merge on fields for a proposal whose record moved on since `base_version`.
+
+    The audit log holds, per published change, each field's before/after (translations as
+    `field@locale`; a text in the record's source locale is its column, `field`). A field the
+    proposal touches conflicts when it was changed since and now differs from the proposed
+    value. When the log cannot account for the record's current version (no record, or a
+    write that left no audit entry), everything the proposal touches is a conflict.
+    Returns [{"field", "locale"}] (empty: safe to apply on the current record)."""
+    lines = diff(session, change=cr)
+    if cr.kind == ChangeKind.status and cr.payload.get("fields", {}).get("status") == \
+            m.ServiceStatus.active.value:
+        # Back to active clears the reason and the end date it does not set itself.
+        fields_in = cr.payload.get("fields", {})
+        lines += [FieldChange(field=name, current=dump(getattr(record, name, None)), proposed=None)
+                  for name in ("status_reason", "status_until") if name not in fields_in]
+    everything = [{"field": d.field, "locale": d.locale} for d in lines] or [
+        {"field": "version", "locale": None}]
+    if record is None or max((a.entity_version or 0 for a in since), default=0) != record.version:
+        return everything
+    changed: set[str] = set()
+    for entry in since:
+        changed |= {k for k in (entry.changes or {}) if k not in NEVER_CONFLICTS}
+    if "source_locale" in changed and cr.payload.get("translations"):
+        return everything  # which text is the column and which a translation row has moved
+    source = getattr(record, "source_locale", None)
+    out: list[dict[str, Any]] = []
+    for d in lines:
+        if d.field == "assured_date":
+            continue  # verify: never a conflict
+        if d.field == "archived":
+            key = "archived_at"
+        elif d.locale is None or d.locale == source:
+            key = d.field
+        else:
+            key = f"{d.field}@{d.locale}"
+        if key in changed and d.current != d.proposed:
+            out.append({"field": d.field, "locale": d.locale})
+    if cr.kind == ChangeKind.revert and "archived_at" in changed and \
+            cr.payload.get("archived_at", "unchanged") != "unchanged":
+        out.append({"field": "archived", "locale": None})
     return out
 
 

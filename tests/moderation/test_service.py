@@ -55,14 +55,15 @@ def test_nobody_approves_their_own_change_and_stale_base_conflicts(db: Session) 
     mod1, mod2 = make_account(db, "moderator"), make_account(db, "moderator")
     cr = mod.propose(db, actor=vol, entity_type="service", entity_id=svc.id, kind="update",
                      changes={"description": "New words"}, base_version=svc.version)
-    # Meanwhile a moderator edits the same service directly (published at once).
+    # Meanwhile a moderator edits the same field directly (published at once).
     direct = mod.propose(db, actor=mod1, entity_type="service", entity_id=svc.id, kind="update",
-                         changes={"name": "Renamed"}, base_version=svc.version)
+                         changes={"description": "Other words"}, base_version=svc.version)
     assert direct.state == ChangeState.approved and svc.version == 2
     with pytest.raises(Conflict) as err:
         mod.approve(db, change_id=cr.id, reviewer=mod2)
     assert err.value.extra["current_version"] == 2
     assert err.value.extra["diff"][0]["proposed"] == "New words"
+    assert err.value.extra["conflicts"] == [{"field": "description", "locale": None}]
     with pytest.raises(PreconditionFailed) as pf:
         mod.propose(db, actor=vol, entity_type="service", entity_id=svc.id, kind="update",
                     changes={"name": "x"}, base_version=1)
