@@ -323,6 +323,16 @@ def _uuid_or(value: Any, fallback: Callable[[], uuid.UUID]) -> uuid.UUID:
 
 # --- HSDS-shaped item → records ---------------------------------------------------------------
 
+#: What a public export leaves out or rounds for approximate and confidential places.
+REDACTED_FIELDS = {
+    "latitude", "longitude", "name", "alternate_name", "url", "description", "transportation",
+    "external_identifier", "external_identifier_type",
+}  # fmt: skip
+REDACTED_WARNING = (
+    "places from a public export (approximate or confidential) lack their exact whereabouts: "
+    "coordinates, street addresses and non-hotline phones are left as they are"
+)
+
 SERVICE_MAP = {n: n for n in _fields("service")} | {
     n: EXT + n for n in ("status_reason", "status_until", "open_during_alert", "free_of_charge", "audience", "source_locale")
 }
@@ -429,9 +439,13 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         if textual:
             for key in ("latitude", "longitude"):
                 raw_loc[key] = loc.get(key)
-        lpayload = _clean_payload(ctx, report, "location", raw_loc, names=LOCATION_MAP, where=lwhere, textual=textual, partial=False)
+        redacted = bool(loc.get(EXT + "redacted"))
+        names = [n for n in LOCATION_MAP if not (redacted and n in REDACTED_FIELDS)]
+        lpayload = _clean_payload(ctx, report, "location", raw_loc, names=names, where=lwhere, textual=textual, partial=False)
         if lpayload is None:
             continue
+        if redacted:
+            report.warn(Problem(*lwhere, "x_redacted", REDACTED_WARNING))
         _check_location(report, lpayload, lwhere)
         region = loc.get(EXT + "region")
         place = loc.get(EXT + "place")
@@ -447,7 +461,7 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
             rec = _child(ctx, report, "address", a, ADDRESS_MAP, _where(a, item, f"{lwhere[2]}.addresses[{j}]"), textual, {"location_id": lid})
             if rec:
                 children.append(rec)
-        for j, p in enumerate(loc.get("phones") or []):
+        for j, p in enumerate([] if redacted else loc.get("phones") or []):
             rec = _child(ctx, report, "phone", p, PHONE_MAP, _where(p, item, f"{lwhere[2]}.phones[{j}]"), textual, {"location_id": lid})
             if rec:
                 children.append(rec)
@@ -678,6 +692,12 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         for col in ("wheelchair_accessible", "pets_allowed", "women_children_only", "has_heating", "has_power", "has_water", "has_internet", "open_24_7"):
             lraw[col] = row.get(col)
         lpresent = {k for k in lraw if (k if k != "name" else "location_name") in header}
+        # A public export's approximate and confidential places lack their whereabouts:
+        # those cells say nothing about the place and are not compared or written.
+        redacted = row.get("export_scope") == "public" and row.get("privacy") in ("approximate", "confidential")
+        if redacted:
+            lpresent -= REDACTED_FIELDS
+            report.warn(Problem(*lwhere, "export_scope", REDACTED_WARNING))
         lpayload = _clean_payload(ctx, report, "location", lraw, names=list(lraw), where=lwhere, textual=True, partial=True, present=lpresent)
         if lpayload is None:
             continue
@@ -688,13 +708,14 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
             lpayload["place_id"] = _place_ref(ctx, report, row.get("city"), "city", lwhere)
         lpayload["organization_id"] = str(org_id)
         locations.append(Rec("location", lid, lpayload, *lwhere, external=(ctx.source or "csv", "loc:" + org_key + "|" + loc_key)))
-        for col, hotline in (("place_phone", False), ("hotline", True)):
+        phone_columns = () if redacted else (("place_phone", False), ("hotline", True))
+        for col, hotline in phone_columns:
             for number in _split(row.get(col), ";"):
                 rec = _child(ctx, report, "phone", {"number": number, "x_is_hotline": hotline}, PHONE_MAP, lwhere, True,
                              {"location_id": lid}, names=["number", "is_hotline"])
                 if rec:
                     children.append(rec)
-        if row.get("address") or row.get("city"):
+        if (row.get("address") or row.get("city")) and not redacted:
             address = {"address_1": row.get("address") or "", "city": row.get("city"), "region": row.get("region") or None,
                        "postal_code": row.get("postal_code") or "", "country": row.get("country")}
             rec = _child(ctx, report, "address", address, ADDRESS_MAP, lwhere, True, {"location_id": lid}, names=["address_1", "city", "postal_code", "country"])
