@@ -74,8 +74,9 @@ _TEMPORARY = (m.ServiceStatus.temporarily_closed, m.ServiceStatus.full)
 _EARTH_KM = 6371.0088
 _KM_PER_DEG = 111.195
 _RADII_KM = (5.0, 25.0, 100.0, 400.0, 1600.0)
-#: With time-dependent filters (open now) the count stops here.
+#: With time-dependent filters (open now) the count stops here; without, at INDEX_COUNT_CAP.
 COUNT_CAP = 1000
+INDEX_COUNT_CAP = 10_000
 #: Up to this many matches, a distance sort measures all of them.
 SPARSE_DISTANCE = 2000
 
@@ -328,7 +329,8 @@ class SearchResults:
     next_cursor: str | None
     suggestion: str | None = None  # "did you mean": the corrected query when typos were fixed
     corrected: bool = False  # the items are those of `suggestion` (nothing matched `q`)
-    total_exact: bool = True  # False: `total` is a lower bound ("more than 1,000"), open_now
+    total_exact: bool = True  # False: `total` is a lower bound ("more than 10,000"; with
+    # open_now "more than 1,000")
 
 
 @dataclass(frozen=True)
@@ -651,23 +653,27 @@ def _tail(opens: Any, closes: Any, t: Any) -> ColumnElement[bool]:
 
 def _weekly(day: Any, code: Any, when: ColumnElement[bool]) -> ColumnElement[bool]:
     s = m.Schedule
-    return exists().where(
-        or_(
-            s.service_id == m.Service.id,
-            s.location_id == m.Location.id,
-            s.service_at_location_id == m.ServiceAtLocation.id,
-        ),
-        s.archived_at.is_(None),
-        or_(s.freq.is_(None), s.freq == "WEEKLY"),
-        s.opens_at.is_not(None),
-        s.closes_at.is_not(None),
-        or_(s.byday.is_(None), s.byday == "", func.upper(s.byday).contains(code)),
-        or_(s.valid_from.is_(None), s.valid_from <= day),
-        or_(s.dtstart.is_(None), s.dtstart <= day),
-        or_(s.valid_to.is_(None), s.valid_to >= day),
-        or_(s.until.is_(None), s.until >= day),
-        when,
-    ).correlate_except(s)  # service, location, service_at_location come from the outer query
+    return (
+        exists()
+        .where(
+            or_(
+                s.service_id == m.Service.id,
+                s.location_id == m.Location.id,
+                s.service_at_location_id == m.ServiceAtLocation.id,
+            ),
+            s.archived_at.is_(None),
+            or_(s.freq.is_(None), s.freq == "WEEKLY"),
+            s.opens_at.is_not(None),
+            s.closes_at.is_not(None),
+            or_(s.byday.is_(None), s.byday == "", func.upper(s.byday).contains(code)),
+            or_(s.valid_from.is_(None), s.valid_from <= day),
+            or_(s.dtstart.is_(None), s.dtstart <= day),
+            or_(s.valid_to.is_(None), s.valid_to >= day),
+            or_(s.until.is_(None), s.until >= day),
+            when,
+        )
+        .correlate_except(s)
+    )  # service, location, service_at_location come from the outer query
 
 
 def _exception(day: Any, when: ColumnElement[bool] | None = None) -> ColumnElement[bool]:
@@ -730,9 +736,7 @@ def _open_now(session: Session, now: dt.datetime) -> ColumnElement[bool]:
         _exception(zc.c.yday, _tail(e.opens_at, e.closes_at, zc.c.t)),
     )
     return (
-        exists()
-        .where(zc.c.name == m.Location.timezone, or_(today_open, tail))
-        .correlate_except(zc)
+        exists().where(zc.c.name == m.Location.timezone, or_(today_open, tail)).correlate_except(zc)
     )
 
 
@@ -845,7 +849,8 @@ def _count(session: Session, q: _Query) -> tuple[int, bool]:
     if q.impossible:
         return 0, True
     if not q.dynamic:
-        return count_matches(session, q.match), True
+        n = count_matches(session, q.match, cap=INDEX_COUNT_CAP)
+        return min(n, INDEX_COUNT_CAP), n <= INDEX_COUNT_CAP
     stmt, _key = _base(session, q)
     n = int(
         session.scalar(select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())) or 0
@@ -1051,7 +1056,7 @@ def search_services(
             total, exact = _count(session, retry)
             if total:
                 query, suggestion, corrected = retry, " ".join(fixed), True
-    if total == 0 or offset >= total:
+    if total == 0 or (exact and offset >= total):
         ids: list[uuid.UUID] = []
     elif params.sort == "distance" and params.near is not None:
         ids = _distance_page(session, query, params.near, offset, per_page, total)

@@ -15,7 +15,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import ColumnElement, FromClause, TextClause, column, func, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    TextClause,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from directory.listings.models import ServiceSearch
@@ -138,12 +149,14 @@ def matching_source(
     return t, t.c.service_id, t.c.sort_key, conds
 
 
-def count_matches(session: Session, match: Match) -> int:
-    """How many indexed services match (from the index alone)."""
+def count_matches(session: Session, match: Match, *, cap: int) -> int:
+    """How many indexed services match (from the index alone), counting at most `cap + 1`:
+    past a few thousand the exact number helps nobody and costs time on every query."""
     if match.impossible:
         return 0
     src, _sid, _key, conds = matching_source(session, match)
-    return int(session.scalar(select(func.count()).select_from(src).where(*conds)) or 0)
+    hits: Select[Any] = select(literal_column("1")).select_from(src).where(*conds).limit(cap + 1)
+    return int(session.scalar(select(func.count()).select_from(hits.subquery())) or 0)
 
 
 def document_matches(match: Match, document: str, facets: str) -> bool:

@@ -457,3 +457,24 @@ def test_service_level_schedule_and_closure_count_at_every_location(db: Session)
     assert cards["Mobile clinic"].open is not None
     assert cards["Mobile clinic"].open.open_now is False
     assert cards["Other clinic"].open is not None and cards["Other clinic"].open.open_now
+
+
+def test_huge_totals_are_capped_but_every_page_is_reachable(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from directory.listings import queries
+
+    monkeypatch.setattr(queries, "INDEX_COUNT_CAP", 3)
+    for i in range(5):
+        make_service(db, name=f"Service {i}")
+    reindex_all(db)
+    first = _search_services(db, SearchParams(per_page=2, now=NOW), stale_after_days=30)
+    assert (first.total, first.total_exact) == (3, False)  # "more than 3"
+    names = [c.name.value for c in first.items]
+    cursor = first.next_cursor
+    while cursor:
+        page = _search_services(db, SearchParams(per_page=2, cursor=cursor, now=NOW),
+                                stale_after_days=30)
+        names += [c.name.value for c in page.items]
+        cursor = page.next_cursor
+    assert sorted(names) == [f"Service {i}" for i in range(5)]
