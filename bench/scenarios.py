@@ -85,7 +85,7 @@ class Vocabulary:
     service_ids: list[str]
 
 
-def vocabulary(database_url: str, *, seed: int, ids: int = 300) -> Vocabulary:
+def vocabulary(database_url: str, *, seed: int, ids: int = 150) -> Vocabulary:
     """Categories, regions, city coordinates and a random sample of service ids from the data."""
     engine = create_engine(database_url)
     with engine.connect() as conn:
