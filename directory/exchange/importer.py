@@ -449,8 +449,10 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         _check_location(report, lpayload, lwhere)
         region = loc.get(EXT + "region")
         place = loc.get(EXT + "place")
-        lpayload["region_id"] = _place_ref(ctx, report, region, "region", lwhere)
-        lpayload["place_id"] = _place_ref(ctx, report, place, "city", lwhere)
+        if region or not redacted:
+            lpayload["region_id"] = _place_ref(ctx, report, region, "region", lwhere)
+        if place or not redacted:  # a public export hides a confidential place's city
+            lpayload["place_id"] = _place_ref(ctx, report, place, "city", lwhere)
         lpayload["organization_id"] = str(org_id)
         locations.append(Rec("location", lid, lpayload, *lwhere, translations=_translations(ctx, report, "location", loc, lwhere),
                              external=(ctx.source, str(loc.get("id"))) if ctx.source and loc.get("id") else None))
@@ -702,9 +704,9 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         if lpayload is None:
             continue
         _check_location(report, lpayload, lwhere)
-        if "region" in header:
+        if "region" in header and (row.get("region") or not redacted):
             lpayload["region_id"] = _place_ref(ctx, report, row.get("region"), "region", lwhere)
-        if "city" in header:
+        if "city" in header and (row.get("city") or not redacted):
             lpayload["place_id"] = _place_ref(ctx, report, row.get("city"), "city", lwhere)
         lpayload["organization_id"] = str(org_id)
         locations.append(Rec("location", lid, lpayload, *lwhere, external=(ctx.source or "csv", "loc:" + org_key + "|" + loc_key)))

@@ -175,3 +175,18 @@ def test_without_publish_changes_become_pending_change_requests(db: Session, tmp
     assert not ds.exact.name.endswith("(renamed)")  # waits for a moderator
     pending = db.scalars(select(ChangeRequest).where(ChangeRequest.source == "import")).all()
     assert {cr.state.value for cr in pending} == {"pending"} and len(pending) == 3
+
+
+@pytest.mark.parametrize("fmt", ["hsds-json", "hsds-csv", "csv"])
+def test_reimporting_a_public_export_keeps_the_hidden_whereabouts(db: Session, tmp_path: Path, fmt: str) -> None:
+    ds = make_dataset(db, tag="pub")
+    admin = make_account(db, "admin")
+    public = b"".join(export(db, fmt, ExportOptions()))
+    path = _write(tmp_path, "public" + {"hsds-json": ".json", "hsds-csv": ".zip", "csv": ".csv"}[fmt], public)
+    report = run_import(db, path, fmt=fmt, apply=True, publish=True, actor=admin)
+    assert report.ok, [str(e) for e in report.errors]
+    assert report.change_requests == 0, report.changed
+    assert any("public export" in w.reason for w in report.warnings)
+    db.refresh(ds.secret_loc)
+    assert ds.secret_loc.latitude is not None and ds.secret_loc.name
+    assert db.scalars(select(m.Phone).where(m.Phone.location_id == ds.secret_loc.id, m.Phone.archived_at.is_(None))).all()
