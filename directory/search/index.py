@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from directory.db import utcnow
 from directory.listings import models as m
-from directory.search.keys import search_key
+from directory.search.keys import search_key_cached
 from directory.search.match import (
     MAX_TERM_LEN,
     MIN_TYPO_LEN,
@@ -237,7 +237,7 @@ def _documents(
 
 def _fold(doc: _Doc) -> tuple[str, str]:
     """(document, facets) as stored: folded words and tokens, each once (order kept)."""
-    words = dict.fromkeys(search_key(" ".join(w for w in doc.words if w)).split())
+    words = dict.fromkeys(w for part in doc.words if part for w in search_key_cached(part).split())
     return " ".join(words), " ".join(dict.fromkeys(doc.facets))
 
 

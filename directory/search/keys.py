@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from anyascii import anyascii
 
@@ -22,9 +23,23 @@ def search_key(text: str | None) -> str:
     """Fold `text` to lowercase ASCII words separated by single spaces ("" for nothing)."""
     if not text:
         return ""
-    folded = anyascii(unicodedata.normalize("NFKC", text)).casefold()
+    if text.isascii():  # most texts: no normalisation or transliteration to do
+        folded = text.lower()
+    else:
+        folded = anyascii(unicodedata.normalize("NFKC", text)).casefold()
     folded = _JOINERS.sub("", folded)
     return _NON_WORD.sub(" ", folded).strip()
+
+
+@lru_cache(maxsize=65536)
+def _cached_key(text: str) -> str:
+    return search_key(text)
+
+
+def search_key_cached(text: str) -> str:
+    """`search_key` remembering short texts (place aliases, labels, organisation names repeat
+    across thousands of documents while indexing)."""
+    return _cached_key(text) if len(text) <= 300 else search_key(text)
 
 
 def search_terms(text: str | None) -> list[str]:
