@@ -24,6 +24,7 @@ import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from directory.accounts.models import (
@@ -257,9 +258,28 @@ def is_moderator(account: Account | None) -> bool:
 # --- rate limiting of failed authentication ---------------------------------------------------
 
 
-def failure_key(kind: str, value: str) -> str:
-    """A key for the failure table that stores no personal data in clear (hashed)."""
-    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+_PEPPER_SETTING = "auth_failure_pepper"
+
+
+def _failure_pepper(session: Session) -> bytes:
+    """A random key shared by every worker (kept in the `setting` table, made on first use).
+
+    A plain hash of an IP address can be reversed by hashing all 2^32 of them; a keyed hash
+    cannot without this key, which never leaves the database."""
+    value = session.scalar(select(Setting.value).where(Setting.key == _PEPPER_SETTING))
+    if value is None:
+        try:
+            with session.begin_nested():
+                session.add(Setting(key=_PEPPER_SETTING, value=secrets.token_hex(32)))
+        except IntegrityError:  # another worker made it first
+            pass
+        value = session.scalar(select(Setting.value).where(Setting.key == _PEPPER_SETTING))
+    return (value or "").encode()
+
+
+def failure_key(session: Session, kind: str, value: str) -> str:
+    """A key for the failure table that stores no personal data in clear (keyed hash)."""
+    return hmac.new(_failure_pepper(session), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def check_rate_limit(
@@ -307,9 +327,9 @@ def authenticate(
     or not, same time) or TooManyRequests. The caller commits even on failure so the failure
     counts (see `record_failure`)."""
     now = now or utcnow()
-    keys = [failure_key("email", normalise_email(email))]
+    keys = [failure_key(session, "email", normalise_email(email))]
     if client_key:
-        keys.append(failure_key("client", client_key))
+        keys.append(failure_key(session, "client", client_key))
     check_rate_limit(session, keys=keys, now=now)
     account = get_account_by_email(session, email=email)
     ok = verify_password(account.password_hash if account else _DUMMY_HASH, password)
@@ -442,7 +462,7 @@ def account_for_token(
     """The account behind a bearer token, or Unauthorized (unknown, expired, revoked, disabled
     — one message for all) / TooManyRequests after repeated failures from the same client."""
     now = now or utcnow()
-    keys = [failure_key("client", client_key)] if client_key else []
+    keys = [failure_key(session, "client", client_key)] if client_key else []
     check_rate_limit(session, keys=keys, now=now)
     token = None
     if secret.startswith(TOKEN_PREFIX) and len(secret) <= 100:
@@ -564,9 +584,9 @@ def verify_second_factor(
 ) -> None:
     """Check a TOTP code or a recovery code; rate-limited like passwords."""
     now = now or utcnow()
-    keys = [failure_key("totp", str(account.id))]
+    keys = [failure_key(session, "totp", str(account.id))]
     if client_key:
-        keys.append(failure_key("client", client_key))
+        keys.append(failure_key(session, "client", client_key))
     check_rate_limit(session, keys=keys, now=now)
     if account.totp_secret and verify_totp(account.totp_secret, code, now=now):
         return
