@@ -78,10 +78,13 @@ DEFAULT_WEIGHTS = (("en", "uk", "ru"), (60, 30, 10))
 #: Big cities get more listings.
 CITY_WEIGHT = {"kyiv": 12, "kharkiv": 8, "odesa": 7, "lviv": 7, "dnipro": 7, "warsaw": 6,
                "berlin": 5, "chisinau": 4, "zaporizhzhia": 4, "krakow": 3, "prague": 3}
+#: Fictional capital-city numbers (prefix, random digits): a block of zeros after the area code,
+#: every number valid for its country (`phonenumbers.is_valid_number`, as moderation checks) —
+#: Bratislava numbers cannot start 2 0…, so Slovakia uses the zero block after 2 5.
 PHONE: dict[str, tuple[str, int]] = {
     "UA": ("+38044000", 4), "PL": ("+4822000", 4), "DE": ("+493023125", 3),
     "MD": ("+37322000", 3), "RO": ("+4021000", 4), "CZ": ("+420200000", 3),
-    "SK": ("+4212000", 5), "HU": ("+361000", 4),
+    "SK": ("+421250000", 3), "HU": ("+361000", 4),
 }
 SHELTER_TYPES = {
     "shelter.air-raid": "air_raid_shelter", "shelter.collective-centre": "collective_centre",
