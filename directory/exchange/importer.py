@@ -1113,9 +1113,15 @@ def _run_pass(
         if bundles:
             planner.compare(bundles)
         if writer is not None and report.ok:
-            for bundle in bundles:
-                if bundle.service.state != "duplicate":
-                    writer.apply(bundle)
+            from directory.moderation.service import deferred_reindex
+
+            # The write path collects the services each change touches (also those of an
+            # organisation or place outside this file) and they are reindexed once per batch.
+            with deferred_reindex(session) as touched:
+                for bundle in bundles:
+                    if bundle.service.state != "duplicate":
+                        writer.apply(bundle)
+            writer.touched |= touched
             if writer.touched:
                 from directory.search.index import reindex_services
 

@@ -35,13 +35,17 @@ notice (see `fields.FIELDS` for what may be changed).
     resolve_report(session, *, report_id, moderator, dismiss=False) -> Report
     audit(session, *, viewer, entity_type=None, entity_id=None, limit=100, before=None)
         -> list[AuditEntry]
+    deferred_reindex(session) -> context manager yielding set[uuid.UUID]
+        Applies inside it collect the services to reindex instead of reindexing each change;
+        the caller reindexes them once (`search.index.reindex_services`) before committing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -772,8 +776,34 @@ def _services_touched(session: Session, entity_type: str, record: Any) -> set[uu
     return out
 
 
+_DEFERRED = "directory.moderation.deferred_reindex"
+
+
+@contextmanager
+def deferred_reindex(session: Session) -> Iterator[set[uuid.UUID]]:
+    """Inside this block, applied changes do not reindex their services one change at a time:
+    the ids are collected in the yielded set and the caller MUST call
+    `directory.search.index.reindex_services(session, ids)` for them (once, set-based) before
+    it commits. Everything else (validation, version checks, audit entries) is unchanged. For
+    bulk writers such as the importer; nests (an inner block collects into its own set)."""
+    outer = session.info.get(_DEFERRED)
+    collected: set[uuid.UUID] = set()
+    session.info[_DEFERRED] = collected
+    try:
+        yield collected
+    finally:
+        if outer is None:
+            session.info.pop(_DEFERRED, None)
+        else:
+            session.info[_DEFERRED] = outer
+
+
 def _reindex(session: Session, service_ids: set[uuid.UUID]) -> None:
     if not service_ids:
+        return
+    deferred = session.info.get(_DEFERRED)
+    if deferred is not None:
+        deferred.update(service_ids)
         return
     try:
         from directory.search.index import reindex_services

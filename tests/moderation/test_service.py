@@ -252,3 +252,36 @@ def test_search_follows_published_capacity(db: Session) -> None:
         mod.propose(db, actor=taras, entity_type="location", entity_id=loc.id, kind="capacity",
                     changes={"capacity_available": available})
         assert found() is expected, available
+
+
+def test_deferred_reindex_collects_services_and_keeps_audit(db: Session) -> None:
+    from directory.listings.queries import SearchParams, search_services
+    from directory.search.index import reindex_services
+
+    svc, loc = make_listing(db, capacity_available=0)
+    reindex_services(db, [svc.id])
+    taras = make_account(db, "moderator")
+
+    def found() -> bool:
+        res = search_services(db, SearchParams(has_capacity=True, per_page=50),
+                              stale_after_days=30)
+        return svc.id in {c.id for c in res.items}
+
+    with mod.deferred_reindex(db) as touched:
+        cr = mod.propose(db, actor=taras, entity_type="location", entity_id=loc.id,
+                         kind="capacity", changes={"capacity_available": 7})
+        with mod.deferred_reindex(db) as inner:
+            pass
+        assert inner == set()
+    # Applied and audited at once, but the search document waits for the caller.
+    assert cr.state == ChangeState.approved and loc.capacity_available == 7
+    assert [e.changes["capacity_available"] for e in _audit(db, loc.id)] == [[0, 7]]
+    assert touched == {svc.id}
+    assert not found()
+    reindex_services(db, touched)
+    assert found()
+    # Outside the block every change reindexes itself again.
+    mod.propose(db, actor=taras, entity_type="location", entity_id=loc.id, kind="capacity",
+                changes={"capacity_available": 0})
+    assert not found()
+    assert "directory.moderation.deferred_reindex" not in db.info
