@@ -207,6 +207,8 @@ class Context:
         # Kept referenced: the write path's rules look locales up with session.get, which
         # answers from the identity map only while the objects are alive.
         self._locale_rows = list(session.scalars(select(m.Locale)))
+        # Same for places (regions and cities: every change's region scope and place references).
+        self._place_rows = list(session.scalars(select(m.Place)))
         self.locales = {row.code for row in self._locale_rows}
         self.seen: dict[str, set[uuid.UUID]] = defaultdict(set)
         self._memo: dict[tuple[int, type, Any], tuple[bool, Any]] = {}

@@ -455,6 +455,9 @@ def _service_of(
 # --- review -----------------------------------------------------------------------------------
 
 
+_UNREAD: Any = object()  # _check_reviewer: the record was not read yet
+
+
 def _pending(session: Session, change_id: uuid.UUID) -> ChangeRequest:
     cr = session.get(ChangeRequest, change_id)
     if cr is None:
@@ -464,12 +467,16 @@ def _pending(session: Session, change_id: uuid.UUID) -> ChangeRequest:
     return cr
 
 
-def _check_reviewer(session: Session, cr: ChangeRequest, reviewer: Account) -> None:
+def _check_reviewer(
+    session: Session, cr: ChangeRequest, reviewer: Account, record: Any = _UNREAD
+) -> None:
     if reviewer.disabled or not is_moderator(reviewer):
         raise Forbidden("Only moderators review changes")
     if cr.author_id == reviewer.id:
         raise Forbidden("Nobody reviews their own change: another moderator must")
-    places = _places(session, cr.entity_type, _record(session, cr), cr.payload.get("fields", {}))
+    if record is _UNREAD:
+        record = _record(session, cr)
+    places = _places(session, cr.entity_type, record, cr.payload.get("fields", {}))
     if not in_scope(session, reviewer, places):
         raise Forbidden("This change is outside your regions")
 
@@ -484,8 +491,8 @@ def approve(
     """Apply a pending change atomically (version-checked; 409 Conflict if the record moved on)."""
     now = now or utcnow()
     cr = _pending(session, change_id)
-    _check_reviewer(session, cr, reviewer)
     record = _record(session, cr)
+    _check_reviewer(session, cr, reviewer, record)
     if cr.kind != ChangeKind.create and (record is None or record.version != cr.base_version):
         since = _audit_since(session, cr)
         conflicts = _conflicts(session, cr, record, since)
