@@ -145,6 +145,8 @@ def all_passed(results: dict[str, Any]) -> bool | None:
 def fmt(x: float | None) -> str:
     if x is None:
         return "—"
+    if x == float("inf"):
+        return "none completed"
     return f"{x:.1f}" if x >= 10 else f"{x:.2f}"
 
 

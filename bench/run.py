@@ -182,8 +182,8 @@ class Bench:
                                                rebuild=self.args.rebuild,
                                                reuse_stale=self.args.reuse_stale,
                                                log=self.build_log)
-        except (RuntimeError, OSError) as exc:
-            self.results["skipped"].append(f"{backend} N={n}: database not built: {exc}")
+        except Exception as exc:  # noqa: BLE001 - e.g. a migration file being edited: skip, say why
+            self.results["skipped"].append(f"{backend} N={n}: database not built: {exc!r}")
             log(f"  database not built: {exc}")
             return None
         if not record:
@@ -326,8 +326,13 @@ class Bench:
                     continue
                 if backend == "sqlite" and n == largest and not self.args.no_datasette:
                     self.datasette_side(ds, ours)
+                self.save_partial()
                 if n == largest and not self.args.no_exchange and not self.out_of_time("exchange"):
-                    self.exchange(backend, ds)
+                    try:
+                        self.exchange(backend, ds)
+                    except Exception as exc:  # noqa: BLE001 - keep the load figures, say why
+                        self.results["skipped"].append(f"{backend}: export/import: {exc!r}")
+                        log(f"  export/import failed: {exc!r}")
                 self.save_partial()
         self.results["meta"]["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         self.results["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
