@@ -77,6 +77,8 @@ _RADII_KM = (5.0, 25.0, 100.0, 400.0, 1600.0)
 #: With time-dependent filters (open now) the count stops here; without, at INDEX_COUNT_CAP.
 COUNT_CAP = 1000
 INDEX_COUNT_CAP = 10_000
+#: From this many matches a page is read in index order (see `_relevance_page`).
+DENSE_MATCHES = 5_000
 #: Up to this many matches, a distance sort measures all of them.
 SPARSE_DISTANCE = 2000
 
@@ -865,16 +867,22 @@ def _relevance_page(
     stale_after_days: int,
     offset: int,
     limit: int,
+    dense: bool,
 ) -> list[uuid.UUID]:
     """Open listings first, then stale ones, then temporarily closed or full ones; a stable
-    order inside each tier. One statement: each tier is read in index order and stops at the
-    page's end, so a word found in most listings costs no more than a rare one."""
+    order inside each tier. One statement. With many matches (`dense`) each tier is read in
+    index order and stops at the page's end, so a word found in most listings costs no more
+    than a rare one; with fewer, the matches are fetched through the text index and sorted once
+    (`key + 0` keeps PostgreSQL from walking the order index past thousands of misses)."""
     stmt, key = _base(session, q)
     cutoff = now - dt.timedelta(days=stale_after_days)
     temporary = _temporary_now(now)
     stale = or_(m.Service.assured_date.is_(None), m.Service.assured_date < cutoff)
     tiers = (and_(~temporary, ~stale), and_(~temporary, stale), temporary)
     need = offset + limit
+    if not dense:
+        tier = case((tiers[0], 0), (tiers[1], 1), else_=2)
+        return list(session.scalars(stmt.order_by(tier, key + 0).offset(offset).limit(limit)))
     arms = []
     for rank, cond in enumerate(tiers):
         sub = (
@@ -1061,7 +1069,8 @@ def search_services(
     elif params.sort == "distance" and params.near is not None:
         ids = _distance_page(session, query, params.near, offset, per_page, total)
     else:
-        ids = _relevance_page(session, query, now, stale_after_days, offset, per_page)
+        dense = not exact or total >= DENSE_MATCHES
+        ids = _relevance_page(session, query, now, stale_after_days, offset, per_page, dense)
     loc_conds = _location_filters(session, params, now) if ids else []
     cards = _cards(
         session, ids, params=params, now=now, stale_after_days=stale_after_days, loc=loc_conds

@@ -32,6 +32,7 @@ from directory.search.keys import search_key_cached
 from directory.search.match import (
     MAX_TERM_LEN,
     MIN_TYPO_LEN,
+    PG_FTS,
     TERMS,
     ZONES,
     dialect_name,
@@ -244,12 +245,14 @@ def _fold(doc: _Doc) -> tuple[str, str]:
 def _write(session: Session, ids: Sequence[uuid.UUID], docs: dict[uuid.UUID, _Doc]) -> None:
     sqlite = dialect_name(session) == "sqlite"
     if ids:
-        session.execute(delete(m.ServiceSearch).where(m.ServiceSearch.service_id.in_(ids)))
         if sqlite:
             session.execute(
                 text("DELETE FROM service_fts WHERE rowid = :r"),
                 [{"r": fts_rowid(i)} for i in ids],
             )
+        else:
+            session.execute(delete(PG_FTS).where(PG_FTS.c.service_id.in_(ids)))
+        session.execute(delete(m.ServiceSearch).where(m.ServiceSearch.service_id.in_(ids)))
     if not docs:
         return
     now = utcnow()
@@ -266,6 +269,16 @@ def _write(session: Session, ids: Sequence[uuid.UUID], docs: dict[uuid.UUID, _Do
             }
         )
     session.execute(insert(m.ServiceSearch), rows)
+    if not sqlite:  # the stored tsvectors, computed by the database in one statement
+        session.execute(
+            text(
+                "INSERT INTO service_fts (service_id, sort_key, document, facets)"
+                " SELECT service_id, sort_key, to_tsvector('simple', document),"
+                " to_tsvector('simple', facets) FROM service_search"
+                " WHERE service_id = ANY(:ids)"
+            ),
+            {"ids": list(docs)},
+        )
     if sqlite:
         session.execute(
             text(
@@ -326,11 +339,10 @@ def services_of_place(session: Session, place_id: uuid.UUID) -> list[uuid.UUID]:
 def reindex_all(session: Session) -> int:
     """Rebuild the whole index from scratch; returns the number of services indexed."""
     sqlite = dialect_name(session) == "sqlite"
+    session.execute(text("DELETE FROM service_fts"))
     session.execute(delete(m.ServiceSearch))
     session.execute(delete(TERMS))
     session.execute(delete(ZONES))
-    if sqlite:
-        session.execute(text("DELETE FROM service_fts"))
     ref = _Reference(session)
     ids = list(
         session.scalars(
@@ -345,6 +357,6 @@ def reindex_all(session: Session) -> int:
     if sqlite:
         session.execute(text("INSERT INTO service_fts (service_fts) VALUES ('optimize')"))
     else:
-        session.execute(text("ANALYZE service_search"))
+        session.execute(text("ANALYZE service_fts"))
     session.flush()
     return count

@@ -16,10 +16,12 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     FromClause,
     Select,
     TextClause,
+    Uuid,
     column,
     func,
     literal_column,
@@ -29,8 +31,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from directory.listings.models import ServiceSearch
-
 #: Words shorter than this are never corrected; longer ones allow 1 edit, from
 #: `TWO_EDITS_FROM` letters on 2 edits.
 MIN_TYPO_LEN = 4
@@ -39,6 +39,7 @@ MAX_TERM_LEN = 64
 NATIVE_PREFIX_LEN = 3
 MAX_EXPANSIONS = 48
 FTS = table("service_fts", column("rowid"), column("service_id"))
+PG_FTS = table("service_fts", column("service_id", Uuid()), column("sort_key", BigInteger()))
 TERMS = table("service_fts_term", column("term"))
 ZONES = table("service_fts_zone", column("name"))
 
@@ -130,23 +131,16 @@ def matching_source(
     if dialect_name(session) == "sqlite":
         cond = text("service_fts MATCH :fts").bindparams(fts=sqlite_match(match))
         return FTS, FTS.c.service_id, FTS.c.rowid, [cond]
-    t = ServiceSearch.__table__
+    # PostgreSQL: `service_fts` holds the stored tsvectors (GIN-indexed) and the sort key.
     doc, facets = pg_queries(match)
-    # Spelt as in the indexes (literal 'simple'), or the planner cannot use them.
     conds: list[ColumnElement[bool] | TextClause] = []
     if doc is not None:
-        conds.append(
-            text(
-                "to_tsvector('simple', service_search.document) @@ to_tsquery('simple', :doc)"
-            ).bindparams(doc=doc)
-        )
+        conds.append(text("service_fts.document @@ to_tsquery('simple', :doc)").bindparams(doc=doc))
     if not _only_all(match):
         conds.append(
-            text(
-                "to_tsvector('simple', service_search.facets) @@ to_tsquery('simple', :facets)"
-            ).bindparams(facets=facets)
+            text("service_fts.facets @@ to_tsquery('simple', :facets)").bindparams(facets=facets)
         )
-    return t, t.c.service_id, t.c.sort_key, conds
+    return PG_FTS, PG_FTS.c.service_id, PG_FTS.c.sort_key, conds
 
 
 def count_matches(session: Session, match: Match, *, cap: int) -> int:

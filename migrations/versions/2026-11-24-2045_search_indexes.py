@@ -6,7 +6,8 @@ SQLite: `service_fts`, an FTS5 table over the folded documents and facets, with 
 for 1-3 letters (a one-letter prefix is an index lookup); its rowid is `sort_key`, a stable hash
 of the service id written by `directory.search.index` (no triggers: VACUUM may renumber
 SQLite's own rowids, and the index writes both tables in one place).
-PostgreSQL: GIN indexes on to_tsvector('simple', document) and on to_tsvector('simple', facets).
+PostgreSQL: `service_fts` (service_id, sort_key, document and facets as stored tsvectors of the
+'simple' configuration) with GIN indexes on both and a btree on sort_key.
 Both: `service_fts_term`, the distinct indexed words (typo correction, prefix expansion), with a
 trigram GIN index on PostgreSQL; `service_fts_zone`, the time zones of indexed locations (the
 "open now" filter evaluates each zone's local time); and an index on
@@ -46,14 +47,16 @@ def upgrade() -> None:
     else:
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         op.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
+        # The stored tsvectors (recomputing to_tsvector per row would make a common word
+        # cost a full scan), written by directory.search.index beside service_search.
         op.execute(
-            "CREATE INDEX ix_service_search_pg_document_tsv ON service_search "
-            "USING gin (to_tsvector('simple'::regconfig, document))"
+            "CREATE TABLE service_fts ("
+            " service_id UUID PRIMARY KEY REFERENCES service (id) ON DELETE CASCADE,"
+            " sort_key BIGINT NOT NULL, document TSVECTOR NOT NULL, facets TSVECTOR NOT NULL)"
         )
-        op.execute(
-            "CREATE INDEX ix_service_search_pg_facets_tsv ON service_search "
-            "USING gin (to_tsvector('simple'::regconfig, facets))"
-        )
+        op.execute("CREATE INDEX ix_service_search_pg_fts_document ON service_fts USING gin (document)")
+        op.execute("CREATE INDEX ix_service_search_pg_fts_facets ON service_fts USING gin (facets)")
+        op.execute("CREATE INDEX ix_service_search_pg_fts_sort_key ON service_fts (sort_key)")
         # The operator class lives in the extension's schema, which may not be on search_path.
         trgm_schema = bind.execute(
             sa.text(
@@ -71,16 +74,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
+    # (pg_trgm and unaccent stay: other objects may use them, and dropping an extension needs
+    # more rights than a migration should assume.)
     op.execute("DROP TABLE IF EXISTS service_fts_term")
     op.execute("DROP TABLE IF EXISTS service_fts_zone")
-    if bind.dialect.name == "sqlite":
-        op.execute("DROP TABLE IF EXISTS service_fts")
-    else:
-        op.execute("DROP INDEX IF EXISTS ix_service_search_pg_document_tsv")
-        op.execute("DROP INDEX IF EXISTS ix_service_search_pg_facets_tsv")
-        # pg_trgm and unaccent stay: other objects may use them, and dropping an extension
-        # needs more rights than a migration should assume.
+    op.execute("DROP TABLE IF EXISTS service_fts")
     op.drop_index("ix_schedule_service_at_location_id", table_name="schedule")
     with op.batch_alter_table("service_search") as batch:
         batch.drop_index("ix_service_search_sort_key")
