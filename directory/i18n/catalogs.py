@@ -118,7 +118,7 @@ def update() -> list[str]:
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 catalog = Catalog(locale=locale, domain=domain, project="aid-directory",
-                                  copyright_holder=COPYRIGHT, charset="utf-8")
+                                  copyright_holder=COPYRIGHT, charset="utf-8", fuzzy=False)
             # Fuzzy guesses stay out: a wrong guess shown to a person in need is worse than
             # English, and the completeness test points at every missing string.
             catalog.update(template, no_fuzzy_matching=True)

@@ -29,6 +29,7 @@ def test_every_catalog_is_complete_and_not_fuzzy(locale, domain):
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
     assert untranslated == [], f"{locale}/{domain}: untranslated {untranslated[:5]}"
     assert fuzzy == [], f"{locale}/{domain}: fuzzy {fuzzy[:5]}"
+    assert not catalog.fuzzy, f"{locale}/{domain}: the header is marked fuzzy"
 
 
 @pytest.mark.parametrize("domain", list(catalogs.DOMAINS))
