@@ -579,3 +579,7 @@ class ServiceSearch(Base):
     # A stable pseudo-random order within a relevance tier (= the FTS5 rowid on SQLite).
     sort_key: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# Registers the data-version hook (every flush that changes public data gives a new token).
+from directory.listings import generation as _generation  # noqa: E402,F401
