@@ -57,6 +57,10 @@ class ChangeRequest(Entity):
     sensitive: Mapped[bool] = mapped_column(default=False)
     region_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("place.id"), index=True)
     service_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    # A new listing proposed as one unit (organisation, service, place, address, phones, hours):
+    # the change requests of one group share this id, are reviewed together and approved or
+    # rejected as a whole (`moderation.service.group_of`). None for a change on its own.
+    group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
 
     __table_args__ = (Index("ix_change_request_state_created", "state", "created_at"),)
 
