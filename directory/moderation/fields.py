@@ -89,6 +89,9 @@ FIELDS: dict[str, dict[str, F]] = {
         "free_of_charge": BOOL,
         "audience": F("str", max_length=300, nullable=False),
         "source_locale": LOCALE,
+        # Verification (HSDS assured_date): set by a moderator's approval; a file may carry it
+        # (imports), only moderators and imports may propose it (`service.propose`).
+        "assured_date": F("datetime"),
         # Not a column: the taxonomy term codes of the service's categories (attribute rows).
         "categories": F("codes", extra={"max_items": 20}),
     },
@@ -159,6 +162,34 @@ FIELDS: dict[str, dict[str, F]] = {
         "notes": F("text", max_length=5000),
         "attending_type": F("str", max_length=100),
     },
+    "language": {
+        "service_id": F("uuid", ref=m.Service),
+        "location_id": F("uuid", ref=m.Location),
+        "code": F("str", max_length=12, check="language", required=True, nullable=False),
+        "name": F("str", max_length=100),
+        "note": F("text", max_length=2000),
+    },
+    "required_document": {
+        "service_id": F("uuid", ref=m.Service, required=True, nullable=False),
+        "document": F("text", max_length=2000, required=True, nullable=False),
+        "uri": URL,
+    },
+    "accessibility": {
+        "location_id": F("uuid", ref=m.Location, required=True, nullable=False),
+        "description": F("text", max_length=2000),
+        "details": F("text", max_length=2000),
+        "url": URL,
+    },
+    "schedule_exception": {
+        "service_id": F("uuid", ref=m.Service),
+        "location_id": F("uuid", ref=m.Location),
+        "date": F("date", required=True, nullable=False),
+        "closed": F("bool", nullable=False),
+        "opens_at": F("time"),
+        "closes_at": F("time"),
+        "reason": F("text", max_length=2000),
+        "source_locale": LOCALE,
+    },
     "notice": {
         "region_id": F("uuid", ref=m.Place),
         "severity": _enum(m.Severity, nullable=False),
@@ -178,7 +209,17 @@ MODELS: dict[str, type[Any]] = {
     "phone": m.Phone,
     "schedule": m.Schedule,
     "notice": m.Notice,
+    "language": m.Language,
+    "required_document": m.RequiredDocument,
+    "accessibility": m.Accessibility,
+    "schedule_exception": m.ScheduleException,
 }
+#: Record types that belong to a service or a location (children of a listing), in the order a
+#: new listing's records are applied: parents first (`service.group_of`).
+GROUP_ORDER: tuple[str, ...] = (
+    "organization", "service", "location", "address", "phone", "schedule", "schedule_exception",
+    "language", "required_document", "accessibility",
+)  # fmt: skip
 
 #: Fraud guard: changing these on a published record needs a moderator other than the author.
 #: `privacy` is here too: turning a confidential shelter public reveals where it is.
@@ -190,6 +231,10 @@ SENSITIVE: dict[str, frozenset[str]] = {
     "phone": frozenset(FIELDS["phone"]),
     "schedule": frozenset(),
     "notice": frozenset(),
+    "language": frozenset(),
+    "required_document": frozenset({"uri"}),
+    "accessibility": frozenset({"url"}),
+    "schedule_exception": frozenset(),
 }
 #: Record types whose mere addition to a published listing is sensitive (a new phone number).
 SENSITIVE_CREATE = frozenset({"address", "phone"})
@@ -200,12 +245,17 @@ CAPACITY_FIELDS = frozenset({"capacity_available", "capacity_maximum"})
 #: Not columns of the record: handled by the apply step.
 VIRTUAL_FIELDS = frozenset({"categories", "service_ids"})
 
+_LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
 _BYDAY_RE = re.compile(r"^(?:[+-]?\d{0,2}(MO|TU|WE|TH|FR|SA|SU))(?:,[+-]?\d{0,2}(MO|TU|WE|TH|FR|SA|SU))*$")
 
 
-def clean(session: Session, spec: F, value: Any, *, now: dt.datetime) -> Any:
-    """Validate one input value; return its JSON form or raise FieldError."""
+def clean(
+    session: Session, spec: F, value: Any, *, now: dt.datetime,
+    pending: frozenset[uuid.UUID] = frozenset(),
+) -> Any:
+    """Validate one input value; return its JSON form or raise FieldError. A reference may name
+    a record in `pending` (the ids a pending group of change requests creates)."""
     if value is None:
         if not spec.nullable or spec.required:
             raise FieldError("must not be empty")
@@ -246,13 +296,13 @@ def clean(session: Session, spec: F, value: Any, *, now: dt.datetime) -> Any:
         return str(number.quantize(Decimal("0.000001")))
     if kind == "uuid":
         ref_id = _uuid(value)
-        if spec.ref is not None and session.get(spec.ref, ref_id) is None:
+        if spec.ref is not None and ref_id not in pending and session.get(spec.ref, ref_id) is None:
             raise FieldError(f"no such {spec.ref.__tablename__}")
         return str(ref_id)
     if kind == "uuids":
         if not isinstance(value, list) or len(value) > spec.extra.get("max_items", 50):
             raise FieldError("must be a short list of ids")
-        return [clean(session, F("uuid", ref=spec.ref), v, now=now) for v in value]
+        return [clean(session, F("uuid", ref=spec.ref), v, now=now, pending=pending) for v in value]
     if kind == "codes":
         if not isinstance(value, list) or len(value) > spec.extra.get("max_items", 20):
             raise FieldError("must be a short list of category codes")
@@ -297,6 +347,10 @@ def _check_str(session: Session, spec: F, out: str) -> str | None:
         if not (len(out) == 2 and out.isascii() and out.isalpha()):
             raise FieldError("must be a two-letter country code")
         return out.upper()
+    if check == "language":
+        if not _LANGUAGE_RE.match(out):
+            raise FieldError("must be a language code such as uk, en or pt-BR")
+        return out
     if check == "byday" and out and not _BYDAY_RE.match(out.upper()):
         raise FieldError("must be days like MO,TU,WE")
     if check == "byday":

@@ -35,6 +35,13 @@ notice (see `fields.FIELDS` for what may be changed).
     resolve_report(session, *, report_id, moderator, dismiss=False) -> Report
     audit(session, *, viewer, entity_type=None, entity_id=None, limit=100, before=None)
         -> list[AuditEntry]
+    propose_group(session, *, actor, records: list[GroupRecord], comment=None, source="api",
+                  now=None) -> list[ChangeRequest]
+        A new listing as one group of creates that refer to each other (same `group_id`);
+        `propose(..., group_id=...)` adds one record to a group. Approving or rejecting any
+        change of a group approves (parents first, atomically) or rejects the whole group;
+        withdrawing withdraws it. The queue lists a group once (its head, the service's create;
+        members in `QueueView.groups`); `group_of(session, *, change)` gives the members.
     deferred_reindex(session) -> context manager yielding set[uuid.UUID]
         Applies inside it collect the services to reindex instead of reindexing each change;
         the caller reindexes them once (`search.index.reindex_services`) before committing.
@@ -68,6 +75,7 @@ from directory.listings import models as m
 from directory.moderation.fields import (
     CAPACITY_FIELDS,
     FIELDS,
+    GROUP_ORDER,
     MODELS,
     SENSITIVE,
     SENSITIVE_CREATE,
@@ -115,6 +123,9 @@ class QueueView:
     reports: list[Report]
     counts: dict[str, int] = field(default_factory=dict)  # by kind, plus "reports", "sensitive"
     total: int = 0
+    # group_id → its pending change requests, parents first (an item with a group_id stands
+    # for the whole new listing)
+    groups: dict[uuid.UUID, list[ChangeRequest]] = field(default_factory=dict)
 
 
 # --- propose ----------------------------------------------------------------------------------
@@ -134,11 +145,26 @@ def propose(
     source: str = "api",
     trusted_publish: bool = False,
     now: dt.datetime | None = None,
+    group_id: uuid.UUID | None = None,
 ) -> ChangeRequest:
-    """Record a proposed change and, where the rules allow, apply it at once. See module doc."""
+    """Record a proposed change and, where the rules allow, apply it at once. See module doc.
+
+    With `group_id`, the change joins a group (a new listing): it must be a create, it may
+    refer to records that other pending creates of the same group will make, and it is never
+    applied on its own — the group is approved or rejected as one (`approve`, `reject`;
+    `propose_group` proposes a whole group and applies it at once for a moderator)."""
     now = now or utcnow()
     kind = _kind(kind)
     model = _model(entity_type)
+    pending: frozenset[uuid.UUID] = frozenset()
+    if group_id is not None:
+        if kind != ChangeKind.create:
+            raise ValidationFailed([{"path": "kind", "message": "only new records are proposed as a group"}])
+        pending = frozenset(session.scalars(select(ChangeRequest.entity_id).where(
+            ChangeRequest.group_id == group_id, ChangeRequest.state == ChangeState.pending,
+            ChangeRequest.kind == ChangeKind.create)))
+    if "assured_date" in (changes or {}) and actor is not None and not is_moderator(actor):
+        raise Forbidden("Only moderators verify listings")
     if actor is not None and actor.disabled:
         raise Forbidden("This account is disabled")
     if actor is None and source != "import":
@@ -174,13 +200,17 @@ def propose(
         raise Forbidden("This record is outside your regions")
     fields_in = dict(changes or {})
     cleaned, texts = _validate(
-        session, entity_type, kind, record, fields_in, translations or {}, now=now
+        session, entity_type, kind, record, fields_in, translations or {}, now=now, pending=pending
     )
     places = _places(session, entity_type, record, cleaned)
     if actor is not None and not in_scope(session, actor, places):
         raise Forbidden("This record is outside your regions")
 
     sensitive = _is_sensitive(session, entity_type, kind, record, cleaned)
+    if group_id is not None and entity_type in SENSITIVE_CREATE:
+        # Fraud guard: the contact details and address of a new listing are checked by a
+        # moderator other than the author, like those added to a published one.
+        sensitive = True
     cr = ChangeRequest(
         id=uuid.uuid4(),
         kind=kind,
@@ -197,9 +227,13 @@ def propose(
         service_id=_service_of(session, entity_type, entity_id, record, cleaned),
         created_at=now,
         updated_at=now,
+        group_id=group_id,
     )
     session.add(cr)
     session.flush()
+    if group_id is not None:
+        _share_group_facts(session, cr)
+        return cr
 
     try:
         if actor is not None and not sensitive:
@@ -240,6 +274,7 @@ def _validate(
     translations: Mapping[str, Mapping[str, Any]],
     *,
     now: dt.datetime,
+    pending: frozenset[uuid.UUID] = frozenset(),
 ) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
     specs = FIELDS[entity_type]
     errors: list[dict[str, str]] = []
@@ -260,7 +295,7 @@ def _validate(
             errors.append({"path": str(name)[:60], "message": "cannot be changed here"})
             continue
         try:
-            cleaned[name] = clean(session, specs[name], value, now=now)
+            cleaned[name] = clean(session, specs[name], value, now=now, pending=pending)
         except FieldError as exc:
             errors.append({"path": name, "message": str(exc)})
 
@@ -333,7 +368,11 @@ def _cross_checks(
         cleaned.get(k) for k in ("location_id", "service_id")
     ):
         errors.append({"path": "service_id", "message": "a schedule belongs to a service or location"})
-    if entity_type == "schedule":
+    if entity_type in ("language", "schedule_exception") and kind == ChangeKind.create and not any(
+        cleaned.get(k) for k in ("location_id", "service_id")
+    ):
+        errors.append({"path": "service_id", "message": f"a {entity_type.replace('_', ' ')} belongs to a service or location"})
+    if entity_type in ("schedule", "schedule_exception"):
         opens, closes = _merged(record, cleaned, "opens_at"), _merged(record, cleaned, "closes_at")
         if (opens is None) != (closes is None):
             errors.append({"path": "closes_at", "message": "opens_at and closes_at go together"})
@@ -388,11 +427,11 @@ def _places(
         return [ref("region_id"), ref("place_id")]
     if entity_type == "notice":
         return [ref("region_id")]
-    if entity_type == "address":
+    if entity_type in ("address", "accessibility"):
         return _location_places(session, [ref("location_id")])
     if entity_type == "service":
         return _location_places(session, _service_locations(session, [getattr(record, "id", None)]))
-    if entity_type in ("phone", "schedule"):
+    if entity_type in ("phone", "schedule", "schedule_exception", "language", "required_document"):
         loc_ids = [ref("location_id")]
         loc_ids += _service_locations(session, [ref("service_id")])
         return _location_places(session, loc_ids)
@@ -452,6 +491,121 @@ def _service_of(
     return None
 
 
+# --- groups: a new listing proposed as one unit ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupRecord:
+    """One record of a new listing for `propose_group`: a create of `entity_type` (its id may
+    be given, so that the other records can refer to it)."""
+
+    entity_type: str
+    changes: Mapping[str, Any]
+    translations: Mapping[str, Mapping[str, Any]] | None = None
+    entity_id: uuid.UUID | None = None
+
+
+def propose_group(
+    session: Session,
+    *,
+    actor: Account | None,
+    records: list[GroupRecord],
+    comment: str | None = None,
+    source: str = "api",
+    now: dt.datetime | None = None,
+) -> list[ChangeRequest]:
+    """Propose a new listing — records that refer to each other (organisation, service, place,
+    address, phones, hours ...) — as one group of pending creates, in the order given (parents
+    first). Validation errors carry the record's index (`records/2/number`). A moderator's group
+    is applied at once unless the fraud guard holds it (an address or phone: another moderator
+    approves); a volunteer's (or an import's) waits for a moderator, who approves or rejects it
+    as one. All or nothing: a refusal leaves nothing behind."""
+    now = now or utcnow()
+    if not records:
+        raise ValidationFailed([{"path": "records", "message": "nothing to propose"}])
+    group_id = uuid.uuid4()
+    out: list[ChangeRequest] = []
+    savepoint = session.begin_nested()
+    try:
+        for i, rec in enumerate(records):
+            try:
+                out.append(propose(
+                    session, actor=actor, entity_type=rec.entity_type, kind=ChangeKind.create,
+                    entity_id=rec.entity_id, changes=rec.changes, translations=rec.translations,
+                    comment=comment, source=source, now=now, group_id=group_id,
+                ))
+            except ValidationFailed as exc:
+                raise ValidationFailed([{**e, "path": f"records/{i}/{e.get('path', '')}"}
+                                        for e in exc.errors]) from None
+        if actor is not None and is_moderator(actor) and not any(cr.sensitive for cr in out):
+            _apply_group(session, group_of(session, change=out[0]), approver=actor, now=now)
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    return out
+
+
+def group_of(session: Session, *, change: ChangeRequest) -> list[ChangeRequest]:
+    """The change requests of `change`'s group (itself alone when it has none), parents first:
+    the order they are applied in."""
+    if change.group_id is None:
+        return [change]
+    members = list(session.scalars(
+        select(ChangeRequest).where(ChangeRequest.group_id == change.group_id)))
+    rank = {name: i for i, name in enumerate(GROUP_ORDER)}
+    return sorted(members, key=lambda cr: (rank.get(cr.entity_type, len(rank)), cr.created_at,
+                                           str(cr.id)))
+
+
+def group_head(members: list[ChangeRequest]) -> ChangeRequest:
+    """The change that stands for a group in lists: the new service's (else the first)."""
+    return next((cr for cr in members if cr.entity_type == "service"), members[0])
+
+
+def _share_group_facts(session: Session, cr: ChangeRequest) -> None:
+    """Records of a new listing learn their region and service from each other (a service's
+    region is its place's; a place's service is the one it offers), so the whole group is in
+    the queue filters and region scopes of the listing."""
+    members = list(session.scalars(select(ChangeRequest).where(
+        ChangeRequest.group_id == cr.group_id, ChangeRequest.state == ChangeState.pending)))
+    if cr.entity_type == "location":
+        ids = cr.payload.get("fields", {}).get("service_ids") or []
+        if ids and cr.service_id is None:
+            cr.service_id = uuid.UUID(ids[0])
+    region = next((x.region_id for x in members if x.region_id is not None), None)
+    service = next((x.service_id for x in members if x.service_id is not None), None)
+    for x in members:
+        if x.region_id is None and region is not None:
+            x.region_id = region
+        if x.service_id is None and service is not None:
+            x.service_id = service
+    session.flush()
+
+
+def _apply_group(
+    session: Session, members: list[ChangeRequest], *, approver: Account, now: dt.datetime
+) -> None:
+    """Apply every pending change of a group, parents first, all or nothing."""
+    savepoint = session.begin_nested()
+    try:
+        for cr in members:
+            if cr.state == ChangeState.pending:
+                _apply(session, cr, approver=approver, now=now)
+    except _Stale as exc:
+        savepoint.rollback()
+        raise Conflict("A record of this new listing was changed meanwhile",
+                       current_version=exc.current) from None
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+
+
+def _group_places(session: Session, members: list[ChangeRequest]) -> list[uuid.UUID | None]:
+    return [cr.region_id for cr in members if cr.region_id is not None]
+
+
 # --- review -----------------------------------------------------------------------------------
 
 
@@ -491,6 +645,14 @@ def approve(
     """Apply a pending change atomically (version-checked; 409 Conflict if the record moved on)."""
     now = now or utcnow()
     cr = _pending(session, change_id)
+    if cr.group_id is not None:
+        members = [x for x in group_of(session, change=cr) if x.state == ChangeState.pending]
+        for x in members:
+            _check_reviewer(session, x, reviewer, None)
+        if not in_scope(session, reviewer, _group_places(session, members)):
+            raise Forbidden("This change is outside your regions")
+        _apply_group(session, members, approver=reviewer, now=now)
+        return cr
     record = _record(session, cr)
     _check_reviewer(session, cr, reviewer, record)
     if cr.kind != ChangeKind.create and (record is None or record.version != cr.base_version):
@@ -534,12 +696,16 @@ def reject(
     if reviewer.disabled or not is_moderator(reviewer):
         raise Forbidden("Only moderators review changes")
     places = _places(session, cr.entity_type, _record(session, cr), cr.payload.get("fields", {}))
+    members = [x for x in group_of(session, change=cr) if x.state == ChangeState.pending]
+    if cr.group_id is not None:
+        places = [*places, *_group_places(session, members)]
     if not in_scope(session, reviewer, places):
         raise Forbidden("This change is outside your regions")
-    cr.state = ChangeState.rejected
-    cr.reviewer_id = reviewer.id
-    cr.review_reason = reason[:5000]
-    cr.decided_at = now or utcnow()
+    for x in members:  # a new listing is rejected as a whole
+        x.state = ChangeState.rejected
+        x.reviewer_id = reviewer.id
+        x.review_reason = reason[:5000]
+        x.decided_at = now or utcnow()
     session.flush()
     return cr
 
@@ -548,8 +714,10 @@ def withdraw(session: Session, *, change_id: uuid.UUID, actor: Account) -> Chang
     cr = _pending(session, change_id)
     if cr.author_id != actor.id:
         raise Forbidden("Only the author withdraws a change")
-    cr.state = ChangeState.withdrawn
-    cr.decided_at = utcnow()
+    for x in group_of(session, change=cr):
+        if x.state == ChangeState.pending:
+            x.state = ChangeState.withdrawn
+            x.decided_at = utcnow()
     session.flush()
     return cr
 
@@ -917,10 +1085,10 @@ def get_change(session: Session, *, change_id: uuid.UUID, viewer: Account) -> Ch
         raise NotFound("No such change request")
     if cr.author_id == viewer.id:
         return cr
-    if is_moderator(viewer) and in_scope(
-        session, viewer,
-        _places(session, cr.entity_type, _record(session, cr), cr.payload.get("fields", {})),
-    ):
+    places = _places(session, cr.entity_type, _record(session, cr), cr.payload.get("fields", {}))
+    if cr.group_id is not None:
+        places = [*places, cr.region_id]
+    if is_moderator(viewer) and in_scope(session, viewer, places):
         return cr
     raise NotFound("No such change request")
 
@@ -1069,10 +1237,22 @@ def queue(
         return cache[place]
 
     items = [cr for cr in rows if visible(cr.region_id)]
+    # A new listing is one line: its head (the service's create) stands for the whole group.
+    groups: dict[uuid.UUID, list[ChangeRequest]] = {}
+    for cr in items:
+        if cr.group_id is not None:
+            groups.setdefault(cr.group_id, []).append(cr)
+    rank = {name: i for i, name in enumerate(GROUP_ORDER)}
+    for members in groups.values():
+        members.sort(key=lambda cr: (rank.get(cr.entity_type, len(rank)), cr.created_at, str(cr.id)))
+    heads = {id(group_head(members)) for members in groups.values()}
+    items = [cr for cr in items if cr.group_id is None or id(cr) in heads]
     counts: dict[str, int] = {}
     for cr in items:
         counts[cr.kind.value] = counts.get(cr.kind.value, 0) + 1
-    counts["sensitive"] = sum(1 for cr in items if cr.sensitive)
+    counts["sensitive"] = sum(
+        1 for cr in items
+        if cr.sensitive or any(x.sensitive for x in groups.get(cr.group_id or uuid.UUID(int=0), [])))
     counts["needs_review"] = sum(1 for cr in items if cr.needs_review)
 
     report_rows = list(session.execute(
@@ -1091,7 +1271,9 @@ def queue(
             reports.append(rep)
     counts["reports"] = len(reports)
     return QueueView(items=items[:limit], reports=reports[:limit], counts=counts,
-                     total=len(items))
+                     total=len(items),
+                     groups={cr.group_id: groups[cr.group_id] for cr in items[:limit]
+                             if cr.group_id is not None})
 
 
 def in_scope_of(session: Session, place: uuid.UUID | None, region_id: uuid.UUID) -> bool:
@@ -1203,7 +1385,8 @@ def account_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uui
 
 
 __all__ = [
-    "FieldChange", "QueueView", "Role", "acknowledge", "account_names", "approve", "audit",
-    "diff", "get_change", "my_changes", "propose", "queue", "reject", "report",
+    "FieldChange", "GroupRecord", "QueueView", "Role", "acknowledge", "account_names", "approve",
+    "audit", "diff", "get_change", "group_head", "group_of", "my_changes", "propose",
+    "propose_group", "queue", "reject", "report",
     "resolve_report", "revert", "snapshot", "withdraw",
 ]
