@@ -25,7 +25,11 @@ def _nostore(body: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/queue", response_model=s.QueueOut, summary="What waits for review, oldest first")
+@router.get("/queue", response_model=s.QueueOut, summary="What waits for review, oldest first",
+            description="A new listing proposed as one unit (organisation, service, place, "
+            "address, phones, hours ...) is ONE item: the service's change, with `group_id` and "
+            "`group` (every change of the listing, parents first). Approving or rejecting it "
+            "approves (atomically, parents first) or rejects the whole listing.")
 def get_queue(
     ident: Moderator,
     session: ApiSession,
@@ -53,7 +57,9 @@ def get_queue(
 
 
 @router.get("/change-requests/{change_id}", response_model=s.ChangeRequestOut,
-            summary="One change request with a field-by-field diff (its author or a moderator)")
+            summary="One change request with a field-by-field diff (its author or a moderator)",
+            description="For a change of a new listing (`group_id` set), `group` lists every "
+            "change of the listing with its own diff: the whole new listing in one view.")
 def get_change_request(change_id: uuid.UUID, ident: Identity, session: ApiSession) -> JSONResponse:
     cr = moderation.get_change(session, change_id=change_id, viewer=ident.account)
     return _nostore(change_out(session, cr, with_diff=True,
@@ -61,7 +67,9 @@ def get_change_request(change_id: uuid.UUID, ident: Identity, session: ApiSessio
 
 
 @router.post("/change-requests/{change_id}/approve", response_model=s.ChangeRequestOut,
-             summary="Approve and apply atomically (409 with the conflict if the record moved on)")
+             summary="Approve and apply atomically (409 with the conflict if the record moved on)",
+             description="Approving a change of a group (a new listing) applies every change of "
+             "the group, parents first, in one transaction; rejecting one rejects them all.")
 def approve(change_id: uuid.UUID, ident: Moderator, session: ApiSession) -> JSONResponse:
     cr = moderation.approve(session, change_id=change_id, reviewer=ident.account)
     return written(session, cr)

@@ -250,6 +250,27 @@ class ChangeRequestOut(BaseModel):
     created_at: dt.datetime
     decided_at: dt.datetime | None
     diff: list[FieldChangeOut] | None = None
+    group_id: uuid.UUID | None = Field(
+        None, description="set when this change is part of a new listing proposed as one unit "
+        "(organisation, service, place, address, phones, hours ...): approving, rejecting or "
+        "withdrawing any change of the group does so for the whole group, parents first")
+    group: list[GroupMemberOut] | None = Field(
+        None, description="every change of the group (this one included), in the order they are "
+        "applied; with `diff` on the single change-request view")
+
+
+class GroupMemberOut(BaseModel):
+    """One record of a new listing proposed as a group."""
+
+    id: uuid.UUID
+    state: str
+    kind: str
+    entity_type: str
+    entity_id: uuid.UUID
+    fields: dict[str, Any]
+    translations: dict[str, dict[str, Any]]
+    sensitive: bool
+    diff: list[FieldChangeOut] | None = None
 
 
 class QueueOut(BaseModel):
@@ -296,4 +317,5 @@ class MeOut(BaseModel):
     token_expires_at: dt.datetime | None
 
 
+ChangeRequestOut.model_rebuild()
 QueueOut.model_rebuild()

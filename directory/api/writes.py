@@ -73,8 +73,24 @@ def change_out(
                                current=d.current if moderator_view or not d.sensitive else None,
                                proposed=d.proposed, sensitive=d.sensitive)
               for d in moderation.diff(session, change=cr)] if with_diff else None,
+        group_id=cr.group_id,
+        group=[_member_out(session, x, with_diff=with_diff, moderator_view=moderator_view)
+               for x in moderation.group_of(session, change=cr)] if cr.group_id else None,
     )
     return out.model_dump(mode="json")
+
+
+def _member_out(session: Session, cr: ChangeRequest, *, with_diff: bool,
+                moderator_view: bool) -> s.GroupMemberOut:
+    return s.GroupMemberOut(
+        id=cr.id, state=cr.state.value, kind=cr.kind.value, entity_type=cr.entity_type,
+        entity_id=cr.entity_id, fields=cr.payload.get("fields", {}),
+        translations=cr.payload.get("translations", {}), sensitive=cr.sensitive,
+        diff=[s.FieldChangeOut(field=d.field, locale=d.locale,
+                               current=d.current if moderator_view or not d.sensitive else None,
+                               proposed=d.proposed, sensitive=d.sensitive)
+              for d in moderation.diff(session, change=cr)] if with_diff else None,
+    )
 
 
 def written(session: Session, cr: ChangeRequest, *, created: bool = False) -> JSONResponse:
@@ -83,8 +99,8 @@ def written(session: Session, cr: ChangeRequest, *, created: bool = False) -> JS
     headers = {"Cache-Control": "no-store"}
     if cr.state == ChangeState.approved:
         headers["ETag"] = etag(body["entity_version"])
-        coll = COLLECTION_OF[cr.entity_type]
-        if created:
+        coll = COLLECTION_OF.get(cr.entity_type)
+        if created and coll:
             headers["Location"] = f"/api/v1/{coll}/{cr.entity_id}"
         return JSONResponse(body, status_code=201 if created else 200, headers=headers)
     headers["Location"] = f"/api/v1/moderation/change-requests/{cr.id}"
