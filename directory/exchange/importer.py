@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
@@ -40,10 +40,16 @@ from directory.exchange.safety import is_formula, unneutralise_cell
 from directory.listings import models as m
 from directory.moderation.fields import FIELDS, F, FieldError, clean, dump
 
+if TYPE_CHECKING:
+    from directory.exchange.bulk_import import BulkImport
+
 NAMESPACE = uuid.UUID("4f1d7c8e-5d0b-4a57-9a8e-7c0a3e1f6b21")
 BATCH = 500
 MAX_ERRORS = 1000  # listed one by one; beyond that only counted
-ENTITIES = ("organization", "service", "location", "address", "phone", "schedule")
+ENTITIES = (
+    "organization", "service", "location", "address", "phone", "schedule", "schedule_exception",
+    "language", "required_document", "accessibility",
+)  # fmt: skip
 
 # Fields compared and written, per record type (FIELDS minus references handled here).
 REFS = {"organization_id", "service_id", "location_id", "place_id", "region_id", "alternative_service_id", "service_ids"}
@@ -155,7 +161,7 @@ class Bundle:
     service: Rec
     organization: Rec | None
     locations: list[Rec]
-    children: list[Rec]  # address, phone, schedule
+    children: list[Rec]  # address, phone, schedule, schedule_exception, language, ...
     categories: list[str] | None
     new_links: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)  # (location, service)
     partial: bool = False  # from a spreadsheet: only the columns it has are compared
@@ -349,6 +355,22 @@ LOCATION_MAP = {n: n for n in _fields("location")} | {
 PHONE_MAP = {n: n for n in _fields("phone")} | {"is_hotline": EXT + "is_hotline"}
 SCHEDULE_MAP = {n: n for n in _fields("schedule")} | {"timezone": EXT + "timezone"}
 ADDRESS_MAP = {n: n for n in _fields("address")}
+LANGUAGE_MAP = {n: n for n in _fields("language")}
+DOCUMENT_MAP = {n: n for n in _fields("required_document")}
+ACCESSIBILITY_MAP = {n: n for n in _fields("accessibility")}
+EXCEPTION_MAP = {n: n for n in _fields("schedule_exception")}
+
+
+def _assured(data: dict[str, Any]) -> Any:
+    """The verification time: our `x_assured_at` (exact), else HSDS `assured_date` (a date:
+    its midnight UTC)."""
+    exact = data.get(EXT + "assured_at")
+    if exact:
+        return exact
+    day = data.get("assured_date")
+    if isinstance(day, str) and len(day) == 10:
+        return day + "T00:00:00+00:00"
+    return day or None
 
 
 def _mapped(obj: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
@@ -400,6 +422,7 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
     sid = _uuid_or(sid_raw, lambda: ctx.derived_id("service", str(sid_raw or data.get("name"))))
     raw = _mapped(data, SERVICE_MAP)
     raw["status"] = _status(data)
+    raw["assured_date"] = _assured(data)
     payload = _clean_payload(ctx, report, "service", raw, names=SERVICE_MAP, where=where, textual=textual, partial=False)
     if payload is not None:
         _expire_status(ctx, report, payload, where)
@@ -473,12 +496,29 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
             rec = _child(ctx, report, "schedule", s, SCHEDULE_MAP, _where(s, item, f"{lwhere[2]}.schedules[{j}]"), textual, {"location_id": lid})
             if rec:
                 children.append(rec)
+        for j, a in enumerate(loc.get("accessibility") or []):
+            rec = _child(ctx, report, "accessibility", a, ACCESSIBILITY_MAP, _where(a, item, f"{lwhere[2]}.accessibility[{j}]"), textual, {"location_id": lid})
+            if rec:
+                children.append(rec)
+        for j, e in enumerate(_list(loc.get(EXT + "schedule_exceptions"))):
+            rec = _child(ctx, report, "schedule_exception", e, EXCEPTION_MAP, (*lwhere[:2], f"{lwhere[2]}.{EXT}schedule_exceptions[{j}]"), textual, {"location_id": lid})
+            if rec:
+                children.append(rec)
     for j, p in enumerate(data.get("phones") or []):
         rec = _child(ctx, report, "phone", p, PHONE_MAP, _where(p, item, f"{item.path}.phones[{j}]"), textual, {"service_id": sid})
         if rec:
             children.append(rec)
     for j, s in enumerate(data.get("schedules") or []):
         rec = _child(ctx, report, "schedule", s, SCHEDULE_MAP, _where(s, item, f"{item.path}.schedules[{j}]"), textual, {"service_id": sid})
+        if rec:
+            children.append(rec)
+    for key, entity, mapping in (("languages", "language", LANGUAGE_MAP), ("required_documents", "required_document", DOCUMENT_MAP)):
+        for j, obj in enumerate(data.get(key) or []):
+            rec = _child(ctx, report, entity, obj, mapping, _where(obj if isinstance(obj, dict) else {}, item, f"{item.path}.{key}[{j}]"), textual, {"service_id": sid})
+            if rec:
+                children.append(rec)
+    for j, e in enumerate(_list(data.get(EXT + "schedule_exceptions"))):
+        rec = _child(ctx, report, "schedule_exception", e, EXCEPTION_MAP, (item.file, item.line, f"{item.path}.{EXT}schedule_exceptions[{j}]"), textual, {"service_id": sid})
         if rec:
             children.append(rec)
     categories = _categories(ctx, report, item, data.get("attributes") or [])
@@ -489,6 +529,11 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
     svc = Rec("service", sid, payload, *where, translations=_translations(ctx, report, "service", data, where),
               external=(ctx.source, str(sid_raw)) if ctx.source and sid_raw else None)
     return Bundle(svc, org_rec, locations, children, categories, new_links=links)
+
+
+def _list(value: Any) -> list[Any]:
+    """A nested list of an extension field (a JSON cell of the tabular form is decoded already)."""
+    return value if isinstance(value, list) else []
 
 
 def _expire_status(ctx: Context, report: Report, payload: dict[str, Any], where: tuple[str, int | None, str]) -> None:
@@ -602,7 +647,7 @@ def parse_hours(text: str) -> list[dict[str, str]]:
 _COLUMN_OF = {
     "name": "service_name", "description": "service_description", "url": "website",
     "number": "phone", "address_1": "address", "byday": "hours", "opens_at": "hours",
-    "closes_at": "hours", "freq": "hours",
+    "closes_at": "hours", "freq": "hours", "code": "languages", "assured_date": "last_verified",
 }  # fmt: skip
 
 
@@ -639,10 +684,11 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         "email": first.get("email"),
         "url": first.get("website"),
         "free_of_charge": first.get("free_of_charge"),
+        "assured_date": _assured({"assured_date": first.get("last_verified") or None}),
     }
     present = {n for n, col in (("name", "service_name"), ("description", "service_description"), ("status", "status"),
                                 ("status_until", "status_until"), ("email", "email"), ("url", "website"),
-                                ("free_of_charge", "free_of_charge")) if col in header}
+                                ("free_of_charge", "free_of_charge"), ("assured_date", "last_verified")) if col in header}
     payload = _clean_payload(ctx, report, "service", raw, names=list(raw), where=where, textual=True, partial=True, present=present)
     if payload is not None:
         _expire_status(ctx, report, payload, where)
@@ -662,6 +708,10 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         rec = _child(ctx, report, "phone", {"number": number}, PHONE_MAP, (name, first_line, f"line {first_line}"), True, {"service_id": sid}, names=["number"])
         if rec:
             rec.path = f"line {first_line}"
+            children.append(rec)
+    for code in _split(first.get("languages")):
+        rec = _child(ctx, report, "language", {"code": code}, LANGUAGE_MAP, (name, first_line, f"line {first_line}"), True, {"service_id": sid}, names=["code"])
+        if rec:
             children.append(rec)
     if first.get("hours"):
         try:
@@ -739,8 +789,14 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
 MODELS: dict[str, Any] = {
     "organization": m.Organization, "service": m.Service, "location": m.Location,
     "address": m.Address, "phone": m.Phone, "schedule": m.Schedule,
+    "schedule_exception": m.ScheduleException, "language": m.Language,
+    "required_document": m.RequiredDocument, "accessibility": m.Accessibility,
 }  # fmt: skip
-PARENT_KEYS = {"address": ("location_id",), "phone": ("service_id", "location_id"), "schedule": ("service_id", "location_id")}
+PARENT_KEYS = {
+    "address": ("location_id",), "phone": ("service_id", "location_id"), "schedule": ("service_id", "location_id"),
+    "schedule_exception": ("service_id", "location_id"), "language": ("service_id", "location_id"),
+    "required_document": ("service_id",), "accessibility": ("location_id",),
+}  # fmt: skip
 
 
 def _primary(entity: str, values: dict[str, Any]) -> tuple[str, str] | None:
@@ -759,6 +815,12 @@ def _content(entity: str, values: dict[str, Any], keys: Iterable[str], *, parent
 
 def _dumped(row: Any, names: Iterable[str]) -> dict[str, Any]:
     return {n: dump(row[n]) for n in names}
+
+
+def _later(value: str | None, than: str | None) -> bool:
+    if value is None:
+        return False
+    return than is None or dt.datetime.fromisoformat(value) > dt.datetime.fromisoformat(than)
 
 
 class Planner:
@@ -855,6 +917,9 @@ class Planner:
         names = [n for n in rec.payload if not n.startswith("__") and n in FIELDS[rec.entity] and n not in ("service_ids", "categories")]
         current = _dumped(row, names)
         rec.changed_fields = [n for n in names if current[n] != rec.payload[n]]
+        if "assured_date" in rec.changed_fields and not _later(rec.payload["assured_date"], current["assured_date"]):
+            rec.changed_fields.remove("assured_date")  # a file never moves a verification back
+            rec.payload.pop("assured_date")
         if row["archived_at"] is not None:
             rec.changed_fields.append("archived_at")
         source = dump(row["source_locale"]) if "source_locale" in row else "en"
@@ -908,7 +973,7 @@ class Planner:
             conds = []
             if "service_id" in PARENT_KEYS[entity] and sids:
                 conds.append(t.c.service_id.in_(list(sids)))
-            if lids:
+            if "location_id" in PARENT_KEYS[entity] and lids:
                 conds.append(t.c.location_id.in_(list(lids)))
             if not conds:
                 continue
@@ -989,7 +1054,13 @@ class ApplyFailed(Exception):
 
 
 class Writer:
-    """Turns compared bundles into change requests (published at once with `publish`)."""
+    """Turns compared bundles into change requests (published at once with `publish`).
+
+    Without `publish`, the new records of a listing (organisation, service, places and their
+    children) are proposed as ONE group of change requests (`moderation.propose(group_id=)`):
+    they may refer to each other while pending, and a moderator approves or rejects the new
+    listing as a whole. A bundle whose new records refer to records of an earlier bundle's group
+    (a second service of the same new organisation) joins that group."""
 
     def __init__(self, session: Session, *, actor: Any, publish: bool, report: Report, comment: str) -> None:
         self.session = session
@@ -999,18 +1070,23 @@ class Writer:
         self.comment = comment
         self.touched: set[uuid.UUID] = set()
         self.created_locations: set[uuid.UUID] = set()
+        self.group: uuid.UUID | None = None  # the group of the bundle being written
+        self._group_of: dict[uuid.UUID, uuid.UUID] = {}  # pending new record id → its group
 
     def _propose(self, rec: Rec, kind: str, *, entity_id: uuid.UUID, changes: dict[str, Any] | None = None,
                  translations: dict[str, dict[str, str]] | None = None, base_version: int | None = None) -> None:
         from directory.errors import DomainError, ValidationFailed
         from directory.moderation import service as moderation
 
+        group = self.group if kind == "create" else None
         try:
             cr = moderation.propose(
                 self.session, actor=None, entity_type=rec.entity, kind=kind, entity_id=entity_id,
                 changes=changes, translations=translations or None, base_version=base_version,
-                comment=self.comment, source="import",
+                comment=self.comment, source="import", group_id=group,
             )
+            if group is not None:
+                self._group_of[entity_id] = group
             self.report.change_requests += 1
             if self.publish:
                 moderation.approve(self.session, change_id=cr.id, reviewer=self.actor)
@@ -1040,19 +1116,24 @@ class Writer:
             if changes or texts:
                 self._propose(rec, "update", entity_id=rec.existing_id, changes=changes, translations=texts)
 
+    def _choose_group(self, b: Bundle) -> uuid.UUID | None:
+        """Without publish: the group for this bundle's new records (None when it has none)."""
+        new = [r for r in (b.organization, b.service, *b.locations, *b.children) if r is not None and r.state == "new"]
+        if self.publish or not new:
+            return None
+        refs = {uuid.UUID(v) for r in new for k, v in r.payload.items()
+                if k in ("organization_id", "service_id", "location_id") and isinstance(v, str)}
+        refs |= {s for _, s in b.new_links}
+        return next((self._group_of[i] for i in refs if i in self._group_of), None) or uuid.uuid4()
+
     def apply(self, b: Bundle) -> None:
-        new = [r for r in (b.organization, b.service, *b.locations) if r is not None and r.state == "new"]
-        if not self.publish and new and (b.service.state == "new" or b.locations):
-            depends = (b.service.state == "new" and b.organization is not None and b.organization.state == "new") or any(
-                loc.state == "new" for loc in b.locations
-            )
-            if depends:
-                self.report.error(Problem(
-                    b.service.file, b.service.line, b.service.path, "",
-                    "a new listing (new organisation, service or place) can only be imported with --publish "
-                    "for now: the moderation queue cannot hold dependent new records yet",
-                ))
-                raise ApplyFailed("new listings need --publish")
+        self.group = self._choose_group(b)
+        try:
+            self._apply(b)
+        finally:
+            self.group = None
+
+    def _apply(self, b: Bundle) -> None:
         if b.organization is not None and b.organization.state in ("new", "changed"):
             self._write(b.organization)
         if b.service.state in ("new", "changed"):
@@ -1101,6 +1182,7 @@ def _batches(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
 def _run_pass(
     session: Session, path: Path, *, fmt: str, source: str | None, report: Report, now: dt.datetime,
     writer: Writer | None, progress: Callable[[int], None] | None, limit: int | None,
+    bulk: BulkImport | None = None,
 ) -> None:
     ctx = Context(session, source=source, fmt=fmt, now=now)
     planner = Planner(ctx, report)
@@ -1114,6 +1196,8 @@ def _run_pass(
                 bundles.append(bundle)
         if bundles:
             planner.compare(bundles)
+        if bulk is not None and report.ok:
+            bulk.apply(bundles)  # validated and written set by set; ApplyFailed on refusal
         if writer is not None and report.ok:
             from directory.moderation.service import deferred_reindex
 
@@ -1138,9 +1222,16 @@ def run_import(
     session: Session, path: Path, *, fmt: str, source: str | None = None, apply: bool = False,
     publish: bool = False, actor: Any = None, progress: Callable[[int], None] | None = None,
     now: dt.datetime | None = None, limit: int | None = None, display_name: str | None = None,
+    per_record: bool = False,
 ) -> Report:
     """Validate `path` and report; with `apply`, write everything or nothing (the caller's
-    transaction is left clean: a failed apply rolls back to a savepoint taken here)."""
+    transaction is left clean: a failed apply rolls back to a savepoint taken here).
+
+    With `publish` the file is read once: each batch is checked, then written set-based by
+    `moderation.bulk.BulkPublisher` while the report is clean; the first error stops the
+    writing (the rest is still checked, for the report) and everything is rolled back.
+    `per_record=True` publishes through propose/approve one record at a time instead (the
+    path of imports without `publish`; kept for comparison)."""
     from directory.accounts.models import Role
     from directory.errors import Forbidden
 
@@ -1150,6 +1241,11 @@ def run_import(
     name = display_name or path.name
     if publish and (actor is None or getattr(actor, "role", None) != Role.admin or actor.disabled):
         raise Forbidden("Only an admin may publish an import directly")
+    comment = (f"import of {name}" + (f" from {source}" if source else "")
+               + (f" by {actor.email}" if getattr(actor, "email", None) else ""))
+    if apply and publish and not per_record:
+        return _publish_bulk(session, path, fmt=fmt, source=source, now=now, actor=actor, progress=progress,
+                             limit=limit, name=name, comment=comment)
     report = Report(file=name, format=fmt, source=source)
     try:
         _run_pass(session, path, fmt=fmt, source=source, report=report, now=now, writer=None, progress=progress, limit=limit)
@@ -1163,9 +1259,7 @@ def run_import(
     if not apply or not report.ok:
         return report
     written = Report(file=name, format=fmt, source=source)
-    writer = Writer(session, actor=actor, publish=publish, report=written,
-                    comment=f"import of {name}" + (f" from {source}" if source else "")
-                    + (f" by {actor.email}" if getattr(actor, "email", None) else ""))
+    writer = Writer(session, actor=actor, publish=publish, report=written, comment=comment)
     savepoint = session.begin_nested()
     try:
         _run_pass(session, path, fmt=fmt, source=source, report=written, now=now, writer=writer, progress=progress, limit=limit)
@@ -1186,3 +1280,42 @@ def run_import(
     written.published = publish
     written.warnings = report.warnings
     return written
+
+
+def _publish_bulk(
+    session: Session, path: Path, *, fmt: str, source: str | None, now: dt.datetime, actor: Any,
+    progress: Callable[[int], None] | None, limit: int | None, name: str, comment: str,
+) -> Report:
+    """`--apply --publish` in one pass over the file, all or nothing in a savepoint."""
+    from directory.exchange.bulk_import import BulkImport
+
+    report = Report(file=name, format=fmt, source=source)
+    savepoint = session.begin_nested()
+    try:
+        bulk = BulkImport(session, actor=actor, report=report, comment=comment, now=now)
+        _run_pass(session, path, fmt=fmt, source=source, report=report, now=now, writer=None,
+                  progress=progress, limit=limit, bulk=bulk)
+        if report.ok:
+            bulk.finish()
+    except ImportRefused as exc:
+        savepoint.rollback()
+        report.refused = exc.reason
+        if exc.line:
+            report.error(Problem(exc.file or name, exc.line, "", "", exc.reason))
+        return report
+    except ApplyFailed:
+        savepoint.rollback()  # the refusal is in the report
+    except BaseException:
+        savepoint.rollback()
+        raise
+    for p in report.errors:
+        p.file = name if p.file == path.name else p.file
+    if not report.ok:
+        if savepoint.is_active:
+            savepoint.rollback()
+        return report
+    savepoint.commit()
+    report.applied = True
+    report.published = True
+    report.change_requests = bulk.change_requests
+    return report

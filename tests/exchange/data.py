@@ -1,6 +1,7 @@
 """A small, fictional dataset with every kind of record the exports carry: one organisation,
 an exact, an approximate and a confidential place, phones (one hotline), weekly hours, languages,
-categories, a translation and a schedule exception."""
+a required document, accessibility notes, categories, a translation and dated schedule
+exceptions (of a service and of a place)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from directory.listings.models import (
+    Accessibility,
     Address,
     Attribute,
     Language,
@@ -21,6 +23,7 @@ from directory.listings.models import (
     Place,
     PlaceKind,
     Privacy,
+    RequiredDocument,
     Schedule,
     ScheduleException,
     Service,
@@ -154,6 +157,12 @@ def make_dataset(db: Session, *, tag: str = "") -> Dataset:
                               reason="Holiday"),
             Language(service_id=exact.id, code="uk", name="Ukrainian"),
             Language(service_id=exact.id, code="en", name="English"),
+            RequiredDocument(service_id=exact.id, document="Passport or ID card",
+                             uri="https://relief.example.org/documents"),
+            Accessibility(location_id=exact_loc.id, description="Step-free entrance from the yard",
+                          details="Ramp, wide door"),
+            ScheduleException(location_id=exact_loc.id, date=dt.date(2026, 12, 31), closed=False,
+                              opens_at=dt.time(10, 0), closes_at=dt.time(14, 0), reason="Short day"),
             Attribute(link_id=exact.id, link_type="category", link_entity="service",
                       taxonomy_term_id=terms["food"].id),
             Attribute(link_id=approx.id, link_type="category", link_entity="service",

@@ -77,14 +77,12 @@ def _empty_directory(db: Session) -> None:
     db.expunge_all()
 
 
-# What the import does not carry (yet): verification dates, demo marks and external ids are set
-# by the directory itself; languages, documents, accessibility and dated exceptions have no
-# entity type in the write path.
-NOT_IMPORTED = {
-    "last_modified", "assured_date", "x_assured_at", "x_status_since", "x_is_demo", "languages",
-    "required_documents", "accessibility", "x_schedule_exceptions", "x_external_source",
-    "x_external_id",
-}  # fmt: skip
+# What the import does not carry, by design: the directory's own bookkeeping — when a record
+# was last written (`last_modified`) and when its status last changed (`x_status_since`) are the
+# times of the import; demo marks and the external ids of the source are the directory's.
+# Everything else (verification dates, languages, documents, accessibility, dated exceptions)
+# must come back equal.
+NOT_IMPORTED = {"last_modified", "x_status_since", "x_is_demo", "x_external_source", "x_external_id"}
 
 
 def _comparable(value):  # type: ignore[no-untyped-def]
@@ -112,6 +110,10 @@ def test_round_trip_export_import_into_empty_directory_export(db: Session, tmp_p
     report = run_import(db, path, fmt=fmt, apply=True, publish=True, actor=admin)
     assert report.ok, [str(e) for e in report.errors]
     assert report.counts["service"]["new"] == 3 and report.counts["location"]["new"] == 3
+    # the records that travel beyond HSDS' core came back too (compared in full below)
+    assert {e: report.counts[e]["new"] for e in ("language", "required_document", "accessibility", "schedule_exception")} == {
+        "language": 2, "required_document": 1, "accessibility": 1, "schedule_exception": 2}
+    assert any(s.get("assured_date") for s in first_json)
     again = json.loads(_export(db, "hsds-json"))
     a, b = _comparable(again), _comparable(first_json)
     diff = list(difflib.unified_diff(json.dumps(b, indent=1, sort_keys=True).splitlines(),
@@ -128,8 +130,7 @@ def test_simple_csv_round_trip(db: Session, tmp_path: Path) -> None:
     assert report.ok, [str(e) for e in report.errors]
     assert report.counts["service"]["new"] == 3
     def rows(data: bytes) -> list[dict[str, str]]:
-        # languages and the verification date are not imported (see NOT_IMPORTED)
-        return [{**r, "languages": "", "last_verified": ""} for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))]
+        return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
 
     diff = list(difflib.unified_diff([str(r) for r in rows(first)], [str(r) for r in rows(_export(db, "csv"))], lineterm="", n=0))
     assert not diff, "\n".join(diff)
@@ -190,3 +191,51 @@ def test_reimporting_a_public_export_keeps_the_hidden_whereabouts(db: Session, t
     db.refresh(ds.secret_loc)
     assert ds.secret_loc.latitude is not None and ds.secret_loc.name
     assert db.scalars(select(m.Phone).where(m.Phone.location_id == ds.secret_loc.id, m.Phone.archived_at.is_(None))).all()
+
+
+@pytest.mark.parametrize("fmt", ["hsds-json", "csv"])
+def test_new_listings_without_publish_become_one_group_each_that_a_moderator_approves(
+    db: Session, tmp_path: Path, fmt: str
+) -> None:
+    from directory.moderation import service as moderation
+
+    make_dataset(db, tag="gr" + fmt[:2])
+    first = _export(db, fmt)
+    expected = json.loads(_export(db, "hsds-json"))
+    _empty_directory(db)
+    path = _write(tmp_path, "new" + (".json" if fmt == "hsds-json" else ".csv"), first)
+    report = run_import(db, path, fmt=fmt, apply=True)
+    assert report.ok and report.applied and not report.published, [str(e) for e in report.errors]
+    assert report.pending == report.change_requests > 10
+    assert _counts(db)["service"] == 0  # nothing published before a moderator looks
+    crs = db.scalars(select(ChangeRequest).where(ChangeRequest.source == "import")).all()
+    assert {cr.state.value for cr in crs} == {"pending"} and {cr.kind.value for cr in crs} == {"create"}
+    # one organisation with three services: their new records form one listing group
+    assert len({cr.group_id for cr in crs}) == 1 and None not in {cr.group_id for cr in crs}
+    moderator = make_account(db, "moderator")
+    view = moderation.queue(db, viewer=moderator)
+    assert view.total == 1 and len(view.groups[crs[0].group_id]) == len(crs)
+    moderation.approve(db, change_id=view.items[0].id, reviewer=moderator)
+    assert {cr.state.value for cr in crs} == {"approved"}
+    if fmt == "hsds-json":  # the approved listing is the file's, in full
+        a, b = _comparable(json.loads(_export(db, "hsds-json"))), _comparable(expected)
+        assert a == b
+    else:
+        assert _counts(db)["service"] == 3
+    again = run_import(db, path, fmt=fmt, apply=True)
+    assert again.change_requests == 0, again.changed
+
+
+def test_rejecting_an_imported_new_listing_publishes_nothing(db: Session, tmp_path: Path) -> None:
+    from directory.moderation import service as moderation
+
+    make_dataset(db, tag="grr")
+    first = _export(db, "hsds-json")
+    _empty_directory(db)
+    report = run_import(db, _write(tmp_path, "x.json", first), fmt="hsds-json", apply=True)
+    assert report.ok and report.pending > 0
+    cr = db.scalars(select(ChangeRequest).where(ChangeRequest.source == "import")).first()
+    assert cr is not None
+    moderation.reject(db, change_id=cr.id, reviewer=make_account(db, "moderator"), reason="Unknown organisation")
+    states = set(db.scalars(select(ChangeRequest.state).where(ChangeRequest.source == "import")))
+    assert {s.value for s in states} == {"rejected"} and _counts(db)["service"] == 0
