@@ -39,9 +39,10 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from directory.listings import models as m
+from directory.listings import refcache
 from directory.listings.hours import (
     WEEKDAYS,
     DayHours,
@@ -471,32 +472,9 @@ def _term_ids_within(session: Session, code: str) -> set[uuid.UUID]:
 
 
 def list_places(session: Session, *, locale: str) -> list[PlaceView]:
-    """Every place of the gazetteer (countries, regions, cities), named in `locale`."""
-    places = _all_places(session)
-    tr = load_translations(session, pairs=(("place", p.id) for p in places), locale=locale)
-    out = []
-    for p in places:
-        name = resolve(
-            p.name,
-            source_locale=p.source_locale,
-            locale=locale,
-            translated=tr.get(("place", p.id, "name")),
-        )
-        assert name is not None
-        out.append(
-            PlaceView(
-                p.id,
-                p.code,
-                str(p.kind),
-                name,
-                p.parent_id,
-                _fl(p.latitude),
-                _fl(p.longitude),
-                p.timezone,
-            )
-        )
-    out.sort(key=lambda v: (v.kind != "country", v.kind != "region", v.name.value.casefold()))
-    return out
+    """Every place of the gazetteer (countries, regions, cities), named in `locale` (cached per
+    process until the data version changes)."""
+    return list(_reference(session, locale).place_views)
 
 
 def _term_label(
@@ -514,33 +492,9 @@ def _term_label(
 
 
 def list_categories(session: Session, *, locale: str) -> list[CategoryView]:
-    """The category tree (top level first, by position), labelled in `locale`."""
-    terms = list(
-        session.scalars(
-            select(m.TaxonomyTerm)
-            .where(m.TaxonomyTerm.archived_at.is_(None))
-            .order_by(m.TaxonomyTerm.position, m.TaxonomyTerm.code)
-        )
-    )
-    tr = load_translations(session, pairs=(("taxonomy_term", t.id) for t in terms), locale=locale)
-    by_parent: dict[uuid.UUID | None, list[m.TaxonomyTerm]] = {}
-    for t in terms:
-        by_parent.setdefault(t.parent_id, []).append(t)
-
-    def build(term: m.TaxonomyTerm, depth: int) -> CategoryView:
-        label = _term_label(term, tr, locale) or LocalText(term.code, DEFAULT_SOURCE_LOCALE, True)
-        kids = () if depth > 8 else tuple(build(c, depth + 1) for c in by_parent.get(term.id, []))
-        return CategoryView(
-            term.id,
-            term.code,
-            label,
-            _term_label(term, tr, locale, "description"),
-            term.icon,
-            term.position,
-            kids,
-        )
-
-    return [build(t, 0) for t in by_parent.get(None, [])]
+    """The category tree (top level first, by position), labelled in `locale` (cached per process
+    until the data version changes)."""
+    return list(_reference(session, locale).categories)
 
 
 def notices_in_force(
@@ -554,56 +508,22 @@ def notices_in_force(
     """Notices valid at `now`: everywhere-notices and, with `place_id`, those of that place and
     of every place above it (a city sees its region's and its country's). Most severe first.
     `everywhere=True`: every notice in force whatever its region (the home page, which does not
-    know where the reader is; each notice names its region)."""
-    stmt = select(m.Notice).where(
-        m.Notice.archived_at.is_(None),
-        m.Notice.valid_from <= now,
-        or_(m.Notice.valid_until.is_(None), m.Notice.valid_until > now),
-    )
-    places = {p.id: p for p in _all_places(session)}
-    scope: list[uuid.UUID] = []
-    seen: set[uuid.UUID] = set()
-    cur = places.get(place_id) if place_id else None
-    while cur is not None and cur.id not in seen:
-        seen.add(cur.id)
-        scope.append(cur.id)
-        cur = places.get(cur.parent_id) if cur.parent_id else None
-    region_cond: ColumnElement[bool] = m.Notice.region_id.is_(None)
-    if scope:
-        region_cond = or_(region_cond, m.Notice.region_id.in_(scope))
-    notices = list(session.scalars(stmt if everywhere else stmt.where(region_cond)))
-    pairs: list[tuple[str, uuid.UUID]] = [("notice", n.id) for n in notices]
-    pairs += [("place", n.region_id) for n in notices if n.region_id]
-    tr = load_translations(session, pairs=pairs, locale=locale)
+    know where the reader is; each notice names its region). The notices come from the reference
+    cache (keyed on the data version); validity is checked against `now` on every call."""
+    ref = _reference(session, locale)
+    scope: set[uuid.UUID] = set()
+    cur = ref.places.get(place_id) if place_id else None
+    while cur is not None and not cur.archived and cur.id not in scope:
+        scope.add(cur.id)
+        cur = ref.places.get(cur.parent_id) if cur.parent_id else None
     rank = {"danger": 0, "warning": 1, "info": 2}
-    out = []
-    for n in notices:
-        title = resolve(
-            n.title,
-            source_locale=n.source_locale,
-            locale=locale,
-            translated=tr.get(("notice", n.id, "title")),
-        )
-        assert title is not None
-        body = resolve(
-            n.body,
-            source_locale=n.source_locale,
-            locale=locale,
-            translated=tr.get(("notice", n.id, "body")),
-        )
-        region = places.get(n.region_id) if n.region_id else None
-        out.append(
-            NoticeView(
-                n.id,
-                str(n.severity),
-                title,
-                body,
-                _place_ref(region, tr, locale) if region else None,
-                n.valid_from,
-                n.valid_until,
-                n.is_demo,
-            )
-        )
+    out = [
+        view
+        for view, region_id in ref.notices
+        if view.valid_from <= now
+        and (view.valid_until is None or view.valid_until > now)
+        and (everywhere or region_id is None or region_id in scope)
+    ]
     out.sort(key=lambda v: (rank.get(v.severity, 3), -v.valid_from.timestamp()))
     return out
 
@@ -1090,140 +1010,291 @@ def search_services(
 
 
 # --- loading pages: a fixed number of queries -----------------------------------------------------
+#
+# Cards and the service page are built from plain Core rows holding only the columns they show
+# (no ORM identity map, no relationship loaders): one IN query per kind of related record, the
+# gazetteer and the category tree from the per-process reference cache (`_reference`).
+
+_SERVICE_COLS = (
+    m.Service.id, m.Service.organization_id, m.Service.name, m.Service.alternate_name,
+    m.Service.description, m.Service.source_locale, m.Service.status, m.Service.status_reason,
+    m.Service.status_since, m.Service.status_until, m.Service.alternative_service_id,
+    m.Service.open_during_alert, m.Service.free_of_charge, m.Service.audience,
+    m.Service.assured_date, m.Service.is_demo, m.Service.archived_at,
+)
+_DETAIL_COLS = (
+    m.Service.url, m.Service.email, m.Service.interpretation_services,
+    m.Service.application_process, m.Service.fees_description, m.Service.eligibility_description,
+    m.Service.minimum_age, m.Service.maximum_age, m.Service.alert, m.Service.updated_at,
+    m.Service.version,
+)
+_ORG_COLS = (
+    m.Organization.name.label("org_name"),
+    m.Organization.source_locale.label("org_source_locale"),
+)
+_ORG_DETAIL_COLS = (
+    m.Organization.alternate_name.label("org_alternate_name"),
+    m.Organization.description.label("org_description"),
+    m.Organization.website.label("org_website"),
+    m.Organization.email.label("org_email"),
+    m.Organization.is_demo.label("org_is_demo"),
+)
+_LOCATION_COLS = (
+    m.Location.id, m.Location.created_at, m.Location.privacy, m.Location.latitude,
+    m.Location.longitude, m.Location.name, m.Location.source_locale, m.Location.description,
+    m.Location.transportation, m.Location.place_id, m.Location.region_id, m.Location.timezone,
+    m.Location.shelter_type, m.Location.capacity_maximum, m.Location.capacity_available,
+    m.Location.capacity_updated, m.Location.has_heating, m.Location.has_power,
+    m.Location.has_water, m.Location.has_internet, m.Location.has_toilets,
+    m.Location.wheelchair_accessible, m.Location.pets_allowed, m.Location.women_children_only,
+    m.Location.open_24_7,
+)
+_PHONE_COLS = (
+    m.Phone.id, m.Phone.service_id, m.Phone.location_id, m.Phone.number, m.Phone.extension,
+    m.Phone.type, m.Phone.description, m.Phone.is_hotline,
+)
+_SCHEDULE_COLS = (
+    m.Schedule.service_id, m.Schedule.location_id, m.Schedule.service_at_location_id,
+    m.Schedule.freq, m.Schedule.byday, m.Schedule.opens_at, m.Schedule.closes_at,
+    m.Schedule.valid_from, m.Schedule.valid_to, m.Schedule.dtstart, m.Schedule.until,
+)
+_EXCEPTION_COLS = (
+    m.ScheduleException.id, m.ScheduleException.service_id, m.ScheduleException.location_id,
+    m.ScheduleException.date, m.ScheduleException.closed, m.ScheduleException.opens_at,
+    m.ScheduleException.closes_at, m.ScheduleException.reason,
+    m.ScheduleException.source_locale,
+)
+
+_Rows = dict[uuid.UUID, list[Any]]
 
 
 @dataclass
 class _Loaded:
-    services: dict[uuid.UUID, m.Service]
-    locations: dict[uuid.UUID, list[tuple[m.ServiceAtLocation, m.Location]]]
-    attributes: dict[uuid.UUID, list[m.TaxonomyTerm]]
-    terms: dict[uuid.UUID, m.TaxonomyTerm]
-    service_exceptions: dict[uuid.UUID, list[m.ScheduleException]]
-    alternatives: dict[uuid.UUID, m.Service]
-    sal_schedules: dict[uuid.UUID, list[m.Schedule]]
+    ref: _Reference
+    services: dict[uuid.UUID, Any]  # service rows (with org_* columns)
+    locations: dict[uuid.UUID, list[tuple[uuid.UUID, Any]]]  # service → [(sal id, location)]
+    addresses: _Rows  # by location
+    service_phones: _Rows
+    location_phones: _Rows
+    service_schedules: _Rows
+    location_schedules: _Rows
+    sal_schedules: _Rows
+    service_exceptions: _Rows
+    location_exceptions: _Rows
+    languages: _Rows  # by service
+    attributes: dict[uuid.UUID, list[uuid.UUID]]  # service → term ids (position, code order)
+    alternatives: dict[uuid.UUID, Any]
+    documents: _Rows  # by service (detail only)
+    accessibility: _Rows  # by location (detail only)
     tr: dict[tuple[str, uuid.UUID, str], str]
 
 
+def _group(rows: Any, key: str) -> _Rows:
+    out: _Rows = {}
+    for row in rows:
+        k = getattr(row, key)
+        if k is not None:
+            out.setdefault(k, []).append(row)
+    return out
+
+
 def _load(session: Session, ids: Sequence[uuid.UUID], *, locale: str, detail: bool) -> _Loaded:
+    ref = _reference(session, locale)
     if not ids:
-        return _Loaded({}, {}, {}, {}, {}, {}, {}, {})
-    loc_opts = [
-        selectinload(m.Location.place),
-        selectinload(m.Location.region),
-        selectinload(m.Location.addresses),
-        selectinload(m.Location.phones),
-        selectinload(m.Location.schedules),
-        selectinload(m.Location.schedule_exceptions),
-    ]
-    if detail:
-        loc_opts.append(selectinload(m.Location.accessibility))
-    opts = [
-        selectinload(m.Service.organization),
-        selectinload(m.Service.phones),
-        selectinload(m.Service.languages),
-        selectinload(m.Service.schedules),
-        selectinload(m.Service.service_at_locations)
-        .selectinload(m.ServiceAtLocation.location)
-        .options(*loc_opts),
-    ]
-    if detail:
-        opts.append(selectinload(m.Service.required_documents))
+        return _Loaded(ref, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+    ids = list(ids)
+    cols = (*_SERVICE_COLS, *_ORG_COLS) + ((*_DETAIL_COLS, *_ORG_DETAIL_COLS) if detail else ())
     services = {
-        s.id: s
-        for s in session.scalars(select(m.Service).where(m.Service.id.in_(ids)).options(*opts))
-    }
-    locations: dict[uuid.UUID, list[tuple[m.ServiceAtLocation, m.Location]]] = {}
-    for s in services.values():
-        live = [
-            (sal, sal.location)
-            for sal in s.service_at_locations
-            if sal.archived_at is None and sal.location.archived_at is None
-        ]
-        live.sort(key=lambda p: (p[1].created_at, str(p[1].id)))
-        locations[s.id] = live
-    attr_rows = session.execute(
-        select(m.Attribute.link_id, m.TaxonomyTerm)
-        .join(m.TaxonomyTerm, m.TaxonomyTerm.id == m.Attribute.taxonomy_term_id)
-        .where(
-            m.Attribute.link_entity == "service",
-            m.Attribute.link_id.in_(list(services)),
-            m.Attribute.archived_at.is_(None),
-            m.TaxonomyTerm.archived_at.is_(None),
+        row.id: row
+        for row in session.execute(
+            select(*cols)
+            .join(m.Organization, m.Organization.id == m.Service.organization_id)
+            .where(m.Service.id.in_(ids))
         )
-        .order_by(m.TaxonomyTerm.position, m.TaxonomyTerm.code)
-    ).all()
-    attributes: dict[uuid.UUID, list[m.TaxonomyTerm]] = {}
-    terms: dict[uuid.UUID, m.TaxonomyTerm] = {}
-    for sid, term in attr_rows:
-        attributes.setdefault(sid, []).append(term)
-        terms[term.id] = term
-    parent_ids = {t.parent_id for t in terms.values() if t.parent_id and t.parent_id not in terms}
-    if parent_ids:
-        for t in session.scalars(select(m.TaxonomyTerm).where(m.TaxonomyTerm.id.in_(parent_ids))):
-            terms[t.id] = t
-    service_exceptions: dict[uuid.UUID, list[m.ScheduleException]] = {}
-    for exc in session.scalars(
-        select(m.ScheduleException).where(
-            m.ScheduleException.service_id.in_(list(services)),
-            m.ScheduleException.archived_at.is_(None),
+    }
+    sids = list(services)
+    locations: dict[uuid.UUID, list[tuple[uuid.UUID, Any]]] = {sid: [] for sid in sids}
+    for row in session.execute(
+        select(
+            m.ServiceAtLocation.id.label("sal_id"),
+            m.ServiceAtLocation.service_id.label("sal_service_id"),
+            *_LOCATION_COLS,
+        )
+        .join(m.Location, m.Location.id == m.ServiceAtLocation.location_id)
+        .where(
+            m.ServiceAtLocation.service_id.in_(sids),
+            m.ServiceAtLocation.archived_at.is_(None),
+            m.Location.archived_at.is_(None),
         )
     ):
-        assert exc.service_id is not None
-        service_exceptions.setdefault(exc.service_id, []).append(exc)
+        locations[row.sal_service_id].append((row.sal_id, row))
+    for live in locations.values():
+        live.sort(key=lambda p: (p[1].created_at, str(p[1].id)))
+    loc_ids = list({loc.id for live in locations.values() for _sal, loc in live})
+    sal_ids = [sal for live in locations.values() for sal, _loc in live]
+
+    addresses = _group(
+        session.execute(
+            select(
+                m.Address.id, m.Address.location_id, m.Address.address_1, m.Address.address_2,
+                m.Address.postal_code, m.Address.city, m.Address.region,
+                m.Address.state_province, m.Address.country, m.Address.address_type,
+            ).where(m.Address.location_id.in_(loc_ids), m.Address.archived_at.is_(None))
+        )
+        if loc_ids
+        else [],
+        "location_id",
+    )
+    live_phone = m.Phone.archived_at.is_(None)
+    service_phones = _group(
+        session.execute(select(*_PHONE_COLS).where(m.Phone.service_id.in_(sids), live_phone)),
+        "service_id",
+    )
+    location_phones = _group(
+        session.execute(select(*_PHONE_COLS).where(m.Phone.location_id.in_(loc_ids), live_phone))
+        if loc_ids
+        else [],
+        "location_id",
+    )
+    owners = [m.Schedule.service_id.in_(sids)]
+    if loc_ids:
+        owners += [m.Schedule.location_id.in_(loc_ids)]
+    if sal_ids:
+        owners += [m.Schedule.service_at_location_id.in_(sal_ids)]
+    schedules = session.execute(
+        select(*_SCHEDULE_COLS).where(or_(*owners), m.Schedule.archived_at.is_(None))
+    ).all()
+    exc_owners = [m.ScheduleException.service_id.in_(sids)]
+    if loc_ids:
+        exc_owners += [m.ScheduleException.location_id.in_(loc_ids)]
+    exceptions = session.execute(
+        select(*_EXCEPTION_COLS).where(
+            or_(*exc_owners), m.ScheduleException.archived_at.is_(None)
+        )
+    ).all()
+    languages = _group(
+        session.execute(
+            select(m.Language.id, m.Language.service_id, m.Language.code, m.Language.name,
+                   m.Language.note).where(
+                m.Language.service_id.in_(sids), m.Language.archived_at.is_(None)
+            )
+        ),
+        "service_id",
+    )
+    attributes: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for sid, term_id in session.execute(
+        select(m.Attribute.link_id, m.Attribute.taxonomy_term_id).where(
+            m.Attribute.link_entity == "service",
+            m.Attribute.link_id.in_(sids),
+            m.Attribute.archived_at.is_(None),
+        )
+    ):
+        term = ref.terms.get(term_id)
+        if term is not None and not term.archived:
+            attributes.setdefault(sid, []).append(term_id)
+    for term_ids in attributes.values():
+        term_ids.sort(key=lambda t: (ref.terms[t].position, ref.terms[t].code))
     alt_ids = {s.alternative_service_id for s in services.values() if s.alternative_service_id}
     alternatives = {
         a.id: a
         for a in (
-            session.scalars(select(m.Service).where(m.Service.id.in_(alt_ids), _visible()))
+            session.execute(
+                select(m.Service.id, m.Service.name, m.Service.source_locale).where(
+                    m.Service.id.in_(alt_ids), _visible()
+                )
+            )
             if alt_ids
             else []
         )
     }
-    sal_ids = [sal.id for v in locations.values() for sal, _loc in v]
-    sal_schedules: dict[uuid.UUID, list[m.Schedule]] = {}
-    for sch in (
-        session.scalars(
-            select(m.Schedule).where(
-                m.Schedule.service_at_location_id.in_(sal_ids), m.Schedule.archived_at.is_(None)
-            )
+    documents: _Rows = {}
+    accessibility: _Rows = {}
+    if detail:
+        documents = _group(
+            session.execute(
+                select(
+                    m.RequiredDocument.id, m.RequiredDocument.service_id,
+                    m.RequiredDocument.document, m.RequiredDocument.uri,
+                ).where(
+                    m.RequiredDocument.service_id.in_(sids),
+                    m.RequiredDocument.archived_at.is_(None),
+                )
+            ),
+            "service_id",
         )
-        if sal_ids
-        else []
-    ):
-        assert sch.service_at_location_id is not None
-        sal_schedules.setdefault(sch.service_at_location_id, []).append(sch)
+        accessibility = _group(
+            session.execute(
+                select(
+                    m.Accessibility.id, m.Accessibility.location_id, m.Accessibility.description
+                ).where(
+                    m.Accessibility.location_id.in_(loc_ids),
+                    m.Accessibility.archived_at.is_(None),
+                )
+            )
+            if loc_ids
+            else [],
+            "location_id",
+        )
     pairs: list[tuple[str, uuid.UUID]] = []
     for s in services.values():
         pairs += [("service", s.id), ("organization", s.organization_id)]
-        pairs += [("phone", p.id) for p in s.phones]
-        pairs += [("language", lang.id) for lang in s.languages]
-        pairs += [("required_document", d.id) for d in (s.required_documents if detail else [])]
-        for _sal, loc in locations[s.id]:
-            pairs += [("location", loc.id)]
-            pairs += [("place", p.id) for p in (loc.place, loc.region) if p is not None]
-            pairs += [("phone", p.id) for p in loc.phones]
-            pairs += [("schedule_exception", e.id) for e in loc.schedule_exceptions]
-            if detail:
-                pairs += [("accessibility", a.id) for a in loc.accessibility]
-    pairs += [("schedule_exception", e.id) for v in service_exceptions.values() for e in v]
-    pairs += [("taxonomy_term", t) for t in terms]
+    pairs += [("location", i) for i in loc_ids]
+    pairs += [("phone", p.id) for v in (*service_phones.values(), *location_phones.values())
+              for p in v]
+    pairs += [("language", lang.id) for v in languages.values() for lang in v]
+    pairs += [("schedule_exception", e.id) for e in exceptions]
+    pairs += [("required_document", d.id) for v in documents.values() for d in v]
+    pairs += [("accessibility", a.id) for v in accessibility.values() for a in v]
     pairs += [("service", a) for a in alternatives]
     tr = load_translations(session, pairs=pairs, locale=locale)
     return _Loaded(
-        services, locations, attributes, terms, service_exceptions, alternatives, sal_schedules, tr
+        ref=ref,
+        services=services,
+        locations=locations,
+        addresses=addresses,
+        service_phones=service_phones,
+        location_phones=location_phones,
+        service_schedules=_group(schedules, "service_id"),
+        location_schedules=_group(schedules, "location_id"),
+        sal_schedules=_group(schedules, "service_at_location_id"),
+        service_exceptions=_group(exceptions, "service_id"),
+        location_exceptions=_group(exceptions, "location_id"),
+        languages=languages,
+        attributes=attributes,
+        alternatives=alternatives,
+        documents=documents,
+        accessibility=accessibility,
+        tr=tr,
+    )
+
+
+def _tx(
+    ld: _Loaded,
+    entity_type: str,
+    rid: uuid.UUID,
+    name: str,
+    value: str | None,
+    source: str | None,
+    locale: str,
+) -> LocalText | None:
+    return resolve(
+        value, source_locale=source, locale=locale, translated=ld.tr.get((entity_type, rid, name))
     )
 
 
 def _text(ld: _Loaded, entity_type: str, record: Any, name: str, locale: str) -> LocalText | None:
-    return resolve(
+    return _tx(
+        ld,
+        entity_type,
+        record.id,
+        name,
         getattr(record, name),
-        source_locale=getattr(record, "source_locale", None),
-        locale=locale,
-        translated=ld.tr.get((entity_type, record.id, name)),
+        getattr(record, "source_locale", None),
+        locale,
     )
 
 
-def _phone(ld: _Loaded, p: m.Phone, locale: str) -> PhoneView:
+def _phone(ld: _Loaded, p: Any, locale: str) -> PhoneView:
     return PhoneView(
         p.number,
         p.extension,
@@ -1234,7 +1305,7 @@ def _phone(ld: _Loaded, p: m.Phone, locale: str) -> PhoneView:
     )
 
 
-def _status(ld: _Loaded, s: m.Service, now: dt.datetime, locale: str) -> StatusView:
+def _status(ld: _Loaded, s: Any, now: dt.datetime, locale: str) -> StatusView:
     status = effective_status(s, now)
     temporary = status in _TEMPORARY
     alt = ld.alternatives.get(s.alternative_service_id) if s.alternative_service_id else None
@@ -1254,28 +1325,23 @@ def _status(ld: _Loaded, s: m.Service, now: dt.datetime, locale: str) -> StatusV
 
 
 def _categories(ld: _Loaded, sid: uuid.UUID, locale: str) -> tuple[CategoryRef, ...]:
-    out = []
-    for t in ld.attributes.get(sid, []):
-        label = _term_label(t, ld.tr, locale) or LocalText(t.code, DEFAULT_SOURCE_LOCALE, True)
-        parent = ld.terms.get(t.parent_id) if t.parent_id else None
-        out.append(CategoryRef(t.id, t.code, label, t.icon, parent.code if parent else None))
-    return tuple(out)
+    refs = ld.ref.category_refs
+    return tuple(refs[t] for t in ld.attributes.get(sid, ()))
 
 
 def _location_view(
     ld: _Loaded,
-    s: m.Service,
-    sal: m.ServiceAtLocation,
-    loc: m.Location,
+    s: Any,
+    sal_id: uuid.UUID,
+    loc: Any,
     locale: str,
     now: dt.datetime,
 ) -> LocationView:
     pub = public_location_view(loc)
     address = None
-    if pub.show_address and loc.addresses:
+    if pub.show_address:
         a = sorted(
-            (a for a in loc.addresses if a.archived_at is None),
-            key=lambda a: (a.address_type != "physical", str(a.id)),
+            ld.addresses.get(loc.id, ()), key=lambda a: (a.address_type != "physical", str(a.id))
         )
         if a:
             first = a[0]
@@ -1289,17 +1355,16 @@ def _location_view(
                 first.state_province,
                 first.country,
             )
-    phones = [p for p in loc.phones if p.archived_at is None]
+    phones = ld.location_phones.get(loc.id, [])
     if pub.only_hotline_phones:
         phones = [p for p in phones if p.is_hotline]
     lat, lon = _fl(pub.latitude), _fl(pub.longitude)
-    schedules = [x for x in (*s.schedules, *loc.schedules) if x.archived_at is None]
-    schedules += ld.sal_schedules.get(sal.id, [])
-    exceptions = [
-        e
-        for e in (*loc.schedule_exceptions, *ld.service_exceptions.get(s.id, []))
-        if e.archived_at is None
+    schedules = [
+        *ld.service_schedules.get(s.id, ()),
+        *ld.location_schedules.get(loc.id, ()),
+        *ld.sal_schedules.get(sal_id, ()),
     ]
+    exceptions = [*ld.location_exceptions.get(loc.id, ()), *ld.service_exceptions.get(s.id, ())]
     state = open_state(
         schedules=schedules,
         exceptions=exceptions,
@@ -1307,6 +1372,7 @@ def _location_view(
         open_24_7=loc.open_24_7,
         now=now,
     )
+    place_refs = ld.ref.place_refs
     return LocationView(
         id=loc.id,
         privacy=str(loc.privacy),
@@ -1315,8 +1381,8 @@ def _location_view(
         latitude=lat,
         longitude=lon,
         approximate=pub.approximate,
-        city=_place_ref(loc.place, ld.tr, locale),
-        region=_place_ref(loc.region, ld.tr, locale),
+        city=place_refs.get(loc.place_id) if loc.place_id else None,
+        region=place_refs.get(loc.region_id) if loc.region_id else None,
         timezone=loc.timezone,
         shelter_type=str(loc.shelter_type) if loc.shelter_type else None,
         capacity=Capacity(loc.capacity_maximum, loc.capacity_available, loc.capacity_updated),
@@ -1342,8 +1408,7 @@ def _location_view(
             t
             for t in (
                 _text(ld, "accessibility", a, "description", locale)
-                for a in (loc.accessibility if "accessibility" in loc.__dict__ else [])
-                if a.archived_at is None
+                for a in ld.accessibility.get(loc.id, ())
             )
             if t is not None
         )
@@ -1423,9 +1488,11 @@ def _cards(
         name = _text(ld, "service", s, "name", locale)
         assert name is not None
         summary = _text(ld, "service", s, "description", locale)
-        org_name = _text(ld, "organization", s.organization, "name", locale)
+        org_name = _tx(
+            ld, "organization", s.organization_id, "name", s.org_name, s.org_source_locale, locale
+        )
         assert org_name is not None
-        phones = tuple(_phone(ld, p, locale) for p in s.phones if p.archived_at is None)
+        phones = tuple(_phone(ld, p, locale) for p in ld.service_phones.get(sid, ()))
         if loc_view is not None:
             phones += loc_view.phones
         cards.append(
@@ -1444,9 +1511,7 @@ def _cards(
                 distance_approximate=approx,
                 open=loc_view.open if loc_view else None,
                 phones=phones,
-                languages=tuple(
-                    sorted({lang.code for lang in s.languages if lang.archived_at is None})
-                ),
+                languages=tuple(sorted({lang.code for lang in ld.languages.get(sid, ())})),
                 free_of_charge=s.free_of_charge,
                 audience=tuple(s.audience.split()) if s.audience else (),
                 last_verified=s.assured_date,
@@ -1461,11 +1526,13 @@ def _cards(
 def _centres(ld: _Loaded) -> _CentreMap:
     """City (else region) centre of each confidential location, to measure distance from."""
     out: _CentreMap = {}
+    places = ld.ref.places
     for pairs in ld.locations.values():
         for _sal, loc in pairs:
-            for p in (loc.place, loc.region):
+            for pid in (loc.place_id, loc.region_id):
+                p = places.get(pid) if pid else None
                 if p is not None and p.latitude is not None and p.longitude is not None:
-                    out.setdefault(loc.id, (float(p.latitude), float(p.longitude)))
+                    out.setdefault(loc.id, (p.latitude, p.longitude))
     return out
 
 
@@ -1506,33 +1573,34 @@ def get_service_detail(
     views = [_location_view(ld, s, sal, loc, locale, now) for sal, loc in ld.locations[s.id]]
     first_sal, first = ld.locations[s.id][0] if ld.locations[s.id] else (None, None)
     schedules = [
-        x
-        for x in (
-            *s.schedules,
-            *(first.schedules if first else ()),
-            *(ld.sal_schedules.get(first_sal.id, []) if first_sal else ()),
-        )
-        if x.archived_at is None
+        *ld.service_schedules.get(s.id, ()),
+        *(ld.location_schedules.get(first.id, ()) if first is not None else ()),
+        *(ld.sal_schedules.get(first_sal, ()) if first_sal is not None else ()),
     ]
-    local_today = now.astimezone(zone(first.timezone if first else None)).date()
+    local_today = now.astimezone(zone(first.timezone if first is not None else None)).date()
     exceptions = sorted(
         (
             e
             for e in (
-                *(first.schedule_exceptions if first else ()),
-                *ld.service_exceptions.get(s.id, []),
+                *(ld.location_exceptions.get(first.id, ()) if first is not None else ()),
+                *ld.service_exceptions.get(s.id, ()),
             )
-            if e.archived_at is None and e.date >= local_today
+            if e.date >= local_today
         ),
         key=lambda e: e.date,
     )
     name = _text(ld, "service", s, "name", locale)
     assert name is not None
-    org = s.organization
-    org_name = _text(ld, "organization", org, "name", locale)
+    org_id = s.organization_id
+    org_source = s.org_source_locale
+
+    def org_text(fieldname: str, value: str | None) -> LocalText | None:
+        return _tx(ld, "organization", org_id, fieldname, value, org_source, locale)
+
+    org_name = org_text("name", s.org_name)
     assert org_name is not None
     description = _text(ld, "service", s, "description", locale)
-    phones = tuple(_phone(ld, p, locale) for p in s.phones if p.archived_at is None)
+    phones = tuple(_phone(ld, p, locale) for p in ld.service_phones.get(s.id, ()))
     for v in views:
         phones += tuple(p for p in v.phones if p not in phones)
     return ServiceDetail(
@@ -1541,13 +1609,13 @@ def get_service_detail(
         alternate_name=_text(ld, "service", s, "alternate_name", locale),
         description=description,
         organization=OrganizationView(
-            org.id,
+            org_id,
             org_name,
-            _text(ld, "organization", org, "alternate_name", locale),
-            _text(ld, "organization", org, "description", locale),
-            org.website,
-            org.email,
-            org.is_demo,
+            org_text("alternate_name", s.org_alternate_name),
+            org_text("description", s.org_description),
+            s.org_website,
+            s.org_email,
+            s.org_is_demo,
         ),
         status=_status(ld, s, now, locale),
         alert=_text(ld, "service", s, "alert", locale),
@@ -1568,14 +1636,12 @@ def get_service_detail(
         phones=phones,
         languages=tuple(
             LanguageView(lang.code, lang.name, _text(ld, "language", lang, "note", locale))
-            for lang in sorted(s.languages, key=lambda x: x.code)
-            if lang.archived_at is None
+            for lang in sorted(ld.languages.get(s.id, ()), key=lambda x: x.code)
         ),
         eligibility=_text(ld, "service", s, "eligibility_description", locale),
         required_documents=tuple(
             DocumentView(t, d.uri)
-            for d in s.required_documents
-            if d.archived_at is None
+            for d in ld.documents.get(s.id, ())
             for t in [_text(ld, "required_document", d, "document", locale)]
             if t is not None
         ),
@@ -1595,4 +1661,167 @@ def get_service_detail(
         is_demo=s.is_demo,
         fallback=name.fallback or bool(description and description.fallback),
         version=s.version,
+    )
+
+
+# --- reference data cached per process (keyed on the data version) ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _PlaceRow:
+    id: uuid.UUID
+    code: str | None
+    kind: str
+    parent_id: uuid.UUID | None
+    latitude: float | None
+    longitude: float | None
+    timezone: str | None
+    archived: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _TermRow:
+    id: uuid.UUID
+    code: str
+    parent_id: uuid.UUID | None
+    position: int
+    icon: str | None
+    archived: bool
+
+
+@dataclass(frozen=True)
+class _Reference:
+    """The gazetteer, the category tree and the notices, labelled in one locale."""
+
+    places: dict[uuid.UUID, _PlaceRow]  # every place, archived ones too (old locations)
+    place_refs: dict[uuid.UUID, PlaceRef]
+    place_views: tuple[PlaceView, ...]  # `list_places`
+    terms: dict[uuid.UUID, _TermRow]
+    category_refs: dict[uuid.UUID, CategoryRef]
+    categories: tuple[CategoryView, ...]  # `list_categories`
+    notices: tuple[tuple[NoticeView, uuid.UUID | None], ...]  # not archived, any validity
+
+
+def _reference(session: Session, locale: str) -> _Reference:
+    return refcache.cached(session, "reference", (locale,), lambda: _build_reference(session, locale))
+
+
+def _build_reference(session: Session, locale: str) -> _Reference:
+    place_rows = session.execute(
+        select(
+            m.Place.id, m.Place.code, m.Place.kind, m.Place.parent_id, m.Place.name,
+            m.Place.source_locale, m.Place.latitude, m.Place.longitude, m.Place.timezone,
+            m.Place.archived_at,
+        )
+    ).all()
+    term_rows = session.execute(
+        select(
+            m.TaxonomyTerm.id, m.TaxonomyTerm.code, m.TaxonomyTerm.parent_id,
+            m.TaxonomyTerm.name, m.TaxonomyTerm.description, m.TaxonomyTerm.language,
+            m.TaxonomyTerm.position, m.TaxonomyTerm.icon, m.TaxonomyTerm.archived_at,
+        )
+    ).all()
+    notice_rows = session.execute(
+        select(
+            m.Notice.id, m.Notice.region_id, m.Notice.severity, m.Notice.title, m.Notice.body,
+            m.Notice.source_locale, m.Notice.valid_from, m.Notice.valid_until, m.Notice.is_demo,
+        ).where(m.Notice.archived_at.is_(None))
+    ).all()
+    pairs: list[tuple[str, uuid.UUID]] = [("place", p.id) for p in place_rows]
+    pairs += [("taxonomy_term", t.id) for t in term_rows]
+    pairs += [("notice", n.id) for n in notice_rows]
+    tr = load_translations(session, pairs=pairs, locale=locale)
+
+    places: dict[uuid.UUID, _PlaceRow] = {}
+    place_refs: dict[uuid.UUID, PlaceRef] = {}
+    views: list[PlaceView] = []
+    for p in sorted(place_rows, key=lambda p: p.name):
+        name = resolve(
+            p.name,
+            source_locale=p.source_locale,
+            locale=locale,
+            translated=tr.get(("place", p.id, "name")),
+        )
+        assert name is not None
+        lat, lon = _fl(p.latitude), _fl(p.longitude)
+        places[p.id] = _PlaceRow(
+            p.id, p.code, str(p.kind), p.parent_id, lat, lon, p.timezone, p.archived_at is not None
+        )
+        place_refs[p.id] = PlaceRef(p.id, p.code, str(p.kind), name)
+        if p.archived_at is None:
+            views.append(
+                PlaceView(p.id, p.code, str(p.kind), name, p.parent_id, lat, lon, p.timezone)
+            )
+    views.sort(key=lambda v: (v.kind != "country", v.kind != "region", v.name.value.casefold()))
+
+    def label(t: Any, fieldname: str = "name") -> LocalText | None:
+        return resolve(
+            getattr(t, fieldname),
+            source_locale=t.language or DEFAULT_SOURCE_LOCALE,
+            locale=locale,
+            translated=tr.get(("taxonomy_term", t.id, fieldname)),
+        )
+
+    terms = {
+        t.id: _TermRow(t.id, t.code, t.parent_id, t.position, t.icon, t.archived_at is not None)
+        for t in term_rows
+    }
+    category_refs: dict[uuid.UUID, CategoryRef] = {}
+    for t in term_rows:
+        parent = terms.get(t.parent_id) if t.parent_id else None
+        category_refs[t.id] = CategoryRef(
+            t.id,
+            t.code,
+            label(t) or LocalText(t.code, DEFAULT_SOURCE_LOCALE, True),
+            t.icon,
+            parent.code if parent else None,
+        )
+    by_parent: dict[uuid.UUID | None, list[Any]] = {}
+    for t in sorted(term_rows, key=lambda t: (t.position, t.code)):
+        if t.archived_at is None:
+            by_parent.setdefault(t.parent_id, []).append(t)
+
+    def build(term: Any, depth: int) -> CategoryView:
+        kids = () if depth > 8 else tuple(build(c, depth + 1) for c in by_parent.get(term.id, []))
+        return CategoryView(
+            term.id,
+            term.code,
+            category_refs[term.id].label,
+            label(term, "description"),
+            term.icon,
+            term.position,
+            kids,
+        )
+
+    categories = tuple(build(t, 0) for t in by_parent.get(None, []))
+
+    notices = []
+    for n in notice_rows:
+        title = resolve(
+            n.title,
+            source_locale=n.source_locale,
+            locale=locale,
+            translated=tr.get(("notice", n.id, "title")),
+        )
+        assert title is not None
+        body = resolve(
+            n.body,
+            source_locale=n.source_locale,
+            locale=locale,
+            translated=tr.get(("notice", n.id, "body")),
+        )
+        live_region = n.region_id in places and not places[n.region_id].archived
+        region = place_refs[n.region_id] if live_region else None  # as _all_places
+        view = NoticeView(
+            n.id, str(n.severity), title, body, region, n.valid_from, n.valid_until, n.is_demo
+        )
+        notices.append((view, n.region_id))
+    return _Reference(
+        places=places,
+        place_refs=place_refs,
+        place_views=tuple(views),
+        terms=terms,
+        category_refs=category_refs,
+        categories=categories,
+        notices=tuple(notices),
     )
