@@ -1,0 +1,570 @@
+"""Set-based publishing: the write path for large imports published at once by an admin.
+
+`service.propose` + `service.approve` cost a few milliseconds of CPU per record (ORM objects,
+one change request, one audit entry, a savepoint, several lookups each), so 100,000 services
+(~600,000 records) would take half an hour. `BulkPublisher` applies the same rules set by set:
+
+- the same field rules (`fields.FIELDS` and `fields.clean`, remembered for repeated short values),
+  the same allowed fields per kind, required fields on create, the same cross-field checks
+  (`service._cross_checks`), references checked with one IN query per referenced table,
+  version checks on every update (`WHERE version = base_version`, rowcount checked);
+- writes with Core `INSERT`/`UPDATE` executemany in chunks (records, translations, categories,
+  service-at-location links);
+- audited: one `change_request` per *group* (the importer's group is a service bundle: the
+  service with its organisation, places, addresses, phones, hours), approved by the publishing
+  admin, with the file and admin in its comment and the records it carries in
+  `payload["records"]`; and one `audit_entry` per record written (action, changes before/after,
+  full snapshot, `change_request_id` of its group, `approver_id` the admin) — exactly what the
+  per-record path writes for each record, so history, diff and revert work the same;
+- search: the services touched are collected in `touched`; `finish()` reindexes them once
+  (`search.index.reindex_services`) and bumps the data version (Core writes bypass the ORM hook).
+
+The caller owns the transaction (savepoint) and never commits in between: any refusal raises
+`BulkRefused` (the op's `tag` and errors with a path) and the caller rolls everything back.
+
+    BulkPublisher(session, *, approver, comment, source="import", now=None)
+    .add(entity_type, kind, entity_id, *, group, fields=None, translations=None,
+         base_version=None, tag=None)        kinds: create, update, archive, restore
+    .flush() -> int                          validate and write what was added (records written)
+    .finish() -> None                        reindex the touched services, bump the data version
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from directory.accounts.models import Account, Role
+from directory.db import Base, utcnow
+from directory.errors import Forbidden
+from directory.listings import models as m
+from directory.moderation.fields import (
+    FIELDS,
+    MODELS,
+    VIRTUAL_FIELDS,
+    F,
+    FieldError,
+    clean,
+    dump,
+    load,
+)
+from directory.moderation.models import AuditEntry, ChangeKind, ChangeRequest, ChangeState
+
+KINDS = (ChangeKind.create, ChangeKind.update, ChangeKind.archive, ChangeKind.restore)
+CHUNK = 1000  # rows per executemany / IN query
+_MEMO_MAX = 300_000
+
+
+class BulkRefused(Exception):
+    """A record was refused: nothing of the bulk write may be kept (roll back)."""
+
+    def __init__(self, tag: Any, errors: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{e['path']}: {e['message']}" for e in errors))
+        self.tag = tag
+        self.errors = errors
+
+
+@dataclass
+class _Op:
+    entity_type: str
+    kind: ChangeKind
+    entity_id: uuid.UUID
+    fields: dict[str, Any]
+    translations: dict[str, dict[str, str]]
+    base_version: int | None
+    group: uuid.UUID
+    tag: Any
+    cleaned: dict[str, Any] = field(default_factory=dict)
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
+    current: Any = None  # the row before an update/archive/restore
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _table_order() -> dict[str, int]:
+    order = {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
+    return {e: order.get(model.__tablename__, 0) for e, model in MODELS.items()}
+
+
+def _defaults(table: Any) -> dict[str, Any]:
+    """Scalar column defaults (what an INSERT without the column stores), for snapshots."""
+    out: dict[str, Any] = {}
+    for col in table.columns:
+        default = col.default
+        if default is not None and getattr(default, "is_scalar", False):
+            out[col.name] = default.arg
+    return out
+
+
+class BulkPublisher:
+    """Validates and writes many records set by set; see the module docstring."""
+
+    def __init__(
+        self, session: Session, *, approver: Account, comment: str, source: str = "import",
+        now: dt.datetime | None = None,
+    ) -> None:
+        if approver is None or approver.disabled or approver.role != Role.admin:
+            raise Forbidden("Only an admin may publish in bulk")
+        self.session = session
+        self.approver = approver
+        self.comment = (comment or "").strip()[:5000] or None
+        self.source = source[:20]
+        self.now = now or utcnow()
+        self.touched: set[uuid.UUID] = set()
+        self.change_requests = 0
+        self.records = 0
+        self._ops: list[_Op] = []
+        self._group_crs: dict[uuid.UUID, uuid.UUID] = {}  # group → its change request (per flush)
+        self._memo: dict[tuple[int, type, Any], tuple[bool, Any]] = {}
+        self._locales = set(session.scalars(select(m.Locale.code)))
+        self._terms: dict[str, uuid.UUID] = {r[0]: r[1] for r in session.execute(select(m.TaxonomyTerm.code, m.TaxonomyTerm.id))}
+        self._order = _table_order()
+        self._defaults = {e: _defaults(model.__table__) for e, model in MODELS.items()}
+
+    # --- collecting ---------------------------------------------------------------------------
+
+    def add(
+        self, entity_type: str, kind: ChangeKind | str, entity_id: uuid.UUID, *, group: uuid.UUID,
+        fields: Mapping[str, Any] | None = None, translations: Mapping[str, Mapping[str, str]] | None = None,
+        base_version: int | None = None, tag: Any = None,
+    ) -> None:
+        kind = ChangeKind(kind)
+        if kind not in KINDS:
+            raise BulkRefused(tag, [{"path": "kind", "message": f"{kind.value} is not a bulk change"}])
+        if entity_type not in MODELS or entity_type not in FIELDS:
+            raise BulkRefused(tag, [{"path": "", "message": f"unknown record type {entity_type[:40]!r}"}])
+        self._ops.append(_Op(entity_type, kind, entity_id, dict(fields or {}),
+                             {k: dict(v) for k, v in (translations or {}).items()}, base_version, group, tag))
+
+    # --- validation ---------------------------------------------------------------------------
+
+    def _clean(self, spec: F, value: Any) -> Any:
+        """`fields.clean`, remembered for repeated values (statuses, zones, booleans, numbers)."""
+        if isinstance(value, str) and len(value) > 200:
+            return clean(self.session, spec, value, now=self.now)
+        key = (id(spec), type(value), value)
+        hit = self._memo.get(key)
+        if hit is None:
+            try:
+                hit = (True, clean(self.session, spec, value, now=self.now))
+            except FieldError as exc:
+                hit = (False, str(exc))
+            if len(self._memo) > _MEMO_MAX:
+                self._memo.clear()
+            self._memo[key] = hit
+        if not hit[0]:
+            raise FieldError(hit[1])
+        return hit[1]
+
+    def _validate(self, op: _Op, refs: dict[type[Any], dict[uuid.UUID, list[_Op]]]) -> list[dict[str, str]]:
+        from directory.moderation.service import _cross_checks
+
+        specs = FIELDS[op.entity_type]
+        errors: list[dict[str, str]] = []
+        if op.kind == ChangeKind.create:
+            allowed = set(specs)
+        elif op.kind == ChangeKind.update:
+            allowed = {f for f in specs if f != "service_ids"}
+        else:
+            allowed = set()
+        for name, value in op.fields.items():
+            if name not in allowed:
+                errors.append({"path": str(name)[:60], "message": "cannot be changed here"})
+                continue
+            spec = specs[name]
+            try:
+                if value is None:
+                    op.cleaned[name] = clean(self.session, spec, None, now=self.now)
+                elif spec.kind in ("uuid", "uuids"):
+                    values = value if spec.kind == "uuids" else [value]
+                    if spec.kind == "uuids" and (not isinstance(value, list) or len(value) > spec.extra.get("max_items", 50)):
+                        raise FieldError("must be a short list of ids")
+                    ids = [self._uuid(v) for v in values]
+                    if spec.ref is not None:
+                        for ref_id in ids:
+                            refs[spec.ref].setdefault(ref_id, []).append(op)
+                    op.cleaned[name] = [str(i) for i in ids] if spec.kind == "uuids" else str(ids[0])
+                elif spec.kind == "codes":
+                    if not isinstance(value, list) or len(value) > spec.extra.get("max_items", 20):
+                        raise FieldError("must be a short list of category codes")
+                    for code in value:
+                        if not isinstance(code, str) or code not in self._terms:
+                            raise FieldError(f"unknown category {str(code)[:100]!r}")
+                    op.cleaned[name] = sorted(set(value))
+                else:
+                    op.cleaned[name] = self._clean(spec, value)
+            except FieldError as exc:
+                errors.append({"path": name, "message": str(exc)})
+        if op.translations and op.kind not in (ChangeKind.archive, ChangeKind.restore):
+            for name, per_locale in op.translations.items():
+                tspec = specs.get(name)
+                if tspec is None or not tspec.translatable or name not in allowed:
+                    errors.append({"path": f"translations/{str(name)[:60]}", "message": "is not translatable"})
+                    continue
+                for locale, value in per_locale.items():
+                    path = f"translations/{name}/{str(locale)[:12]}"
+                    if locale not in self._locales:
+                        errors.append({"path": path, "message": "unknown locale"})
+                        continue
+                    try:
+                        text = self._clean(tspec, value)
+                    except FieldError as exc:
+                        errors.append({"path": path, "message": str(exc)})
+                        continue
+                    if text:
+                        op.texts.setdefault(name, {})[locale] = text
+        if op.kind == ChangeKind.create:
+            for name, spec in specs.items():
+                if spec.required and name not in op.cleaned and not any(e["path"] == name for e in errors):
+                    errors.append({"path": name, "message": "is required"})
+        if not errors:
+            errors.extend(_cross_checks(op.entity_type, op.kind, op.current, op.cleaned, now=self.now))
+        if not errors and op.kind == ChangeKind.update and not (op.cleaned or op.texts):
+            errors.append({"path": "", "message": "nothing to change"})
+        return errors
+
+    @staticmethod
+    def _uuid(value: Any) -> uuid.UUID:
+        if isinstance(value, uuid.UUID):
+            return value
+        if not isinstance(value, str) or len(value) > 40:
+            raise FieldError("must be an id")
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            raise FieldError("must be an id") from None
+
+    def _load_current(self, ops: list[_Op]) -> None:
+        """The current rows of the records updated, archived or restored (version-checked)."""
+        by_entity: dict[str, list[_Op]] = defaultdict(list)
+        for op in ops:
+            if op.kind != ChangeKind.create:
+                by_entity[op.entity_type].append(op)
+        for entity, group in by_entity.items():
+            table = MODELS[entity].__table__
+            rows: dict[uuid.UUID, Any] = {}
+            for chunk in _chunks(list({op.entity_id for op in group})):
+                for row in self.session.execute(select(table).where(table.c.id.in_(chunk))):
+                    rows[row.id] = row
+            for op in group:
+                op.current = rows.get(op.entity_id)
+                if op.current is None:
+                    raise BulkRefused(op.tag, [{"path": "", "message": f"No such {entity}"}])
+                if op.base_version is not None and op.current.version != op.base_version:
+                    raise BulkRefused(op.tag, [{"path": "", "message": (
+                        f"The {entity} changed since version {op.base_version}; it is now at version {op.current.version}")}])
+                op.base_version = op.current.version
+
+    def _check_refs(self, ops: list[_Op], refs: dict[type[Any], dict[uuid.UUID, list[_Op]]]) -> None:
+        created: dict[str, set[uuid.UUID]] = defaultdict(set)
+        for op in ops:
+            if op.kind == ChangeKind.create:
+                created[MODELS[op.entity_type].__tablename__].add(op.entity_id)
+        for model, wanted in refs.items():
+            table = model.__table__
+            missing = set(wanted) - created[table.name]
+            found: set[uuid.UUID] = set()
+            for chunk in _chunks(sorted(missing)):
+                found |= set(self.session.scalars(select(table.c.id).where(table.c.id.in_(chunk))))
+            for ref_id in sorted(missing - found):
+                op = wanted[ref_id][0]
+                name = next((n for n, v in op.cleaned.items() if v == str(ref_id) or (isinstance(v, list) and str(ref_id) in v)), "")
+                raise BulkRefused(op.tag, [{"path": name, "message": f"no such {table.name}"}])
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def flush(self) -> int:
+        """Validate everything added since the last flush, then write it (BulkRefused: nothing
+        of this flush is written; the caller rolls back what earlier flushes wrote)."""
+        ops, self._ops = self._ops, []
+        if not ops:
+            return 0
+        self._group_crs = {}
+        # A record changed twice (restored, then updated) is written in a second round, on
+        # top of the first: each round has at most one change per record.
+        rounds: list[list[_Op]] = []
+        depth: dict[tuple[str, uuid.UUID], int] = defaultdict(int)
+        for op in ops:
+            key = (op.entity_type, op.entity_id)
+            if depth[key] == len(rounds):
+                rounds.append([])
+            rounds[depth[key]].append(op)
+            depth[key] += 1
+        for round_ops in rounds:
+            self._flush_round(round_ops)
+        self.records += len(ops)
+        return len(ops)
+
+    def _flush_round(self, ops: list[_Op]) -> None:
+        seen: set[tuple[str, uuid.UUID]] = set()
+        for op in ops:
+            if op.kind == ChangeKind.create:
+                if (op.entity_type, op.entity_id) in seen:
+                    raise BulkRefused(op.tag, [{"path": "", "message": "A record with this id exists"}])
+                seen.add((op.entity_type, op.entity_id))
+        self._check_new_ids(ops)
+        self._load_current(ops)
+        refs: dict[type[Any], dict[uuid.UUID, list[_Op]]] = defaultdict(dict)
+        for op in ops:
+            errors = self._validate(op, refs)
+            if errors:
+                raise BulkRefused(op.tag, errors)
+        self._check_refs(ops, refs)
+        self._write(ops)
+
+    def _check_new_ids(self, ops: list[_Op]) -> None:
+        by_entity: dict[str, list[_Op]] = defaultdict(list)
+        for op in ops:
+            if op.kind == ChangeKind.create:
+                by_entity[op.entity_type].append(op)
+        for entity, group in by_entity.items():
+            table = MODELS[entity].__table__
+            ids = {op.entity_id: op for op in group}
+            for chunk in _chunks(list(ids)):
+                for found in self.session.scalars(select(table.c.id).where(table.c.id.in_(chunk))):
+                    raise BulkRefused(ids[found].tag, [{"path": "", "message": "A record with this id exists"}])
+
+    def _write(self, ops: list[_Op]) -> None:
+        now = self.now
+        session = self.session
+        ops = sorted(ops, key=lambda op: self._order[op.entity_type])  # stable: parents first
+        trans_existing = self._existing_translations(ops)
+        categories_before = self._existing_categories(ops)
+        inserts: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        translation_rows: list[dict[str, Any]] = []
+        translation_updates: list[dict[str, Any]] = []
+        attribute_rows: list[dict[str, Any]] = []
+        attribute_deletes: list[uuid.UUID] = []
+        link_rows: list[dict[str, Any]] = []
+        audit_rows: list[dict[str, Any]] = []
+        updates: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
+        groups: dict[uuid.UUID, list[_Op]] = defaultdict(list)
+        service_touch_locations: set[uuid.UUID] = set()
+        service_touch_orgs: set[uuid.UUID] = set()
+
+        for op in ops:
+            groups[op.group].append(op)
+            entity, specs = op.entity_type, FIELDS[op.entity_type]
+            create = op.kind == ChangeKind.create
+            row = op.current
+            values: dict[str, Any] = {}
+            changes: dict[str, list[Any]] = {}
+            for name, value in op.cleaned.items():
+                if name in VIRTUAL_FIELDS:
+                    continue
+                before = None if create else dump(getattr(row, name))
+                if before != value:
+                    changes[name] = [before, value]
+                values[name] = load(specs[name], value)
+            source = (getattr(row, "source_locale", None) if row is not None else None) or op.cleaned.get("source_locale") or "en"
+            texts = {n: dict(per) for n, per in op.texts.items()}
+            for name, per_locale in list(texts.items()):
+                if source in per_locale:
+                    value = per_locale.pop(source)
+                    before = None if create else dump(getattr(row, name))
+                    if before != value:
+                        changes[name] = [before, value]
+                    values[name] = value
+            if op.kind == ChangeKind.archive:
+                changes["archived_at"] = [dump(row.archived_at), now.isoformat()]
+                values["archived_at"] = now
+            elif op.kind == ChangeKind.restore:
+                changes["archived_at"] = [dump(row.archived_at), None]
+                values["archived_at"] = None
+            values["updated_at"] = now
+            version = 1 if create else op.base_version + 1  # type: ignore[operator]
+            if create:
+                values.update(id=op.entity_id, created_at=now, version=1)
+                values.setdefault("archived_at", None)
+                inserts[entity].append(values)
+            else:
+                values["version"] = version
+                updates[(entity, tuple(sorted(values)))].append({**values, "_id": op.entity_id, "_base": op.base_version})
+                if entity == "organization":
+                    service_touch_orgs.add(op.entity_id)
+                elif entity == "location":
+                    service_touch_locations.add(op.entity_id)
+                elif getattr(row, "location_id", None):
+                    service_touch_locations.add(row.location_id)
+            # translations other than the source locale: rows of their own
+            have = trans_existing.get((entity, op.entity_id), {})
+            after_texts = {f"{f}@{loc}": v for (f, loc), (_, v) in have.items()}
+            for name, per_locale in texts.items():
+                for locale, value in per_locale.items():
+                    old = have.get((name, locale))
+                    if old is None:
+                        translation_rows.append({"id": uuid.uuid4(), "entity_type": entity, "entity_id": op.entity_id,
+                                                 "field": name, "locale": locale, "value": value, "updated_at": now})
+                    elif old[1] != value:
+                        translation_updates.append({"_id": old[0], "value": value, "updated_at": now})
+                    before_t = old[1] if old is not None else None
+                    if before_t != value:
+                        changes[f"{name}@{locale}"] = [before_t, value]
+                    after_texts[f"{name}@{locale}"] = value
+            if entity == "service" and "categories" in op.cleaned:
+                current = categories_before.get(op.entity_id, {})
+                codes = op.cleaned["categories"]
+                for code, attr_id in current.items():
+                    if code not in codes:
+                        attribute_deletes.append(attr_id)
+                for code in codes:
+                    if code not in current:
+                        attribute_rows.append({"id": uuid.uuid4(), "link_id": op.entity_id, "taxonomy_term_id": self._terms[code],
+                                               "link_type": "service", "link_entity": "service", "created_at": now,
+                                               "updated_at": now, "version": 1, "archived_at": None})
+                if sorted(current) != codes:
+                    changes["categories"] = [sorted(current), codes]
+            if entity == "location" and op.cleaned.get("service_ids"):
+                for sid in op.cleaned["service_ids"]:
+                    link_rows.append({"id": uuid.uuid4(), "service_id": uuid.UUID(sid), "location_id": op.entity_id,
+                                      "created_at": now, "updated_at": now, "version": 1, "archived_at": None})
+                    self.touched.add(uuid.UUID(sid))
+                changes["service_ids"] = [None, op.cleaned["service_ids"]]
+            if entity == "service":
+                self.touched.add(op.entity_id)
+            elif getattr(row, "service_id", None) or op.cleaned.get("service_id"):
+                self.touched.add(uuid.UUID(str(op.cleaned.get("service_id") or row.service_id)))
+            # the audit entry: what changed, and the whole record after the change
+            snap: dict[str, Any] = {}
+            base = self._defaults[entity]
+            for name in specs:
+                if name in VIRTUAL_FIELDS:
+                    continue
+                if name in values:
+                    snap[name] = dump(values[name])
+                elif row is not None:
+                    snap[name] = dump(getattr(row, name))
+                else:
+                    snap[name] = dump(base.get(name))
+            snap["archived_at"] = dump(values.get("archived_at", row.archived_at if row is not None else None))
+            snap["version"] = version
+            snap["translations"] = after_texts
+            audit_rows.append({"id": uuid.uuid4(), "at": now, "entity_type": entity, "entity_id": op.entity_id,
+                               "entity_version": version, "action": op.kind.value, "change_request_id": op.group,
+                               "author_id": None, "approver_id": self.approver.id, "changes": changes, "snapshot": snap})
+
+        # one change request per group, approved by the admin; the audit entries point at it
+        cr_rows = []
+        group_ids = self._group_crs
+        for key, members in groups.items():
+            if key in group_ids:
+                continue  # a second round: the group's change request is written
+            head = next((op for op in members if op.entity_type == "service" and op.entity_id == key), None)
+            region = next((op.cleaned.get("region_id") or op.cleaned.get("place_id") for op in members
+                           if op.entity_type == "location" and (op.cleaned.get("region_id") or op.cleaned.get("place_id"))), None)
+            cr_id = group_ids[key] = uuid.uuid4()
+            cr_rows.append({
+                "id": cr_id, "kind": (head.kind if head is not None else ChangeKind.update),
+                "entity_type": "service", "entity_id": key,
+                "base_version": head.base_version if head is not None and head.kind != ChangeKind.create else None,
+                "payload": {
+                    "fields": dict(head.cleaned) if head is not None else {},
+                    "translations": head.texts if head is not None else {},
+                    "records": [[op.entity_type, str(op.entity_id), op.kind.value] for op in members],
+                },
+                "comment": self.comment, "state": ChangeState.approved, "author_id": None, "source": self.source,
+                "reviewer_id": self.approver.id, "review_reason": None, "decided_at": now, "needs_review": False,
+                "sensitive": False, "region_id": uuid.UUID(region) if region else None, "service_id": key,
+                "created_at": now, "updated_at": now, "version": 1, "archived_at": None,
+            })
+        for row in audit_rows:
+            row["change_request_id"] = group_ids[row["change_request_id"]]
+
+        for entity in sorted(inserts, key=lambda e: self._order[e]):
+            self._insert(MODELS[entity].__table__, inserts[entity])
+        for (entity, _keys), rows in updates.items():
+            self._update(MODELS[entity].__table__, rows)
+        self._insert(m.ServiceAtLocation.__table__, link_rows)
+        self._insert(m.Translation.__table__, translation_rows)
+        if translation_updates:
+            t: Any = m.Translation.__table__
+            session.execute(update(t).where(t.c.id == bindparam("_id")).values(
+                value=bindparam("value"), updated_at=bindparam("updated_at")), translation_updates)
+        if attribute_deletes:
+            a: Any = m.Attribute.__table__
+            for chunk in _chunks(attribute_deletes):
+                session.execute(delete(a).where(a.c.id.in_(chunk)))
+        self._insert(m.Attribute.__table__, attribute_rows)
+        self._insert(ChangeRequest.__table__, cr_rows)
+        self._insert(AuditEntry.__table__, audit_rows)
+        self.change_requests += len(cr_rows)
+        # services whose search documents an updated organisation or place feeds
+        if service_touch_orgs:
+            for chunk in _chunks(sorted(service_touch_orgs)):
+                self.touched |= set(session.scalars(select(m.Service.id).where(m.Service.organization_id.in_(chunk))))
+        if service_touch_locations:
+            sal = m.ServiceAtLocation.__table__
+            for chunk in _chunks(sorted(service_touch_locations)):
+                self.touched |= set(session.scalars(select(sal.c.service_id).where(sal.c.location_id.in_(chunk))))
+
+    def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        """INSERT executemany in chunks; rows with different columns go in separate statements
+        (a missing column then takes its default, as with the ORM)."""
+        by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            by_keys[tuple(sorted(row))].append(row)
+        for group in by_keys.values():
+            for chunk in _chunks(group):
+                self.session.execute(insert(table), chunk)
+
+    def _update(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        """Version-checked UPDATE executemany: every row must match its base version."""
+        names = [k for k in rows[0] if not k.startswith("_")]
+        stmt = update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_base")).values(
+            {n: bindparam("v_" + n) for n in names})
+        params = [{"_id": r["_id"], "_base": r["_base"], **{"v_" + n: r[n] for n in names}} for r in rows]
+        sane = self.session.get_bind().dialect.supports_sane_multi_rowcount
+        for chunk in _chunks(params) if sane else ([p] for p in params):
+            result = self.session.execute(stmt, chunk)
+            if result.rowcount != len(chunk):  # type: ignore[attr-defined]
+                raise BulkRefused(None, [{"path": "", "message": f"a {table.name} was changed by someone else meanwhile"}])
+
+    def _existing_translations(self, ops: list[_Op]) -> dict[tuple[str, uuid.UUID], dict[tuple[str, str], tuple[uuid.UUID, str]]]:
+        out: dict[tuple[str, uuid.UUID], dict[tuple[str, str], tuple[uuid.UUID, str]]] = defaultdict(dict)
+        by_entity: dict[str, list[uuid.UUID]] = defaultdict(list)
+        for op in ops:
+            if op.kind != ChangeKind.create:
+                by_entity[op.entity_type].append(op.entity_id)
+        t = m.Translation.__table__
+        for entity, ids in by_entity.items():
+            for chunk in _chunks(ids):
+                for row in self.session.execute(select(t.c.id, t.c.entity_id, t.c.field, t.c.locale, t.c.value)
+                                                .where(t.c.entity_type == entity, t.c.entity_id.in_(chunk))):
+                    out[(entity, row.entity_id)][(row.field, row.locale)] = (row.id, row.value)
+        return out
+
+    def _existing_categories(self, ops: list[_Op]) -> dict[uuid.UUID, dict[str, uuid.UUID]]:
+        ids = [op.entity_id for op in ops if op.entity_type == "service" and op.kind != ChangeKind.create
+               and "categories" in op.fields]
+        out: dict[uuid.UUID, dict[str, uuid.UUID]] = defaultdict(dict)
+        a, term = m.Attribute.__table__, m.TaxonomyTerm.__table__
+        for chunk in _chunks(ids):
+            for link_id, code, attr_id in self.session.execute(
+                select(a.c.link_id, term.c.code, a.c.id).join(term, term.c.id == a.c.taxonomy_term_id)
+                .where(a.c.link_id.in_(chunk), a.c.link_entity == "service")
+            ):
+                out[link_id][code] = attr_id
+        return out
+
+    # --- the end ------------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Write what is left, reindex every touched service once, give a new data version."""
+        self.flush()
+        from directory.listings.generation import bump
+        from directory.search.index import reindex_services
+
+        if self.touched:
+            reindex_services(self.session, sorted(self.touched))
+            self.touched.clear()
+        bump(self.session)
