@@ -94,6 +94,20 @@ KIND_LABELS: dict[str, Any] = {
     "revert": _l("Revert"),
 }
 
+#: The records of a new listing proposed as one group (the moderator's review page).
+RECORD_LABELS: dict[str, Any] = {
+    "organization": _l("Organisation"),
+    "service": _l("Service"),
+    "location": _l("Place"),
+    "address": _l("Address"),
+    "phone": _l("Phone"),
+    "schedule": _l("Opening hours"),
+    "schedule_exception": _l("Dated exception"),
+    "language": _l("Language"),
+    "required_document": _l("Required document"),
+    "accessibility": _l("Accessibility"),
+}
+
 STATE_LABELS: dict[str, Any] = {
     "pending": _l("Waiting for review"),
     "approved": _l("Approved"),

@@ -98,6 +98,18 @@ def _change_page(
     values.setdefault("reason", "")
     authors = moderation.account_names(ctx.db, [cr.author_id, cr.reviewer_id])
     rows = moderation.diff(ctx.db, change=cr)
+    # A new listing proposed as a group: every record of it, each with its own diff (their
+    # references to each other are implied by the page and left out).
+    members: list[tuple[ChangeRequest, list[Any]]] = []
+    if cr.group_id is not None:
+        group = moderation.group_of(ctx.db, change=cr)
+        ids = {str(x.entity_id) for x in group}
+        for x in group:
+            lines = [r for r in moderation.diff(ctx.db, change=x)
+                     if not (isinstance(r.proposed, str) and r.proposed in ids)
+                     and not (isinstance(r.proposed, list) and set(map(str, r.proposed)) <= ids)]
+            members.append((x, lines))
+        rows = [r for _, lines in members for r in lines]
     refs = queries.reference_names(
         ctx.db, [v for r in rows for v in (r.current, r.proposed)]
     )
@@ -115,6 +127,8 @@ def _change_page(
         ),
         own=cr.author_id == ctx.account.id,
         next_id=_next_pending(ctx, cr),
+        members=members,
+        sensitive=cr.sensitive or any(x.sensitive for x, _ in members),
         **values,
     )
 

@@ -261,18 +261,68 @@ def test_volunteer_proposes_a_new_listing(client, db: Session) -> None:
     r = client.post("/uk/manage/new", data={
         "csrf_token": csrf_of(page.text), "organization_id": str(svc.organization_id),
         "name": "Пункт обігріву на Сихові", "description": "Тепло, чай, зарядка",
-        "address": "вул. Вигадана, 1", "phone": "+380441234999"}, follow_redirects=False)
+        "address": "вул. Вигадана, 1", "city": "Львів", "phone": "+380441234999",
+        "hours": "MO-FR 09:00-18:00; SA 10:00-14:00"}, follow_redirects=False)
     assert r.status_code == 303
-    cr = db.query(ChangeRequest).filter_by(author_id=volunteer.id).one()
-    assert cr.kind == "create" and cr.state == ChangeState.pending
-    assert cr.payload["fields"]["name"] == "Пункт обігріву на Сихові"
-    assert cr.payload["fields"]["source_locale"] == "uk"
-    assert "+380441234999" in (cr.comment or "")
-    # without a name: refused, what was typed stays
+    crs = db.query(ChangeRequest).filter_by(author_id=volunteer.id).all()
+    # the whole listing is proposed as one group: service, place, address, phone, hours
+    assert sorted(cr.entity_type for cr in crs) == ["address", "location", "phone", "schedule", "schedule", "service"]
+    assert {cr.state for cr in crs} == {ChangeState.pending} and len({cr.group_id for cr in crs}) == 1
+    by_type = {cr.entity_type: cr for cr in crs}
+    assert by_type["service"].payload["fields"]["name"] == "Пункт обігріву на Сихові"
+    assert by_type["service"].payload["fields"]["source_locale"] == "uk"
+    assert by_type["phone"].payload["fields"]["number"] == "+380441234999"
+    assert by_type["address"].payload["fields"]["city"] == "Львів"
+    hours = sorted((cr.payload["fields"]["byday"], cr.payload["fields"]["opens_at"]) for cr in crs if cr.entity_type == "schedule")
+    assert hours == [("MO,TU,WE,TH,FR", "09:00:00"), ("SA", "10:00:00")]
+    # without a name: refused, what was typed stays; unreadable hours: said so
     r = client.post("/uk/manage/new", data={"csrf_token": csrf_of(page.text),
                                             "organization_id": str(svc.organization_id),
                                             "description": "Без назви"})
     assert r.status_code == 422 and "Без назви" in r.text
+    r = client.post("/uk/manage/new", data={"csrf_token": csrf_of(page.text),
+                                            "organization_id": str(svc.organization_id),
+                                            "name": "Пункт", "hours": "щодня"})
+    assert r.status_code == 422 and 'id="n-hours-error"' in r.text and "щодня" in r.text
+    assert db.query(ChangeRequest).filter_by(author_id=volunteer.id).count() == 6
+
+    # a moderator sees the whole new listing on one page and approves it at once
+    client.cookies.clear()
+    moderator(db, client)
+    head = by_type["service"]
+    queue = client.get("/en/manage/queue")
+    assert queue.text.count(f"/en/manage/queue/{head.id}") >= 1
+    assert "A new listing of 6 records" in queue.text
+    for cr in crs:
+        if cr.id != head.id:
+            assert f'id="row-{cr.id}"' not in queue.text  # one line per new listing
+    change = client.get(f"/en/manage/queue/{head.id}")
+    assert change.status_code == 200
+    for text in ("Place", "Address", "Phone", "Opening hours", "+380441234999", "вул. Вигадана, 1"):
+        assert text in change.text
+    r = post_form(client, f"/en/manage/queue/{head.id}", f"/en/manage/queue/{head.id}/approve", {})
+    assert r.status_code in (200, 303), r.text
+    for cr in crs:
+        db.refresh(cr)
+    assert {cr.state for cr in crs} == {ChangeState.approved}
+
+
+def test_volunteer_proposes_a_listing_of_a_new_organisation(client, db: Session) -> None:
+    volunteer = make_account(db, "volunteer")
+    sign_in(client, volunteer.email)
+    page = client.get("/en/manage/new")
+    r = client.post("/en/manage/new", data={
+        "csrf_token": csrf_of(page.text), "organization_name": "Neighbours help (fictional)",
+        "name": "Soup kitchen", "description": "Hot soup"}, follow_redirects=False)
+    assert r.status_code == 303
+    crs = db.query(ChangeRequest).filter_by(author_id=volunteer.id).all()
+    assert sorted(cr.entity_type for cr in crs) == ["organization", "service"]
+    org = next(cr for cr in crs if cr.entity_type == "organization")
+    svc = next(cr for cr in crs if cr.entity_type == "service")
+    assert svc.payload["fields"]["organization_id"] == str(org.entity_id)
+    # neither chosen nor named: the organisation is asked for
+    r = client.post("/en/manage/new", data={"csrf_token": csrf_of(page.text), "name": "Soup"})
+    assert r.status_code == 422 and 'id="n-org-error"' in r.text
 
 
 def _admin(db: Session, client) -> Account:  # type: ignore[no-untyped-def]
