@@ -73,6 +73,7 @@ def zone(name: str | None, default: str = "Europe/Kyiv") -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(default)
 
 
+@lru_cache(maxsize=1024)
 def byday_codes(byday: str | None) -> frozenset[int]:
     if not byday or not byday.strip():
         return frozenset(range(7))
@@ -114,9 +115,30 @@ def _interval(
     return start, dt.datetime.combine(end_day, closes, tzinfo=tz)
 
 
+#: A weekly rule reduced to what `open_state` evaluates: (weekdays, opens, closes, first, last).
+_Rule = tuple[frozenset[int], dt.time, dt.time, dt.date | None, dt.date | None]
+
+
+def _prepared(rules: Iterable[WeeklyRule]) -> list[_Rule]:
+    out: list[_Rule] = []
+    for r in rules:
+        if is_weekly(r):
+            assert r.opens_at is not None and r.closes_at is not None
+            out.append(
+                (
+                    byday_codes(r.byday),
+                    r.opens_at,
+                    r.closes_at,
+                    r.valid_from or r.dtstart,
+                    r.valid_to or r.until,
+                )
+            )
+    return out
+
+
 def _intervals_on(
     day: dt.date,
-    rules: Sequence[WeeklyRule],
+    rules: Sequence[_Rule],
     exceptions: dict[dt.date, list[DatedException]],
     always: bool,
     tz: dt.tzinfo,
@@ -129,12 +151,12 @@ def _intervals_on(
         return out
     if always:
         return [_interval(day, dt.time(0), dt.time(0), tz)]
-    out = []
-    for rule in rules:
-        if _valid_on(rule, day) and day.weekday() in byday_codes(rule.byday):
-            assert rule.opens_at is not None and rule.closes_at is not None
-            out.append(_interval(day, rule.opens_at, rule.closes_at, tz))
-    return out
+    weekday = day.weekday()
+    return [
+        _interval(day, opens, closes, tz)
+        for days, opens, closes, first, last in rules
+        if weekday in days and (first is None or first <= day) and (last is None or day <= last)
+    ]
 
 
 def open_state(
@@ -148,7 +170,7 @@ def open_state(
     """Open now / closes at / opens next, evaluated in `timezone`."""
     tz = zone(timezone)
     local = now.astimezone(tz)
-    rules = [r for r in schedules if is_weekly(r)]
+    rules = _prepared(schedules)
     by_date: dict[dt.date, list[DatedException]] = {}
     for exc in exceptions:
         by_date.setdefault(exc.date, []).append(exc)

@@ -26,10 +26,12 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Float,
+    Numeric,
     Select,
     String,
     Time,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -60,6 +62,7 @@ from directory.search.match import (
     Match,
     count_matches,
     document_matches,
+    index_scans,
     language_token,
     matching_source,
     place_token,
@@ -74,14 +77,17 @@ _HIDDEN_STATUSES = (m.ServiceStatus.inactive, m.ServiceStatus.defunct)
 _TEMPORARY = (m.ServiceStatus.temporarily_closed, m.ServiceStatus.full)
 _EARTH_KM = 6371.0088
 _KM_PER_DEG = 111.195
-_RADII_KM = (5.0, 25.0, 100.0, 400.0, 1600.0)
-#: With time-dependent filters (open now) the count stops here; without, at INDEX_COUNT_CAP.
+#: Near-me bounding boxes, smallest first: a box holding a few hundred points is enough for a
+#: page in a city centre, and an empty one in the countryside costs one index probe.
+_RADII_KM = (1.0, 2.5, 5.0, 10.0, 25.0, 100.0, 400.0, 1600.0)
+#: Counting stops here (the reader sees "more than 1,000"): counting every listing a common
+#: word or a one-letter prefix matches would cost more than finding the page.
 COUNT_CAP = 1000
-INDEX_COUNT_CAP = 10_000
+INDEX_COUNT_CAP = COUNT_CAP
 #: From this many matches a page is read in index order (see `_relevance_page`).
-DENSE_MATCHES = 5_000
-#: Up to this many matches, a distance sort measures all of them.
-SPARSE_DISTANCE = 2000
+DENSE_MATCHES = 1000
+#: Up to this many matches (counted exactly), a distance sort measures all of them.
+SPARSE_DISTANCE = 1000
 
 
 # --- parameters and results ---------------------------------------------------------------------
@@ -774,9 +780,11 @@ def _count(session: Session, q: _Query) -> tuple[int, bool]:
         n = count_matches(session, q.match, cap=INDEX_COUNT_CAP)
         return min(n, INDEX_COUNT_CAP), n <= INDEX_COUNT_CAP
     stmt, _key = _base(session, q)
-    n = int(
-        session.scalar(select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())) or 0
-    )
+    with index_scans(session):
+        n = int(
+            session.scalar(select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery()))
+            or 0
+        )
     return min(n, COUNT_CAP), n <= COUNT_CAP
 
 
@@ -802,19 +810,17 @@ def _relevance_page(
     need = offset + limit
     if not dense:
         tier = case((tiers[0], 0), (tiers[1], 1), else_=2)
-        return list(session.scalars(stmt.order_by(tier, key + 0).offset(offset).limit(limit)))
-    arms = []
-    for rank, cond in enumerate(tiers):
-        sub = (
-            stmt.add_columns(key.label("k"))
-            .where(cond)
-            .order_by(key)
-            .limit(need)
-            .subquery(f"tier{rank}")
-        )
-        arms.append(select(sub.c.id, literal(rank).label("tier"), sub.c.k))
-    rows = sorted(session.execute(union_all(*arms)).all(), key=lambda r: (r[1], r[2]))
-    return [r[0] for r in rows[offset:need]]
+        with index_scans(session):
+            return list(session.scalars(stmt.order_by(tier, key + 0).offset(offset).limit(limit)))
+    # Tier by tier, each in index order, only as far as the page needs: the first tier (open,
+    # recently checked: most listings) nearly always fills it, and reading the sparse later
+    # tiers in index order would mean testing thousands of rows to find a few.
+    ids: list[uuid.UUID] = []
+    for cond in tiers:
+        ids += session.scalars(stmt.where(cond).order_by(key).limit(need - len(ids)))
+        if len(ids) >= need:
+            break
+    return ids[offset:need]
 
 
 def _public_points(box: tuple[float, float, float, float] | None) -> Select[Any]:
@@ -837,7 +843,10 @@ def _public_points(box: tuple[float, float, float, float] | None) -> Select[Any]
     centres = select(P.id).where(P.latitude.is_not(None), P.longitude.is_not(None))
     if box is not None:
         lat0, lat1, lon0, lon1 = box
-        own = own.where(L.latitude.between(lat0, lat1), L.longitude.between(lon0, lon1))
+        own = own.where(
+            L.latitude.between(_degrees(lat0, up=False), _degrees(lat1, up=True)),
+            L.longitude.between(_degrees(lon0, up=False), _degrees(lon1, up=True)),
+        )
         centres = centres.where(P.latitude.between(lat0, lat1), P.longitude.between(lon0, lon1))
     city = (
         select(
@@ -867,6 +876,13 @@ def _public_points(box: tuple[float, float, float, float] | None) -> Select[Any]
         )
     )
     return select(union_all(own, city, region).subquery())
+
+
+def _degrees(value: float, *, up: bool) -> Any:
+    """A box edge as a NUMERIC(9, 6) like the coordinate columns, rounded outwards (a float
+    parameter would make PostgreSQL compare `latitude::float8`, which no index serves)."""
+    micro = math.ceil(value * 1e6) if up else math.floor(value * 1e6)
+    return literal(Decimal(micro).scaleb(-6), Numeric(9, 6))
 
 
 def _box(near: tuple[float, float], radius_km: float) -> tuple[float, float, float, float]:
@@ -911,6 +927,7 @@ def _distance_page(
     offset: int,
     limit: int,
     total: int,
+    exact: bool = True,
 ) -> list[uuid.UUID]:
     """One page by distance from `near` (public points only: a confidential place counts from
     its city or region centre). Few matches: all of them are measured. Many: a bounding box
@@ -918,8 +935,9 @@ def _distance_page(
     against the query in distance order."""
     stmt, key = _base(session, q)
     need = offset + limit
-    if total <= SPARSE_DISTANCE:
-        ids = list(session.scalars(stmt.order_by(key)))
+    if exact and total <= SPARSE_DISTANCE:
+        with index_scans(session):
+            ids = list(session.scalars(stmt.order_by(key)))
         dist = _nearest(_points(session, None, ids), near)
         pos = {sid: n for n, sid in enumerate(ids)}
         located = sorted((i for i in ids if i in dist), key=lambda i: (dist[i], pos[i]))
@@ -944,13 +962,16 @@ def _distance_page(
 
 def _filter_ids(session: Session, q: _Query, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     """Which of `ids` match the query: the index's own rule (every word begins a document word,
-    every facet present) checked on the stored documents, then the time-dependent filters."""
+    every facet present) checked on the stored documents, then the time-dependent filters.
+    Documents (kilobytes each) are read only when there are words to look for."""
+    S = m.ServiceSearch
+    doc = S.document if q.match.words else literal("")
     rows = session.execute(
-        select(m.ServiceSearch.service_id, m.ServiceSearch.document, m.ServiceSearch.facets)
-        .join(m.Service, m.Service.id == m.ServiceSearch.service_id)
-        .where(m.ServiceSearch.service_id.in_(list(ids)), _visible())
+        select(S.service_id, doc, S.facets)
+        .join(m.Service, m.Service.id == S.service_id)
+        .where(S.service_id.in_(list(ids)), _visible())
     ).all()
-    ok = {sid for sid, doc, facets in rows if document_matches(q.match, doc, facets)}
+    ok = {sid for sid, text, facets in rows if document_matches(q.match, text, facets)}
     if ok and q.dynamic:
         ok = set(session.scalars(select(m.Service.id).where(m.Service.id.in_(ok), *q.dynamic)))
     return ok
@@ -987,7 +1008,7 @@ def search_services(
     if total == 0 or (exact and offset >= total):
         ids: list[uuid.UUID] = []
     elif params.sort == "distance" and params.near is not None:
-        ids = _distance_page(session, query, params.near, offset, per_page, total)
+        ids = _distance_page(session, query, params.near, offset, per_page, total, exact)
     else:
         dense = not exact or total >= DENSE_MATCHES
         ids = _relevance_page(session, query, now, stale_after_days, offset, per_page, dense)
@@ -1098,142 +1119,124 @@ def _group(rows: Any, key: str) -> _Rows:
     return out
 
 
+def _ids(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+# Built once: executing a prepared statement skips building and caching it per request.
+_SERVICES = select(*_SERVICE_COLS, *_ORG_COLS).join(
+    m.Organization, m.Organization.id == m.Service.organization_id
+).where(m.Service.id.in_(_ids("ids")))
+_SERVICES_DETAIL = select(*_SERVICE_COLS, *_ORG_COLS, *_DETAIL_COLS, *_ORG_DETAIL_COLS).join(
+    m.Organization, m.Organization.id == m.Service.organization_id
+).where(m.Service.id.in_(_ids("ids")))
+_LOCATIONS = (
+    select(
+        m.ServiceAtLocation.id.label("sal_id"),
+        m.ServiceAtLocation.service_id.label("sal_service_id"),
+        *_LOCATION_COLS,
+    )
+    .join(m.Location, m.Location.id == m.ServiceAtLocation.location_id)
+    .where(
+        m.ServiceAtLocation.service_id.in_(_ids("ids")),
+        m.ServiceAtLocation.archived_at.is_(None),
+        m.Location.archived_at.is_(None),
+    )
+)
+_ADDRESSES = select(
+    m.Address.id, m.Address.location_id, m.Address.address_1, m.Address.address_2,
+    m.Address.postal_code, m.Address.city, m.Address.region, m.Address.state_province,
+    m.Address.country, m.Address.address_type,
+).where(m.Address.location_id.in_(_ids("loc_ids")), m.Address.archived_at.is_(None))
+_SERVICE_PHONES = select(*_PHONE_COLS).where(
+    m.Phone.service_id.in_(_ids("ids")), m.Phone.archived_at.is_(None)
+)
+_LOCATION_PHONES = select(*_PHONE_COLS).where(
+    m.Phone.location_id.in_(_ids("loc_ids")), m.Phone.archived_at.is_(None)
+)
+_SCHEDULES = select(*_SCHEDULE_COLS).where(
+    or_(
+        m.Schedule.service_id.in_(_ids("ids")),
+        m.Schedule.location_id.in_(_ids("loc_ids")),
+        m.Schedule.service_at_location_id.in_(_ids("sal_ids")),
+    ),
+    m.Schedule.archived_at.is_(None),
+)
+_EXCEPTIONS = select(*_EXCEPTION_COLS).where(
+    or_(
+        m.ScheduleException.service_id.in_(_ids("ids")),
+        m.ScheduleException.location_id.in_(_ids("loc_ids")),
+    ),
+    m.ScheduleException.archived_at.is_(None),
+)
+_LANGUAGES = select(
+    m.Language.id, m.Language.service_id, m.Language.code, m.Language.name, m.Language.note
+).where(m.Language.service_id.in_(_ids("ids")), m.Language.archived_at.is_(None))
+_ATTRIBUTES = select(m.Attribute.link_id, m.Attribute.taxonomy_term_id).where(
+    m.Attribute.link_entity == "service",
+    m.Attribute.link_id.in_(_ids("ids")),
+    m.Attribute.archived_at.is_(None),
+)
+_ALTERNATIVES = select(m.Service.id, m.Service.name, m.Service.source_locale).where(
+    m.Service.id.in_(_ids("ids")), _visible()
+)
+_DOCUMENTS = select(
+    m.RequiredDocument.id, m.RequiredDocument.service_id, m.RequiredDocument.document,
+    m.RequiredDocument.uri,
+).where(m.RequiredDocument.service_id.in_(_ids("ids")), m.RequiredDocument.archived_at.is_(None))
+_ACCESSIBILITY = select(
+    m.Accessibility.id, m.Accessibility.location_id, m.Accessibility.description
+).where(m.Accessibility.location_id.in_(_ids("loc_ids")), m.Accessibility.archived_at.is_(None))
+
+
 def _load(session: Session, ids: Sequence[uuid.UUID], *, locale: str, detail: bool) -> _Loaded:
     ref = _reference(session, locale)
     if not ids:
         return _Loaded(ref, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
-    ids = list(ids)
-    cols = (*_SERVICE_COLS, *_ORG_COLS) + ((*_DETAIL_COLS, *_ORG_DETAIL_COLS) if detail else ())
+    # The first statement goes through the session (it flushes pending changes); the others
+    # run on its connection, in the same transaction, without the ORM's per-statement work.
     services = {
         row.id: row
-        for row in session.execute(
-            select(*cols)
-            .join(m.Organization, m.Organization.id == m.Service.organization_id)
-            .where(m.Service.id.in_(ids))
-        )
+        for row in session.execute(_SERVICES_DETAIL if detail else _SERVICES, {"ids": list(ids)})
     }
+    conn = session.connection()
     sids = list(services)
     locations: dict[uuid.UUID, list[tuple[uuid.UUID, Any]]] = {sid: [] for sid in sids}
-    for row in session.execute(
-        select(
-            m.ServiceAtLocation.id.label("sal_id"),
-            m.ServiceAtLocation.service_id.label("sal_service_id"),
-            *_LOCATION_COLS,
-        )
-        .join(m.Location, m.Location.id == m.ServiceAtLocation.location_id)
-        .where(
-            m.ServiceAtLocation.service_id.in_(sids),
-            m.ServiceAtLocation.archived_at.is_(None),
-            m.Location.archived_at.is_(None),
-        )
-    ):
+    for row in conn.execute(_LOCATIONS, {"ids": sids}):
         locations[row.sal_service_id].append((row.sal_id, row))
     for live in locations.values():
         live.sort(key=lambda p: (p[1].created_at, str(p[1].id)))
     loc_ids = list({loc.id for live in locations.values() for _sal, loc in live})
     sal_ids = [sal for live in locations.values() for sal, _loc in live]
-
-    addresses = _group(
-        session.execute(
-            select(
-                m.Address.id, m.Address.location_id, m.Address.address_1, m.Address.address_2,
-                m.Address.postal_code, m.Address.city, m.Address.region,
-                m.Address.state_province, m.Address.country, m.Address.address_type,
-            ).where(m.Address.location_id.in_(loc_ids), m.Address.archived_at.is_(None))
-        )
-        if loc_ids
-        else [],
-        "location_id",
-    )
-    live_phone = m.Phone.archived_at.is_(None)
-    service_phones = _group(
-        session.execute(select(*_PHONE_COLS).where(m.Phone.service_id.in_(sids), live_phone)),
-        "service_id",
-    )
+    by_loc = {"loc_ids": loc_ids}
+    addresses = _group(conn.execute(_ADDRESSES, by_loc) if loc_ids else [], "location_id")
+    service_phones = _group(conn.execute(_SERVICE_PHONES, {"ids": sids}), "service_id")
     location_phones = _group(
-        session.execute(select(*_PHONE_COLS).where(m.Phone.location_id.in_(loc_ids), live_phone))
-        if loc_ids
-        else [],
-        "location_id",
+        conn.execute(_LOCATION_PHONES, by_loc) if loc_ids else [], "location_id"
     )
-    owners = [m.Schedule.service_id.in_(sids)]
-    if loc_ids:
-        owners += [m.Schedule.location_id.in_(loc_ids)]
-    if sal_ids:
-        owners += [m.Schedule.service_at_location_id.in_(sal_ids)]
-    schedules = session.execute(
-        select(*_SCHEDULE_COLS).where(or_(*owners), m.Schedule.archived_at.is_(None))
-    ).all()
-    exc_owners = [m.ScheduleException.service_id.in_(sids)]
-    if loc_ids:
-        exc_owners += [m.ScheduleException.location_id.in_(loc_ids)]
-    exceptions = session.execute(
-        select(*_EXCEPTION_COLS).where(
-            or_(*exc_owners), m.ScheduleException.archived_at.is_(None)
-        )
-    ).all()
-    languages = _group(
-        session.execute(
-            select(m.Language.id, m.Language.service_id, m.Language.code, m.Language.name,
-                   m.Language.note).where(
-                m.Language.service_id.in_(sids), m.Language.archived_at.is_(None)
-            )
-        ),
-        "service_id",
-    )
+    owners = {"ids": sids, "loc_ids": loc_ids, "sal_ids": sal_ids}
+    schedules = conn.execute(_SCHEDULES, owners).all()
+    exceptions = conn.execute(_EXCEPTIONS, {"ids": sids, "loc_ids": loc_ids}).all()
+    languages = _group(conn.execute(_LANGUAGES, {"ids": sids}), "service_id")
     attributes: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for sid, term_id in session.execute(
-        select(m.Attribute.link_id, m.Attribute.taxonomy_term_id).where(
-            m.Attribute.link_entity == "service",
-            m.Attribute.link_id.in_(sids),
-            m.Attribute.archived_at.is_(None),
-        )
-    ):
+    for sid, term_id in conn.execute(_ATTRIBUTES, {"ids": sids}):
         term = ref.terms.get(term_id)
         if term is not None and not term.archived:
             attributes.setdefault(sid, []).append(term_id)
     for term_ids in attributes.values():
         term_ids.sort(key=lambda t: (ref.terms[t].position, ref.terms[t].code))
-    alt_ids = {s.alternative_service_id for s in services.values() if s.alternative_service_id}
+    alt_ids = list(
+        {s.alternative_service_id for s in services.values() if s.alternative_service_id}
+    )
     alternatives = {
-        a.id: a
-        for a in (
-            session.execute(
-                select(m.Service.id, m.Service.name, m.Service.source_locale).where(
-                    m.Service.id.in_(alt_ids), _visible()
-                )
-            )
-            if alt_ids
-            else []
-        )
+        a.id: a for a in (conn.execute(_ALTERNATIVES, {"ids": alt_ids}) if alt_ids else [])
     }
     documents: _Rows = {}
     accessibility: _Rows = {}
     if detail:
-        documents = _group(
-            session.execute(
-                select(
-                    m.RequiredDocument.id, m.RequiredDocument.service_id,
-                    m.RequiredDocument.document, m.RequiredDocument.uri,
-                ).where(
-                    m.RequiredDocument.service_id.in_(sids),
-                    m.RequiredDocument.archived_at.is_(None),
-                )
-            ),
-            "service_id",
-        )
+        documents = _group(conn.execute(_DOCUMENTS, {"ids": sids}), "service_id")
         accessibility = _group(
-            session.execute(
-                select(
-                    m.Accessibility.id, m.Accessibility.location_id, m.Accessibility.description
-                ).where(
-                    m.Accessibility.location_id.in_(loc_ids),
-                    m.Accessibility.archived_at.is_(None),
-                )
-            )
-            if loc_ids
-            else [],
-            "location_id",
+            conn.execute(_ACCESSIBILITY, by_loc) if loc_ids else [], "location_id"
         )
     pairs: list[tuple[str, uuid.UUID]] = []
     for s in services.values():
