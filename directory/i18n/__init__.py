@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -162,26 +162,46 @@ _ = gettext
 # --- formatting (always in the current locale) ---------------------------------------------------
 
 
+@cache
+def babel_locale(code: str) -> Locale:
+    """The Babel `Locale` of a code, parsed once per process (formatting functions take it as is,
+    which skips parsing the code and rebuilding the locale data on every call)."""
+    return Locale.parse(code)
+
+
+def _babel() -> Locale:
+    return babel_locale(get_locale())
+
+
+@cache
+def _skeleton_pattern(code: str, skeleton: str) -> str:
+    """The CLDR pattern `format_skeleton` would pick (its fuzzy match is slow: done once)."""
+    loc = babel_locale(code)
+    if skeleton not in loc.datetime_skeletons:
+        skeleton = babel_dates.match_skeleton(skeleton, loc.datetime_skeletons) or skeleton
+    return str(loc.datetime_skeletons[skeleton])
+
+
 def format_datetime(value: dt.datetime, format: str = "medium", tz: str | None = None) -> str:
     tzinfo = babel_dates.get_timezone(tz) if tz else None
-    return babel_dates.format_datetime(value, format, tzinfo=tzinfo, locale=get_locale())
+    return babel_dates.format_datetime(value, format, tzinfo=tzinfo, locale=_babel())
 
 
 def format_date(value: dt.date | dt.datetime, format: str = "medium", tz: str | None = None) -> str:
     if isinstance(value, dt.datetime) and tz:
         value = value.astimezone(babel_dates.get_timezone(tz))
-    return babel_dates.format_date(value, format, locale=get_locale())
+    return babel_dates.format_date(value, format, locale=_babel())
 
 
 def format_time(value: dt.time | dt.datetime, format: str = "short", tz: str | None = None) -> str:
     if isinstance(value, dt.datetime) and tz:
         value = value.astimezone(babel_dates.get_timezone(tz))
-    return babel_dates.format_time(value, format, locale=get_locale())
+    return babel_dates.format_time(value, format, locale=_babel())
 
 
 def format_weekday(index: int, width: str = "wide") -> str:
     """Name of a weekday, 0 = Monday, standalone form (as a table heading)."""
-    names = Locale.parse(get_locale()).days["stand-alone"][width]
+    names = _babel().days["stand-alone"][width]
     return str(names[index])
 
 
@@ -192,21 +212,21 @@ def format_ago(value: dt.datetime, now: dt.datetime | None = None) -> str:
     if abs(delta.total_seconds()) < 60:
         delta = dt.timedelta(seconds=-60)  # "1 minute ago" rather than "0 seconds"
     return babel_dates.format_timedelta(
-        delta, granularity="minute", threshold=0.9, add_direction=True, locale=get_locale()
+        delta, granularity="minute", threshold=0.9, add_direction=True, locale=_babel()
     )
 
 
 def format_number(value: int | float | Decimal) -> str:
-    return babel_numbers.format_decimal(value, locale=get_locale())
+    return babel_numbers.format_decimal(value, locale=_babel())
 
 
 def format_distance(km: float) -> str:
     """A distance as a reader would say it: "850 m", "3,2 km", "12 كم"."""
     if km < 1:
         metres = max(100, round(km * 1000, -2))
-        return babel_units.format_unit(metres, "length-meter", "short", locale=get_locale())
+        return babel_units.format_unit(metres, "length-meter", "short", locale=_babel())
     value = round(km, 1) if km < 10 else round(km)
-    return babel_units.format_unit(value, "length-kilometer", "short", locale=get_locale())
+    return babel_units.format_unit(value, "length-kilometer", "short", locale=_babel())
 
 
 def format_when(value: dt.datetime, tz: str | None = None, now: dt.datetime | None = None) -> str:
@@ -216,16 +236,17 @@ def format_when(value: dt.datetime, tz: str | None = None, now: dt.datetime | No
     today = (now or dt.datetime.now(dt.UTC)).astimezone(local.tzinfo).date()
     days = (local.date() - today).days
     if days == 0:
-        return babel_dates.format_time(local, "short", locale=get_locale())
+        return babel_dates.format_time(local, "short", locale=_babel())
     if 0 < days < 7:
-        return babel_dates.format_skeleton("EEEHm", local, locale=get_locale())
-    return babel_dates.format_datetime(local, "short", locale=get_locale())
+        return babel_dates.format_datetime(local, _skeleton_pattern(get_locale(), "EEEHm"),
+                                           locale=_babel())
+    return babel_dates.format_datetime(local, "short", locale=_babel())
 
 
 def format_zone(tz: str) -> str:
     """The city that names a time zone, in the reader's language ("Kyiv", "وارسو")."""
     try:
-        return str(babel_dates.get_timezone_location(tz, locale=get_locale(), return_city=True))
+        return str(babel_dates.get_timezone_location(tz, locale=_babel(), return_city=True))
     except (LookupError, ValueError):
         return tz
 
@@ -233,14 +254,16 @@ def format_zone(tz: str) -> str:
 def language_name(code: str) -> str:
     """The name of a language in the reader's language ("арабська" for ar, in Ukrainian)."""
     try:
-        name = Locale.parse(get_locale()).languages.get(code.split("-")[0].lower())
+        name = _babel().languages.get(code.split("-")[0].lower())
     except (UnknownLocaleError, ValueError):
         name = None
     return name or code
 
 
+@lru_cache(maxsize=4096)
 def format_phone(number: str) -> str:
-    """A phone number grouped for reading aloud ("+380 54 200 0102"); unchanged if unparsable."""
+    """A phone number grouped for reading aloud ("+380 54 200 0102"); unchanged if unparsable.
+    (Parsing costs ~0.1 ms: results are kept per process, a pure function of the number.)"""
     import phonenumbers
 
     try:
