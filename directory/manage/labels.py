@@ -73,6 +73,21 @@ FIELD_LABELS: dict[str, Any] = {
     "valid_until": _l("Valid until"),
     "assured_date": _l("Verified"),
     "source_locale": _l("Language of the texts"),
+    # records of a new listing (schedules, exceptions, languages, documents, accessibility)
+    "freq": _l("Repeats"),
+    "byday": _l("Days"),
+    "opens_at": _l("Opens at"),
+    "closes_at": _l("Closes at"),
+    "date": _l("Date"),
+    "closed": _l("Closed all day"),
+    "reason": _l("Reason"),
+    "code": _l("Language"),
+    "document": _l("Document"),
+    "uri": _l("Link"),
+    "details": _l("Details"),
+    "note": _l("Note"),
+    "is_hotline": _l("Hotline"),
+    "service_ids": _l("Services offered here"),
 }
 
 STATUS_LABELS: dict[str, Any] = {

@@ -260,3 +260,63 @@ def test_moderator_enrols_the_second_step_with_the_qr_page(browser, manage_site:
         page.wait_for_url(re.compile(r"/de/manage/$"))
     finally:
         ctx.close()
+
+
+def test_new_listing_is_proposed_whole_and_reviewed_as_one(browser, manage_site: Site) -> None:
+    """Maria proposes a warming point with its address, phone and hours; Taras sees the whole
+    new listing on one accessible page and approves all of it with one tap."""
+    ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="uk-UA",
+                              bypass_csp=True, service_workers="block")
+    page = ctx.new_page()
+    try:
+        page.goto(f"{manage_site.url}/uk/manage/login")
+        page.fill("#email", "maria@example.org")
+        page.fill("#password", PASSWORD)
+        page.click("form.m-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/uk/manage/$"))
+        page.goto(f"{manage_site.url}/uk/manage/new")
+        assert axe_violations(page) == []
+        page.select_option("#n-org", index=1)
+        page.fill("#n-name", "Пункт обігріву (вигаданий)")
+        page.fill("#n-desc", "Тепло і чай")
+        page.fill("#n-address", "вул. Вигадана, 7")
+        page.fill("#n-city", "Львів")
+        page.fill("#n-phone", "+380322000123")
+        page.fill("#n-hours", "щодня")  # not readable: said so next to the field
+        page.click("form.m-form button[type=submit]")
+        page.locator("#n-hours-error").wait_for()
+        assert axe_violations(page) == []
+        shot(page, "new-listing-error")
+        page.fill("#n-hours", "MO-FR 09:00-18:00; SA 10:00-14:00")
+        page.click("form.m-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/uk/manage/proposals"))
+    finally:
+        ctx.close()
+
+    ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="uk-UA",
+                              bypass_csp=True, service_workers="block")
+    page = ctx.new_page()
+    try:
+        page.goto(f"{manage_site.url}/uk/manage/login")
+        page.fill("#email", "taras@example.org")
+        page.fill("#password", PASSWORD)
+        page.click("form.m-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/second-factor"))
+        page.fill("#code", pyotp.TOTP(MODERATOR_SECRET).now())
+        page.click("form.m-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/uk/manage/$"))
+        page.goto(f"{manage_site.url}/uk/manage/queue")
+        row = page.locator("#queue li[id^=row-]").filter(has_text="Пункт обігріву (вигаданий)")
+        assert row.count() == 1  # one line for the whole new listing
+        row.locator("a.m-button").first.click()
+        page.wait_for_url(re.compile(r"/uk/manage/queue/"))
+        assert page.locator("table.m-diff").count() >= 5  # service, place, address, phone, hours
+        text = page.locator("main").inner_text()
+        assert "+380322000123" in text and "вул. Вигадана, 7" in text
+        assert axe_violations(page) == []
+        shot(page, "new-listing-review")
+        page.click("form[action$='/approve'] button")
+        page.wait_for_load_state()
+        assert "done=approved" in page.url
+    finally:
+        ctx.close()

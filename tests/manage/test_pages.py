@@ -258,6 +258,7 @@ def test_volunteer_proposes_a_new_listing(client, db: Session) -> None:
     sign_in(client, volunteer.email)
     page = client.get("/uk/manage/new")
     assert page.status_code == 200
+    assert "Наприклад: MO-FR 09:00-18:00" in page.text and "…або назва нової організації" in page.text
     r = client.post("/uk/manage/new", data={
         "csrf_token": csrf_of(page.text), "organization_id": str(svc.organization_id),
         "name": "Пункт обігріву на Сихові", "description": "Тепло, чай, зарядка",
@@ -298,6 +299,8 @@ def test_volunteer_proposes_a_new_listing(client, db: Session) -> None:
             assert f'id="row-{cr.id}"' not in queue.text  # one line per new listing
     change = client.get(f"/en/manage/queue/{head.id}")
     assert change.status_code == 200
+    assert "A new listing of 6 records, proposed together." in change.text
+    assert client.get(f"/uk/manage/queue/{head.id}").text.count("Відкривається о") == 2
     for text in ("Place", "Address", "Phone", "Opening hours", "+380441234999", "вул. Вигадана, 1"):
         assert text in change.text
     r = post_form(client, f"/en/manage/queue/{head.id}", f"/en/manage/queue/{head.id}/approve", {})
