@@ -61,6 +61,7 @@ from directory.search.match import (
     ZONES,
     Match,
     count_matches,
+    dialect_name,
     document_matches,
     index_scans,
     language_token,
@@ -84,8 +85,11 @@ _RADII_KM = (1.0, 2.5, 5.0, 10.0, 25.0, 100.0, 400.0, 1600.0)
 #: word or a one-letter prefix matches would cost more than finding the page.
 COUNT_CAP = 1000
 INDEX_COUNT_CAP = COUNT_CAP
-#: From this many matches a page is read in index order (see `_relevance_page`).
-DENSE_MATCHES = 1000
+#: From this many matches a page is read in index order (see `_relevance_page`). FTS5 hands
+#: its matches over in that order, so SQLite does so early; PostgreSQL walks the order index
+#: testing each row's vector, worth it once roughly one row in 250 matches.
+DENSE_MATCHES = 400
+DENSE_MATCHES_SQLITE = 50
 #: Up to this many matches (counted exactly), a distance sort measures all of them.
 SPARSE_DISTANCE = 1000
 
@@ -1010,7 +1014,8 @@ def search_services(
     elif params.sort == "distance" and params.near is not None:
         ids = _distance_page(session, query, params.near, offset, per_page, total, exact)
     else:
-        dense = not exact or total >= DENSE_MATCHES
+        dense_from = DENSE_MATCHES_SQLITE if dialect_name(session) == "sqlite" else DENSE_MATCHES
+        dense = not exact or total >= dense_from
         ids = _relevance_page(session, query, now, stale_after_days, offset, per_page, dense)
     loc_conds = _location_filters(session, params, now) if ids else []
     cards = _cards(
