@@ -429,11 +429,15 @@ def test_query_count_is_constant(db: Session, kyiv) -> None:  # type: ignore[no-
         assert len(res.items) == n
         counts.append(len(stmts))
     assert counts[0] == counts[1], counts
-    assert counts[0] <= 30, "\n".join(s[:100] for s in stmts)
+    # 25 with a cold reference cache (places, categories, notices: 4 statements + the data
+    # version), 20 when warm; the cards themselves are 11 of them.
+    assert counts[0] <= 25, "\n".join(s[:100] for s in stmts)
     sid = res.items[0].id
     with count_queries(db) as stmts:
         assert get_service_detail(db, sid, locale="uk", now=NOW, stale_after_days=30)
-    assert len(stmts) <= 20, stmts  # fixed: one query per kind of record, whatever the counts
+    # fixed: one query per kind of record, whatever the counts (12 here, the reference cache
+    # being warm; 17 cold)
+    assert len(stmts) <= 17, stmts
 
 
 def test_decimal_coordinates_are_plain_floats(db: Session) -> None:
