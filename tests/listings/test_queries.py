@@ -429,9 +429,9 @@ def test_query_count_is_constant(db: Session, kyiv) -> None:  # type: ignore[no-
         assert len(res.items) == n
         counts.append(len(stmts))
     assert counts[0] == counts[1], counts
-    # 25 with a cold reference cache (places, categories, notices: 4 statements + the data
-    # version), 20 when warm; the cards themselves are 11 of them.
-    assert counts[0] <= 25, "\n".join(s[:100] for s in stmts)
+    # With a cold reference cache (places, categories, notices: 4 statements + the data
+    # version): 25 on SQLite, 29 on PostgreSQL (search differs); the cards are 11 of them.
+    assert counts[0] <= 29, "\n".join(s[:100] for s in stmts)
     sid = res.items[0].id
     with count_queries(db) as stmts:
         assert get_service_detail(db, sid, locale="uk", now=NOW, stale_after_days=30)
