@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import ASGIApp
 
 from directory import __version__, security
 from directory.config import Settings
@@ -54,6 +55,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     configure_logging(settings.log_format)
     security.install(app, settings)  # headers, limits, request ids, access log, 503 on DB faults
     return app
+
+
+def create_served_app() -> ASGIApp:
+    """What each `aid-directory serve` worker runs: `create_app()` tuned for serving (heap frozen
+    for the garbage collector, request threads bounded; `directory.runtime`)."""
+    from directory.runtime import serving, thread_count
+
+    app = create_app()
+    return serving(app, threads=thread_count(app.state.settings.threads))
 
 
 def _include_routers(app: FastAPI) -> None:

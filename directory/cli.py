@@ -166,7 +166,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int, *, banner: st
     click.echo(banner + f"Serving on http://{shown}:{port}/  (Ctrl+C to stop)", err=False)
     sys.stdout.flush()
     uvicorn.run(
-        "directory.app:create_app",
+        "directory.app:create_served_app",
         factory=True,
         host=host,
         port=port,
@@ -183,10 +183,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int, *, banner: st
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", type=click.IntRange(0, 256), default=None,
+              help="request threads per worker (default: DIRECTORY_THREADS, 0 = automatic)")
 @friendly_errors
-def serve(host: str, port: int, workers: int) -> None:
+def serve(host: str, port: int, workers: int, threads: int | None) -> None:
     """Serve the directory (production: put a reverse proxy with HTTPS in front)."""
-    settings = load_settings()
+    settings = load_settings(threads=threads)
     require_secret(settings)
     engine = open_engine(settings)
     require_current_schema(engine)

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     workers: int = 1
+    threads: int = Field(default=0, ge=0, le=256, description="Request threads per worker; 0 = automatic")
 
     @field_validator("default_locale")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import threading
 import time
@@ -19,6 +20,7 @@ from directory.config import UI_LOCALES
 from directory.db import utcnow
 from directory.deps import SettingsDep
 from directory.errors import NotFound, TooManyRequests, ValidationFailed
+from directory.httpcache import make_etag, matches, not_modified, public_cache, this_minute
 from directory.listings import queries
 from directory.moderation import service as moderation
 
@@ -46,10 +48,50 @@ def _cached(response: Response, version: int | None = None) -> None:
         response.headers["ETag"] = etag(version)
 
 
-@router.get("/services", summary="Search services (same filters as the web pages)")
+#: Documented on the lists that answer If-None-Match.
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: If-None-Match holds the current ETag (no body)"},
+}
+
+
+class Conditional:
+    """Conditional GET for a public list (`directory.httpcache`): its weak ETag (data version,
+    minute when `timed`, URL) is known before the query runs; a matching If-None-Match answers
+    304 without running it. Single records keep their version ETag (If-Match for writes): their
+    body also shows sub-records with versions of their own, so it cannot validate a GET."""
+
+    def __init__(self, session: ApiSession, request: Request, response: Response, *,
+                 timed: bool) -> None:
+        self.minute = this_minute() if timed else None
+        self.etag = make_etag(session, request, minute=self.minute)
+        self.hit = matches(request, self.etag)
+        self.response = response
+
+    @property
+    def now(self) -> dt.datetime:
+        # The real time, not the minute: what starts with a write shows at once (the write
+        # changed the tag); what starts by the clock alone, at the latest a minute late.
+        return utcnow()
+
+    def answer(self) -> Response | None:
+        """The 304 to return at once, or None (then mark `response` and build the body)."""
+        _cached(self.response)
+        cache_control = public_cache(self.minute, max_age=30)
+        self.response.headers["Cache-Control"] = cache_control
+        if self.etag is None:
+            return None
+        self.response.headers["ETag"] = self.etag
+        if self.hit:
+            return not_modified(self.etag, cache_control=cache_control, vary="Accept-Language")
+        return None
+
+
+@router.get("/services", summary="Search services (same filters as the web pages)",
+            response_model=dict[str, Any], responses=NOT_MODIFIED)
 def search_services(
     session: ApiSession,
     settings: SettingsDep,
+    request: Request,
     response: Response,
     q: Annotated[str, Query(max_length=200)] = "",
     category: Annotated[str | None, Query(max_length=100, description="taxonomy term code")] = None,
@@ -71,22 +113,24 @@ def search_services(
     limit: Limit = 20,
     cursor: Cursor = None,
     locale: LocaleQ = "en",
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     if (lat is None) != (lon is None):
         raise ValidationFailed([{"path": "lon" if lon is None else "lat",
                                  "message": "lat and lon go together"}])
+    conditional = Conditional(session, request, response, timed=True)
+    if (unchanged := conditional.answer()) is not None:
+        return unchanged
     params = queries.SearchParams(
         q=q, category=category, place=place, open_now=open_now, free=free, language=language,
         wheelchair=wheelchair, pets=pets, women_children=women_children, heating=heating,
         power=power, water=water, internet=internet, has_capacity=has_capacity,
         near=(round(lat, 2), round(lon, 2)) if lat is not None and lon is not None else None,
-        sort=sort, per_page=limit, cursor=cursor, locale=_locale(locale), now=utcnow(),
+        sort=sort, per_page=limit, cursor=cursor, locale=_locale(locale), now=conditional.now,
     )
     try:
         results = queries.search_services(session, params, stale_after_days=settings.stale_after_days)
     except ValueError:
         raise ValidationFailed([{"path": "cursor", "message": "is not a cursor we gave"}]) from None
-    _cached(response)
     return {
         "contents": [hsds.service_card(c) for c in results.items],
         "total_items": results.total,
@@ -109,13 +153,15 @@ def get_service(
     return hsds.service_detail(detail)
 
 
-@router.get("/organizations", summary="Organisations (cursor pagination)")
+@router.get("/organizations", summary="Organisations (cursor pagination)",
+            response_model=dict[str, Any], responses=NOT_MODIFIED)
 def list_organizations(
-    session: ApiSession, response: Response, limit: Limit = 50, cursor: Cursor = None,
-    locale: LocaleQ = "en",
-) -> dict[str, Any]:
+    session: ApiSession, request: Request, response: Response, limit: Limit = 50,
+    cursor: Cursor = None, locale: LocaleQ = "en",
+) -> dict[str, Any] | Response:
+    if (unchanged := Conditional(session, request, response, timed=False).answer()) is not None:
+        return unchanged
     items, nxt = reads.list_organizations(session, locale=_locale(locale), cursor=cursor, limit=limit)
-    _cached(response)
     return {"contents": items, "size": len(items), "next_cursor": nxt}
 
 
@@ -130,13 +176,15 @@ def get_organization(
     return org
 
 
-@router.get("/locations", summary="Locations (confidential whereabouts redacted)")
+@router.get("/locations", summary="Locations (confidential whereabouts redacted)",
+            response_model=dict[str, Any], responses=NOT_MODIFIED)
 def list_locations(
-    session: ApiSession, response: Response, limit: Limit = 50, cursor: Cursor = None,
-    locale: LocaleQ = "en",
-) -> dict[str, Any]:
+    session: ApiSession, request: Request, response: Response, limit: Limit = 50,
+    cursor: Cursor = None, locale: LocaleQ = "en",
+) -> dict[str, Any] | Response:
+    if (unchanged := Conditional(session, request, response, timed=False).answer()) is not None:
+        return unchanged
     items, nxt = reads.list_locations(session, locale=_locale(locale), cursor=cursor, limit=limit)
-    _cached(response)
     return {"contents": items, "size": len(items), "next_cursor": nxt}
 
 
@@ -151,29 +199,39 @@ def get_location(
     return loc
 
 
-@router.get("/taxonomy_terms", summary="Categories (taxonomy terms), as a tree")
+@router.get("/taxonomy_terms", summary="Categories (taxonomy terms), as a tree",
+            response_model=dict[str, Any], responses=NOT_MODIFIED)
 def list_taxonomy_terms(
-    session: ApiSession, response: Response, locale: LocaleQ = "en"
-) -> dict[str, Any]:
+    session: ApiSession, request: Request, response: Response, locale: LocaleQ = "en"
+) -> dict[str, Any] | Response:
+    if (unchanged := Conditional(session, request, response, timed=False).answer()) is not None:
+        return unchanged
     items = queries.list_categories(session, locale=_locale(locale))
-    _cached(response)
     return {"contents": [hsds.category(c) for c in items]}
 
 
-@router.get("/places", summary="Countries, regions and cities of the gazetteer")
-def list_places(session: ApiSession, response: Response, locale: LocaleQ = "en") -> dict[str, Any]:
+@router.get("/places", summary="Countries, regions and cities of the gazetteer",
+            response_model=dict[str, Any], responses=NOT_MODIFIED)
+def list_places(
+    session: ApiSession, request: Request, response: Response, locale: LocaleQ = "en"
+) -> dict[str, Any] | Response:
+    if (unchanged := Conditional(session, request, response, timed=False).answer()) is not None:
+        return unchanged
     items = queries.list_places(session, locale=_locale(locale))
-    _cached(response)
     return {"contents": [hsds.plain(p) for p in items]}
 
 
-@router.get("/notices", summary="Notices in force (a place includes those of the places above it)")
+@router.get("/notices", summary="Notices in force (a place includes those of the places above it)",
+            response_model=dict[str, Any], responses=NOT_MODIFIED)
 def list_notices(
-    session: ApiSession, response: Response, place_id: uuid.UUID | None = None,
+    session: ApiSession, request: Request, response: Response, place_id: uuid.UUID | None = None,
     locale: LocaleQ = "en",
-) -> dict[str, Any]:
-    items = queries.notices_in_force(session, locale=_locale(locale), place_id=place_id, now=utcnow())
-    _cached(response)
+) -> dict[str, Any] | Response:
+    conditional = Conditional(session, request, response, timed=True)
+    if (unchanged := conditional.answer()) is not None:
+        return unchanged
+    items = queries.notices_in_force(session, locale=_locale(locale), place_id=place_id,
+                                     now=conditional.now)
     return {"contents": [hsds.notice(n) for n in items]}
 
 

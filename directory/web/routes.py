@@ -13,10 +13,11 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
-from directory import i18n
+from directory import httpcache, i18n
 from directory.deps import DbSession
 from directory.web import forms, pages
 from directory.web.errors import install_error_pages
@@ -73,34 +74,44 @@ def locale_root(locale: str) -> Response:
 @router.get("/{locale}/")
 def home(request: Request, locale: str, db: DbSession) -> Response:
     page_locale(locale)
+    current, minute, etag = _validator(request, db)
+    if httpcache.matches(request, etag):
+        return _not_modified(etag, minute)
     settings = request.app.state.settings
-    context = pages.home_context(db, request, locale=locale, now=now(), settings=settings)
-    return render(request, "home.html", context)
+    context = pages.home_context(db, request, locale=locale, now=current, settings=settings)
+    return render(request, "home.html", context, etag=etag, cache=httpcache.public_cache(minute))
 
 
 @router.get("/{locale}/search")
 def search(request: Request, locale: str, db: DbSession) -> Response:
     page_locale(locale)
-    settings = request.app.state.settings
-    context = pages.search_context(db, request, locale=locale, now=now(), settings=settings)
     headers = {"Vary": "HX-Request"}
+    current, minute, etag = _validator(request, db)
+    if httpcache.matches(request, etag):
+        return _not_modified(etag, minute, vary="HX-Request")
+    settings = request.app.state.settings
+    context = pages.search_context(db, request, locale=locale, now=current, settings=settings)
+    cache = httpcache.public_cache(minute)
     if is_htmx(request):
         return render(
             request, "search.html", {**context, "fragment": True},
-            blocks=("results", "languages"), headers=headers,
+            blocks=("results", "languages"), headers=headers, etag=etag, cache=cache,
         )
-    return render(request, "search.html", context, headers=headers)
+    return render(request, "search.html", context, headers=headers, etag=etag, cache=cache)
 
 
 @router.get("/{locale}/services/{service_id}")
 def service(request: Request, locale: str, service_id: str, db: DbSession) -> Response:
     page_locale(locale)
-    settings = request.app.state.settings
     ident = _uuid(service_id)
+    current, minute, etag = _validator(request, db)
+    if httpcache.matches(request, etag):
+        return _not_modified(etag, minute)
+    settings = request.app.state.settings
     context = pages.service_context(
-        db, request, locale=locale, service_id=ident, now=now(), settings=settings
+        db, request, locale=locale, service_id=ident, now=current, settings=settings
     )
-    return render(request, "service.html", context)
+    return render(request, "service.html", context, etag=etag, cache=httpcache.public_cache(minute))
 
 
 @router.post("/{locale}/services/{service_id}/report")
@@ -181,6 +192,25 @@ def service_worker() -> Response:
 # --- helpers --------------------------------------------------------------------------------------
 
 
+def _validator(request: Request, db: Session) -> tuple[dt.datetime, dt.datetime, str | None]:
+    """Now, its minute and the page's ETag for that minute, known before any work
+    (`directory.httpcache`; None for a request with credentials). The page is made with the real
+    now (a notice that starts with a write shows at once: the write changed the tag), so a
+    notice or opening hour that begins by the clock alone shows at the latest a minute late to
+    a reader revalidating."""
+    current = now()
+    minute = httpcache.this_minute(current)
+    return current, minute, httpcache.make_etag(db, request, minute=minute)
+
+
+def _not_modified(etag: str | None, minute: dt.datetime, vary: str = "") -> Response:
+    assert etag is not None  # noqa: S101 - only called when If-None-Match matched a tag
+    return httpcache.not_modified(
+        etag, cache_control=httpcache.public_cache(minute),
+        vary=", ".join(v for v in ("Accept-Encoding", vary) if v),
+    )
+
+
 def _uuid(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
@@ -206,5 +236,6 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(root_router)
     app.include_router(router)
     install_error_pages(app)
-    # Pages shrink to about a fifth; the small ones (redirects, 304s) are not worth it.
-    app.add_middleware(GZipMiddleware, minimum_size=500)
+    # Pages shrink to about a fifth; the small ones (redirects, 304s) are not worth it. Level 6,
+    # not Starlette's 9: for a 43 KB search page 0.37 ms instead of 0.45 ms, 1 % bigger.
+    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from directory import i18n
+from directory import httpcache, i18n
 from directory.web.staticfiles import Manifest
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -120,12 +120,6 @@ def etag_for(body: bytes) -> str:
     return 'W/"' + hashlib.sha256(body).hexdigest()[:20] + '"'
 
 
-def not_modified(request: Request, etag: str) -> bool:
-    header = request.headers.get("if-none-match", "")
-    tags = {t.strip() for t in header.split(",") if t.strip()}
-    return etag in tags or "*" in tags
-
-
 def render(
     request: Request,
     template: str,
@@ -135,11 +129,13 @@ def render(
     blocks: tuple[str, ...] = (),
     headers: Mapping[str, str] | None = None,
     cache: str | None = PUBLIC_CACHE,
+    etag: str | None = None,
 ) -> Response:
     """Render `template` (or only some of its `blocks`, for htmx) in the request's locale.
 
-    Cacheable answers (`cache` set, status 200) carry an ETag and become 304 when the browser
-    already holds the same bytes.
+    Cacheable answers (`cache` set, status 200, anonymous request) carry an ETag — `etag` when
+    the route made one before rendering (`directory.httpcache`), else a hash of the bytes — and
+    become 304 when the browser already holds it. Requests with credentials get neither.
     """
     env = environment()
     tmpl = env.get_template(template)
@@ -156,10 +152,10 @@ def render(
     body = html.encode("utf-8")
     out_headers = dict(headers or {})
     out_headers["Content-Language"] = i18n.get_locale()
-    if cache and status_code == 200:
-        etag = etag_for(body)
+    if cache and status_code == 200 and httpcache.anonymous(request):
+        etag = etag or etag_for(body)
         out_headers["ETag"] = etag
         out_headers["Cache-Control"] = cache
-        if not_modified(request, etag):
+        if httpcache.matches(request, etag):
             return Response(status_code=304, headers=out_headers)
     return HTMLResponse(body, status_code=status_code, headers=out_headers)
