@@ -586,12 +586,16 @@ def _share_group_facts(session: Session, cr: ChangeRequest) -> None:
 def _apply_group(
     session: Session, members: list[ChangeRequest], *, approver: Account, now: dt.datetime
 ) -> None:
-    """Apply every pending change of a group, parents first, all or nothing."""
+    """Apply every pending change of a group, parents first, all or nothing; the services it
+    touches are reindexed once for the whole group (not once per record)."""
     savepoint = session.begin_nested()
     try:
-        for cr in members:
-            if cr.state == ChangeState.pending:
-                _apply(session, cr, approver=approver, now=now)
+        with deferred_reindex(session) as touched:
+            for cr in members:
+                if cr.state == ChangeState.pending:
+                    _apply(session, cr, approver=approver, now=now)
+        session.flush()
+        _reindex(session, touched)
     except _Stale as exc:
         savepoint.rollback()
         raise Conflict("A record of this new listing was changed meanwhile",

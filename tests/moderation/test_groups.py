@@ -76,6 +76,11 @@ def test_volunteer_proposes_a_new_listing_as_one_group_and_a_moderator_approves_
     assert len(entries) == 10 and {e.approver_id for e in entries} == {moderator.id}
     assert {e.author_id for e in entries} == {vol.id}
     assert mod.queue(db, viewer=moderator).total == 0
+    # the new service is in the search index once the group is applied (reindexed once for it)
+    from directory.listings.queries import SearchParams, search_services
+
+    found = search_services(db, SearchParams(q="Warm room", locale="en"), stale_after_days=30)
+    assert svc.id in {card.id for card in found.items}
 
 
 def test_rejecting_a_group_rejects_the_whole_listing(db: Session) -> None:
