@@ -9,6 +9,7 @@ prefix index serves is slow). The same vocabulary corrects typos ("did you mean"
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -39,6 +40,8 @@ TWO_EDITS_FROM = 8
 MAX_TERM_LEN = 64
 NATIVE_PREFIX_LEN = 3
 MAX_EXPANSIONS = 48
+#: PostgreSQL: a query expected to match more than this share of the index counts without GIN.
+DENSE_SHARE = 0.3
 FTS = table("service_fts", column("rowid"), column("service_id"))
 PG_FTS = table("service_fts", column("service_id", Uuid()), column("sort_key", BigInteger()))
 TERMS = table("service_fts_term", column("term"))
@@ -162,16 +165,35 @@ def index_scans(session: Session) -> Iterator[None]:
     session.execute(text("RESET enable_seqscan"))
 
 
+def _mostly_matching(session: Session, stmt: Select[Any]) -> bool:
+    """PostgreSQL: does the planner expect more than DENSE_SHARE of the index to match `stmt`?
+    (Its estimates come from the tsvector statistics that ANALYZE keeps: good enough to tell
+    a word in most listings from a rarer one.)"""
+    compiled = stmt.compile(dialect=session.get_bind().dialect)
+    conn = session.connection()
+    raw = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    plan: Any = json.loads(raw) if isinstance(raw, str) else raw
+    rows = float(plan[0]["Plan"]["Plan Rows"])
+    total = session.scalar(text("SELECT reltuples FROM pg_class WHERE oid = 'service_fts'::regclass"))
+    return total is not None and total > 0 and rows > DENSE_SHARE * float(total)
+
+
 def count_matches(session: Session, match: Match, *, cap: int) -> int:
     """How many indexed services match (from the index alone), counting at most `cap + 1`:
-    past that the exact number helps nobody and costs time on every query. (No `index_scans`
-    here: for a word in most listings, reading rows until `cap + 1` match is cheaper than
-    the GIN index's posting lists, and PostgreSQL's planner sees that right.)"""
+    past that the exact number helps nobody and costs time on every query.
+    On PostgreSQL a query most listings match (a common word, a one-letter prefix) is counted
+    by reading rows until `cap + 1` match, which takes a few thousand rows at most; any other
+    through the GIN index (`index_scans`): the planner would otherwise often read the whole
+    table for a word in a tenth of the listings."""
     if match.impossible:
         return 0
     src, _sid, _key, conds = matching_source(session, match)
-    hits: Select[Any] = select(literal_column("1")).select_from(src).where(*conds).limit(cap + 1)
-    return int(session.scalar(select(func.count()).select_from(hits.subquery())) or 0)
+    hits: Select[Any] = select(literal_column("1")).select_from(src).where(*conds)
+    count = select(func.count()).select_from(hits.limit(cap + 1).subquery())
+    if conds and dialect_name(session) == "postgresql" and not _mostly_matching(session, hits):
+        with index_scans(session):
+            return int(session.scalar(count) or 0)
+    return int(session.scalar(count) or 0)
 
 
 def document_matches(match: Match, document: str, facets: str) -> bool:

@@ -27,7 +27,8 @@ def captured(db: Session) -> Iterator[list[tuple[str, Any]]]:
     conn = db.connection()
 
     def before(_c: Any, _cur: Any, statement: str, params: Any, *_a: Any) -> None:
-        seen.append((statement, params))
+        if not statement.startswith(("EXPLAIN", "SET ", "RESET ")):  # planner questions/hints
+            seen.append((statement, params))
 
     event.listen(conn, "before_cursor_execute", before)
     try:
@@ -124,3 +125,69 @@ def test_near_me_prefilter_uses_the_coordinate_index(
         plan = _plan(db, statement, params)
         assert "ix_location_lat_lon" in plan, plan
         assert _scans_a_big_table(plan, db.connection().dialect.name) == [], plan
+
+
+def _hints(db: Session, params: SearchParams) -> list[str]:
+    """Every statement the search runs, planner hints included, in order."""
+    seen: list[str] = []
+    conn = db.connection()
+
+    def before(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
+        seen.append(statement)
+
+    event.listen(conn, "before_cursor_execute", before)
+    try:
+        search_services(db, params, stale_after_days=30)
+    finally:
+        event.remove(conn, "before_cursor_execute", before)
+    return seen
+
+
+def test_counting_uses_the_text_index_unless_most_listings_match(db: Session, data: None) -> None:
+    """PostgreSQL: a rarer word is counted through the GIN index (sequential scans switched off
+    for that statement only, and back on after it); a word in every listing is counted by
+    reading rows until the cap, which the planner may do by a bounded scan. SQLite: FTS5
+    always, no hints."""
+    for i in range(3):
+        make_service(db, name=f"Legal aid desk {i}", lat=None, lon=None)
+    reindex_all(db)
+    dialect = db.connection().dialect.name
+    if dialect == "postgresql":
+        db.execute(text("ANALYZE service_fts"))
+    rare = _hints(db, SearchParams(q="legal", now=NOW))
+    common = _hints(db, SearchParams(q="site", now=NOW))  # every location is "<name> site"
+    for seen in (rare, common):
+        counts = [n for n, s in enumerate(seen) if s.startswith("SELECT count(*)")]
+        assert counts, seen
+    if dialect == "sqlite":
+        assert not [s for s in rare + common if s.startswith(("SET", "RESET", "EXPLAIN"))]
+        return
+    n = next(n for n, s in enumerate(rare) if s.startswith("SELECT count(*)"))
+    assert rare[n - 1] == "SET LOCAL enable_seqscan = off" and rare[n + 1] == "RESET enable_seqscan"
+    n = next(n for n, s in enumerate(common) if s.startswith("SELECT count(*)"))
+    before = common[:n]
+    assert any(s.startswith("EXPLAIN (FORMAT JSON)") for s in before), common
+    assert "SET LOCAL enable_seqscan = off" not in before, common
+    # the hint never outlives the statement it was for
+    assert db.execute(text("SHOW enable_seqscan")).scalar() == "on"
+
+
+def test_dense_pages_read_each_tier_in_index_order(
+    db: Session, data: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With many matches the page is read tier by tier in the order of the index (FTS5 rowid,
+    the sort_key btree on PostgreSQL), and no further than the tier that fills the page."""
+    monkeypatch.setattr(queries, "DENSE_MATCHES", 1)
+    monkeypatch.setattr(queries, "DENSE_MATCHES_SQLITE", 1)
+    dialect = db.connection().dialect.name
+    seen = _search_statements(db, SearchParams(q="warming", per_page=5, now=NOW))
+    pages = [(s, p) for s, p in seen if s.startswith("SELECT service.id") and "ORDER BY" in s]
+    # The 30 listings were never checked (stale): the first tier is empty, the second fills the
+    # page, the third (temporarily closed) is never read.
+    assert len(pages) == 2, [s for s, _ in seen]
+    plan = _plan(db, *pages[1])
+    if dialect == "sqlite":
+        assert "VIRTUAL TABLE INDEX" in plan and "USE TEMP B-TREE" not in plan, plan
+    else:
+        assert "ix_service_search_pg_fts_sort_key" in plan and "Sort" not in plan, plan
+    assert _scans_a_big_table(plan, dialect) == [], plan
