@@ -102,6 +102,8 @@ REPORTS_PER_SERVICE_PER_HOUR = 30
 QUICK_KINDS = frozenset({ChangeKind.status, ChangeKind.capacity})
 #: Kinds only moderators may make.
 MODERATOR_KINDS = frozenset({ChangeKind.verify, ChangeKind.revert})
+#: How many change requests of new listings (groups) the queue reads at most.
+GROUPED_WINDOW = 20_000
 #: Record types only moderators and admins may change (notices speak for the directory).
 MODERATOR_TYPES = frozenset({"notice"})
 
@@ -1231,7 +1233,15 @@ def queue(
                        .where(or_(m.TaxonomyTerm.code == category,
                                   m.TaxonomyTerm.code.startswith(category + "."))))
         stmt = stmt.where(ChangeRequest.service_id.in_(service_ids))
-    rows = list(session.scalars(stmt.order_by(ChangeRequest.created_at).limit(2000)))
+    # Changes on their own: the oldest 2,000. Records of new listings (groups, ~5-30 records
+    # each) are read apart with a larger window, so that a big import's new listings do not
+    # crowd each other (or the single changes) out of the queue.
+    rows = list(session.scalars(
+        stmt.where(ChangeRequest.group_id.is_(None)).order_by(ChangeRequest.created_at).limit(2000)))
+    rows += session.scalars(
+        stmt.where(ChangeRequest.group_id.is_not(None)).order_by(ChangeRequest.created_at)
+        .limit(GROUPED_WINDOW))
+    rows.sort(key=lambda cr: cr.created_at)
     cache: dict[uuid.UUID | None, bool] = {}
 
     def visible(place: uuid.UUID | None) -> bool:
