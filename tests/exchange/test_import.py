@@ -239,3 +239,48 @@ def test_rejecting_an_imported_new_listing_publishes_nothing(db: Session, tmp_pa
     moderation.reject(db, change_id=cr.id, reviewer=make_account(db, "moderator"), reason="Unknown organisation")
     states = set(db.scalars(select(ChangeRequest.state).where(ChangeRequest.source == "import")))
     assert {s.value for s in states} == {"rejected"} and _counts(db)["service"] == 0
+
+
+def test_languages_documents_accessibility_and_exceptions_are_updated_and_removed_like_phones(
+    db: Session, tmp_path: Path
+) -> None:
+    ds = make_dataset(db, tag="kids")
+    admin = make_account(db, "admin")
+    services = json.loads(_export(db, "hsds-json"))
+    meals = next(s for s in services if s["id"] == str(ds.exact.id))
+    meals["languages"] = [lang for lang in meals["languages"] if lang["code"] == "uk"]  # English dropped
+    meals["required_documents"][0]["document"] = "Any ID"
+    loc = meals["service_at_locations"][0]["location"]
+    loc["accessibility"][0]["details"] = "Ramp at the back"
+    meals["x_schedule_exceptions"][0]["reason"] = "Christmas"
+    path = _write(tmp_path, "kids.json", json.dumps(services))
+    dry = run_import(db, path, fmt="hsds-json")
+    assert dry.ok, [str(e) for e in dry.errors]
+    assert dry.counts["language"] == {"new": 0, "changed": 0, "unchanged": 1, "removed": 1}
+    for entity in ("required_document", "accessibility", "schedule_exception"):
+        assert dry.counts[entity]["changed"] == 1, (entity, dry.counts[entity])
+    report = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
+    assert report.ok and report.applied, [str(e) for e in report.errors]
+    live = lambda model, col, value: db.scalars(select(model).where(col == value, model.archived_at.is_(None))).all()  # noqa: E731
+    assert [lang.code for lang in live(m.Language, m.Language.service_id, ds.exact.id)] == ["uk"]
+    assert [d.document for d in live(m.RequiredDocument, m.RequiredDocument.service_id, ds.exact.id)] == ["Any ID"]
+    assert [a.details for a in live(m.Accessibility, m.Accessibility.location_id, ds.exact_loc.id)] == ["Ramp at the back"]
+    assert [e.reason for e in live(m.ScheduleException, m.ScheduleException.service_id, ds.exact.id)] == ["Christmas"]
+    again = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
+    assert again.change_requests == 0
+
+
+def test_a_file_never_moves_a_verification_back(db: Session, tmp_path: Path) -> None:
+    ds = make_dataset(db, tag="ver")
+    admin = make_account(db, "admin")
+    services = json.loads(_export(db, "hsds-json"))
+    meals = next(s for s in services if s["id"] == str(ds.exact.id))
+    meals["x_assured_at"] = "2026-01-01T00:00:00Z"  # older than the directory's 2026-11-20
+    path = _write(tmp_path, "old.json", json.dumps(services))
+    assert run_import(db, path, fmt="hsds-json").counts["service"]["changed"] == 0
+    meals["x_assured_at"] = "2026-11-23T08:00:00Z"  # newer: taken
+    path = _write(tmp_path, "new.json", json.dumps(services))
+    report = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
+    assert report.ok and report.counts["service"]["changed"] == 1
+    db.refresh(ds.exact)
+    assert ds.exact.assured_date is not None and ds.exact.assured_date.replace(tzinfo=None).isoformat() == "2026-11-23T08:00:00"
