@@ -94,9 +94,9 @@ def _print_report(report: Any) -> None:
         click.secho(f"Refused: {report.refused}", fg="red")
     rows = [(e, c) for e, c in report.counts.items() if any(c.values())]
     if rows:
-        echo(f"  {'':14}{'new':>9}{'changed':>9}{'unchanged':>11}{'removed':>9}")
+        echo(f"  {'':19}{'new':>9}{'changed':>9}{'unchanged':>11}{'removed':>9}")
         for entity, c in rows:
-            echo(f"  {entity:14}{c['new']:>9}{c['changed']:>9}{c['unchanged']:>11}{c.get('removed', 0):>9}")
+            echo(f"  {entity:19}{c['new']:>9}{c['changed']:>9}{c['unchanged']:>11}{c.get('removed', 0):>9}")
     for change in report.changed[:20]:
         where = change["file"] + (f":{change['line']}" if change.get("line") else "")
         echo(f"  changed {change['entity']} {change['id']} ({where}): {', '.join(change['fields'])}")
