@@ -1124,7 +1124,10 @@ class Writer:
         refs = {uuid.UUID(v) for r in new for k, v in r.payload.items()
                 if k in ("organization_id", "service_id", "location_id") and isinstance(v, str)}
         refs |= {s for _, s in b.new_links}
-        return next((self._group_of[i] for i in refs if i in self._group_of), None) or uuid.uuid4()
+        joined = next((self._group_of[i] for i in refs if i in self._group_of), None)
+        if joined is not None:
+            return joined
+        return uuid.uuid4() if len(new) > 1 else None  # one new record (a phone) is a change of its own
 
     def apply(self, b: Bundle) -> None:
         self.group = self._choose_group(b)

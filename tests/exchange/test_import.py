@@ -284,3 +284,14 @@ def test_a_file_never_moves_a_verification_back(db: Session, tmp_path: Path) -> 
     assert report.ok and report.counts["service"]["changed"] == 1
     db.refresh(ds.exact)
     assert ds.exact.assured_date is not None and ds.exact.assured_date.replace(tzinfo=None).isoformat() == "2026-11-23T08:00:00"
+
+
+def test_one_new_record_of_an_existing_listing_is_a_change_of_its_own(db: Session, tmp_path: Path) -> None:
+    ds = make_dataset(db, tag="one")
+    services = json.loads(_export(db, "hsds-json"))
+    meals = next(s for s in services if s["id"] == str(ds.exact.id))
+    meals["phones"].append({"number": "+380441234500", "type": "voice"})
+    report = run_import(db, _write(tmp_path, "one.json", json.dumps(services)), fmt="hsds-json", apply=True)
+    assert report.ok and report.pending == 1, [str(e) for e in report.errors]
+    [cr] = db.scalars(select(ChangeRequest).where(ChangeRequest.source == "import")).all()
+    assert cr.entity_type == "phone" and cr.group_id is None and cr.sensitive  # fraud guard
