@@ -1050,6 +1050,8 @@ def revert(
                 texts.setdefault(name, {})[locale] = before
             elif key == "archived_at":
                 archived = before
+            elif key in NEVER_CONFLICTS:
+                continue  # bookkeeping and verification are not reverted: facts, not edits
             elif (key in specs and key not in VIRTUAL_FIELDS) or key == "categories":
                 fields_out[key] = before
     current = snapshot(session, entity_type, record)

@@ -158,3 +158,19 @@ def test_only_moderators_propose_a_verification_date(db: Session) -> None:
     service = db.get(m.Service, svc.entity_id)
     assert service is not None and service.assured_date is not None
     assert service.assured_date.replace(tzinfo=None).isoformat() == "2026-11-20T09:30:00"
+
+
+def test_reverting_a_listing_keeps_its_verification(db: Session) -> None:
+    from tests.factories import make_listing
+
+    svc, _ = make_listing(db)
+    moderator = make_account(db, "moderator")
+    mod.propose(db, actor=moderator, entity_type="service", entity_id=svc.id, kind="update",
+                changes={"description": "Changed words"}, base_version=svc.version)
+    mod.propose(db, actor=moderator, entity_type="service", entity_id=svc.id, kind="verify",
+                base_version=svc.version)
+    verified = svc.assured_date
+    assert verified is not None
+    cr = mod.revert(db, actor=moderator, entity_type="service", entity_id=svc.id, to_version=1)
+    assert "assured_date" not in cr.payload["fields"]
+    assert svc.description == "A test listing" and svc.assured_date == verified
