@@ -67,6 +67,9 @@ def make_environment(manifest: Manifest) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates are compiled once per process and never re-checked: with auto_reload every
+        # get_template/include/import stats the file (~30 per search page). Restart to reload.
+        auto_reload=False,
     )
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(  # type: ignore[attr-defined]
