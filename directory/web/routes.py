@@ -227,6 +227,7 @@ def mount_web(app: FastAPI) -> None:
     """Attach the public pages, the static files and the error pages to `app`."""
     for code in i18n.available_locales():
         i18n.translations(code)  # compile every catalog once, at startup
+    httpcache.code_token()  # hashes the package once (~25 ms), not in a reader's request
     app.add_api_route(
         "/static/{name:path}",
         manifest().serve,
