@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -514,7 +515,12 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
             children.append(rec)
     for key, entity, mapping in (("languages", "language", LANGUAGE_MAP), ("required_documents", "required_document", DOCUMENT_MAP)):
         for j, obj in enumerate(data.get(key) or []):
-            rec = _child(ctx, report, entity, obj, mapping, _where(obj if isinstance(obj, dict) else {}, item, f"{item.path}.{key}[{j}]"), textual, {"service_id": sid})
+            lwhere = _where(obj if isinstance(obj, dict) else {}, item, f"{item.path}.{key}[{j}]")
+            if entity == "language" and isinstance(obj, dict) and not _LANGUAGE_CODE.match(str(obj.get("code") or "")):
+                # other directories name languages without a code: not an error, left out
+                report.warn(Problem(*lwhere, "code", f"language {str(obj.get('name') or obj.get('code'))[:40]!r} has no language code (uk, en, pt-BR ...): skipped"))
+                continue
+            rec = _child(ctx, report, entity, obj, mapping, lwhere, textual, {"service_id": sid})
             if rec:
                 children.append(rec)
     for j, e in enumerate(_list(data.get(EXT + "schedule_exceptions"))):
@@ -529,6 +535,9 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
     svc = Rec("service", sid, payload, *where, translations=_translations(ctx, report, "service", data, where),
               external=(ctx.source, str(sid_raw)) if ctx.source and sid_raw else None)
     return Bundle(svc, org_rec, locations, children, categories, new_links=links)
+
+
+_LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 def _list(value: Any) -> list[Any]:

@@ -295,3 +295,13 @@ def test_one_new_record_of_an_existing_listing_is_a_change_of_its_own(db: Sessio
     assert report.ok and report.pending == 1, [str(e) for e in report.errors]
     [cr] = db.scalars(select(ChangeRequest).where(ChangeRequest.source == "import")).all()
     assert cr.entity_type == "phone" and cr.group_id is None and cr.sensitive  # fraud guard
+
+
+def test_a_foreign_language_without_a_code_is_a_warning_not_an_error(db: Session, tmp_path: Path) -> None:
+    ds = make_dataset(db, tag="lng")
+    services = json.loads(_export(db, "hsds-json"))
+    meals = next(s for s in services if s["id"] == str(ds.exact.id))
+    meals["languages"].append({"name": "Sign language"})
+    report = run_import(db, _write(tmp_path, "lng.json", json.dumps(services)), fmt="hsds-json")
+    assert report.ok and report.counts["language"]["new"] == 0
+    assert any("Sign language" in w.reason for w in report.warnings)
