@@ -335,6 +335,8 @@ class Location(Entity):
         ),
         CheckConstraint("location_type IN ('physical', 'postal', 'virtual')", name="location_type"),
         Index("ix_location_lat_lon", "latitude", "longitude"),
+        Index("ix_location_place_id_privacy", "place_id", "privacy"),
+        Index("ix_location_region_id_privacy", "region_id", "privacy"),
     )
 
 

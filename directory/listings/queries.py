@@ -37,8 +37,11 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
+    null,
     or_,
     select,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -78,9 +81,14 @@ _HIDDEN_STATUSES = (m.ServiceStatus.inactive, m.ServiceStatus.defunct)
 _TEMPORARY = (m.ServiceStatus.temporarily_closed, m.ServiceStatus.full)
 _EARTH_KM = 6371.0088
 _KM_PER_DEG = 111.195
-#: Near-me bounding boxes, smallest first: a box holding a few hundred points is enough for a
-#: page in a city centre, and an empty one in the countryside costs one index probe.
-_RADII_KM = (1.0, 2.5, 5.0, 10.0, 25.0, 100.0, 400.0, 1600.0)
+#: Near-me: the first bounding box (a page's worth of points in a city centre; an empty box in
+#: the countryside costs one index probe), how fast later ones may grow, and the last one
+#: before the whole map.
+_FIRST_RADIUS_KM = 1.0
+_MAX_GROWTH = 4.0
+_LAST_RADIUS_KM = 1600.0
+#: Approximate locations are shown rounded to 0.01°: their raw coordinates lie within this.
+_APPROXIMATE_DEG = 0.005
 #: Counting stops here (the reader sees "more than 1,000"): counting every listing a common
 #: word or a one-letter prefix matches would cost more than finding the page.
 COUNT_CAP = 1000
@@ -827,10 +835,22 @@ def _relevance_page(
     return ids[offset:need]
 
 
-def _public_points(box: tuple[float, float, float, float] | None) -> Select[Any]:
-    """(location_id, lat, lon) as the public may locate them, optionally inside a bounding box:
-    exact and approximate locations by their own coordinates (approximate rounded to 0.01°) via
-    the (latitude, longitude) index, confidential ones by their city's (or region's) centre."""
+Box = tuple[float, float, float, float]  # lat0, lat1, lon0, lon1
+
+
+def _in_box(lat: Any, lon: Any, box: Box) -> ColumnElement[bool]:
+    lat0, lat1, lon0, lon1 = box
+    return and_(
+        lat.between(_degrees(lat0, up=False), _degrees(lat1, up=True)),
+        lon.between(_degrees(lon0, up=False), _degrees(lon1, up=True)),
+    )
+
+
+def _public_points(box: Box | None, inner: Box | None = None) -> Select[Any]:
+    """(location_id, lat, lon) as the public may locate them, optionally inside a bounding box
+    and outside an `inner` one (the ring a grown box adds): exact and approximate locations by
+    their own coordinates (approximate rounded to 0.01°) via the (latitude, longitude) index,
+    confidential ones by their city's (or region's) centre via (place_id, privacy)."""
     L, P = m.Location, m.Place
     lat = case((L.privacy == m.Privacy.approximate, func.round(L.latitude, 2)), else_=L.latitude)
     lon = case((L.privacy == m.Privacy.approximate, func.round(L.longitude, 2)), else_=L.longitude)
@@ -846,12 +866,12 @@ def _public_points(box: tuple[float, float, float, float] | None) -> Select[Any]
     # are found first (a small table), then their locations through the place/region indexes.
     centres = select(P.id).where(P.latitude.is_not(None), P.longitude.is_not(None))
     if box is not None:
-        lat0, lat1, lon0, lon1 = box
-        own = own.where(
-            L.latitude.between(_degrees(lat0, up=False), _degrees(lat1, up=True)),
-            L.longitude.between(_degrees(lon0, up=False), _degrees(lon1, up=True)),
-        )
-        centres = centres.where(P.latitude.between(lat0, lat1), P.longitude.between(lon0, lon1))
+        # (an approximate location's raw coordinates lie within 0.005° of its public point)
+        own = own.where(_in_box(L.latitude, L.longitude, _widen(box, _APPROXIMATE_DEG)))
+        centres = centres.where(_in_box(P.latitude, P.longitude, box))
+    if inner is not None:
+        own = own.where(~_in_box(L.latitude, L.longitude, _widen(inner, _APPROXIMATE_DEG)))
+        centres = centres.where(~_in_box(P.latitude, P.longitude, inner))
     city = (
         select(
             L.id.label("location_id"),
@@ -889,20 +909,29 @@ def _degrees(value: float, *, up: bool) -> Any:
     return literal(Decimal(micro).scaleb(-6), Numeric(9, 6))
 
 
-def _box(near: tuple[float, float], radius_km: float) -> tuple[float, float, float, float]:
+def _widen(box: Box, deg: float) -> Box:
+    return box[0] - deg, box[1] + deg, box[2] - deg, box[3] + deg
+
+
+def _box(near: tuple[float, float], radius_km: float) -> Box:
+    """The box holding every point within `radius_km` of `near` (longitude degrees measured at
+    the box's edge nearer the pole, where they are shortest)."""
     lat, lon = near
     dlat = radius_km / _KM_PER_DEG
-    dlon = radius_km / (_KM_PER_DEG * max(0.01, math.cos(math.radians(min(89.0, abs(lat))))))
+    edge = min(89.0, abs(lat) + dlat)
+    dlon = min(180.0, radius_km / (_KM_PER_DEG * max(0.01, math.cos(math.radians(edge)))))
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
 def _points(
     session: Session,
-    box: tuple[float, float, float, float] | None,
+    box: Box | None,
     service_ids: Sequence[uuid.UUID] | None = None,
+    inner: Box | None = None,
 ) -> list[tuple[uuid.UUID, float, float]]:
-    """(service_id, lat, lon) of every public point, in `box` and/or of `service_ids`."""
-    pts = _public_points(box).subquery()
+    """(service_id, lat, lon) of every public point, in `box` (and not in `inner`) and/or of
+    `service_ids`."""
+    pts = _public_points(box, inner).subquery()
     stmt = (
         select(m.ServiceAtLocation.service_id, pts.c.lat, pts.c.lon)
         .join(pts, pts.c.location_id == m.ServiceAtLocation.location_id)
@@ -946,21 +975,57 @@ def _distance_page(
         pos = {sid: n for n, sid in enumerate(ids)}
         located = sorted((i for i in ids if i in dist), key=lambda i: (dist[i], pos[i]))
         return (located + [i for i in ids if i not in dist])[offset:need]
-    checked: set[uuid.UUID] = set()
+    # Grow a box around `near`, reading only the ring each step adds, until `need` matching
+    # services lie within the circle the box holds (every point inside it has then been seen).
+    best: dict[uuid.UUID, float] = {}  # nearest distance seen, per service
+    verdict: dict[uuid.UUID, bool] = {}  # matches the query?
+    # (distance, id): ties in id order, which is index order (sort_key = the id's first bytes)
     accepted: list[tuple[float, uuid.UUID]] = []
-    for radius in (*_RADII_KM, None):
-        dist = _nearest(_points(session, _box(near, radius) if radius else None), near)
-        fresh = sorted((d, sid) for sid, d in dist.items() if sid not in checked)
-        for start in range(0, len(fresh), 400):
-            batch = fresh[start : start + 400]
-            ok = _filter_ids(session, q, [sid for _d, sid in batch])
-            accepted += [(d, sid) for d, sid in batch if sid in ok]
-            checked.update(sid for _d, sid in batch)
-            accepted.sort()
-            if len(accepted) >= need and (radius is None or accepted[need - 1][0] <= radius):
-                return [sid for _d, sid in accepted[offset:need]]
+    radius: float | None = _FIRST_RADIUS_KM
+    inner: Box | None = None
+    while True:
+        box = _box(near, radius) if radius is not None else None
+        fresh = _nearest(_points(session, box, inner=inner), near)
+        for sid, d in fresh.items():
+            if d < best.get(sid, math.inf):
+                best[sid] = d
+        todo = sorted((best[sid], sid) for sid in fresh if sid not in verdict)
+        done = False
+        # Nearest first, in batches: a first small one (most listings match a plain near-me
+        # search), then bigger ones.
+        start, size = 0, 2 * need
+        while True:
+            batch = todo[start : start + size]
+            ok = _filter_ids(session, q, [sid for _d, sid in batch]) if batch else set()
+            verdict.update((sid, sid in ok) for _d, sid in batch)
+            accepted = sorted((d, sid) for sid, d in best.items() if verdict.get(sid))
+            start += size
+            # Not judged yet: the rest of this ring (farther than this batch) and what lies
+            # outside the box (farther than `radius`).
+            bound = min(
+                todo[start][0] if start < len(todo) else math.inf,
+                radius if radius is not None else math.inf,
+            )
+            if len(accepted) >= need and accepted[need - 1][0] <= bound:
+                done = True
+                break
+            if start >= len(todo):
+                break
+            size = 400
+        if done or radius is None:
+            break
+        if radius >= _LAST_RADIUS_KM:
+            radius, inner = None, box
+            continue
+        # Matches within the circle so far tell how much bigger the next box must be.
+        within = sum(1 for d, _sid in accepted if d <= radius)
+        growth = math.sqrt(need / max(within, 0.5)) * 1.25
+        radius, inner = radius * min(_MAX_GROWTH, max(1.5, growth)), box
+        radius = min(radius, _LAST_RADIUS_KM)
+    if len(accepted) >= need:
+        return [sid for _d, sid in accepted[offset:need]]
     located = [sid for _d, sid in accepted]
-    rest = [i for i in session.scalars(stmt.order_by(key)) if i not in checked]
+    rest = [i for i in session.scalars(stmt.order_by(key)) if i not in verdict]
     return (located + rest)[offset:need]
 
 
@@ -1094,6 +1159,19 @@ _EXCEPTION_COLS = (
 _Rows = dict[uuid.UUID, list[Any]]
 
 
+@dataclass(frozen=True, slots=True)
+class _Address:
+    id: uuid.UUID
+    address_type: str
+    address_1: str
+    address_2: str | None
+    postal_code: str
+    city: str
+    region: str | None
+    state_province: str
+    country: str
+
+
 @dataclass
 class _Loaded:
     ref: _Reference
@@ -1135,44 +1213,82 @@ _SERVICES = select(*_SERVICE_COLS, *_ORG_COLS).join(
 _SERVICES_DETAIL = select(*_SERVICE_COLS, *_ORG_COLS, *_DETAIL_COLS, *_ORG_DETAIL_COLS).join(
     m.Organization, m.Organization.id == m.Service.organization_id
 ).where(m.Service.id.in_(_ids("ids")))
+# A location's addresses come with it (left join: a location has one or two addresses).
 _LOCATIONS = (
     select(
         m.ServiceAtLocation.id.label("sal_id"),
         m.ServiceAtLocation.service_id.label("sal_service_id"),
         *_LOCATION_COLS,
+        m.Address.id.label("addr_id"),
+        m.Address.address_type.label("addr_type"),
+        m.Address.address_1.label("addr_address_1"),
+        m.Address.address_2.label("addr_address_2"),
+        m.Address.postal_code.label("addr_postal_code"),
+        m.Address.city.label("addr_city"),
+        m.Address.region.label("addr_region"),
+        m.Address.state_province.label("addr_state_province"),
+        m.Address.country.label("addr_country"),
     )
     .join(m.Location, m.Location.id == m.ServiceAtLocation.location_id)
+    .outerjoin(
+        m.Address, and_(m.Address.location_id == m.Location.id, m.Address.archived_at.is_(None))
+    )
     .where(
         m.ServiceAtLocation.service_id.in_(_ids("ids")),
         m.ServiceAtLocation.archived_at.is_(None),
         m.Location.archived_at.is_(None),
     )
 )
-_ADDRESSES = select(
-    m.Address.id, m.Address.location_id, m.Address.address_1, m.Address.address_2,
-    m.Address.postal_code, m.Address.city, m.Address.region, m.Address.state_province,
-    m.Address.country, m.Address.address_type,
-).where(m.Address.location_id.in_(_ids("loc_ids")), m.Address.archived_at.is_(None))
 _SERVICE_PHONES = select(*_PHONE_COLS).where(
     m.Phone.service_id.in_(_ids("ids")), m.Phone.archived_at.is_(None)
 )
 _LOCATION_PHONES = select(*_PHONE_COLS).where(
     m.Phone.location_id.in_(_ids("loc_ids")), m.Phone.archived_at.is_(None)
 )
-_SCHEDULES = select(*_SCHEDULE_COLS).where(
-    or_(
-        m.Schedule.service_id.in_(_ids("ids")),
-        m.Schedule.location_id.in_(_ids("loc_ids")),
-        m.Schedule.service_at_location_id.in_(_ids("sal_ids")),
+# Weekly schedules and dated exceptions in one statement (`kind` "s" or "e"; the columns the
+# other kind lacks are NULL, typed so that both databases return dates and ids alike).
+_SCHEDULES_AND_EXCEPTIONS: Any = union_all(
+    select(
+        literal_column("'s'").label("kind"),
+        *_SCHEDULE_COLS,
+        type_coerce(null(), m.ScheduleException.id.type).label("id"),
+        type_coerce(null(), m.ScheduleException.date.type).label("date"),
+        type_coerce(null(), m.ScheduleException.closed.type).label("closed"),
+        type_coerce(null(), m.ScheduleException.reason.type).label("reason"),
+        type_coerce(null(), m.ScheduleException.source_locale.type).label("source_locale"),
+    ).where(
+        or_(
+            m.Schedule.service_id.in_(_ids("ids")),
+            m.Schedule.location_id.in_(_ids("loc_ids")),
+            m.Schedule.service_at_location_id.in_(_ids("sal_ids")),
+        ),
+        m.Schedule.archived_at.is_(None),
     ),
-    m.Schedule.archived_at.is_(None),
-)
-_EXCEPTIONS = select(*_EXCEPTION_COLS).where(
-    or_(
-        m.ScheduleException.service_id.in_(_ids("ids")),
-        m.ScheduleException.location_id.in_(_ids("loc_ids")),
+    select(
+        literal_column("'e'"),
+        m.ScheduleException.service_id,
+        m.ScheduleException.location_id,
+        null(),
+        null(),
+        null(),
+        m.ScheduleException.opens_at,
+        m.ScheduleException.closes_at,
+        null(),
+        null(),
+        null(),
+        null(),
+        m.ScheduleException.id,
+        m.ScheduleException.date,
+        m.ScheduleException.closed,
+        m.ScheduleException.reason,
+        m.ScheduleException.source_locale,
+    ).where(
+        or_(
+            m.ScheduleException.service_id.in_(_ids("ids")),
+            m.ScheduleException.location_id.in_(_ids("loc_ids")),
+        ),
+        m.ScheduleException.archived_at.is_(None),
     ),
-    m.ScheduleException.archived_at.is_(None),
 )
 _LANGUAGES = select(
     m.Language.id, m.Language.service_id, m.Language.code, m.Language.name, m.Language.note
@@ -1207,21 +1323,36 @@ def _load(session: Session, ids: Sequence[uuid.UUID], *, locale: str, detail: bo
     conn = session.connection()
     sids = list(services)
     locations: dict[uuid.UUID, list[tuple[uuid.UUID, Any]]] = {sid: [] for sid in sids}
+    addresses: _Rows = {}
+    seen_sal: set[uuid.UUID] = set()
+    seen_addr: set[uuid.UUID] = set()
     for row in conn.execute(_LOCATIONS, {"ids": sids}):
-        locations[row.sal_service_id].append((row.sal_id, row))
+        if row.sal_id not in seen_sal:
+            seen_sal.add(row.sal_id)
+            locations[row.sal_service_id].append((row.sal_id, row))
+        if row.addr_id is not None and row.addr_id not in seen_addr:
+            seen_addr.add(row.addr_id)
+            addresses.setdefault(row.id, []).append(
+                _Address(
+                    row.addr_id, row.addr_type, row.addr_address_1, row.addr_address_2,
+                    row.addr_postal_code, row.addr_city, row.addr_region,
+                    row.addr_state_province, row.addr_country,
+                )
+            )
     for live in locations.values():
         live.sort(key=lambda p: (p[1].created_at, str(p[1].id)))
     loc_ids = list({loc.id for live in locations.values() for _sal, loc in live})
     sal_ids = [sal for live in locations.values() for sal, _loc in live]
     by_loc = {"loc_ids": loc_ids}
-    addresses = _group(conn.execute(_ADDRESSES, by_loc) if loc_ids else [], "location_id")
     service_phones = _group(conn.execute(_SERVICE_PHONES, {"ids": sids}), "service_id")
     location_phones = _group(
         conn.execute(_LOCATION_PHONES, by_loc) if loc_ids else [], "location_id"
     )
+    schedules: list[Any] = []
+    exceptions: list[Any] = []
     owners = {"ids": sids, "loc_ids": loc_ids, "sal_ids": sal_ids}
-    schedules = conn.execute(_SCHEDULES, owners).all()
-    exceptions = conn.execute(_EXCEPTIONS, {"ids": sids, "loc_ids": loc_ids}).all()
+    for row in conn.execute(_SCHEDULES_AND_EXCEPTIONS, owners):
+        (schedules if row.kind == "s" else exceptions).append(row)
     languages = _group(conn.execute(_LANGUAGES, {"ids": sids}), "service_id")
     attributes: dict[uuid.UUID, list[uuid.UUID]] = {}
     for sid, term_id in conn.execute(_ATTRIBUTES, {"ids": sids}):
