@@ -34,7 +34,7 @@ class BulkImport:
     def _add(self, rec: Rec, kind: str, entity_id: Any, group: Any, *, changes: dict[str, Any] | None = None,
              translations: dict[str, dict[str, str]] | None = None, base_version: int | None = None) -> None:
         self.publisher.add(rec.entity, kind, entity_id, group=group, fields=changes, translations=translations,
-                           base_version=base_version, tag=rec)
+                           base_version=base_version, tag=rec, cleaned=True)
 
     def _write(self, rec: Rec, group: Any, extra: dict[str, Any] | None = None) -> None:
         payload = {k: v for k, v in rec.payload.items() if not k.startswith("__")}

@@ -244,6 +244,15 @@ class Context:
 
 
 _NO_FUTURE = {"status_until"}  # a past "until" in a file is history, not an error
+_UNCHECKED: dict[int, F] = {}
+
+
+def _without_check(spec: F) -> F:
+    """`spec` without its `check` (made once per spec, not once per record)."""
+    out = _UNCHECKED.get(id(spec))
+    if out is None:
+        out = _UNCHECKED[id(spec)] = dataclasses.replace(spec, check="")
+    return out
 
 
 def _coerce(spec: F, value: Any, textual: bool) -> Any:
@@ -295,7 +304,7 @@ def _clean_payload(
             continue
         spec = specs[name]
         if name in _NO_FUTURE:
-            spec = dataclasses.replace(spec, check="")
+            spec = _without_check(spec)
         try:
             value = _coerce(spec, raw.get(name), textual)
             if value is None:

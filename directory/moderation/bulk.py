@@ -38,7 +38,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from directory.accounts.models import Account, Role
@@ -81,6 +81,7 @@ class _Op:
     base_version: int | None
     group: uuid.UUID
     tag: Any
+    trusted: bool = False  # values are already what fields.clean returns
     cleaned: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, dict[str, str]] = field(default_factory=dict)
     current: Any = None  # the row before an update/archive/restore
@@ -136,15 +137,18 @@ class BulkPublisher:
     def add(
         self, entity_type: str, kind: ChangeKind | str, entity_id: uuid.UUID, *, group: uuid.UUID,
         fields: Mapping[str, Any] | None = None, translations: Mapping[str, Mapping[str, str]] | None = None,
-        base_version: int | None = None, tag: Any = None,
+        base_version: int | None = None, tag: Any = None, cleaned: bool = False,
     ) -> None:
+        """Queue one change. `cleaned=True`: the values (and translations) are already the
+        output of `fields.clean` in this process (the importer's check pass ran every value
+        through it), so they are not cleaned twice; everything else is checked here."""
         kind = ChangeKind(kind)
         if kind not in KINDS:
             raise BulkRefused(tag, [{"path": "kind", "message": f"{kind.value} is not a bulk change"}])
         if entity_type not in MODELS or entity_type not in FIELDS:
             raise BulkRefused(tag, [{"path": "", "message": f"unknown record type {entity_type[:40]!r}"}])
         self._ops.append(_Op(entity_type, kind, entity_id, dict(fields or {}),
-                             {k: dict(v) for k, v in (translations or {}).items()}, base_version, group, tag))
+                             {k: dict(v) for k, v in (translations or {}).items()}, base_version, group, tag, cleaned))
 
     # --- validation ---------------------------------------------------------------------------
 
@@ -166,7 +170,7 @@ class BulkPublisher:
             raise FieldError(hit[1])
         return hit[1]
 
-    def _validate(self, op: _Op, refs: dict[type[Any], dict[uuid.UUID, list[_Op]]]) -> list[dict[str, str]]:
+    def _validate(self, op: _Op, refs: dict[type[Any], dict[str, list[_Op]]]) -> list[dict[str, str]]:
         from directory.moderation.service import _cross_checks
 
         specs = FIELDS[op.entity_type]
@@ -189,11 +193,11 @@ class BulkPublisher:
                     values = value if spec.kind == "uuids" else [value]
                     if spec.kind == "uuids" and (not isinstance(value, list) or len(value) > spec.extra.get("max_items", 50)):
                         raise FieldError("must be a short list of ids")
-                    ids = [self._uuid(v) for v in values]
+                    ids = [v if op.trusted and isinstance(v, str) else str(self._uuid(v)) for v in values]
                     if spec.ref is not None:
                         for ref_id in ids:
                             refs[spec.ref].setdefault(ref_id, []).append(op)
-                    op.cleaned[name] = [str(i) for i in ids] if spec.kind == "uuids" else str(ids[0])
+                    op.cleaned[name] = ids if spec.kind == "uuids" else ids[0]
                 elif spec.kind == "codes":
                     if not isinstance(value, list) or len(value) > spec.extra.get("max_items", 20):
                         raise FieldError("must be a short list of category codes")
@@ -201,6 +205,8 @@ class BulkPublisher:
                         if not isinstance(code, str) or code not in self._terms:
                             raise FieldError(f"unknown category {str(code)[:100]!r}")
                     op.cleaned[name] = sorted(set(value))
+                elif op.trusted:
+                    op.cleaned[name] = value
                 else:
                     op.cleaned[name] = self._clean(spec, value)
             except FieldError as exc:
@@ -217,7 +223,7 @@ class BulkPublisher:
                         errors.append({"path": path, "message": "unknown locale"})
                         continue
                     try:
-                        text = self._clean(tspec, value)
+                        text = value if op.trusted else self._clean(tspec, value)
                     except FieldError as exc:
                         errors.append({"path": path, "message": str(exc)})
                         continue
@@ -265,20 +271,21 @@ class BulkPublisher:
                         f"The {entity} changed since version {op.base_version}; it is now at version {op.current.version}")}])
                 op.base_version = op.current.version
 
-    def _check_refs(self, ops: list[_Op], refs: dict[type[Any], dict[uuid.UUID, list[_Op]]]) -> None:
-        created: dict[str, set[uuid.UUID]] = defaultdict(set)
+    def _check_refs(self, ops: list[_Op], refs: dict[type[Any], dict[str, list[_Op]]]) -> None:
+        created: dict[str, set[str]] = defaultdict(set)
         for op in ops:
             if op.kind == ChangeKind.create:
-                created[MODELS[op.entity_type].__tablename__].add(op.entity_id)
+                created[MODELS[op.entity_type].__tablename__].add(str(op.entity_id))
         for model, wanted in refs.items():
             table = model.__table__
             missing = set(wanted) - created[table.name]
-            found: set[uuid.UUID] = set()
+            found: set[str] = set()
             for chunk in _chunks(sorted(missing)):
-                found |= set(self.session.scalars(select(table.c.id).where(table.c.id.in_(chunk))))
+                found |= {str(i) for i in self.session.scalars(
+                    select(table.c.id).where(table.c.id.in_([uuid.UUID(x) for x in chunk])))}
             for ref_id in sorted(missing - found):
                 op = wanted[ref_id][0]
-                name = next((n for n, v in op.cleaned.items() if v == str(ref_id) or (isinstance(v, list) and str(ref_id) in v)), "")
+                name = next((n for n, v in op.cleaned.items() if v == ref_id or (isinstance(v, list) and ref_id in v)), "")
                 raise BulkRefused(op.tag, [{"path": name, "message": f"no such {table.name}"}])
 
     # --- writing ------------------------------------------------------------------------------
@@ -314,7 +321,7 @@ class BulkPublisher:
                 seen.add((op.entity_type, op.entity_id))
         self._check_new_ids(ops)
         self._load_current(ops)
-        refs: dict[type[Any], dict[uuid.UUID, list[_Op]]] = defaultdict(dict)
+        refs: dict[type[Any], dict[str, list[_Op]]] = defaultdict(dict)
         for op in ops:
             errors = self._validate(op, refs)
             if errors:
@@ -509,13 +516,35 @@ class BulkPublisher:
 
     def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
         """INSERT executemany in chunks; rows with different columns go in separate statements
-        (a missing column then takes its default, as with the ORM)."""
+        (a missing column then takes its default, as with the ORM). Values are converted by
+        each column type's own bind processor, then handed to the driver's executemany (the
+        generic per-row parameter handling of SQLAlchemy cost more than the database)."""
         by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
-            by_keys[tuple(sorted(row))].append(row)
-        for group in by_keys.values():
-            for chunk in _chunks(group):
-                self.session.execute(insert(table), chunk)
+            by_keys[tuple(row)].append(row)
+        conn = self.session.connection()
+        dialect = conn.dialect
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        for keys, group in by_keys.items():
+            columns = [table.c[k] for k in keys]
+            defaults = [(c.name, c.default.arg) for c in table.columns
+                        if c.name not in keys and c.default is not None and getattr(c.default, "is_scalar", False)]
+            made = [(c.name, c.default.arg) for c in table.columns
+                    if c.name not in keys and c.default is not None and c.default.is_callable]
+            names = [*keys, *(n for n, _ in defaults), *(n for n, _ in made)]
+            columns += [table.c[n] for n, _ in defaults] + [table.c[n] for n, _ in made]
+            procs = [c.type._cached_bind_processor(dialect) for c in columns]
+            prep = dialect.identifier_preparer
+            # table and column names come from the model, never from input
+            target = f"{prep.format_table(table)} ({', '.join(prep.quote(n) for n in names)})"
+            sql = f"INSERT INTO {target} VALUES ({', '.join([mark] * len(names))})"  # noqa: S608
+            extra = [v for _, v in defaults]
+            for chunk in _chunks(group, 5000):
+                params = []
+                for row in chunk:
+                    values = [row[k] for k in keys] + extra + [fn(None) for _, fn in made]
+                    params.append(tuple(v if p is None or v is None else p(v) for p, v in zip(procs, values, strict=True)))
+                conn.exec_driver_sql(sql, params)
 
     def _update(self, table: Any, rows: list[dict[str, Any]]) -> None:
         """Version-checked UPDATE executemany: every row must match its base version."""

@@ -238,8 +238,17 @@ def _documents(
 
 def _fold(doc: _Doc) -> tuple[str, str]:
     """(document, facets) as stored: folded words and tokens, each once (order kept)."""
-    words = dict.fromkeys(w for part in doc.words if part for w in search_key_cached(part).split())
+    words = dict.fromkeys(w for part in doc.words if part for w in _folded_words(part))
     return " ".join(words), " ".join(dict.fromkeys(doc.facets))
+
+
+def _folded_words(part: str) -> list[str]:
+    """`search_key(part).split()`. Texts in other scripts are folded word by word through the
+    cache (transliteration is per character and whitespace separates words either way), so a
+    word repeated across thousands of documents (towns, streets, common words) is folded once."""
+    if part.isascii():  # lowercasing and one regular expression: cheap without a cache
+        return search_key_cached(part).split()
+    return [w for word in part.split() for w in search_key_cached(word).split()]
 
 
 def _write(session: Session, ids: Sequence[uuid.UUID], docs: dict[uuid.UUID, _Doc]) -> None:
