@@ -59,6 +59,7 @@ from directory.listings.hours import (
 )
 from directory.listings.privacy import public_location_view
 from directory.listings.texts import DEFAULT_SOURCE_LOCALE, LocalText, load_translations, resolve
+from directory.search.index import fts_rowid
 from directory.search.keys import search_terms
 from directory.search.match import (
     ZONES,
@@ -98,6 +99,8 @@ INDEX_COUNT_CAP = COUNT_CAP
 #: testing each row's vector, worth it once roughly one row in 250 matches.
 DENSE_MATCHES = 400
 DENSE_MATCHES_SQLITE = 50
+#: SQLite near-me: up to this many matches, their index keys are read once (`_matching_keys`).
+KEY_SET_MAX = 20_000
 #: Up to this many matches (counted exactly), a distance sort measures all of them.
 SPARSE_DISTANCE = 1000
 
@@ -977,6 +980,7 @@ def _distance_page(
         return (located + [i for i in ids if i not in dist])[offset:need]
     # Grow a box around `near`, reading only the ring each step adds, until `need` matching
     # services lie within the circle the box holds (every point inside it has then been seen).
+    keys = _matching_keys(session, q)
     best: dict[uuid.UUID, float] = {}  # nearest distance seen, per service
     verdict: dict[uuid.UUID, bool] = {}  # matches the query?
     # (distance, id): ties in id order, which is index order (sort_key = the id's first bytes)
@@ -996,7 +1000,7 @@ def _distance_page(
         start, size = 0, 2 * need
         while True:
             batch = todo[start : start + size]
-            ok = _filter_ids(session, q, [sid for _d, sid in batch]) if batch else set()
+            ok = _filter_ids(session, q, [sid for _d, sid in batch], keys) if batch else set()
             verdict.update((sid, sid in ok) for _d, sid in batch)
             accepted = sorted((d, sid) for sid, d in best.items() if verdict.get(sid))
             start += size
@@ -1029,10 +1033,35 @@ def _distance_page(
     return (located + rest)[offset:need]
 
 
-def _filter_ids(session: Session, q: _Query, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of `ids` match the query: the index's own rule (every word begins a document word,
-    every facet present) checked on the stored documents, then the time-dependent filters.
-    Documents (kilobytes each) are read only when there are words to look for."""
+def _matching_keys(session: Session, q: _Query) -> set[int] | None:
+    """SQLite: the index keys (FTS5 rowids) of every match, when the query narrows the listings
+    down to at most KEY_SET_MAX (near-me then tests candidates by a set look-up instead of
+    reading their documents); None otherwise (every listing matches, or too many do: then
+    most candidates pass and few need testing)."""
+    if dialect_name(session) != "sqlite" or (not q.match.words and q.match.facets == ("all",)):
+        return None
+    src, _sid, key, conds = matching_source(session, q.match)
+    keys = set(session.scalars(select(key).select_from(src).where(*conds).limit(KEY_SET_MAX + 1)))
+    return keys if len(keys) <= KEY_SET_MAX else None
+
+
+def _filter_ids(
+    session: Session, q: _Query, ids: Sequence[uuid.UUID], keys: set[int] | None = None
+) -> set[uuid.UUID]:
+    """Which of `ids` match the query, by the index's own rule (every word begins a document
+    word, every facet present) and the time-dependent filters. PostgreSQL tests the stored
+    vectors of just these rows; SQLite looks the candidates up in `keys` (`_matching_keys`)
+    when it has them, else checks their stored documents (read only when there are words)."""
+    if dialect_name(session) == "postgresql":
+        stmt, _key = _base(session, q)
+        return set(session.scalars(stmt.where(m.Service.id.in_(list(ids)))))
+    if keys is not None:
+        found = [i for i in ids if fts_rowid(i) in keys]
+        if not found:
+            return set()
+        return set(
+            session.scalars(select(m.Service.id).where(m.Service.id.in_(found), _visible(), *q.dynamic))
+        )
     S = m.ServiceSearch
     doc = S.document if q.match.words else literal("")
     rows = session.execute(
