@@ -261,6 +261,9 @@ def search_context(
         "count_text": i18n.ngettext(
             "%(num)s service found", "%(num)s services found", results.total,
             num=i18n.format_number(results.total),
+        ) if results.total_exact else i18n.ngettext(  # counting stopped at the cap
+            "More than %(num)s service found", "More than %(num)s services found", results.total,
+            num=i18n.format_number(results.total),
         ),
         **base_context(request, locale),
         "filters": filters,
