@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from directory.listings import models as m
+from directory.listings.generation import bump
 
 LOCALES: tuple[str, ...] = ("en", "uk", "ru", "pl", "de", "ar")
 NAMESPACE = uuid.UUID("5b0f2c52-6f5e-4d0a-9a51-3c4b6f1d8e21")
@@ -490,6 +491,7 @@ def sync_translations(
         for tid, eid, field, locale, value in rows:
             existing[(eid, field, locale)] = (tid, value)
     new = []
+    changed = False
     for (eid, field, locale), value in texts.items():
         found = existing.get((eid, field, locale))
         if found is None:
@@ -502,8 +504,13 @@ def sync_translations(
             session.execute(
                 update(m.Translation).where(m.Translation.id == found[0]).values(value=value)
             )
+            changed = True
     if new:
         session.execute(insert(m.Translation), new)
+    if new or changed:
+        # Core writes: no ORM flush gives the directory a new data version, so do it here
+        # (readers cache place and category labels keyed on it).
+        bump(session)
 
 
 def ensure_taxonomy(session: Session) -> None:

@@ -98,3 +98,14 @@ def test_the_version_is_read_again_after_a_write(db: Session) -> None:
     before = refcache.version(db)
     make_city(db, name="Bump")  # flushes: new data version
     assert refcache.version(db) != before
+
+
+def test_core_written_labels_give_a_new_version(db: Session) -> None:
+    """`sync_translations` (gazetteer/taxonomy labels, written with Core statements) bumps the
+    data version itself, so cached labels are rebuilt."""
+    from directory.listings.taxonomy import sync_translations
+
+    term = make_term(db, code="t-core", name="Core", labels={"uk": "Ядро"})
+    assert {c.code: c.label.value for c in list_categories(db, locale="uk")}["t-core"] == "Ядро"
+    sync_translations(db, "taxonomy_term", {(term.id, "name", "uk"): "Серцевина"})
+    assert {c.code: c.label.value for c in list_categories(db, locale="uk")}["t-core"] == "Серцевина"
