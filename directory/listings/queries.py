@@ -94,6 +94,8 @@ _APPROXIMATE_DEG = 0.005
 #: word or a one-letter prefix matches would cost more than finding the page.
 COUNT_CAP = 1000
 INDEX_COUNT_CAP = COUNT_CAP
+#: With "open now" (evaluated listing by listing) counting stops here ("more than 200").
+OPEN_NOW_COUNT_CAP = 200
 #: From this many matches a page is read in index order (see `_relevance_page`). FTS5 hands
 #: its matches over in that order, so SQLite does so early; PostgreSQL walks the order index
 #: testing each row's vector, worth it once roughly one row in 250 matches.
@@ -711,13 +713,20 @@ def _location_filters(
 
 
 def _location_match(conds: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
-    """The service has a (live) location meeting every condition."""
-    return exists().where(
-        m.ServiceAtLocation.service_id == m.Service.id,
-        m.ServiceAtLocation.archived_at.is_(None),
-        m.Location.id == m.ServiceAtLocation.location_id,
-        m.Location.archived_at.is_(None),
-        *conds,
+    """The service has a (live) location meeting every condition. Checked service by service
+    as the search reads them (OFFSET 0 keeps PostgreSQL from turning the EXISTS into a join
+    that evaluates the conditions for every location in the directory first)."""
+    return (
+        select(literal_column("1"))
+        .where(
+            m.ServiceAtLocation.service_id == m.Service.id,
+            m.ServiceAtLocation.archived_at.is_(None),
+            m.Location.id == m.ServiceAtLocation.location_id,
+            m.Location.archived_at.is_(None),
+            *conds,
+        )
+        .offset(0)
+        .exists()
     )
 
 
@@ -787,20 +796,22 @@ def _base(session: Session, q: _Query) -> tuple[Select[Any], Any]:
 
 
 def _count(session: Session, q: _Query) -> tuple[int, bool]:
-    """(total, exact). Without time-dependent filters the index counts exactly and fast; with
-    them, counting stops at COUNT_CAP (the reader sees "more than ...")."""
+    """(total, exact). The index counts up to INDEX_COUNT_CAP; with "open now", which is
+    evaluated listing by listing, counting stops at OPEN_NOW_COUNT_CAP (either way past the cap
+    the reader sees "more than ...")."""
     if q.impossible:
         return 0, True
     if not q.dynamic:
         n = count_matches(session, q.match, cap=INDEX_COUNT_CAP)
         return min(n, INDEX_COUNT_CAP), n <= INDEX_COUNT_CAP
     stmt, _key = _base(session, q)
+    cap = OPEN_NOW_COUNT_CAP
     with index_scans(session):
         n = int(
-            session.scalar(select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery()))
+            session.scalar(select(func.count()).select_from(stmt.limit(cap + 1).subquery()))
             or 0
         )
-    return min(n, COUNT_CAP), n <= COUNT_CAP
+    return min(n, cap), n <= cap
 
 
 def _relevance_page(

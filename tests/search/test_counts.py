@@ -29,3 +29,21 @@ def test_a_count_past_the_cap_says_more_than(
     monkeypatch.setattr(queries, "INDEX_COUNT_CAP", 1000)
     r = client.get("/en/search?q=warming")
     assert "5 services found" in r.text and "More than" not in r.text
+
+
+def test_open_now_counts_up_to_its_own_cap(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from directory.listings.queries import SearchParams, search_services
+
+    for i in range(5):
+        make_service(db, name=f"Open point {i}", location_fields={"open_24_7": True})
+    make_service(db, name="Open point closed")  # no hours: never open now
+    reindex_all(db)
+    now = dt.datetime(2026, 1, 15, 8, 0, tzinfo=dt.UTC)
+    monkeypatch.setattr(queries, "OPEN_NOW_COUNT_CAP", 2)
+    res = search_services(db, SearchParams(q="open", open_now=True, now=now), stale_after_days=30)
+    assert (res.total, res.total_exact, len(res.items)) == (2, False, 5)
+    monkeypatch.setattr(queries, "OPEN_NOW_COUNT_CAP", 10)
+    res = search_services(db, SearchParams(q="open", open_now=True, now=now), stale_after_days=30)
+    assert (res.total, res.total_exact, len(res.items)) == (5, True, 5)

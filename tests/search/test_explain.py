@@ -191,3 +191,17 @@ def test_dense_pages_read_each_tier_in_index_order(
     else:
         assert "ix_service_search_pg_fts_sort_key" in plan and "Sort" not in plan, plan
     assert _scans_a_big_table(plan, dialect) == [], plan
+
+
+def test_open_now_is_checked_listing_by_listing(db: Session, data: None) -> None:
+    """"Open now" stays a correlated check of each service the search reads (PostgreSQL would
+    otherwise join every location in the directory with its schedules before the LIMIT)."""
+    dialect = db.connection().dialect.name
+    db.execute(text("UPDATE location SET open_24_7 = :t"), {"t": True})
+    seen = _search_statements(db, SearchParams(q="warming", open_now=True, now=NOW))
+    counted = [(s, p) for s, p in seen if s.startswith("SELECT count(*)")]
+    assert counted, [s for s, _ in seen]
+    plan = _plan(db, *counted[0])
+    if dialect == "postgresql":
+        assert "SubPlan" in plan and "Semi Join" not in plan, plan
+    assert _scans_a_big_table(plan, dialect) == [], plan
