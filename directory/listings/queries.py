@@ -355,8 +355,8 @@ class SearchResults:
     next_cursor: str | None
     suggestion: str | None = None  # "did you mean": the corrected query when typos were fixed
     corrected: bool = False  # the items are those of `suggestion` (nothing matched `q`)
-    total_exact: bool = True  # False: `total` is a lower bound ("more than 10,000"; with
-    # open_now "more than 1,000")
+    total_exact: bool = True  # False: `total` is a lower bound ("more than 1,000"; with
+    # open_now "more than 200")
 
 
 @dataclass(frozen=True)
