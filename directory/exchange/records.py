@@ -16,7 +16,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, Table, TypeDecorator, Uuid, func, or_, select, type_coerce
+from sqlalchemy import (
+    String,
+    Table,
+    TypeDecorator,
+    Uuid,
+    any_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -144,6 +157,11 @@ class _IdText(TypeDecorator[str]):
     impl = String
     cache_ok = True
 
+    def column_expression(self, colexpr: Any) -> Any:
+        # PostgreSQL sends the text form (psycopg would build a UUID object per id, only for
+        # us to format it again); on SQLite the stored 32 hex digits are text already.
+        return type_coerce(cast(colexpr, String), _IdTextResult())
+
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         if value is None or isinstance(value, str) and len(value) == 36:
             return value
@@ -151,6 +169,15 @@ class _IdText(TypeDecorator[str]):
             return str(value)
         v = str(value)
         return f"{v[:8]}-{v[8:12]}-{v[12:16]}-{v[16:20]}-{v[20:]}" if len(v) == 32 else v
+
+
+class _IdTextResult(_IdText):
+    """The cast id as read back (formatted like `_IdText`, without casting again)."""
+
+    cache_ok = True
+
+    def column_expression(self, colexpr: Any) -> Any:
+        return None
 
 
 def _col(column: Any, label: str | None = None) -> Any:
@@ -167,14 +194,22 @@ def _ids(values: Iterable[Any]) -> list[uuid.UUID]:
     return [v if isinstance(v, uuid.UUID) else uuid.UUID(v) for v in values]
 
 
+def _in(session: Session, column: Any, ids: list[uuid.UUID]) -> Any:
+    """`column IN (ids)`; on PostgreSQL `column = ANY(:ids)` with ONE array parameter (an IN
+    list of 2,000 parameters costs more to render and parse than the query to run)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(Uuid())))
+    return column.in_(ids)
+
+
 def _rows(session: Session, table: Table, column: str, ids: Iterable[Any]) -> list[Any]:
     ids = _ids(ids)
     if not ids:
         return []
-    stmt = select(*_cols(table)).where(table.c[column].in_(ids))
+    stmt = select(*_cols(table)).where(_in(session, table.c[column], ids))
     if "archived_at" in table.c:
         stmt = stmt.where(table.c.archived_at.is_(None))
-    return [r._mapping for r in session.execute(stmt)]
+    return list(session.execute(stmt).mappings().all())
 
 
 def count_services(session: Session, options: ExportOptions | None = None) -> int:
@@ -196,7 +231,7 @@ def iter_service_rows(session: Session, options: ExportOptions) -> Iterator[list
             stmt = stmt.where(t.c.is_demo.is_(False))
         if last is not None:
             stmt = stmt.where(t.c.id > uuid.UUID(last))
-        rows = [r._mapping for r in session.execute(stmt)]
+        rows = list(session.execute(stmt).mappings().all())
         if not rows:
             return
         yield rows
@@ -252,7 +287,7 @@ def _translations(session: Session, ids: Iterable[Any]) -> dict[str, dict[str, d
     ids = _ids(ids)
     if not ids:
         return out
-    stmt = select(_col(t.c.entity_id), t.c.field, t.c.locale, t.c.value).where(t.c.entity_id.in_(ids))
+    stmt = select(_col(t.c.entity_id), t.c.field, t.c.locale, t.c.value).where(_in(session, t.c.entity_id, ids))
     for row in session.execute(stmt).all():
         out[row.entity_id].setdefault(row.field, {})[row.locale] = row.value
     for fields in out.values():
@@ -311,10 +346,10 @@ def build_batch(
     sid_params, loc_params = _ids(sids), _ids(locations) or [uuid.UUID(int=0)]
     stmt = select(*_cols(phone_t)).where(
         phone_t.c.archived_at.is_(None),
-        or_(phone_t.c.service_id.in_(sid_params), phone_t.c.location_id.in_(loc_params)),
+        or_(_in(session, phone_t.c.service_id, sid_params), _in(session, phone_t.c.location_id, loc_params)),
     )
     sid_set = set(sids)
-    for r in (r._mapping for r in session.execute(stmt)):
+    for r in session.execute(stmt).mappings().all():
         if r["service_id"] is not None:
             if r["service_id"] in sid_set:
                 s_phones[r["service_id"]].append(r)
@@ -329,12 +364,12 @@ def build_batch(
     stmt = select(*_cols(sched_t)).where(
         sched_t.c.archived_at.is_(None),
         or_(
-            sched_t.c.service_id.in_(sid_params),
-            sched_t.c.location_id.in_(loc_params),
-            sched_t.c.service_at_location_id.in_(_ids(sal_ids) or [uuid.UUID(int=0)]),
+            _in(session, sched_t.c.service_id, sid_params),
+            _in(session, sched_t.c.location_id, loc_params),
+            _in(session, sched_t.c.service_at_location_id, _ids(sal_ids) or [uuid.UUID(int=0)]),
         ),
     )
-    for r in (r._mapping for r in session.execute(stmt)):
+    for r in session.execute(stmt).mappings().all():
         if r["service_at_location_id"] is not None:
             sal_sched[r["service_at_location_id"]].append(r)
         elif r["service_id"] is not None:
@@ -347,9 +382,9 @@ def build_batch(
     s_exc: dict[str, list[Any]] = defaultdict(list)
     stmt = select(*_cols(exc_t)).where(
         exc_t.c.archived_at.is_(None),
-        or_(exc_t.c.service_id.in_(sid_params), exc_t.c.location_id.in_(loc_params)),
+        or_(_in(session, exc_t.c.service_id, sid_params), _in(session, exc_t.c.location_id, loc_params)),
     )
-    for r in (r._mapping for r in session.execute(stmt)):
+    for r in session.execute(stmt).mappings().all():
         if r["service_id"] is not None:
             s_exc[r["service_id"]].append(r)
         else:
@@ -368,9 +403,9 @@ def build_batch(
     stmt = (
         select(*_cols(attr_t), *[_col(term_t.c[n], "term_" + n) for n in TERM_FIELDS])
         .join(term_t, term_t.c.id == attr_t.c.taxonomy_term_id)
-        .where(attr_t.c.archived_at.is_(None), attr_t.c.link_entity == "service", attr_t.c.link_id.in_(sid_params))
+        .where(attr_t.c.archived_at.is_(None), attr_t.c.link_entity == "service", _in(session, attr_t.c.link_id, sid_params))
     )
-    for r in (r._mapping for r in session.execute(stmt)):
+    for r in session.execute(stmt).mappings().all():
         attrs[r["link_id"]].append(r)
 
     texts = _translations(session, [*sids, *orgs, *locations])
