@@ -1330,13 +1330,30 @@ _SCHEDULES_AND_EXCEPTIONS: Any = union_all(
         m.ScheduleException.archived_at.is_(None),
     ),
 )
-_LANGUAGES = select(
-    m.Language.id, m.Language.service_id, m.Language.code, m.Language.name, m.Language.note
-).where(m.Language.service_id.in_(_ids("ids")), m.Language.archived_at.is_(None))
-_ATTRIBUTES = select(m.Attribute.link_id, m.Attribute.taxonomy_term_id).where(
-    m.Attribute.link_entity == "service",
-    m.Attribute.link_id.in_(_ids("ids")),
-    m.Attribute.archived_at.is_(None),
+# Languages spoken ("l") and category links ("c") of the services, in one statement.
+_LANGUAGES_AND_CATEGORIES: Any = union_all(
+    select(
+        literal_column("'l'").label("kind"),
+        m.Language.service_id,
+        m.Language.id,
+        m.Language.code,
+        m.Language.name,
+        m.Language.note,
+        type_coerce(null(), m.Attribute.taxonomy_term_id.type).label("term_id"),
+    ).where(m.Language.service_id.in_(_ids("ids")), m.Language.archived_at.is_(None)),
+    select(
+        literal_column("'c'"),
+        m.Attribute.link_id,
+        null(),
+        null(),
+        null(),
+        null(),
+        m.Attribute.taxonomy_term_id,
+    ).where(
+        m.Attribute.link_entity == "service",
+        m.Attribute.link_id.in_(_ids("ids")),
+        m.Attribute.archived_at.is_(None),
+    ),
 )
 _ALTERNATIVES = select(m.Service.id, m.Service.name, m.Service.source_locale).where(
     m.Service.id.in_(_ids("ids")), _visible()
@@ -1393,12 +1410,15 @@ def _load(session: Session, ids: Sequence[uuid.UUID], *, locale: str, detail: bo
     owners = {"ids": sids, "loc_ids": loc_ids, "sal_ids": sal_ids}
     for row in conn.execute(_SCHEDULES_AND_EXCEPTIONS, owners):
         (schedules if row.kind == "s" else exceptions).append(row)
-    languages = _group(conn.execute(_LANGUAGES, {"ids": sids}), "service_id")
+    languages: _Rows = {}
     attributes: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for sid, term_id in conn.execute(_ATTRIBUTES, {"ids": sids}):
-        term = ref.terms.get(term_id)
+    for row in conn.execute(_LANGUAGES_AND_CATEGORIES, {"ids": sids}):
+        if row.kind == "l":
+            languages.setdefault(row.service_id, []).append(row)
+            continue
+        term = ref.terms.get(row.term_id)
         if term is not None and not term.archived:
-            attributes.setdefault(sid, []).append(term_id)
+            attributes.setdefault(row.service_id, []).append(row.term_id)
     for term_ids in attributes.values():
         term_ids.sort(key=lambda t: (ref.terms[t].position, ref.terms[t].code))
     alt_ids = list(

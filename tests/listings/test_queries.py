@@ -430,14 +430,14 @@ def test_query_count_is_constant(db: Session, kyiv) -> None:  # type: ignore[no-
         counts.append(len(stmts))
     assert counts[0] == counts[1], counts
     # With a cold reference cache (places, categories, notices: 4 statements + the data
-    # version): 25 on SQLite, 29 on PostgreSQL (search differs); the cards are 11 of them.
-    assert counts[0] <= 29, "\n".join(s[:100] for s in stmts)
+    # version): 22 on SQLite, 26 on PostgreSQL (search differs); the cards are 8 of them.
+    assert counts[0] <= 26, "\n".join(s[:100] for s in stmts)
     sid = res.items[0].id
     with count_queries(db) as stmts:
         assert get_service_detail(db, sid, locale="uk", now=NOW, stale_after_days=30)
-    # fixed: one query per kind of record, whatever the counts (12 here, the reference cache
-    # being warm; 17 cold)
-    assert len(stmts) <= 17, stmts
+    # fixed: one query per kind of record, whatever the counts (9 here, the reference cache
+    # being warm; 14 cold)
+    assert len(stmts) <= 14, stmts
 
 
 def test_decimal_coordinates_are_plain_floats(db: Session) -> None:
