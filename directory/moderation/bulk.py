@@ -97,6 +97,13 @@ def _table_order() -> dict[str, int]:
     return {e: order.get(model.__tablename__, 0) for e, model in MODELS.items()}
 
 
+def _is_timestamp(column: Any) -> bool:
+    try:
+        return column.type.python_type is dt.datetime
+    except NotImplementedError:
+        return False
+
+
 def _defaults(table: Any) -> dict[str, Any]:
     """Scalar column defaults (what an INSERT without the column stores), for snapshots."""
     out: dict[str, Any] = {}
@@ -131,6 +138,13 @@ class BulkPublisher:
         self._terms: dict[str, uuid.UUID] = {r[0]: r[1] for r in session.execute(select(m.TaxonomyTerm.code, m.TaxonomyTerm.id))}
         self._order = _table_order()
         self._defaults = {e: _defaults(model.__table__) for e, model in MODELS.items()}
+        # JSON value → column value, only for the kinds that need a conversion
+        self._loaders = {e: {n: spec for n, spec in FIELDS[e].items()
+                             if spec.kind in ("decimal", "uuid", "date", "time", "datetime")} for e in MODELS}
+        self._touched_text: set[str] = set()
+        # a snapshot's fields in FIELDS order, with the value a new record gets by default
+        self._snapshot_defaults = {e: {n: dump(self._defaults[e].get(n)) for n in FIELDS[e] if n not in VIRTUAL_FIELDS}
+                                   for e in MODELS}
 
     # --- collecting ---------------------------------------------------------------------------
 
@@ -361,18 +375,22 @@ class BulkPublisher:
 
         for op in ops:
             groups[op.group].append(op)
-            entity, specs = op.entity_type, FIELDS[op.entity_type]
+            entity = op.entity_type
             create = op.kind == ChangeKind.create
             row = op.current
             values: dict[str, Any] = {}
             changes: dict[str, list[Any]] = {}
+            snap: dict[str, Any] = {}  # JSON form of the values written (as dump() gives them)
+            loaders = self._loaders[entity]
             for name, value in op.cleaned.items():
                 if name in VIRTUAL_FIELDS:
                     continue
                 before = None if create else dump(getattr(row, name))
                 if before != value:
                     changes[name] = [before, value]
-                values[name] = load(specs[name], value)
+                spec = loaders.get(name)
+                values[name] = value if spec is None or value is None else load(spec, value)
+                snap[name] = value
             source = (getattr(row, "source_locale", None) if row is not None else None) or op.cleaned.get("source_locale") or "en"
             texts = {n: dict(per) for n, per in op.texts.items()}
             for name, per_locale in list(texts.items()):
@@ -382,6 +400,7 @@ class BulkPublisher:
                     if before != value:
                         changes[name] = [before, value]
                     values[name] = value
+                    snap[name] = value
             if op.kind == ChangeKind.archive:
                 changes["archived_at"] = [dump(row.archived_at), now.isoformat()]
                 values["archived_at"] = now
@@ -435,24 +454,23 @@ class BulkPublisher:
                 for sid in op.cleaned["service_ids"]:
                     link_rows.append({"id": uuid.uuid4(), "service_id": uuid.UUID(sid), "location_id": op.entity_id,
                                       "created_at": now, "updated_at": now, "version": 1, "archived_at": None})
-                    self.touched.add(uuid.UUID(sid))
+                    self._touched_text.add(sid)
                 changes["service_ids"] = [None, op.cleaned["service_ids"]]
             if entity == "service":
                 self.touched.add(op.entity_id)
-            elif getattr(row, "service_id", None) or op.cleaned.get("service_id"):
-                self.touched.add(uuid.UUID(str(op.cleaned.get("service_id") or row.service_id)))
+            elif op.cleaned.get("service_id"):
+                self._touched_text.add(op.cleaned["service_id"])
+            elif getattr(row, "service_id", None):
+                self.touched.add(row.service_id)
             # the audit entry: what changed, and the whole record after the change
-            snap: dict[str, Any] = {}
-            base = self._defaults[entity]
-            for name in specs:
-                if name in VIRTUAL_FIELDS:
-                    continue
-                if name in values:
-                    snap[name] = dump(values[name])
+            written, snap = snap, {}
+            for name, default in self._snapshot_defaults[entity].items():
+                if name in written:
+                    snap[name] = written[name]
                 elif row is not None:
                     snap[name] = dump(getattr(row, name))
                 else:
-                    snap[name] = dump(base.get(name))
+                    snap[name] = default
             snap["archived_at"] = dump(values.get("archived_at", row.archived_at if row is not None else None))
             snap["version"] = version
             snap["translations"] = after_texts
@@ -539,11 +557,16 @@ class BulkPublisher:
             target = f"{prep.format_table(table)} ({', '.join(prep.quote(n) for n in names)})"
             sql = f"INSERT INTO {target} VALUES ({', '.join([mark] * len(names))})"  # noqa: S608
             extra = [v for _, v in defaults]
+            now = self.now
+            # most rows carry the same timestamp: convert it once per column
+            procs_now = [p(now) if p is not None and _is_timestamp(c) else None for p, c in zip(procs, columns, strict=True)]
             for chunk in _chunks(group, 5000):
                 params = []
                 for row in chunk:
                     values = [row[k] for k in keys] + extra + [fn(None) for _, fn in made]
-                    params.append(tuple(v if p is None or v is None else p(v) for p, v in zip(procs, values, strict=True)))
+                    params.append(tuple(
+                        v if p is None or v is None else (pn if v is now and pn is not None else p(v))
+                        for p, pn, v in zip(procs, procs_now, values, strict=True)))
                 conn.exec_driver_sql(sql, params)
 
     def _update(self, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -593,6 +616,8 @@ class BulkPublisher:
         from directory.listings.generation import bump
         from directory.search.index import reindex_services
 
+        self.touched |= {uuid.UUID(s) for s in self._touched_text}
+        self._touched_text.clear()
         if self.touched:
             reindex_services(self.session, sorted(self.touched))
             self.touched.clear()
