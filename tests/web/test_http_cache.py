@@ -122,3 +122,22 @@ def test_signed_in_readers_get_no_tag_and_no_store(
         assert r.status_code == 200, url
         assert "etag" not in r.headers and r.headers["cache-control"] == "no-store", url
         assert "set-cookie" not in r.headers
+
+
+def test_static_files_are_sent_gzip_compressed_once_at_startup(client: TestClient) -> None:
+    import gzip
+
+    from directory.web.templating import manifest
+
+    page = client.get("/en/about").text
+    css = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', page).group(1)  # type: ignore[union-attr]
+    asset = manifest().assets[css.removeprefix("/static/")]
+    packed = client.get(css, headers={"Accept-Encoding": "gzip, br"})
+    assert packed.headers["content-encoding"] == "gzip" and "immutable" in packed.headers["cache-control"]
+    assert packed.headers["vary"] == "Accept-Encoding"
+    # httpx decodes the body: the bytes on the wire are the stored compressed copy.
+    assert packed.content == asset.body and gzip.decompress(asset.gzipped or b"") == asset.body
+    assert packed.headers["content-length"] == str(len(asset.gzipped or b""))
+    plain = client.get(css, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == asset.body
+    assert plain.headers["vary"] == "Accept-Encoding"
