@@ -1120,7 +1120,9 @@ def search_services(
         ids = _distance_page(session, query, params.near, offset, per_page, total, exact)
     else:
         dense_from = DENSE_MATCHES_SQLITE if dialect_name(session) == "sqlite" else DENSE_MATCHES
-        dense = not exact or total >= dense_from
+        # (with "open now" an exact total means few listings pass it: reading the tiers one
+        # after another would test the others up to three times, one sorted pass tests each once)
+        dense = not exact or (total >= dense_from and not query.dynamic)
         ids = _relevance_page(session, query, now, stale_after_days, offset, per_page, dense)
     loc_conds = _location_filters(session, params, now) if ids else []
     cards = _cards(
