@@ -182,3 +182,29 @@ def test_an_error_in_the_last_record_leaves_nothing_written(
     for model in (m.Service, m.Organization, m.Location, m.Phone, m.Translation, m.ServiceSearch,
                   ChangeRequest, AuditEntry):
         assert _count(db, model) == 0, model
+
+
+def test_bulk_publish_restores_an_archived_record_then_updates_it(db: Session, tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from directory.db import utcnow
+
+    ds = make_dataset(db, tag="br")
+    admin = make_account(db, "admin")
+    services = _export(db)
+    meals = next(s for s in services if s["id"] == str(ds.exact.id))
+    meals["name"] = "Warm soup br"
+    path = tmp_path / "listings.json"
+    path.write_text(json.dumps(services))
+    db.execute(update(m.Service).where(m.Service.id == ds.exact.id).values(archived_at=utcnow(), version=m.Service.version + 1))
+    db.flush()
+    db.expunge_all()
+    report = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
+    assert report.ok and report.applied and report.change_requests == 1, [str(e) for e in report.errors]
+    svc = db.get(m.Service, ds.exact.id)
+    assert svc is not None and svc.archived_at is None and svc.name == "Warm soup br" and svc.version == 4
+    entries = db.scalars(select(AuditEntry).where(AuditEntry.entity_id == ds.exact.id).order_by(AuditEntry.entity_version)).all()
+    assert [(e.action, e.entity_version) for e in entries] == [("restore", 3), ("update", 4)]
+    assert entries[0].change_request_id == entries[1].change_request_id  # one bundle, one change request
+    assert entries[1].snapshot["archived_at"] is None and entries[1].snapshot["name"] == "Warm soup br"
+    assert _found(db, "warm soup") == ["Warm soup br"]
