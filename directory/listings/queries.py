@@ -72,6 +72,7 @@ from directory.search.match import (
     matching_source,
     place_token,
     prepare,
+    sqlite_match,
     term_token,
     typo_corrections,
 )
@@ -1032,10 +1033,12 @@ def _distance_page(
         if radius >= _LAST_RADIUS_KM:
             radius, inner = None, box
             continue
-        # Matches within the circle so far tell how much bigger the next box must be.
-        within = sum(1 for d, _sid in accepted if d <= radius)
-        growth = math.sqrt(need / max(within, 0.5)) * 1.25
-        radius, inner = radius * min(_MAX_GROWTH, max(1.5, growth)), box
+        if len(accepted) >= need:  # enough, but some lie in the box's corners: just reach them
+            radius, inner = max(accepted[need - 1][0], radius * 1.05), box
+        else:  # matches within the circle so far tell how much bigger the next box must be
+            within = sum(1 for d, _sid in accepted if d <= radius)
+            growth = math.sqrt(need / max(within, 0.5)) * 1.25
+            radius, inner = radius * min(_MAX_GROWTH, max(1.5, growth)), box
         radius = min(radius, _LAST_RADIUS_KM)
     if len(accepted) >= need:
         return [sid for _d, sid in accepted[offset:need]]
@@ -1051,8 +1054,16 @@ def _matching_keys(session: Session, q: _Query) -> set[int] | None:
     most candidates pass and few need testing)."""
     if dialect_name(session) != "sqlite" or (not q.match.words and q.match.facets == ("all",)):
         return None
-    src, _sid, key, conds = matching_source(session, q.match)
-    keys = set(session.scalars(select(key).select_from(src).where(*conds).limit(KEY_SET_MAX + 1)))
+    # thousands of plain integers: straight from the driver, without per-row result handling
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(
+            "SELECT rowid FROM service_fts WHERE service_fts MATCH ? LIMIT ?",
+            (sqlite_match(q.match), KEY_SET_MAX + 1),
+        )
+        keys = {row[0] for row in cursor.fetchall()}
+    finally:
+        cursor.close()
     return keys if len(keys) <= KEY_SET_MAX else None
 
 
