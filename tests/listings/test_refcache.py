@@ -109,3 +109,12 @@ def test_core_written_labels_give_a_new_version(db: Session) -> None:
     assert {c.code: c.label.value for c in list_categories(db, locale="uk")}["t-core"] == "Ядро"
     sync_translations(db, "taxonomy_term", {(term.id, "name", "uk"): "Серцевина"})
     assert {c.code: c.label.value for c in list_categories(db, locale="uk")}["t-core"] == "Серцевина"
+
+
+def test_pending_changes_are_flushed_before_a_cached_read(db: Session) -> None:
+    from directory.listings.models import Place, PlaceKind
+
+    make_city(db, name="Warm")
+    list_places(db, locale="en")  # version remembered, entry cached
+    db.add(Place(kind=PlaceKind.region, name="Pending", code="T-pending"))  # not flushed
+    assert "Pending" in {p.name.value for p in list_places(db, locale="en")}
