@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from directory.errors import NotFound, ValidationFailed
@@ -70,19 +70,23 @@ def load_translations(
         return {}
     ids = {i for group in by_type.values() for i in group}
     rows = session.execute(
-        select(
-            m.Translation.entity_type,
-            m.Translation.entity_id,
-            m.Translation.field,
-            m.Translation.value,
-        ).where(
-            # entity_type first: the (entity_type, entity_id) index serves both IN lists
-            m.Translation.entity_type.in_(list(by_type)),
-            m.Translation.entity_id.in_(ids),
-            m.Translation.locale == locale,
-        )
+        _TRANSLATIONS, {"types": list(by_type), "ids": list(ids), "locale": locale}
     )
     return {(t, i, f): v for t, i, f, v in rows if t in by_type and i in by_type[t]}
+
+
+# Built once (expanding IN parameters): a read path calls this on every page.
+_TRANSLATIONS = select(
+    m.Translation.entity_type,
+    m.Translation.entity_id,
+    m.Translation.field,
+    m.Translation.value,
+).where(
+    # entity_type first: the (entity_type, entity_id) index serves both IN lists
+    m.Translation.entity_type.in_(bindparam("types", expanding=True)),
+    m.Translation.entity_id.in_(bindparam("ids", expanding=True)),
+    m.Translation.locale == bindparam("locale"),
+)
 
 
 def resolve(
