@@ -1384,13 +1384,14 @@ def _load(session: Session, ids: Sequence[uuid.UUID], *, locale: str, detail: bo
     ref = _reference(session, locale)
     if not ids:
         return _Loaded(ref, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
-    # The first statement goes through the session (it flushes pending changes); the others
-    # run on its connection, in the same transaction, without the ORM's per-statement work.
+    # `_reference` read the data version through the session, which flushed any pending
+    # change (refcache.version), so the statements run on the session's connection, in the
+    # same transaction, without the ORM's per-statement work.
+    conn = session.connection()
     services = {
         row.id: row
-        for row in session.execute(_SERVICES_DETAIL if detail else _SERVICES, {"ids": list(ids)})
+        for row in conn.execute(_SERVICES_DETAIL if detail else _SERVICES, {"ids": list(ids)})
     }
-    conn = session.connection()
     sids = list(services)
     locations: dict[uuid.UUID, list[tuple[uuid.UUID, Any]]] = {sid: [] for sid in sids}
     addresses: _Rows = {}
