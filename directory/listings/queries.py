@@ -448,12 +448,6 @@ def _as_uuid(value: str) -> uuid.UUID | None:
 # --- reference data: places and categories ------------------------------------------------------
 
 
-def _all_places(session: Session) -> list[m.Place]:
-    return list(
-        session.scalars(select(m.Place).where(m.Place.archived_at.is_(None)).order_by(m.Place.name))
-    )
-
-
 def _place_ids_within(session: Session, place: str) -> set[uuid.UUID]:
     """The place named by id or code and every place below it (a region and its cities)."""
     places = session.execute(
@@ -501,20 +495,6 @@ def list_places(session: Session, *, locale: str) -> list[PlaceView]:
     return list(_reference(session, locale).place_views)
 
 
-def _term_label(
-    term: m.TaxonomyTerm,
-    tr: dict[tuple[str, uuid.UUID, str], str],
-    locale: str,
-    fieldname: str = "name",
-) -> LocalText | None:
-    return resolve(
-        getattr(term, fieldname),
-        source_locale=term.language or DEFAULT_SOURCE_LOCALE,
-        locale=locale,
-        translated=tr.get(("taxonomy_term", term.id, fieldname)),
-    )
-
-
 def list_categories(session: Session, *, locale: str) -> list[CategoryView]:
     """The category tree (top level first, by position), labelled in `locale` (cached per process
     until the data version changes)."""
@@ -550,21 +530,6 @@ def notices_in_force(
     ]
     out.sort(key=lambda v: (rank.get(v.severity, 3), -v.valid_from.timestamp()))
     return out
-
-
-def _place_ref(
-    place: m.Place | None, tr: dict[tuple[str, uuid.UUID, str], str], locale: str
-) -> PlaceRef | None:
-    if place is None:
-        return None
-    name = resolve(
-        place.name,
-        source_locale=place.source_locale,
-        locale=locale,
-        translated=tr.get(("place", place.id, "name")),
-    )
-    assert name is not None
-    return PlaceRef(place.id, place.code, str(place.kind), name)
 
 
 # --- search: SQL filters --------------------------------------------------------------------------
@@ -2024,7 +1989,7 @@ def _build_reference(session: Session, locale: str) -> _Reference:
             translated=tr.get(("notice", n.id, "body")),
         )
         live_region = n.region_id in places and not places[n.region_id].archived
-        region = place_refs[n.region_id] if live_region else None  # as _all_places
+        region = place_refs[n.region_id] if live_region else None  # archived: none
         view = NoticeView(
             n.id, str(n.severity), title, body, region, n.valid_from, n.valid_until, n.is_demo
         )
