@@ -906,18 +906,20 @@ def _box(near: tuple[float, float], radius_km: float) -> Box:
 def _points(
     session: Session,
     box: Box | None,
-    service_ids: Sequence[uuid.UUID] | None = None,
+    service_ids: Sequence[uuid.UUID] | Select[Any] | None = None,
     inner: Box | None = None,
 ) -> list[tuple[uuid.UUID, float, float]]:
     """(service_id, lat, lon) of every public point, in `box` (and not in `inner`) and/or of
-    `service_ids`."""
+    `service_ids` (a list, or a SELECT of ids the database runs once)."""
     pts = _public_points(box, inner).subquery()
     stmt = (
         select(m.ServiceAtLocation.service_id, pts.c.lat, pts.c.lon)
         .join(pts, pts.c.location_id == m.ServiceAtLocation.location_id)
         .where(m.ServiceAtLocation.archived_at.is_(None))
     )
-    if service_ids is not None:
+    if isinstance(service_ids, Select):
+        stmt = stmt.where(m.ServiceAtLocation.service_id.in_(service_ids.subquery().select()))
+    elif service_ids is not None:
         stmt = stmt.where(m.ServiceAtLocation.service_id.in_(list(service_ids)))
     return [(r[0], float(r[1]), float(r[2])) for r in session.execute(stmt)]
 
@@ -951,7 +953,8 @@ def _distance_page(
     if exact and total <= SPARSE_DISTANCE:
         with index_scans(session):
             ids = list(session.scalars(stmt.order_by(key)))
-        dist = _nearest(_points(session, None, ids), near)
+            # (the matches as a subquery: no statement with a thousand parameters to build)
+            dist = _nearest(_points(session, None, stmt), near)
         pos = {sid: n for n, sid in enumerate(ids)}
         located = sorted((i for i in ids if i in dist), key=lambda i: (dist[i], pos[i]))
         return (located + [i for i in ids if i not in dist])[offset:need]
