@@ -1170,12 +1170,6 @@ _SCHEDULE_COLS = (
     m.Schedule.freq, m.Schedule.byday, m.Schedule.opens_at, m.Schedule.closes_at,
     m.Schedule.valid_from, m.Schedule.valid_to, m.Schedule.dtstart, m.Schedule.until,
 )
-_EXCEPTION_COLS = (
-    m.ScheduleException.id, m.ScheduleException.service_id, m.ScheduleException.location_id,
-    m.ScheduleException.date, m.ScheduleException.closed, m.ScheduleException.opens_at,
-    m.ScheduleException.closes_at, m.ScheduleException.reason,
-    m.ScheduleException.source_locale,
-)
 
 _Rows = dict[uuid.UUID, list[Any]]
 
