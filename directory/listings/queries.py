@@ -808,10 +808,11 @@ def _relevance_page(
     # recently checked: most listings) nearly always fills it, and reading the sparse later
     # tiers in index order would mean testing thousands of rows to find a few.
     ids: list[uuid.UUID] = []
-    for cond in tiers:
-        ids += session.scalars(stmt.where(cond).order_by(key).limit(need - len(ids)))
-        if len(ids) >= need:
-            break
+    with index_scans(session, in_order=True):
+        for cond in tiers:
+            ids += session.scalars(stmt.where(cond).order_by(key).limit(need - len(ids)))
+            if len(ids) >= need:
+                break
     return ids[offset:need]
 
 

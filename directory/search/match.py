@@ -148,21 +148,28 @@ def matching_source(
 
 
 @contextmanager
-def index_scans(session: Session) -> Iterator[None]:
+def index_scans(session: Session, *, in_order: bool = False) -> Iterator[None]:
     """PostgreSQL: plan the enclosed statements without sequential scans of the index table.
 
     The planner prices `document @@ query` like any cheap operator, so with a few thousand
     expected matches it prefers reading the whole table and testing every row's tsvector to
     the GIN index, which answers the same question exactly from its posting lists (the
     vectors hold no weights or positions, so GIN never asks for a recheck). Costs the planner
-    cannot see, the matching SQL states here. The setting is transaction-local and put back
-    afterwards (an error aborts the transaction, which puts it back too)."""
+    cannot see, the matching SQL states here. `in_order`: bitmap scans off too, so a page of
+    a query known to match many listings is read along the order index (its statistics can
+    guess a few dozen matches for a phrase that has thousands, and fetch and sort them all).
+    The settings are transaction-local and put back afterwards (an error aborts the
+    transaction, which puts them back too)."""
     if dialect_name(session) != "postgresql":
         yield
         return
     session.execute(text("SET LOCAL enable_seqscan = off"))
+    if in_order:
+        session.execute(text("SET LOCAL enable_bitmapscan = off"))
     yield
     session.execute(text("RESET enable_seqscan"))
+    if in_order:
+        session.execute(text("RESET enable_bitmapscan"))
 
 
 def _mostly_matching(session: Session, stmt: Select[Any]) -> bool:
