@@ -1324,8 +1324,10 @@ def _publish_bulk(
         if exc.line:
             report.error(Problem(exc.file or name, exc.line, "", "", exc.reason))
         return report
-    except ApplyFailed:
+    except ApplyFailed as exc:
         savepoint.rollback()  # the refusal is in the report
+        if report.ok:
+            report.error(Problem(name, None, "", "", str(exc) or "refused by the write path"))
     except BaseException:
         savepoint.rollback()
         raise
