@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from directory import __version__
-from directory.listings.generation import data_version
+from directory.listings.refcache import version as data_version  # read once per transaction
 
 PACKAGE = Path(__file__).resolve().parent
 _CODE_SUFFIXES = (".py", ".html", ".mo", ".css", ".js", ".svg", ".json")

@@ -33,6 +33,10 @@ def _generate(count: int, seed: int) -> None:
     try:
         with session_scope(make_sessionmaker(engine)) as session:
             counts = generate(session, services=count, seed=seed)
+            # the generator writes with Core statements: tell readers' caches and ETags
+            from directory.listings.generation import bump
+
+            bump(session)
     except Conflict as exc:
         click.secho(f"Error: {exc.detail or exc}", fg="red", err=True)
         sys.exit(2)

@@ -7,7 +7,7 @@ Every ORM flush that adds, changes or deletes a record of `directory.listings.mo
 (services, places, translations, notices, ...) writes a new random token in the same
 transaction, so the token commits or rolls back with the data (`after_flush` below catches every
 write path: moderation, demo loader, manage app). Code that writes with Core statements instead
-of the ORM (bulk import, the generator) calls `bump(session)` itself.
+of the ORM (bulk import, `aid-directory generate`, label sync) calls `bump(session)` itself.
 
 A random token rather than a counter: concurrent writers never need to read-modify-write one row,
 and any change gives a value no reader has seen.
