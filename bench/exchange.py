@@ -66,8 +66,8 @@ def measure_export(backend: str, ds: Dataset) -> tuple[dict[str, Any], Path | No
 
 def measure_import(backend: str, ds: Dataset, pg_url: str, *, target_n: int) -> list[dict[str, Any]]:
     """Export N services, then time `aid-directory import --apply --publish` of that file into a
-    fresh database. Import writes through moderation record by record (hours at 100,000), so it
-    runs at a small N and the figure for `target_n` is extrapolated linearly (and said so)."""
+    fresh database. When `ds` is smaller than `target_n`, the figure for `target_n` is
+    extrapolated linearly (and said so)."""
     base = {"backend": backend, "n": ds.n, "format": FORMAT, "operation": "import"}
     if _help("import") is None:
         return [{**base, "seconds": None, "ok": False,

@@ -55,9 +55,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="PostgreSQL database for the benchmark (schemas bench_* are replaced)")
     p.add_argument("--no-datasette", action="store_true", help="skip the Datasette comparison")
     p.add_argument("--no-exchange", action="store_true", help="skip import/export timing")
-    p.add_argument("--import-services", type=int, default=200,
-                   help="N of the import timing (extrapolated to the largest N; import writes "
-                        "through moderation record by record, hours at 100,000)")
+    p.add_argument("--import-services", type=int, default=0,
+                   help="N of the import timing (default: the largest N, imported whole; a smaller "
+                        "N is timed and extrapolated linearly to the largest, and said so)")
     p.add_argument("--no-gzip", action="store_true",
                    help="do not send Accept-Encoding: gzip (browsers do; it is the default)")
     p.add_argument("--rebuild", action="store_true", help="rebuild cached databases")
@@ -284,19 +284,22 @@ class Bench:
         }
 
     def exchange(self, backend: str, ds: datasets.Dataset) -> None:
-        """Export at the largest N and at the smallest (flat memory); import at the smallest N,
-        extrapolated to the largest (it writes through moderation record by record)."""
+        """Export at the largest N and at the smallest (flat memory); import the export of the
+        largest N whole (or, with --import-services, a smaller N extrapolated to the largest)."""
         from bench import exchange
 
-        small_n = self.args.import_services
-        small = self.dataset(backend, small_n, record=False) if small_n != ds.n else ds
-        log(f"{backend}: export N={ds.n}" + (f" and N={small_n}" if small else ""))
+        smallest = min(self.sizes)
         rows = [exchange.measure_export(backend, ds)[0]]
-        if small is not None and small is not ds:
-            rows.append(exchange.measure_export(backend, small)[0])
-        if small is not None and not self.out_of_time("import"):
-            log(f"{backend}: import N={small.n} (extrapolated to {ds.n})")
-            rows += exchange.measure_import(backend, small, self.args.pg_url, target_n=ds.n)
+        if smallest != ds.n:
+            low = self.dataset(backend, smallest, record=False)
+            if low is not None:
+                log(f"{backend}: export N={smallest} (memory beside N={ds.n})")
+                rows.append(exchange.measure_export(backend, low)[0])
+        import_n = self.args.import_services or ds.n
+        source = self.dataset(backend, import_n, record=False) if import_n != ds.n else ds
+        if source is not None and not self.out_of_time("import"):
+            log(f"{backend}: import N={source.n}" + (f" (extrapolated to {ds.n})" if source.n != ds.n else ""))
+            rows += exchange.measure_import(backend, source, self.args.pg_url, target_n=ds.n)
         for row in rows:
             log(f"  {row['operation']} N={row['n']}: {row.get('seconds')} s, "
                 f"peak {row.get('peak_rss_mib')} MiB, {row['detail'][:120]}")
