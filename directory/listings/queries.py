@@ -18,6 +18,7 @@ import json
 import math
 import uuid
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
@@ -808,7 +809,8 @@ def _relevance_page(
     # recently checked: most listings) nearly always fills it, and reading the sparse later
     # tiers in index order would mean testing thousands of rows to find a few.
     ids: list[uuid.UUID] = []
-    with index_scans(session, in_order=True):
+    # (not with "open now": its schedule look-ups need bitmap scans, one OR of three indexes)
+    with index_scans(session, in_order=True) if not q.dynamic else nullcontext():
         for cond in tiers:
             ids += session.scalars(stmt.where(cond).order_by(key).limit(need - len(ids)))
             if len(ids) >= need:

@@ -198,7 +198,9 @@ def test_dense_pages_read_each_tier_in_index_order(
     assert _scans_a_big_table(plan, dialect) == [], plan
 
 
-def test_open_now_is_checked_listing_by_listing(db: Session, data: None) -> None:
+def test_open_now_is_checked_listing_by_listing(
+    db: Session, data: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """"Open now" stays a correlated check of each service the search reads (PostgreSQL would
     otherwise join every location in the directory with its schedules before the LIMIT)."""
     dialect = db.connection().dialect.name
@@ -210,3 +212,9 @@ def test_open_now_is_checked_listing_by_listing(db: Session, data: None) -> None
     if dialect == "postgresql":
         assert "SubPlan" in plan and "Semi Join" not in plan, plan
     assert _scans_a_big_table(plan, dialect) == [], plan
+    # Its schedule look-ups OR three indexes together (bitmap scans): a page read in index
+    # order must not switch those off (that made every check read the whole schedule table).
+    monkeypatch.setattr(queries, "OPEN_NOW_COUNT_CAP", 2)  # "more than 2": read in order
+    hints = _hints(db, SearchParams(q="warming", open_now=True, now=NOW))
+    assert any(s.startswith("SELECT service.id") and "ORDER BY" in s for s in hints), hints
+    assert "SET LOCAL enable_bitmapscan = off" not in hints, hints
