@@ -955,11 +955,17 @@ def _distance_page(
     need = offset + limit
     if exact and total <= SPARSE_DISTANCE:
         with index_scans(session):
-            ids = list(session.scalars(stmt.order_by(key)))
+            # Every match is on the page or before it: all their ids are needed anyway.
+            ids = list(session.scalars(stmt.order_by(key))) if total <= need else None
             # (the matches as a subquery: no statement with a thousand parameters to build)
             dist = _nearest(_points(session, None, stmt), near)
-        pos = {sid: n for n, sid in enumerate(ids)}
-        located = sorted((i for i in ids if i in dist), key=lambda i: (dist[i], pos[i]))
+        # ties in id order, which is index order (sort_key = the id's first bytes)
+        located = sorted(dist, key=lambda i: (dist[i], i))
+        if ids is None:
+            if len(located) >= need:
+                return located[offset:need]
+            with index_scans(session):  # then the matches without a public point
+                ids = list(session.scalars(stmt.order_by(key)))
         return (located + [i for i in ids if i not in dist])[offset:need]
     # Grow a box around `near`, reading only the ring each step adds, until `need` matching
     # services lie within the circle the box holds (every point inside it has then been seen).
