@@ -406,12 +406,15 @@ def readme_section(results: dict[str, Any], *, json_name: str) -> str:
 
 
 def update_readme(readme: Path, section: str) -> None:
-    """Replace (or append before "## Tests") the "## Performance" section of README.md."""
+    """Replace (or append before "## Tests") the generated part of README's "## Performance"
+    section: from its heading to its first "###" subsection (hand-written notes on what was
+    changed and why live in those subsections and are kept) or to the next "##" section."""
     text = readme.read_text()
     start = text.find("\n## Performance\n")
     if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start + 1] + section + (text[end:] if end >= 0 else "")
+        ends = [i for i in (text.find("\n### ", start + 1), text.find("\n## ", start + 1)) if i >= 0]
+        end = min(ends) if ends else -1
+        text = text[:start + 1] + section.rstrip("\n") + "\n" + (text[end:] if end >= 0 else "")
     else:
         anchor = text.find("\n## Tests\n")
         anchor = anchor if anchor >= 0 else len(text)
