@@ -8,7 +8,8 @@ one change request, one audit entry, a savepoint, several lookups each), so 100,
   the same allowed fields per kind, required fields on create, the same cross-field checks
   (`service._cross_checks`), references checked with one IN query per referenced table,
   version checks on every update (`WHERE version = base_version`, rowcount checked);
-- writes with Core `INSERT`/`UPDATE` executemany in chunks (records, translations, categories,
+- writes with Core `INSERT`/`UPDATE` executemany in chunks (`COPY FROM STDIN` for the INSERTs on
+  PostgreSQL) (records, translations, categories,
   service-at-location links);
 - audited: one `change_request` per *group* (the importer's group is a service bundle: the
   service with its organisation, places, addresses, phones, hours), approved by the publishing
