@@ -18,6 +18,15 @@ from anyascii import anyascii
 _JOINERS = re.compile(r"['’ʼ`´]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
+# Arabic light normalisation (as in Arabic information retrieval's "light" stemmers), applied
+# before transliteration: the definite article and the one-letter proclitics written onto it
+# ("المأوى" the shelter, "والسكن" and the housing, "للنساء" for the women) are not part of the
+# word a reader types ("مأوى"), and the hamza/madda forms of alef, alef maqsura and ta marbuta
+# are typed either way. Only words that keep at least two letters are stripped.
+_ARABIC = re.compile(r"[\u0600-\u06FF]")
+_AR_ARTICLE = re.compile(r"(?<!\w)(?:[وفبك]?ال|لل)(?=\w\w)")
+_AR_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": None})
+
 
 def search_key(text: str | None) -> str:
     """Fold `text` to lowercase ASCII words separated by single spaces ("" for nothing)."""
@@ -26,7 +35,10 @@ def search_key(text: str | None) -> str:
     if text.isascii():  # most texts: no normalisation or transliteration to do
         folded = text.lower()
     else:
-        folded = anyascii(unicodedata.normalize("NFKC", text)).casefold()
+        text = unicodedata.normalize("NFKC", text)
+        if _ARABIC.search(text):
+            text = _AR_ARTICLE.sub("", text.translate(_AR_FOLD))
+        folded = anyascii(text).casefold()
     folded = _JOINERS.sub("", folded)
     return _NON_WORD.sub(" ", folded).strip()
 

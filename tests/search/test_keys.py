@@ -37,3 +37,23 @@ def test_arabic_is_transliterated_to_ascii() -> None:
 
 def test_search_terms_are_distinct_and_ordered() -> None:
     assert search_terms("Warm warm POINT") == ["warm", "point"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("مأوى", "المأوى والسكن"),  # the shelter (and the housing): article written onto the word
+        ("سكن", "والسكن"),  # "and the" + housing
+        ("نساء", "للنساء"),  # "for the" women
+        ("ملجا", "ملجأ"),  # alef typed without its hamza
+        ("مستشفي", "المستشفى"),  # alef maqsura typed as ya
+        ("امنه", "آمنة"),  # ta marbuta typed as ha, alef with madda
+    ],
+)
+def test_arabic_light_normalisation_joins_what_readers_type(typed: str, written: str) -> None:
+    assert set(search_terms(typed)) <= set(search_terms(written))
+
+
+def test_arabic_normalisation_keeps_short_words_and_other_scripts() -> None:
+    assert search_key("ال") and search_key("الم")  # nothing but an article is left alone
+    assert search_key("Київ Alma") == "kiiv alma"

@@ -155,3 +155,10 @@ def test_reindex_follows_changes_and_archiving(db: Session, world: World) -> Non
 def test_reindex_all_counts_services(db: Session, world: World) -> None:
     assert reindex_all(db) == 4
     assert _found(db, "Kiev") == KYIV
+
+
+def test_arabic_reader_finds_a_shelter_written_with_the_article(db: Session, world: World) -> None:
+    translate(db, world.centre, "description", "ar", "المأوى والسكن للنساء والأطفال")
+    reindex_services(db, [world.centre.id])
+    assert _found(db, "مأوى") == {"Collective centre Sykhiv"}
+    assert _found(db, "نساء", locale="ar") == {"Collective centre Sykhiv"}
