@@ -87,6 +87,9 @@ class Conditional:
 
 
 @router.get("/services", summary="Search services (same filters as the web pages)",
+            description=("`total_items` counts matches up to a cap (1,000; 200 with `open_now`); "
+                         "`total_items_exact` is false when counting stopped there, i.e. there "
+                         "are more than `total_items` matches. Page on with `next_cursor`."),
             response_model=dict[str, Any], responses=NOT_MODIFIED)
 def search_services(
     session: ApiSession,
@@ -134,6 +137,7 @@ def search_services(
     return {
         "contents": [hsds.service_card(c) for c in results.items],
         "total_items": results.total,
+        "total_items_exact": results.total_exact,
         "size": len(results.items),
         "next_cursor": results.next_cursor,
         "suggestion": results.suggestion,

@@ -47,3 +47,15 @@ def test_open_now_counts_up_to_its_own_cap(db: Session, monkeypatch: pytest.Monk
     monkeypatch.setattr(queries, "OPEN_NOW_COUNT_CAP", 10)
     res = search_services(db, SearchParams(q="open", open_now=True, now=now), stale_after_days=30)
     assert (res.total, res.total_exact, len(res.items)) == (5, True, 5)
+
+
+def test_the_api_says_when_its_count_stopped_at_the_cap(
+    client, five: None, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setattr(queries, "INDEX_COUNT_CAP", 3)
+    body = client.get("/api/v1/services?q=warming").json()
+    assert (body["total_items"], body["total_items_exact"]) == (3, False)
+    assert body["size"] == 5  # the page itself is complete
+    monkeypatch.setattr(queries, "INDEX_COUNT_CAP", 1000)
+    body = client.get("/api/v1/services?q=warming").json()
+    assert (body["total_items"], body["total_items_exact"]) == (5, True)
