@@ -52,6 +52,7 @@ from directory.moderation.fields import (
     VIRTUAL_FIELDS,
     F,
     FieldError,
+    as_uuid,
     clean,
     dump,
     load,
@@ -208,7 +209,7 @@ class BulkPublisher:
                     values = value if spec.kind == "uuids" else [value]
                     if spec.kind == "uuids" and (not isinstance(value, list) or len(value) > spec.extra.get("max_items", 50)):
                         raise FieldError("must be a short list of ids")
-                    ids = [v if op.trusted and isinstance(v, str) else str(self._uuid(v)) for v in values]
+                    ids = [v if op.trusted and isinstance(v, str) else str(as_uuid(v)) for v in values]
                     if spec.ref is not None:
                         for ref_id in ids:
                             refs[spec.ref].setdefault(ref_id, []).append(op)
@@ -253,17 +254,6 @@ class BulkPublisher:
         if not errors and op.kind == ChangeKind.update and not (op.cleaned or op.texts):
             errors.append({"path": "", "message": "nothing to change"})
         return errors
-
-    @staticmethod
-    def _uuid(value: Any) -> uuid.UUID:
-        if isinstance(value, uuid.UUID):
-            return value
-        if not isinstance(value, str) or len(value) > 40:
-            raise FieldError("must be an id")
-        try:
-            return uuid.UUID(value)
-        except ValueError:
-            raise FieldError("must be an id") from None
 
     def _load_current(self, ops: list[_Op]) -> None:
         """The current rows of the records updated, archived or restored (version-checked)."""

@@ -295,7 +295,7 @@ def clean(
         _range(spec, number)
         return str(number.quantize(Decimal("0.000001")))
     if kind == "uuid":
-        ref_id = _uuid(value)
+        ref_id = as_uuid(value)
         if spec.ref is not None and ref_id not in pending and session.get(spec.ref, ref_id) is None:
             raise FieldError(f"no such {spec.ref.__tablename__}")
         return str(ref_id)
@@ -365,7 +365,8 @@ def _range(spec: F, value: Any) -> None:
         raise FieldError(f"must be at most {spec.maximum:g}")
 
 
-def _uuid(value: Any) -> uuid.UUID:
+def as_uuid(value: Any) -> uuid.UUID:
+    """An id from a UUID or its text (FieldError "must be an id" otherwise)."""
     if isinstance(value, uuid.UUID):
         return value
     if not isinstance(value, str) or len(value) > 40:
