@@ -37,18 +37,13 @@ class BulkImport:
                            base_version=base_version, tag=rec, cleaned=True)
 
     def _write(self, rec: Rec, group: Any, extra: dict[str, Any] | None = None) -> None:
-        payload = {k: v for k, v in rec.payload.items() if not k.startswith("__")}
         if rec.state == "new":
-            self._add(rec, "create", rec.id, group, changes={**payload, **(extra or {})}, translations=rec.translations)
+            self._add(rec, "create", rec.id, group, changes={**rec.fields(), **(extra or {})},
+                      translations=rec.translations)
         elif rec.state == "changed" and rec.existing_id is not None:
             if "archived_at" in rec.changed_fields:
                 self._add(rec, "restore", rec.existing_id, group, base_version=rec.base_version)
-            changes = {n: payload[n] for n in rec.changed_fields if "@" not in n and n in payload}
-            texts: dict[str, dict[str, str]] = {}
-            for n in rec.changed_fields:
-                if "@" in n:
-                    name, locale = n.split("@", 1)
-                    texts.setdefault(name, {})[locale] = rec.translations[name][locale]
+            changes, texts = rec.changes()
             if changes or texts:
                 self._add(rec, "update", rec.existing_id, group, changes=changes, translations=texts,
                           base_version=None if "archived_at" in rec.changed_fields else rec.base_version)

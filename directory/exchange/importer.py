@@ -39,7 +39,7 @@ from directory.exchange.readers import (
 from directory.exchange.records import EXT
 from directory.exchange.safety import is_formula, unneutralise_cell
 from directory.listings import models as m
-from directory.moderation.fields import FIELDS, F, FieldError, clean, dump
+from directory.moderation.fields import FIELDS, CleanMemo, F, FieldError, clean, dump
 
 if TYPE_CHECKING:
     from directory.exchange.bulk_import import BulkImport
@@ -156,6 +156,21 @@ class Rec:
     changed_fields: list[str] = field(default_factory=list)
     base_version: int | None = None
 
+    def fields(self) -> dict[str, Any]:
+        """The payload without the importer's own `__` keys."""
+        return {k: v for k, v in self.payload.items() if not k.startswith("__")}
+
+    def changes(self) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+        """What a changed record updates: (fields, translations per field and locale)."""
+        payload = self.fields()
+        changes = {n: payload[n] for n in self.changed_fields if "@" not in n and n in payload}
+        texts: dict[str, dict[str, str]] = {}
+        for n in self.changed_fields:
+            if "@" in n:
+                name, locale = n.split("@", 1)
+                texts.setdefault(name, {})[locale] = self.translations[name][locale]
+        return changes, texts
+
 
 @dataclass
 class Bundle:
@@ -218,26 +233,10 @@ class Context:
         self._place_rows = list(session.scalars(select(m.Place)))
         self.locales = {row.code for row in self._locale_rows}
         self.seen: dict[str, set[uuid.UUID]] = defaultdict(set)
-        self._memo: dict[tuple[int, type, Any], tuple[bool, Any]] = {}
-
-    def clean(self, spec: F, value: Any) -> Any:
-        """The write path's `clean`, remembered for short repeated values (statuses, zones,
-        locales, booleans, countries): most cells of a large file repeat."""
-        if spec.kind in ("uuid", "uuids", "codes") or (isinstance(value, str) and len(value) > 40):
-            return clean(self.session, spec, value, now=self.now)
-        key = (id(spec), type(value), value)
-        hit = self._memo.get(key)
-        if hit is None:
-            try:
-                hit = (True, clean(self.session, spec, value, now=self.now))
-            except FieldError as exc:
-                hit = (False, str(exc))
-            if len(self._memo) > 200_000:
-                self._memo.clear()
-            self._memo[key] = hit
-        if not hit[0]:
-            raise FieldError(hit[1])
-        return hit[1]
+        # the write path's `clean`, remembered for short repeated values; references are
+        # looked up each time
+        self.clean = CleanMemo(session, now=self.now, max_len=40,
+                               skip_kinds=frozenset({"uuid", "uuids", "codes"}))
 
     def derived_id(self, entity: str, key: str) -> uuid.UUID:
         return uuid.uuid5(NAMESPACE, f"{self.source or ''}|{entity}|{key}")
@@ -1119,18 +1118,13 @@ class Writer:
             raise ApplyFailed(exc.detail) from None
 
     def _write(self, rec: Rec, extra: dict[str, Any] | None = None) -> None:
-        payload = {k: v for k, v in rec.payload.items() if not k.startswith("__")}
         if rec.state == "new":
-            self._propose(rec, "create", entity_id=rec.id, changes={**payload, **(extra or {})}, translations=rec.translations)
+            self._propose(rec, "create", entity_id=rec.id, changes={**rec.fields(), **(extra or {})},
+                          translations=rec.translations)
         elif rec.state == "changed" and rec.existing_id is not None:
             if "archived_at" in rec.changed_fields:
                 self._propose(rec, "restore", entity_id=rec.existing_id)
-            changes = {n: payload[n] for n in rec.changed_fields if "@" not in n and n in payload}
-            texts: dict[str, dict[str, str]] = {}
-            for n in rec.changed_fields:
-                if "@" in n:
-                    name, locale = n.split("@", 1)
-                    texts.setdefault(name, {})[locale] = rec.translations[name][locale]
+            changes, texts = rec.changes()
             if changes or texts:
                 self._propose(rec, "update", entity_id=rec.existing_id, changes=changes, translations=texts)
 

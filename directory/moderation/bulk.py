@@ -50,7 +50,7 @@ from directory.moderation.fields import (
     FIELDS,
     MODELS,
     VIRTUAL_FIELDS,
-    F,
+    CleanMemo,
     FieldError,
     as_uuid,
     clean,
@@ -135,7 +135,8 @@ class BulkPublisher:
         self.records = 0
         self._ops: list[_Op] = []
         self._group_crs: dict[uuid.UUID, uuid.UUID] = {}  # group → its change request (per flush)
-        self._memo: dict[tuple[int, type, Any], tuple[bool, Any]] = {}
+        # remembered for repeated values; long texts are cleaned each time
+        self._clean = CleanMemo(session, now=self.now, max_len=200, limit=_MEMO_MAX)
         self._locales = set(session.scalars(select(m.Locale.code)))
         self._terms: dict[str, uuid.UUID] = {r[0]: r[1] for r in session.execute(select(m.TaxonomyTerm.code, m.TaxonomyTerm.id))}
         self._order = _table_order()
@@ -167,24 +168,6 @@ class BulkPublisher:
                              {k: dict(v) for k, v in (translations or {}).items()}, base_version, group, tag, cleaned))
 
     # --- validation ---------------------------------------------------------------------------
-
-    def _clean(self, spec: F, value: Any) -> Any:
-        """`fields.clean`, remembered for repeated values (statuses, zones, booleans, numbers)."""
-        if isinstance(value, str) and len(value) > 200:
-            return clean(self.session, spec, value, now=self.now)
-        key = (id(spec), type(value), value)
-        hit = self._memo.get(key)
-        if hit is None:
-            try:
-                hit = (True, clean(self.session, spec, value, now=self.now))
-            except FieldError as exc:
-                hit = (False, str(exc))
-            if len(self._memo) > _MEMO_MAX:
-                self._memo.clear()
-            self._memo[key] = hit
-        if not hit[0]:
-            raise FieldError(hit[1])
-        return hit[1]
 
     def _validate(self, op: _Op, refs: dict[type[Any], dict[str, list[_Op]]]) -> list[dict[str, str]]:
         from directory.moderation.service import _cross_checks

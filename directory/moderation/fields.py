@@ -365,6 +365,38 @@ def _range(spec: F, value: Any) -> None:
         raise FieldError(f"must be at most {spec.maximum:g}")
 
 
+class CleanMemo:
+    """`clean` remembered for short repeated values (statuses, zones, locales, booleans,
+    numbers): most cells of a large import repeat. Used by the importer's check pass and the
+    bulk write path, so both apply exactly the rules of `clean`.
+
+    `max_len`: longer strings are cleaned each time; `skip_kinds`: kinds whose result depends on
+    the database at call time (references) are never remembered."""
+
+    def __init__(self, session: Session, *, now: dt.datetime, max_len: int,
+                 skip_kinds: frozenset[str] = frozenset(), limit: int = 200_000) -> None:
+        self.session, self.now, self.max_len = session, now, max_len
+        self.skip_kinds, self.limit = skip_kinds, limit
+        self._memo: dict[tuple[int, type, Any], tuple[bool, Any]] = {}
+
+    def __call__(self, spec: F, value: Any) -> Any:
+        if spec.kind in self.skip_kinds or (isinstance(value, str) and len(value) > self.max_len):
+            return clean(self.session, spec, value, now=self.now)
+        key = (id(spec), type(value), value)
+        hit = self._memo.get(key)
+        if hit is None:
+            try:
+                hit = (True, clean(self.session, spec, value, now=self.now))
+            except FieldError as exc:
+                hit = (False, str(exc))
+            if len(self._memo) > self.limit:
+                self._memo.clear()
+            self._memo[key] = hit
+        if not hit[0]:
+            raise FieldError(hit[1])
+        return hit[1]
+
+
 def as_uuid(value: Any) -> uuid.UUID:
     """An id from a UUID or its text (FieldError "must be an id" otherwise)."""
     if isinstance(value, uuid.UUID):
