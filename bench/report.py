@@ -337,13 +337,13 @@ def write(results: dict[str, Any], out: Path, *, json_name: str | None) -> None:
 
 
 def readme_section(results: dict[str, Any], *, json_name: str) -> str:
-    """The README's "## Performance" section: how to run, verdicts, the compact table, the plot."""
+    """docs/performance.md's "## Latest benchmark run" section: how to run, verdicts, the table, the plot."""
     meta, opts = results["meta"], results["meta"]["options"]
     m = meta["machine"]
     c1, cmax = min(opts["concurrency"]), max(opts["concurrency"])
     backends = [b for b in _backends(results) if b != "datasette"]
     lines = [
-        "## Performance",
+        "## Latest benchmark run",
         "",
         "```",
         "./dev bench                      # N = 1k, 10k, 100k on SQLite and PostgreSQL (~25 min)",
@@ -401,22 +401,20 @@ def readme_section(results: dict[str, Any], *, json_name: str) -> str:
         lines += ["", "Server memory at the largest N (all processes, peak PSS): " + "; ".join(
             f"{s['backend']} {s['peak_pss_total_mib']:.0f} MiB ({s['processes']} processes)"
             for s in servers if s["n"] == max(sizes)) + "."]
-    lines += ["", "![p95 latency against the number of services](bench/results/p95.png)", ""]
+    lines += ["", "![p95 latency against the number of services](../bench/results/p95.png)", ""]
     return "\n".join(lines)
 
 
 def update_readme(readme: Path, section: str) -> None:
-    """Replace (or append before "## Tests") the generated part of README's "## Performance"
-    section: from its heading to its first "###" subsection (hand-written notes on what was
-    changed and why live in those subsections and are kept) or to the next "##" section."""
+    """Replace (or append at the end) the generated "## Latest benchmark run" section of
+    docs/performance.md: from its heading to its first "###" subsection (hand-written notes are
+    kept) or to the next "##" section."""
     text = readme.read_text()
-    start = text.find("\n## Performance\n")
+    start = text.find("\n## Latest benchmark run\n")
     if start >= 0:
         ends = [i for i in (text.find("\n### ", start + 1), text.find("\n## ", start + 1)) if i >= 0]
         end = min(ends) if ends else -1
         text = text[:start + 1] + section.rstrip("\n") + "\n" + (text[end:] if end >= 0 else "")
     else:
-        anchor = text.find("\n## Tests\n")
-        anchor = anchor if anchor >= 0 else len(text)
-        text = text[:anchor + 1] + section + text[anchor:]
+        text = text.rstrip("\n") + "\n\n" + section
     readme.write_text(text)

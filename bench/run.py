@@ -69,7 +69,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     p.add_argument("--from-json", type=Path, help="only re-render summary and plot from a JSON")
     p.add_argument("--readme", action="store_true",
-                   help="with --from-json: also write the README's Performance section")
+                   help="with --from-json: also rewrite the latest-run section of docs/performance.md")
     return p.parse_args(argv)
 
 
@@ -349,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         report.write(results, args.out, json_name=None)
         if args.readme:
             section = report.readme_section(results, json_name=args.from_json.name)
-            report.update_readme(ROOT / "README.md", section)
+            report.update_readme(ROOT / "docs" / "performance.md", section)
         return 0
     if shutil.which("wrk") is None:
         print("Error: wrk (the load generator) is not installed\n"

@@ -78,7 +78,7 @@ def deploy_checks(settings: Settings, *, workers: int | None = None,
         out.append(Finding("directory.E005", "error",
                            f"SQLite with {workers} worker processes",
                            "SQLite allows one writer at a time on one host: use --workers 1, or move "
-                           "to PostgreSQL for several workers or hosts (README 'Deploying')"))
+                           "to PostgreSQL for several workers or hosts (docs/deploying.md)"))
     if settings.is_sqlite and make_url(settings.database_url).database in (None, "", ":memory:"):
         out.append(Finding("directory.E006", "error", "SQLite in memory: every restart loses all data",
                            "set DIRECTORY_DATABASE_URL=sqlite:////var/lib/aid-directory/directory.db"))

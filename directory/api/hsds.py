@@ -1,5 +1,5 @@
 """Public JSON shapes with HSDS 3 field names, built from the read path's (already redacted)
-views. Crisis extensions keep the model's names (README "Data model")."""
+views. Crisis extensions keep the model's names (docs/data-model.md)."""
 
 from __future__ import annotations
 

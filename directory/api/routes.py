@@ -29,7 +29,7 @@ Read the directory without an account; change it with a bearer token
 * Errors are RFC 9457 problem documents (`application/problem+json`); validation errors list
   each bad field as a JSON Pointer in `errors[].pointer`.
 * Field names follow Open Referral HSDS 3; crisis extensions keep the names documented in the
-  README ("Data model").
+  docs/data-model.md.
 """
 
 

@@ -1,6 +1,6 @@
 """The data model: Open Referral HSDS 3 tables (singular names, HSDS column names) plus the
 extensions crisis work needs. Every extension column or table is marked `# ext:` and documented
-in README "Data model"; exports map them to clearly named extra fields or HSDS attributes.
+in docs/data-model.md; exports map them to clearly named extra fields or HSDS attributes.
 """
 
 from __future__ import annotations
