@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +16,14 @@ UI_LOCALES: tuple[str, ...] = ("en", "uk", "ru", "pl", "de", "ar")
 RTL_LOCALES: frozenset[str] = frozenset({"ar", "he", "fa", "ur"})
 #: Placeholder secret used only by `aid-directory demo`; `check` refuses it in production.
 DEMO_SECRET_PREFIX = "demo-"  # noqa: S105 (a marker, not a secret)
+#: Host names answered when DIRECTORY_ALLOWED_HOSTS is unset: this machine, and the name the test
+#: client sends. None of them can point a link at someone else's server.
+LOCAL_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]", "testserver")
+#: A host name or IPv4 address, optionally `*.` in front (any subdomain); an IPv6 address in
+#: brackets; or `*` alone (any host).
+_HOST_PATTERN = re.compile(
+    r"^(\*|\[[0-9a-f:.]+\]|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$"
+)
 
 
 class Settings(BaseSettings):
@@ -32,6 +42,11 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/Kyiv", description="Default IANA time zone of new locations")
     stale_after_days: int = Field(default=30, ge=1, le=3650)
     base_url: str = Field(default="", description="Public origin, e.g. https://help.example.org")
+    allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated host names this site answers for (like Django's ALLOWED_HOSTS); "
+        "`*.example.org` = any subdomain. Unset: the host of base_url and the local names",
+    )
     https: bool = Field(default=False, description="Served over HTTPS (enables HSTS, Secure cookies)")
     debug: bool = False
     log_format: Literal["text", "json"] = "text"
@@ -60,6 +75,29 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
 
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, value: str) -> str:
+        for host in _split_hosts(value):
+            if not _HOST_PATTERN.match(host):
+                raise ValueError(
+                    f"{host!r} is not a host name: give names only, without scheme, port or path "
+                    "(e.g. help.example.org,*.example.org)"
+                )
+        return value
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """The host names requests may carry (others are refused with 400): DIRECTORY_ALLOWED_HOSTS,
+        or when it is unset the local names; the host of DIRECTORY_BASE_URL in both cases."""
+        hosts = _split_hosts(self.allowed_hosts) or list(LOCAL_HOSTS)
+        base = urlsplit(self.base_url).hostname if self.base_url else None
+        if base and ":" in base:
+            base = f"[{base}]"  # IPv6, as the Host header writes it
+        if base and base not in hosts:
+            hosts.append(base)
+        return hosts
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -70,6 +108,10 @@ class Settings(BaseSettings):
             return None
         path = self.database_url.split("///", 1)[-1]
         return None if path in ("", ":memory:") else Path(path)
+
+
+def _split_hosts(value: str) -> list[str]:
+    return [h.strip().lower().rstrip(".") for h in value.split(",") if h.strip()]
 
 
 class ConfigError(Exception):

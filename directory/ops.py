@@ -93,6 +93,7 @@ def deploy_checks(settings: Settings, *, workers: int | None = None,
         out.append(Finding("directory.W003", "warning",
                            f"DIRECTORY_BASE_URL is not https: {settings.base_url}",
                            "publish the directory over HTTPS only"))
+    out.extend(_host_checks(settings))
     if settings.demo:
         out.append(Finding("directory.W004", "warning", "demo mode is on (pages say so)",
                            "unset DIRECTORY_DEMO in production"))
@@ -108,6 +109,23 @@ def deploy_checks(settings: Settings, *, workers: int | None = None,
     if engine is not None:
         out.extend(_database_checks(engine))
     return out
+
+
+def _host_checks(settings: Settings) -> list[Finding]:
+    hosts = settings.trusted_hosts
+    # `*` answers any Host; `*.org` nearly so (a wildcard needs at least two labels after it).
+    too_wide = [h for h in hosts if h == "*" or (h.startswith("*.") and h.count(".") < 2)]
+    if too_wide:
+        return [Finding("directory.E007", "error",
+                        f"DIRECTORY_ALLOWED_HOSTS is too wide: {', '.join(too_wide)}",
+                        "list the public host names only, e.g. help.example.org: with any other "
+                        "Host the site would build links and its sitemap for that host")]
+    if not settings.allowed_hosts.strip():
+        return [Finding("directory.W007", "warning",
+                        "DIRECTORY_ALLOWED_HOSTS is not set: only " + ", ".join(hosts)
+                        + " are answered, other host names get 400",
+                        "set it to the public host names, e.g. help.example.org")]
+    return []
 
 
 def _database_checks(engine: Engine) -> list[Finding]:

@@ -9,7 +9,10 @@
 - request bodies above `DIRECTORY_MAX_BODY_BYTES` refused with 413 (by Content-Length up front,
   and by counting when the body is streamed);
 - API request bodies that are not JSON (or multipart form data, for uploads) refused with 415;
-- one access-log line per request, without IP, query string or any header.
+- one access-log line per request, without IP, query string or any header;
+- requests whose Host header is not an allowed host refused with 400 (`HostCheck`, Starlette's
+  TrustedHostMiddleware), so no link, sitemap entry or redirect is built from a host the client
+  chose.
 
 Also: `no_store(response)` / `NoStore` for routes that want no-store explicitly, and the 503
 answers for an unreachable database (`install_fault_handlers`).
@@ -32,6 +35,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -274,6 +278,27 @@ class SecurityMiddleware:
 
 
 WRITE_GATE_TIMEOUT = 30.0
+#: Health probes answer for any Host: they build no URL, and load balancers probe by address.
+HOST_EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+class HostCheck:
+    """Refuse (400) a request for a host not in `Settings.trusted_hosts`.
+
+    Absolute URLs (sitemap, robots.txt, canonical and hreflang links, redirects) come from
+    DIRECTORY_BASE_URL or, when it is unset, from the request's Host, which only ever is an
+    allowed host once this has passed. The check itself is Starlette's TrustedHostMiddleware.
+    """
+
+    def __init__(self, app: ASGIApp, hosts: list[str]) -> None:
+        self.app = app
+        self.checked = TrustedHostMiddleware(app, allowed_hosts=hosts, www_redirect=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("path") in HOST_EXEMPT_PATHS:
+            await self.app(scope, receive, send)
+        else:
+            await self.checked(scope, receive, send)
 
 
 class _WriteGate:
@@ -461,7 +486,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     build = app.build_middleware_stack
 
     def build_with_security() -> ASGIApp:
-        return SecurityMiddleware(build(), settings=settings)
+        return SecurityMiddleware(HostCheck(build(), settings.trusted_hosts), settings=settings)
 
     setattr(app, "build_middleware_stack", build_with_security)  # noqa: B010
     install_fault_handlers(app)
@@ -473,6 +498,7 @@ def install(app: FastAPI, settings: Settings) -> None:
 __all__ = [
     "CSP",
     "BodyTooLarge",
+    "HostCheck",
     "NoStore",
     "SecurityMiddleware",
     "install",

@@ -25,6 +25,7 @@ def _safe(**overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": "postgresql+psycopg://aid@db.example.org/aid",
         "secret_key": GOOD_SECRET, "https": True, "base_url": "https://help.example.org",
+        "allowed_hosts": "help.example.org",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -50,6 +51,10 @@ def test_safe_production_settings_pass() -> None:
         ({"base_url": ""}, 1, "directory.W002"),
         ({"base_url": "http://help.example.org"}, 1, "directory.W003"),
         ({"demo": True}, 1, "directory.W004"),
+        ({"allowed_hosts": "*"}, 1, "directory.E007"),
+        ({"allowed_hosts": "help.example.org,*.org"}, 1, "directory.E007"),
+        ({"allowed_hosts": ""}, 1, "directory.W007"),
+        ({"allowed_hosts": "", "base_url": ""}, 1, "directory.W007"),
     ],
 )
 def test_each_unsafe_setting_is_reported(overrides: dict[str, object], workers: int,
@@ -101,6 +106,7 @@ def test_cli_check_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("DIRECTORY_SECRET_KEY", GOOD_SECRET)
     monkeypatch.setenv("DIRECTORY_HTTPS", "true")
     monkeypatch.setenv("DIRECTORY_BASE_URL", "https://help.example.org")
+    monkeypatch.setenv("DIRECTORY_ALLOWED_HOSTS", "help.example.org")
     good = runner.invoke(main, ["check"])
     assert good.exit_code == 0, good.output
     assert "0 issue(s)" in good.output
