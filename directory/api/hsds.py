@@ -174,9 +174,10 @@ def service_detail(d: q.ServiceDetail) -> dict[str, Any]:
 
 def notice(n: q.NoticeView) -> dict[str, Any]:
     return {
-        "id": str(n.id), "severity": n.severity, "title": t(n.title), "body": t(n.body),
-        "region": place(n.region), "valid_from": plain(n.valid_from),
-        "valid_until": plain(n.valid_until), "is_demo": n.is_demo,
+        "id": str(n.id), "kind": n.kind, "severity": n.severity, "title": t(n.title),
+        "body": t(n.body), "region": place(n.region), "timezone": n.timezone,
+        "valid_from": plain(n.valid_from), "valid_until": plain(n.valid_until),
+        "is_demo": n.is_demo,
     }
 
 

@@ -225,7 +225,8 @@ def list_places(
     return {"contents": [hsds.plain(p) for p in items]}
 
 
-@router.get("/notices", summary="Notices in force (a place includes those of the places above it)",
+@router.get("/notices", summary="Notices in force: every one, or with place_id those of that "
+            "place, of the places above it and nationwide ones",
             response_model=dict[str, Any], responses=NOT_MODIFIED)
 def list_notices(
     session: ApiSession, request: Request, response: Response, place_id: uuid.UUID | None = None,
@@ -234,8 +235,10 @@ def list_notices(
     conditional = Conditional(session, request, response, timed=True)
     if (unchanged := conditional.answer()) is not None:
         return unchanged
-    items = queries.notices_in_force(session, locale=_locale(locale), place_id=place_id,
-                                     now=conditional.now)
+    items = queries.notices_in_force(
+        session, locale=_locale(locale), place_id=place_id, now=conditional.now,
+        everywhere=place_id is None, timezone=request.app.state.settings.timezone,
+    )
     return {"contents": [hsds.notice(n) for n in items]}
 
 

@@ -154,7 +154,8 @@ class ScheduleIn(WriteIn):
 
 
 class NoticeIn(WriteIn):
-    region_id: uuid.UUID | None = None
+    region_id: uuid.UUID | None = Field(default=None, description="null: nationwide")
+    kind: Literal["general", "alert", "blackout", "water", "evacuation"] | None = None
     severity: Literal["info", "warning", "danger"] | None = None
     title: SafeName | None = None
     body: SafeText | None = None

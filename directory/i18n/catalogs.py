@@ -24,7 +24,8 @@ BABEL_CFG = ROOT / "babel.cfg"
 #: Catalog domains and the folders (relative to the repository) whose strings they hold.
 #: The volunteer app adds `"manage": ("directory/manage",)` here.
 DOMAINS: dict[str, tuple[str, ...]] = {
-    "web": ("directory/web", "directory/i18n"),
+    # (listings: the names of its vocabularies readers see, e.g. the kinds of notices)
+    "web": ("directory/web", "directory/i18n", "directory/listings"),
     "manage": ("directory/manage",),
 }
 KEYWORDS = {

@@ -76,6 +76,16 @@ class Severity(StrEnum):
     danger = "danger"
 
 
+class NoticeKind(StrEnum):
+    """What a notice is about (readers see it named in their language; feeds map to it)."""
+
+    general = "general"
+    alert = "alert"  # air-raid alert
+    blackout = "blackout"  # power cut
+    water = "water"  # water outage
+    evacuation = "evacuation"
+
+
 def _enum(cls: type[StrEnum], name: str) -> Enum:
     # native_enum=False + a named CHECK keeps SQLite and PostgreSQL identical and easy to migrate.
     return Enum(
@@ -542,11 +552,17 @@ class Attribute(Entity):
 
 
 class Notice(Entity):
-    """ext: a regional notice ("air-raid alert: go to shelter"), title and body per locale."""
+    """ext: a regional notice ("air-raid alert: go to shelter"), title and body per locale.
+
+    `region_id` None: nationwide. Times are stored in UTC and shown in the region's zone
+    (nationwide: the directory's `DIRECTORY_TIMEZONE`)."""
 
     __tablename__ = "notice"
 
     region_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("place.id"), index=True)
+    kind: Mapped[NoticeKind] = mapped_column(
+        _enum(NoticeKind, "notice_kind"), default=NoticeKind.general, server_default="general"
+    )
     severity: Mapped[Severity] = mapped_column(_enum(Severity, "severity"), default=Severity.info)
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, default="")

@@ -130,6 +130,9 @@ class SearchParams:
     water: bool = False
     internet: bool = False
     has_capacity: bool = False
+    #: An ordering, not a filter: services open during air-raid alerts first (a danger
+    #: notice's "Find a shelter"), then the usual order.
+    alert_first: bool = False
     near: tuple[float, float] | None = None  # (lat, lon), already rounded by the reader's phone
     sort: Sort = "relevance"
     page: int = 1
@@ -368,9 +371,13 @@ class NoticeView:
     title: LocalText
     body: LocalText | None
     region: PlaceRef | None  # None: applies everywhere
-    valid_from: dt.datetime
-    valid_until: dt.datetime | None
+    valid_from: dt.datetime  # UTC
+    valid_until: dt.datetime | None  # UTC
     is_demo: bool
+    kind: str = "general"  # general | alert | blackout | water | evacuation
+    #: IANA zone its times are shown in: the region's (or the nearest place above it with one);
+    #: nationwide notices get the directory's zone from `notices_in_force(timezone=...)`.
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -509,12 +516,14 @@ def notices_in_force(
     place_id: uuid.UUID | None = None,
     now: dt.datetime,
     everywhere: bool = False,
+    timezone: str | None = None,
 ) -> list[NoticeView]:
     """Notices valid at `now`: everywhere-notices and, with `place_id`, those of that place and
     of every place above it (a city sees its region's and its country's). Most severe first.
     `everywhere=True`: every notice in force whatever its region (the home page, which does not
     know where the reader is; each notice names its region). The notices come from the reference
-    cache (keyed on the data version); validity is checked against `now` on every call."""
+    cache (keyed on the data version); validity is checked against `now` on every call.
+    `timezone`: the zone of notices whose region names none (nationwide: the directory's)."""
     ref = _reference(session, locale)
     scope: set[uuid.UUID] = set()
     cur = ref.places.get(place_id) if place_id else None
@@ -530,6 +539,8 @@ def notices_in_force(
         and (everywhere or region_id is None or region_id in scope)
     ]
     out.sort(key=lambda v: (rank.get(v.severity, 3), -v.valid_from.timestamp()))
+    if timezone:
+        out = [v if v.timezone else replace(v, timezone=timezone) for v in out]
     return out
 
 
@@ -789,6 +800,8 @@ def _relevance_page(
     offset: int,
     limit: int,
     dense: bool,
+    *,
+    alert_first: bool = False,
 ) -> list[uuid.UUID]:
     """Open listings first, then stale ones, then temporarily closed or full ones; a stable
     order inside each tier. One statement. With many matches (`dense`) each tier is read in
@@ -799,10 +812,15 @@ def _relevance_page(
     cutoff = now - dt.timedelta(days=stale_after_days)
     temporary = _temporary_now(now)
     stale = or_(m.Service.assured_date.is_(None), m.Service.assured_date < cutoff)
-    tiers = (and_(~temporary, ~stale), and_(~temporary, stale), temporary)
+    tiers: tuple[ColumnElement[bool], ...] = (
+        and_(~temporary, ~stale), and_(~temporary, stale), temporary
+    )
+    if alert_first:  # the same tiers, first among the services open during alerts
+        during = m.Service.open_during_alert.is_(True)
+        tiers = tuple(and_(during, t) for t in tiers) + tuple(and_(~during, t) for t in tiers)
     need = offset + limit
     if not dense:
-        tier = case((tiers[0], 0), (tiers[1], 1), else_=2)
+        tier = case(*((t, i) for i, t in enumerate(tiers[:-1])), else_=len(tiers) - 1)
         with index_scans(session):
             return list(session.scalars(stmt.order_by(tier, key + 0).offset(offset).limit(limit)))
     # Tier by tier, each in index order, only as far as the page needs: the first tier (open,
@@ -946,13 +964,25 @@ def _distance_page(
     limit: int,
     total: int,
     exact: bool = True,
+    *,
+    alert_first: bool = False,
 ) -> list[uuid.UUID]:
     """One page by distance from `near` (public points only: a confidential place counts from
     its city or region centre). Few matches: all of them are measured. Many: a bounding box
     around `near` grows until the page is surely complete, and the points in it are checked
-    against the query in distance order."""
+    against the query in distance order. `alert_first` (few matches): the services open
+    during air-raid alerts first, each part by distance."""
     stmt, key = _base(session, q)
     need = offset + limit
+    if alert_first and exact and total <= SPARSE_DISTANCE:
+        ordered = _distance_page(session, q, near, 0, total, total, exact)
+        during = set(session.scalars(
+            select(m.Service.id).where(
+                m.Service.id.in_(ordered), m.Service.open_during_alert.is_(True)
+            )
+        )) if ordered else set()
+        ordered.sort(key=lambda i: i not in during)  # stable: distance order inside each part
+        return ordered[offset:need]
     if exact and total <= SPARSE_DISTANCE:
         with index_scans(session):
             # Every match is on the page or before it: all their ids are needed anyway.
@@ -1105,13 +1135,19 @@ def search_services(
     if total == 0 or (exact and offset >= total):
         ids: list[uuid.UUID] = []
     elif params.sort == "distance" and params.near is not None:
-        ids = _distance_page(session, query, params.near, offset, per_page, total, exact)
+        ids = _distance_page(
+            session, query, params.near, offset, per_page, total, exact,
+            alert_first=params.alert_first,
+        )
     else:
         dense_from = DENSE_MATCHES_SQLITE if dialect_name(session) == "sqlite" else DENSE_MATCHES
         # (with "open now" an exact total means few listings pass it: reading the tiers one
         # after another would test the others up to three times, one sorted pass tests each once)
         dense = not exact or (total >= dense_from and not query.dynamic)
-        ids = _relevance_page(session, query, now, stale_after_days, offset, per_page, dense)
+        ids = _relevance_page(
+            session, query, now, stale_after_days, offset, per_page, dense,
+            alert_first=params.alert_first,
+        )
     loc_conds = _location_filters(session, params, now) if ids else []
     cards = _cards(
         session, ids, params=params, now=now, stale_after_days=stale_after_days, loc=loc_conds
@@ -1863,6 +1899,18 @@ class _PlaceRow:
     archived: bool
 
 
+def _zone_above(places: dict[uuid.UUID, _PlaceRow], place_id: uuid.UUID | None) -> str | None:
+    """The time zone of a place, or of the nearest place above it that names one."""
+    seen: set[uuid.UUID] = set()
+    cur = places.get(place_id) if place_id else None
+    while cur is not None and cur.id not in seen:
+        if cur.timezone:
+            return cur.timezone
+        seen.add(cur.id)
+        cur = places.get(cur.parent_id) if cur.parent_id else None
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class _TermRow:
     id: uuid.UUID
@@ -1909,6 +1957,7 @@ def _build_reference(session: Session, locale: str) -> _Reference:
         select(
             m.Notice.id, m.Notice.region_id, m.Notice.severity, m.Notice.title, m.Notice.body,
             m.Notice.source_locale, m.Notice.valid_from, m.Notice.valid_until, m.Notice.is_demo,
+            m.Notice.kind,
         ).where(m.Notice.archived_at.is_(None))
     ).all()
     pairs: list[tuple[str, uuid.UUID]] = [("place", p.id) for p in place_rows]
@@ -1997,7 +2046,8 @@ def _build_reference(session: Session, locale: str) -> _Reference:
         live_region = n.region_id in places and not places[n.region_id].archived
         region = place_refs[n.region_id] if live_region else None  # archived: none
         view = NoticeView(
-            n.id, str(n.severity), title, body, region, n.valid_from, n.valid_until, n.is_demo
+            n.id, str(n.severity), title, body, region, n.valid_from, n.valid_until, n.is_demo,
+            str(n.kind), _zone_above(places, n.region_id) if live_region else None,
         )
         notices.append((view, n.region_id))
     return _Reference(

@@ -1,5 +1,5 @@
-"""Admin pages: users (create, role, regions, disable, reset password), API tokens, regional
-notices (through the moderation write path, so they are audited) and taxonomy labels."""
+"""Admin pages: users (create, role, regions, disable, reset password), API tokens and taxonomy
+labels. (Notices are posted by moderators too: `notice_routes`.)"""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from directory.manage import queries
 from directory.manage.auth import Admin, ManageContext, PageNotFound, parse_id
 from directory.manage.errors import error_messages
 from directory.manage.render import ManageRoute, page, redirect
-from directory.moderation import service as moderation
 
 router = APIRouter(route_class=ManageRoute)
 
@@ -160,88 +159,6 @@ def revoke_token(ctx: Admin, token_id: str) -> Response:
     except DomainError:
         raise PageNotFound() from None
     return redirect(ctx, "tokens", done="token-revoked")
-
-
-# --- regional notices -------------------------------------------------------------------------
-
-
-def _notices_page(ctx: ManageContext, *, status_code: int = 200, **values: Any) -> Response:
-    values.setdefault("errors", {})
-    values.setdefault("typed", {})
-    return page(
-        ctx, "manage/notices.html", status_code=status_code,
-        notices=queries.recent_notices(ctx.db), regions=queries.regions(ctx.db),
-        locales=UI_LOCALES, now=dt.datetime.now(dt.UTC), **values,
-    )
-
-
-@router.get("/notices", name="manage_notices")
-def notices(ctx: Admin) -> Response:
-    return _notices_page(ctx)
-
-
-def _local_datetime(value: str, tz: str) -> str | None:
-    """A `datetime-local` input (wall time of the directory's zone) as an ISO timestamp."""
-    from zoneinfo import ZoneInfo
-
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value).replace(tzinfo=ZoneInfo(tz)).isoformat()
-    except ValueError:
-        return "invalid"
-
-
-@router.post("/notices")
-async def create_notice(request: Request, ctx: Admin) -> Response:
-    form = await request.form()
-    typed = {k: str(v) for k, v in form.items() if k != "csrf_token"}
-    # The text is "written in" the admin's own language when they gave one, else the first given.
-    order = (ctx.locale, *UI_LOCALES)
-    source = next((loc for loc in order if typed.get(f"title_{loc}", "").strip()), None)
-    if source is None:
-        return _notices_page(ctx, status_code=422, typed=typed,
-                             errors={"title_uk": _("Please fill this in.")})
-    changes: dict[str, Any] = {
-        "title": typed[f"title_{source}"],
-        "body": typed.get(f"body_{source}", ""),
-        "severity": typed.get("severity", "info"),
-        "source_locale": source,
-        "region_id": typed.get("region") or None,
-        "valid_from": _local_datetime(typed.get("valid_from", ""), ctx.settings.timezone)
-        or dt.datetime.now(dt.UTC).isoformat(),
-        "valid_until": _local_datetime(typed.get("valid_until", ""), ctx.settings.timezone),
-    }
-    translations: dict[str, dict[str, str]] = {"title": {}, "body": {}}
-    for loc in UI_LOCALES:
-        if loc == source:
-            continue
-        for name in ("title", "body"):
-            value = typed.get(f"{name}_{loc}", "").strip()
-            if value:
-                translations[name][loc] = value
-    try:
-        moderation.propose(
-            ctx.db, actor=ctx.account, entity_type="notice", kind="create", changes=changes,
-            translations={k: v for k, v in translations.items() if v}, source="web",
-        )
-    except ValidationFailed as exc:
-        return _notices_page(ctx, status_code=422, typed=typed, errors=error_messages(exc))
-    return redirect(ctx, "notices", done="notice-saved")
-
-
-@router.post("/notices/{notice_id}/end")
-def end_notice(ctx: Admin, notice_id: str) -> Response:
-    nid = parse_id(notice_id)
-    try:
-        moderation.propose(
-            ctx.db, actor=ctx.account, entity_type="notice", kind="archive", entity_id=nid,
-            source="web",
-        )
-    except NotFound:
-        raise PageNotFound() from None
-    return redirect(ctx, "notices", done="notice-saved")
 
 
 # --- taxonomy labels --------------------------------------------------------------------------

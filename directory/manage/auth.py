@@ -40,7 +40,12 @@ class SecondFactorRequired(ManageError):
 
 
 class NotAllowed(ManageError):
-    """Signed in, but this page needs another role or region: 403."""
+    """Signed in, but this page needs another role or region: 403. `message`: what to tell the
+    person instead of the general sentence (already in their language)."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or "")
+        self.message = message
 
 
 class BadCsrf(ManageError):

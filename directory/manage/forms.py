@@ -90,3 +90,36 @@ def checkbox(form: Mapping[str, Any], name: str) -> bool | None:
 def text(form: Mapping[str, Any], name: str) -> str | None:
     value = str(form.get(name, "")).strip()
     return value or None
+
+
+# --- notices: times typed in the region's own zone ----------------------------------------------
+
+
+class NonexistentLocalTime(ValueError):
+    """A wall-clock time the zone skips (the hour the clocks go forward)."""
+
+
+def local_to_utc(value: str, tz: str) -> dt.datetime | None:
+    """A `datetime-local` input ("2026-03-29T14:06"), a wall time in `tz`, as a UTC instant.
+    Empty: None. Raises ValueError when it is not a time, NonexistentLocalTime when the zone
+    skips it (Europe/Kyiv has no 03:30 on the last Sunday of March). A time that happens twice
+    (the hour the clocks go back) is its first occurrence."""
+    value = value.strip()
+    if not value:
+        return None
+    naive = dt.datetime.fromisoformat(value)
+    if naive.tzinfo is not None:
+        raise ValueError("a wall-clock time has no offset")
+    zone = zoneinfo.ZoneInfo(tz)
+    aware = naive.replace(tzinfo=zone, fold=0)
+    utc = aware.astimezone(dt.UTC)
+    if utc.astimezone(zone).replace(tzinfo=None) != naive:
+        raise NonexistentLocalTime(value)
+    return utc
+
+
+def utc_to_local_input(value: dt.datetime | None, tz: str) -> str:
+    """A UTC instant as a `datetime-local` value in `tz` ("2026-03-29T14:06")."""
+    if value is None:
+        return ""
+    return value.astimezone(zoneinfo.ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")

@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from directory.manage import admin_routes, auth_routes, moderator_routes, volunteer_routes
+from directory.manage import (
+    admin_routes,
+    auth_routes,
+    moderator_routes,
+    notice_routes,
+    volunteer_routes,
+)
 
 router = APIRouter(prefix="/{locale}/manage", include_in_schema=False)
 router.include_router(auth_routes.router)
 router.include_router(volunteer_routes.router)
 router.include_router(moderator_routes.router)
+router.include_router(notice_routes.router)
 router.include_router(admin_routes.router)

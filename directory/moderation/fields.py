@@ -192,6 +192,7 @@ FIELDS: dict[str, dict[str, F]] = {
     },
     "notice": {
         "region_id": F("uuid", ref=m.Place),
+        "kind": _enum(m.NoticeKind, nullable=False),
         "severity": _enum(m.Severity, nullable=False),
         "title": NAME,
         "body": F("text", max_length=5000, translatable=True, nullable=False),

@@ -61,7 +61,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from directory.accounts.models import Account, Role
-from directory.accounts.service import in_scope, is_moderator
+from directory.accounts.service import in_scope, is_moderator, region_ids
 from directory.db import utcnow
 from directory.errors import (
     Conflict,
@@ -207,6 +207,10 @@ def propose(
     places = _places(session, entity_type, record, cleaned)
     if actor is not None and not in_scope(session, actor, places):
         raise Forbidden("This record is outside your regions")
+    if (entity_type == "notice" and actor is not None and actor.role != Role.admin
+            and not any(places) and region_ids(session, actor)):
+        # A nationwide notice speaks for every region: not for a moderator of some of them.
+        raise Forbidden("Only accounts for every region change nationwide notices")
 
     sensitive = _is_sensitive(session, entity_type, kind, record, cleaned)
     if group_id is not None and entity_type in SENSITIVE_CREATE:

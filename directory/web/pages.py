@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
@@ -128,6 +128,7 @@ class Filters:
     page: int = 1
     near: tuple[float, float] | None = None
     toggles: dict[str, bool] = field(default_factory=dict)
+    alert: bool = False  # open during air-raid alerts first (an ordering)
 
     @classmethod
     def parse(cls, query: QueryParams) -> Filters:
@@ -148,6 +149,7 @@ class Filters:
             page=page,
             near=parse_near(query.get("near", "")),
             toggles={name: query.get(name, "").lower() in _TRUE for name, _ in TOGGLES},
+            alert=query.get("alert", "").lower() in _TRUE,
         )
 
     def query(self, **changes: Any) -> str:
@@ -160,6 +162,7 @@ class Filters:
             **{k: "1" for k, v in self.toggles.items() if v},
             "near": self.near_value,
             "sort": self.sort if self.sort != "relevance" else "",
+            "alert": "1" if self.alert else "",
             "page": self.page if self.page > 1 else "",
         }
         values.update(changes)
@@ -201,21 +204,35 @@ def home_context(
 
     categories = queries.list_categories(db, locale=locale)
     places = queries.list_places(db, locale=locale)
+    # The reader's region: chosen (`?place=`) or located (`?near=`); else none (no cookies).
+    place = str(request.query_params.get("place", ""))[:80]
+    near = parse_near(str(request.query_params.get("near", ""))[:40])
     return {
         **base_context(request, locale),
         "categories": categories,
         "places": places,
-        "notices": all_notices(db, locale=locale, now=now),
-        "filters": Filters(),
+        "board": reader_notices(db, locale=locale, now=now, settings=settings, place=place,
+                                near=near),
+        "filters": Filters(place=place),
     }
 
 
-def all_notices(db: Session, *, locale: str, now: dt.datetime) -> list[Any]:
-    """Every notice in force, everywhere-notices and each region's (the home page does not know
-    where the reader is; each notice names its region). Most severe first."""
-    from directory.listings import queries
+def reader_notices(
+    db: Session, *, locale: str, now: dt.datetime, settings: Settings, place: str = "",
+    near: tuple[float, float] | None = None, place_ids: tuple[uuid.UUID | None, ...] = (),
+) -> Any:
+    """The notices at the top of a page about a chosen place, a position or `place_ids`
+    (a listing's places); with none of them, nationwide ones and a line per other region."""
+    from directory.listings import notices
 
-    return queries.notices_in_force(db, locale=locale, now=now, everywhere=True)
+    ids = list(place_ids)
+    if place:
+        ids.append(notices.place_id_of(db, place, locale=locale))
+    elif near is not None and not ids:
+        ids.append(notices.region_near(db, near, locale=locale))
+    return notices.notice_board(
+        db, locale=locale, now=now, timezone=settings.timezone, place_ids=ids
+    )
 
 
 def search_context(
@@ -253,6 +270,7 @@ def search_context(
         power=filters.toggles["power"],
         water=filters.toggles["water"],
         internet=filters.toggles["internet"],
+        alert_first=filters.alert,
     )
     results = queries.search_services(db, params, stale_after_days=settings.stale_after_days)
     pages_total = max(1, -(-results.total // PER_PAGE))
@@ -275,6 +293,9 @@ def search_context(
         "sorts": SORTS,
         "spoken_languages": SPOKEN_LANGUAGES,
         "now": now,
+        "zone": settings.timezone,
+        "board": reader_notices(db, locale=locale, now=now, settings=settings,
+                                place=filters.place, near=filters.near),
     }
 
 
@@ -330,8 +351,15 @@ def service_context(
     if detail is None:
         raise HTTPException(status_code=404)
     zone = detail.locations[0].timezone if detail.locations else settings.timezone
+    where = tuple(
+        p.id for loc in detail.locations for p in (loc.region, loc.city) if p is not None
+    )
     return {
         **base_context(request, locale),
+        # (a listing with no known place: nationwide notices only)
+        "board": reader_notices(db, locale=locale, now=now, settings=settings, place_ids=where)
+        if where else replace(reader_notices(db, locale=locale, now=now, settings=settings),
+                              elsewhere=()),
         "service": detail,
         "now": now,
         "today_weekday": now.astimezone(ZoneInfo(zone)).weekday(),

@@ -100,6 +100,51 @@ def _when(value: Any, item: Any = None) -> str:
     return i18n.format_when(value, _zone_of(item) if item is not None else None)
 
 
+def _notice_when(notice: Any, now: Any = None) -> str:
+    """"since 12:06 · until 14:06 (Kyiv time)": a notice's times in its region's zone (the
+    directory's for nationwide ones), the zone named (a reader may be anywhere)."""
+    tz = getattr(notice, "timezone", None)
+    zone = i18n.format_zone(tz) if tz else "UTC"
+    start = i18n.format_when(notice.valid_from, tz, now)
+    if notice.valid_until is not None:
+        end = i18n.format_when(notice.valid_until, tz, now)
+        return i18n.gettext("since %(start)s · until %(end)s (%(zone)s time)",
+                            start=start, end=end, zone=zone)
+    return i18n.gettext("since %(start)s (%(zone)s time)", start=start, zone=zone)
+
+
+def _region_links(regions: Any, locale: str) -> Markup:
+    """Links to the home page of each region, joined as a list in the reader's language
+    ("Dnipro, Kharkiv і Odesa", CLDR list patterns)."""
+    from urllib.parse import quote
+
+    links = [
+        Markup('<a href="/%s/?place=%s">%s</a>')
+        % (locale, quote(str(r.code or r.id), safe=""), local_text(r.name))
+        for r in regions
+    ]
+    return _link_list(links)
+
+
+def _link_list(links: list[Markup]) -> Markup:
+    from babel.lists import format_list
+
+    if not links:
+        return Markup("")
+    tokens = [f"\x00{i}\x00" for i in range(len(links))]
+    text = str(escape(format_list(tokens, style="standard",
+                                  locale=i18n.babel_locale(i18n.get_locale()))))
+    for token, link in zip(tokens, links, strict=True):
+        text = text.replace(token, str(link))
+    return Markup(text)  # noqa: S704 - the list pattern is escaped, the links are Markup
+
+
+def _notice_kinds() -> Mapping[str, Any]:
+    from directory.listings.notices import KIND_LABELS
+
+    return KIND_LABELS
+
+
 def _opens(value: Any) -> str:
     """A local opening time (already in the location's zone)."""
     return i18n.format_when(value)
@@ -135,6 +180,9 @@ def make_environment(manifest: Manifest) -> Environment:
         format_zone=i18n.format_zone,
         when=_when,
         opens=_opens,
+        notice_when=_notice_when,
+        region_links=_region_links,
+        notice_kinds=_notice_kinds(),
         svg_icons=svg_icons,
         local_text=local_text,
     )

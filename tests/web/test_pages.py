@@ -33,15 +33,16 @@ def test_unknown_locale_is_a_localised_404_page(client):
 
 
 def test_home_in_arabic_is_rtl_with_categories_and_notices(client, data: Seed):
-    r = client.get("/ar/")
+    r = client.get("/ar/", params={"place": data.region.code})  # a reader who chose the region
     assert r.status_code == 200
     assert '<html lang="ar" dir="rtl">' in r.text
     assert r.headers["content-language"] == "ar"
     assert "التدفئة والكهرباء" in r.text  # category label in Arabic
     assert "Air-raid alert" in r.text  # the notice, in its source language ...
     assert re.search(r'<span lang="en" dir="ltr">Air-raid alert</span>', r.text)  # ... marked as such
-    uk = client.get("/uk/")
+    uk = client.get("/uk/", params={"place": data.region.code})
     assert "Повітряна тривога" in uk.text
+    uk = client.get("/uk/")
     assert 'hreflang="ar" href="http://testserver/ar/"' in uk.text
     assert '<link rel="canonical" href="http://testserver/uk/">' in uk.text
     assert 'property="og:title"' in uk.text
