@@ -7,6 +7,10 @@ archived, new places linked to their services), but hands them to the bulk write
 validates them with the write path's rules and writes each batch with a few statements. Each
 service bundle is one approved change request; every record written has its audit entry.
 Generic over `Rec.entity`: any record type of `moderation.fields.FIELDS` goes through.
+
+The fraud guard (`moderation.guard`) holds what it marks on records that existed before the
+import (a changed phone, a number written into a description, an archived address): those are
+not written in bulk but proposed by the publishing admin, for another moderator to approve.
 """
 
 from __future__ import annotations
@@ -25,7 +29,12 @@ if TYPE_CHECKING:
 class BulkImport:
     def __init__(self, session: Session, *, actor: Any, report: Report, comment: str, now: dt.datetime) -> None:
         self.report = report
+        self.session, self.actor, self.comment, self.now = session, actor, comment, now
         self.publisher = BulkPublisher(session, approver=actor, comment=comment, source="import", now=now)
+        self.created: set[Any] = set()  # records this import creates
+        # (entity, kind, id, changes, translations, base_version, rec) the guard holds
+        self.held: list[tuple[str, str, Any, dict[str, Any] | None, dict[str, dict[str, str]] | None,
+                              int | None, Rec]] = []
 
     @property
     def change_requests(self) -> int:
@@ -33,6 +42,11 @@ class BulkImport:
 
     def _add(self, rec: Rec, kind: str, entity_id: Any, group: Any, *, changes: dict[str, Any] | None = None,
              translations: dict[str, dict[str, str]] | None = None, base_version: int | None = None) -> None:
+        if kind == "create":
+            self.created.add(entity_id)
+        if self._guarded(rec.entity, kind, entity_id, changes, translations):
+            self.held.append((rec.entity, kind, entity_id, changes, translations, base_version, rec))
+            return
         self.publisher.add(rec.entity, kind, entity_id, group=group, fields=changes, translations=translations,
                            base_version=base_version, tag=rec, cleaned=True)
 
@@ -92,5 +106,46 @@ class BulkImport:
                     self.report.error(Problem(self.report.file, None, "", e.get("path", ""), e.get("message", "")))
             raise ApplyFailed(str(exc)) from None
 
+    def _guarded(self, entity: str, kind: str, entity_id: Any, changes: dict[str, Any] | None,
+                 translations: dict[str, dict[str, str]] | None) -> bool:
+        """Does the fraud guard hold this change of a record that existed before the import?"""
+        from directory.exchange.importer import held_by_guard
+        from directory.moderation.fields import MODELS
+        from directory.moderation.guard import needs_second_person
+        from directory.moderation.models import ChangeKind
+
+        if kind == "create":
+            if not held_by_guard(True, kind, changes, self.created):
+                return False
+            record = None
+        else:
+            record = self.session.get(MODELS[entity], entity_id)
+            if record is None:
+                return False
+        return needs_second_person(self.session, entity_type=entity, kind=ChangeKind(kind),
+                                   record=record, cleaned=changes or {}, texts=translations)
+
     def finish(self) -> None:
+        """Propose what the guard held (the admin is its author: another moderator approves
+        it), then reindex what was written."""
+        from directory.errors import DomainError, ValidationFailed
+        from directory.exchange.importer import ApplyFailed, Problem
+        from directory.moderation import service as moderation
+
+        for entity, kind, entity_id, changes, texts, base_version, rec in self.held:
+            try:
+                moderation.propose(self.session, actor=self.actor, entity_type=entity, kind=kind,
+                                   entity_id=entity_id, changes=changes, translations=texts or None,
+                                   base_version=base_version, comment=self.comment, source="import",
+                                   now=self.now)
+            except ValidationFailed as exc:
+                for e in exc.errors:
+                    self.report.error(Problem(rec.file, rec.line, rec.path, e.get("path", ""), e.get("message", "")))
+                raise ApplyFailed(str(exc)) from None
+            except DomainError as exc:
+                self.report.error(Problem(rec.file, rec.line, rec.path, "", exc.detail))
+                raise ApplyFailed(exc.detail) from None
+            self.report.held += 1
+            self.report.pending += 1
+        self.held.clear()
         self.publisher.finish()

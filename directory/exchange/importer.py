@@ -94,6 +94,7 @@ class Report:
     warnings: list[Problem] = field(default_factory=list)
     change_requests: int = 0
     pending: int = 0
+    held: int = 0  # contact changes published by one admin: they wait for a second moderator
     changed: list[dict[str, Any]] = field(default_factory=list)  # first changes, for the reader
     _warned: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
@@ -130,6 +131,7 @@ class Report:
             "warnings": [p.as_dict() for p in self.warnings],
             "change_requests": self.change_requests,
             "pending": self.pending,
+            "held": self.held,
             "changed": self.changed,
         }
 
@@ -1070,6 +1072,21 @@ class ApplyFailed(Exception):
     """A write was refused by the write path: the whole import is rolled back."""
 
 
+def held_by_guard(sensitive: bool, kind: str, changes: dict[str, Any] | None,
+                  created: set[uuid.UUID]) -> bool:
+    """Publishing an import, does this change wait for a second moderator? Only when the fraud
+    guard marks it (`moderation.guard`) and it touches what existed before the import: a change
+    to an existing record, or a new phone or address of an existing listing. New listings of
+    the file are the publishing admin's to publish."""
+    if not sensitive:
+        return False
+    if kind != "create":
+        return True
+    parents = [v for k, v in (changes or {}).items()
+               if k in ("organization_id", "service_id", "location_id") and v]
+    return any(uuid.UUID(str(v)) not in created for v in parents)
+
+
 class Writer:
     """Turns compared bundles into change requests (published at once with `publish`).
 
@@ -1089,6 +1106,7 @@ class Writer:
         self.created_locations: set[uuid.UUID] = set()
         self.group: uuid.UUID | None = None  # the group of the bundle being written
         self._group_of: dict[uuid.UUID, uuid.UUID] = {}  # pending new record id → its group
+        self.created: set[uuid.UUID] = set()  # records this import creates
 
     def _propose(self, rec: Rec, kind: str, *, entity_id: uuid.UUID, changes: dict[str, Any] | None = None,
                  translations: dict[str, dict[str, str]] | None = None, base_version: int | None = None) -> None:
@@ -1104,10 +1122,17 @@ class Writer:
             )
             if group is not None:
                 self._group_of[entity_id] = group
+            if kind == "create":
+                self.created.add(entity_id)
             self.report.change_requests += 1
-            if self.publish:
+            if self.publish and not held_by_guard(cr.sensitive, kind, changes, self.created):
                 moderation.approve(self.session, change_id=cr.id, reviewer=self.actor)
             else:
+                if self.publish:
+                    # Fraud guard: the publishing admin is this change's author; another
+                    # moderator approves it (`moderation.guard`).
+                    cr.author_id = self.actor.id
+                    self.report.held += 1
                 self.report.pending += 1
         except ValidationFailed as exc:
             for e in exc.errors:

@@ -86,6 +86,7 @@ from directory.moderation.fields import (
     dump,
     load,
 )
+from directory.moderation.guard import needs_second_person
 from directory.moderation.models import (
     AuditEntry,
     ChangeKind,
@@ -212,7 +213,8 @@ def propose(
         # A nationwide notice speaks for every region: not for a moderator of some of them.
         raise Forbidden("Only accounts for every region change nationwide notices")
 
-    sensitive = _is_sensitive(session, entity_type, kind, record, cleaned)
+    sensitive = needs_second_person(session, entity_type=entity_type, kind=kind, record=record,
+                                    cleaned=cleaned, texts=texts)
     if group_id is not None and entity_type in SENSITIVE_CREATE:
         # Fraud guard: the contact details and address of a new listing are checked by a
         # moderator other than the author, like those added to a published one.
@@ -391,30 +393,6 @@ def _cross_checks(
         if vu is not None and dt.datetime.fromisoformat(vu) <= dt.datetime.fromisoformat(vf):
             errors.append({"path": "valid_until", "message": "must be after valid_from"})
     return errors
-
-
-def _is_sensitive(
-    session: Session, entity_type: str, kind: ChangeKind, record: Any, cleaned: dict[str, Any]
-) -> bool:
-    """Fraud guard: does this change touch contact or whereabouts of a published listing?"""
-    if kind == ChangeKind.create:
-        return entity_type in SENSITIVE_CREATE and _parent_published(session, cleaned)
-    if record is None:
-        return False
-    if kind == ChangeKind.restore:
-        return entity_type in SENSITIVE_CREATE
-    touched = {name for name, value in cleaned.items() if value != _merged(record, {}, name)}
-    return bool(touched & SENSITIVE[entity_type])
-
-
-def _parent_published(session: Session, cleaned: dict[str, Any]) -> bool:
-    for key, model in (("location_id", m.Location), ("service_id", m.Service),
-                       ("organization_id", m.Organization)):
-        if cleaned.get(key):
-            parent = session.get(model, uuid.UUID(cleaned[key]))
-            if parent is not None and parent.archived_at is None:
-                return True
-    return False
 
 
 # --- where a record is: region scopes ---------------------------------------------------------
@@ -1070,7 +1048,10 @@ def revert(
                  "archived_at": archived},
         comment=(comment or f"Revert to version {to_version}")[:5000],
         author_id=actor.id, source="api",
-        sensitive=bool(set(fields_out) & SENSITIVE[entity_type]),
+        sensitive=needs_second_person(
+            session, entity_type=entity_type, kind=ChangeKind.revert, record=record,
+            cleaned=fields_out, texts=texts,
+            archiving=None if archived == "unchanged" else archived is not None),
         region_id=_region_of(session, _places(session, entity_type, record, {})),
         service_id=_service_of(session, entity_type, entity_id, record, {}),
     )

@@ -152,6 +152,17 @@ def test_bulk_publish_then_reimport_is_a_no_op_and_a_change_is_audited(db: Sessi
     entry = db.scalars(select(AuditEntry).where(AuditEntry.entity_id == ds.exact.id, AuditEntry.action == "update")).one()
     assert entry.changes["name"] == ["Warm meals bn", "Hot soup bn"] and entry.entity_version == 2
     assert entry.snapshot["name"] == "Hot soup bn" and entry.snapshot["version"] == 2
+    # Fraud guard (issue 18): the changed phone number of an existing listing is not published by
+    # the one admin: it waits, authored by them, for a second moderator.
+    assert changed.held == 1
+    held = db.scalars(select(ChangeRequest).where(ChangeRequest.entity_type == "phone",
+                                                  ChangeRequest.state == "pending")).one()
+    assert held.sensitive and held.author_id == admin.id
+    assert held.payload["fields"]["number"] == "+380441234599"
+    assert db.scalars(select(AuditEntry).where(AuditEntry.entity_type == "phone",
+                                               AuditEntry.action == "update")).first() is None
+    from directory.moderation import service as moderation
+    moderation.approve(db, change_id=held.id, reviewer=make_account(db, "moderator"))
     phone = db.scalars(select(AuditEntry).where(AuditEntry.entity_type == "phone", AuditEntry.action == "update")).one()
     assert phone.changes["number"][1] == "+380441234599"
     assert _found(db, "hot soup") == ["Hot soup bn"] and _found(db, "warm meals") == []

@@ -158,6 +158,15 @@ def test_reimport_is_a_no_op_and_a_changed_file_updates_only_what_changed(db: Se
     assert ds.exact.description == "Hot food twice a day" and ds.exact.version > version
     assert ds.approx.version == 1 and ds.confidential.version == 1
     phones = db.scalars(select(m.Phone.number).where(m.Phone.service_id == ds.exact.id, m.Phone.archived_at.is_(None))).all()
+    # Fraud guard (issue 18): one admin does not publish a changed phone number; another moderator does.
+    assert phones == ["+380441234567"] and report.held == 1
+    from directory.moderation import service as moderation
+    from directory.moderation.models import ChangeRequest
+    held = db.scalars(select(ChangeRequest).where(ChangeRequest.entity_type == "phone",
+                                                  ChangeRequest.state == "pending")).one()
+    assert held.sensitive and held.author_id == admin.id
+    moderation.approve(db, change_id=held.id, reviewer=make_account(db, "moderator"))
+    phones = db.scalars(select(m.Phone.number).where(m.Phone.service_id == ds.exact.id, m.Phone.archived_at.is_(None))).all()
     assert phones == ["+380441234599"]
     again = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
     assert again.change_requests == 0
