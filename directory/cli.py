@@ -255,5 +255,9 @@ from directory.search.commands import reindex_cmd  # noqa: E402
 
 main.add_command(reindex_cmd)
 
+from directory.alerts.commands import alerts_group  # noqa: E402
+
+main.add_command(alerts_group)
+
 if __name__ == "__main__":
     main()

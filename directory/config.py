@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     workers: int = 1
     threads: int = Field(default=0, ge=0, le=256, description="Request threads per worker; 0 = automatic")
+    alert_feeds: str = Field(
+        default="",
+        description="Official alert feeds to watch, one per line (docs/alerts.md): a CAP message or "
+        "an Atom/RSS index of them, or `state URL mapping=NAME|FILE` for a region-state JSON feed",
+    )
+    alert_poll_seconds: float = Field(default=30.0, ge=2.0, le=3600.0)
+    alert_stale_after_seconds: float = Field(
+        default=180.0, ge=10.0, description="A feed silent this long: pages say the alert status is unknown"
+    )
+    alert_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
 
     @field_validator("default_locale")
     @classmethod

@@ -27,6 +27,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     # (listings: the names of its vocabularies readers see, e.g. the kinds of notices)
     "web": ("directory/web", "directory/i18n", "directory/listings"),
     "manage": ("directory/manage",),
+    "alerts": ("directory/alerts",),
 }
 KEYWORDS = {
     "_": None,

@@ -234,7 +234,11 @@ def mount_web(app: FastAPI) -> None:
         methods=["GET", "HEAD"],
         include_in_schema=False,
     )
+    from directory.web.feeds import atom_router, cap_router
+
     app.include_router(root_router)
+    app.include_router(cap_router)
+    app.include_router(atom_router)
     app.include_router(router)
     install_error_pages(app)
     # Pages shrink to about a fifth; the small ones (redirects, 304s) are not worth it. Level 6,
