@@ -49,12 +49,33 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             return JSONResponse({"database": "unreachable"}, status_code=503)
         if not current:
             return JSONResponse({"database": "ok", "schema": "behind"}, status_code=503)
-        return JSONResponse({"database": "ok", "schema": "current"})
+        return JSONResponse({"database": "ok", "schema": "current", **_alert_status(app)})
 
     _include_routers(app)
     configure_logging(settings.log_format)
     security.install(app, settings)  # headers, limits, request ids, access log, 503 on DB faults
     return app
+
+
+def _alert_status(app: FastAPI) -> dict[str, object]:
+    """The alert feeds' health for /readyz (informative: a silent feed does not make the app unready,
+    the pages say the alert status is unknown)."""
+    import datetime as dt
+
+    from sqlalchemy.orm import Session
+
+    from directory.alerts.sources import parse_feeds
+    from directory.alerts.watcher import health
+
+    settings = app.state.settings
+    feeds = parse_feeds(settings.alert_feeds)
+    if not feeds:
+        return {}
+    with Session(app.state.engine) as session:
+        rows = health(session, feeds, stale_after=dt.timedelta(seconds=settings.alert_stale_after_seconds))
+    return {"alert_feeds": [
+        {"url": h.url, "state": "stale" if h.stale else "ok", "failures": h.failures,
+         "last_success_at": h.last_success_at.isoformat() if h.last_success_at else None} for h in rows]}
 
 
 def create_served_app() -> ASGIApp:

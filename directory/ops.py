@@ -106,8 +106,43 @@ def deploy_checks(settings: Settings, *, workers: int | None = None,
         out.append(Finding("directory.W006", "warning",
                            f"the database file {path} is readable by every user of the host",
                            f"chmod 600 {path} (and its -wal/-shm files)"))
+    try:
+        from directory.alerts.sources import parse_feeds
+
+        parse_feeds(settings.alert_feeds)
+    except ConfigError as exc:
+        out.append(Finding("directory.E020", "error", str(exc), exc.hint))
     if engine is not None:
-        out.extend(_database_checks(engine))
+        database = _database_checks(engine)
+        out.extend(database)
+        if not database:
+            out.extend(_alert_feed_checks(settings, engine))
+    return out
+
+
+def _alert_feed_checks(settings: Settings, engine: Engine) -> list[Finding]:
+    """Each configured alert feed has answered recently (`aid-directory alerts watch` runs)."""
+    import datetime as dt
+
+    from sqlalchemy.orm import Session
+
+    from directory.alerts.sources import parse_feeds
+    from directory.alerts.watcher import health
+
+    feeds = parse_feeds(settings.alert_feeds)
+    if not feeds:
+        return []
+    out = []
+    with Session(engine) as session:
+        for h in health(session, feeds, stale_after=dt.timedelta(seconds=settings.alert_stale_after_seconds)):
+            if h.stale:
+                last = h.last_success_at.isoformat(timespec="seconds") if h.last_success_at else "never"
+                out.append(Finding(
+                    "directory.W020", "warning",
+                    f"alert feed {h.url} has not answered recently (last answer: {last}"
+                    + (f"; last error: {h.last_error}" if h.last_error else "") + "); pages say the alert "
+                    "status is unknown",
+                    "run `aid-directory alerts watch` (deploy/systemd/aid-directory-alerts.service)"))
     return out
 
 

@@ -70,8 +70,6 @@ def notices(session: Session, *, place: uuid.UUID | None, now: dt.datetime) -> l
     rows = {r.id: r for r in session.execute(
         select(m.Notice.id, m.Notice.version, m.Notice.created_at, m.Notice.updated_at, m.Notice.source_locale)
         .where(m.Notice.id.in_(ids)))} if ids else {}
-    codes = dict(session.execute(select(m.Place.id, m.Place.code).where(
-        m.Place.id.in_([v.region.id for v in views[UI_LOCALES[0]] if v.region])))) if ids else {}
     out = []
     for first in views[UI_LOCALES[0]]:
         row = rows.get(first.id)
@@ -81,7 +79,7 @@ def notices(session: Session, *, place: uuid.UUID | None, now: dt.datetime) -> l
         written = {loc: v for loc, v in per.items() if not v.title.fallback or loc == row.source_locale}
         out.append(Published(
             id=first.id, version=row.version, created_at=row.created_at, updated_at=row.updated_at,
-            severity=first.severity, region_code=codes.get(first.region.id) if first.region else None,
+            severity=first.severity, region_code=first.region.code if first.region else None,
             region_names={loc: v.region.name.value for loc, v in per.items() if v.region},
             texts=written, views=per, valid_from=first.valid_from, valid_until=first.valid_until,
         ))
