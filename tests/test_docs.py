@@ -34,9 +34,7 @@ def test_relative_links_resolve(doc: Path) -> None:
             continue  # absolute URLs (http:, mailto:) are not checked offline
         path_part, _, frag = target.partition("#")
         dest = (doc.parent / path_part).resolve() if path_part else doc
-        if not dest.exists():
-            broken.append(target)
-        elif frag and dest.suffix == ".md" and frag not in _anchors(dest):
+        if not dest.exists() or frag and dest.suffix == ".md" and frag not in _anchors(dest):
             broken.append(target)
     assert not broken, f"{doc.relative_to(ROOT)} links to missing files or headings: {broken}"
 
