@@ -231,7 +231,7 @@ def handle_cap(session: Session, feed: Feed, msg: CapMessage, raw: bytes, *, now
                 link.ended_at = link.ended_at or now  # ended by hand meanwhile: start anew below
         notice_id = _write(
             session, kind="create",
-            changes={**fields, "valid_from": fields["valid_from"] or msg.sent.isoformat(),
+            changes={**fields, "kind": "alert", "valid_from": fields["valid_from"] or msg.sent.isoformat(),
                      "region_id": str(region) if region else None, "source_locale": source},
             texts_by_locale=words, comment=comment, now=now)
         session.add(AlertNotice(notice_id=notice_id, feed_url=feed.url[:2000], message_key=key,
@@ -270,7 +270,7 @@ def handle_state(session: Session, feed: Feed, states: list[RegionState], *, now
             continue
         notice_id = _write(
             session, kind="create",
-            changes={"severity": "danger", "valid_from": min(since, now).isoformat(), "valid_until": None,
+            changes={"severity": "danger", "kind": "alert", "valid_from": min(since, now).isoformat(), "valid_until": None,
                      "region_id": str(region_id), "source_locale": "uk" if s.code.startswith("UA") else "en"},
             texts_by_locale=texts.template_texts(s.alert_type),
             comment=f"region-state alert {s.code} from {feed.url}", now=now)

@@ -54,7 +54,7 @@ def test_national_cap_index_starts_a_notice_in_every_language(
     assert report.ok and [r.outcome for r in report.results] == ["applied"]
     [notice] = _live(gaz)
     assert notice.region_id == place_id("UA-12")
-    assert notice.severity == m.Severity.danger
+    assert notice.severity == m.Severity.danger and notice.kind == m.NoticeKind.alert
     assert notice.source_locale == "uk"
     assert notice.title == "Повітряна тривога в Дніпропетровській області"
     assert notice.valid_until is not None and abs(notice.valid_until - (NOW + dt.timedelta(hours=2))) < dt.timedelta(seconds=1)

@@ -3,7 +3,7 @@
 `alert_notice` (notices a feed started: its thread, region, pinned, ended).
 
 Revision ID: df1d5642e6ff
-Revises: 41d5c1f26f85
+Revises: 5e0a7c3b9d21
 Create Date: 2026-12-03 09:41:12.273341
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'df1d5642e6ff'
-down_revision: str | None = '41d5c1f26f85'
+down_revision: str | None = '5e0a7c3b9d21'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
