@@ -431,11 +431,11 @@ class DemoBuilder:
         now, rows = self.now, self.rows
 
         def notice(key: str, region: str, severity: str, source: str, title: Texts, body: Texts,
-                   since: dt.timedelta, until: dt.datetime) -> None:
+                   since: dt.timedelta, until: dt.datetime, kind: str = "general") -> None:
             nid = demo_id(f"notice:{key}")
             body = {loc: demo_text(v, loc) for loc, v in body.items()}
             rows.add(
-                m.Notice, id=nid, region_id=place_id(region), severity=severity,
+                m.Notice, id=nid, region_id=place_id(region), severity=severity, kind=kind,
                 title=rows.texts("notice", nid, "title", source, title),
                 body=rows.texts("notice", nid, "body", source, body), source_locale=source,
                 valid_from=now - since, valid_until=until, is_demo=True,
@@ -455,7 +455,7 @@ class DemoBuilder:
              "ar": "توجّه فورًا إلى أقرب ملجأ. لا تغادره حتى يُعلن انتهاء الإنذار.",
              "pl": "Natychmiast udaj się do najbliższego schronu. Nie wychodź, dopóki nie zostanie odwołany alarm.",
              "de": "Gehen Sie sofort in den nächsten Schutzraum. Bleiben Sie dort, bis Entwarnung gegeben wird."},
-            dt.timedelta(minutes=20), now + dt.timedelta(hours=3),
+            dt.timedelta(minutes=20), now + dt.timedelta(hours=3), kind="alert",
         )
         notice(
             "kharkiv-power", "UA-63", "warning", "uk",
@@ -465,7 +465,7 @@ class DemoBuilder:
             {"uk": "Черги 1–3 без світла з 14:00 до 18:00, черги 4–6 — з 18:00 до 22:00. Пункти незламності працюють цілодобово.",
              "en": "Groups 1–3 without power 14:00–18:00, groups 4–6 18:00–22:00. Invincibility points are open round the clock.",
              "ru": "Очереди 1–3 без света с 14:00 до 18:00, очереди 4–6 — с 18:00 до 22:00. Пункты несокрушимости работают круглосуточно."},
-            dt.timedelta(hours=1), now + dt.timedelta(hours=12),
+            dt.timedelta(hours=1), now + dt.timedelta(hours=12), kind="blackout",
         )
         notice(
             "odesa-consular", "UA-51", "warning", "ar",
