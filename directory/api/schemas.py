@@ -230,6 +230,10 @@ class FieldChangeOut(BaseModel):
     current: Any = None
     proposed: Any = None
     sensitive: bool = False
+    entity_type: str | None = Field(
+        None, description="set on a line about another record the change implies: marking a "
+        "service full empties its places' free places; free places end a service's 'full'")
+    entity_id: uuid.UUID | None = None
 
 
 class ChangeRequestOut(BaseModel):

@@ -71,7 +71,8 @@ def change_out(
         created_at=cr.created_at, decided_at=cr.decided_at,
         diff=[s.FieldChangeOut(field=d.field, locale=d.locale,
                                current=d.current if moderator_view or not d.sensitive else None,
-                               proposed=d.proposed, sensitive=d.sensitive)
+                               proposed=d.proposed, sensitive=d.sensitive,
+                               entity_type=d.entity_type, entity_id=d.entity_id)
               for d in moderation.diff(session, change=cr)] if with_diff else None,
         group_id=cr.group_id,
         group=[_member_out(session, x, with_diff=with_diff, moderator_view=moderator_view)
@@ -88,7 +89,8 @@ def _member_out(session: Session, cr: ChangeRequest, *, with_diff: bool,
         translations=cr.payload.get("translations", {}), sensitive=cr.sensitive,
         diff=[s.FieldChangeOut(field=d.field, locale=d.locale,
                                current=d.current if moderator_view or not d.sensitive else None,
-                               proposed=d.proposed, sensitive=d.sensitive)
+                               proposed=d.proposed, sensitive=d.sensitive,
+                               entity_type=d.entity_type, entity_id=d.entity_id)
               for d in moderation.diff(session, change=cr)] if with_diff else None,
     )
 

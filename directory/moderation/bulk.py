@@ -46,6 +46,7 @@ from directory.accounts.models import Account, Role
 from directory.db import Base, utcnow
 from directory.errors import Forbidden
 from directory.listings import models as m
+from directory.moderation import consistency
 from directory.moderation.fields import (
     FIELDS,
     MODELS,
@@ -284,6 +285,7 @@ class BulkPublisher:
         ops, self._ops = self._ops, []
         if not ops:
             return 0
+        ops += self._implied(ops)
         self._group_crs = {}
         # A record changed twice (restored, then updated) is written in a second round, on
         # top of the first: each round has at most one change per record.
@@ -299,6 +301,69 @@ class BulkPublisher:
             self._flush_round(round_ops)
         self.records += len(ops)
         return len(ops)
+
+    def _implied(self, ops: list[_Op]) -> list[_Op]:
+        """Status and capacity in step (`consistency`, the rules of the per-record path): a
+        service set to full empties its locations' free places; free places end "full" for the
+        services there (full wins when the same write says both). Applied to the operations
+        themselves, or added as updates in the group that caused them (audited with it)."""
+        live = (ChangeKind.create, ChangeKind.update)
+        own: dict[tuple[str, uuid.UUID], _Op] = {}
+        for op in ops:
+            if op.kind in live:
+                own.setdefault((op.entity_type, op.entity_id), op)
+        full = {op.entity_id for op in ops if op.entity_type == "service" and op.kind in live
+                and consistency.sets_full(op.fields)}
+        freed = {op.entity_id for op in ops if op.entity_type == "location" and op.kind in live
+                 and consistency.frees_places(op.fields)}
+        if not full and not freed:
+            return []
+        pairs = set(consistency.links(self.session, service_ids=full, location_ids=freed))
+        for op in ops:  # links a new location brings with it
+            if op.entity_type == "location" and op.kind == ChangeKind.create:
+                for sid in op.fields.get("service_ids") or ():
+                    try:
+                        pairs.add((as_uuid(sid), op.entity_id))
+                    except FieldError:
+                        continue  # refused by validation
+        services, places = consistency.current_states(
+            self.session, service_ids={s for s, _ in pairs}, location_ids={loc for _, loc in pairs})
+        added: list[_Op] = []
+
+        def change(entity_type: str, entity_id: uuid.UUID, fields: dict[str, Any], cause: _Op) -> None:
+            op = own.get((entity_type, entity_id))
+            if op is not None:
+                op.fields.update(fields)
+                return
+            new = _Op(entity_type, ChangeKind.update, entity_id, dict(fields), {}, None,
+                      cause.group, cause.tag)
+            own[(entity_type, entity_id)] = new
+            added.append(new)
+
+        # Rule 1 (full wins): every location of a full service has no free places.
+        for sid, lid in sorted(pairs, key=lambda p: (str(p[0]), str(p[1]))):
+            if sid not in full:
+                continue
+            loc_op = own.get(("location", lid))
+            free = loc_op.fields.get("capacity_available") if loc_op and "capacity_available" in loc_op.fields \
+                else places.get(lid)
+            if isinstance(free, int) and free > 0:
+                change("location", lid, {"capacity_available": 0}, own[("service", sid)])
+                freed.discard(lid)
+        # Rule 2: free places end "full" for the other services there.
+        for sid, lid in sorted(pairs, key=lambda p: (str(p[0]), str(p[1]))):
+            if lid not in freed or sid in full:
+                continue
+            svc_op = own.get(("service", sid))
+            status = svc_op.fields.get("status") if svc_op and "status" in svc_op.fields \
+                else services.get(sid, {}).get("status")
+            if status == consistency.FULL:
+                state = services.get(sid, {})
+                fields: dict[str, Any] = {"status": consistency.ACTIVE}
+                fields |= {n: None for n in consistency.CLEARED_WITH_FULL if state.get(n) is not None
+                           or (svc_op is not None and svc_op.fields.get(n) is not None)}
+                change("service", sid, fields, own[("location", lid)])
+        return added
 
     def _flush_round(self, ops: list[_Op]) -> None:
         seen: set[tuple[str, uuid.UUID]] = set()

@@ -72,6 +72,7 @@ from directory.errors import (
     ValidationFailed,
 )
 from directory.listings import models as m
+from directory.moderation import consistency
 from directory.moderation.fields import (
     CAPACITY_FIELDS,
     FIELDS,
@@ -121,6 +122,9 @@ class FieldChange:
     proposed: Any
     locale: str | None = None
     sensitive: bool = False
+    #: set on a line about another record the change implies (consistency.py): its type and id
+    entity_type: str | None = None
+    entity_id: uuid.UUID | None = None
 
 
 @dataclass
@@ -816,6 +820,11 @@ def _apply(
             changes["service_ids"] = [None, fields_in["service_ids"]]
 
         touched_services = _services_touched(session, cr.entity_type, record)
+        # Status and capacity in step (consistency.py): the linked records this change implies
+        # are written here, in the same savepoint, audited under the same change request.
+        linked = _apply_implied(session, cr, fields_in, now=now)
+        for other, _changes in linked:
+            touched_services |= _services_touched(session, other.__tablename__, other)
         # A moderator's approval of fresh facts from the field verifies the listing
         # (other services at a location get their own audit entry below).
         verified: list[tuple[m.Service, Any]] = []
@@ -858,6 +867,13 @@ def _apply(
         changes=changes,
         snapshot=snapshot(session, cr.entity_type, record),
     ))
+    for other, other_changes in linked:
+        session.add(AuditEntry(
+            at=now, entity_type=other.__tablename__, entity_id=other.id,
+            entity_version=other.version, action=cr.kind.value, change_request_id=cr.id,
+            author_id=cr.author_id, approver_id=approver.id if approver else None,
+            changes=other_changes, snapshot=snapshot(session, other.__tablename__, other),
+        ))
     for svc, before_date in verified:
         session.add(AuditEntry(
             at=now, entity_type="service", entity_id=svc.id, entity_version=svc.version,
@@ -867,8 +883,39 @@ def _apply(
             snapshot=snapshot(session, "service", svc),
         ))
     session.flush()
-    if _changes_search(cr.kind, changes):
+    if linked or _changes_search(cr.kind, changes):
         _reindex(session, touched_services)
+
+
+def _apply_implied(
+    session: Session, cr: ChangeRequest, fields_in: dict[str, Any], *, now: dt.datetime
+) -> list[tuple[Any, dict[str, list[Any]]]]:
+    """Write what `cr` implies for linked records (full → no free places; free places → not
+    full); returns each record written with its {field: [before, after]}."""
+    out: list[tuple[Any, dict[str, list[Any]]]] = []
+    for it in consistency.implied(session, cr.entity_type, cr.entity_id, fields_in):
+        model, specs = MODELS[it.entity_type], FIELDS[it.entity_type]
+        other = session.get(model, it.entity_id)
+        if other is None:
+            continue
+        changes: dict[str, list[Any]] = {}
+        for name, value in it.fields.items():
+            before = dump(getattr(other, name))
+            if before != value:
+                changes[name] = [before, value]
+                setattr(other, name, load(specs[name], value))
+        if not changes:
+            continue
+        if it.entity_type == "location":
+            changes["capacity_updated"] = [dump(other.capacity_updated), now.isoformat()]
+            other.capacity_updated = now
+        if it.entity_type == "service" and other.status_since is not None:
+            changes["status_since"] = [dump(other.status_since), None]
+            other.status_since = None
+        other.updated_at = now
+        session.flush()
+        out.append((other, changes))
+    return out
 
 
 def _changes_search(kind: ChangeKind, changes: dict[str, list[Any]]) -> bool:
@@ -1095,7 +1142,44 @@ def get_change(session: Session, *, change_id: uuid.UUID, viewer: Account) -> Ch
 
 
 def diff(session: Session, *, change: ChangeRequest) -> list[FieldChange]:
-    """Field by field (translations included): the published value and the proposed one."""
+    """Field by field (translations included): the published value and the proposed one, then
+    what the change implies for linked records (a full service's free places, ...). Once the
+    change is applied, what it did (from the audit log): before and after, never a proposal
+    compared with itself."""
+    if change.state == ChangeState.approved:
+        done = _diff_applied(session, change)
+        if done:
+            return done
+    return _diff_pending(session, change)
+
+
+#: Bookkeeping an applied change writes besides its fields (not lines of its diff).
+_NOT_IN_DIFF = frozenset({"updated_at", "version", "capacity_updated", "status_since"})
+
+
+def _diff_applied(session: Session, change: ChangeRequest) -> list[FieldChange]:
+    entries = list(session.scalars(
+        select(AuditEntry).where(AuditEntry.change_request_id == change.id)
+        .order_by(AuditEntry.at, AuditEntry.entity_version)))
+    out: list[FieldChange] = []
+    for entry in entries:
+        own = entry.entity_type == change.entity_type and entry.entity_id == change.entity_id
+        if not own and entry.entity_type == "service" and set(entry.changes or {}) <= {"assured_date"}:
+            continue  # the other services a capacity approval verified
+        sensitive = SENSITIVE.get(entry.entity_type, frozenset())
+        for key, pair in (entry.changes or {}).items():
+            name, _, locale = key.partition("@")
+            if name in _NOT_IN_DIFF or not isinstance(pair, list) or len(pair) != 2:
+                continue
+            out.append(FieldChange(
+                field=name, locale=locale or None, current=pair[0], proposed=pair[1],
+                sensitive=name in sensitive,
+                entity_type=None if own else entry.entity_type,
+                entity_id=None if own else entry.entity_id))
+    return out
+
+
+def _diff_pending(session: Session, change: ChangeRequest) -> list[FieldChange]:
     record = _record(session, change)
     sensitive = SENSITIVE.get(change.entity_type, frozenset())
     out: list[FieldChange] = []
@@ -1125,6 +1209,12 @@ def diff(session: Session, *, change: ChangeRequest) -> list[FieldChange]:
     if change.kind == ChangeKind.verify and record is not None:
         out.append(FieldChange(field="assured_date", current=dump(record.assured_date),
                                proposed="now"))
+    if change.state == ChangeState.pending:
+        for it in consistency.implied(session, change.entity_type, change.entity_id,
+                                      change.payload.get("fields", {})):
+            out += [FieldChange(field=name, current=it.current.get(name), proposed=value,
+                                entity_type=it.entity_type, entity_id=it.entity_id)
+                    for name, value in it.fields.items()]
     return out
 
 
@@ -1145,7 +1235,7 @@ def _conflicts(
     value. When the log cannot account for the record's current version (no record, or a
     write that left no audit entry), everything the proposal touches is a conflict.
     Returns [{"field", "locale"}] (empty: safe to apply on the current record)."""
-    lines = diff(session, change=cr)
+    lines = [d for d in diff(session, change=cr) if d.entity_type is None]  # its own record
     if cr.kind == ChangeKind.status and cr.payload.get("fields", {}).get("status") == \
             m.ServiceStatus.active.value:
         # Back to active clears the reason and the end date it does not set itself.
@@ -1181,8 +1271,11 @@ def _conflicts(
 
 
 def _diff_json(d: FieldChange) -> dict[str, Any]:
-    return {"field": d.field, "locale": d.locale, "current": d.current, "proposed": d.proposed,
-            "sensitive": d.sensitive}
+    out = {"field": d.field, "locale": d.locale, "current": d.current, "proposed": d.proposed,
+           "sensitive": d.sensitive}
+    if d.entity_type is not None:  # a line about another record the change implies
+        out |= {"entity_type": d.entity_type, "entity_id": str(d.entity_id)}
+    return out
 
 
 def _categories(session: Session, service_id: uuid.UUID) -> list[str]:

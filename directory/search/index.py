@@ -135,6 +135,7 @@ def _documents(
             m.Service.alternate_name,
             m.Service.description,
             m.Service.free_of_charge,
+            m.Service.status,
         ).where(
             m.Service.id.in_(ids),
             m.Service.archived_at.is_(None),
@@ -142,6 +143,8 @@ def _documents(
         )
     ).all()
     docs: dict[uuid.UUID, _Doc] = {}
+    # "Free places" never lists a full service (the write path keeps its places at 0 anyway).
+    full = {s.id for s in services if s.status == m.ServiceStatus.full}
     for s in services:
         doc = docs[s.id] = _Doc([s.name, s.alternate_name or "", s.description or ""])
         if s.free_of_charge:
@@ -215,7 +218,7 @@ def _documents(
                 doc.words.append(ref.places[pid])
                 doc.facets.extend(place_token(p) for p in ref.place_up.get(pid, [pid]))
         doc.facets.extend(tok for col, tok in AMENITY_TOKENS.items() if getattr(row, col))
-        if row.capacity_available:
+        if row.capacity_available and row.service_id not in full:
             doc.facets.append("capacity")
         if m.Privacy(row.privacy) is not m.Privacy.confidential:
             doc.words.extend([row.name or "", row.alternate_name or ""])

@@ -47,7 +47,8 @@ def test_volunteer_moderator_public_flow(client: TestClient, db: Session) -> Non
     detail = client.get(f"/api/v1/moderation/change-requests/{change['id']}",
                         headers=_auth(mod_token)).json()
     assert detail["diff"] == [{"field": "capacity_available", "locale": None, "current": 0,
-                               "proposed": 12, "sensitive": False}]
+                               "proposed": 12, "sensitive": False, "entity_type": None,
+                               "entity_id": None}]
     r = client.post(f"/api/v1/moderation/change-requests/{change['id']}/approve",
                     headers=_auth(mod_token))
     assert r.status_code == 200, r.text

@@ -90,9 +90,12 @@ def test_moderator_clears_twenty_mixed_proposals(client, db: Session) -> None:
     assert states.count(ChangeState.rejected) == 3
     assert states.count(ChangeState.approved) == 17
     db.refresh(loc0)
-    assert (loc0.capacity_available, str(loc0.latitude)[:5]) == (10, "50.40")
+    # "Full", approved after the capacity update, leaves no free places (issue 12 §4).
+    assert (loc0.capacity_available, str(loc0.latitude)[:5]) == (0, "50.40")
     for n, (svc, loc) in enumerate(listings):
         db.refresh(svc)
+        db.refresh(loc)
         assert svc.status == ("full" if n < 6 else "active")
+        assert loc.capacity_available == (0 if n < 6 else 10 + n)
         assert svc.assured_date is not None
     assert "Nothing waits for review" in client.get("/en/manage/queue").text

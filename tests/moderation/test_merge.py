@@ -37,7 +37,8 @@ def test_capacity_and_status_from_the_same_base_both_approve(db: Session) -> Non
     mod.approve(db, change_id=edit.id, reviewer=taras)  # the location moved on: other field
     assert (cap.state, status.state, edit.state) == (ChangeState.approved,) * 3
     assert svc.status == "full"
-    assert loc.capacity_available == 12 and loc.transportation == "Tram 5"
+    # "Full", approved last, empties the free places (never "full" with 12 free places).
+    assert loc.capacity_available == 0 and loc.transportation == "Tram 5"
     last = db.scalars(select(AuditEntry).where(AuditEntry.entity_id == loc.id)
                       .order_by(AuditEntry.entity_version.desc())).first()
     assert last is not None and last.entity_version == loc.version
