@@ -8,6 +8,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -47,6 +48,10 @@ class NoticeBoard:
     elsewhere: tuple[Elsewhere, ...] = ()
     located: bool = False  # the page is about a region (no "choose your region" line)
     region: PlaceRef | None = None  # the region the page is about, when it is one
+    #: Alerts of this region that ended a short while ago (directory.alerts.status.EndedAlert).
+    ended: tuple[Any, ...] = ()
+    #: Alert feeds are configured and one has gone silent: since when the status is unknown.
+    unknown_since: dt.datetime | None = None
 
     @property
     def danger(self) -> tuple[NoticeView, ...]:
@@ -57,7 +62,7 @@ class NoticeBoard:
         return tuple(n for n in self.here if n.severity != "danger")
 
     def __bool__(self) -> bool:
-        return bool(self.here or self.elsewhere)
+        return bool(self.here or self.elsewhere or self.ended or self.unknown_since)
 
 
 def region_near(

@@ -230,8 +230,25 @@ def reader_notices(
         ids.append(notices.place_id_of(db, place, locale=locale))
     elif near is not None and not ids:
         ids.append(notices.region_near(db, near, locale=locale))
-    return notices.notice_board(
+    board = notices.notice_board(
         db, locale=locale, now=now, timezone=settings.timezone, place_ids=ids
+    )
+    return with_alert_state(db, board, locale=locale, now=now, settings=settings)
+
+
+def with_alert_state(db: Session, board: Any, *, locale: str, now: dt.datetime, settings: Settings) -> Any:
+    """The board with the alert feeds' state: alerts of its region that ended a short while ago,
+    and since when the alert status is unknown (a configured feed gone silent)."""
+    import dataclasses
+
+    from directory.alerts import status
+
+    regions = [board.region.id] if board.region is not None else []
+    return dataclasses.replace(
+        board,
+        ended=tuple(status.recently_ended(db, locale=locale, region_ids=regions, now=now,
+                                          timezone=settings.timezone)),
+        unknown_since=status.status_unknown_since(db, settings, now=now),
     )
 
 

@@ -100,6 +100,12 @@ def _when(value: Any, item: Any = None) -> str:
     return i18n.format_when(value, _zone_of(item) if item is not None else None)
 
 
+def _utcnow() -> Any:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC)
+
+
 def _notice_when(notice: Any, now: Any = None) -> str:
     """"since 12:06 · until 14:06 (Kyiv time)": a notice's times in its region's zone (the
     directory's for nationwide ones), the zone named (a reader may be anywhere)."""
@@ -178,6 +184,8 @@ def make_environment(manifest: Manifest) -> Environment:
         available_locales=i18n.available_locales,
         language_name=i18n.language_name,
         format_zone=i18n.format_zone,
+        when_in=i18n.format_when,
+        utcnow=_utcnow,
         when=_when,
         opens=_opens,
         notice_when=_notice_when,

@@ -91,3 +91,10 @@
     });
   }
 })();
+
+/* Alert board (templates/_notices.html): htmx polls it every 30 s; no request while the tab is
+   hidden (a phone in a pocket spends nothing), and one as soon as it is shown again. */
+document.addEventListener("htmx:beforeRequest", function (e) {
+  var elt = e.detail && e.detail.elt;
+  if (document.hidden && elt && elt.hasAttribute && elt.hasAttribute("data-poll")) e.preventDefault();
+});
