@@ -129,6 +129,8 @@ def _change_page(
         next_id=_next_pending(ctx, cr),
         members=members,
         sensitive=cr.sensitive or any(x.sensitive for x, _ in members),
+        # times in the diff: the zone of the listing's place (a notice: its region's)
+        tz=queries.zone_of_change(ctx.db, cr, default=ctx.settings.timezone),
         **values,
     )
 

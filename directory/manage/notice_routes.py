@@ -110,10 +110,14 @@ def _page(ctx: ManageContext, *, status_code: int = 200, notice: m.Notice | None
     regions, unlimited = _regions(ctx)
     values.setdefault("errors", {})
     values.setdefault("typed", {})
+    # a moderator of one region: it is chosen already
+    only = str(regions[0].id) if len(regions) == 1 and not unlimited else ""
     return page(
         ctx, "manage/notices.html", status_code=status_code,
         rows=_rows(ctx, unlimited) if notice is None else [], regions=regions,
-        nationwide=unlimited, locales=UI_LOCALES, kinds=KIND_LABELS, notice=notice,
+        nationwide=unlimited, kinds=KIND_LABELS, notice=notice, only_region=only,
+        # the person's own language first: on a phone, the field they fill in is at the top
+        locales=sorted(UI_LOCALES, key=lambda loc: loc != ctx.locale),
         zone_label=format_zone(_zone_of(ctx, notice.region_id) if notice else ctx.settings.timezone),
         **values,
     )

@@ -433,6 +433,29 @@ def open_reports(session: Session, *, limit: int = 200) -> list[Report]:
     )
 
 
+def zone_of_change(session: Session, cr: ChangeRequest, *, default: str) -> str:
+    """The time zone a change's times are read in: its listing's (first) location's, else its
+    region's (a notice), else `default`."""
+    if cr.service_id is not None:
+        zone = session.scalar(
+            select(m.Location.timezone)
+            .join(m.ServiceAtLocation, m.ServiceAtLocation.location_id == m.Location.id)
+            .where(m.ServiceAtLocation.service_id == cr.service_id)
+            .order_by(m.Location.created_at)
+            .limit(1)
+        )
+        if zone:
+            return str(zone)
+    place = session.get(m.Place, cr.region_id) if cr.region_id else None
+    seen: set[uuid.UUID] = set()
+    while place is not None and place.id not in seen:
+        if place.timezone:
+            return place.timezone
+        seen.add(place.id)
+        place = session.get(m.Place, place.parent_id) if place.parent_id else None
+    return default
+
+
 def recent_notices(session: Session, *, limit: int = 50) -> list[m.Notice]:
     """Notices newest first, ended ones (archived) included so admins see what was said."""
     return list(

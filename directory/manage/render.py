@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from directory.i18n import format_datetime, get_locale
+from directory.i18n import format_datetime, format_zone, get_locale, gettext
 from directory.manage import labels
 from directory.manage import session as websession
 from directory.manage.auth import (
@@ -48,11 +48,13 @@ def env() -> Environment:
 
 
 def format_iso(value: str, tz: str = "Europe/Kyiv") -> str:
-    """An ISO timestamp from a change payload, as a date and time in the person's locale."""
+    """An ISO timestamp from a change payload, as a date and time in the person's locale, in
+    the zone of the record's place, named ("03.12.26, 14:06 (Kyiv time)")."""
     try:
-        return format_datetime(dt.datetime.fromisoformat(value), "short", tz=tz)
+        when = format_datetime(dt.datetime.fromisoformat(value), "short", tz=tz)
     except ValueError:
         return value
+    return gettext("%(time)s (%(zone)s time)", time=when, zone=format_zone(tz))
 
 
 def _finish(ctx: ManageContext | None, response: Response) -> Response:

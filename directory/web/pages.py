@@ -380,6 +380,7 @@ def service_context(
         "service": detail,
         "now": now,
         "today_weekday": now.astimezone(ZoneInfo(zone)).weekday(),
+        "zone": zone,
         "shelter_types": SHELTER_TYPES,
         "amenity_labels": AMENITIES,
         "negative_labels": NEGATIVE_AMENITIES,

@@ -171,3 +171,23 @@ def test_volunteers_do_not_get_the_notices_page(client, db: Session) -> None:
     volunteer = make_account(db, "volunteer")
     sign_in(client, volunteer.email)
     assert client.get("/en/manage/notices").status_code == 403
+
+
+def test_a_diff_shows_times_in_the_listings_zone(client, db: Session) -> None:
+    from zoneinfo import ZoneInfo
+
+    from directory.moderation import service as moderation
+    from directory.moderation.models import ChangeRequest
+    from tests.factories import make_service
+
+    warsaw = make_city(db, name="Masovian Voivodeship", tz="Europe/Warsaw")
+    svc = make_service(db, name="Reception point", region=warsaw, tz="Europe/Warsaw")
+    until = _future(5)
+    volunteer = make_account(db, "volunteer")
+    moderation.propose(db, actor=volunteer, entity_type="service", kind="status", entity_id=svc.id,
+                       changes={"status": "full", "status_until": until.isoformat()})
+    cr = db.query(ChangeRequest).filter_by(entity_id=svc.id).one()
+    _signed_in(db, client, "moderator")
+    page = client.get(f"/de/manage/queue/{cr.id}")
+    local = until.astimezone(ZoneInfo("Europe/Warsaw")).strftime("%H:%M")
+    assert f"{local} (Ortszeit Warschau)" in page.text
