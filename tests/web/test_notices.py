@@ -22,11 +22,14 @@ def _setup(db: Session) -> dict:  # type: ignore[type-arg]
     lviv = make_city(db, name="Lviv Oblast", lat="49.84", lon="24.03")
     shelter = make_term(db, code="shelter", name="Shelter")
     bunker = make_term(db, code="shelter.air-raid", name="Air-raid shelter", parent=shelter)
+    always = {"open_24_7": True}
     open_in_alerts = make_service(db, name="Metro station shelter", city=dnipro_city,
-                                  lat="48.47", lon="35.05",
+                                  lat="48.47", lon="35.05", location_fields=always,
                                   service_fields={"open_during_alert": True})
-    basement = make_service(db, name="Basement shelter", city=dnipro_city, lat="48.46", lon="35.04")
-    in_lviv = make_service(db, name="Lviv shelter", city=None, region=lviv, lat="49.84", lon="24.03")
+    basement = make_service(db, name="Basement shelter", city=dnipro_city, lat="48.46", lon="35.04",
+                            location_fields=always)
+    in_lviv = make_service(db, name="Lviv shelter", city=None, region=lviv, lat="49.84", lon="24.03",
+                           location_fields=always)
     for svc in (open_in_alerts, basement, in_lviv):
         categorise(db, svc, bunker)
     alert = Notice(region_id=dnipro.id, kind=NoticeKind.alert, severity=Severity.danger,
@@ -107,11 +110,13 @@ def test_service_page_in_dnipro_shows_the_alert_and_lviv_does_not(client, db: Se
 def test_find_a_shelter_lists_shelters_open_during_alerts_first(client, db: Session) -> None:
     s = _setup(db)
     top = _top(client.get("/en/", params={"place": s["dnipro"].code}).text)
-    link = re.search(r'href="(/en/search\?[^"]*)"[^>]*>.*?Find a shelter', top, re.S)
+    link = re.search(r'href="(/en/search\?[^"]*)"[^>]*>[^<]*<svg.*?</svg>\s*Nearest shelter open during alerts',
+                     top, re.S)
     assert link is not None
     url = link.group(1).replace("&amp;", "&")
     assert f"place={s['dnipro'].code}" in url and "alert=1" in url
     results = client.get(url).text
+    assert "Nearest shelter open during alerts" not in _top(results)  # not again on the list
     first, second = results.index("Metro station shelter"), results.index("Basement shelter")
     assert first < second and "Lviv shelter" not in results
     assert "Open during air-raid alerts" in results  # the card says why it is first
