@@ -281,4 +281,4 @@ def handle_state(session: Session, feed: Feed, states: list[RegionState], *, now
         if region_id not in active:
             ended += _end(session, link, comment=f"region-state alert ended, from {feed.url}", now=now)
     session.flush()
-    return Result(f"state|{feed.url}", "applied", started=started, ended=ended)
+    return Result(f"state|{feed.url}", "applied" if started or ended else "unchanged", started=started, ended=ended)

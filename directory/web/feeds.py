@@ -105,4 +105,4 @@ def alert_board(request: Request, locale: str, db: DbSession, place: str | None 
     refresh = (current.path + (f"?{current.query}" if current.query else "")) if same and current.path else f"/{locale}/"
     return render(request, "_notices.html", {
         "locale": locale, "board": board, "picker": _PICKERS.get(picker or "", ""), "refresh_url": refresh,
-    }, headers={"Vary": "HX-Current-URL"})
+    }, headers={"Vary": "HX-Current-URL"}, cache="public, no-cache")  # revalidated at every poll

@@ -81,7 +81,10 @@ def test_unknown_status_when_the_feed_is_silent(client: TestClient, gaz: Session
     assert row is not None
     row.last_success_at = dt.datetime.now(dt.UTC)
     gaz.flush()
-    assert "Alert status unknown" not in client.get("/en/?place=UA-12").text
+    quiet = client.get("/en/?place=UA-12").text
+    assert "Alert status unknown" not in quiet
+    # Nothing to show, but a watched feed: the empty board still polls for its own region.
+    assert 'hx-get="/en/alerts/board?place=UA-12&amp;picker=pick-place"' in quiet
 
 
 @pytest.mark.parametrize("locale", ["uk", "ar"])
