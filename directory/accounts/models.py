@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from directory.db import Base, Entity, utcnow
@@ -32,6 +32,9 @@ class Account(Entity):
     trusted: Mapped[bool] = mapped_column(default=False)  # may publish status/capacity at once
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[dt.datetime | None] = mapped_column()
+    #: The last TOTP time step accepted (enrolment included): a code is accepted only for a
+    #: later step, so each code signs in once.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     last_login_at: Mapped[dt.datetime | None] = mapped_column()
     password_changed_at: Mapped[dt.datetime | None] = mapped_column()
 
@@ -68,6 +71,23 @@ class ApiToken(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column()
     last_used_at: Mapped[dt.datetime | None] = mapped_column()
     revoked_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class AccountSession(Base):
+    """A signed-in web session. The cookie carries a random secret; only its SHA-256 is stored.
+
+    Signing out deletes the row, and so do a password change and disabling the account: the
+    cookie (and every CSRF token derived from it) stops working at once, wherever it was copied.
+    """
+
+    __tablename__ = "account_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the secret
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
 class RecoveryCode(Base):

@@ -23,13 +23,14 @@ import pyotp
 import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from directory.accounts.models import (
     Account,
     AccountRegion,
+    AccountSession,
     ApiToken,
     AuthFailure,
     RecoveryCode,
@@ -194,16 +195,70 @@ def list_accounts(session: Session, *, include_disabled: bool = True) -> list[Ac
 
 
 def set_disabled(session: Session, *, account: Account, disabled: bool = True) -> Account:
-    """Disable (or re-enable) an account; a disabled account's tokens stop working at once."""
+    """Disable (or re-enable) an account; a disabled account's tokens stop working at once and
+    its web sessions end (re-enabling does not bring them back)."""
     account.disabled = disabled
+    if disabled:
+        end_web_sessions(session, account=account)
     session.flush()
     return account
 
 
 def set_password(session: Session, *, account: Account, password: str) -> None:
+    """Set a new password; every web session of the account ends (sign in again)."""
     account.password_hash = hash_password(password)
     account.password_changed_at = utcnow()
+    end_web_sessions(session, account=account)
     session.flush()
+
+
+# --- web sessions -----------------------------------------------------------------------------
+
+
+def _session_id(secret: str) -> str:
+    return hashlib.sha256(("session:" + secret).encode()).hexdigest()
+
+
+def start_web_session(
+    session: Session, *, account: Account, lifetime: dt.timedelta, now: dt.datetime | None = None
+) -> str:
+    """Record a new signed-in session and return its secret (for the cookie; only its hash is
+    stored). Sessions past their end are cleared on the way."""
+    now = now or utcnow()
+    session.execute(delete(AccountSession).where(AccountSession.expires_at <= now))
+    secret = secrets.token_urlsafe(32)
+    session.add(AccountSession(id=_session_id(secret), account_id=account.id, created_at=now,
+                               expires_at=now + lifetime))
+    session.flush()
+    return secret
+
+
+def web_session_is_live(
+    session: Session, *, account_id: uuid.UUID, secret: str, now: dt.datetime | None = None
+) -> bool:
+    """Whether the session with this secret belongs to the account and has not ended."""
+    if not secret:
+        return False
+    found = session.scalar(
+        select(AccountSession.id).where(
+            AccountSession.id == _session_id(secret),
+            AccountSession.account_id == account_id,
+            AccountSession.expires_at > (now or utcnow()),
+        )
+    )
+    return found is not None
+
+
+def end_web_session(session: Session, *, secret: str) -> None:
+    """Sign out: the session's cookie stops working wherever a copy of it is."""
+    if secret:
+        session.execute(delete(AccountSession).where(AccountSession.id == _session_id(secret)))
+        session.flush()
+
+
+def end_web_sessions(session: Session, *, account: Account) -> None:
+    """End every web session of an account (password changed, account disabled)."""
+    session.execute(delete(AccountSession).where(AccountSession.account_id == account.id))
 
 
 def set_regions(session: Session, *, account: Account, place_ids: Sequence[uuid.UUID]) -> None:
@@ -504,22 +559,48 @@ def totp_qr_svg(uri: str) -> str:
     return svg
 
 
-def verify_totp(secret: str, code: str, *, now: dt.datetime | None = None) -> bool:
+def totp_step(secret: str, code: str, *, now: dt.datetime | None = None) -> int | None:
+    """The time step `code` belongs to — the current one, or one either side for a phone's clock
+    drift — or None when it is no valid code."""
     code = "".join(code.split())
     if not (code.isdigit() and len(code) == 6):
-        return False
-    return pyotp.TOTP(secret).verify(code, for_time=now or utcnow(), valid_window=1)
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now or utcnow())
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def verify_totp(secret: str, code: str, *, now: dt.datetime | None = None) -> bool:
+    """Whether `code` is valid now (stateless; `verify_second_factor` also refuses replays)."""
+    return totp_step(secret, code, now=now) is not None
+
+
+def _claim_totp_step(session: Session, account: Account, step: int) -> bool:
+    """Mark `step` as used unless it (or a later one) was used already. One conditional UPDATE,
+    so two requests racing with the same code cannot both win (the row lock decides)."""
+    result = session.execute(
+        update(Account)
+        .where(Account.id == account.id,
+               or_(Account.totp_last_step.is_(None), Account.totp_last_step < step))
+        .values(totp_last_step=step)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
 
 
 def enable_totp(
     session: Session, *, account: Account, secret: str, code: str, now: dt.datetime | None = None
 ) -> list[str]:
     """Turn on TOTP once the person proves their app shows the right code; returns fresh
-    recovery codes (shown once)."""
-    if not verify_totp(secret, code, now=now):
+    recovery codes (shown once). The code used here is spent: it cannot sign in again."""
+    step = totp_step(secret, code, now=now)
+    if step is None:
         raise ValidationFailed([{"path": "code", "message": "the code is not correct"}])
     account.totp_secret = secret
     account.totp_enabled_at = now or utcnow()
+    account.totp_last_step = step
     session.flush()
     return generate_recovery_codes(session, account=account)
 
@@ -527,6 +608,7 @@ def enable_totp(
 def disable_totp(session: Session, *, account: Account) -> None:
     account.totp_secret = None
     account.totp_enabled_at = None
+    account.totp_last_step = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
     session.flush()
 
@@ -559,19 +641,18 @@ def generate_recovery_codes(
 def use_recovery_code(
     session: Session, *, account: Account, code: str, now: dt.datetime | None = None
 ) -> bool:
-    """Consume a recovery code; True if it was valid and unused."""
-    row = session.scalar(
-        select(RecoveryCode).where(
+    """Consume a recovery code; True if it was valid and unused. One conditional UPDATE, so
+    two requests racing with the same code cannot both use it."""
+    result = session.execute(
+        update(RecoveryCode)
+        .where(
             RecoveryCode.account_id == account.id,
             RecoveryCode.code_hash == _hash_recovery(code),
             RecoveryCode.used_at.is_(None),
         )
+        .values(used_at=now or utcnow())
     )
-    if row is None:
-        return False
-    row.used_at = now or utcnow()
-    session.flush()
-    return True
+    return bool(getattr(result, "rowcount", 0) > 0)
 
 
 def verify_second_factor(
@@ -582,14 +663,17 @@ def verify_second_factor(
     client_key: str = "",
     now: dt.datetime | None = None,
 ) -> None:
-    """Check a TOTP code or a recovery code; rate-limited like passwords."""
+    """Check a TOTP code or a recovery code; each is accepted once (a TOTP code's time step
+    must be later than the last one used). Rate-limited per account."""
     now = now or utcnow()
     keys = [failure_key(session, "totp", str(account.id))]
     if client_key:
         keys.append(failure_key(session, "client", client_key))
     check_rate_limit(session, keys=keys, now=now)
-    if account.totp_secret and verify_totp(account.totp_secret, code, now=now):
-        return
+    if account.totp_secret:
+        step = totp_step(account.totp_secret, code, now=now)
+        if step is not None and _claim_totp_step(session, account, step):
+            return
     if use_recovery_code(session, account=account, code=code, now=now):
         return
     record_failure(session, keys=keys, now=now)
@@ -640,6 +724,8 @@ def update_account(
         raise ValidationFailed([{"path": "role", "message": "you cannot lock yourself out"}])
     if disabled is not None:
         account.disabled = disabled
+        if disabled:
+            end_web_sessions(session, account=account)
     if trusted is not None:
         account.trusted = trusted
     if role is not None:

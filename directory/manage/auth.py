@@ -1,7 +1,8 @@
 """Who is asking: the session cookie turned into an account, CSRF checks, and role guards.
 
 Every manage route depends on `ManageContext`: it validates the locale in the path, reads the
-session cookie (re-checking the account: not disabled, password unchanged), and for unsafe methods
+session cookie (re-checking the account: not disabled, password unchanged, session row not
+ended by a sign-out), and for unsafe methods
 checks the CSRF token. Guards raise `LoginRequired` (anonymous: redirect to the sign-in page) or
 `NotAllowed` (signed in without the role: a localised 403 page); `ManageRoute` renders both.
 """
@@ -15,6 +16,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from directory.accounts import service as accounts
 from directory.accounts.models import Account, Role
 from directory.config import UI_LOCALES, Settings
 from directory.deps import DbSession, SettingsDep
@@ -124,6 +126,7 @@ async def manage_context(
             account is None
             or account.disabled
             or websession.password_stamp(account.password_hash) != web.stamp
+            or not accounts.web_session_is_live(db, account_id=account.id, secret=web.sid)
         ):
             ctx.start_session(websession.anonymous())
         else:

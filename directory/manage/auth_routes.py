@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -9,6 +10,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.responses import Response
 
 from directory.accounts import service as accounts
+from directory.accounts.models import Account
 from directory.errors import TooManyRequests, Unauthorized, ValidationFailed
 from directory.manage import session as websession
 from directory.manage.auth import Ctx, LoginRequired, ManageContext, Volunteer
@@ -60,11 +62,28 @@ def login(
             ctx, "manage/login.html", status_code=401, next=next, email=email, error="wrong"
         )
     needs_mfa = accounts.needs_second_factor(account)
-    ctx.start_session(websession.signed_in(account.id, account.password_hash, mfa=not needs_mfa))
+    sid = _new_row(ctx, account, pending=needs_mfa)
+    ctx.start_session(
+        websession.signed_in(account.id, account.password_hash, mfa=not needs_mfa, sid=sid)
+    )
     if needs_mfa:
         step = "login/second-factor" if account.totp_secret else "login/enrol"
         return redirect(ctx, step, **({"next": next} if next else {}))
     return redirect(ctx, safe_next(ctx, next))
+
+
+def _new_row(ctx: ManageContext, account: Account, *, pending: bool = False) -> str:
+    """A new session row (a half-finished sign-in lives only as long as its cookie may)."""
+    seconds = websession.PENDING_MAX_AGE if pending else websession.SESSION_MAX_AGE
+    return accounts.start_web_session(ctx.db, account=account,
+                                      lifetime=dt.timedelta(seconds=seconds))
+
+
+def _pass_second_factor(ctx: ManageContext) -> None:
+    """The second factor passed: the pending session row is replaced by a full one."""
+    assert ctx.account is not None
+    accounts.end_web_session(ctx.db, secret=ctx.web.sid)
+    ctx.start_session(websession.with_mfa(ctx.web, sid=_new_row(ctx, ctx.account)))
 
 
 def _pending(ctx: ManageContext) -> None:
@@ -101,7 +120,7 @@ def second_factor(
         return response
     except Unauthorized:
         return page(ctx, "manage/second_factor.html", status_code=401, next=next, error="wrong")
-    ctx.start_session(websession.with_mfa(ctx.web))
+    _pass_second_factor(ctx)
     return redirect(ctx, safe_next(ctx, next))
 
 
@@ -152,12 +171,15 @@ def enrol(
         codes = accounts.enable_totp(ctx.db, account=ctx.account, secret=secret, code=code)
     except ValidationFailed:
         return _enrol_page(ctx, secret, error="wrong", status=422)
-    ctx.start_session(websession.with_mfa(ctx.web))
+    _pass_second_factor(ctx)
     return page(ctx, "manage/recovery_codes.html", codes=codes)
 
 
 @router.post("/logout", name="manage_logout")
 def logout(ctx: Ctx) -> Response:
+    # The row goes: a copy of this cookie (and its CSRF token) is refused from now on.
+    if ctx.account is not None:
+        accounts.end_web_session(ctx.db, secret=ctx.web.sid)
     ctx.start_session(websession.anonymous())
     return redirect(ctx, "login", done="signed-out")
 
@@ -184,6 +206,8 @@ def change_password(
         accounts.set_password(ctx.db, account=account, password=new)
     except ValidationFailed:
         return page(ctx, "manage/password.html", status_code=422, error="short")
-    # Every other session of this account ends (the password stamp changed); this one goes on.
-    ctx.start_session(websession.signed_in(account.id, account.password_hash, mfa=True))
+    # Every session of this account ended with the change; this browser gets a new one.
+    ctx.start_session(
+        websession.signed_in(account.id, account.password_hash, mfa=True, sid=_new_row(ctx, account))
+    )
     return redirect(ctx, "", done="password")

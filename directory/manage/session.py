@@ -1,11 +1,15 @@
-"""Web sessions of the manage app: a signed, HttpOnly, SameSite=Lax cookie (no server-side row).
+"""Web sessions of the manage app: a signed, HttpOnly, SameSite=Lax cookie naming a session row.
 
-Why a signed cookie: the app processes keep no state and need no session table; what a cookie can
-claim is checked against the account on every request:
+The cookie is signed (nothing in it can be changed), and what it claims is checked against the
+database on every request:
 
+- `i` the secret of a session row (`accounts.models.AccountSession`, only its hash is stored):
+  signing out deletes the row, so a copy of the cookie kept from before (with the CSRF token of
+  its pages) is refused from then on; a password change or disabling the account deletes all
+  of the account's rows;
 - `a` the account id, `s` a stamp derived from its password hash — changing or resetting the
-  password changes the stamp, so every other session of that account stops working at once;
-  a disabled account is refused on its next request;
+  password changes the stamp too (a second, stateless line); a disabled account is refused on
+  its next request;
 - `m` whether the second factor was passed (moderators and admins need it for every page);
 - `n` a random nonce the CSRF token is derived from (rotated at sign-in and sign-out, so a token
   seen before sign-in is useless after it);
@@ -45,6 +49,7 @@ class WebSession:
     stamp: str = ""
     mfa: bool = False
     issued: int = 0
+    sid: str = ""  # the session row's secret
 
     @property
     def signed_in(self) -> bool:
@@ -53,7 +58,7 @@ class WebSession:
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"n": self.nonce, "t": self.issued}
         if self.account_id is not None:
-            data |= {"a": self.account_id.hex, "s": self.stamp, "m": self.mfa}
+            data |= {"a": self.account_id.hex, "s": self.stamp, "m": self.mfa, "i": self.sid}
         return data
 
 
@@ -70,20 +75,22 @@ def anonymous() -> WebSession:
     return WebSession(nonce=new_nonce(), issued=int(time.time()))
 
 
-def signed_in(account_id: uuid.UUID, password_hash: str, *, mfa: bool) -> WebSession:
-    """A fresh session for an account (new nonce: defeats session fixation)."""
+def signed_in(account_id: uuid.UUID, password_hash: str, *, mfa: bool, sid: str) -> WebSession:
+    """A fresh session for an account (new nonce: defeats session fixation). `sid` is the
+    secret of its session row (`accounts.service.start_web_session`)."""
     return WebSession(
         nonce=new_nonce(),
         account_id=account_id,
         stamp=password_stamp(password_hash),
         mfa=mfa,
         issued=int(time.time()),
+        sid=sid,
     )
 
 
-def with_mfa(session: WebSession) -> WebSession:
-    """The same sign-in after a passed second factor (new nonce, new lifetime)."""
-    return replace(session, mfa=True, nonce=new_nonce(), issued=int(time.time()))
+def with_mfa(session: WebSession, *, sid: str) -> WebSession:
+    """The same sign-in after a passed second factor (new session row, nonce and lifetime)."""
+    return replace(session, mfa=True, nonce=new_nonce(), issued=int(time.time()), sid=sid)
 
 
 def _serializer(secret: str) -> URLSafeTimedSerializer:
@@ -112,12 +119,16 @@ def decode(value: str, secret: str) -> WebSession | None:
         account_id = uuid.UUID(hex=str(account))
     except ValueError:
         return None
+    sid = data.get("i")
+    if not isinstance(sid, str) or not sid:
+        return WebSession(nonce=data["n"], issued=issued)  # names no session row
     mfa = bool(data.get("m"))
     if not mfa and time.time() - issued > PENDING_MAX_AGE:
         # A half-finished sign-in (password passed, second factor not) is short-lived.
         return WebSession(nonce=data["n"], issued=issued)
     return WebSession(
-        nonce=data["n"], account_id=account_id, stamp=str(data.get("s", "")), mfa=mfa, issued=issued
+        nonce=data["n"], account_id=account_id, stamp=str(data.get("s", "")), mfa=mfa,
+        issued=issued, sid=sid,
     )
 
 

@@ -98,10 +98,54 @@ def test_totp_enrolment_and_recovery_codes(db: Session) -> None:
     assert uri.startswith("otpauth://totp/") and "<svg" in service.totp_qr_svg(uri)
     with pytest.raises(ValidationFailed):
         service.enable_totp(db, account=acc, secret=secret, code="000000")
-    codes = service.enable_totp(db, account=acc, secret=secret, code=pyotp.TOTP(secret).now())
+    now = dt.datetime.now(dt.UTC)
+    codes = service.enable_totp(db, account=acc, secret=secret, code=pyotp.TOTP(secret).at(now),
+                                now=now)
     assert len(codes) == service.RECOVERY_CODE_COUNT
-    service.verify_second_factor(db, account=acc, code=pyotp.TOTP(secret).now())
+    later = now + dt.timedelta(seconds=30)
+    service.verify_second_factor(db, account=acc, code=pyotp.TOTP(secret).at(later), now=later)
     service.verify_second_factor(db, account=acc, code=codes[0])
     with pytest.raises(Unauthorized):  # a recovery code works once
         service.verify_second_factor(db, account=acc, code=codes[0])
     assert service.needs_second_factor(acc)
+
+
+def test_each_totp_code_is_accepted_once(db: Session) -> None:
+    acc = make_account(db, "moderator")
+    secret = service.new_totp_secret()
+    totp = pyotp.TOTP(secret)
+    now = dt.datetime.now(dt.UTC)
+    enrol_code = totp.at(now)
+    service.enable_totp(db, account=acc, secret=secret, code=enrol_code, now=now)
+    with pytest.raises(Unauthorized):  # the enrolment code is spent
+        service.verify_second_factor(db, account=acc, code=enrol_code, now=now)
+    later = now + dt.timedelta(seconds=30)
+    service.verify_second_factor(db, account=acc, code=totp.at(later), now=later)
+    with pytest.raises(Unauthorized):  # one code, one sign-in
+        service.verify_second_factor(db, account=acc, code=totp.at(later), now=later)
+    with pytest.raises(Unauthorized):  # nor an older one still inside the clock-drift window
+        service.verify_second_factor(db, account=acc, code=enrol_code, now=later)
+    even_later = later + dt.timedelta(seconds=30)
+    service.verify_second_factor(db, account=acc, code=totp.at(even_later), now=even_later)
+
+
+def test_web_session_ends_on_sign_out_disable_and_password_change(db: Session) -> None:
+    acc = make_account(db, "volunteer")
+    life = dt.timedelta(hours=12)
+    a = service.start_web_session(db, account=acc, lifetime=life)
+    b = service.start_web_session(db, account=acc, lifetime=life)
+    assert service.web_session_is_live(db, account_id=acc.id, secret=a)
+    assert not service.web_session_is_live(db, account_id=acc.id, secret="forged")
+    other = make_account(db, "volunteer")
+    assert not service.web_session_is_live(db, account_id=other.id, secret=a)  # not theirs
+    service.end_web_session(db, secret=a)
+    assert not service.web_session_is_live(db, account_id=acc.id, secret=a)
+    assert service.web_session_is_live(db, account_id=acc.id, secret=b)
+    service.set_password(db, account=acc, password="another password 2")
+    assert not service.web_session_is_live(db, account_id=acc.id, secret=b)
+    c = service.start_web_session(db, account=acc, lifetime=life)
+    service.set_disabled(db, account=acc, disabled=True)
+    assert not service.web_session_is_live(db, account_id=acc.id, secret=c)
+    d = service.start_web_session(db, account=acc, lifetime=dt.timedelta(minutes=10))
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11)
+    assert not service.web_session_is_live(db, account_id=acc.id, secret=d, now=later)

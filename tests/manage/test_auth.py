@@ -94,9 +94,9 @@ def test_moderator_must_enrol_then_use_second_factor(client, db: Session) -> Non
     assert r.status_code == 200
     assert "Recovery codes" in r.text
     assert client.get("/en/manage/queue").status_code == 200
-    # next time: password, then the code
+    # next time: password, then the code (a later one: the enrolment code is spent)
     client.cookies.clear()
-    sign_in(client, account.email, totp_secret=secret)
+    sign_in(client, account.email, totp_secret=secret, code_offset=30)
     assert client.get("/en/manage/queue").status_code == 200
 
 
@@ -151,3 +151,99 @@ def test_cookie_is_secure_behind_https(engine, db: Session) -> None:
     with TestClient(app, base_url="https://testserver") as c:
         cookie = c.get("/en/manage/login").headers["set-cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "Max-Age=43200" in cookie
+
+
+# --- attacks: a session outliving its sign-out; a second-factor code used twice ---------------
+
+
+def _change_password(client, token: str, new: str = "replayed password 1"):  # type: ignore[no-untyped-def]
+    return client.post("/en/manage/password", follow_redirects=False, data={
+        "current": PASSWORD, "new": new, "repeat": new, "csrf_token": token})
+
+
+def test_cookie_kept_from_before_sign_out_posts_nothing(client, db: Session) -> None:
+    account = make_account(db, "volunteer")
+    sign_in(client, account.email)
+    old_cookie = client.cookies.get("aid_manage")
+    old_token = csrf_of(client.get("/en/manage/password").text)
+    r = client.post("/en/manage/logout", data={"csrf_token": old_token}, follow_redirects=False)
+    assert r.status_code == 303
+    # Someone who copied the cookie (and the CSRF token of its pages) replays both.
+    client.cookies.clear()
+    client.cookies.set("aid_manage", old_cookie)
+    r = _change_password(client, old_token)
+    assert r.status_code == 303 and "/en/manage/login" in r.headers["location"]
+    db.refresh(account)
+    assert accounts.verify_password(account.password_hash, PASSWORD)  # nothing changed
+    assert client.get("/en/manage/", follow_redirects=False).status_code == 303
+
+
+def test_disabling_ends_sessions_for_good(client, db: Session) -> None:
+    account = make_account(db, "volunteer")
+    sign_in(client, account.email)
+    cookie = client.cookies.get("aid_manage")
+    accounts.set_disabled(db, account=account, disabled=True)
+    accounts.set_disabled(db, account=account, disabled=False)
+    client.cookies.clear()
+    client.cookies.set("aid_manage", cookie)
+    # re-enabling the account does not bring the old session back
+    assert client.get("/en/manage/", follow_redirects=False).status_code == 303
+
+
+def test_second_sign_in_ends_only_its_own_session_at_sign_out(app, client, db: Session) -> None:
+    from fastapi.testclient import TestClient
+
+    account = make_account(db, "volunteer")
+    sign_in(client, account.email)
+    with TestClient(app) as other:  # the same person on a second device
+        sign_in(other, account.email)
+        post_form(other, "/en/manage/", "/en/manage/logout", {})
+        assert other.get("/en/manage/", follow_redirects=False).status_code == 303
+    assert client.get("/en/manage/").status_code == 200
+
+
+def _enrol(client, email: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """Password, then TOTP enrolment; returns the secret and the code used to enrol."""
+    page = client.get("/en/manage/login")
+    client.post("/en/manage/login", data={"email": email, "password": PASSWORD,
+                                          "csrf_token": csrf_of(page.text)})
+    enrol = client.get("/en/manage/login/enrol")
+    secret = enrol.text.split('class="m-secret">')[1].split("<")[0]
+    signed = enrol.text.split('name="signed_secret" value="')[1].split('"')[0]
+    code = pyotp.TOTP(secret).now()
+    r = client.post("/en/manage/login/enrol", data={
+        "signed_secret": signed, "code": code, "csrf_token": csrf_of(enrol.text)})
+    assert "Recovery codes" in r.text
+    return secret, code
+
+
+def _second_step(client, email: str, code: str):  # type: ignore[no-untyped-def]
+    client.cookies.clear()
+    page = client.get("/en/manage/login")
+    r = client.post("/en/manage/login", data={"email": email, "password": PASSWORD,
+                                              "csrf_token": csrf_of(page.text)},
+                    follow_redirects=False)
+    assert r.headers["location"] == "/en/manage/login/second-factor"
+    step = client.get(r.headers["location"])
+    return client.post("/en/manage/login/second-factor", follow_redirects=False,
+                       data={"code": code, "csrf_token": csrf_of(step.text)})
+
+
+def test_enrolment_code_does_not_sign_in_again(client, db: Session) -> None:
+    account = make_account(db, "moderator")
+    _, code = _enrol(client, account.email)
+    r = _second_step(client, account.email, code)
+    assert r.status_code == 401
+    assert client.get("/en/manage/queue", follow_redirects=False).status_code == 303
+
+
+def test_one_code_signs_in_once(client, db: Session) -> None:
+    import time
+
+    account = make_account(db, "moderator")
+    secret, _ = _enrol(client, account.email)
+    code = pyotp.TOTP(secret).at(time.time() + 30)  # the next code (accepted a step early)
+    assert _second_step(client, account.email, code).status_code == 303
+    assert client.get("/en/manage/queue").status_code == 200
+    assert _second_step(client, account.email, code).status_code == 401  # the same code again
+    assert client.get("/en/manage/queue", follow_redirects=False).status_code == 303
