@@ -6,8 +6,8 @@ and disabling the account delete rows. Cookies issued before this revision name 
 treated as signed out (people sign in once more).
 
 Revision ID: 5b0e7c3d9a21
-Revises: 41d5c1f26f85
-Create Date: 2026-12-03 09:50:00
+Revises: df1d5642e6ff
+Create Date: 2026-12-03 10:15:00
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5b0e7c3d9a21"
-down_revision = "41d5c1f26f85"
+down_revision = "df1d5642e6ff"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ shoulder signs in a second time. NULL = no code used yet.
 
 Revision ID: 8e4a2f6b1c37
 Revises: 5b0e7c3d9a21
-Create Date: 2026-12-03 09:51:00
+Create Date: 2026-12-03 10:16:00
 """
 
 from __future__ import annotations
