@@ -97,7 +97,7 @@ def _location_json(session: Session, locs: list[m.Location], locale: str) -> lis
             "id": str(loc.id),
             "organization_id": str(loc.organization_id) if loc.organization_id else None,
             "location_type": loc.location_type,
-            "name": tx(loc.id, "name"),
+            "name": tx(loc.id, "name") if view.show_address else None,  # a name can locate
             "description": tx(loc.id, "description") if view.show_directions else None,
             "transportation": tx(loc.id, "transportation") if view.show_directions else None,
             "latitude": float(view.latitude) if view.latitude is not None else None,

@@ -21,6 +21,7 @@ from directory.config import Settings
 from directory.deps import SettingsDep
 from directory.errors import Forbidden, NotFound
 from directory.listings import models as m
+from directory.listings.privacy import is_locating, sees_whereabouts
 from directory.moderation import service as moderation
 from directory.moderation.models import ChangeRequest, ChangeState
 
@@ -70,7 +71,7 @@ def change_out(
         review_reason=cr.review_reason, needs_review=cr.needs_review, sensitive=cr.sensitive,
         created_at=cr.created_at, decided_at=cr.decided_at,
         diff=[s.FieldChangeOut(field=d.field, locale=d.locale,
-                               current=d.current if moderator_view or not d.sensitive else None,
+                               current=d.current if moderator_view or not _hidden(cr, d) else None,
                                proposed=d.proposed, sensitive=d.sensitive,
                                entity_type=d.entity_type, entity_id=d.entity_id)
               for d in moderation.diff(session, change=cr)] if with_diff else None,
@@ -88,11 +89,17 @@ def _member_out(session: Session, cr: ChangeRequest, *, with_diff: bool,
         entity_id=cr.entity_id, fields=cr.payload.get("fields", {}),
         translations=cr.payload.get("translations", {}), sensitive=cr.sensitive,
         diff=[s.FieldChangeOut(field=d.field, locale=d.locale,
-                               current=d.current if moderator_view or not d.sensitive else None,
+                               current=d.current if moderator_view or not _hidden(cr, d) else None,
                                proposed=d.proposed, sensitive=d.sensitive,
                                entity_type=d.entity_type, entity_id=d.entity_id)
               for d in moderation.diff(session, change=cr)] if with_diff else None,
     )
+
+
+def _hidden(cr: ChangeRequest, d: moderation.FieldChange) -> bool:
+    """Outside moderator views: the published value of a contact field or of a field that
+    locates a place (`listings.privacy.LOCATING_FIELDS`) is not shown."""
+    return d.sensitive or is_locating(d.entity_type or cr.entity_type, d.field)
 
 
 def written(session: Session, cr: ChangeRequest, *, created: bool = False) -> JSONResponse:
@@ -207,10 +214,10 @@ def _read_private(session: Session, ident: accounts.TokenIdentity, entity_type: 
         raise NotFound(f"No such {entity_type}")
     loc_id = getattr(record, "location_id", None)
     loc = session.get(m.Location, loc_id) if loc_id else None
-    hidden = loc is not None and loc.privacy != m.Privacy.exact
+    hidden = not sees_whereabouts(session, ident.account, loc)
     if entity_type == "phone" and record.is_hotline:
         hidden = False
-    if hidden and not accounts.is_moderator(ident.account):
+    if hidden:
         raise Forbidden("Only moderators see the whereabouts of this place")
     snap = moderation.snapshot(session, entity_type, record)
     snap["id"] = str(record.id)

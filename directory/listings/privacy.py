@@ -1,5 +1,7 @@
-"""The public redaction rule for a location's whereabouts, shared by every read path that leaves
-moderator views (search, pages, API, exports), so no adapter can leak a confidential place.
+"""The one redaction rule for a location's whereabouts, shared by every read path that leaves
+moderator views (search, pages, API, exports, and the staff views of volunteers: manage pages,
+diffs, API change requests — `LOCATING_FIELDS`, `sees_whereabouts`), so no adapter can leak a
+confidential place.
 
 - `exact`: everything is public.
 - `approximate`: coordinates rounded to 2 decimals (~1 km), no street address, postal code or
@@ -10,9 +12,12 @@ moderator views (search, pages, API, exports), so no adapter can leak a confiden
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Protocol
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
 
 from directory.listings.models import Privacy
 
@@ -23,6 +28,12 @@ class _Whereabouts(Protocol):
     privacy: Privacy
     latitude: Decimal | None
     longitude: Decimal | None
+
+
+class _Located(Protocol):
+    privacy: Privacy
+    region_id: uuid.UUID | None
+    place_id: uuid.UUID | None
 
 
 @dataclass(frozen=True)
@@ -71,3 +82,40 @@ def public_location_view(location: _Whereabouts) -> PublicLocationView:
         only_hotline_phones=privacy is Privacy.confidential,
         approximate=privacy is Privacy.approximate,
     )
+
+
+# --- staff views: who sees where a confidential place is ----------------------------------------
+
+#: Every field that locates a place, by record type. Of a place that is not `exact`, only the
+#: moderators and admins whose regions include it see these (`sees_whereabouts`); everyone else
+#: — volunteers of its own region and of others, partners' tokens, the public — sees the place
+#: as the public does. Manage pages, htmx fragments, diffs, the conflict view, API change
+#: requests and token reads all hide exactly these fields.
+LOCATING_FIELDS: dict[str, frozenset[str]] = {
+    "location": frozenset({"name", "alternate_name", "description", "transportation",
+                           "latitude", "longitude", "url"}),
+    "address": frozenset({"attention", "address_1", "address_2", "city", "region",
+                          "state_province", "postal_code"}),
+    "accessibility": frozenset({"description", "details", "url"}),
+}
+
+
+def is_locating(entity_type: str, field: str) -> bool:
+    """Does `field` (or `field@locale`, a translation) of an `entity_type` locate a place?"""
+    return field.split("@", 1)[0] in LOCATING_FIELDS.get(entity_type, frozenset())
+
+
+def sees_whereabouts(session: Session, viewer: Any, location: _Located | None) -> bool:
+    """May `viewer` (an account, or None for the public) see the locating fields of `location`?
+
+    Yes for an exact place; for an approximate or confidential one only a moderator or admin
+    whose regions include it. A volunteer — even of the place's own region — never: a
+    volunteer account is easy to get and a shelter's address is what an abuser looks for."""
+    if location is None or Privacy(location.privacy) is Privacy.exact:
+        return True
+    if viewer is None:
+        return False
+    from directory.accounts.service import in_scope, is_moderator
+
+    return bool(is_moderator(viewer) and in_scope(session, viewer,
+                                                  [location.region_id, location.place_id]))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from directory.accounts.models import Account
 from directory.errors import DomainError, ValidationFailed
+from directory.listings.privacy import is_locating
 from directory.manage.forms import TRANSLATION_LOCALES, WEEKDAYS
 from directory.manage.queries import LOCATION_TEXT_FIELDS, SERVICE_TEXT_FIELDS, Listing
 from directory.moderation import service as moderation
@@ -60,8 +61,29 @@ def _tri(value: bool | None) -> str:
     return "" if value is None else ("yes" if value else "no")
 
 
-def form_values(listing: Listing) -> dict[str, str]:
-    """The published listing as flat form values (the names the template and `proposals` use)."""
+def locating_key(key: str) -> bool:
+    """Does a form field name carry where the place is (`listings.privacy.LOCATING_FIELDS`, and
+    the whole address and privacy block)? Those are neither shown to nor taken from a person
+    who may not see the place's whereabouts."""
+    parts = key.split(".")
+    if parts[0] in ("t", "v") and len(parts) >= 3:
+        parts = parts[1:]
+    if parts[0] == "address":
+        return True
+    return parts[0] == "location" and len(parts) >= 2 and (
+        parts[1] == "privacy" or is_locating("location", parts[1]))
+
+
+def form_values(listing: Listing, *, hide_locating: bool = False) -> dict[str, str]:
+    """The published listing as flat form values (the names the template and `proposals` use);
+    with `hide_locating`, without a word of where the place is (`locating_key`)."""
+    values = _form_values(listing)
+    if hide_locating:
+        values = {k: v for k, v in values.items() if not locating_key(k) or k == "v.location"}
+    return values
+
+
+def _form_values(listing: Listing) -> dict[str, str]:
     svc, loc, addr = listing.service, listing.location, listing.address
     values: dict[str, str] = {"v.service": str(svc.version)}
     for name in SERVICE_FIELDS:
@@ -96,6 +118,18 @@ def form_values(listing: Listing) -> dict[str, str]:
     return values
 
 
+class _Without(dict[str, Any]):
+    """A form without its locating fields (a tampered form cannot write them blind)."""
+
+    def __init__(self, form: Mapping[str, Any]) -> None:
+        super().__init__({k: v for k, v in form.items() if not locating_key(k)})
+        self._form = form
+
+    def getlist(self, key: str) -> list[Any]:
+        getlist = getattr(self._form, "getlist", None)
+        return [] if locating_key(key) or getlist is None else list(getlist(key))
+
+
 def _text(form: Mapping[str, Any], name: str) -> str:
     return str(form.get(name, "")).strip()
 
@@ -118,9 +152,12 @@ def _same_decimal(a: str, b: str) -> bool:
 
 
 def proposals(listing: Listing, form: Mapping[str, Any], *, versions: Mapping[str, str],
-              categories: list[str]) -> list[Proposal]:
-    """What the submitted form changes, record by record (unchanged records propose nothing)."""
-    before = form_values(listing)
+              categories: list[str], hide_locating: bool = False) -> list[Proposal]:
+    """What the submitted form changes, record by record (unchanged records propose nothing).
+    With `hide_locating`, locating fields are neither read from the form nor proposed."""
+    before = form_values(listing, hide_locating=hide_locating)
+    if hide_locating:
+        form = _Without(form)
     out: list[Proposal] = []
 
     def version(key: str) -> int | None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from directory.accounts.models import Account, Role
 from directory.listings import models as m
+from directory.listings.privacy import LOCATING_FIELDS
 from directory.listings.texts import texts_for
 from directory.moderation.models import ChangeRequest, ChangeState, Report, ReportState
 from directory.search.keys import search_terms
@@ -356,10 +357,9 @@ class FieldEdit:
     after: Any
 
 
-#: Whereabouts of a place: never shown to volunteers when the place is not public exactly.
-WHEREABOUTS = frozenset({"latitude", "longitude", "privacy", "address_1", "address_2", "city",
-                         "postal_code", "region", "state_province", "transportation",
-                         "description", "place_id", "url"})
+#: Whereabouts of a place: the shared locating fields (`listings.privacy.LOCATING_FIELDS`) and
+#: what narrows them down (privacy, city); never shown when the viewer may not see them.
+WHEREABOUTS = LOCATING_FIELDS["location"] | LOCATING_FIELDS["address"] | {"privacy", "place_id"}
 
 
 def changes_since(
@@ -368,7 +368,7 @@ def changes_since(
 ) -> list[FieldEdit]:
     """What was published on a record after `version` (for the "someone else changed it" view).
     With `hide_whereabouts`, nothing about where a location or address is comes back."""
-    if hide_whereabouts and entity_type == "address":
+    if hide_whereabouts and entity_type in ("address", "accessibility"):
         return []
     from directory.moderation.models import AuditEntry
 
@@ -393,9 +393,10 @@ def changes_since(
     return [e for e in out.values() if e.field.split("@")[0] not in hidden]
 
 
-def reference_names(session: Session, values: list[Any]) -> dict[str, str]:
+def reference_names(session: Session, values: list[Any], *, staff: bool = True) -> dict[str, str]:
     """Names for the ids and codes a change payload holds (organisation, place, service,
-    location ids; category codes), so a diff reads "Kyiv Oblast", not a UUID."""
+    location ids; category codes), so a diff reads "Kyiv Oblast", not a UUID. Without `staff`
+    (a volunteer's own list), the names of places that are not exact stay ids."""
     ids: set[uuid.UUID] = set()
     codes: set[str] = set()
     for value in values:
@@ -411,7 +412,11 @@ def reference_names(session: Session, values: list[Any]) -> dict[str, str]:
     if ids:
         for model, column in ((m.Organization, m.Organization.name), (m.Place, m.Place.name),
                               (m.Service, m.Service.name), (m.Location, m.Location.name)):
-            for rid, name in session.execute(select(model.id, column).where(model.id.in_(ids))):
+            stmt = select(model.id, column).where(model.id.in_(ids))
+            if model is m.Location and not staff:
+                # a place's name can say where it is (`listings.privacy.LOCATING_FIELDS`)
+                stmt = stmt.where(m.Location.privacy == m.Privacy.exact)
+            for rid, name in session.execute(stmt):
                 if name:
                     out[str(rid)] = name
     if codes:

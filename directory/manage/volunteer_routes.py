@@ -17,6 +17,7 @@ from starlette.responses import Response
 from directory.accounts import service as accounts
 from directory.db import utcnow
 from directory.errors import DomainError, Forbidden, PreconditionFailed, ValidationFailed
+from directory.listings.privacy import sees_whereabouts
 from directory.listings.queries import list_categories
 from directory.manage import edit, forms, new_listing, queries
 from directory.manage.auth import ManageContext, PageNotFound, Volunteer, parse_id
@@ -51,10 +52,9 @@ def _listing(ctx: ManageContext, service_id: str) -> queries.Listing:
 
 
 def _hide_whereabouts(ctx: ManageContext, listing: queries.Listing) -> bool:
-    """Volunteers never learn where a confidential or approximate place is."""
-    return not queries.is_moderator(ctx.account) and (
-        listing.location is not None and listing.location.privacy != "exact"
-    )
+    """Only moderators of its region learn where a confidential or approximate place is
+    (`listings.privacy.sees_whereabouts`)."""
+    return not sees_whereabouts(ctx.db, ctx.account, listing.location)
 
 
 def _trusted_publish(ctx: ManageContext) -> bool:
@@ -201,7 +201,8 @@ def my_proposals(ctx: Volunteer) -> Response:
     changes = moderation.my_changes(ctx.db, author=ctx.account, limit=100)
     names = queries.service_names(ctx.db, {c.service_id for c in changes if c.service_id})
     refs = queries.reference_names(
-        ctx.db, [v for c in changes for v in (c.payload.get("fields") or {}).values()]
+        ctx.db, [v for c in changes for v in (c.payload.get("fields") or {}).values()],
+        staff=queries.is_moderator(ctx.account),
     )
     return page(ctx, "manage/proposals.html", changes=changes, names=names, ref_names=refs,
                 now=dt.datetime.now(dt.UTC))
@@ -225,10 +226,12 @@ def _edit_page(
 ) -> Response:
     extra.setdefault("errors", {})
     extra.setdefault("other_changes", [])
-    published = edit.form_values(listing)
+    hidden = _hide_whereabouts(ctx, listing)
+    published = edit.form_values(listing, hide_locating=hidden)
     # Versions always come from the published record: after a conflict the form is based on
     # the newer version, with the person's typed values kept.
-    shown = {**published, **(values or {})}
+    shown = {**published, **{k: v for k, v in (values or {}).items()
+                             if not (hidden and edit.locating_key(k))}}
     shown.update({k: v for k, v in published.items() if k.startswith("v.")})
     open_locales = {listing.service.source_locale, ctx.locale} | {
         key.rsplit(".", 1)[-1] for key in extra["errors"] if key.startswith("t.")
@@ -239,8 +242,7 @@ def _edit_page(
         chosen=set(categories if categories is not None else listing.categories),
         categories=list_categories(ctx.db, locale=ctx.locale),
         locales=forms.TRANSLATION_LOCALES, weekdays=forms.WEEKDAYS,
-        can_see_location=queries.is_moderator(ctx.account)
-        or listing.location is None or listing.location.privacy != "confidential",
+        can_see_location=not hidden,
         **extra,
     )
 
@@ -272,16 +274,12 @@ async def edit_submit(request: Request, ctx: Volunteer, service_id: str) -> Resp
     typed = {k: str(v) for k, v in form.items() if k != "csrf_token" and not k.startswith("v.")}
     versions = {k: str(v) for k, v in form.items() if k.startswith("v.")}
     chosen = [str(c) for c in form.getlist("categories")]
-    if not queries.is_moderator(ctx.account) and listing.location is not None \
-            and listing.location.privacy == "confidential":
-        # A volunteer never sees (so never sends) the whereabouts of a confidential place.
-        for key in [k for k in typed if k.startswith(("location.latitude", "location.longitude",
-                                                       "location.privacy", "address."))]:
-            typed.pop(key)
-        typed.update({k: v for k, v in edit.form_values(listing).items()
-                      if k.startswith(("location.latitude", "location.longitude",
-                                       "location.privacy", "address."))})
-    items = edit.proposals(listing, form_adapter(form, typed), versions=versions, categories=chosen)
+    hidden = _hide_whereabouts(ctx, listing)
+    if hidden:
+        # Who may not see where the place is never sends it either (a tampered form included).
+        typed = {k: v for k, v in typed.items() if not edit.locating_key(k)}
+    items = edit.proposals(listing, form_adapter(form, typed), versions=versions, categories=chosen,
+                           hide_locating=hidden)
     assert ctx.account is not None
     try:
         done = edit.submit(ctx.db, actor=ctx.account, items=items,

@@ -64,6 +64,7 @@ def test_script_injection_payloads_render_inert(client: TestClient, db: Session,
     admin.totp_secret = pyotp.random_base32()
     volunteer = make_account(db, "volunteer", [region])
     admin_token, vol_token = make_token(db, admin), make_token(db, volunteer)
+    second_token = make_token(db, make_account(db, "moderator", [region]))
     db.commit()
     tried = executed = refused_urls = 0
 
@@ -77,6 +78,11 @@ def test_script_injection_payloads_render_inert(client: TestClient, db: Session,
         r = client.post("/api/v1/services", headers=_auth(admin_token), json={
             "organization_id": org_id, "name": payload, "description": f"About: {payload}",
             "eligibility_description": payload})
+        if r.status_code == 202 and r.json()["sensitive"]:
+            # a link written into a text (`<base href="//evil.example/">`): the fraud guard
+            # holds it for a second moderator (issue 18), who publishes it
+            r = client.post(f"/api/v1/moderation/change-requests/{r.json()['id']}/approve",
+                            headers=_auth(second_token))
         assert r.status_code in (200, 201), r.text
         created[payload] = r.json()["entity_id"]
         tried += 1
