@@ -110,6 +110,7 @@ def base_context(request: Request, locale: str) -> dict[str, Any]:
         "x_default": origin + locale_url(request, settings.default_locale),
         "demo": settings.demo,
         "fragment": False,
+        "home_zone": settings.timezone,  # times in another zone get it named
     }
 
 

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, pass_eval_context, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, pass_eval_context, select_autoescape
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 from starlette.requests import Request
@@ -156,6 +156,31 @@ def _opens(value: Any) -> str:
     return i18n.format_when(value)
 
 
+def _named(ctx: Any, text: str, item: Any) -> str:
+    """`text` (a time of `item`'s place) with the zone named when it is not the directory's own
+    (`home_zone` of the page): "18:00 (Warsaw time)" on a list that mixes zones."""
+    zone = _zone_of(item)
+    home = ctx.get("home_zone")
+    if zone and home and zone != home:
+        return i18n.gettext("%(time)s (%(zone)s time)", time=text, zone=i18n.format_zone(zone))
+    return text
+
+
+@pass_context
+def _when_named(ctx: Any, value: Any, item: Any) -> str:
+    return _named(ctx, _when(value, item), item)
+
+
+@pass_context
+def _opens_named(ctx: Any, value: Any, item: Any) -> str:
+    return _named(ctx, _opens(value), item)
+
+
+@pass_context
+def _time_named(ctx: Any, value: Any, item: Any) -> str:
+    return _named(ctx, i18n.format_time(value), item)
+
+
 def make_environment(manifest: Manifest) -> Environment:
     env = Environment(
         loader=FileSystemLoader([str(d) for d in TEMPLATE_DIRS if d.exists()]),
@@ -188,6 +213,9 @@ def make_environment(manifest: Manifest) -> Environment:
         utcnow=_utcnow,
         when=_when,
         opens=_opens,
+        when_named=_when_named,
+        opens_named=_opens_named,
+        time_named=_time_named,
         notice_when=_notice_when,
         region_links=_region_links,
         notice_kinds=_notice_kinds(),

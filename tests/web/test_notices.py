@@ -151,3 +151,25 @@ def test_print_stamp_is_in_the_directorys_zone(client, db: Session) -> None:
     r = client.get("/en/search")
     stamp = re.search(r'<p class="print-note">(.*?)</p>', r.text, re.S)
     assert stamp is not None and "(Kyiv time)" in stamp.group(1)
+
+
+def test_status_times_of_another_zone_are_named(client, db: Session) -> None:
+    """A list mixing zones: a Warsaw listing's "closed until" reads in Warsaw time, named; a
+    Kyiv one (the directory's zone) needs no name."""
+    from zoneinfo import ZoneInfo
+
+    from directory.search.index import reindex_services
+
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).replace(second=0, microsecond=0)
+    closed = {"status": "temporarily closed", "status_until": until}
+    warsaw = make_service(db, name="Warsaw reception", tz="Europe/Warsaw", service_fields=closed)
+    kyiv = make_service(db, name="Kyiv reception", tz="Europe/Kyiv", service_fields=dict(closed))
+    reindex_services(db, [warsaw.id, kyiv.id])
+    db.flush()
+    page = client.get("/uk/search", params={"q": "reception"}).text
+    local_w = until.astimezone(ZoneInfo("Europe/Warsaw")).strftime("%H:%M")
+    local_k = until.astimezone(ZoneInfo("Europe/Kyiv")).strftime("%H:%M")
+    assert f"{local_w} (час: Варшава)" in page
+    assert local_k in page and f"{local_k} (час:" not in page
+    service = client.get(f"/en/services/{warsaw.id}").text
+    assert "(Warsaw time)" in service
