@@ -1,4 +1,4 @@
-"""The official Open Referral HSDS 3.0.1 examples as import test data (from ../shared)."""
+"""The official Open Referral HSDS 3.0.1 examples as import test data (vendored in tests/data/hsds-schema)."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gettext
 
 import pytest
 from babel import Locale
@@ -44,16 +45,50 @@ def test_catalogs_are_current_with_the_code(domain):
         assert po == fresh, f"{locale}/{domain} differs from the code"
 
 
+def _categories_by_form(plural_expr: str, locale: str, numbers: range) -> dict[int, set[str]]:
+    """{plural form index chosen by `plural_expr`: the CLDR categories of the numbers it gets}.
+
+    The expression is parsed by gettext's own parser (the one that picks the form at run time);
+    the category of each number comes from Babel's parsing of the CLDR rule (babel.plural).
+    """
+    choose = gettext.c2py(plural_expr)
+    rule = Locale.parse(locale).plural_form
+    forms: dict[int, set[str]] = {}
+    for n in numbers:
+        forms.setdefault(choose(n), set()).add(rule(n))
+    return forms
+
+
 @pytest.mark.parametrize("locale", TRANSLATED)
 def test_plural_forms_header_follows_cldr(locale):
+    """Compares plural RULES, not how a Babel version writes them (2.19 writes them differently).
+
+    The header's expression must split the whole numbers exactly as CLDR does: each form gets
+    one CLDR category and each category one form, and as many forms as Babel's rule has for
+    whole numbers. The order of the forms is the catalog's own (its translations follow it).
+    """
+    numbers = range(0, 2001)
+    cldr = Locale.parse(locale).plural_form
+    whole_number_categories = {cldr(n) for n in numbers}
+    assert len(whole_number_categories) == get_plural(locale).num_plurals, locale
     for domain in catalogs.DOMAINS:
         catalog = _read(catalogs.po_path(locale, domain))
-        expected = get_plural(locale)
-        assert catalog.num_plurals == expected.num_plurals, locale
-        assert catalog.plural_expr.replace(" ", "") == expected.plural_expr.replace(" ", "")
+        assert catalog.num_plurals == len(whole_number_categories), (locale, domain)
+        forms = _categories_by_form(catalog.plural_expr, locale, numbers)
+        assert sorted(forms) == list(range(catalog.num_plurals)), (locale, domain, catalog.plural_expr)
+        assert all(len(cats) == 1 for cats in forms.values()), (locale, domain, forms)
+        assert {c for cats in forms.values() for c in cats} == whole_number_categories
         for message in catalog:
             if message.pluralizable and message.id:
-                assert len(message.string) == expected.num_plurals
+                assert len(message.string) == catalog.num_plurals
+
+
+def test_plural_rule_check_fails_on_a_wrong_rule():
+    """The check above is not vacuous: Polish's rule in a Ukrainian catalog (21 → "many") fails."""
+    polish = get_plural("pl").plural_expr
+    forms = _categories_by_form(polish, "uk", range(0, 200))
+    assert any(len(cats) > 1 for cats in forms.values())
+    assert all(len(c) == 1 for c in _categories_by_form(get_plural("uk").plural_expr, "uk", range(0, 200)).values())
 
 
 @pytest.mark.parametrize(
