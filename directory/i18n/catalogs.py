@@ -103,6 +103,17 @@ def _undated(raw: bytes) -> bytes:
     )
 
 
+def _same_plural_forms_as_siblings(catalog: Catalog, locale: str) -> None:
+    """A new domain takes the plural rule of the locale's existing catalogs, not the one this Babel
+    writes: the domains are merged into one translation object, which has ONE plural function (the
+    first file's), and Babel versions order Arabic's forms differently (2.19: "many" before "other")."""
+    for sibling in sorted(po_path(locale, "web").parent.glob("*.po")):
+        with sibling.open("rb") as fh:
+            existing = read_po(fh, locale=locale)
+        catalog.mime_headers = [("Plural-Forms", existing.plural_forms)]
+        return
+
+
 def update() -> list[str]:
     """Write each domain's .pot and bring every locale's .po in line with it."""
     report = []
@@ -121,6 +132,7 @@ def update() -> list[str]:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 catalog = Catalog(locale=locale, domain=domain, project="aid-directory",
                                   copyright_holder=COPYRIGHT, charset="utf-8", fuzzy=False)
+                _same_plural_forms_as_siblings(catalog, locale)
             # Fuzzy guesses stay out: a wrong guess shown to a person in need is worse than
             # English, and the completeness test points at every missing string.
             catalog.update(template, no_fuzzy_matching=True)

@@ -83,6 +83,21 @@ def test_plural_forms_header_follows_cldr(locale):
                 assert len(message.string) == catalog.num_plurals
 
 
+@pytest.mark.parametrize("locale", TRANSLATED)
+def test_every_domain_of_a_locale_has_the_same_plural_rule(locale):
+    """The domains are merged into one translation object with ONE plural function (the first
+    file's, alphabetically `alerts`): a domain written by another Babel version with Arabic's forms
+    in another order put "26 places" in the form of "100 places"."""
+    numbers = range(0, 2001)
+    choosers = {
+        path.stem: gettext.c2py(_read(path).plural_expr) for path in i18n.catalog_files(locale)
+    }
+    assert len(choosers) >= len(catalogs.DOMAINS)
+    first = next(iter(choosers.values()))
+    for domain, choose in choosers.items():
+        assert [choose(n) for n in numbers] == [first(n) for n in numbers], (locale, domain)
+
+
 def test_plural_rule_check_fails_on_a_wrong_rule():
     """The check above is not vacuous: Polish's rule in a Ukrainian catalog (21 → "many") fails."""
     polish = get_plural("pl").plural_expr
