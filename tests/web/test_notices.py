@@ -173,3 +173,12 @@ def test_status_times_of_another_zone_are_named(client, db: Session) -> None:
     assert local_k in page and f"{local_k} (час:" not in page
     service = client.get(f"/en/services/{warsaw.id}").text
     assert "(Warsaw time)" in service
+
+
+def test_home_of_a_chosen_region_keeps_it_for_the_next_step(client, db: Session) -> None:
+    s = _setup(db)
+    code = s["dnipro"].code
+    page = client.get("/en/", params={"place": code}).text
+    assert f'<input type="hidden" name="place" value="{code}">' in page  # the search box
+    assert f"&amp;place={code}" in page.split('class="cats"', 1)[1]  # the categories
+    assert re.search(rf'<option value="{code}"[^>]* selected', page)  # the picker
