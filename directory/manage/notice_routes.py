@@ -23,7 +23,7 @@ from directory.listings import models as m
 from directory.listings import queries as listing_queries
 from directory.listings.notices import KIND_LABELS
 from directory.listings.texts import load_translations
-from directory.manage import forms
+from directory.manage import forms, queries
 from directory.manage.auth import ManageContext, Moderator, NotAllowed, PageNotFound, parse_id
 from directory.manage.errors import error_messages
 from directory.manage.render import ManageRoute, page, redirect
@@ -83,11 +83,12 @@ def _may_change(ctx: ManageContext, notice: m.Notice, unlimited: bool) -> bool:
     return in_scope(ctx.db, ctx.account, [notice.region_id])
 
 
-def _rows(ctx: ManageContext, unlimited: bool) -> list[NoticeRow]:
+def _rows(ctx: ManageContext, unlimited: bool, regions: list[RegionChoice]) -> list[NoticeRow]:
     now = dt.datetime.now(dt.UTC)
     names = {p.id: p.name.value for p in listing_queries.list_places(ctx.db, locale=ctx.locale)}
     rows = []
-    for n in moderation_notices(ctx):
+    mine = None if unlimited else [r.id for r in regions]
+    for n in queries.recent_notices(ctx.db, region_ids=mine):
         may = _may_change(ctx, n, unlimited)
         if not may and n.region_id is not None:
             continue  # another region's notices are not this moderator's business
@@ -99,12 +100,6 @@ def _rows(ctx: ManageContext, unlimited: bool) -> list[NoticeRow]:
     return rows
 
 
-def moderation_notices(ctx: ManageContext) -> list[m.Notice]:
-    from directory.manage import queries
-
-    return queries.recent_notices(ctx.db)
-
-
 def _page(ctx: ManageContext, *, status_code: int = 200, notice: m.Notice | None = None,
           **values: Any) -> Response:
     regions, unlimited = _regions(ctx)
@@ -114,7 +109,7 @@ def _page(ctx: ManageContext, *, status_code: int = 200, notice: m.Notice | None
     only = str(regions[0].id) if len(regions) == 1 and not unlimited else ""
     return page(
         ctx, "manage/notices.html", status_code=status_code,
-        rows=_rows(ctx, unlimited) if notice is None else [], regions=regions,
+        rows=_rows(ctx, unlimited, regions) if notice is None else [], regions=regions,
         nationwide=unlimited, kinds=KIND_LABELS, notice=notice, only_region=only,
         # the person's own language first: on a phone, the field they fill in is at the top
         locales=sorted(UI_LOCALES, key=lambda loc: loc != ctx.locale),

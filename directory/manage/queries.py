@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -461,11 +462,15 @@ def zone_of_change(session: Session, cr: ChangeRequest, *, default: str) -> str:
     return default
 
 
-def recent_notices(session: Session, *, limit: int = 50) -> list[m.Notice]:
-    """Notices newest first, ended ones (archived) included so admins see what was said."""
-    return list(
-        session.scalars(select(m.Notice).order_by(m.Notice.valid_from.desc()).limit(limit))
-    )
+def recent_notices(
+    session: Session, *, limit: int = 50, region_ids: Iterable[uuid.UUID] | None = None
+) -> list[m.Notice]:
+    """Notices newest first, ended ones (archived) included so moderators see what was said.
+    `region_ids`: only those regions' notices and nationwide ones (a moderator's regions)."""
+    stmt = select(m.Notice)
+    if region_ids is not None:
+        stmt = stmt.where(or_(m.Notice.region_id.in_(list(region_ids)), m.Notice.region_id.is_(None)))
+    return list(session.scalars(stmt.order_by(m.Notice.valid_from.desc()).limit(limit)))
 
 
 @dataclass
