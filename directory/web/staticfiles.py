@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+
+log = logging.getLogger("directory.web")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -37,6 +40,7 @@ class Manifest:
         self.prefix = prefix
         self.urls: dict[str, str] = {}
         self.assets: dict[str, Asset] = {}
+        self.missing: set[str] = set()
         for path in sorted(root.rglob("*")):
             if not path.is_file() or path.name.startswith("."):
                 continue
@@ -52,8 +56,26 @@ class Manifest:
             self.assets[hashed] = Asset(prefix + hashed, body, media, _gzipped(body, media))
 
     def url(self, name: str) -> str:
-        """The hashed URL of a static file (KeyError names a missing file at render time)."""
-        return self.urls[name]
+        """The hashed URL of a static file.
+
+        A missing file is logged, and its plain URL returned (the browser gets a 404 for it):
+        a page, above all an error page, never fails because a static file is absent.
+        """
+        url = self.urls.get(name)
+        if url is None:
+            if name not in self.missing:
+                self.missing.add(name)
+                log.error("static file missing from the package: %s", name)
+            return self.prefix + name
+        return url
+
+    def optional(self, name: str) -> str | None:
+        """The hashed URL of an enhancement (htmx), or None: the template leaves it out."""
+        url = self.urls.get(name)
+        if url is None and name not in self.missing:
+            self.missing.add(name)
+            log.warning("static file missing from the package: %s (pages work without it)", name)
+        return url
 
     async def serve(self, request: Request) -> Response:
         """From memory, on the event loop (no thread hop), gzip-compressed at startup."""

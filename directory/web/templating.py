@@ -203,6 +203,7 @@ def make_environment(manifest: Manifest) -> Environment:
     env.globals["_"] = _template_gettext
     env.globals.update(
         static=manifest.url,
+        optional_static=manifest.optional,
         get_locale=i18n.get_locale,
         locale_name=i18n.locale_name,
         text_direction=i18n.text_direction,
