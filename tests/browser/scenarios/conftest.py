@@ -56,6 +56,9 @@ class ScenarioSite:
     url: str
     db_url: str
     people: dict[str, Person]
+    #: browser storage (the session cookie) of each person once signed in: a moderator's
+    #: one-time code is accepted once, so a second phone of the same person reuses the session
+    signed_in: dict[str, Any] = field(default_factory=dict)
 
     def session(self) -> Any:
         """A database session on the served database (to arrange what others did before)."""
@@ -159,6 +162,19 @@ def sign_in(page: Any, site: ScenarioSite, who: str, locale: str = "uk") -> None
     page.wait_for_url(re.compile(rf"/{locale}/manage/$"))
 
 
+def signed_in_phone(browser: Any, site: ScenarioSite, who: str, locale: str = "uk", **extra: Any
+                    ) -> tuple[Any, Any]:
+    """A phone (context, page) on which `who` is signed in (once per session, then reused)."""
+    state = site.signed_in.get(who)
+    ctx = phone(browser, site.people[who].locale if locale is None else locale,
+                **({"storage_state": state} if state else {}), **extra)
+    page = ctx.new_page()
+    if state is None:
+        sign_in(page, site, who, locale)
+        site.signed_in[who] = ctx.storage_state()
+    return ctx, page
+
+
 def text_of(page: Any, selector: str = "main") -> str:
     return " ".join(page.locator(selector).first.inner_text().split())
 
@@ -180,6 +196,7 @@ def approve_in_queue(page: Any, site: ScenarioSite, row_text: str, locale: str =
     assert page.locator("table.m-diff").count() >= 1, diff[:500]
     if steps is not None:
         steps(page, name, page.locator("table.m-diff"))
-    page.click("form[action$='/approve'] button")
-    page.wait_for_url(re.compile(r"done=approved"))
+    with page.expect_navigation():
+        page.click("form[action$='/approve'] button")
+    assert "done=approved" in page.url, text_of(page)[:800]
     return diff

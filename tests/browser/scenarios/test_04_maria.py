@@ -16,7 +16,7 @@ from tests.browser.scenarios.conftest import (
     approve_in_queue,
     no_sideways_scroll,
     phone,
-    sign_in,
+    signed_in_phone,
     text_of,
 )
 
@@ -26,10 +26,8 @@ CENTRE = "гуртожитку № 1"
 
 
 def _moderator_approves(browser, site: ScenarioSite, steps: Steps, name: str) -> str:
-    ctx = phone(browser, "uk-UA")
+    ctx, page = signed_in_phone(browser, site, "oksana", "uk")
     try:
-        page = ctx.new_page()
-        sign_in(page, site, "oksana")
         return approve_in_queue(page, site, CENTRE, steps=steps, name=name)
     finally:
         ctx.close()
@@ -92,10 +90,8 @@ def test_maria_marks_the_centre_full_then_twelve_free_beds_in_ten_taps(
     diff = _moderator_approves(browser, scenario_site, steps, "moderator-reads-12")
     assert "12" in diff and "→ unchanged" not in diff and "→ без змін" not in diff, diff[:600]
 
-    ctx = phone(browser, "uk-UA")
+    ctx, page = signed_in_phone(browser, scenario_site, "maria", "uk")
     try:
-        page = ctx.new_page()
-        sign_in(page, scenario_site, "maria")
         page.goto(f"{scenario_site.url}/uk/manage/proposals")
         mine = page.locator("main li").filter(has_text=CENTRE)
         states = [" ".join(li.locator(".m-badge").first.inner_text().split()) for li in mine.all()]

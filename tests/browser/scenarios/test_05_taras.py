@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.scenarios.conftest import ScenarioSite, Steps, phone, sign_in, text_of
+from tests.browser.scenarios.conftest import ScenarioSite, Steps, phone, signed_in_phone, text_of
 
 pytestmark = pytest.mark.browser
 
@@ -98,10 +98,8 @@ def _digits(text: str) -> str:
 def test_taras_clears_the_evening_queue(browser, scenario_site: ScenarioSite) -> None:
     steps = Steps("05-taras")
     arranged = _arrange_the_evening_queue(scenario_site)
-    ctx = phone(browser, "uk-UA")
+    ctx, page = signed_in_phone(browser, scenario_site, "taras", "uk")
     try:
-        page = ctx.new_page()
-        sign_in(page, scenario_site, "taras")
         page.goto(f"{scenario_site.url}/uk/manage/queue")
         steps(page, "queue")
         counts = text_of(page, "#queue .m-counts")
