@@ -222,6 +222,28 @@ def _pg_engine(base_url: str):  # type: ignore[no-untyped-def]
     return create_engine(make_url(base_url).set(drivername="postgresql+psycopg"))
 
 
+def ensure_pg_database(base_url: str) -> bool:
+    """Create the benchmark's database when the server answers but it does not exist yet.
+
+    Connects to the server's `postgres` maintenance database as the same user. True when it
+    created the database. A server that does not answer raises (pg_available says why)."""
+    url = make_url(base_url).set(drivername="postgresql+psycopg")
+    name = url.database
+    if not name:
+        raise ValueError(f"no database name in {url.render_as_string(hide_password=True)}")
+    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": name}).scalar()
+            if exists:
+                return False
+            conn.execute(text("CREATE DATABASE " + conn.dialect.identifier_preparer.quote(name)))
+            return True
+    finally:
+        engine.dispose()
+
+
 def pg_available(base_url: str) -> str | None:
     """None when the server answers, else the reason."""
     try:

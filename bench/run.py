@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from sqlalchemy import make_url
+
 from bench import datasets, report
 from bench.datasets import OUT, ROOT
 from bench.scenarios import LABELS, RequestType, probe, request_types, vocabulary
@@ -309,6 +311,11 @@ class Bench:
         largest = max(self.sizes)
         for backend in self.backends:
             if backend == "postgresql":
+                try:
+                    if datasets.ensure_pg_database(self.args.pg_url):
+                        log(f"postgresql: created database {make_url(self.args.pg_url).database}")
+                except Exception as exc:  # noqa: BLE001 - the server does not answer: said below
+                    log(f"postgresql: could not create the database: {exc!r}")
                 reason = datasets.pg_available(self.args.pg_url)
                 if reason:
                     self.results["skipped"].append(f"postgresql: {reason}")

@@ -198,17 +198,25 @@ def serve(host: str, port: int, workers: int, threads: int | None) -> None:
 
 @main.command()
 @click.option("--port", type=click.IntRange(1, 65535), help="default: 8000, or a free one")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), default="var/demo.db",
-              show_default=True, help="SQLite file to create (replaced if it exists)")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+              help="SQLite file to create (replaced if it exists) [default: var/demo.db, or "
+                   "var/demo-2.db, ... while other demos run]")
 @friendly_errors
-def demo(port: int | None, db_path: str) -> None:
+def demo(port: int | None, db_path: str | None) -> None:
     """Create a new SQLite demo database, load the demo data and serve it on 127.0.0.1."""
     from directory.db import make_sessionmaker, session_scope
+    from directory.demo.instance import DemoInUse, claim
     from directory.demo.loader import load_demo
     from directory.migrate import upgrade
 
-    path = Path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # held until this process ends: a second demo never rebuilds this one's database
+        held = claim(Path(db_path or "var/demo.db"), explicit=db_path is not None)
+    except DemoInUse as exc:
+        raise ConfigError(str(exc), "stop that demo first, or choose another file with --db") from None
+    for other in held.others:
+        click.echo(f"Another demo is running ({other}); this one uses {held.path}.")
+    path = held.path
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     url = f"sqlite:///{path}"
@@ -227,9 +235,12 @@ def demo(port: int | None, db_path: str) -> None:
     if port is None:
         port = 8000
         try:
+            if held.others:  # the other demo may not listen yet: never race it for 8000
+                raise ConfigError("another demo runs")
             require_free_port(host, port)
         except ConfigError:
             port = free_port(host)
+    held.announce(f"http://{host}:{port}/")
     _serve(settings, host, port, 1, banner="Demo ready. Open this address in a browser:\n")
 
 
