@@ -104,7 +104,8 @@ class RecoveryCode(Base):
 
 
 class AuthFailure(Base):
-    """Failed sign-ins by key (hashed email or client bucket), for rate limiting across workers."""
+    """One failed authentication under one counter's key (a keyed hash: `accounts.throttle`),
+    shared by every worker and host."""
 
     __tablename__ = "auth_failure"
 

@@ -5,8 +5,8 @@ session first, keyword-only arguments after, and never commit.
 
 Passwords: Argon2id (argon2-cffi). API tokens: `aid_` + 43 random characters, shown once, stored
 as SHA-256; they expire, can be revoked, carry scopes and record when they were last used.
-Failed authentication is counted in `auth_failure` (shared by every worker) and rate-limited;
-no answer reveals whether an email exists.
+Failed authentication is counted in `auth_failure` (shared by every worker) and throttled by
+what is being guessed (`throttle`); no answer reveals whether an email exists.
 """
 
 from __future__ import annotations
@@ -23,22 +23,21 @@ import pyotp
 import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from directory.accounts import throttle
 from directory.accounts.models import (
     Account,
     AccountRegion,
     AccountSession,
     ApiToken,
-    AuthFailure,
     RecoveryCode,
     Role,
     Setting,
 )
 from directory.db import utcnow
-from directory.errors import Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from directory.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from directory.listings.models import Locale, Place
 
 #: Argon2id with the library's (RFC 9106 low-memory) defaults.
@@ -58,10 +57,6 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.moderator: frozenset({"read", "write", "moderate"}),
     Role.admin: frozenset(SCOPES),
 }
-
-#: Failed attempts per key within the window before 429.
-AUTH_FAILURE_LIMIT = 10
-AUTH_FAILURE_WINDOW = dt.timedelta(minutes=15)
 
 TOTP_ISSUER = "aid-directory"
 RECOVERY_CODE_COUNT = 10
@@ -310,66 +305,6 @@ def is_moderator(account: Account | None) -> bool:
     return account is not None and account.role in (Role.moderator, Role.admin)
 
 
-# --- rate limiting of failed authentication ---------------------------------------------------
-
-
-_PEPPER_SETTING = "auth_failure_pepper"
-
-
-def _failure_pepper(session: Session) -> bytes:
-    """A random key shared by every worker (kept in the `setting` table, made on first use).
-
-    A plain hash of an IP address can be reversed by hashing all 2^32 of them; a keyed hash
-    cannot without this key, which never leaves the database."""
-    value = session.scalar(select(Setting.value).where(Setting.key == _PEPPER_SETTING))
-    if value is None:
-        try:
-            with session.begin_nested():
-                session.add(Setting(key=_PEPPER_SETTING, value=secrets.token_hex(32)))
-        except IntegrityError:  # another worker made it first
-            pass
-        value = session.scalar(select(Setting.value).where(Setting.key == _PEPPER_SETTING))
-    return (value or "").encode()
-
-
-def failure_key(session: Session, kind: str, value: str) -> str:
-    """A key for the failure table that stores no personal data in clear (keyed hash)."""
-    return hmac.new(_failure_pepper(session), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
-
-
-def check_rate_limit(
-    session: Session,
-    *,
-    keys: Sequence[str],
-    now: dt.datetime | None = None,
-    limit: int = AUTH_FAILURE_LIMIT,
-    window: dt.timedelta = AUTH_FAILURE_WINDOW,
-) -> None:
-    """Raise TooManyRequests (with Retry-After seconds) when any key failed too often lately."""
-    now = now or utcnow()
-    since = now - window
-    for key in keys:
-        count, oldest = session.execute(
-            select(func.count(), func.min(AuthFailure.at)).where(
-                AuthFailure.key == key, AuthFailure.at > since
-            )
-        ).one()
-        if count >= limit:
-            retry = int(((oldest or now) + window - now).total_seconds()) + 1
-            raise TooManyRequests(
-                "Too many failed attempts; try again later", retry_after=max(retry, 1)
-            )
-
-
-def record_failure(session: Session, *, keys: Sequence[str], now: dt.datetime | None = None) -> None:
-    now = now or utcnow()
-    for key in keys:
-        session.add(AuthFailure(key=key, at=now))
-    # Old rows are useless: keep the table small.
-    session.execute(delete(AuthFailure).where(AuthFailure.at < now - 4 * AUTH_FAILURE_WINDOW))
-    session.flush()
-
-
 def authenticate(
     session: Session,
     *,
@@ -379,18 +314,20 @@ def authenticate(
     now: dt.datetime | None = None,
 ) -> Account:
     """Check an email and password. Raises Unauthorized (same message whether the email exists
-    or not, same time) or TooManyRequests. The caller commits even on failure so the failure
-    counts (see `record_failure`)."""
+    or not, same time) or TooManyRequests (see `throttle`: per account and address, per
+    address, and fewer tries per address while the account is under attack; a correct password
+    from an address that has not been guessing always gets in). The caller commits even on
+    failure so the failure counts."""
     now = now or utcnow()
-    keys = [failure_key(session, "email", normalise_email(email))]
-    if client_key:
-        keys.append(failure_key(session, "client", client_key))
-    check_rate_limit(session, keys=keys, now=now)
+    keys = throttle.check_password_attempt(
+        session, email=normalise_email(email), address=client_key, now=now
+    )
     account = get_account_by_email(session, email=email)
     ok = verify_password(account.password_hash if account else _DUMMY_HASH, password)
     if account is None or not ok or account.disabled:
-        record_failure(session, keys=keys, now=now)
+        throttle.record(session, keys.all, now=now)
         raise Unauthorized("Email or password is not correct")
+    throttle.forget(session, [keys.pair])
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
     account.last_login_at = now
@@ -515,10 +452,9 @@ def account_for_token(
     session: Session, *, secret: str, client_key: str = "", now: dt.datetime | None = None
 ) -> TokenIdentity:
     """The account behind a bearer token, or Unauthorized (unknown, expired, revoked, disabled
-    — one message for all) / TooManyRequests after repeated failures from the same client."""
+    — one message for all) / TooManyRequests after repeated invalid tokens from the same
+    address. Only invalid tokens are counted and refused: a valid token always works."""
     now = now or utcnow()
-    keys = [failure_key(session, "client", client_key)] if client_key else []
-    check_rate_limit(session, keys=keys, now=now)
     token = None
     if secret.startswith(TOKEN_PREFIX) and len(secret) <= 100:
         token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
@@ -530,8 +466,7 @@ def account_for_token(
         or (token.expires_at is not None and token.expires_at <= now)
         or account.disabled
     ):
-        if keys:
-            record_failure(session, keys=keys, now=now)
+        throttle.invalid_token(session, address=client_key, now=now)
         raise Unauthorized("The token is not valid")
     # Throttled: a write per request would be a needless hot spot.
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
@@ -660,23 +595,21 @@ def verify_second_factor(
     *,
     account: Account,
     code: str,
-    client_key: str = "",
     now: dt.datetime | None = None,
 ) -> None:
     """Check a TOTP code or a recovery code; each is accepted once (a TOTP code's time step
     must be later than the last one used). Rate-limited per account."""
     now = now or utcnow()
-    keys = [failure_key(session, "totp", str(account.id))]
-    if client_key:
-        keys.append(failure_key(session, "client", client_key))
-    check_rate_limit(session, keys=keys, now=now)
+    # Per account only: whoever is here knows the password; an address counter would let wrong
+    # codes lock out everyone behind the same address.
+    key = throttle.check_code_attempt(session, account_id=str(account.id), now=now)
     if account.totp_secret:
         step = totp_step(account.totp_secret, code, now=now)
         if step is not None and _claim_totp_step(session, account, step):
             return
     if use_recovery_code(session, account=account, code=code, now=now):
         return
-    record_failure(session, keys=keys, now=now)
+    throttle.record(session, [key], now=now)
     raise Unauthorized("The code is not correct")
 
 

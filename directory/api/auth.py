@@ -31,7 +31,7 @@ ApiSession = Annotated[Session, Depends(api_session, scope="function")]
 
 
 def client_key(request: Request) -> str:
-    # Only ever stored hashed (accounts.failure_key), never logged.
+    # Only ever stored inside a keyed hash (accounts.throttle), never logged.
     return request.client.host if request.client else "unknown"
 
 

@@ -29,7 +29,7 @@ def safe_next(ctx: ManageContext, value: str | None) -> str:
 
 
 def client_key(ctx: ManageContext) -> str:
-    # Used only as a hashed rate-limit key, never stored or logged in clear.
+    # Used only inside a keyed hash for the sign-in throttle, never stored or logged in clear.
     return ctx.request.client.host if ctx.request.client else ""
 
 
@@ -109,9 +109,7 @@ def second_factor(
     _pending(ctx)
     assert ctx.account is not None
     try:
-        accounts.verify_second_factor(
-            ctx.db, account=ctx.account, code=code, client_key=client_key(ctx)
-        )
+        accounts.verify_second_factor(ctx.db, account=ctx.account, code=code)
     except TooManyRequests as exc:
         response = page(
             ctx, "manage/second_factor.html", status_code=429, next=next, error="rate"

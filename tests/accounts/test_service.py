@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from directory.accounts import service
+from directory.accounts import service, throttle
 from directory.accounts.models import ApiToken, AuthFailure
 from directory.errors import TooManyRequests, Unauthorized, ValidationFailed
 from tests.factories import PASSWORD, make_account, make_place
@@ -34,14 +34,14 @@ def test_wrong_password_and_unknown_email_look_the_same(db: Session) -> None:
 def test_failed_sign_ins_are_rate_limited(db: Session) -> None:
     make_account(db, email="x@example.org")
     now = dt.datetime.now(dt.UTC)
-    for _ in range(service.AUTH_FAILURE_LIMIT):
+    for _ in range(throttle.PASSWORD_PAIR.limit):
         with pytest.raises(Unauthorized):
             service.authenticate(db, email="x@example.org", password="nope nope nope", now=now)
     with pytest.raises(TooManyRequests) as err:
         service.authenticate(db, email="x@example.org", password=PASSWORD, now=now)
     assert 0 < err.value.retry_after <= 15 * 60 + 1
     # The window passes: the right password works again.
-    later = now + service.AUTH_FAILURE_WINDOW + dt.timedelta(seconds=1)
+    later = now + throttle.WINDOW + dt.timedelta(seconds=1)
     assert service.authenticate(db, email="x@example.org", password=PASSWORD, now=later)
     # Stored keys are hashes, never the email.
     keys = db.scalars(select(AuthFailure.key)).all()

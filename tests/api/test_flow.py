@@ -127,11 +127,11 @@ def test_errors_are_problem_documents(client: TestClient, db: Session) -> None:
 
 
 def test_unknown_token_401_rate_limited_429(client: TestClient, db: Session) -> None:
-    from directory.accounts import service as accounts
+    from directory.accounts import throttle
 
     r = client.get("/api/v1/me")
     assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer")
-    for _ in range(accounts.AUTH_FAILURE_LIMIT):
+    for _ in range(throttle.TOKEN_ADDRESS.limit):
         r = client.get("/api/v1/me", headers=_auth("aid_wrong"))
         assert r.status_code == 401
     r = client.get("/api/v1/me", headers=_auth("aid_wrong"))

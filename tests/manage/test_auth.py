@@ -6,6 +6,7 @@ import pyotp
 from sqlalchemy.orm import Session
 
 from directory.accounts import service as accounts
+from directory.accounts import throttle
 from tests.factories import PASSWORD, make_account
 from tests.manage.conftest import csrf_of, post_form, sign_in
 
@@ -50,11 +51,11 @@ def test_wrong_password_keeps_email_and_says_so(client, db: Session) -> None:
 def test_sign_in_is_rate_limited(client, db: Session) -> None:
     account = make_account(db, "volunteer")
     statuses = []
-    for _ in range(accounts.AUTH_FAILURE_LIMIT + 1):
+    for _ in range(throttle.PASSWORD_PAIR.limit + 1):
         r = post_form(client, "/en/manage/login", "/en/manage/login",
                       {"email": account.email, "password": "wrong password!"})
         statuses.append(r.status_code)
-    assert statuses[:-1] == [401] * accounts.AUTH_FAILURE_LIMIT
+    assert statuses[:-1] == [401] * throttle.PASSWORD_PAIR.limit
     assert statuses[-1] == 429
     assert int(r.headers["retry-after"]) > 0
     # even the right password waits now
