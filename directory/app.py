@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 from directory import __version__, security
 from directory.config import Settings
 from directory.db import make_engine, make_sessionmaker
+from directory.listings.texts import set_fallback_locales
 from directory.logging import configure_logging
 from directory.migrate import schema_is_current
 
@@ -30,6 +31,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         openapi_url=None,
     )
     app.state.settings = settings
+    # Listing texts missing in the reader's language: which languages come next.
+    set_fallback_locales(settings.fallback_locales.split(","))
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
 

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         default=None, description="Signs sessions and CSRF tokens. Required outside the demo."
     )
     default_locale: str = "en"
+    fallback_locales: str = Field(
+        default="en",
+        description="Comma-separated locales a listing text is shown in when it is missing in the "
+        "reader's, in order, before its source language (docs/listings.md)",
+    )
     timezone: str = Field(default="Europe/Kyiv", description="Default IANA time zone of new locations")
     stale_after_days: int = Field(default=30, ge=1, le=3650)
     base_url: str = Field(default="", description="Public origin, e.g. https://help.example.org")
@@ -68,6 +73,15 @@ class Settings(BaseSettings):
         default=180.0, ge=10.0, description="A feed silent this long: pages say the alert status is unknown"
     )
     alert_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+
+    @field_validator("fallback_locales")
+    @classmethod
+    def _locale_list(cls, value: str) -> str:
+        codes = [code.strip() for code in value.split(",") if code.strip()]
+        for code in codes:
+            if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?", code):
+                raise ValueError(f"{code!r} is not a locale code such as en or uk")
+        return ",".join(codes)
 
     @field_validator("default_locale")
     @classmethod

@@ -64,3 +64,45 @@ def test_upgrade_downgrade_upgrade(scratch_url: str) -> None:
     engine.dispose()
     assert rev == head_revision()
     assert locales and locales >= 6
+
+
+def test_closure_reason_labels_become_codes_and_back(scratch_url: str) -> None:
+    """8b3f1c2d4e67: a reason stored as the English label of a one-tap choice becomes its code
+    (read in every language); own words stay text; downgrade writes the label back."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    upgrade(scratch_url, "df1d5642e6ff")
+    engine = make_engine(scratch_url)
+    org, one, two = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    common = {"description": "", "source_locale": "uk", "is_demo": False, "version": 1,
+              "created_at": sa.func.current_timestamp(), "updated_at": sa.func.current_timestamp()}
+    cols = ["id", "name", *common]
+    organization = sa.table("organization", *(sa.column(c, sa.Uuid() if c == "id" else None)
+                                              for c in cols))
+    service = sa.table("service", *(sa.column(c, sa.Uuid() if c.endswith("id") else None) for c in
+                                     [*cols, "organization_id", "status", "status_reason", "audience"]))
+    with engine.begin() as conn:
+        conn.execute(organization.insert().values(id=org, name="Org", **common))
+        for sid, reason in ((one, "Power cut"), (two, "Прорвало трубу")):
+            conn.execute(service.insert().values(
+                id=sid, organization_id=org, name="S", status="temporarily closed",
+                status_reason=reason, audience="", **common))
+    engine.dispose()
+
+    def rows() -> dict[uuid.UUID, tuple[str | None, str | None]]:
+        eng = make_engine(scratch_url)
+        with eng.connect() as conn:
+            has_code = "status_reason_code" in {c["name"] for c in inspect(conn).get_columns("service")}
+            table = sa.table("service", sa.column("id", sa.Uuid()), sa.column("status_reason"),
+                             *([sa.column("status_reason_code")] if has_code else []))
+            out = {r[0]: (r[1], r[2] if has_code else None)
+                   for r in conn.execute(sa.select(table))}
+        eng.dispose()
+        return out
+
+    upgrade(scratch_url)
+    assert rows() == {one: (None, "power"), two: ("Прорвало трубу", None)}
+    downgrade(scratch_url, "df1d5642e6ff")
+    assert rows() == {one: ("Power cut", None), two: ("Прорвало трубу", None)}

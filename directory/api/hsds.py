@@ -90,7 +90,9 @@ def location(v: q.LocationView) -> dict[str, Any]:
 def _status(s: q.StatusView) -> dict[str, Any]:
     return {
         "status": s.status,
+        # the reason in the reader's language: own words, else the label of its code
         "status_reason": t(s.reason),
+        "status_reason_code": s.reason_code,
         "status_since": plain(s.since),
         "status_until": plain(s.until),
         "alternative_service_id": str(s.alternative.id) if s.alternative else None,
@@ -100,6 +102,12 @@ def _status(s: q.StatusView) -> dict[str, Any]:
 def _attributes(categories: tuple[q.CategoryRef, ...]) -> list[dict[str, Any]]:
     return [{"taxonomy_term": {"id": str(c.id), "code": c.code, "name": t(c.label),
                                "parent_code": c.parent_code}} for c in categories]
+
+
+def text_locales(**texts: LocalText | None) -> dict[str, str]:
+    """{field: locale} of the texts shown in another language than the one asked for (the
+    fallback chain: docs/listings.md), so a client can mark them up with lang/dir."""
+    return {name: text.locale for name, text in texts.items() if text is not None and text.fallback}
 
 
 def service_card(c: q.ServiceCard) -> dict[str, Any]:
@@ -125,6 +133,8 @@ def service_card(c: q.ServiceCard) -> dict[str, Any]:
         "stale": c.stale,
         "is_demo": c.is_demo,
         "fallback": c.fallback,
+        "text_locales": text_locales(name=c.name, alternate_name=c.alternate_name,
+                                     description=c.summary, status_reason=c.status.reason),
     }
 
 
@@ -168,6 +178,10 @@ def service_detail(d: q.ServiceDetail) -> dict[str, Any]:
         "stale": d.stale,
         "is_demo": d.is_demo,
         "fallback": d.fallback,
+        "text_locales": text_locales(
+            name=d.name, alternate_name=d.alternate_name, description=d.description,
+            status_reason=d.status.reason, eligibility_description=d.eligibility,
+            application_process=d.application_process, fees_description=d.fees, alert=d.alert),
         "version": d.version,
     }
 

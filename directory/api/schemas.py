@@ -52,6 +52,9 @@ class OrganizationIn(WriteIn):
 
 
 ServiceStatusName = Literal["active", "inactive", "defunct", "temporarily closed", "full"]
+#: One-tap reasons for a temporary status (`listings.models.ClosureReason`), shown to each
+#: reader in their language.
+ClosureReasonCode = Literal["alert", "power", "staff", "supplies", "repairs", "damage"]
 
 
 class ServiceIn(WriteIn):
@@ -74,6 +77,7 @@ class ServiceIn(WriteIn):
     audience: SafeLine | None = None
     source_locale: Locale | None = None
     alternative_service_id: uuid.UUID | None = None
+    status_reason_code: ClosureReasonCode | None = None
     categories: Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=20)] | None = (
         Field(default=None, description="taxonomy term codes, e.g. shelter, heat-power.warming")
     )
@@ -168,9 +172,17 @@ class StatusIn(Strict):
     """A quick status update from the field."""
 
     status: ServiceStatusName
+    reason_code: ClosureReasonCode | None = Field(
+        default=None, description="a common reason as a code: readers read it in their own "
+        "language (alert: air-raid alert, power: power cut, staff: no staff on duty, supplies: "
+        "out of supplies, repairs, damage: damaged by shelling)")
     reason: dict[Locale, Annotated[str, _text(2000)]] | None = Field(
-        default=None, max_length=20, description="why, per locale: {\"uk\": \"...\", \"en\": \"...\"}")
+        default=None, max_length=20, description="why in your own words, per locale: "
+        "{\"uk\": \"...\", \"en\": \"...\"} (replaces the previous reason in every language)")
     until: dt.datetime | None = Field(default=None, description="when the status ends by itself")
+    alternative_service_id: uuid.UUID | None = Field(
+        default=None, description="where people can go instead while this one is closed or full "
+        "(null: nowhere in particular; left out: unchanged)")
     comment: Comment | None = None
 
 

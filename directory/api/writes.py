@@ -248,10 +248,14 @@ for _coll in ("addresses", "phones", "schedules", "notices"):
               summary="Quick status update: open, full, temporarily closed (If-Match required)")
 def set_status(service_id: uuid.UUID, body: s.StatusIn, ident: Writer, version: IfMatch,
                request: Request, session: ApiSession, settings: SettingsDep) -> JSONResponse:
-    request.state.field_renames = {"status_until": "until", "status_reason": "reason"}
-    changes: dict[str, Any] = {"status": body.status}
+    request.state.field_renames = {"status_until": "until", "status_reason": "reason",
+                                   "status_reason_code": "reason_code"}
+    changes: dict[str, Any] = {"status": body.status, "status_reason_code": body.reason_code}
     if body.until is not None:
         changes["status_until"] = body.until.isoformat()
+    if "alternative_service_id" in body.model_fields_set:
+        alt = body.alternative_service_id
+        changes["alternative_service_id"] = str(alt) if alt is not None else None
     cr = moderation.propose(
         session, actor=ident.account, entity_type="service", kind="status", entity_id=service_id,
         base_version=version, changes=changes,

@@ -144,6 +144,7 @@ class DemoBuilder:
         assured: dt.datetime | None = None,
         status: str = "active",
         status_reason: Texts | None = None,
+        status_reason_code: str | None = None,
         status_since: dt.datetime | None = None,
         status_until: dt.datetime | None = None,
         alternative: uuid.UUID | None = None,
@@ -198,6 +199,7 @@ class DemoBuilder:
             status=status, source_locale=source, assured_date=assured or self.verified(),
             assurer_email=ASSURER, audience=audience, free_of_charge=free,
             open_during_alert=open_during_alert, is_demo=True, status_reason=reason,
+            status_reason_code=status_reason_code,
             status_since=status_since, status_until=status_until,
             alternative_service_id=alternative,
             email=key.replace(":", ".") + "@example.org",
@@ -291,6 +293,11 @@ class DemoBuilder:
             # Scenario 1: three warming points open now, with generator and water, verified
             # hours ago (a fourth, stale and closed at night, is added in specials_after).
             return {"assured": self.verified(hours=(2, 3, 5)[n - 1]), "capacity": (60, 25 + 5 * n)}
+        if city == "lviv" and key == "charging" and n == 1:
+            # A one-tap reason: stored as a code, read in every reader's language.
+            return {"status": "temporarily closed", "status_reason_code": "power",
+                    "status_since": self.now - dt.timedelta(hours=1),
+                    "status_until": self.now + dt.timedelta(hours=3)}
         if city == "dnipro" and key == "shelter-basement":
             return {"assured": self.verified(hours=n), "capacity_updated_hours": 0.5}
         if city == "kyiv" and key in ("shelter-basement", "legal") and n in (3, 4, 1):

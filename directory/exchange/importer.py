@@ -353,7 +353,7 @@ REDACTED_WARNING = (
 )
 
 SERVICE_MAP = {n: n for n in _fields("service")} | {
-    n: EXT + n for n in ("status_reason", "status_until", "open_during_alert", "free_of_charge", "audience", "source_locale")
+    n: EXT + n for n in ("status_reason", "status_reason_code", "status_until", "open_during_alert", "free_of_charge", "audience", "source_locale")
 }
 ORG_MAP = {n: n for n in _fields("organization")} | {"source_locale": EXT + "source_locale"}
 LOCATION_MAP = {n: n for n in _fields("location")} | {
@@ -562,6 +562,7 @@ def _expire_status(ctx: Context, report: Report, payload: dict[str, Any], where:
         report.warn(Problem(*where, "status_until", f"{until} has passed: the temporary status ended, imported as active"))
         payload["status_until"] = None
         payload["status_reason"] = None
+        payload["status_reason_code"] = None
         if "status" in payload:
             payload["status"] = m.ServiceStatus.active.value
 

@@ -48,7 +48,8 @@ SERVICE_FIELDS = (
     "alert",
 )  # fmt: skip
 SERVICE_EXT = (
-    "source_locale", "status_reason", "status_since", "status_until", "alternative_service_id",
+    "source_locale", "status_reason", "status_reason_code", "status_since", "status_until",
+    "alternative_service_id",
     "open_during_alert", "free_of_charge", "audience", "external_source", "external_id", "is_demo",
 )  # fmt: skip
 ORGANIZATION_FIELDS = (

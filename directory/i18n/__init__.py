@@ -331,3 +331,16 @@ def format_phone(number: str) -> str:
     except phonenumbers.NumberParseException:
         return number
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@lru_cache(maxsize=4096)
+def phone_e164(number: str) -> str:
+    """A phone number as dialled from anywhere ("+380542000102", for tel: links and for
+    comparing typed numbers); digits and "+" only if unparsable."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return "".join(ch for ch in number if ch.isdigit() or ch == "+")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -201,6 +201,23 @@ def open_state(
     return OpenState(False, None, min(upcoming) if upcoming else None, False, closed_today, tz.key)
 
 
+#: Statuses under which a place is not open, whatever its hours say.
+CLOSED_STATUSES = frozenset({
+    ServiceStatus.temporarily_closed, ServiceStatus.inactive, ServiceStatus.defunct})
+
+
+def with_status(state: OpenState, status: ServiceStatus, until: dt.datetime | None) -> OpenState:
+    """The open state a reader sees: a temporarily closed (or closed) service is not open now,
+    whatever its hours say; it opens next at its first opening after `until` (if known). The
+    SQL "open now" filter applies the same rule (`queries._closed_now`)."""
+    if status not in CLOSED_STATUSES:
+        return state
+    after = state.opens_next
+    if after is not None and (until is None or after < until):
+        after = None  # the hours' next opening falls inside the closure
+    return OpenState(False, None, after, False, state.closed_today, state.timezone)
+
+
 def effective_status(service: Any, now: dt.datetime) -> ServiceStatus:
     """The status a reader sees: a temporary status (temporarily closed, full) applies from
     `status_since` and expires by itself at `status_until`, after which the service is active."""

@@ -46,6 +46,18 @@ class ServiceStatus(StrEnum):
     full = "full"  # ext
 
 
+class ClosureReason(StrEnum):
+    """ext: a one-tap reason for a temporary status, shown in each reader's language
+    (labels: `directory.listings.reasons`)."""
+
+    alert = "alert"  # air-raid alert
+    power = "power"  # power cut
+    staff = "staff"  # no staff on duty
+    supplies = "supplies"  # out of supplies
+    repairs = "repairs"
+    damage = "damage"  # damaged by shelling
+
+
 class Privacy(StrEnum):
     """ext: how much of a location's whereabouts the public may see."""
 
@@ -215,6 +227,10 @@ class Service(Entity):
     # ext: crisis status. A temporary status (temporarily closed / full with an `until`) expires
     # by itself: readers see `effective_status`, which falls back to `active` after status_until.
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # ext: the reason as a code (shown in each reader's language); status_reason: own words
+    status_reason_code: Mapped[ClosureReason | None] = mapped_column(
+        _enum(ClosureReason, "closure_reason")
+    )
     status_since: Mapped[dt.datetime | None] = mapped_column()
     status_until: Mapped[dt.datetime | None] = mapped_column()
     alternative_service_id: Mapped[uuid.UUID | None] = mapped_column(

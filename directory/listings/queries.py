@@ -47,6 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from directory.i18n import phone_e164, use_locale
 from directory.listings import models as m
 from directory.listings import refcache
 from directory.listings.hours import (
@@ -56,10 +57,17 @@ from directory.listings.hours import (
     effective_status,
     open_state,
     weekly_hours,
+    with_status,
     zone,
 )
 from directory.listings.privacy import public_location_view
-from directory.listings.texts import DEFAULT_SOURCE_LOCALE, LocalText, load_translations, resolve
+from directory.listings.reasons import label as reason_label
+from directory.listings.texts import (
+    DEFAULT_SOURCE_LOCALE,
+    LocalText,
+    load_texts,
+    resolve,
+)
 from directory.search.index import fts_rowid
 from directory.search.keys import search_terms
 from directory.search.match import (
@@ -174,10 +182,11 @@ class StatusView:
 
     status: str
     temporary: bool
-    reason: LocalText | None
+    reason: LocalText | None  # own words (lang/dir when a fallback), else the code's label
     since: dt.datetime | None
     until: dt.datetime | None
     alternative: ServiceRef | None
+    reason_code: str | None = None  # a one-tap reason (`listings.reasons`), any language
 
 
 @dataclass(frozen=True)
@@ -424,8 +433,9 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def _tel(number: str, extension: str | None) -> str:
-    digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
-    return f"tel:{digits}" + (f";ext={extension}" if extension else "")
+    """An RFC 3966 link with the number in E.164 (what a phone dials from anywhere)."""
+    ext = "".join(ch for ch in extension if ch.isdigit()) if extension else ""
+    return f"tel:{phone_e164(number)}" + (f";ext={ext}" if ext else "")
 
 
 def encode_cursor(offset: int) -> str:
@@ -557,6 +567,21 @@ def _temporary_now(now: dt.datetime) -> ColumnElement[bool]:
         or_(m.Service.status_until.is_(None), m.Service.status_until > now),
         or_(m.Service.status_since.is_(None), m.Service.status_since <= now),
     )
+
+
+def _closed_now(now: dt.datetime) -> ColumnElement[bool]:
+    """Temporarily closed at `now` (SQL twin of `hours.with_status`: such a service is never
+    "open now", whatever its hours say; inactive and defunct ones are not listed at all)."""
+    return and_(
+        m.Service.status == m.ServiceStatus.temporarily_closed,
+        or_(m.Service.status_until.is_(None), m.Service.status_until > now),
+        or_(m.Service.status_since.is_(None), m.Service.status_since <= now),
+    )
+
+
+def _open_now_filter(session: Session, now: dt.datetime) -> ColumnElement[bool]:
+    """The "open now" filter: open by its hours at a live location, and not closed by status."""
+    return and_(~_closed_now(now), _location_match([_open_now(session, now)]))
 
 
 def _location_zones(session: Session) -> list[str]:
@@ -1118,7 +1143,7 @@ def search_services(
     page = offset // per_page + 1
     words = search_terms(params.q)[:12]
     facets = _facets(session, params)
-    dynamic = (_location_match([_open_now(session, now)]),) if params.open_now else ()
+    dynamic = (_open_now_filter(session, now),) if params.open_now else ()
     query = _Query(prepare(session, words, facets or ()), dynamic, facets is None)
     query = replace(query, impossible=query.impossible or query.match.impossible)
     total, exact = _count(session, query)
@@ -1174,7 +1199,7 @@ def search_services(
 
 _SERVICE_COLS = (
     m.Service.id, m.Service.organization_id, m.Service.name, m.Service.alternate_name,
-    m.Service.description, m.Service.source_locale, m.Service.status, m.Service.status_reason,
+    m.Service.description, m.Service.source_locale, m.Service.status, m.Service.status_reason, m.Service.status_reason_code,
     m.Service.status_since, m.Service.status_until, m.Service.alternative_service_id,
     m.Service.open_during_alert, m.Service.free_of_charge, m.Service.audience,
     m.Service.assured_date, m.Service.is_demo, m.Service.archived_at,
@@ -1251,6 +1276,8 @@ class _Loaded:
     documents: _Rows  # by service (detail only)
     accessibility: _Rows  # by location (detail only)
     tr: dict[tuple[str, uuid.UUID, str], str]
+    #: the best translation of the fallback chain, where the reader's locale has none
+    fb: dict[tuple[str, uuid.UUID, str], tuple[str, str]]
 
 
 def _group(rows: Any, key: str) -> _Rows:
@@ -1390,7 +1417,7 @@ _ACCESSIBILITY = select(
 def _load(session: Session, ids: Sequence[uuid.UUID], *, locale: str, detail: bool) -> _Loaded:
     ref = _reference(session, locale)
     if not ids:
-        return _Loaded(ref, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+        return _Loaded(ref, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
     # `_reference` read the data version through the session, which flushed any pending
     # change (refcache.version), so the statements run on the session's connection, in the
     # same transaction, without the ORM's per-statement work.
@@ -1466,7 +1493,7 @@ def _load(session: Session, ids: Sequence[uuid.UUID], *, locale: str, detail: bo
     pairs += [("required_document", d.id) for v in documents.values() for d in v]
     pairs += [("accessibility", a.id) for v in accessibility.values() for a in v]
     pairs += [("service", a) for a in alternatives]
-    tr = load_translations(session, pairs=pairs, locale=locale)
+    tr, fb = load_texts(session, pairs=pairs, locale=locale)
     return _Loaded(
         ref=ref,
         services=services,
@@ -1485,6 +1512,7 @@ def _load(session: Session, ids: Sequence[uuid.UUID], *, locale: str, detail: bo
         documents=documents,
         accessibility=accessibility,
         tr=tr,
+        fb=fb,
     )
 
 
@@ -1497,8 +1525,10 @@ def _tx(
     source: str | None,
     locale: str,
 ) -> LocalText | None:
+    key = (entity_type, rid, name)
     return resolve(
-        value, source_locale=source, locale=locale, translated=ld.tr.get((entity_type, rid, name))
+        value, source_locale=source, locale=locale, translated=ld.tr.get(key),
+        fallback=ld.fb.get(key),
     )
 
 
@@ -1534,13 +1564,20 @@ def _status(ld: _Loaded, s: Any, now: dt.datetime, locale: str) -> StatusView:
         name = _text(ld, "service", alt, "name", locale)
         assert name is not None
         alt_ref = ServiceRef(alt.id, name)
+    code = str(s.status_reason_code) if temporary and s.status_reason_code else None
+    reason = _text(ld, "service", s, "status_reason", locale) if temporary else None
+    if reason is None and code is not None:
+        with use_locale(locale):
+            label = reason_label(code)
+        reason = LocalText(label, locale, False) if label else None
     return StatusView(
         str(status),
         temporary,
-        _text(ld, "service", s, "status_reason", locale) if temporary else None,
+        reason,
         s.status_since if temporary else None,
         s.status_until if temporary else None,
         alt_ref,
+        code,
     )
 
 
@@ -1592,6 +1629,8 @@ def _location_view(
         open_24_7=loc.open_24_7,
         now=now,
     )
+    # A temporarily closed service is not open now, whatever its hours say (as the filter).
+    state = with_status(state, effective_status(s, now), s.status_until)
     place_refs = ld.ref.place_refs
     return LocationView(
         id=loc.id,
@@ -1963,7 +2002,7 @@ def _build_reference(session: Session, locale: str) -> _Reference:
     pairs: list[tuple[str, uuid.UUID]] = [("place", p.id) for p in place_rows]
     pairs += [("taxonomy_term", t.id) for t in term_rows]
     pairs += [("notice", n.id) for n in notice_rows]
-    tr = load_translations(session, pairs=pairs, locale=locale)
+    tr, fb = load_texts(session, pairs=pairs, locale=locale)
 
     places: dict[uuid.UUID, _PlaceRow] = {}
     place_refs: dict[uuid.UUID, PlaceRef] = {}
@@ -1974,6 +2013,7 @@ def _build_reference(session: Session, locale: str) -> _Reference:
             source_locale=p.source_locale,
             locale=locale,
             translated=tr.get(("place", p.id, "name")),
+            fallback=fb.get(("place", p.id, "name")),
         )
         assert name is not None
         lat, lon = _fl(p.latitude), _fl(p.longitude)
@@ -1993,6 +2033,7 @@ def _build_reference(session: Session, locale: str) -> _Reference:
             source_locale=t.language or DEFAULT_SOURCE_LOCALE,
             locale=locale,
             translated=tr.get(("taxonomy_term", t.id, fieldname)),
+            fallback=fb.get(("taxonomy_term", t.id, fieldname)),
         )
 
     terms = {
@@ -2035,6 +2076,7 @@ def _build_reference(session: Session, locale: str) -> _Reference:
             source_locale=n.source_locale,
             locale=locale,
             translated=tr.get(("notice", n.id, "title")),
+            fallback=fb.get(("notice", n.id, "title")),
         )
         assert title is not None
         body = resolve(
@@ -2042,6 +2084,7 @@ def _build_reference(session: Session, locale: str) -> _Reference:
             source_locale=n.source_locale,
             locale=locale,
             translated=tr.get(("notice", n.id, "body")),
+            fallback=fb.get(("notice", n.id, "body")),
         )
         live_region = n.region_id in places and not places[n.region_id].archived
         region = place_refs[n.region_id] if live_region else None  # archived: none

@@ -1,7 +1,10 @@
 """Reader-facing texts in the reader's locale, with the fallback rule of the data model.
 
 A record's own column holds its text in the record's `source_locale`; `translation` rows hold the
-other locales. A reader gets the requested locale, else the source-locale text marked `fallback`.
+other locales. A reader gets the requested locale, else the first of the fallback chain that has
+the text (`DIRECTORY_FALLBACK_LOCALES`, default "en": a Polish reader of an Arabic listing with an
+English translation reads English), else the source-locale text; anything not in the requested
+locale is marked `fallback` (pages give it its own lang/dir).
 """
 
 from __future__ import annotations
@@ -34,6 +37,20 @@ ENTITY_MODELS: dict[str, type[Any]] = {
 }
 #: Records without a `source_locale` column are written in this locale.
 DEFAULT_SOURCE_LOCALE = "en"
+
+_chain: tuple[str, ...] = ("en",)
+
+
+def set_fallback_locales(locales: Iterable[str]) -> None:
+    """The locales tried, in order, when a text is missing in the reader's: set once from the
+    settings (`DIRECTORY_FALLBACK_LOCALES`) by `create_app`; the source locale always comes last."""
+    global _chain
+    _chain = tuple(dict.fromkeys(code.strip() for code in locales if code.strip()))
+
+
+def fallback_locales(locale: str) -> tuple[str, ...]:
+    """The fallback chain for a reader of `locale` (their own locale left out)."""
+    return tuple(code for code in _chain if code != locale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,19 +106,78 @@ _TRANSLATIONS = select(
 )
 
 
+def load_fallbacks(
+    session: Session, *, pairs: Iterable[tuple[str, uuid.UUID]], locale: str
+) -> dict[tuple[str, uuid.UUID, str], tuple[str, str]]:
+    """For each text of these records, its translation in the first locale of the fallback
+    chain that has one: {(entity_type, id, field): (locale, text)} (one query; {} if the
+    chain is empty for this reader)."""
+    return load_texts(session, pairs=pairs, locale=locale)[1]
+
+
+def load_texts(
+    session: Session, *, pairs: Iterable[tuple[str, uuid.UUID]], locale: str
+) -> tuple[dict[tuple[str, uuid.UUID, str], str], dict[tuple[str, uuid.UUID, str], tuple[str, str]]]:
+    """`load_translations` in `locale` and `load_fallbacks`, in one query."""
+    chain = fallback_locales(locale)
+    by_type: dict[str, set[uuid.UUID]] = {}
+    for entity_type, entity_id in pairs:
+        by_type.setdefault(entity_type, set()).add(entity_id)
+    if not by_type:
+        return {}, {}
+    ids = {i for group in by_type.values() for i in group}
+    rows = session.execute(_TRANSLATIONS_IN, {
+        "types": list(by_type), "ids": list(ids), "locales": [locale, *chain]})
+    own: dict[tuple[str, uuid.UUID, str], str] = {}
+    best: dict[tuple[str, uuid.UUID, str], tuple[str, str]] = {}
+    rank = {code: i for i, code in enumerate(chain)}
+    for t, i, f, loc, v in rows:
+        if t not in by_type or i not in by_type[t]:
+            continue
+        key = (t, i, f)
+        if loc == locale:
+            own[key] = v
+        elif loc in rank and (key not in best or rank[loc] < rank[best[key][0]]):
+            best[key] = (loc, v)
+    return own, best
+
+
+_TRANSLATIONS_IN = select(
+    m.Translation.entity_type,
+    m.Translation.entity_id,
+    m.Translation.field,
+    m.Translation.locale,
+    m.Translation.value,
+).where(
+    m.Translation.entity_type.in_(bindparam("types", expanding=True)),
+    m.Translation.entity_id.in_(bindparam("ids", expanding=True)),
+    m.Translation.locale.in_(bindparam("locales", expanding=True)),
+)
+
+
 def resolve(
     value: str | None,
     *,
     source_locale: str | None,
     locale: str,
     translated: str | None,
+    fallback: tuple[str, str] | None = None,
 ) -> LocalText | None:
-    """The fallback rule for one text: the translation, else the source text marked fallback."""
+    """The fallback rule for one text: the translation in the reader's locale, else the first
+    locale of the fallback chain that has it (the source column when the source locale comes
+    first; `fallback` is the best translation row of the chain, from `load_fallbacks`), else
+    the source text — all but the first marked fallback."""
     source = source_locale or DEFAULT_SOURCE_LOCALE
     if locale == source and value:
         return LocalText(value, source, False)
     if translated:
         return LocalText(translated, locale, False)
+    if fallback is not None:
+        for code in fallback_locales(locale):
+            if code == source and value:
+                break
+            if code == fallback[0]:
+                return LocalText(fallback[1], code, True)
     if value:
         return LocalText(value, source, True)
     return None
@@ -142,7 +218,8 @@ def texts_for(
     stmt = select(model.id, *([source_col] if source_col is not None else []), *cols).where(
         model.id.in_(ids)
     )
-    translations = load_translations(session, pairs=((entity_type, i) for i in ids), locale=locale)
+    pairs = [(entity_type, i) for i in ids]
+    translations, fallbacks = load_texts(session, pairs=pairs, locale=locale)
     out: dict[tuple[uuid.UUID, str], LocalText] = {}
     for row in session.execute(stmt):
         rid = row[0]
@@ -154,6 +231,7 @@ def texts_for(
                 source_locale=source,
                 locale=locale,
                 translated=translations.get((entity_type, rid, field)),
+                fallback=fallbacks.get((entity_type, rid, field)),
             )
             if text is not None:
                 out[(rid, field)] = text

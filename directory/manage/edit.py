@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from directory.accounts.models import Account
 from directory.errors import DomainError, ValidationFailed
+from directory.i18n import format_phone, phone_e164
 from directory.listings.privacy import is_locating
 from directory.manage.forms import TRANSLATION_LOCALES, WEEKDAYS
 from directory.manage.queries import LOCATION_TEXT_FIELDS, SERVICE_TEXT_FIELDS, Listing
@@ -108,7 +109,7 @@ def _form_values(listing: Listing) -> dict[str, str]:
             values[f"address.{name}"] = _s(getattr(addr, name))
     for p in listing.phones:
         values[f"v.phone.{p.id}"] = str(p.version)
-        values[f"phone.{p.id}.number"] = p.number
+        values[f"phone.{p.id}.number"] = format_phone(p.number)  # grouped as people dial it
         values[f"phone.{p.id}.description"] = _s(p.description)
     for h in listing.hours:
         values[f"v.hours.{h.id}"] = str(h.version)
@@ -225,7 +226,7 @@ def proposals(listing: Listing, form: Mapping[str, Any], *, versions: Mapping[st
             out.append(Proposal("phone", "archive", phone.id, version(key), prefix=f"phone.{phone.id}."))
             continue
         p = Proposal("phone", "update", phone.id, version(key), prefix=f"phone.{phone.id}.")
-        if number != phone.number:
+        if phone_e164(number) != phone_e164(phone.number):  # "+380 44 …" is the same number
             p.changes["number"] = number
         if description != (phone.description or ""):
             p.changes["description"] = description or None

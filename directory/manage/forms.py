@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from directory.manage.labels import CLOSURE_REASONS
+from directory.listings.reasons import LABELS as CLOSURE_REASONS
 
 #: Quick status buttons → service.status values.
 QUICK_STATUSES = {
@@ -60,18 +60,24 @@ def status_until(duration: str, *, now: dt.datetime, tz: str) -> str | None:
 
 
 def status_payload(
-    *, quick: str, reason_code: str, reason_text: str, duration: str, now: dt.datetime, tz: str
-) -> dict[str, Any]:
-    """The service fields of a quick status change."""
+    *, quick: str, reason_code: str, reason_text: str, duration: str, now: dt.datetime, tz: str,
+    locale: str, alternative: str = "",
+) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """The service fields and translations of a quick status change: a one-tap reason is a
+    code (every reader reads it in their language), words of one's own are text in the
+    language they were typed in (the volunteer's), with an alternative service if chosen."""
     status = QUICK_STATUSES[quick]
+    temporary = status in ("temporarily closed", "full")
     reason = reason_text.strip()
-    if not reason and reason_code in CLOSURE_REASONS:
-        reason = str(CLOSURE_REASONS[reason_code])
-    payload: dict[str, Any] = {"status": status, "status_reason": reason or None}
-    payload["status_until"] = (
-        status_until(duration, now=now, tz=tz) if status in ("temporarily closed", "full") else None
-    )
-    return payload
+    payload: dict[str, Any] = {
+        "status": status,
+        "status_reason_code": reason_code if temporary and reason_code in CLOSURE_REASONS else None,
+        "status_until": status_until(duration, now=now, tz=tz) if temporary else None,
+    }
+    if alternative or not temporary:
+        payload["alternative_service_id"] = alternative if temporary else None
+    texts = {"status_reason": {locale: reason}} if reason and temporary else {}
+    return payload, texts
 
 
 def capacity_payload(available: int | None, maximum: int | None) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from directory.i18n import lazy_gettext as _l
 from directory.i18n import lazy_pgettext
+from directory.listings.reasons import LABELS as REASON_LABELS
 
 #: Field names as they appear in change payloads and diffs (service, location, organisation).
 FIELD_LABELS: dict[str, Any] = {
@@ -18,6 +19,7 @@ FIELD_LABELS: dict[str, Any] = {
     "email": _l("Email"),
     "status": _l("Status"),
     "status_reason": _l("Reason for the status"),
+    "status_reason_code": _l("Reason for the status"),
     "status_until": _l("Status until"),
     "status_since": _l("Status since"),
     "alternative_service_id": _l("Go here instead"),
@@ -165,15 +167,9 @@ ROLE_LABELS: dict[str, Any] = {
     "admin": _l("Administrator"),
 }
 
-#: Common reasons for a temporary closure, offered as one-tap choices (typed text is kept too).
-CLOSURE_REASONS: dict[str, Any] = {
-    "alert": _l("Air-raid alert"),
-    "power": _l("Power cut"),
-    "staff": _l("No staff on duty"),
-    "supplies": _l("Out of supplies"),
-    "repairs": _l("Repairs"),
-    "damage": _l("Damaged by shelling"),
-}
+#: Common reasons for a temporary closure, offered as one-tap choices (stored as codes; typed
+#: text is kept too).
+CLOSURE_REASONS = REASON_LABELS
 
 
 def field_label(name: str) -> str:

@@ -522,3 +522,44 @@ def regions(session: Session) -> list[m.Place]:
 
 def is_moderator(account: Account | None) -> bool:
     return account is not None and account.role in (Role.moderator, Role.admin)
+
+
+def alternatives(session: Session, listing: Listing, *, locale: str = "en",
+                 limit: int = 30) -> list[tuple[uuid.UUID, str]]:
+    """Services a closed or full listing may point readers to ("go here instead"): open ones
+    of the same organisation or in the same city, those sharing a category first; the one
+    chosen now stays in the list."""
+    svc, loc = listing.service, listing.location
+    sal = m.ServiceAtLocation
+    near: Any = m.Service.organization_id == svc.organization_id
+    if loc is not None and (loc.place_id or loc.region_id):
+        place_col = m.Location.place_id if loc.place_id else m.Location.region_id
+        near = or_(near, m.Service.id.in_(
+            select(sal.service_id).join(m.Location, m.Location.id == sal.location_id)
+            .where(place_col == (loc.place_id or loc.region_id), sal.archived_at.is_(None))))
+    shared = select(m.Attribute.link_id).join(
+        m.TaxonomyTerm, m.TaxonomyTerm.id == m.Attribute.taxonomy_term_id
+    ).where(m.Attribute.link_entity == "service", m.TaxonomyTerm.code.in_(listing.categories or [""]))
+    rows = session.execute(
+        select(m.Service.id, m.Service.name, m.Service.id.in_(shared).label("same"))
+        .where(near, m.Service.id != svc.id,
+               m.Service.archived_at.is_(None),
+               m.Service.status.in_((m.ServiceStatus.active, m.ServiceStatus.full)))
+        .order_by(m.Service.id.in_(shared).desc(), m.Service.name).limit(limit)
+    ).all()
+    out = [(sid, name) for sid, name, _same in rows]
+    current = svc.alternative_service_id
+    if current is not None and current not in {sid for sid, _ in out}:
+        name = session.scalar(select(m.Service.name).where(m.Service.id == current))
+        if name is not None:
+            out.insert(0, (current, name))
+    names = dict(out)
+    translated = _service_names_in(session, list(names), locale)
+    return [(sid, translated.get(sid, name)) for sid, name in out]
+
+
+def _service_names_in(session: Session, ids: list[uuid.UUID], locale: str) -> dict[uuid.UUID, str]:
+    from directory.listings.texts import texts_for
+
+    found = texts_for(session, entity_type="service", ids=ids, fields=["name"], locale=locale)
+    return {sid: text.value for (sid, _f), text in found.items()}

@@ -82,6 +82,7 @@ def _listing_page(
         block=block,
         listing=listing,
         reasons=CLOSURE_REASONS,
+        alternatives=queries.alternatives(ctx.db, listing, locale=ctx.locale),
         authors=authors,
         can_see_location=not _hide_whereabouts(ctx, listing),
         **values,
@@ -139,10 +140,12 @@ def set_status(
     reason: Annotated[str, Form(max_length=40)] = "",
     reason_text: Annotated[str, Form(max_length=2000)] = "",
     duration: Annotated[str, Form(max_length=10)] = "",
+    alternative: Annotated[str, Form(max_length=40)] = "",
     base_version: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     listing = _listing(ctx, service_id)
-    typed = {"status": status, "reason": reason, "reason_text": reason_text, "duration": duration}
+    typed = {"status": status, "reason": reason, "reason_text": reason_text, "duration": duration,
+             "alternative": alternative}
     version = forms.parse_int(base_version)
     if status not in forms.QUICK_STATUSES or duration not in forms.DURATIONS or (
         base_version and version is None
@@ -150,15 +153,15 @@ def set_status(
         return _listing_page(ctx, listing, status_code=422, block="quick", typed=typed,
                              errors={"status": "?"})
     tz = listing.location.timezone if listing.location else ctx.settings.timezone
-    changes = forms.status_payload(
+    changes, texts = forms.status_payload(
         quick=status, reason_code=reason, reason_text=reason_text, duration=duration,
-        now=utcnow(), tz=tz,
+        now=utcnow(), tz=tz, locale=ctx.locale, alternative=alternative.strip(),
     )
     try:
         cr = moderation.propose(
             ctx.db, actor=ctx.account, entity_type="service", kind="status",
-            entity_id=listing.service.id, changes=changes, base_version=version,
-            source="web", trusted_publish=_trusted_publish(ctx),
+            entity_id=listing.service.id, changes=changes, translations=texts or None,
+            base_version=version, source="web", trusted_publish=_trusted_publish(ctx),
         )
     except (ValidationFailed, PreconditionFailed, Forbidden) as exc:
         return _refused(ctx, service_id, exc, typed, entity=("service", listing.service.id),

@@ -30,8 +30,8 @@ from directory.moderation.fields import dump
 
 FULL = m.ServiceStatus.full.value
 ACTIVE = m.ServiceStatus.active.value
-#: The service fields "free places again" clears besides the status (reason, until).
-CLEARED_WITH_FULL = ("status_reason", "status_until")
+#: The service fields "free places again" clears besides the status (reason, its code, until).
+CLEARED_WITH_FULL = ("status_reason", "status_reason_code", "status_until")
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,7 @@ FIELDS: dict[str, dict[str, F]] = {
         "email": EMAIL,
         "status": _enum(m.ServiceStatus, nullable=False),
         "status_reason": F("text", max_length=2000, translatable=True),
+        "status_reason_code": _enum(m.ClosureReason),
         "status_until": F("datetime", check="future"),
         "alternative_service_id": F("uuid", ref=m.Service),
         "interpretation_services": TEXT,
@@ -241,7 +242,8 @@ SENSITIVE: dict[str, frozenset[str]] = {
 SENSITIVE_CREATE = frozenset({"address", "phone"})
 
 #: Fields each quick update may touch.
-STATUS_FIELDS = frozenset({"status", "status_reason", "status_until"})
+STATUS_FIELDS = frozenset({"status", "status_reason", "status_reason_code", "status_until",
+                           "alternative_service_id"})
 CAPACITY_FIELDS = frozenset({"capacity_available", "capacity_maximum"})
 #: Not columns of the record: handled by the apply step.
 VIRTUAL_FIELDS = frozenset({"categories", "service_ids"})

@@ -789,7 +789,7 @@ def _apply(
             record.capacity_updated = now
         elif cr.kind == ChangeKind.status:
             if fields_in.get("status") == m.ServiceStatus.active.value:
-                for name in ("status_reason", "status_until", "status_since"):
+                for name in ("status_reason", "status_reason_code", "status_until", "status_since"):
                     if getattr(record, name) is not None and name not in fields_in:
                         changes[name] = [dump(getattr(record, name)), None]
                         setattr(record, name, None)
@@ -809,6 +809,17 @@ def _apply(
                 before_t = _set_translation(session, cr.entity_type, record.id, name, locale, value)
                 if before_t != value:
                     changes[f"{name}@{locale}"] = [before_t, value]
+        if cr.entity_type == "service" and cr.kind == ChangeKind.status:
+            # A quick status change replaces the reason as a whole, in every language: no old
+            # reason lingers in a translation (or the column) beside the new one or a code.
+            new_texts = set(cr.payload.get("translations", {}).get("status_reason", {}))
+            if source not in new_texts and "status_reason" not in fields_in \
+                    and record.status_reason is not None:
+                changes["status_reason"] = [record.status_reason, None]
+                record.status_reason = None
+            for locale, before_t in _clear_translations(session, "service", record.id,
+                                                        "status_reason", keep=new_texts):
+                changes[f"status_reason@{locale}"] = [before_t, None]
 
         if cr.entity_type == "service" and "categories" in fields_in:
             before_codes = _set_categories(session, record.id, fields_in["categories"])
@@ -957,6 +968,21 @@ def _set_translation(
                  locale=locale, value=value)
     session.flush()
     return before
+
+
+def _clear_translations(
+    session: Session, entity_type: str, entity_id: uuid.UUID, name: str,
+    keep: set[str] | frozenset[str] = frozenset(),
+) -> list[tuple[str, str]]:
+    """Delete the translations of one field but those in `keep`; returns (locale, text) of
+    those deleted."""
+    rows = [row for row in session.scalars(select(m.Translation).where(
+        m.Translation.entity_type == entity_type, m.Translation.entity_id == entity_id,
+        m.Translation.field == name)) if row.locale not in keep]
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return sorted((row.locale, row.value) for row in rows)
 
 
 def _set_categories(session: Session, service_id: uuid.UUID, codes: list[str]) -> list[str]:
@@ -1241,7 +1267,8 @@ def _conflicts(
         # Back to active clears the reason and the end date it does not set itself.
         fields_in = cr.payload.get("fields", {})
         lines += [FieldChange(field=name, current=dump(getattr(record, name, None)), proposed=None)
-                  for name in ("status_reason", "status_until") if name not in fields_in]
+                  for name in ("status_reason", "status_reason_code", "status_until")
+                  if name not in fields_in]
     everything = [{"field": d.field, "locale": d.locale} for d in lines] or [
         {"field": "version", "locale": None}]
     if record is None or max((a.entity_version or 0 for a in since), default=0) != record.version:

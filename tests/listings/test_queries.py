@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from directory.listings.models import (
@@ -20,6 +20,7 @@ from directory.listings.models import (
     RequiredDocument,
     Schedule,
     ScheduleException,
+    Service,
     Severity,
 )
 from directory.listings.queries import (
@@ -338,7 +339,8 @@ def test_service_detail_has_everything_the_page_shows(db: Session, kyiv) -> None
     assert d.free_of_charge and d.fees and d.eligibility and d.audience == ("any_nationality",
                                                                             "children")
     assert d.hours[3].spans == ((dt.time(9), dt.time(18)),)
-    assert d.open is not None and d.open.open_now is True
+    # Temporarily closed until tonight: not open now, although its hours say so.
+    assert d.open is not None and d.open.open_now is False
     assert [(e.date, e.closed, e.reason.value if e.reason else None) for e in d.exceptions] == [
         (dt.date(2026, 1, 20), True, "Holiday")]
     assert not d.stale and d.last_verified == FRESH["assured_date"]
@@ -482,3 +484,47 @@ def test_huge_totals_are_capped_but_every_page_is_reachable(
         names += [c.name.value for c in page.items]
         cursor = page.next_cursor
     assert sorted(names) == [f"Service {i}" for i in range(5)]
+
+
+def test_open_now_never_lists_a_temporarily_closed_service(db: Session) -> None:
+    """Issue 12 §4: its hours say open, its status says closed: "open now" believes the status,
+    on the filter, the card and the service page alike; once the closure ends, it is open."""
+    paused = make_service(db, name="Paused", service_fields={
+        "status": "temporarily closed", "status_reason": "Power cut",
+        "status_since": NOW - dt.timedelta(hours=1), "status_until": NOW + dt.timedelta(hours=3)})
+    full = make_service(db, name="Full up", service_fields={"status": "full"})
+    make_service(db, name="Open")
+    for svc in db.scalars(select(Service)):
+        _hours(db, svc, opens=dt.time(8), closes=dt.time(20))
+    assert sorted(_search(db, open_now=True)) == ["Full up", "Open"]
+    res = search_services(db, SearchParams(now=NOW), stale_after_days=30)
+    states = {c.name.value: c.open.open_now if c.open else None for c in res.items}
+    assert states == {"Paused": False, "Full up": True, "Open": True}
+    detail = get_service_detail(db, paused.id, locale="en", now=NOW, stale_after_days=30)
+    assert detail is not None and detail.open is not None and detail.open.open_now is False
+    assert detail.locations[0].open.open_now is False
+    # The closure ends at 13:00 Kyiv time: then the hours count again (until 20:00).
+    after = NOW + dt.timedelta(hours=4)
+    assert sorted(_search(db, open_now=True, now=after)) == ["Full up", "Open", "Paused"]
+    _ = full
+
+
+def test_phone_numbers_grouped_for_reading_and_e164_for_dialling(db: Session, client) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12 §5: "+380 44 123 4567" on the page, tel:+380441234567 in the link."""
+    from directory.i18n import format_phone, phone_e164
+    from directory.listings.queries import _tel
+
+    assert format_phone("+380441234567") == "+380 44 123 4567"
+    assert format_phone("+48221234567") == "+48 22 123 45 67"
+    assert phone_e164("+380 44 123-45-67") == "+380441234567"
+    assert _tel("+380 44 123 4567", "12") == "tel:+380441234567;ext=12"
+    assert _tel("not a number 15", None) == "tel:15"
+    svc = make_service(db, name="Call us")
+    db.add(Phone(location_id=first_location(db, svc).id, service_id=svc.id,
+                 number="+380441234567"))
+    db.flush()
+    reindex_all(db)
+    db.commit()
+    for url in (f"/uk/services/{svc.id}", "/uk/search?q=Call"):
+        page = client.get(url).text
+        assert 'href="tel:+380441234567"' in page and "+380 44 123 4567" in page

@@ -51,3 +51,59 @@ def test_set_text_refuses_unknown_things(db: Session) -> None:
     with pytest.raises(NotFound):
         set_text(db, entity_type="service", entity_id=svc.organization_id, field="name",
                  locale="en", value="x")
+
+
+def test_fallback_chain_reader_then_configured_then_source(db: Session, client) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12 §5: a Polish reader of an Arabic listing with an English translation reads the
+    English, marked lang="en"; without one, the Arabic source with dir="rtl"; the chain is a
+    setting (DIRECTORY_FALLBACK_LOCALES)."""
+    from directory.listings.queries import get_service_detail
+    from directory.listings.texts import set_fallback_locales
+    from directory.search.index import reindex_all
+
+    svc = make_service(db, name="القسم القنصلي", description="مساعدة قنصلية",
+                       service_fields={"source_locale": "ar"})
+    set_text(db, entity_type="service", entity_id=svc.id, field="name", locale="en",
+             value="Consular section")
+    set_text(db, entity_type="service", entity_id=svc.id, field="name", locale="de",
+             value="Konsularabteilung")
+    got = texts_for(db, entity_type="service", ids=[svc.id], fields=["name", "description"],
+                    locale="pl")
+    assert got[(svc.id, "name")] == LocalText("Consular section", "en", True)
+    assert got[(svc.id, "description")] == LocalText("مساعدة قنصلية", "ar", True)
+    try:
+        set_fallback_locales(["de", "en"])
+        assert texts_for(db, entity_type="service", ids=[svc.id], fields=["name"],
+                         locale="pl")[(svc.id, "name")].value == "Konsularabteilung"
+        set_fallback_locales(["ar", "en"])  # the source first: the source text
+        assert texts_for(db, entity_type="service", ids=[svc.id], fields=["name"],
+                         locale="pl")[(svc.id, "name")] == LocalText("القسم القنصلي", "ar", True)
+        set_fallback_locales([])
+        assert texts_for(db, entity_type="service", ids=[svc.id], fields=["name"],
+                         locale="pl")[(svc.id, "name")].locale == "ar"
+    finally:
+        set_fallback_locales(["en"])
+    # The read path of pages and API, and the page's markup.
+    import datetime as dt
+
+    detail = get_service_detail(db, svc.id, locale="pl", now=dt.datetime.now(dt.UTC),
+                                stale_after_days=30)
+    assert detail is not None and detail.name.value == "Consular section"
+    reindex_all(db)
+    db.commit()
+    page = client.get(f"/pl/services/{svc.id}").text
+    assert '<h1 lang="en" dir="ltr">Consular section</h1>' in page
+    assert 'lang="ar" dir="rtl"' in page  # the description, only in Arabic
+    body = client.get(f"/api/v1/services/{svc.id}", params={"locale": "pl"}).json()
+    assert body["name"] == "Consular section"
+    assert body["text_locales"] == {"name": "en", "description": "ar"}
+    assert client.get(f"/api/v1/services/{svc.id}", params={"locale": "en"}).json()[
+        "text_locales"] == {"description": "ar"}
+
+
+def test_fallback_locales_setting_is_checked() -> None:
+    from directory.config import Settings
+
+    assert Settings(fallback_locales=" de, en ").fallback_locales == "de,en"
+    with pytest.raises(ValueError):
+        Settings(fallback_locales="en;drop table")

@@ -67,8 +67,34 @@ def test_htmx_quick_status_answers_a_fragment(client, db: Session) -> None:
     assert "waits for a moderator" in r.text
     cr = db.query(ChangeRequest).filter_by(entity_id=svc.id).one()
     assert cr.payload["fields"]["status"] == "temporarily closed"
-    assert cr.payload["fields"]["status_reason"] == "Power cut"
+    # A one-tap reason is a code (issue 12 §4), never the English label as the listing's text.
+    assert cr.payload["fields"]["status_reason_code"] == "power"
+    assert "status_reason" not in cr.payload["fields"] and not cr.payload["translations"]
     assert cr.payload["fields"]["status_until"]
+
+
+def test_quick_status_own_words_in_the_volunteers_language_and_alternative(client, db: Session) -> None:
+    from directory.moderation.service import diff
+
+    svc, _ = make_listing(db)
+    other, _ = make_listing(db, name="Second shelter")
+    svc.organization_id = other.organization_id
+    db.flush()
+    volunteer = make_account(db, "volunteer")
+    sign_in(client, volunteer.email)
+    page = client.get(f"/uk/manage/listings/{svc.id}")
+    assert f'<option value="{other.id}"' in page.text  # "go here instead" is offered
+    r = client.post(f"/uk/manage/listings/{svc.id}/status",
+                    data={"status": "paused", "reason": "", "reason_text": "Прорвало трубу",
+                          "duration": "", "alternative": str(other.id),
+                          "base_version": str(svc.version), "csrf_token": csrf_of(page.text)},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text[:300]
+    cr = db.query(ChangeRequest).filter_by(entity_id=svc.id).one()
+    assert cr.payload["translations"] == {"status_reason": {"uk": "Прорвало трубу"}}
+    assert cr.payload["fields"]["alternative_service_id"] == str(other.id)
+    assert cr.payload["fields"]["status_reason_code"] is None
+    assert {d.field for d in diff(db, change=cr)} >= {"status", "alternative_service_id"}
 
 
 def test_second_editor_is_told_and_shown_the_other_change(client, db: Session) -> None:
@@ -210,6 +236,8 @@ def test_edit_form_proposes_only_what_changed(client, db: Session) -> None:
     page = client.get(url)
     assert page.status_code == 200
     assert 'name="t.service.name.uk"' in page.text and 'name="hours.new.days"' in page.text
+    # the phone number grouped as people dial it; sent back as shown, it is not a change
+    assert 'value="+380 44 123 4567"' in page.text
     # submit the form as shown, with two changes: a Ukrainian name and pets allowed
     import re
     data: dict[str, object] = {}
@@ -301,7 +329,7 @@ def test_volunteer_proposes_a_new_listing(client, db: Session) -> None:
     assert change.status_code == 200
     assert "A new listing of 6 records, proposed together." in change.text
     assert client.get(f"/uk/manage/queue/{head.id}").text.count("Відкривається о") == 2
-    for text in ("Place", "Address", "Phone", "Opening hours", "+380441234999", "вул. Вигадана, 1"):
+    for text in ("Place", "Address", "Phone", "Opening hours", "+380 44 123 4999", "вул. Вигадана, 1"):
         assert text in change.text
     r = post_form(client, f"/en/manage/queue/{head.id}", f"/en/manage/queue/{head.id}/approve", {})
     assert r.status_code in (200, 303), r.text
