@@ -73,7 +73,7 @@ def test_closure_reason_labels_become_codes_and_back(scratch_url: str) -> None:
 
     import sqlalchemy as sa
 
-    upgrade(scratch_url, "df1d5642e6ff")
+    upgrade(scratch_url, "8e4a2f6b1c37")
     engine = make_engine(scratch_url)
     org, one, two = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     common = {"description": "", "source_locale": "uk", "is_demo": False, "version": 1,
@@ -104,5 +104,5 @@ def test_closure_reason_labels_become_codes_and_back(scratch_url: str) -> None:
 
     upgrade(scratch_url)
     assert rows() == {one: (None, "power"), two: ("Прорвало трубу", None)}
-    downgrade(scratch_url, "df1d5642e6ff")
+    downgrade(scratch_url, "8e4a2f6b1c37")
     assert rows() == {one: ("Power cut", None), two: ("Прорвало трубу", None)}

@@ -7,8 +7,8 @@ label become the code (the text is cleared); reasons in someone's own words stay
 Downgrade writes the English label back as text where only a code was stored.
 
 Revision ID: 8b3f1c2d4e67
-Revises: df1d5642e6ff
-Create Date: 2026-12-03 10:15:00
+Revises: 8e4a2f6b1c37
+Create Date: 2026-12-03 10:30:00
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "8b3f1c2d4e67"
-down_revision = "df1d5642e6ff"
+down_revision = "8e4a2f6b1c37"
 branch_labels = None
 depends_on = None
 
