@@ -115,7 +115,7 @@ class BulkImport:
         from directory.moderation.models import ChangeKind
 
         if kind == "create":
-            if not held_by_guard(True, kind, changes, self.created):
+            if not held_by_guard(True, entity, kind, changes, self.created):
                 return False
             record = None
         else:

@@ -1073,16 +1073,20 @@ class ApplyFailed(Exception):
     """A write was refused by the write path: the whole import is rolled back."""
 
 
-def held_by_guard(sensitive: bool, kind: str, changes: dict[str, Any] | None,
+def held_by_guard(sensitive: bool, entity_type: str, kind: str, changes: dict[str, Any] | None,
                   created: set[uuid.UUID]) -> bool:
     """Publishing an import, does this change wait for a second moderator? Only when the fraud
     guard marks it (`moderation.guard`) and it touches what existed before the import: a change
     to an existing record, or a new phone or address of an existing listing. New listings of
-    the file are the publishing admin's to publish."""
+    the file (a new service of an existing organisation included) are the publishing admin's."""
+    from directory.moderation.fields import SENSITIVE_CREATE
+
     if not sensitive:
         return False
     if kind != "create":
         return True
+    if entity_type not in SENSITIVE_CREATE:
+        return False
     parents = [v for k, v in (changes or {}).items()
                if k in ("organization_id", "service_id", "location_id") and v]
     return any(uuid.UUID(str(v)) not in created for v in parents)
@@ -1126,7 +1130,7 @@ class Writer:
             if kind == "create":
                 self.created.add(entity_id)
             self.report.change_requests += 1
-            if self.publish and not held_by_guard(cr.sensitive, kind, changes, self.created):
+            if self.publish and not held_by_guard(cr.sensitive, rec.entity, kind, changes, self.created):
                 moderation.approve(self.session, change_id=cr.id, reviewer=self.actor)
             else:
                 if self.publish:

@@ -6,6 +6,7 @@ with one moderator."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from directory.listings.models import Address, Phone, Service, Translation
+from directory.listings.models import Address, Phone, Service
 from directory.moderation import service as moderation
 from directory.moderation.guard import contacts_in
 from directory.moderation.models import ChangeRequest, ChangeState
@@ -347,21 +348,33 @@ def test_import_published_by_one_admin_holds_contact_changes(db: Session, tmp_pa
 
     data = json.loads(b"".join(export(db, "hsds-json", ExportOptions(include_confidential=True))))
     services = data if isinstance(data, list) else data.get("services", data)
+    assert isinstance(services, list)
     mine = next(s for s in services if s["id"] == str(x.service.id))
+    # a new listing of the same (existing) organisation, with its own place, address, phone, URL:
+    # the admin publishes it (new listings of the file are theirs to publish)
+    template = json.dumps({**mine, "name": "Second kitchen", "url": "https://second.example.org"})
+    old_ids = {mine["id"], mine["phones"][0]["id"], mine["service_at_locations"][0]["id"],
+               str(x.location.id), str(x.address.id)}
     mine["description"] = "Hot meals, call +380 99 123 45 67"
     mine["name"] = "Guarded kitchen (renamed)"
     path = tmp_path / "guard.json"
-    path.write_text(json.dumps(data))
     for per_record in (True, False):
+        text = template
+        for old_id in old_ids:
+            text = text.replace(old_id, str(uuid.uuid4()))
+        new_listing = json.loads(text)
+        path.write_text(json.dumps([*services, new_listing]))
         report = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin,
                             per_record=per_record)
-        assert report.ok, report.as_dict()
+        assert report.ok, [str(e) for e in report.errors]
         db.refresh(x.service)
         assert "+380 99" not in (x.service.description or ""), per_record
+        second = db.get(Service, uuid.UUID(new_listing["id"]))
+        assert second is not None and second.url == "https://second.example.org", per_record
+        assert report.held == 1, report.as_dict()
         held = db.scalars(select(ChangeRequest).where(
             ChangeRequest.entity_id == x.service.id, ChangeRequest.state == ChangeState.pending,
             ChangeRequest.sensitive.is_(True))).all()
         assert held and all(cr.author_id == admin.id for cr in held)
         for cr in held:
             moderation.reject(db, change_id=cr.id, reviewer=x.bob, reason="test")
-    _ = Translation
