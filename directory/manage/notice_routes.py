@@ -15,10 +15,12 @@ from starlette.responses import Response
 
 from directory.accounts.models import Role
 from directory.accounts.service import in_scope, region_ids
+from directory.alerts import staff as alert_staff
 from directory.config import UI_LOCALES
 from directory.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from directory.i18n import format_zone
 from directory.i18n import gettext as _
+from directory.i18n import lazy_gettext as _l
 from directory.listings import models as m
 from directory.listings import queries as listing_queries
 from directory.listings.notices import KIND_LABELS
@@ -30,6 +32,16 @@ from directory.manage.render import ManageRoute, page, redirect
 from directory.moderation import service as moderation
 
 router = APIRouter(route_class=ManageRoute)
+
+#: A feed message's CAP status and what the watcher did with it, as moderators read them.
+FEED_STATUSES = {"Actual": _l("Real alert"), "Exercise": _l("Exercise"), "Test": _l("Test"),
+                 "System": _l("System message"), "Draft": _l("Draft")}
+FEED_OUTCOMES = {
+    "applied": _l("shown to readers"), "not-public": _l("not shown to readers"),
+    "expired": _l("already expired"), "no-region": _l("no region of this directory"),
+    "superseded": _l("arrived after its update or cancellation"),
+    "cancel-before-alert": _l("cancellation of an alert not received"), "ignored": _l("ignored"),
+}
 
 
 @dataclass(frozen=True)
@@ -109,7 +121,10 @@ def _page(ctx: ManageContext, *, status_code: int = 200, notice: m.Notice | None
     only = str(regions[0].id) if len(regions) == 1 and not unlimited else ""
     return page(
         ctx, "manage/notices.html", status_code=status_code,
-        rows=_rows(ctx, unlimited, regions) if notice is None else [], regions=regions,
+        rows=(rows := _rows(ctx, unlimited, regions) if notice is None else []), regions=regions,
+        feed=alert_staff.feed_links(ctx.db, [r.notice.id for r in rows] + ([notice.id] if notice else [])),
+        feed_messages=alert_staff.recent_messages(ctx.db) if notice is None else [],
+        feed_statuses=FEED_STATUSES, feed_outcomes=FEED_OUTCOMES, settings_timezone=ctx.settings.timezone,
         nationwide=unlimited, kinds=KIND_LABELS, notice=notice, only_region=only,
         # the person's own language first: on a phone, the field they fill in is at the top
         locales=sorted(UI_LOCALES, key=lambda loc: loc != ctx.locale),
@@ -332,3 +347,18 @@ def end_notice(ctx: Moderator, notice_id: str) -> Response:
     except NotFound:
         raise PageNotFound() from None
     return redirect(ctx, "notices", done="notice-ended")
+
+
+@router.post("/notices/{notice_id}/pin")
+async def pin_notice(request: Request, ctx: Moderator, notice_id: str) -> Response:
+    """Pin a feed's notice (the feed will not end it) or unpin it; audited with the person's name."""
+    nid = parse_id(notice_id)
+    form = await request.form()
+    assert ctx.account is not None  # noqa: S101 (Moderator requires a signed-in account)
+    try:
+        alert_staff.set_pinned(ctx.db, notice_id=nid, actor=ctx.account, pinned=form.get("pinned") == "1")
+    except Forbidden:
+        raise NotAllowed(_("This notice is outside your regions.")) from None
+    except NotFound:
+        raise PageNotFound() from None
+    return redirect(ctx, "notices", done="notice-saved")
