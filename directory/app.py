@@ -16,6 +16,7 @@ from directory.db import make_engine, make_sessionmaker
 from directory.listings.texts import set_fallback_locales
 from directory.logging import configure_logging
 from directory.migrate import schema_is_current
+from directory.runtime import Admission, thread_count
 
 log = logging.getLogger("directory")
 
@@ -33,12 +34,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     # Listing texts missing in the reader's language: which languages come next.
     set_fallback_locales(settings.fallback_locales.split(","))
-    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.engine = engine or make_engine(settings.database_url, timeouts=settings.db_timeouts)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> PlainTextResponse:
-        """Alive: the process answers. Never touches the database."""
+    async def healthz() -> PlainTextResponse:
+        """Alive: the process answers. Never touches the database (and so, being async, needs
+        no request thread: it answers while every thread is busy)."""
         return PlainTextResponse("ok")
 
     @app.get("/readyz", include_in_schema=False)
@@ -55,6 +57,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return JSONResponse({"database": "ok", "schema": "current", **_alert_status(app)})
 
     _include_routers(app)
+    # At most `threads` requests at once, so that a started request always gets a thread and
+    # can finish its transaction (directory.runtime, "Admission").
+    app.add_middleware(Admission, slots=thread_count(settings.threads))
     configure_logging(settings.log_format)
     security.install(app, settings)  # headers, limits, request ids, access log, 503 on DB faults
     return app
@@ -84,7 +89,7 @@ def _alert_status(app: FastAPI) -> dict[str, object]:
 def create_served_app() -> ASGIApp:
     """What each `aid-directory serve` worker runs: `create_app()` tuned for serving (heap frozen
     for the garbage collector, request threads bounded; `directory.runtime`)."""
-    from directory.runtime import serving, thread_count
+    from directory.runtime import serving
 
     app = create_app()
     return serving(app, threads=thread_count(app.state.settings.threads))

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from directory.db import Timeouts
+
 #: Locales the interface is translated into. Adding one = adding a catalog + a line here.
 UI_LOCALES: tuple[str, ...] = ("en", "uk", "ru", "pl", "de", "ar")
 RTL_LOCALES: frozenset[str] = frozenset({"ar", "he", "fa", "ur"})
@@ -73,6 +75,22 @@ class Settings(BaseSettings):
         default=180.0, ge=10.0, description="A feed silent this long: pages say the alert status is unknown"
     )
     alert_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    # Bounds on the served app's database waits (docs/security.md, "Overload and lock safety").
+    db_statement_timeout: float = Field(
+        default=30.0, ge=0, le=3600,
+        description="Seconds one SQL statement of a request may run (PostgreSQL); 0 = no limit",
+    )
+    db_lock_timeout: float = Field(
+        default=10.0, gt=0, le=600,
+        description="Seconds a request waits for a lock (PostgreSQL lock_timeout, SQLite busy timeout)",
+    )
+    db_idle_in_transaction_timeout: float = Field(
+        default=60.0, ge=0, le=3600,
+        description="Seconds a transaction may sit idle before PostgreSQL ends it; 0 = no limit",
+    )
+    db_pool_timeout: float = Field(
+        default=10.0, gt=0, le=600, description="Seconds a request waits for a database connection",
+    )
 
     @field_validator("fallback_locales")
     @classmethod
@@ -121,6 +139,15 @@ class Settings(BaseSettings):
         if base and base not in hosts:
             hosts.append(base)
         return hosts
+
+    @property
+    def db_timeouts(self) -> Timeouts:
+        return Timeouts(
+            statement=self.db_statement_timeout,
+            lock=self.db_lock_timeout,
+            idle_in_transaction=self.db_idle_in_transaction_timeout,
+            pool=self.db_pool_timeout,
+        )
 
     @property
     def is_sqlite(self) -> bool:

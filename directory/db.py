@@ -3,15 +3,21 @@
 One code path serves both: SQLite gets WAL, foreign keys and a busy timeout on every connection;
 PostgreSQL gets a pre-pinged pool. Services never commit: the caller (a request, a CLI command)
 owns the transaction through `session_scope` or the `get_session` dependency.
+
+The served app's engine also gets `Timeouts` (statement, lock, idle-in-transaction, pool wait),
+so that any stall ends in an error (a 503 with Retry-After) instead of a frozen server; CLI
+commands (imports, reindex, backups) run without the statement timeout.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -34,6 +40,8 @@ from sqlalchemy.orm import (
     mapped_column,
     sessionmaker,
 )
+
+log = logging.getLogger("directory.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -101,16 +109,65 @@ class Entity(Base):
         return {"version_id_col": cls.__table__.c.version}
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # isolation_level=None hands transaction control to SQLAlchemy's events below, so that
-    # BEGIN IMMEDIATE takes the write lock up front (no deadlock-prone lock upgrades).
-    dbapi_connection.isolation_level = None
-    cur = dbapi_connection.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
+@dataclass(frozen=True)
+class Timeouts:
+    """How long the served app's database work may wait, in seconds (0 = no limit).
+
+    statement: PostgreSQL `statement_timeout` (one statement's run time).
+    lock: PostgreSQL `lock_timeout` (waiting for a row or table lock); SQLite's busy timeout
+        (waiting for the write lock).
+    idle_in_transaction: PostgreSQL `idle_in_transaction_session_timeout` (a transaction left
+        open while its owner does nothing: the server ends that session, freeing its locks).
+    pool: waiting for a free connection of the pool.
+    """
+
+    statement: float = 30.0
+    lock: float = 10.0
+    idle_in_transaction: float = 60.0
+    pool: float = 10.0
+
+
+#: SQLite's busy timeout for engines made without `Timeouts` (CLI commands, which on PostgreSQL
+#: run with the server's own settings: an import or a reindex may run long statements).
+CLI_BUSY_TIMEOUT = 10.0
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # isolation_level=None hands transaction control to SQLAlchemy's events below, so that
+        # BEGIN IMMEDIATE takes the write lock up front (no deadlock-prone lock upgrades).
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    return on_connect
+
+
+def _pg_timeouts(timeouts: Timeouts) -> Callable[[Any, Any], None]:
+    settings = (
+        ("statement_timeout", _ms(timeouts.statement)),
+        ("lock_timeout", _ms(timeouts.lock)),
+        ("idle_in_transaction_session_timeout", _ms(timeouts.idle_in_transaction)),
+    )
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Session-level settings, outside any transaction (the SQLAlchemy-documented pattern).
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        with dbapi_connection.cursor() as cur:
+            for name, ms in settings:
+                cur.execute(f"SET SESSION {name} = {int(ms)}")
+        dbapi_connection.autocommit = autocommit
+
+    return on_connect
 
 
 #: Set (by `directory.security`) while a request with a safe method (GET, HEAD, OPTIONS) runs:
@@ -142,22 +199,52 @@ def _sqlite_file(url: str) -> bool:
     return bool(database) and database != ":memory:" and "mode=memory" not in url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for `url` with the settings this project relies on."""
+def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
+    """Create an engine for `url` with the settings this project relies on; `timeouts` for
+    the served app (see `Timeouts`)."""
+    if timeouts is not None:
+        kwargs = {"pool_timeout": timeouts.pool, **kwargs}
     if url.startswith("sqlite"):
+        busy = timeouts.lock if timeouts is not None else CLI_BUSY_TIMEOUT
         if "poolclass" not in kwargs and _sqlite_file(url):
             kwargs = {"pool_size": SQLITE_POOL_SIZE, **kwargs}
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            kwargs.pop("pool_timeout", None)  # SQLite's single-connection pools have none
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy},
+                               **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas(_ms(busy)))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=10, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=10,
+                           **kwargs)
+    if timeouts is not None:
+        event.listen(engine, "connect", _pg_timeouts(timeouts))
+    return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+_AFTER = "_after_unit_of_work"
+
+
+def after_unit_of_work(session: Session, action: Callable[[], object]) -> None:
+    """Run `action` once the session's unit of work is over (committed or rolled back, its
+    connection back in the pool), whatever its outcome. For bookkeeping that must never hold
+    a lock inside the unit of work (e.g. a token's last-use stamp). Failures are logged only.
+    Only sessions run by `session_scope` / the request dependency run these."""
+    session.info.setdefault(_AFTER, []).append(action)
+
+
+def run_after_unit_of_work(session: Session) -> None:
+    for action in session.info.pop(_AFTER, []):
+        try:
+            action()
+        except Exception:  # noqa: BLE001 - bookkeeping never fails the request that is over
+            log.warning("after-unit-of-work action failed", exc_info=True)
 
 
 @contextmanager
@@ -172,3 +259,4 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        run_after_unit_of_work(session)

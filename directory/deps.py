@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from directory.config import Settings
+from directory.db import run_after_unit_of_work
 
 
 def get_settings(request: Request) -> Settings:
@@ -21,6 +22,7 @@ def get_session(request: Request) -> Iterator[Session]:
 
     Services never commit; this dependency does. `scope="function"` below makes the commit happen
     before the response leaves, so a client never sees a success that was not stored.
+    Actions registered with `db.after_unit_of_work` run after the session is closed.
     """
     session: Session = request.app.state.sessionmaker()
     try:
@@ -31,6 +33,7 @@ def get_session(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        run_after_unit_of_work(session)
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]

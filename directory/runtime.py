@@ -19,13 +19,26 @@ locks): each takes longer, the event loop itself starves and throughput falls as
 rises. `serving()` bounds the threads per process (`DIRECTORY_THREADS`; default
 `DEFAULT_THREADS`); further requests wait their turn in the event loop, where waiting costs
 nothing, and the database pool (`directory.db`) is sized to match.
+
+Admission (`Admission`, installed by `create_app`): a request's dependencies and its endpoint
+each take a thread separately, so a request can open its transaction (and take row locks) in
+one dependency and then wait for a thread for the next step. When every thread was held by
+requests waiting for that request's locks, nothing could move again (issue 18.1: a burst of
+writes with one API token froze the server for good). So at most `threads` requests run at
+once — the rest wait *before* they start, holding nothing — and the thread pool has at least
+that many threads plus `SPARE_THREADS`: a started request always gets a thread, and so always
+gets to finish its transaction. `/healthz` and static files are not admitted (they never touch
+the database).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
+import weakref
 
+import anyio
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -38,6 +51,10 @@ GC_THRESHOLD = (20_000, 20, 10)
 REFREEZE_AT = frozenset({50, 500})
 #: Request threads per worker process when DIRECTORY_THREADS is 0 (automatic).
 DEFAULT_THREADS = 8
+#: Threads beyond the admitted requests' (static files, /healthz, anything not admitted).
+SPARE_THREADS = 2
+#: Paths that run without admission: they never open a transaction.
+UNADMITTED_PREFIXES = ("/healthz", "/static/")
 
 
 def freeze_heap() -> None:
@@ -63,13 +80,46 @@ class ServingApp:
         # The limiter lives in the running event loop, so it is set from inside it (the first
         # call is the lifespan start-up); setting it is idempotent.
         limiter = anyio.to_thread.current_default_thread_limiter()
-        if limiter.total_tokens != self.threads:
-            limiter.total_tokens = self.threads
+        if limiter.total_tokens != self.threads + SPARE_THREADS:
+            limiter.total_tokens = self.threads + SPARE_THREADS
         if scope["type"] == "http":
             self.requests += 1
             if self.requests in REFREEZE_AT:
                 gc.freeze()
         await self.app(scope, receive, send)
+
+
+class Admission:
+    """ASGI middleware: at most `slots` HTTP requests of this process run at once; the others
+    wait (fairly, first come first served) before they start, holding no thread, connection or
+    lock. Pair it with a thread pool of at least `slots` threads (`ServingApp` does)."""
+
+    def __init__(self, app: ASGIApp, *, slots: int) -> None:
+        self.app = app
+        self.slots = slots
+        # One limiter per event loop (each test client runs its own loop).
+        self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter]
+        self._limiters = weakref.WeakKeyDictionary()
+
+    def _limiter(self) -> anyio.CapacityLimiter:
+        loop = asyncio.get_running_loop()
+        found = self._limiters.get(loop)
+        if found is None:
+            found = self._limiters[loop] = anyio.CapacityLimiter(self.slots)
+        return found
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").startswith(UNADMITTED_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        limiter = self._limiter()
+        # A borrower per request (not the task: a CapacityLimiter refuses a borrower twice).
+        borrower = object()
+        await limiter.acquire_on_behalf_of(borrower)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            limiter.release_on_behalf_of(borrower)
 
 
 def serving(app: ASGIApp, *, threads: int) -> ServingApp:

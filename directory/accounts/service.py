@@ -18,12 +18,14 @@ import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import pyotp
 import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, delete, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from directory.accounts import throttle
@@ -36,7 +38,7 @@ from directory.accounts.models import (
     Role,
     Setting,
 )
-from directory.db import utcnow
+from directory.db import after_unit_of_work, utcnow
 from directory.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from directory.listings.models import Locale, Place
 
@@ -468,12 +470,60 @@ def account_for_token(
     ):
         throttle.invalid_token(session, address=client_key, now=now)
         raise Unauthorized("The token is not valid")
-    # Throttled: a write per request would be a needless hot spot.
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
-        token.last_used_at = now
-        session.flush()
+    # The last-use stamp is written after the request's unit of work, never inside it: an
+    # UPDATE here held the token's row lock until the request committed, and a burst of
+    # requests with one token then queued on it (issue 18.1). See `stamp_token_use`.
+    if token_use_due(token, now):
+        after_unit_of_work(session, partial(stamp_token_use, session.get_bind().engine,
+                                            token_id=token.id, now=now))
     scopes = frozenset(token.scopes.split()) & ROLE_SCOPES[Role(account.role)]
     return TokenIdentity(account=account, token=token, scopes=scopes)
+
+
+#: A token's `last_used_at` is at most this old while it is in use (a write per request would
+#: be a needless hot spot).
+TOKEN_STAMP_EVERY = dt.timedelta(minutes=1)
+
+
+def token_use_due(token: ApiToken, now: dt.datetime) -> bool:
+    return token.last_used_at is None or now - token.last_used_at > TOKEN_STAMP_EVERY
+
+
+def stamp_token_use(engine: Engine, *, token_id: uuid.UUID, now: dt.datetime) -> bool:
+    """Record that a token was used, in its own short transaction that never waits for a lock:
+    when another transaction holds the token's row (PostgreSQL: `FOR UPDATE SKIP LOCKED`) or
+    the write lock (SQLite: busy timeout 0 for this statement), the stamp is skipped — the next
+    use a minute later records it. True when a row was stamped."""
+    cutoff = now - TOKEN_STAMP_EVERY
+    due = (ApiToken.id == token_id) & (
+        ApiToken.last_used_at.is_(None) | (ApiToken.last_used_at < cutoff)
+    )
+    with engine.connect() as conn:
+        try:
+            if conn.dialect.name == "sqlite":
+                return _stamp_sqlite(conn, due, now)
+            free = select(ApiToken.id).where(due).with_for_update(skip_locked=True)
+            with conn.begin():
+                done = conn.execute(
+                    update(ApiToken).where(ApiToken.id.in_(free.scalar_subquery()))
+                    .values(last_used_at=now)
+                )
+            return bool(done.rowcount)
+        except OperationalError:  # locked (or the database is away): it is only a stamp
+            return False
+
+
+def _stamp_sqlite(conn: Connection, due: ColumnElement[bool], now: dt.datetime) -> bool:
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    (busy,) = raw.execute("PRAGMA busy_timeout").fetchone()
+    raw.execute("PRAGMA busy_timeout=0")  # fail at once instead of waiting for the writer
+    try:
+        with conn.begin():
+            done = conn.execute(update(ApiToken).where(due).values(last_used_at=now))
+        return bool(done.rowcount)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(busy)}")
 
 
 # --- second factor: TOTP and recovery codes ---------------------------------------------------
