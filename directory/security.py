@@ -29,6 +29,7 @@ import uuid
 import weakref
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -40,7 +41,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from directory.config import RTL_LOCALES, UI_LOCALES, Settings
-from directory.db import sqlite_read_only
+from directory.db import sqlite_read_only, utcnow
 from directory.logging import log_access, redact, request_id, reset_request_id, set_request_id
 
 log = logging.getLogger("directory.security")
@@ -272,7 +273,8 @@ class SecurityMiddleware:
             "type": "http.response.start",
             "status": status,
             "headers": [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode()),
-                        (b"connection", b"close")],
+                        (b"connection", b"close")]
+            + ([(b"retry-after", str(BUSY_RETRY_AFTER_SECONDS).encode())] if status == 503 else []),
         })
         await send({"type": "http.response.body", "body": body})
 
@@ -381,22 +383,59 @@ def _is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
+#: SQLSTATEs of a PostgreSQL wait cut short by our timeouts: lock_not_available (lock_timeout),
+#: query_canceled (statement_timeout), idle_in_transaction_session_timeout.
+_PG_TIMEOUT_STATES = frozenset({"55P03", "57014", "25P03"})
+#: Retry-After when the database is only busy (a lock wait or a statement timed out).
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+def _is_busy(exc: BaseException) -> bool:
+    """A wait that timed out (the database is there, but held by someone else)."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in _PG_TIMEOUT_STATES:
+        return True
+    text = str(orig or "").lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def _busy_answer(request: Request, exc: BaseException) -> tuple[str, str, int] | None:
+    """(reason, API detail, Retry-After) when a change timed out waiting for the database."""
+    if request.method in _SAFE_METHODS or not _is_busy(exc):
+        return None
+    from directory import writelock
+
+    holder = writelock.current(request.app.state.engine) if hasattr(request.app.state, "engine") else None
+    if holder is not None and holder.what == "import":
+        seconds = holder.retry_after(utcnow())
+        return ("import", "An import is publishing its changes and holds the database for writing. "
+                f"Nothing was saved; try again in {seconds} seconds.", seconds)
+    return ("busy", "The directory is busy saving other changes. Nothing was saved; try again "
+            f"in {BUSY_RETRY_AFTER_SECONDS} seconds.", BUSY_RETRY_AFTER_SECONDS)
+
+
 async def database_unavailable(request: Request, exc: Exception) -> Response:
-    """503 for an unreachable (or, on SQLite, still locked) database: problem+json or a page."""
+    """503 for an unreachable or busy database (a lock or statement timeout; on SQLite, still
+    locked — saying so when an import holds it): problem+json or a page, with Retry-After."""
     if not _is_unavailable(exc):
         raise exc
     reason = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()[0]
     log.warning("database unavailable: %s: %s", type(exc).__name__, redact(reason)[:200])
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    # A thread: reading who holds the lock is a (never waiting) database read.
+    busy = await anyio.to_thread.run_sync(_busy_answer, request, exc)
+    retry = busy[2] if busy else RETRY_AFTER_SECONDS
+    headers = {"Retry-After": str(retry), "Cache-Control": "no-store"}
     if is_api_path(request.scope.get("path", "")):
-        body, ctype = _problem(503, "Service Unavailable",
-                               "The database is unavailable. Try again later.", request_id())
+        detail = busy[1] if busy else "The database is unavailable. Try again later."
+        body, ctype = _problem(503, "Service Unavailable", detail, request_id())
         return Response(body, status_code=503, media_type=ctype, headers=headers)
     try:
         # The site's own error page (translated, styled); it needs no database.
         from directory.web.errors import error_page
 
-        return error_page(request, 503, headers)
+        return error_page(request, 503, headers, reason=busy[0] if busy else "")
     except Exception:  # noqa: BLE001 - the fallback below needs nothing but this module
         log.exception("error page failed; answering the minimal 503 page")
     settings: Settings | None = getattr(request.app.state, "settings", None)

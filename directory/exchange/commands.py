@@ -129,9 +129,6 @@ def import_cmd(file: Path, fmt: str | None, apply: bool, publish: bool, source: 
     with --apply write it through moderation (change requests, or published with --publish)."""
     from directory.cli import friendly_errors
     from directory.config import ConfigError
-    from directory.db import session_scope
-    from directory.errors import DomainError
-    from directory.exchange.importer import run_import
 
     @friendly_errors
     def run() -> None:
@@ -144,24 +141,10 @@ def import_cmd(file: Path, fmt: str | None, apply: bool, publish: bool, source: 
             raise ConfigError("--publish needs the admin who publishes", "add --as admin@example.org")
         engine, factory = _open_db()
         started = time.perf_counter()
-        with session_scope(factory) as session:
-            _ensure_reference_data(session)
-            actor = None
-            if admin_email:
-                from directory.accounts.service import get_account_by_email
-
-                actor = get_account_by_email(session, email=admin_email)
-                if actor is None:
-                    raise ConfigError(f"no account {admin_email}", "see `aid-directory user list`")
-            total = _estimate(file, chosen)
-            show = sys.stderr.isatty() and not as_json
-            with click.progressbar(length=(total or 1) * (2 if apply else 1), label="Checking" + (", then writing" if apply else ""), file=sys.stderr,
-                                   show_pos=True) if show else _NoBar() as bar:
-                try:
-                    report = run_import(session, file, fmt=chosen, source=source, apply=apply,
-                                        publish=publish, actor=actor, progress=bar.update)
-                except DomainError as exc:
-                    raise ConfigError(exc.detail, "publishing needs an admin account (--as)") from None
+        if apply and publish:
+            report = _publish(factory, file, chosen, source, admin_email or "", as_json)
+        else:
+            report = _check_or_queue(factory, file, chosen, source, apply, admin_email, as_json)
         engine.dispose()
         seconds = time.perf_counter() - started
         if as_json:
@@ -180,6 +163,66 @@ def import_cmd(file: Path, fmt: str | None, apply: bool, publish: bool, source: 
             sys.exit(1)
 
     run()
+
+
+def _progress_bar(file: Path, fmt: str, passes: int, label: str, as_json: bool) -> Any:
+    total = _estimate(file, fmt)
+    if sys.stderr.isatty() and not as_json:
+        return click.progressbar(length=(total or 1) * passes, label=label, file=sys.stderr,
+                                 show_pos=True)
+    return _NoBar()
+
+
+def _actor(session: Any, email: str | None) -> Any:
+    from directory.accounts.service import get_account_by_email
+    from directory.config import ConfigError
+
+    if not email:
+        return None
+    actor = get_account_by_email(session, email=email)
+    if actor is None:
+        raise ConfigError(f"no account {email}", "see `aid-directory user list`")
+    return actor
+
+
+def _check_or_queue(factory: Any, file: Path, fmt: str, source: str | None, apply: bool,
+                    admin_email: str | None, as_json: bool) -> Any:
+    """A check, or `--apply` (change requests for moderators): one transaction."""
+    from directory.config import ConfigError
+    from directory.db import session_scope
+    from directory.errors import DomainError
+    from directory.exchange.importer import run_import
+
+    with session_scope(factory) as session:
+        _ensure_reference_data(session)
+        actor = _actor(session, admin_email)
+        label = "Checking" + (", then writing" if apply else "")
+        with _progress_bar(file, fmt, 2 if apply else 1, label, as_json) as bar:
+            try:
+                return run_import(session, file, fmt=fmt, source=source, apply=apply,
+                                  actor=actor, progress=bar.update)
+            except DomainError as exc:
+                raise ConfigError(exc.detail, "publishing needs an admin account (--as)") from None
+
+
+def _publish(factory: Any, file: Path, fmt: str, source: str | None, admin_email: str,
+             as_json: bool) -> Any:
+    """`--apply --publish`: check and stage without the write lock, then publish in one short
+    write transaction (`importer.publish_import`)."""
+    from directory.config import ConfigError
+    from directory.db import session_scope
+    from directory.errors import DomainError
+    from directory.exchange.importer import publish_import
+
+    with session_scope(factory) as session:  # a short write: only on a new directory
+        _ensure_reference_data(session)
+        actor_id = _actor(session, admin_email).id
+    with _progress_bar(file, fmt, 1, "Checking, then publishing", as_json) as bar:
+        try:
+            return publish_import(factory, file, fmt=fmt, source=source, actor_id=actor_id,
+                                  progress=bar.update)
+        except DomainError as exc:
+            raise ConfigError(exc.detail, "publishing needs an admin account (--as)") from None
 
 
 def _ensure_reference_data(session: Any) -> None:

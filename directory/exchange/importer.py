@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from directory.db import utcnow
+from directory.db import session_scope, sqlite_read_only, utcnow
 from directory.exchange.readers import (
     SRC,
     ImportRefused,
@@ -1227,7 +1227,7 @@ def _batches(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
 def _run_pass(
     session: Session, path: Path, *, fmt: str, source: str | None, report: Report, now: dt.datetime,
     writer: Writer | None, progress: Callable[[int], None] | None, limit: int | None,
-    bulk: BulkImport | None = None,
+    bulk: BulkImport | None = None, stage: list[list[Bundle]] | None = None,
 ) -> None:
     ctx = Context(session, source=source, fmt=fmt, now=now)
     planner = Planner(ctx, report)
@@ -1241,6 +1241,8 @@ def _run_pass(
                 bundles.append(bundle)
         if bundles:
             planner.compare(bundles)
+        if stage is not None and bundles and report.ok:
+            stage.append(bundles)
         if bulk is not None and report.ok:
             bulk.apply(bundles)  # validated and written set by set; ApplyFailed on refusal
         if writer is not None and report.ok:
@@ -1362,6 +1364,94 @@ def _publish_bulk(
             savepoint.rollback()
         return report
     savepoint.commit()
+    report.applied = True
+    report.published = True
+    report.change_requests = bulk.change_requests
+    return report
+
+
+#: How long the publish phase of `publish_import` announces it will hold the write lock:
+#: a floor plus a rate per service, from the measured 10,000-service import (docs/security.md).
+PUBLISH_SECONDS_FLOOR = 5.0
+PUBLISH_SECONDS_PER_SERVICE = 0.002
+
+
+def publish_import(
+    factory: sessionmaker[Session], path: Path, *, fmt: str, actor_id: uuid.UUID,
+    source: str | None = None, progress: Callable[[int], None] | None = None,
+    now: dt.datetime | None = None, limit: int | None = None, display_name: str | None = None,
+) -> Report:
+    """`import --apply --publish` that holds the database for writing only while it publishes.
+
+    1. Check and stage, in a read-only transaction (on SQLite a plain BEGIN, so web and API
+       writes go on meanwhile): every record is read, validated and compared with the directory;
+       the compared batches are kept. Any error: the report, nothing written.
+    2. Publish, in ONE write transaction: the staged batches go through the set-based write path
+       (`moderation.bulk`, which checks each update's base version, so a record someone changed
+       since the check refuses the whole import), the touched services are reindexed, commit.
+       All or nothing: any failure rolls the whole publish back. Meanwhile the import is
+       announced (`directory.writelock`), so that a writer that times out is told why.
+    """
+    from directory.accounts.models import Account, Role
+    from directory.errors import Forbidden
+    from directory.exchange.bulk_import import BulkImport
+    from directory.writelock import holding
+
+    if fmt not in READERS:
+        raise ValueError(f"unknown import format {fmt!r}")
+    now = now or utcnow()
+    name = display_name or path.name
+    report = Report(file=name, format=fmt, source=source)
+    staged: list[list[Bundle]] = []
+    read_only = sqlite_read_only.set(True)
+    try:
+        with session_scope(factory) as session:
+            if session.get_bind().dialect.name == "postgresql":
+                # One snapshot for the whole check (SQLite's read transaction is one already).
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            actor = session.get(Account, actor_id)
+            if actor is None or actor.role != Role.admin or actor.disabled:
+                raise Forbidden("Only an admin may publish an import directly")
+            comment = (f"import of {name}" + (f" from {source}" if source else "")
+                       + f" by {actor.email}")
+            try:
+                _run_pass(session, path, fmt=fmt, source=source, report=report, now=now,
+                          writer=None, progress=progress, limit=limit, stage=staged)
+            except ImportRefused as exc:
+                report.refused = exc.reason
+                if exc.line:
+                    report.error(Problem(exc.file or name, exc.line, "", "", exc.reason))
+    finally:
+        sqlite_read_only.reset(read_only)
+    for p in report.errors:
+        p.file = name if p.file == path.name else p.file
+    if not report.ok:
+        return report
+    services = sum(len(batch) for batch in staged)
+    seconds = PUBLISH_SECONDS_FLOOR + services * PUBLISH_SECONDS_PER_SERVICE
+    engine = factory.kw["bind"]
+    with holding(engine, what="import", seconds=seconds):
+        session = factory()
+        try:
+            approver = session.get(Account, actor_id)
+            # Kept referenced: the write path's rules look these up with session.get.
+            keep = (list(session.scalars(select(m.Locale))), list(session.scalars(select(m.Place))))
+            bulk = BulkImport(session, actor=approver, report=report, comment=comment, now=now)
+            for batch in staged:
+                bulk.apply(batch)  # ApplyFailed (errors in the report) on any refusal
+            bulk.finish()
+            session.commit()
+            del keep
+        except ApplyFailed as exc:
+            session.rollback()
+            if report.ok:
+                report.error(Problem(name, None, "", "", str(exc) or "refused by the write path"))
+            return report
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
     report.applied = True
     report.published = True
     report.change_requests = bulk.change_requests

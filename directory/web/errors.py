@@ -34,14 +34,17 @@ def request_locale(request: Request) -> str:
     return i18n.negotiate(request.headers.get("accept-language"), default=default)
 
 
-def error_page(request: Request, status_code: int, headers: dict[str, str] | None = None) -> Response:
-    """A full HTML page saying what went wrong, in the reader's language."""
+def error_page(request: Request, status_code: int, headers: dict[str, str] | None = None,
+               *, reason: str = "") -> Response:
+    """A full HTML page saying what went wrong, in the reader's language. `reason` refines a
+    503 for a change that was not saved: "import" (an import holds the database for writing)
+    or "busy" (other changes held it too long)."""
     from directory.web import pages
     from directory.web.templating import render
 
     locale = request_locale(request)
     with i18n.use_locale(locale):
-        context = {**pages.base_context(request, locale), "status": status_code}
+        context = {**pages.base_context(request, locale), "status": status_code, "reason": reason}
         response = render(request, "error.html", context, status_code=status_code, cache=None)
     response.headers["Cache-Control"] = "no-store"
     for key, value in (headers or {}).items():

@@ -26,14 +26,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import make_url, text
 
 from directory.db import make_engine, make_sessionmaker
-from directory.migrate import upgrade
-from tests.conftest import PG_URL, ROOT
+from tests.conftest import ROOT
 from tests.factories import make_account, make_listing, make_place, make_token
+from tests.scratch import scratch_database  # noqa: F401 (a fixture)
 
-SCRATCH_SCHEMA = "ops_overload"
 BURST = 32
 #: Every request of a burst gets this long; the burst as a whole gets BURST_DEADLINE.
 REQUEST_TIMEOUT = 60.0
@@ -44,38 +42,6 @@ BURST_DEADLINE = 120.0
 HEALTHZ_BOUND = 5.0
 PAGE_BOUND = 20.0
 OK_STATUSES = {200, 201, 202, 409, 412, 429, 503}
-
-
-def _with_path(path: str) -> str:
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={path}"})
-    return url.render_as_string(hide_password=False)
-
-
-def _scratch_schema(*, create: bool) -> None:
-    engine = make_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCRATCH_SCHEMA} CASCADE"))
-        if create:
-            conn.execute(text(f"CREATE SCHEMA {SCRATCH_SCHEMA}"))
-    engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A freshly migrated database (the freeze showed first on a fresh one: no `setting` rows)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'overload.db'}"
-        upgrade(url)
-        yield url
-        return
-    if not PG_URL:
-        pytest.skip("PostgreSQL not configured (DIRECTORY_TEST_DATABASE_URL)")
-    _scratch_schema(create=True)
-    try:
-        upgrade(_with_path(SCRATCH_SCHEMA))
-        yield _with_path(f"{SCRATCH_SCHEMA},public")
-    finally:
-        _scratch_schema(create=False)
 
 
 def _seed(url: str) -> dict[str, Any]:
@@ -101,8 +67,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture()
-def served(database: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+def served(scratch_database: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:  # noqa: F811
     """`aid-directory serve` on a free port, in its own process group (killed afterwards)."""
+    database = scratch_database  # fresh: the freeze showed first on a fresh database
     seed = _seed(database)
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DIRECTORY_DATABASE_URL": database,
