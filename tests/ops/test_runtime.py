@@ -45,7 +45,8 @@ def test_freeze_heap_moves_survivors_out_of_collections(restore_gc: None) -> Non
 def test_serving_app_bounds_the_request_threads(restore_gc: None) -> None:
     served = runtime.serving(_report_threads, threads=3)
     client = TestClient(served)  # no lifespan: the bare app answers http only
-    assert client.get("/").text == "3"
+    # the admitted requests' threads plus spares for what is not admitted (runtime.Admission)
+    assert client.get("/").text == str(3 + runtime.SPARE_THREADS)
     assert served.requests == 1
 
 
@@ -66,3 +67,44 @@ def test_serve_runs_the_tuned_app(restore_gc: None, monkeypatch: pytest.MonkeyPa
     assert isinstance(served, runtime.ServingApp) and served.threads == 5
     monkeypatch.setenv("DIRECTORY_THREADS", "0")
     assert create_served_app().threads == runtime.DEFAULT_THREADS  # type: ignore[attr-defined]
+
+
+def test_admission_lets_at_most_slots_requests_run_and_never_holds_back_healthz() -> None:
+    """A request waits for admission before it starts (holding nothing); /healthz is not
+    admitted, so it answers while every slot is taken."""
+    import asyncio
+
+    running = {"now": 0, "most": 0}
+    release = asyncio.Event()
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] != "/healthz":
+            running["now"] += 1
+            running["most"] = max(running["most"], running["now"])
+            await release.wait()
+            running["now"] -= 1
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    admitted = runtime.Admission(inner, slots=2)
+
+    async def call(path: str) -> None:
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(_message: object) -> None:
+            return None
+
+        await admitted({"type": "http", "path": path, "method": "GET"}, receive, send)  # type: ignore[arg-type]
+
+    async def scenario() -> None:
+        tasks = [asyncio.create_task(call("/en/")) for _ in range(6)]
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert running == {"now": 2, "most": 2}  # four wait for admission
+        await asyncio.wait_for(call("/healthz"), timeout=5)  # answers meanwhile
+        release.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=5)
+        assert running == {"now": 0, "most": 2}
+
+    asyncio.run(scenario())
