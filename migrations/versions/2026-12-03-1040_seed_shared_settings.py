@@ -6,8 +6,8 @@ first burst of requests all inserted the same key, and each insert waited for th
 transaction to end (issue 18.1). Created here, they are only ever read or updated.
 
 Revision ID: 5e0b7a3c9d21
-Revises: 41d5c1f26f85
-Create Date: 2026-12-03 10:15:00
+Revises: 8e4a2f6b1c37
+Create Date: 2026-12-03 10:40:00
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5e0b7a3c9d21"
-down_revision = "41d5c1f26f85"
+down_revision = "8e4a2f6b1c37"
 branch_labels = None
 depends_on = None
 
