@@ -6,8 +6,8 @@ first burst of requests all inserted the same key, and each insert waited for th
 transaction to end (issue 18.1). Created here, they are only ever read or updated.
 
 Revision ID: 5e0b7a3c9d21
-Revises: 8e4a2f6b1c37
-Create Date: 2026-12-03 10:40:00
+Revises: 8b3f1c2d4e67
+Create Date: 2026-12-03 10:45:00
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5e0b7a3c9d21"
-down_revision = "8e4a2f6b1c37"
+down_revision = "8b3f1c2d4e67"
 branch_labels = None
 depends_on = None
 
 setting = sa.table("setting", sa.column("key", sa.String), sa.column("value", sa.Text))
-#: Keys as in directory.listings.generation.KEY and directory.accounts.service._PEPPER_SETTING
+#: Keys as in directory.listings.generation.KEY and directory.accounts.throttle._PEPPER_SETTING
 #: (copied: a migration must not change when the code does).
 SEEDS = {
     "data_version": lambda: uuid.uuid4().hex,
