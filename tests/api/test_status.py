@@ -53,6 +53,8 @@ def test_status_with_reason_code_and_alternative(client: TestClient, db: Session
     # The same on the web page, in Ukrainian, and never "Power cut" in English.
     page = client.get(f"/uk/services/{svc.id}")
     assert "Немає світла" in page.text and "Power cut" not in page.text
+    results = client.get("/uk/search", params={"q": "Charging"})
+    assert '<span class="reason">Немає світла</span>' in results.text
 
     # An unknown code is a 422 problem naming the field.
     etag = client.get(f"/api/v1/services/{svc.id}").headers["ETag"]

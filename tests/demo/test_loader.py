@@ -146,3 +146,17 @@ def test_notices_and_scenarios_through_the_read_path(db: Session, demo: dict[str
     # Cross-script search through the gazetteer aliases.
     assert search_services(db, SearchParams(q="Lemberg", now=now), stale_after_days=30).total > 0
     assert db.get(m.Service, demo_id("service:odesa:consular")) is not None
+
+
+def test_demo_status_and_capacity_never_contradict(db: Session, demo: dict[str, int]) -> None:
+    """Issue 12 §4: no demo listing is "full" with free places; the one-tap reason is a code."""
+    contradictions = db.scalars(
+        select(m.Service.name)
+        .join(m.ServiceAtLocation, m.ServiceAtLocation.service_id == m.Service.id)
+        .join(m.Location, m.Location.id == m.ServiceAtLocation.location_id)
+        .where(m.Service.status == m.ServiceStatus.full, m.Location.capacity_available > 0)
+    ).all()
+    assert contradictions == []
+    charging = db.get(m.Service, demo_id("service:lviv:charging:1"))
+    assert charging is not None and charging.status_reason_code == "power"
+    assert charging.status_reason is None
