@@ -215,6 +215,8 @@ def home_context(
         "board": reader_notices(db, locale=locale, now=now, settings=settings, place=place,
                                 near=near),
         "filters": Filters(place=place),
+        # the alert's "nearest shelter" link keeps the position the reader shared (2 decimals)
+        "near_param": f"{near[0]:.2f},{near[1]:.2f}" if near else "",
     }
 
 
@@ -314,6 +316,7 @@ def search_context(
         "zone": settings.timezone,
         "board": reader_notices(db, locale=locale, now=now, settings=settings,
                                 place=filters.place, near=filters.near),
+        "near_param": filters.near_value,
     }
 
 

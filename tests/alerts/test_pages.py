@@ -51,6 +51,9 @@ def test_alert_shows_first_in_its_region_only(client: TestClient, gaz: Session) 
     assert "notice danger" not in lviv and "Найближче укриття" not in lviv
     results = client.get("/en/search?place=UA-12&category=shelter").text
     assert "Air-raid alert" in results and "Nearest shelter open during alerts" in results
+    # A reader who shared a position (near me, in Dnipro): the shelters are sorted by distance.
+    near = client.get("/en/?near=48.46,35.05").text
+    assert "&amp;near=48.46,35.05&amp;sort=distance" in near
 
 
 def test_board_fragment_refreshes_and_says_when_it_ended(client: TestClient, gaz: Session) -> None:
