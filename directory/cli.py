@@ -139,10 +139,14 @@ def migrate() -> None:
 
 
 @main.command("load-demo")
+@click.option("--demo-accounts", is_flag=True,
+              help="also create the demo accounts (published passwords; `check` refuses them "
+                   "outside demo mode)")
 @friendly_errors
-def load_demo_cmd() -> None:
+def load_demo_cmd(demo_accounts: bool) -> None:
     """Load the fictional demo dataset (marked as demo wherever it is shown)."""
     from directory.db import make_sessionmaker, session_scope
+    from directory.demo.accounts import ensure_demo_accounts, sign_in_help
     from directory.demo.loader import load_demo
 
     settings = load_settings()
@@ -150,7 +154,14 @@ def load_demo_cmd() -> None:
     require_current_schema(engine)
     with session_scope(make_sessionmaker(engine)) as session:
         counts = load_demo(session)
+        if demo_accounts:
+            ensure_demo_accounts(session)
     click.echo("Demo data loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    if demo_accounts:
+        click.echo(sign_in_help(settings.base_url.rstrip("/") + "/" if settings.base_url else "/"))
+        if not settings.demo:
+            click.echo("Warning: demo accounts in a database not run as a demo: `aid-directory "
+                       "check` reports them; they need TOTP here like any other account.")
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int, *, banner: str = "") -> None:
@@ -205,6 +216,7 @@ def serve(host: str, port: int, workers: int, threads: int | None) -> None:
 def demo(port: int | None, db_path: str | None) -> None:
     """Create a new SQLite demo database, load the demo data and serve it on 127.0.0.1."""
     from directory.db import make_sessionmaker, session_scope
+    from directory.demo.accounts import ensure_demo_accounts, sign_in_help
     from directory.demo.instance import DemoInUse, claim
     from directory.demo.loader import load_demo
     from directory.migrate import upgrade
@@ -229,6 +241,7 @@ def demo(port: int | None, db_path: str | None) -> None:
     engine = open_engine(settings)
     with session_scope(make_sessionmaker(engine)) as session:
         counts = load_demo(session)
+        ensure_demo_accounts(session)
     engine.dispose()
     click.echo("Demo database: " + str(path) + " (" + ", ".join(f"{n} {k}" for k, n in counts.items()) + ")")
     host = "127.0.0.1"
@@ -241,6 +254,7 @@ def demo(port: int | None, db_path: str | None) -> None:
         except ConfigError:
             port = free_port(host)
     held.announce(f"http://{host}:{port}/")
+    click.echo(sign_in_help(f"http://{host}:{port}/"))
     _serve(settings, host, port, 1, banner="Demo ready. Open this address in a browser:\n")
 
 

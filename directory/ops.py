@@ -116,8 +116,28 @@ def deploy_checks(settings: Settings, *, workers: int | None = None,
         database = _database_checks(engine)
         out.extend(database)
         if not database:
+            out.extend(demo_account_checks(settings, engine))
             out.extend(_alert_feed_checks(settings, engine))
     return out
+
+
+def demo_account_checks(settings: Settings, engine: Engine) -> list[Finding]:
+    """The demo's published accounts (known passwords, no second factor in a demo) belong in a
+    demo database only: in any other they are a door with its key on the README."""
+    if settings.demo:
+        return []
+    from sqlalchemy.orm import Session
+
+    from directory.demo.accounts import demo_accounts_in
+
+    with Session(engine) as session:
+        found = demo_accounts_in(session)
+    if not found:
+        return []
+    return [Finding("directory.E030", "error",
+                    f"demo accounts with published passwords in this database: {', '.join(found)}",
+                    "disable each (`aid-directory user disable EMAIL`), or run this database only "
+                    "as a demo (DIRECTORY_DEMO=true)")]
 
 
 def _alert_feed_checks(settings: Settings, engine: Engine) -> list[Finding]:

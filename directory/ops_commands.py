@@ -21,13 +21,16 @@ from directory.cli import friendly_errors, load_settings, open_engine
 def check(deploy: bool, workers: int | None, fail_level: str) -> None:
     """Report unsafe production settings (like Django's `check --deploy`) and database state."""
     from directory.db import make_engine
-    from directory.ops import _database_checks, deploy_checks
+    from directory.ops import _database_checks, demo_account_checks, deploy_checks
 
     settings = load_settings()
     engine = make_engine(settings.database_url)
     try:
-        findings = (deploy_checks(settings, workers=workers, engine=engine) if deploy
-                    else _database_checks(engine))
+        if deploy:
+            findings = deploy_checks(settings, workers=workers, engine=engine)
+        else:
+            findings = _database_checks(engine)
+            findings = findings or demo_account_checks(settings, engine)
     finally:
         engine.dispose()
     for finding in findings:

@@ -61,7 +61,7 @@ def login(
         return page(
             ctx, "manage/login.html", status_code=401, next=next, email=email, error="wrong"
         )
-    needs_mfa = accounts.needs_second_factor(account)
+    needs_mfa = accounts.needs_second_factor(account, demo=ctx.settings.demo)
     sid = _new_row(ctx, account, pending=needs_mfa)
     ctx.start_session(
         websession.signed_in(account.id, account.password_hash, mfa=not needs_mfa, sid=sid)
