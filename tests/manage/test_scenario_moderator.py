@@ -99,3 +99,30 @@ def test_moderator_clears_twenty_mixed_proposals(client, db: Session) -> None:
         assert loc.capacity_available == (0 if n < 6 else 10 + n)
         assert svc.assured_date is not None
     assert "Nothing waits for review" in client.get("/en/manage/queue").text
+
+
+def test_moderator_reads_what_marking_full_does_to_free_places(client, db: Session) -> None:
+    """Issue 12 §4: the diff of "full" shows the free places it empties, before approval and
+    after; an applied change never reads "12 → unchanged"."""
+    kyiv = make_place(db, name="Kyiv Oblast")
+    svc, loc = make_listing(db, region=kyiv, capacity_maximum=40, capacity_available=12)
+    maria = make_account(db, "volunteer", regions=[kyiv])
+    cr = moderation.propose(db, actor=maria, entity_type="service", kind="status",
+                            entity_id=svc.id, changes={"status": "full"})
+    taras = make_account(db, "moderator", regions=[kyiv])
+    taras.totp_secret = pyotp.random_base32()
+    db.flush()
+    sign_in(client, taras.email, totp_secret=taras.totp_secret)
+    page = client.get(f"/uk/manage/queue/{cr.id}")
+    table = page.text.split('<table class="m-diff">', 1)[1].split("</table>", 1)[0]
+    assert "(випливає з цієї зміни)" in table  # "follows from this change"
+    assert '<td class="m-old" dir="auto">12</td><td class="m-new" dir="auto">0</td>' in table
+    r = client.post(f"/uk/manage/queue/{cr.id}/approve", data={"csrf_token": csrf_of(page.text)},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    db.refresh(loc)
+    assert loc.capacity_available == 0
+    done = client.get(f"/uk/manage/queue/{cr.id}").text
+    table = done.split('<table class="m-diff">', 1)[1].split("</table>", 1)[0]
+    assert '<td class="m-old" dir="auto">12</td><td class="m-new" dir="auto">0</td>' in table
+    assert "без змін" not in table  # "unchanged"
