@@ -67,6 +67,16 @@ PHONE_PREFIX: dict[str, tuple[str, int]] = {
 }
 LOCAL_CITY_NAME = {"prague": "Praha", "bucharest": "București", "chisinau": "Chișinău"}
 
+#: The note on every demo phone number, in the six interface languages.
+DEMO_PHONE_NOTE = {
+    "en": "Fictional demo number, not a real line.",
+    "uk": "Вигаданий демонстраційний номер, не справжня лінія.",
+    "ru": "Вымышленный демонстрационный номер, не настоящая линия.",
+    "pl": "Fikcyjny numer demonstracyjny, nie prawdziwa linia.",
+    "de": "Fiktive Demo-Nummer, kein echter Anschluss.",
+    "ar": "رقم تجريبي وهمي، وليس خطًا حقيقيًا.",
+}
+
 
 def demo_id(key: str) -> uuid.UUID:
     return stable_id("demo", key)
@@ -184,7 +194,9 @@ class DemoBuilder:
         city_name = LOCAL_CITY_NAME.get(city, place.names[CITY_LOCALE[country]])
         region = PLACES_BY_CODE[place.parent] if place.parent else place
         rows.add(
-            m.Address, location_id=lid, address_1=address_1, address_2="(demo address)",
+            # (no "(demo address)" note: it was English in every language; the listing's
+            # "Demo: fictional data" badge and description say it is fictional)
+            m.Address, location_id=lid, address_1=address_1, address_2=None,
             city=city_name, state_province=region.names.get(CITY_LOCALE[country], region.names["en"]),
             postal_code="", country=country,
         )
@@ -205,10 +217,11 @@ class DemoBuilder:
             email=key.replace(":", ".") + "@example.org",
         )
         rows.add(m.ServiceAtLocation, service_id=sid, location_id=lid)
+        pid = rows.new_id()
         rows.add(
-            m.Phone, service_id=sid, location_id=None if hotline else lid,
+            m.Phone, id=pid, service_id=sid, location_id=None if hotline else lid,
             number=hotline or self.phone(city), type="voice", is_hotline=bool(hotline),
-            description="Fictional demo number, not a real line.",
+            description=rows.texts("phone", pid, "description", "en", DEMO_PHONE_NOTE),
         )
         if hours != "24/7":
             for byday, opens, closes in HOURS[hours]:

@@ -207,6 +207,23 @@ def format_time(value: dt.time | dt.datetime, format: str = "short", tz: str | N
     return babel_dates.format_time(value, format, locale=_babel())
 
 
+@cache
+def _time_skeleton(code: str) -> str:
+    """The interval skeleton matching the locale's own short time (12- or 24-hour clock)."""
+    pattern = str(babel_locale(code).time_formats["short"].pattern)
+    return "hm" if "h" in pattern or "K" in pattern else "Hm"
+
+
+def format_time_range(start: dt.time, end: dt.time) -> str:
+    """An opening-hours span as the locale writes one: "9:00 AM – 6:00 PM", "09:00–18:00",
+    "9:00 ص – 6:00 م" (CLDR interval formats, via Babel's `format_interval`). Put it in a
+    `<bdi>` (see docs/frontend.md): the Arabic text then reads right to left as one unit."""
+    if start == end:
+        return format_time(start)
+    code = get_locale()
+    return babel_dates.format_interval(start, end, _time_skeleton(code), locale=babel_locale(code))
+
+
 def format_weekday(index: int, width: str = "wide") -> str:
     """Name of a weekday, 0 = Monday, standalone form (as a table heading)."""
     names = _babel().days["stand-alone"][width]

@@ -37,7 +37,7 @@ def _users_page(ctx: ManageContext, *, status_code: int = 200, **values: Any) ->
         "manage/users.html",
         status_code=status_code,
         users=accounts.list_accounts(ctx.db),
-        regions=queries.regions(ctx.db),
+        regions=queries.regions(ctx.db, ctx.locale),
         roles=list(Role),
         **values,
     )

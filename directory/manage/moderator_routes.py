@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Form
 from starlette.responses import Response
 
 from directory.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from directory.i18n import gettext
 from directory.listings.queries import list_categories
 from directory.manage import queries
 from directory.manage.auth import ManageContext, Moderator, PageNotFound, parse_id
@@ -31,20 +33,13 @@ def queue_page(
     ctx: Moderator, region: str = "", kind: str = "", category: str = "", age: str = ""
 ) -> Response:
     assert ctx.account is not None
-    region_id = parse_id(region) if region else None
     kind = kind if kind in ChangeKind.__members__ else ""
-    view = moderation.queue(
-        ctx.db,
-        viewer=ctx.account,
-        region_id=region_id,
-        category=category or None,
-        kind=kind or None,
-        older_than=AGES.get(age),
-    )
+    view = _queue_view(ctx, region=region, kind=kind, category=category, age=age)
     names = queries.service_names(
         ctx.db,
         {c.service_id for c in view.items if c.service_id}
         | {r.service_id for r in view.reports},
+        ctx.locale,
     )
     authors = moderation.account_names(ctx.db, [c.author_id for c in view.items])
     refs = queries.reference_names(
@@ -58,12 +53,38 @@ def queue_page(
         view=view,
         names=names,
         authors=authors,
-        regions=queries.regions(ctx.db),
+        regions=queries.regions(ctx.db, ctx.locale),
         categories=list_categories(ctx.db, locale=ctx.locale),
         filters={"region": region, "kind": kind, "category": category, "age": age},
         ages=AGES,
         now=dt.datetime.now(dt.UTC),
     )
+
+
+def _queue_view(ctx: ManageContext, *, region: str = "", kind: str = "", category: str = "",
+                age: str = "") -> Any:
+    assert ctx.account is not None
+    return moderation.queue(
+        ctx.db,
+        viewer=ctx.account,
+        region_id=parse_id(region) if region else None,
+        category=category or None,
+        kind=kind if kind in ChangeKind.__members__ else None,
+        older_than=AGES.get(age),
+    )
+
+
+def _row_answer(ctx: ManageContext, cr: ChangeRequest, *, done: str = "", error: str = "") -> Response:
+    """Approved (or refused) from the queue list: the row's new state, and the counters above
+    the list recounted with the filters of the page it was done on (HX-Current-URL)."""
+    query = parse_qs(urlsplit(ctx.request.headers.get("hx-current-url", "")).query)
+    filters = {k: query.get(k, [""])[0] for k in ("region", "kind", "category", "age")}
+    view = _queue_view(ctx, **filters)
+    return page(ctx, "manage/_queue_done.html", cr=cr, done=done, error=error, view=view)
+
+
+def _from_queue_row(ctx: ManageContext) -> bool:
+    return ctx.is_htmx and ctx.request.headers.get("hx-target", "").startswith("row-")
 
 
 def _next_pending(ctx: ManageContext, cr: ChangeRequest) -> Any:
@@ -122,7 +143,9 @@ def _change_page(
         rows=rows,
         ref_names=refs,
         authors=authors,
-        listing_name=queries.service_names(ctx.db, {cr.service_id} if cr.service_id else set()).get(
+        listing_name=queries.service_names(
+            ctx.db, {cr.service_id} if cr.service_id else set(), ctx.locale
+        ).get(
             cr.service_id  # type: ignore[arg-type]
         ),
         own=cr.author_id == ctx.account.id,
@@ -142,9 +165,9 @@ def change_page(ctx: Moderator, change_id: str) -> Response:
 
 def _decided(ctx: ManageContext, cr: ChangeRequest, done: str) -> Response:
     nxt = _next_pending(ctx, cr)
-    if ctx.is_htmx and ctx.request.headers.get("hx-target", "").startswith("row-"):
+    if _from_queue_row(ctx):
         # approved from the queue list: the row is replaced by its new state
-        return page(ctx, "manage/_queue_done.html", cr=cr, done=done)
+        return _row_answer(ctx, cr, done=done)
     target = f"queue/{nxt}" if nxt else "queue"
     return redirect(ctx, target, done=done)
 
@@ -155,6 +178,9 @@ def approve(ctx: Moderator, change_id: str) -> Response:
     try:
         moderation.approve(ctx.db, change_id=cr.id, reviewer=ctx.account)  # type: ignore[arg-type]
     except Conflict as exc:
+        if _from_queue_row(ctx):
+            return _row_answer(ctx, cr, error=_already() if "current_version" not in exc.extra
+                               else gettext("This listing changed after the proposal was made."))
         if "current_version" not in exc.extra:  # already decided by someone else
             return _change_page(ctx, cr, status_code=409, errors={"form": _already()})
         since = queries.changes_since(
@@ -162,6 +188,8 @@ def approve(ctx: Moderator, change_id: str) -> Response:
         )
         return _change_page(ctx, cr, status_code=409, conflict=since)
     except (Forbidden, ValidationFailed) as exc:
+        if _from_queue_row(ctx):
+            return _row_answer(ctx, cr, error=_forbidden(exc)["form"])
         return _change_page(ctx, cr, status_code=403, errors=_forbidden(exc))
     return _decided(ctx, cr, "approved")
 
@@ -245,7 +273,7 @@ def freshness(ctx: Moderator) -> Response:
 def reports(ctx: Moderator) -> Response:
     assert ctx.account is not None
     view = moderation.queue(ctx.db, viewer=ctx.account, limit=200)
-    names = queries.service_names(ctx.db, {r.service_id for r in view.reports})
+    names = queries.service_names(ctx.db, {r.service_id for r in view.reports}, ctx.locale)
     return page(ctx, "manage/reports.html", reports=view.reports, names=names,
                 now=dt.datetime.now(dt.UTC))
 

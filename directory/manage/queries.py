@@ -276,11 +276,12 @@ def get_listing(session: Session, service_id: uuid.UUID) -> Listing | None:
     )
 
 
-def service_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+def service_names(session: Session, ids: set[uuid.UUID], locale: str) -> dict[uuid.UUID, str]:
+    """Listing names in the person's language (else the listing's own)."""
     if not ids:
         return {}
-    rows = session.execute(select(m.Service.id, m.Service.name).where(m.Service.id.in_(ids)))
-    return dict(rows.all())
+    texts = texts_for(session, entity_type="service", ids=ids, fields=["name"], locale=locale)
+    return {sid: text.value for (sid, _field), text in texts.items()}
 
 
 #: Listings that matter most when they go stale: shelters and heat/power points first.
@@ -501,23 +502,42 @@ def taxonomy_labels(session: Session) -> list[TermLabels]:
     return [TermLabels(t.id, t.code, t.code.count("."), names[t.id]) for t in terms]
 
 
-def organizations(session: Session, *, limit: int = 2000) -> list[m.Organization]:
-    return list(
-        session.scalars(
-            select(m.Organization)
-            .where(m.Organization.archived_at.is_(None))
-            .order_by(m.Organization.name)
-            .limit(limit)
-        )
-    )
+@dataclass(frozen=True)
+class OrganizationChoice:
+    """An organisation in a picker, named in the person's language."""
+
+    id: uuid.UUID
+    name: str
 
 
-def regions(session: Session) -> list[m.Place]:
-    return list(
-        session.scalars(
-            select(m.Place).where(m.Place.kind == m.PlaceKind.region).order_by(m.Place.name)
-        )
-    )
+def organizations(session: Session, *, locale: str, limit: int = 2000) -> list[OrganizationChoice]:
+    ids = list(session.scalars(
+        select(m.Organization.id)
+        .where(m.Organization.archived_at.is_(None))
+        .order_by(m.Organization.name)
+        .limit(limit)
+    ))
+    texts = texts_for(session, entity_type="organization", ids=ids, fields=["name"], locale=locale)
+    rows = [OrganizationChoice(oid, texts[(oid, "name")].value) for oid in ids if (oid, "name") in texts]
+    return sorted(rows, key=lambda o: o.name.casefold())
+
+
+@dataclass(frozen=True)
+class RegionChoice:
+    """A region in a picker, named in the person's language."""
+
+    id: uuid.UUID
+    name: str
+
+
+def regions(session: Session, locale: str) -> list[RegionChoice]:
+    """The regions for the pickers (queue filter, accounts, notices), named and ordered in
+    `locale` (the gazetteer's translations; a region without one keeps its own name)."""
+    from directory.listings.queries import list_places
+
+    rows = [RegionChoice(p.id, p.name.value) for p in list_places(session, locale=locale)
+            if p.kind == "region"]
+    return sorted(rows, key=lambda r: r.name.casefold())
 
 
 def is_moderator(account: Account | None) -> bool:

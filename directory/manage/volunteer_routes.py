@@ -202,7 +202,9 @@ def set_capacity(
 def my_proposals(ctx: Volunteer) -> Response:
     assert ctx.account is not None
     changes = moderation.my_changes(ctx.db, author=ctx.account, limit=100)
-    names = queries.service_names(ctx.db, {c.service_id for c in changes if c.service_id})
+    names = queries.service_names(
+        ctx.db, {c.service_id for c in changes if c.service_id}, ctx.locale
+    )
     refs = queries.reference_names(
         ctx.db, [v for c in changes for v in (c.payload.get("fields") or {}).values()],
         staff=queries.is_moderator(ctx.account),
@@ -329,7 +331,7 @@ def _new_page(ctx: ManageContext, *, status_code: int = 200, **values: Any) -> R
     values.setdefault("chosen", set())
     return page(
         ctx, "manage/new.html", status_code=status_code,
-        organizations=queries.organizations(ctx.db),
+        organizations=queries.organizations(ctx.db, locale=ctx.locale),
         categories=list_categories(ctx.db, locale=ctx.locale), **values,
     )
 

@@ -114,6 +114,35 @@ def base_context(request: Request, locale: str) -> dict[str, Any]:
     }
 
 
+def web_manifest(locale: str, *, static: Any) -> dict[str, Any]:
+    """The web app manifest in `locale`: installs as the directory in that language (its start
+    page), standalone, with our own icons; works offline through the service worker."""
+    from directory.i18n import gettext as _
+
+    return {
+        "name": _("Aid directory"),
+        "short_name": _("Aid directory"),
+        "description": _("Shelters, warming points, food, medical and legal help for people displaced by war: open now, near you, in your language."),
+        "lang": locale,
+        "dir": i18n.text_direction(locale),
+        "id": f"/{locale}/",
+        "start_url": f"/{locale}/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5394",
+        "icons": [
+            {"src": static("img/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+            {"src": static("img/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static("img/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {"src": static("img/icon-maskable-192.png"), "sizes": "192x192", "type": "image/png",
+             "purpose": "maskable"},
+            {"src": static("img/icon-maskable-512.png"), "sizes": "512x512", "type": "image/png",
+             "purpose": "maskable"},
+        ],
+    }
+
+
 # --- search parameters --------------------------------------------------------------------------
 
 

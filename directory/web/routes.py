@@ -8,11 +8,12 @@ block of it for htmx). Readers get no cookies; pages are cacheable with an ETag.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -146,6 +147,25 @@ def about(request: Request, locale: str) -> Response:
     return render(request, "about.html", pages.base_context(request, locale))
 
 
+@router.get("/{locale}/offline")
+def offline(request: Request, locale: str) -> Response:
+    """What the service worker shows for a page never saved on this device, in the reader's
+    language; app.js lists the saved pages (they are only known to the device)."""
+    page_locale(locale)
+    return render(request, "offline.html", pages.base_context(request, locale))
+
+
+@router.get("/{locale}/manifest.webmanifest")
+def web_manifest(request: Request, locale: str) -> Response:
+    """The web app manifest (installable: name, icons, start page in this language)."""
+    page_locale(locale)
+    return JSONResponse(
+        pages.web_manifest(locale, static=manifest().url),
+        media_type="application/manifest+json",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 # --- machine-readable ---------------------------------------------------------------------------
 
 
@@ -182,8 +202,12 @@ def favicon() -> Response:
 @root_router.get("/sw.js")
 def service_worker() -> Response:
     """The service worker sits at the root so its scope covers every page."""
+    locales = json.dumps(list(i18n.available_locales()))
+    body = SW_FILE.read_text(encoding="utf-8").replace(
+        'var LOCALES = ["en", "uk", "ru", "pl", "de", "ar"];', f"var LOCALES = {locales};", 1
+    )
     return Response(
-        SW_FILE.read_bytes(),
+        body,
         media_type="text/javascript; charset=utf-8",
         headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
     )

@@ -181,6 +181,12 @@ def _time_named(ctx: Any, value: Any, item: Any) -> str:
     return _named(ctx, i18n.format_time(value), item)
 
 
+def _bdi(value: Any) -> Markup:
+    """Isolate a value (a time, a number, a name in another script) from the text around it, so
+    that bidirectional reordering never mixes the two: `<bdi>` (see docs/frontend.md)."""
+    return Markup("<bdi>{}</bdi>").format(value)
+
+
 def make_environment(manifest: Manifest) -> Environment:
     env = Environment(
         loader=FileSystemLoader([str(d) for d in TEMPLATE_DIRS if d.exists()]),
@@ -235,6 +241,8 @@ def make_environment(manifest: Manifest) -> Environment:
         datetime=i18n.format_datetime,
         date=i18n.format_date,
         time=i18n.format_time,
+        time_range=i18n.format_time_range,
+        bdi=_bdi,
         ago=i18n.format_ago,
         number=i18n.format_number,
         distance=i18n.format_distance,
