@@ -134,6 +134,7 @@ def _enrol_page(ctx: ManageContext, secret: str, *, error: str = "", status: int
         "manage/enrol.html",
         status_code=status,
         qr_svg=accounts.totp_qr_svg(uri),
+        otpauth_uri=uri,  # a phone enrols itself: the link opens its authenticator app
         secret=secret,
         signed_secret=_enrol_signer(ctx).dumps([str(ctx.account.id), secret]),
         error=error,
