@@ -260,3 +260,18 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     finally:
         session.close()
         run_after_unit_of_work(session)
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """After a bulk write (import, generate, reindex, restore): the query planner's statistics
+    for every table, now. PostgreSQL's autovacuum gets to a freshly loaded table only minutes
+    later; until then it plans searches from empty statistics (measured at 100,000 services:
+    0.7–1.5 s per search instead of 30–70 ms). SQLite: `ANALYZE` fills sqlite_stat1 likewise."""
+    from sqlalchemy import text
+
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))

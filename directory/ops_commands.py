@@ -79,6 +79,13 @@ def restore_cmd(file: Path, yes: bool) -> None:
     if not yes:
         click.confirm(f"Replace ALL data in {target} with {file}?", abort=True)
     result = restore(settings, file)
+    from directory.db import make_engine, refresh_statistics
+
+    engine = make_engine(settings.database_url)
+    try:
+        refresh_statistics(engine)  # a restored database is a bulk write too
+    finally:
+        engine.dispose()
     click.echo(f"Restored {file} into {target} (schema revision {result.revision}).")
     if result.needs_migrate:
         click.echo("The backup is from an older version: run `aid-directory migrate` now.")

@@ -22,7 +22,7 @@ def generate_cmd(count: int, seed: int) -> None:
 
 def _generate(count: int, seed: int) -> None:
     from directory.cli import load_settings, open_engine, require_current_schema
-    from directory.db import make_sessionmaker, session_scope
+    from directory.db import make_sessionmaker, refresh_statistics, session_scope
     from directory.demo.generate import generate
     from directory.errors import Conflict
 
@@ -37,6 +37,7 @@ def _generate(count: int, seed: int) -> None:
             from directory.listings.generation import bump
 
             bump(session)
+        refresh_statistics(engine)
     except Conflict as exc:
         click.secho(f"Error: {exc.detail or exc}", fg="red", err=True)
         sys.exit(2)

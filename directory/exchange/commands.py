@@ -143,6 +143,10 @@ def import_cmd(file: Path, fmt: str | None, apply: bool, publish: bool, source: 
         started = time.perf_counter()
         if apply and publish:
             report = _publish(factory, file, chosen, source, admin_email or "", as_json)
+            if report.applied:
+                from directory.db import refresh_statistics
+
+                refresh_statistics(engine)  # the planner knows the new rows at once
         else:
             report = _check_or_queue(factory, file, chosen, source, apply, admin_email, as_json)
         engine.dispose()

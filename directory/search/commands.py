@@ -19,7 +19,7 @@ def reindex_cmd() -> None:
 
 def _reindex() -> None:
     from directory.cli import load_settings, open_engine, require_current_schema
-    from directory.db import make_sessionmaker, session_scope
+    from directory.db import make_sessionmaker, refresh_statistics, session_scope
     from directory.search.index import reindex_all
 
     settings = load_settings()
@@ -31,6 +31,7 @@ def _reindex() -> None:
             count = reindex_all(session)
         if engine.dialect.name == "postgresql":
             _vacuum_search_tables(engine)
+        refresh_statistics(engine)  # every table, not only the search tables
     finally:
         engine.dispose()
     click.echo(f"Indexed {count} services in {time.perf_counter() - started:.1f} s.")
