@@ -257,6 +257,9 @@ class LocationView:
     open: OpenState
     geo_uri: str | None  # "geo:50.45,30.52" when coordinates are public
     osm_url: str | None
+    #: OpenStreetMap's route planner to the place, on foot, from a start the reader fills in on
+    #: that site (their position never passes through the directory)
+    directions_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1679,6 +1682,11 @@ def _location_view(
         osm_url=(
             f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}"
             if lat is not None and lon is not None
+            else None
+        ),
+        directions_url=(
+            f"https://www.openstreetmap.org/directions?engine=fossgis_osrm_foot&route=%3B{lat}%2C{lon}"
+            if lat is not None and lon is not None and not pub.approximate
             else None
         ),
     )

@@ -90,6 +90,9 @@ def test_service_page_shows_status_hours_phones_and_map_links(client, data: Seed
     assert r.status_code == 200
     assert 'href="tel:+380570000012"' in r.text
     assert "geo:49.99,36.23" in r.text and "openstreetmap.org" in r.text
+    # directions on foot, with no start: the reader's position stays on their device
+    assert "openstreetmap.org/directions?engine=fossgis_osrm_foot&amp;route=%3B49.99" in r.text
+    assert "Directions on foot (OpenStreetMap)" in r.text
     assert "12 free places" in r.text and "Open 24 hours" in r.text
     assert "Checked by a volunteer 2 hours ago" in r.text
     closed = client.get(f"/ar/services/{data.consulate.id}")
