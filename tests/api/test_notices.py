@@ -33,3 +33,24 @@ def test_notices_without_a_place_list_every_notice_in_force(client: TestClient, 
     assert got["Nationwide"]["region"] is None and got["Nationwide"]["timezone"] == "Europe/Kyiv"
     only = client.get("/api/v1/notices", params={"place_id": str(warsaw.id)}).json()["contents"]
     assert len(only) == 2 and {n["kind"] for n in only} == {"general"}
+
+
+def test_api_writes_follow_the_moderators_regions(client: TestClient, db: Session) -> None:
+    from tests.factories import make_account, make_token
+
+    kyiv = make_city(db, name="Kyiv Oblast")
+    dnipro = make_city(db, name="Dnipropetrovsk Oblast")
+    token = make_token(db, make_account(db, "moderator", [kyiv]))
+    db.commit()
+    auth = {"Authorization": f"Bearer {token}"}
+    r = client.post("/api/v1/notices", headers=auth, json={
+        "region_id": str(kyiv.id), "kind": "alert", "severity": "danger", "title": "Alert"})
+    assert r.status_code == 201, r.text
+    created = client.get("/api/v1/notices", params={"place_id": str(kyiv.id)}).json()["contents"]
+    assert [(n["kind"], n["title"]) for n in created] == [("alert", "Alert")]
+    for body in ({"region_id": str(dnipro.id), "title": "Elsewhere"}, {"title": "Nationwide"}):
+        r = client.post("/api/v1/notices", headers=auth, json=body)
+        assert r.status_code == 403, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+    r = client.post("/api/v1/notices", headers=auth, json={"title": "x", "kind": "meteor"})
+    assert r.status_code == 422
