@@ -16,7 +16,7 @@ from directory.db import make_engine, make_sessionmaker
 from directory.listings.texts import set_fallback_locales
 from directory.logging import configure_logging
 from directory.migrate import schema_is_current
-from directory.runtime import Admission, thread_count
+from directory.runtime import Admission, HeadAsGet, thread_count
 
 log = logging.getLogger("directory")
 
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # At most `threads` requests at once, so that a started request always gets a thread and
     # can finish its transaction (directory.runtime, "Admission").
     app.add_middleware(Admission, slots=thread_count(settings.threads))
+    app.add_middleware(HeadAsGet)  # outside the GZip one: the length is the compressed GET's
     configure_logging(settings.log_format)
     security.install(app, settings)  # headers, limits, request ids, access log, 503 on DB faults
     return app

@@ -127,3 +127,29 @@ def serving(app: ASGIApp, *, threads: int) -> ServingApp:
     freeze_heap()
     log.debug("serving with %d request threads, heap frozen", threads)
     return ServingApp(app, threads=threads)
+
+
+class HeadAsGet:
+    """ASGI middleware: `HEAD` answers wherever `GET` does (RFC 9110 9.3.2), with the GET's
+    status and headers (Content-Length, ETag, Cache-Control ...) and no body.
+
+    FastAPI's routes accept only the methods they declare, so `HEAD /en/` was a 405; adding
+    HEAD to every route would also put it in the OpenAPI document. The request runs as a GET
+    (GET handlers are safe), and the body is dropped on the way out. A method that was not
+    allowed for GET stays not allowed: HEAD on a POST-only path is a 405 too.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: dict) -> None:  # type: ignore[type-arg]
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
