@@ -40,7 +40,7 @@ import weakref
 
 import anyio
 import anyio.to_thread
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("directory.runtime")
 
@@ -147,7 +147,7 @@ class HeadAsGet:
             await self.app(scope, receive, send)
             return
 
-        async def without_body(message: dict) -> None:  # type: ignore[type-arg]
+        async def without_body(message: Message) -> None:
             if message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             await send(message)
