@@ -29,9 +29,12 @@ def test_iryna_finds_beds_for_children_and_a_dog_and_keeps_the_page_offline(
         page.keyboard.type("діти")
         page.select_option("#f-place", label="Варшава")
         taps.count += 1
-        taps.tap("details.more > summary")
-        taps.tap("details.more label:has(input[name=has_capacity])")
-        taps.tap("details.more label:has(input[name=pets])")
+        page.wait_for_load_state("networkidle")  # the results follow the place (htmx)
+        for name in ("has_capacity", "pets"):
+            if page.locator("details.more[open]").count() == 0:
+                taps.tap("details.more > summary")
+            taps.tap(f"details.more label:has(input[name={name}])")
+            page.wait_for_load_state("networkidle")
         steps(page, "filters")
         taps.tap("details.more button[type=submit]")
         page.wait_for_url(re.compile(r"has_capacity=1"))

@@ -62,11 +62,12 @@ def _arrange_the_evening_queue(site: ScenarioSite) -> dict[str, Any]:
         now = dt.datetime.now(dt.UTC)
         closed = []
         for svc in others[:8]:
+            changes, texts = forms.status_payload(quick="paused", reason_code="power",
+                                                  reason_text="", duration="3", now=now,
+                                                  tz="Europe/Kyiv", locale="uk")
             moderation.propose(db, actor=pavlo, entity_type="service", kind="status",
                                entity_id=svc.id, base_version=svc.version, source="web",
-                               changes=forms.status_payload(quick="paused", reason_code="power",
-                                                            reason_text="", duration="3", now=now,
-                                                            tz="Europe/Kyiv"))
+                               changes=changes, translations=texts)
             closed.append(svc.name)
         assert len(closed) == 8
         # 1: Olha (moderator) took a call: the charging point has a new number. Held for a second.
