@@ -95,6 +95,8 @@ def test_quick_status_own_words_in_the_volunteers_language_and_alternative(clien
     assert cr.payload["fields"]["alternative_service_id"] == str(other.id)
     assert cr.payload["fields"]["status_reason_code"] is None
     assert {d.field for d in diff(db, change=cr)} >= {"status", "alternative_service_id"}
+    mine = client.get("/uk/manage/proposals").text  # her own words, in their language
+    assert '<span lang="uk" dir="auto">Прорвало трубу</span>' in mine
 
 
 def test_second_editor_is_told_and_shown_the_other_change(client, db: Session) -> None:
