@@ -107,4 +107,9 @@ def test_admission_lets_at_most_slots_requests_run_and_never_holds_back_healthz(
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=5)
         assert running == {"now": 0, "most": 2}
 
-    asyncio.run(scenario())
+    # In a thread of its own: playwright's sync API (browser tests in the same session) leaves
+    # an event loop running in the main thread, where asyncio.run refuses to start.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result(timeout=60)
