@@ -28,9 +28,31 @@ from pathlib import Path
 
 import httpx
 
-REGIONS = ["UA-05", "UA-07", "UA-12", "UA-14", "UA-18", "UA-21", "UA-23", "UA-26", "UA-32", "UA-35",
-           "UA-46", "UA-48", "UA-51", "UA-53", "UA-56", "UA-59", "UA-61", "UA-63", "UA-65", "UA-68",
-           "UA-71", "UA-74", "UA-77"]
+REGIONS = [
+    "UA-05",
+    "UA-07",
+    "UA-12",
+    "UA-14",
+    "UA-18",
+    "UA-21",
+    "UA-23",
+    "UA-26",
+    "UA-32",
+    "UA-35",
+    "UA-46",
+    "UA-48",
+    "UA-51",
+    "UA-53",
+    "UA-56",
+    "UA-59",
+    "UA-61",
+    "UA-63",
+    "UA-65",
+    "UA-68",
+    "UA-71",
+    "UA-74",
+    "UA-77",
+]
 
 
 def _port() -> int:
@@ -63,12 +85,18 @@ def write_index(path: Path, count: int, *, start: int = 0) -> None:
     entries = []
     for i in range(start, start + count):
         sent = now + dt.timedelta(seconds=i)
-        entries.append(f"<entry><id>urn:bench:{i}</id><title>Demo {i}</title>"
-                       f"<updated>{sent.strftime('%Y-%m-%dT%H:%M:%SZ')}</updated>"
-                       f"<content type=\"application/xml\">{cap_message(i, REGIONS[i % len(REGIONS)], sent)}</content></entry>")
-    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
-                    "<id>urn:bench</id><title>Demo feed</title><updated>2026-12-03T00:00:00Z</updated>"
-                    + "".join(entries) + "</feed>", encoding="utf-8")
+        entries.append(
+            f"<entry><id>urn:bench:{i}</id><title>Demo {i}</title>"
+            f"<updated>{sent.strftime('%Y-%m-%dT%H:%M:%SZ')}</updated>"
+            f'<content type="application/xml">{cap_message(i, REGIONS[i % len(REGIONS)], sent)}</content></entry>'
+        )
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+        "<id>urn:bench</id><title>Demo feed</title><updated>2026-12-03T00:00:00Z</updated>"
+        + "".join(entries)
+        + "</feed>",
+        encoding="utf-8",
+    )
     stamp = time.time() + start  # a new Last-Modified for each version of the file
     os.utime(path, (stamp, stamp))
 
@@ -102,8 +130,12 @@ def cpu_polls(url: str, folder: Path, count: int) -> dict[str, float]:
     index = folder / "index.atom"
     write_index(index, count)
     port = _port()
-    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],  # noqa: S603
-                              cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],  # noqa: S603
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -119,8 +151,11 @@ def cpu_polls(url: str, folder: Path, count: int) -> dict[str, float]:
         feed = Feed(url=f"http://127.0.0.1:{port}/index.atom")
         out: dict[str, float] = {}
         with httpx.Client(timeout=30) as client:
-            for label, change in (("first poll, all new", None), ("unchanged (304)", None),
-                                  ("one new entry", count)):
+            for label, change in (
+                ("first poll, all new", None),
+                ("unchanged (304)", None),
+                ("one new entry", count),
+            ):
                 if change is not None:
                     write_index(index, count, start=1)  # entries 1..count: one new, one gone
                 c0, w0 = time.process_time(), time.perf_counter()
@@ -147,16 +182,26 @@ def latency(url: str, folder: Path, interval: float) -> dict[str, float]:
     state = folder / "state.json"
     state.write_text(json.dumps({"alerts": []}))
     fport, aport = _port(), _port()
-    feed_server = subprocess.Popen([sys.executable, "-m", "http.server", str(fport), "--bind", "127.0.0.1"],  # noqa: S603
-                                   cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    feed_server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(fport), "--bind", "127.0.0.1"],  # noqa: S603
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     feeds = f"state http://127.0.0.1:{fport}/state.json mapping=alerts-in-ua"
     app = create_app(Settings(database_url=url, secret_key="bench-" + "k" * 40, alert_feeds=feeds))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=aport, log_level="warning", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=aport, log_level="warning", access_log=False)
+    )
     threading.Thread(target=server.run, daemon=True).start()
     engine = make_engine(url)
     stop = threading.Event()
-    watcher = threading.Thread(target=watch, args=(make_sessionmaker(engine), parse_feeds(feeds)),
-                               kwargs={"interval": interval, "max_bytes": 1_000_000, "stop": stop}, daemon=True)
+    watcher = threading.Thread(
+        target=watch,
+        args=(make_sessionmaker(engine), parse_feeds(feeds)),
+        kwargs={"interval": interval, "max_bytes": 1_000_000, "stop": stop},
+        daemon=True,
+    )
     samples = []
     try:
         deadline = time.monotonic() + 30
@@ -165,22 +210,44 @@ def latency(url: str, folder: Path, interval: float) -> dict[str, float]:
         watcher.start()
         page = f"http://127.0.0.1:{aport}/en/?place=UA-12"
         for round_ in range(3):
-            time.sleep(interval * (0.3 + 0.3 * round_))  # change the feed at various points of the cycle
-            since = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-            on = {"alerts": [{"location_oblast": "Дніпропетровська область", "location_type": "oblast",
-                              "started_at": since, "finished_at": None, "alert_type": "air_raid"}]}
+            time.sleep(
+                interval * (0.3 + 0.3 * round_)
+            )  # change the feed at various points of the cycle
+            since = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)).strftime(
+                "%Y-%m-%dT%H:%M:%S.000Z"
+            )
+            on = {
+                "alerts": [
+                    {
+                        "location_oblast": "Дніпропетровська область",
+                        "location_type": "oblast",
+                        "started_at": since,
+                        "finished_at": None,
+                        "alert_type": "air_raid",
+                    }
+                ]
+            }
             state.write_text(json.dumps(on, ensure_ascii=False))
             t0 = time.monotonic()
-            while 'class="notice danger"' not in httpx.get(page, headers={"Cache-Control": "no-cache"}).text:
+            while (
+                'class="notice danger"'
+                not in httpx.get(page, headers={"Cache-Control": "no-cache"}).text
+            ):
                 if time.monotonic() - t0 > interval * 3 + 10:
                     raise RuntimeError("the alert never reached the page")
                 time.sleep(0.05)
             samples.append(time.monotonic() - t0)
             state.write_text(json.dumps({"alerts": []}))
-            while 'class="notice danger"' in httpx.get(page, headers={"Cache-Control": "no-cache"}).text:
+            while (
+                'class="notice danger"'
+                in httpx.get(page, headers={"Cache-Control": "no-cache"}).text
+            ):
                 time.sleep(0.05)
-        return {"poll interval s": interval, "feed change -> page, s (3 rounds)": [round(s, 2) for s in samples],  # type: ignore[dict-item]
-                "budget s (interval + 1)": interval + 1}
+        return {
+            "poll interval s": interval,
+            "feed change -> page, s (3 rounds)": [round(s, 2) for s in samples],  # type: ignore[dict-item]
+            "budget s (interval + 1)": interval + 1,
+        }
     finally:
         stop.set()
         watcher.join(timeout=10)
@@ -191,7 +258,9 @@ def latency(url: str, folder: Path, interval: float) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--database-url", default="")
     ap.add_argument("--messages", type=int, default=500)
     ap.add_argument("--interval", type=float, default=5.0)
@@ -200,8 +269,12 @@ def main() -> None:
         folder = Path(tmp)
         url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
         prepare(url)
-        result = {"database": url.split("://")[0], "messages": args.messages,
-                  **cpu_polls(url, folder, args.messages), **latency(url, folder, args.interval)}
+        result = {
+            "database": url.split("://")[0],
+            "messages": args.messages,
+            **cpu_polls(url, folder, args.messages),
+            **latency(url, folder, args.interval),
+        }
     print(json.dumps(result, indent=1, ensure_ascii=False))
 
 

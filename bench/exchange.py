@@ -20,17 +20,20 @@ ADMIN = "bench-admin@example.org"
 
 
 def _help(command: str) -> str | None:
-    proc = subprocess.run([*cli_command(), command, "--help"], capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run(
+        [*cli_command(), command, "--help"], capture_output=True, text=True, check=False
+    )
     return proc.stdout if proc.returncode == 0 else None
 
 
-def _timed(args: list[str], env: dict[str, str], stdout_path: Path | None) -> tuple[float, float, int, str]:
+def _timed(
+    args: list[str], env: dict[str, str], stdout_path: Path | None
+) -> tuple[float, float, int, str]:
     """Run a command, sampling its memory; (seconds, peak RSS MiB, exit code, output tail)."""
     log = OUT / "exchange.log"
     started = time.perf_counter()
     peak = 0
-    with log.open("a") as err, (stdout_path.open("wb") if stdout_path else log.open("ab")) as out:
+    with log.open("a") as err, stdout_path.open("wb") if stdout_path else log.open("ab") as out:
         err.write(f"$ {' '.join(args)}\n")
         err.flush()
         proc = subprocess.Popen(args, env=env, stdout=out, stderr=err)
@@ -50,28 +53,44 @@ def measure_export(backend: str, ds: Dataset) -> tuple[dict[str, Any], Path | No
     """Time `aid-directory export --format hsds-json -o FILE` of the whole directory."""
     base = {"backend": backend, "n": ds.n, "format": FORMAT, "operation": "export"}
     if _help("export") is None:
-        return {**base, "seconds": None, "ok": False,
-                "detail": "`aid-directory export` is not available in this version"}, None
+        return {
+            **base,
+            "seconds": None,
+            "ok": False,
+            "detail": "`aid-directory export` is not available in this version",
+        }, None
     out_file = OUT / f"export-{backend}-{ds.n}.json"
     env = {**os.environ, "DIRECTORY_DATABASE_URL": ds.url}
     env.pop("DIRECTORY_TEST_DATABASE_URL", None)
     args = [*cli_command(), "export", "--format", FORMAT, "--output", str(out_file)]
     seconds, peak, code, tail = _timed(args, env, None)
     size = out_file.stat().st_size if out_file.exists() else 0
-    row = {**base, "seconds": round(seconds, 2), "peak_rss_mib": peak,
-           "ok": code == 0 and size > 0,
-           "detail": f"{size / 2**20:.0f} MiB file" if code == 0 else f"exit {code}: {tail}"}
+    row = {
+        **base,
+        "seconds": round(seconds, 2),
+        "peak_rss_mib": peak,
+        "ok": code == 0 and size > 0,
+        "detail": f"{size / 2**20:.0f} MiB file" if code == 0 else f"exit {code}: {tail}",
+    }
     return row, (out_file if code == 0 else None)
 
 
-def measure_import(backend: str, ds: Dataset, pg_url: str, *, target_n: int) -> list[dict[str, Any]]:
+def measure_import(
+    backend: str, ds: Dataset, pg_url: str, *, target_n: int
+) -> list[dict[str, Any]]:
     """Export N services, then time `aid-directory import --apply --publish` of that file into a
     fresh database. When `ds` is smaller than `target_n`, the figure for `target_n` is
     extrapolated linearly (and said so)."""
     base = {"backend": backend, "n": ds.n, "format": FORMAT, "operation": "import"}
     if _help("import") is None:
-        return [{**base, "seconds": None, "ok": False,
-                 "detail": "`aid-directory import` is not available in this version"}]
+        return [
+            {
+                **base,
+                "seconds": None,
+                "ok": False,
+                "detail": "`aid-directory import` is not available in this version",
+            }
+        ]
     _row, out_file = measure_export(backend, ds)
     if out_file is None:
         return [{**base, "seconds": None, "ok": False, "detail": "export failed"}]
@@ -81,39 +100,86 @@ def measure_import(backend: str, ds: Dataset, pg_url: str, *, target_n: int) -> 
     env.pop("DIRECTORY_TEST_DATABASE_URL", None)
     # the reference data (gazetteer, categories) a real directory has before any import, and
     # the admin who publishes the import
-    subprocess.run([*cli_command(), "generate", "--services", "0"], env=env, check=True,
-                   capture_output=True)
-    subprocess.run([*cli_command(), "user", "create", "--email", ADMIN, "--role", "admin",
-                    "--password-stdin"], env=env, input=b"bench-admin-password-0123456789\n",
-                   check=True, capture_output=True)
-    args = [*cli_command(), "import", "--format", FORMAT, "--apply", "--publish", "--as", ADMIN,
-            "--source", "bench", str(out_file)]
+    subprocess.run(
+        [*cli_command(), "generate", "--services", "0"], env=env, check=True, capture_output=True
+    )
+    subprocess.run(
+        [*cli_command(), "user", "create", "--email", ADMIN, "--role", "admin", "--password-stdin"],
+        env=env,
+        input=b"bench-admin-password-0123456789\n",
+        check=True,
+        capture_output=True,
+    )
+    args = [
+        *cli_command(),
+        "import",
+        "--format",
+        FORMAT,
+        "--apply",
+        "--publish",
+        "--as",
+        ADMIN,
+        "--source",
+        "bench",
+        str(out_file),
+    ]
     scale = target_n / ds.n
 
     def row(seconds: float, peak: float, code: int, detail: str) -> dict[str, Any]:
-        extra = {} if scale == 1 else {"measured_n": ds.n, "measured_seconds": round(seconds, 2),
-                                       "extrapolated_to": target_n}
-        return {**base, "n": target_n, "seconds": round(seconds * scale, 1), "peak_rss_mib": peak,
-                "ok": code == 0, **extra,
-                "detail": detail + ("" if scale == 1 else
-                                    f" — measured {seconds:.1f} s for {ds.n:,} services, "
-                                    f"×{scale:g} (linear extrapolation)")}
+        extra = (
+            {}
+            if scale == 1
+            else {
+                "measured_n": ds.n,
+                "measured_seconds": round(seconds, 2),
+                "extrapolated_to": target_n,
+            }
+        )
+        return {
+            **base,
+            "n": target_n,
+            "seconds": round(seconds * scale, 1),
+            "peak_rss_mib": peak,
+            "ok": code == 0,
+            **extra,
+            "detail": detail
+            + (
+                ""
+                if scale == 1
+                else f" — measured {seconds:.1f} s for {ds.n:,} services, "
+                f"×{scale:g} (linear extrapolation)"
+            ),
+        }
 
     try:
         seconds, peak, code, tail = _timed(args, env, None)
         if code == 0:
-            rows.append(row(seconds, peak, code, "`import --apply --publish` into a fresh database"))
+            rows.append(
+                row(seconds, peak, code, "`import --apply --publish` into a fresh database")
+            )
         else:
-            rows.append({**base, "seconds": None, "ok": False,
-                         "detail": f"refused (exit {code}) after {seconds:.1f} s of checking: "
-                         + " ".join(tail.split())[:240]})
+            rows.append(
+                {
+                    **base,
+                    "seconds": None,
+                    "ok": False,
+                    "detail": f"refused (exit {code}) after {seconds:.1f} s of checking: "
+                    + " ".join(tail.split())[:240],
+                }
+            )
         if code != 0 and "not a valid phone number" in tail:
             dropped = _drop_invalid_phones(out_file)
             seconds, peak, code, tail = _timed(args, env, None)
-            rows.append(row(seconds, peak, code,
-                            f"same file less {dropped} phone numbers the importer refuses "
-                            "(generator bug, bench/results/findings.md)"
-                            + ("" if code == 0 else f"; exit {code}: {tail[-200:]}")))
+            rows.append(
+                row(
+                    seconds,
+                    peak,
+                    code,
+                    f"same file less {dropped} phone numbers the importer refuses "
+                    "(generator bug, bench/results/findings.md)"
+                    + ("" if code == 0 else f"; exit {code}: {tail[-200:]}"),
+                )
+            )
     finally:
         datasets.drop_scratch(backend, pg_url, "import_target")
         out_file.unlink(missing_ok=True)
@@ -157,7 +223,8 @@ def _drop_invalid_phones(path: Path) -> int:
                 record = json.loads(body[:-1] if comma else body)
                 dropped += clean(record)
                 body = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + (
-                    "," if comma else "")
+                    "," if comma else ""
+                )
             dst.write(body + "\n")
     tmp.replace(path)
     return dropped

@@ -23,8 +23,15 @@ from pathlib import Path
 
 def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
     # The working directory comes first on sys.path: run from the code to measure.
-    subprocess.run([sys.executable, "-m", "directory", *args], env=env, check=True, input=stdin,
-                   text=True, stdout=subprocess.DEVNULL, cwd=env.get("PYTHONPATH"))
+    subprocess.run(
+        [sys.executable, "-m", "directory", *args],
+        env=env,
+        check=True,
+        input=stdin,
+        text=True,
+        stdout=subprocess.DEVNULL,
+        cwd=env.get("PYTHONPATH"),
+    )
 
 
 def main() -> None:
@@ -49,8 +56,17 @@ def main() -> None:
     if args.code:
         env["PYTHONPATH"] = str(args.code)
     _cli(env, "migrate")
-    _cli(env, "user", "create", "--email", "admin@example.org", "--role", "admin",
-         "--password-stdin", stdin="a long enough password\n")
+    _cli(
+        env,
+        "user",
+        "create",
+        "--email",
+        "admin@example.org",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
 
     stop = threading.Event()
     longest = [0.0]
@@ -77,8 +93,10 @@ def main() -> None:
     took = time.monotonic() - started
     stop.set()
     thread.join(timeout=5)
-    print(f"{args.services} services: import {took:.1f} s, write lock held at most "
-          f"{longest[0]:.1f} s at a stretch")
+    print(
+        f"{args.services} services: import {took:.1f} s, write lock held at most "
+        f"{longest[0]:.1f} s at a stretch"
+    )
 
 
 if __name__ == "__main__":

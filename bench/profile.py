@@ -77,14 +77,37 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wrk(server.port, args.path, concurrency=args.concurrency, duration=2, headers=headers)
         assert server.proc is not None
-        load = threading.Thread(target=wrk, args=(server.port, args.path), kwargs={
-            "concurrency": args.concurrency, "duration": args.seconds + 2, "headers": headers})
+        load = threading.Thread(
+            target=wrk,
+            args=(server.port, args.path),
+            kwargs={
+                "concurrency": args.concurrency,
+                "duration": args.seconds + 2,
+                "headers": headers,
+            },
+        )
         load.start()
         with tempfile.TemporaryDirectory() as tmp:
             raw = Path(tmp) / "raw.txt"
-            subprocess.run([spy, "record", "--pid", str(server.proc.pid), "--duration",
-                            str(args.seconds), "--rate", "250", "--format", "raw", "--nonblocking",
-                            "--output", str(raw)], check=True, capture_output=True)
+            subprocess.run(
+                [
+                    spy,
+                    "record",
+                    "--pid",
+                    str(server.proc.pid),
+                    "--duration",
+                    str(args.seconds),
+                    "--rate",
+                    "250",
+                    "--format",
+                    "raw",
+                    "--nonblocking",
+                    "--output",
+                    str(raw),
+                ],
+                check=True,
+                capture_output=True,
+            )
             load.join()
             print(summarise(raw, args.top))
     finally:

@@ -21,8 +21,14 @@ from typing import Any
 
 from starlette.requests import Request
 
-QUERIES = [("en", "shelter"), ("uk", "укриття"), ("en", "demo"), ("en", "s"),
-           ("pl", "pomoc prawna"), ("en", "kharkov")]
+QUERIES = [
+    ("en", "shelter"),
+    ("uk", "укриття"),
+    ("en", "demo"),
+    ("en", "s"),
+    ("pl", "pomoc prawna"),
+    ("en", "kharkov"),
+]
 
 
 def _pct(values: list[float], k: float) -> float:
@@ -51,10 +57,20 @@ def main() -> None:
 
     def request(path: str) -> Request:
         p, _, query = path.partition("?")
-        return Request({"type": "http", "method": "GET", "path": p, "raw_path": p.encode(),
-                        "query_string": query.encode(), "headers": [(b"host", b"localhost")],
-                        "app": app, "scheme": "http", "server": ("localhost", 80),
-                        "root_path": ""})
+        return Request(
+            {
+                "type": "http",
+                "method": "GET",
+                "path": p,
+                "raw_path": p.encode(),
+                "query_string": query.encode(),
+                "headers": [(b"host", b"localhost")],
+                "app": app,
+                "scheme": "http",
+                "server": ("localhost", 80),
+                "root_path": "",
+            }
+        )
 
     found: list[tuple[q.SearchParams, list[Any]]] = []
     with sessions() as db:
@@ -91,7 +107,9 @@ def main() -> None:
             for sid in ids[:5]:
                 cpu, wall, _detail = timed(
                     lambda db, sid=sid, loc=params.locale: q.get_service_detail(
-                        db, sid, locale=loc, now=now, stale_after_days=30))
+                        db, sid, locale=loc, now=now, stale_after_days=30
+                    )
+                )
                 if rep:
                     record("service detail", cpu, wall)
         # rendering (context built once per page, outside the timing)
@@ -101,24 +119,41 @@ def main() -> None:
             path = f"/{loc}/search?q={params.q}"
             with sessions() as db:
                 req = request(path)
-                ctx = {"request": req, **pages.search_context(
-                    db, req, locale=loc, now=now, settings=app.state.settings)}
+                ctx = {
+                    "request": req,
+                    **pages.search_context(
+                        db, req, locale=loc, now=now, settings=app.state.settings
+                    ),
+                }
                 sreq = request(f"/{loc}/services/{ids[0]}")
-                sctx = {"request": sreq, **pages.service_context(
-                    db, sreq, locale=loc, service_id=ids[0], now=now,
-                    settings=app.state.settings)}
-            for name, template, context in (("render search.html", "search.html", ctx),
-                                            ("render service.html", "service.html", sctx)):
+                sctx = {
+                    "request": sreq,
+                    **pages.service_context(
+                        db,
+                        sreq,
+                        locale=loc,
+                        service_id=ids[0],
+                        now=now,
+                        settings=app.state.settings,
+                    ),
+                }
+            for name, template, context in (
+                ("render search.html", "search.html", ctx),
+                ("render service.html", "service.html", sctx),
+            ):
                 c0, w0 = time.process_time(), time.perf_counter()
                 env.get_template(template).render(context)
                 if rep:
-                    record(name, (time.process_time() - c0) * 1000,
-                           (time.perf_counter() - w0) * 1000)
+                    record(
+                        name, (time.process_time() - c0) * 1000, (time.perf_counter() - w0) * 1000
+                    )
     for name, values in results.items():
         cpu = [c for c, _ in values]
         wall = [w for _, w in values]
-        print(f"{name:40s} n={len(values):4d}  cpu p50 {_pct(cpu, .5):6.2f} p95 {_pct(cpu, .95):6.2f}"
-              f"  | wall p50 {_pct(wall, .5):6.2f} p95 {_pct(wall, .95):6.2f} ms")
+        print(
+            f"{name:40s} n={len(values):4d}  cpu p50 {_pct(cpu, 0.5):6.2f} p95 {_pct(cpu, 0.95):6.2f}"
+            f"  | wall p50 {_pct(wall, 0.5):6.2f} p95 {_pct(wall, 0.95):6.2f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -29,12 +29,16 @@ async def _run(path: str, n: int, concurrency: int, profile: str | None) -> None
 
     app: Any = create_served_app()
     connects = [0]
-    event.listen(app.app.state.engine, "connect", lambda *_: connects.__setitem__(0, connects[0] + 1))
+    event.listen(
+        app.app.state.engine, "connect", lambda *_: connects.__setitem__(0, connects[0] + 1)
+    )
     headers = {"Accept-Encoding": "gzip"}
     times: list[float] = []
     sizes: list[int] = []
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://bench"
+    ) as client:
 
         async def worker(count: int, record: bool) -> None:
             for _ in range(count):
@@ -46,7 +50,9 @@ async def _run(path: str, n: int, concurrency: int, profile: str | None) -> None
                     times.append((time.perf_counter() - started) * 1000)
                     sizes.append(len(response.content))
 
-        await asyncio.gather(*(worker(max(1, 30 // concurrency), False) for _ in range(concurrency)))
+        await asyncio.gather(
+            *(worker(max(1, 30 // concurrency), False) for _ in range(concurrency))
+        )
         connects[0] = 0
         profiler = None
         if profile:
@@ -62,9 +68,11 @@ async def _run(path: str, n: int, concurrency: int, profile: str | None) -> None
             profiler.dump_stats(profile)
     done = len(times)
     q = statistics.quantiles(times, n=100)
-    print(f"{path} c={concurrency} n={done}: p50 {q[49]:.2f} ms, p95 {q[94]:.2f} ms, "
-          f"{done / wall:.0f} req/s, CPU {cpu / done * 1000:.2f} ms/request, "
-          f"{connects[0]} connections opened, {max(sizes)} bytes of body (decoded)")
+    print(
+        f"{path} c={concurrency} n={done}: p50 {q[49]:.2f} ms, p95 {q[94]:.2f} ms, "
+        f"{done / wall:.0f} req/s, CPU {cpu / done * 1000:.2f} ms/request, "
+        f"{connects[0]} connections opened, {max(sizes)} bytes of body (decoded)"
+    )
 
 
 def main() -> None:

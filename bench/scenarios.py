@@ -23,13 +23,26 @@ from bench.server import Client
 #: the run records how many services each matches (API `total`) so the choice stays honest.
 QUERIES: dict[str, list[tuple[str, str]]] = {
     # (locale, query)
-    "search_latin": [("en", "shelter"), ("en", "legal aid"), ("en", "warming points"),
-                     ("pl", "pomoc prawna"), ("de", "Unterkunft")],
-    "search_cyrillic": [("uk", "укриття"), ("uk", "Харків"), ("ru", "Одесса"),
-                        ("uk", "правова допомога")],
+    "search_latin": [
+        ("en", "shelter"),
+        ("en", "legal aid"),
+        ("en", "warming points"),
+        ("pl", "pomoc prawna"),
+        ("de", "Unterkunft"),
+    ],
+    "search_cyrillic": [
+        ("uk", "укриття"),
+        ("uk", "Харків"),
+        ("ru", "Одесса"),
+        ("uk", "правова допомога"),
+    ],
     # Latin spellings of Cyrillic words (what a reader without a Cyrillic keyboard types)
-    "search_translit": [("en", "ukryttia"), ("en", "kharkov"), ("en", "pravova dopomoha"),
-                        ("en", "obihrivu")],
+    "search_translit": [
+        ("en", "ukryttia"),
+        ("en", "kharkov"),
+        ("en", "pravova dopomoha"),
+        ("en", "obihrivu"),
+    ],
     "search_common": [("en", "demo"), ("uk", "дані")],
     "search_prefix": [("en", "s"), ("uk", "к")],
     "search_nomatch": [("en", "zzyzxqv"), ("uk", "щщщжжж")],
@@ -66,8 +79,13 @@ LABELS = {
     "api_search": "API search",
 }
 GROUPS = {
-    "static": "floor", "home": "page", "service": "service", "fragment": "search",
-    "api_search": "api", "filter": "search", "near": "search",
+    "static": "floor",
+    "home": "page",
+    "service": "service",
+    "fragment": "search",
+    "api_search": "api",
+    "filter": "search",
+    "near": "search",
     **dict.fromkeys(QUERIES, "search"),
 }
 API_SEARCH_PATHS = ("/api/v1/services", "/api/v1/search")
@@ -89,18 +107,35 @@ def vocabulary(database_url: str, *, seed: int, ids: int = 150) -> Vocabulary:
     """Categories, regions, city coordinates and a random sample of service ids from the data."""
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        codes = set(conn.execute(
-            text("SELECT code FROM taxonomy_term WHERE parent_id IS NULL AND archived_at IS NULL")
-        ).scalars())
-        regions = sorted(conn.execute(
-            text("SELECT code FROM place WHERE kind = 'region' AND code IS NOT NULL")
-        ).scalars())
-        cities = [(float(a), float(b)) for a, b in conn.execute(text(
-            "SELECT latitude, longitude FROM place WHERE kind = 'city'"
-            " AND latitude IS NOT NULL ORDER BY name"))]
-        all_ids = list(conn.execute(text(
-            "SELECT id FROM service WHERE archived_at IS NULL"
-            " AND status NOT IN ('inactive', 'defunct') ORDER BY id")).scalars())
+        codes = set(
+            conn.execute(
+                text(
+                    "SELECT code FROM taxonomy_term WHERE parent_id IS NULL AND archived_at IS NULL"
+                )
+            ).scalars()
+        )
+        regions = sorted(
+            conn.execute(
+                text("SELECT code FROM place WHERE kind = 'region' AND code IS NOT NULL")
+            ).scalars()
+        )
+        cities = [
+            (float(a), float(b))
+            for a, b in conn.execute(
+                text(
+                    "SELECT latitude, longitude FROM place WHERE kind = 'city'"
+                    " AND latitude IS NOT NULL ORDER BY name"
+                )
+            )
+        ]
+        all_ids = list(
+            conn.execute(
+                text(
+                    "SELECT id FROM service WHERE archived_at IS NULL"
+                    " AND status NOT IN ('inactive', 'defunct') ORDER BY id"
+                )
+            ).scalars()
+        )
     engine.dispose()
     rng = random.Random(seed)
     categories = [c for c in CATEGORY_PREFERENCE if c in codes] or sorted(codes)[:3]
@@ -119,23 +154,53 @@ def request_types(vocab: Vocabulary) -> list[RequestType]:
     ]
     for name, queries in QUERIES.items():
         types.append(RequestType(name, "", "", [_search(loc, q=q) for loc, q in queries]))
-    types.append(RequestType("filter", "", "", [
-        _search("en", category=c, place=r) for c in vocab.categories for r in vocab.regions
-    ]))
-    types.append(RequestType("near", "", "", [
-        _search("en", near=f"{lat:.2f},{lon:.2f}", sort="distance") for lat, lon in vocab.cities
-    ] + [
-        _search("en", near=f"{lat:.2f},{lon:.2f}", sort="distance", category=vocab.categories[0])
-        for lat, lon in vocab.cities[:2] if vocab.categories
-    ]))
+    types.append(
+        RequestType(
+            "filter",
+            "",
+            "",
+            [_search("en", category=c, place=r) for c in vocab.categories for r in vocab.regions],
+        )
+    )
+    types.append(
+        RequestType(
+            "near",
+            "",
+            "",
+            [
+                _search("en", near=f"{lat:.2f},{lon:.2f}", sort="distance")
+                for lat, lon in vocab.cities
+            ]
+            + [
+                _search(
+                    "en", near=f"{lat:.2f},{lon:.2f}", sort="distance", category=vocab.categories[0]
+                )
+                for lat, lon in vocab.cities[:2]
+                if vocab.categories
+            ],
+        )
+    )
     types.append(RequestType("service", "", "", [f"/en/services/{i}" for i in vocab.service_ids]))
-    types.append(RequestType(
-        "fragment", "", "", [_search(loc, q=q) for loc, q in QUERIES["search_latin"]], headers=HX
-    ))
-    types.append(RequestType("api_search", "", "", [
-        f"{API_SEARCH_PATHS[0]}?" + urlencode({"q": q, "locale": loc}, quote_via=quote)
-        for loc, q in QUERIES["search_latin"]
-    ]))
+    types.append(
+        RequestType(
+            "fragment",
+            "",
+            "",
+            [_search(loc, q=q) for loc, q in QUERIES["search_latin"]],
+            headers=HX,
+        )
+    )
+    types.append(
+        RequestType(
+            "api_search",
+            "",
+            "",
+            [
+                f"{API_SEARCH_PATHS[0]}?" + urlencode({"q": q, "locale": loc}, quote_via=quote)
+                for loc, q in QUERIES["search_latin"]
+            ],
+        )
+    )
     for t in types:
         t.label, t.group = LABELS[t.name], GROUPS[t.name]
     return types
@@ -162,16 +227,20 @@ def probe(client: Client, types: list[RequestType]) -> RequestType | None:
         t.probe = {"statuses": statuses, "bytes": round(sum(sizes) / len(sizes)) if sizes else 0}
         if not good:
             t.available = False
-            t.note = "no path answered 200 (" + ", ".join(f"{k}×{v}" for k, v in statuses.items()) + ")"
+            t.note = (
+                "no path answered 200 (" + ", ".join(f"{k}×{v}" for k, v in statuses.items()) + ")"
+            )
         elif len(good) < len(t.paths):
-            t.note = f"{len(t.paths) - len(good)} of {len(t.paths)} paths did not answer 200: dropped"
+            t.note = (
+                f"{len(t.paths) - len(good)} of {len(t.paths)} paths did not answer 200: dropped"
+            )
         t.paths = good or t.paths
     return _floor(client, types)
 
 
 def _find_api_route(client: Client, t: RequestType) -> None:
     for prefix in API_SEARCH_PATHS:
-        paths = [prefix + p[p.index("?"):] for p in t.paths]
+        paths = [prefix + p[p.index("?") :] for p in t.paths]
         if client.get(paths[0]).status == 200:
             t.paths = paths
             return
@@ -215,7 +284,12 @@ def _floor(client: Client, types: list[RequestType]) -> RequestType | None:
             best = (gap, path, len(resp.body))
     if best is None:
         return None
-    floor = RequestType("static", LABELS["static"], "floor", [best[1]],
-                        note=f"{best[2]} bytes, closest to the search page's {target}")
+    floor = RequestType(
+        "static",
+        LABELS["static"],
+        "floor",
+        [best[1]],
+        note=f"{best[2]} bytes, closest to the search page's {target}",
+    )
     floor.probe = {"bytes": best[2]}
     return floor

@@ -30,19 +30,33 @@ NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
 
 def cases(url: str) -> list[tuple[str, q.SearchParams]]:
     vocab = vocabulary(url, seed=1)
-    out = [(f"{name}:{text}", q.SearchParams(q=text, locale=loc))
-           for name, items in QUERIES.items() for loc, text in items]
-    out += [(f"filter:{c}/{r}", q.SearchParams(category=c, place=r))
-            for c in vocab.categories for r in vocab.regions]
+    out = [
+        (f"{name}:{text}", q.SearchParams(q=text, locale=loc))
+        for name, items in QUERIES.items()
+        for loc, text in items
+    ]
+    out += [
+        (f"filter:{c}/{r}", q.SearchParams(category=c, place=r))
+        for c in vocab.categories
+        for r in vocab.regions
+    ]
     near = [(round(lat, 2), round(lon, 2)) for lat, lon in vocab.cities]
     out += [(f"near:{a},{b}", q.SearchParams(near=(a, b), sort="distance")) for a, b in near]
-    out += [(f"near+cat:{a},{b}", q.SearchParams(near=(a, b), sort="distance",
-                                                 category=vocab.categories[0]))
-            for a, b in near[:2]]
-    out += [("open_now", q.SearchParams(open_now=True)),
-            ("open_now+shelter", q.SearchParams(q="shelter", open_now=True)),
-            ("open_now+cat/region", q.SearchParams(open_now=True, category=vocab.categories[0],
-                                                   place=vocab.regions[0]))]
+    out += [
+        (
+            f"near+cat:{a},{b}",
+            q.SearchParams(near=(a, b), sort="distance", category=vocab.categories[0]),
+        )
+        for a, b in near[:2]
+    ]
+    out += [
+        ("open_now", q.SearchParams(open_now=True)),
+        ("open_now+shelter", q.SearchParams(q="shelter", open_now=True)),
+        (
+            "open_now+cat/region",
+            q.SearchParams(open_now=True, category=vocab.categories[0], place=vocab.regions[0]),
+        ),
+    ]
     return out
 
 
@@ -78,9 +92,11 @@ def main() -> None:
                     cpu.append((time.process_time() - c0) * 1000)
         worst = max(worst, max(wall))
         total = f"{'' if res.total_exact else '>'}{res.total}"
-        print(f"{label:34s} p50 {statistics.median(wall):6.1f}  max {max(wall):6.1f}  "
-              f"cpu {statistics.median(cpu):5.1f} ms  {counted[0]:2d} statements  total {total}",
-              flush=True)
+        print(
+            f"{label:34s} p50 {statistics.median(wall):6.1f}  max {max(wall):6.1f}  "
+            f"cpu {statistics.median(cpu):5.1f} ms  {counted[0]:2d} statements  total {total}",
+            flush=True,
+        )
     print(f"worst {worst:.1f} ms")
 
 

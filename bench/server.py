@@ -66,9 +66,16 @@ class Client:
 class Server:
     """A server process group started in its own session, stopped by its process group id."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], port: int,
-                 ready_path: str) -> None:
-        self.name, self.args, self.env, self.port, self.ready_path = name, args, env, port, ready_path
+    def __init__(
+        self, name: str, args: list[str], env: dict[str, str], port: int, ready_path: str
+    ) -> None:
+        self.name, self.args, self.env, self.port, self.ready_path = (
+            name,
+            args,
+            env,
+            port,
+            ready_path,
+        )
         self.log = OUT / f"server-{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -77,13 +84,19 @@ class Server:
         started = time.perf_counter()
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
-                self.args, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                self.args,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited ({self.proc.returncode}):\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"{self.name} exited ({self.proc.returncode}):\n{self.log_tail()}"
+                )
             try:
                 conn = http.client.HTTPConnection(HOST, self.port, timeout=5)
                 conn.request("GET", self.ready_path)
@@ -145,11 +158,24 @@ def datasette_server(db_path: Path, page_size: int) -> Server:
     port = free_port()
     exe = Path(cli_command()[0]).parent / "datasette"
     args = [
-        str(exe), "serve", "-i", str(db_path), "-h", HOST, "-p", str(port),
+        str(exe),
+        "serve",
+        "-i",
+        str(db_path),
+        "-h",
+        HOST,
+        "-p",
+        str(port),
         # generous to Datasette: no facet suggestions, our page size, no time-outs turned errors
-        "--setting", "suggest_facets", "off",
-        "--setting", "default_page_size", str(page_size),
-        "--setting", "sql_time_limit_ms", "30000",
+        "--setting",
+        "suggest_facets",
+        "off",
+        "--setting",
+        "default_page_size",
+        str(page_size),
+        "--setting",
+        "sql_time_limit_ms",
+        "30000",
     ]
     return Server("datasette", args, dict(os.environ), port, "/-/versions.json")
 
@@ -205,30 +231,63 @@ class MemorySampler:
         }
 
 
-def wrk(port: int, paths: list[str], *, concurrency: int, duration: float,
-        headers: dict[str, str] | None = None, seed: int = 1) -> dict[str, object]:
+def wrk(
+    port: int,
+    paths: list[str],
+    *,
+    concurrency: int,
+    duration: float,
+    headers: dict[str, str] | None = None,
+    seed: int = 1,
+) -> dict[str, object]:
     """Drive 127.0.0.1:port with wrk (keep-alive, random path per request) and return its figures."""
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
         paths_file = Path(tmp) / "paths"
         paths_file.write_text("\n".join(paths) + "\n")
         out_file = Path(tmp) / "out.json"
         threads = 1 if concurrency < 4 else 2
-        args = ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{max(1, round(duration))}s",
-                "--timeout", "10s", "-s", str(WRK_LUA)]
+        args = [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(concurrency),
+            "-d",
+            f"{max(1, round(duration))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(WRK_LUA),
+        ]
         for name, value in (headers or {}).items():
             args += ["-H", f"{name}: {value}"]
         args.append(f"http://{HOST}:{port}")
-        env = {**os.environ, "BENCH_PATHS": str(paths_file), "BENCH_OUT": str(out_file),
-               "BENCH_SEED": str(seed)}
-        proc = subprocess.run(args, env=env, capture_output=True, text=True,
-                              timeout=duration + 60, check=False)
+        env = {
+            **os.environ,
+            "BENCH_PATHS": str(paths_file),
+            "BENCH_OUT": str(out_file),
+            "BENCH_SEED": str(seed),
+        }
+        proc = subprocess.run(
+            args, env=env, capture_output=True, text=True, timeout=duration + 60, check=False
+        )
         if proc.returncode != 0 or not out_file.exists():
             raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr or proc.stdout}")
         raw = json.loads(out_file.read_text())
     if not raw["requests"]:  # nothing completed within the duration: no latency to report
-        return {"requests": 0, "rps": 0.0, "p50_ms": None, "p90_ms": None, "p95_ms": None,
-                "p99_ms": None, "max_ms": None, "mean_ms": None, "errors": 1,
-                "errors_by_kind": {"no_request_completed": 1}, "bytes_per_request": 0}
+        return {
+            "requests": 0,
+            "rps": 0.0,
+            "p50_ms": None,
+            "p90_ms": None,
+            "p95_ms": None,
+            "p99_ms": None,
+            "max_ms": None,
+            "mean_ms": None,
+            "errors": 1,
+            "errors_by_kind": {"no_request_completed": 1},
+            "bytes_per_request": 0,
+        }
     lat = raw["latency_us"]
     errors = raw["errors"]
     seconds = raw["duration_us"] / 1e6

@@ -126,14 +126,18 @@ def prepare(url: str, *, counters: int) -> tuple[list[str], list[str], dict[str,
             .order_by(Location.id)
         ).all()
         services = sorted({str(r.service_id) for r in rows})
-        chosen = [r.id for r in rows][: counters]
+        chosen = [r.id for r in rows][:counters]
         initial: dict[str, int] = {}
         for loc in session.execute(select(Location).where(Location.id.in_(chosen))).scalars():
             loc.capacity_maximum = 10_000_000
             loc.capacity_available = 0
             initial[str(loc.id)] = 0
-        admin = create_account(session, email=f"soak-{secrets.token_hex(4)}@example.org",
-                               password=secrets.token_urlsafe(24), role="admin")
+        admin = create_account(
+            session,
+            email=f"soak-{secrets.token_hex(4)}@example.org",
+            password=secrets.token_urlsafe(24),
+            role="admin",
+        )
         token = create_token(session, account=admin, name="soak").secret
         all_services = [str(s) for s in session.execute(select(Service.id)).scalars()]
     engine.dispose()
@@ -148,8 +152,11 @@ def final_values(url: str, ids: list[str]) -> dict[str, int]:
 
     engine = make_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(select(Location.id, Location.capacity_available).where(
-            Location.id.in_([uuid.UUID(i) for i in ids]))).all()
+        rows = conn.execute(
+            select(Location.id, Location.capacity_available).where(
+                Location.id.in_([uuid.UUID(i) for i in ids])
+            )
+        ).all()
     engine.dispose()
     return {str(r.id): int(r.capacity_available or 0) for r in rows}
 
@@ -168,9 +175,17 @@ TERMS = ["shelter", "Kharkiv", "Харків", "warming", "food", "lviv", "Од�
 LOCALES = ["en", "uk", "ru", "pl", "de", "ar"]
 
 
-async def client_task(client: httpx.AsyncClient, stats: Stats, stop_at: float, services: list[str],
-                      counters: list[str], successes: Counter[str], token: str,
-                      write_share: float, rng: random.Random) -> None:
+async def client_task(
+    client: httpx.AsyncClient,
+    stats: Stats,
+    stop_at: float,
+    services: list[str],
+    counters: list[str],
+    successes: Counter[str],
+    token: str,
+    write_share: float,
+    rng: random.Random,
+) -> None:
     paths, weights = zip(*READ_PATHS, strict=True)
     auth = {"Authorization": f"Bearer {token}"}
     while time.monotonic() < stop_at:
@@ -186,8 +201,10 @@ async def client_task(client: httpx.AsyncClient, stats: Stats, stop_at: float, s
                     continue
                 value = int(r.json().get("capacity_available") or 0)
                 w = await client.patch(
-                    f"/api/v1/locations/{loc}/capacity", json={"available": value + 1},
-                    headers={**auth, "If-Match": r.headers["etag"]})
+                    f"/api/v1/locations/{loc}/capacity",
+                    json={"available": value + 1},
+                    headers={**auth, "If-Match": r.headers["etag"]},
+                )
                 stats.requests += 1
                 stats.statuses[w.status_code] += 1
                 if w.status_code == 200:
@@ -199,8 +216,9 @@ async def client_task(client: httpx.AsyncClient, stats: Stats, stop_at: float, s
                     stats.error(f"PATCH capacity {w.status_code}: {w.text[:200]}")
             else:
                 template = rng.choices(paths, weights)[0]
-                url = template.format(locale=rng.choice(LOCALES), term=rng.choice(TERMS),
-                                      service=rng.choice(services))
+                url = template.format(
+                    locale=rng.choice(LOCALES), term=rng.choice(TERMS), service=rng.choice(services)
+                )
                 headers = {"HX-Request": "true"} if "search" in url and rng.random() < 0.3 else {}
                 r = await client.get(url, headers=headers)
                 stats.requests += 1
@@ -221,36 +239,77 @@ async def sample_memory(pid: int, stop_at: float, samples: list[tuple[float, int
         await asyncio.sleep(2)
 
 
-async def run_load(port: int, pid: int, duration: float, concurrency: int, services: list[str],
-                   counters: list[str], token: str, write_share: float, seed: int
-                   ) -> tuple[Stats, Counter[str], list[tuple[float, int]]]:
+async def run_load(
+    port: int,
+    pid: int,
+    duration: float,
+    concurrency: int,
+    services: list[str],
+    counters: list[str],
+    token: str,
+    write_share: float,
+    seed: int,
+) -> tuple[Stats, Counter[str], list[tuple[float, int]]]:
     stats, successes = Stats(), Counter[str]()
     samples: list[tuple[float, int]] = []
     stop_at = time.monotonic() + duration
     # Idle connections are dropped by the client after 2 s, before uvicorn's 5 s keep-alive
     # timeout, so that no request is sent on a connection the server is closing (nginx does the
     # same with `keepalive_timeout` on its upstreams).
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency,
-                          keepalive_expiry=2.0)
-    async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}", timeout=60, limits=limits,
-                                 follow_redirects=False) as client:
-        tasks = [client_task(client, stats, stop_at, services, counters, successes, token,
-                             write_share, random.Random(seed + i)) for i in range(concurrency)]
-        await asyncio.wait_for(asyncio.gather(sample_memory(pid, stop_at, samples), *tasks),
-                               timeout=duration + 120)
+    limits = httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=2.0
+    )
+    async with httpx.AsyncClient(
+        base_url=f"http://{HOST}:{port}", timeout=60, limits=limits, follow_redirects=False
+    ) as client:
+        tasks = [
+            client_task(
+                client,
+                stats,
+                stop_at,
+                services,
+                counters,
+                successes,
+                token,
+                write_share,
+                random.Random(seed + i),
+            )
+            for i in range(concurrency)
+        ]
+        await asyncio.wait_for(
+            asyncio.gather(sample_memory(pid, stop_at, samples), *tasks), timeout=duration + 120
+        )
     return stats, successes, samples
 
 
 def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DIRECTORY_DATABASE_URL": url,
-           "DIRECTORY_SECRET_KEY": secrets.token_urlsafe(48), "DIRECTORY_LOG_FORMAT": "json"}
+    env = {
+        **os.environ,
+        "DIRECTORY_DATABASE_URL": url,
+        "DIRECTORY_SECRET_KEY": secrets.token_urlsafe(48),
+        "DIRECTORY_LOG_FORMAT": "json",
+    }
     exe = Path(sys.executable).with_name("aid-directory")
-    cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else
-           ["-m", "directory"]), "serve", "--host", HOST, "--port", str(port),
-           "--workers", str(workers)]
+    cmd = [
+        str(exe) if exe.exists() else sys.executable,
+        *([] if exe.exists() else ["-m", "directory"]),
+        "serve",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     with log.open("wb") as fh:
-        proc = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT,  # noqa: S603
-                                start_new_session=True, cwd=ROOT)
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,  # noqa: S603
+            start_new_session=True,
+            cwd=ROOT,
+        )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -278,12 +337,20 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--database-url", default=os.environ.get(
-        "DIRECTORY_SOAK_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test_ops"))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "DIRECTORY_SOAK_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test_ops"
+        ),
+    )
     parser.add_argument("--duration", type=float, default=300.0, help="seconds (default 300)")
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=None,
-                        help="server workers (default: 1 on SQLite, 2 on PostgreSQL)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="server workers (default: 1 on SQLite, 2 on PostgreSQL)",
+    )
     parser.add_argument("--write-share", type=float, default=0.2)
     parser.add_argument("--counters", type=int, default=32)
     parser.add_argument("--seed", type=int, default=8)
@@ -298,8 +365,9 @@ def main(argv: list[str] | None = None) -> int:
         url = args.database_url
         name = make_url(url).database or ""
         if "test" not in name and "soak" not in name:
-            raise SystemExit(f"refusing to drop the schema of {name!r}: its name must contain "
-                             "'test' or 'soak'")
+            raise SystemExit(
+                f"refusing to drop the schema of {name!r}: its name must contain 'test' or 'soak'"
+            )
         workers = args.workers or 2
     print(f"preparing {args.backend} database ...", flush=True)
     services, counters, initial, token = prepare(url, counters=args.counters)
@@ -307,13 +375,26 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     log = OUT / f"soak-{args.backend}-server.log"
     proc = start_server(url, port, workers, log)
-    print(f"server pid {proc.pid} on http://{HOST}:{port}/ ({workers} worker(s)); "
-          f"{args.concurrency} clients for {duration:.0f} s ...", flush=True)
+    print(
+        f"server pid {proc.pid} on http://{HOST}:{port}/ ({workers} worker(s)); "
+        f"{args.concurrency} clients for {duration:.0f} s ...",
+        flush=True,
+    )
     started = time.monotonic()
     try:
-        stats, successes, samples = asyncio.run(run_load(
-            port, proc.pid, duration, args.concurrency, services, counters, token,
-            args.write_share, args.seed))
+        stats, successes, samples = asyncio.run(
+            run_load(
+                port,
+                proc.pid,
+                duration,
+                args.concurrency,
+                services,
+                counters,
+                token,
+                args.write_share,
+                args.seed,
+            )
+        )
     finally:
         stop_server(proc)
     elapsed = time.monotonic() - started
@@ -329,19 +410,32 @@ def main(argv: list[str] | None = None) -> int:
     }
     if warm:
         mem["growth_percent"] = round(
-            100 * (mem["rss_last_minute_mb"] - mem["rss_first_minute_mb"])  # type: ignore[operator]
-            / mem["rss_first_minute_mb"], 1)
+            100
+            * (mem["rss_last_minute_mb"] - mem["rss_first_minute_mb"])  # type: ignore[operator]
+            / mem["rss_first_minute_mb"],
+            1,
+        )
     lat = sorted(stats.latencies)
     result: dict[str, Any] = {
-        "backend": args.backend, "workers": workers, "concurrency": args.concurrency,
-        "duration_s": round(elapsed, 1), "requests": stats.requests, "reads": stats.reads,
-        "writes_ok": stats.writes_ok, "conflicts_412": stats.conflicts, "errors": stats.errors,
-        "lost_updates": lost, "phantom_updates": phantom,
+        "backend": args.backend,
+        "workers": workers,
+        "concurrency": args.concurrency,
+        "duration_s": round(elapsed, 1),
+        "requests": stats.requests,
+        "reads": stats.reads,
+        "writes_ok": stats.writes_ok,
+        "conflicts_412": stats.conflicts,
+        "errors": stats.errors,
+        "lost_updates": lost,
+        "phantom_updates": phantom,
         "requests_per_s": round(stats.requests / elapsed, 1),
-        "latency_ms": {"p50": round(1000 * lat[len(lat) // 2], 1) if lat else None,
-                       "p95": round(1000 * lat[int(len(lat) * 0.95)], 1) if lat else None,
-                       "p99": round(1000 * lat[int(len(lat) * 0.99)], 1) if lat else None},
-        "memory": mem, "statuses": dict(sorted(stats.statuses.items())),
+        "latency_ms": {
+            "p50": round(1000 * lat[len(lat) // 2], 1) if lat else None,
+            "p95": round(1000 * lat[int(len(lat) * 0.95)], 1) if lat else None,
+            "p99": round(1000 * lat[int(len(lat) * 0.99)], 1) if lat else None,
+        },
+        "memory": mem,
+        "statuses": dict(sorted(stats.statuses.items())),
         "error_samples": stats.error_samples,
         "command": "python -m bench.soak " + " ".join(argv if argv is not None else sys.argv[1:]),
     }

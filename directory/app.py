@@ -81,10 +81,20 @@ def _alert_status(app: FastAPI) -> dict[str, object]:
     if not feeds:
         return {}
     with Session(app.state.engine) as session:
-        rows = health(session, feeds, stale_after=dt.timedelta(seconds=settings.alert_stale_after_seconds))
-    return {"alert_feeds": [
-        {"url": h.url, "state": "stale" if h.stale else "ok", "failures": h.failures,
-         "last_success_at": h.last_success_at.isoformat() if h.last_success_at else None} for h in rows]}
+        rows = health(
+            session, feeds, stale_after=dt.timedelta(seconds=settings.alert_stale_after_seconds)
+        )
+    return {
+        "alert_feeds": [
+            {
+                "url": h.url,
+                "state": "stale" if h.stale else "ok",
+                "failures": h.failures,
+                "last_success_at": h.last_success_at.isoformat() if h.last_success_at else None,
+            }
+            for h in rows
+        ]
+    }
 
 
 def create_served_app() -> ASGIApp:

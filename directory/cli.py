@@ -139,9 +139,12 @@ def migrate() -> None:
 
 
 @main.command("load-demo")
-@click.option("--demo-accounts", is_flag=True,
-              help="also create the demo accounts (published passwords; `check` refuses them "
-                   "outside demo mode)")
+@click.option(
+    "--demo-accounts",
+    is_flag=True,
+    help="also create the demo accounts (published passwords; `check` refuses them "
+    "outside demo mode)",
+)
 @friendly_errors
 def load_demo_cmd(demo_accounts: bool) -> None:
     """Load the fictional demo dataset (marked as demo wherever it is shown)."""
@@ -160,8 +163,10 @@ def load_demo_cmd(demo_accounts: bool) -> None:
     if demo_accounts:
         click.echo(sign_in_help(settings.base_url.rstrip("/") + "/" if settings.base_url else "/"))
         if not settings.demo:
-            click.echo("Warning: demo accounts in a database not run as a demo: `aid-directory "
-                       "check` reports them; they need TOTP here like any other account.")
+            click.echo(
+                "Warning: demo accounts in a database not run as a demo: `aid-directory "
+                "check` reports them; they need TOTP here like any other account."
+            )
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int, *, banner: str = "") -> None:
@@ -194,8 +199,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int, *, banner: st
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
-@click.option("--threads", type=click.IntRange(0, 256), default=None,
-              help="request threads per worker (default: DIRECTORY_THREADS, 0 = automatic)")
+@click.option(
+    "--threads",
+    type=click.IntRange(0, 256),
+    default=None,
+    help="request threads per worker (default: DIRECTORY_THREADS, 0 = automatic)",
+)
 @friendly_errors
 def serve(host: str, port: int, workers: int, threads: int | None) -> None:
     """Serve the directory (production: put a reverse proxy with HTTPS in front)."""
@@ -209,9 +218,14 @@ def serve(host: str, port: int, workers: int, threads: int | None) -> None:
 
 @main.command()
 @click.option("--port", type=click.IntRange(1, 65535), help="default: 8000, or a free one")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
-              help="SQLite file to create (replaced if it exists) [default: var/demo.db, or "
-                   "var/demo-2.db, ... while other demos run]")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="SQLite file to create (replaced if it exists) [default: var/demo.db, or "
+    "var/demo-2.db, ... while other demos run]",
+)
 @friendly_errors
 def demo(port: int | None, db_path: str | None) -> None:
     """Create a new SQLite demo database, load the demo data and serve it on 127.0.0.1."""
@@ -225,7 +239,9 @@ def demo(port: int | None, db_path: str | None) -> None:
         # held until this process ends: a second demo never rebuilds this one's database
         held = claim(Path(db_path or "var/demo.db"), explicit=db_path is not None)
     except DemoInUse as exc:
-        raise ConfigError(str(exc), "stop that demo first, or choose another file with --db") from None
+        raise ConfigError(
+            str(exc), "stop that demo first, or choose another file with --db"
+        ) from None
     for other in held.others:
         click.echo(f"Another demo is running ({other}); this one uses {held.path}.")
     path = held.path
@@ -243,7 +259,13 @@ def demo(port: int | None, db_path: str | None) -> None:
         counts = load_demo(session)
         ensure_demo_accounts(session)
     engine.dispose()
-    click.echo("Demo database: " + str(path) + " (" + ", ".join(f"{n} {k}" for k, n in counts.items()) + ")")
+    click.echo(
+        "Demo database: "
+        + str(path)
+        + " ("
+        + ", ".join(f"{n} {k}" for k, n in counts.items())
+        + ")"
+    )
     host = "127.0.0.1"
     if port is None:
         port = 8000

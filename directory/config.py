@@ -46,7 +46,9 @@ class Settings(BaseSettings):
         description="Comma-separated locales a listing text is shown in when it is missing in the "
         "reader's, in order, before its source language (docs/listings.md)",
     )
-    timezone: str = Field(default="Europe/Kyiv", description="Default IANA time zone of new locations")
+    timezone: str = Field(
+        default="Europe/Kyiv", description="Default IANA time zone of new locations"
+    )
     stale_after_days: int = Field(default=30, ge=1, le=3650)
     base_url: str = Field(default="", description="Public origin, e.g. https://help.example.org")
     allowed_hosts: str = Field(
@@ -54,17 +56,23 @@ class Settings(BaseSettings):
         description="Comma-separated host names this site answers for (like Django's ALLOWED_HOSTS); "
         "`*.example.org` = any subdomain. Unset: the host of base_url and the local names",
     )
-    https: bool = Field(default=False, description="Served over HTTPS (enables HSTS, Secure cookies)")
+    https: bool = Field(
+        default=False, description="Served over HTTPS (enables HSTS, Secure cookies)"
+    )
     debug: bool = False
     log_format: Literal["text", "json"] = "text"
-    demo: bool = Field(default=False, description="Set by `aid-directory demo`; marks the site as a demo")
+    demo: bool = Field(
+        default=False, description="Set by `aid-directory demo`; marks the site as a demo"
+    )
     trusted_volunteers_publish: bool = Field(
         default=False,
         description="Let trusted volunteers publish status/capacity updates at once (still reviewed)",
     )
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     workers: int = 1
-    threads: int = Field(default=0, ge=0, le=256, description="Request threads per worker; 0 = automatic")
+    threads: int = Field(
+        default=0, ge=0, le=256, description="Request threads per worker; 0 = automatic"
+    )
     alert_feeds: str = Field(
         default="",
         description="Official alert feeds to watch, one per line (docs/alerts.md): a CAP message or "
@@ -72,24 +80,35 @@ class Settings(BaseSettings):
     )
     alert_poll_seconds: float = Field(default=30.0, ge=2.0, le=3600.0)
     alert_stale_after_seconds: float = Field(
-        default=180.0, ge=10.0, description="A feed silent this long: pages say the alert status is unknown"
+        default=180.0,
+        ge=10.0,
+        description="A feed silent this long: pages say the alert status is unknown",
     )
     alert_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     # Bounds on the served app's database waits (docs/security.md, "Overload and lock safety").
     db_statement_timeout: float = Field(
-        default=30.0, ge=0, le=3600,
+        default=30.0,
+        ge=0,
+        le=3600,
         description="Seconds one SQL statement of a request may run (PostgreSQL); 0 = no limit",
     )
     db_lock_timeout: float = Field(
-        default=10.0, gt=0, le=600,
+        default=10.0,
+        gt=0,
+        le=600,
         description="Seconds a request waits for a lock (PostgreSQL lock_timeout, SQLite busy timeout)",
     )
     db_idle_in_transaction_timeout: float = Field(
-        default=60.0, ge=0, le=3600,
+        default=60.0,
+        ge=0,
+        le=3600,
         description="Seconds a transaction may sit idle before PostgreSQL ends it; 0 = no limit",
     )
     db_pool_timeout: float = Field(
-        default=10.0, gt=0, le=600, description="Seconds a request waits for a database connection",
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Seconds a request waits for a database connection",
     )
 
     @field_validator("fallback_locales")

@@ -210,15 +210,17 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) ->
             kwargs = {"pool_size": SQLITE_POOL_SIZE, **kwargs}
         else:
             kwargs.pop("pool_timeout", None)  # SQLite's single-connection pools have none
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy},
-                               **kwargs)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": busy}, **kwargs
+        )
         event.listen(engine, "connect", _sqlite_pragmas(_ms(busy)))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=10,
-                           **kwargs)
+    engine = create_engine(
+        url, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=10, **kwargs
+    )
     if timeouts is not None:
         event.listen(engine, "connect", _pg_timeouts(timeouts))
     return engine

@@ -116,8 +116,13 @@ def matches(request: Request, etag: str | None) -> bool:
     return False
 
 
-def not_modified(etag: str, *, cache_control: str, vary: str | None = None,
-                 headers: Mapping[str, str] | None = None) -> Response:
+def not_modified(
+    etag: str,
+    *,
+    cache_control: str,
+    vary: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     """304: no body; the validators and caching headers the full answer would have carried."""
     out = dict(headers or {})
     out["ETag"] = etag

@@ -66,7 +66,9 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
-            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -119,5 +121,10 @@ def log_access(*, method: str, path: str, status: int, duration_ms: float) -> No
         path,
         status,
         duration_ms,
-        extra={"method": method, "path": path, "status": status, "duration_ms": round(duration_ms, 1)},
+        extra={
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": round(duration_ms, 1),
+        },
     )

@@ -32,8 +32,21 @@ from directory.config import DEMO_SECRET_PREFIX, ConfigError, Settings
 
 #: Secrets that appear in docs, examples and tutorials: never acceptable in production.
 KNOWN_BAD_SECRETS = frozenset(
-    {"secret", "changeme", "change-me", "change_me", "development", "dev", "test", "password",
-     "insecure", "default", "example", "replace-me", "xxx"}
+    {
+        "secret",
+        "changeme",
+        "change-me",
+        "change_me",
+        "development",
+        "dev",
+        "test",
+        "password",
+        "insecure",
+        "default",
+        "example",
+        "replace-me",
+        "xxx",
+    }
 )
 MIN_SECRET_LENGTH = 32
 
@@ -53,59 +66,125 @@ class Finding:
         )
 
 
-def deploy_checks(settings: Settings, *, workers: int | None = None,
-                  engine: Engine | None = None) -> list[Finding]:
+def deploy_checks(
+    settings: Settings, *, workers: int | None = None, engine: Engine | None = None
+) -> list[Finding]:
     """Unsafe or suspicious production settings. `engine` (optional) adds the database checks."""
     out: list[Finding] = []
     workers = workers if workers is not None else settings.workers
     secret = settings.secret_key or ""
     if not secret:
-        out.append(Finding("directory.E001", "error", "DIRECTORY_SECRET_KEY is not set",
-                           'generate one: python3 -c "import secrets; print(secrets.token_urlsafe(48))"'))
+        out.append(
+            Finding(
+                "directory.E001",
+                "error",
+                "DIRECTORY_SECRET_KEY is not set",
+                'generate one: python3 -c "import secrets; print(secrets.token_urlsafe(48))"',
+            )
+        )
     elif secret.startswith(DEMO_SECRET_PREFIX) or secret.lower().strip("-_ ") in KNOWN_BAD_SECRETS:
-        out.append(Finding("directory.E002", "error",
-                           "DIRECTORY_SECRET_KEY is a demo or example value",
-                           "generate a new random secret for this installation"))
+        out.append(
+            Finding(
+                "directory.E002",
+                "error",
+                "DIRECTORY_SECRET_KEY is a demo or example value",
+                "generate a new random secret for this installation",
+            )
+        )
     elif len(secret) < MIN_SECRET_LENGTH or len(set(secret)) < 10:
-        out.append(Finding("directory.E003", "error",
-                           f"DIRECTORY_SECRET_KEY is too short or too simple (needs {MIN_SECRET_LENGTH}+ "
-                           "random characters)",
-                           'generate one: python3 -c "import secrets; print(secrets.token_urlsafe(48))"'))
+        out.append(
+            Finding(
+                "directory.E003",
+                "error",
+                f"DIRECTORY_SECRET_KEY is too short or too simple (needs {MIN_SECRET_LENGTH}+ "
+                "random characters)",
+                'generate one: python3 -c "import secrets; print(secrets.token_urlsafe(48))"',
+            )
+        )
     if settings.debug:
-        out.append(Finding("directory.E004", "error", "DIRECTORY_DEBUG is on",
-                           "debug output can reveal code and data; unset DIRECTORY_DEBUG"))
+        out.append(
+            Finding(
+                "directory.E004",
+                "error",
+                "DIRECTORY_DEBUG is on",
+                "debug output can reveal code and data; unset DIRECTORY_DEBUG",
+            )
+        )
     if settings.is_sqlite and workers > 1:
-        out.append(Finding("directory.E005", "error",
-                           f"SQLite with {workers} worker processes",
-                           "SQLite allows one writer at a time on one host: use --workers 1, or move "
-                           "to PostgreSQL for several workers or hosts (docs/deploying.md)"))
+        out.append(
+            Finding(
+                "directory.E005",
+                "error",
+                f"SQLite with {workers} worker processes",
+                "SQLite allows one writer at a time on one host: use --workers 1, or move "
+                "to PostgreSQL for several workers or hosts (docs/deploying.md)",
+            )
+        )
     if settings.is_sqlite and make_url(settings.database_url).database in (None, "", ":memory:"):
-        out.append(Finding("directory.E006", "error", "SQLite in memory: every restart loses all data",
-                           "set DIRECTORY_DATABASE_URL=sqlite:////var/lib/aid-directory/directory.db"))
+        out.append(
+            Finding(
+                "directory.E006",
+                "error",
+                "SQLite in memory: every restart loses all data",
+                "set DIRECTORY_DATABASE_URL=sqlite:////var/lib/aid-directory/directory.db",
+            )
+        )
     if not settings.https:
-        out.append(Finding("directory.W001", "warning",
-                           "DIRECTORY_HTTPS is off: no HSTS and no Secure cookies",
-                           "serve through a reverse proxy with HTTPS and set DIRECTORY_HTTPS=true"))
+        out.append(
+            Finding(
+                "directory.W001",
+                "warning",
+                "DIRECTORY_HTTPS is off: no HSTS and no Secure cookies",
+                "serve through a reverse proxy with HTTPS and set DIRECTORY_HTTPS=true",
+            )
+        )
     if not settings.base_url:
-        out.append(Finding("directory.W002", "warning", "DIRECTORY_BASE_URL is not set",
-                           "set the public origin, e.g. https://help.example.org (sitemap, links)"))
+        out.append(
+            Finding(
+                "directory.W002",
+                "warning",
+                "DIRECTORY_BASE_URL is not set",
+                "set the public origin, e.g. https://help.example.org (sitemap, links)",
+            )
+        )
     elif not settings.base_url.startswith("https://"):
-        out.append(Finding("directory.W003", "warning",
-                           f"DIRECTORY_BASE_URL is not https: {settings.base_url}",
-                           "publish the directory over HTTPS only"))
+        out.append(
+            Finding(
+                "directory.W003",
+                "warning",
+                f"DIRECTORY_BASE_URL is not https: {settings.base_url}",
+                "publish the directory over HTTPS only",
+            )
+        )
     out.extend(_host_checks(settings))
     if settings.demo:
-        out.append(Finding("directory.W004", "warning", "demo mode is on (pages say so)",
-                           "unset DIRECTORY_DEMO in production"))
+        out.append(
+            Finding(
+                "directory.W004",
+                "warning",
+                "demo mode is on (pages say so)",
+                "unset DIRECTORY_DEMO in production",
+            )
+        )
     if os.environ.get("FORWARDED_ALLOW_IPS", "").strip() == "*":
-        out.append(Finding("directory.W005", "warning",
-                           "FORWARDED_ALLOW_IPS=* trusts X-Forwarded-* from anyone",
-                           "list only the reverse proxy's address"))
+        out.append(
+            Finding(
+                "directory.W005",
+                "warning",
+                "FORWARDED_ALLOW_IPS=* trusts X-Forwarded-* from anyone",
+                "list only the reverse proxy's address",
+            )
+        )
     path = settings.sqlite_path
     if path is not None and path.exists() and path.stat().st_mode & 0o007:
-        out.append(Finding("directory.W006", "warning",
-                           f"the database file {path} is readable by every user of the host",
-                           f"chmod 600 {path} (and its -wal/-shm files)"))
+        out.append(
+            Finding(
+                "directory.W006",
+                "warning",
+                f"the database file {path} is readable by every user of the host",
+                f"chmod 600 {path} (and its -wal/-shm files)",
+            )
+        )
     try:
         from directory.alerts.sources import parse_feeds
 
@@ -134,10 +213,15 @@ def demo_account_checks(settings: Settings, engine: Engine) -> list[Finding]:
         found = demo_accounts_in(session)
     if not found:
         return []
-    return [Finding("directory.E030", "error",
-                    f"demo accounts with published passwords in this database: {', '.join(found)}",
-                    "disable each (`aid-directory user disable EMAIL`), or run this database only "
-                    "as a demo (DIRECTORY_DEMO=true)")]
+    return [
+        Finding(
+            "directory.E030",
+            "error",
+            f"demo accounts with published passwords in this database: {', '.join(found)}",
+            "disable each (`aid-directory user disable EMAIL`), or run this database only "
+            "as a demo (DIRECTORY_DEMO=true)",
+        )
+    ]
 
 
 def _alert_feed_checks(settings: Settings, engine: Engine) -> list[Finding]:
@@ -154,15 +238,26 @@ def _alert_feed_checks(settings: Settings, engine: Engine) -> list[Finding]:
         return []
     out = []
     with Session(engine) as session:
-        for h in health(session, feeds, stale_after=dt.timedelta(seconds=settings.alert_stale_after_seconds)):
+        for h in health(
+            session, feeds, stale_after=dt.timedelta(seconds=settings.alert_stale_after_seconds)
+        ):
             if h.stale:
-                last = h.last_success_at.isoformat(timespec="seconds") if h.last_success_at else "never"
-                out.append(Finding(
-                    "directory.W020", "warning",
-                    f"alert feed {h.url} has not answered recently (last answer: {last}"
-                    + (f"; last error: {h.last_error}" if h.last_error else "") + "); pages say the alert "
-                    "status is unknown",
-                    "run `aid-directory alerts watch` (deploy/systemd/aid-directory-alerts.service)"))
+                last = (
+                    h.last_success_at.isoformat(timespec="seconds")
+                    if h.last_success_at
+                    else "never"
+                )
+                out.append(
+                    Finding(
+                        "directory.W020",
+                        "warning",
+                        f"alert feed {h.url} has not answered recently (last answer: {last}"
+                        + (f"; last error: {h.last_error}" if h.last_error else "")
+                        + "); pages say the alert "
+                        "status is unknown",
+                        "run `aid-directory alerts watch` (deploy/systemd/aid-directory-alerts.service)",
+                    )
+                )
     return out
 
 
@@ -171,15 +266,26 @@ def _host_checks(settings: Settings) -> list[Finding]:
     # `*` answers any Host; `*.org` nearly so (a wildcard needs at least two labels after it).
     too_wide = [h for h in hosts if h == "*" or (h.startswith("*.") and h.count(".") < 2)]
     if too_wide:
-        return [Finding("directory.E007", "error",
-                        f"DIRECTORY_ALLOWED_HOSTS is too wide: {', '.join(too_wide)}",
-                        "list the public host names only, e.g. help.example.org: with any other "
-                        "Host the site would build links and its sitemap for that host")]
+        return [
+            Finding(
+                "directory.E007",
+                "error",
+                f"DIRECTORY_ALLOWED_HOSTS is too wide: {', '.join(too_wide)}",
+                "list the public host names only, e.g. help.example.org: with any other "
+                "Host the site would build links and its sitemap for that host",
+            )
+        ]
     if not settings.allowed_hosts.strip():
-        return [Finding("directory.W007", "warning",
-                        "DIRECTORY_ALLOWED_HOSTS is not set: only " + ", ".join(hosts)
-                        + " are answered, other host names get 400",
-                        "set it to the public host names, e.g. help.example.org")]
+        return [
+            Finding(
+                "directory.W007",
+                "warning",
+                "DIRECTORY_ALLOWED_HOSTS is not set: only "
+                + ", ".join(hosts)
+                + " are answered, other host names get 400",
+                "set it to the public host names, e.g. help.example.org",
+            )
+        ]
     return []
 
 
@@ -192,12 +298,24 @@ def _database_checks(engine: Engine) -> list[Finding]:
         current = current_revision(engine)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
-        return [Finding("directory.E010", "error", f"the database does not answer: {reason}",
-                        "check DIRECTORY_DATABASE_URL and that the server runs")]
+        return [
+            Finding(
+                "directory.E010",
+                "error",
+                f"the database does not answer: {reason}",
+                "check DIRECTORY_DATABASE_URL and that the server runs",
+            )
+        ]
     if current != head_revision():
-        return [Finding("directory.E011", "error",
-                        f"the database schema is behind (at {current or 'nothing'}, "
-                        f"code expects {head_revision()})", "run `aid-directory migrate`")]
+        return [
+            Finding(
+                "directory.E011",
+                "error",
+                f"the database schema is behind (at {current or 'nothing'}, "
+                f"code expects {head_revision()})",
+                "run `aid-directory migrate`",
+            )
+        ]
     return []
 
 
@@ -228,11 +346,14 @@ def backup(settings: Settings, dest: Path) -> Path:
 def _live_sqlite_path(settings: Settings) -> Path:
     path = settings.sqlite_path
     if path is None:
-        raise ConfigError("an in-memory SQLite database cannot be backed up or restored",
-                          "set DIRECTORY_DATABASE_URL to a file")
+        raise ConfigError(
+            "an in-memory SQLite database cannot be backed up or restored",
+            "set DIRECTORY_DATABASE_URL to a file",
+        )
     if not path.exists():
-        raise ConfigError(f"the database file {path} does not exist",
-                          "check DIRECTORY_DATABASE_URL")
+        raise ConfigError(
+            f"the database file {path} does not exist", "check DIRECTORY_DATABASE_URL"
+        )
     return path
 
 
@@ -269,9 +390,11 @@ def verify_sqlite(path: Path) -> str | None:
         raise ConfigError(f"{path} does not exist", "give the path of a backup file")
     with open(path, "rb") as fh:
         if fh.read(16) != b"SQLite format 3\x00":
-            raise ConfigError(f"{path} is not a SQLite database",
-                              "for PostgreSQL, restore a pg_dump file with DIRECTORY_DATABASE_URL "
-                              "set to the PostgreSQL database")
+            raise ConfigError(
+                f"{path} is not a SQLite database",
+                "for PostgreSQL, restore a pg_dump file with DIRECTORY_DATABASE_URL "
+                "set to the PostgreSQL database",
+            )
     try:
         conn = _sqlite_connect(path, readonly=True)
         try:
@@ -286,11 +409,13 @@ def verify_sqlite(path: Path) -> str | None:
     except sqlite3.DatabaseError as exc:
         raise ConfigError(f"{path} is damaged: {exc}", "use another backup") from None
     if problems != ["ok"]:
-        raise ConfigError(f"{path} failed the integrity check: {'; '.join(problems[:3])}",
-                          "use another backup")
+        raise ConfigError(
+            f"{path} failed the integrity check: {'; '.join(problems[:3])}", "use another backup"
+        )
     if fk:
-        raise ConfigError(f"{path} has {len(fk)} broken references (foreign_key_check)",
-                          "use another backup")
+        raise ConfigError(
+            f"{path} has {len(fk)} broken references (foreign_key_check)", "use another backup"
+        )
     revision = row[0] if row else None
     _check_revision(revision, path)
     return revision
@@ -302,8 +427,10 @@ def _check_revision(revision: str | None, where: object) -> None:
     from directory.migrate import alembic_config
 
     if revision is None:
-        raise ConfigError(f"{where} holds no aid-directory schema (no alembic_version)",
-                          "is this a backup made by `aid-directory backup`?")
+        raise ConfigError(
+            f"{where} holds no aid-directory schema (no alembic_version)",
+            "is this a backup made by `aid-directory backup`?",
+        )
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     known = {rev.revision for rev in script.walk_revisions()}
     if revision not in known:
@@ -319,8 +446,12 @@ def _pg_env_and_target(url: str) -> tuple[dict[str, str], list[str]]:
     env = dict(os.environ)
     if u.password:
         env["PGPASSWORD"] = str(u.password)
-    for key, value in (("PGHOST", u.host), ("PGPORT", u.port), ("PGUSER", u.username),
-                       ("PGDATABASE", u.database)):
+    for key, value in (
+        ("PGHOST", u.host),
+        ("PGPORT", u.port),
+        ("PGUSER", u.username),
+        ("PGDATABASE", u.database),
+    ):
         if value:
             env[key] = str(value)
     sslmode = u.query.get("sslmode")
@@ -332,9 +463,11 @@ def _pg_env_and_target(url: str) -> tuple[dict[str, str], list[str]]:
 def _pg_tool(name: str) -> str:
     tool = shutil.which(name)
     if not tool:
-        raise ConfigError(f"{name} is not installed",
-                          "install the PostgreSQL client tools (Debian: apt-get install "
-                          "postgresql-client), same major version as the server or newer")
+        raise ConfigError(
+            f"{name} is not installed",
+            "install the PostgreSQL client tools (Debian: apt-get install "
+            "postgresql-client), same major version as the server or newer",
+        )
     return tool
 
 
@@ -342,15 +475,27 @@ def _run(cmd: list[str], env: dict[str, str]) -> str:
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     if proc.returncode != 0:
         first = (proc.stderr.strip().splitlines() or ["failed"])[-1]
-        raise ConfigError(f"{Path(cmd[0]).name}: {first}",
-                          "check DIRECTORY_DATABASE_URL and the PostgreSQL client version")
+        raise ConfigError(
+            f"{Path(cmd[0]).name}: {first}",
+            "check DIRECTORY_DATABASE_URL and the PostgreSQL client version",
+        )
     return proc.stdout
 
 
 def _pg_dump(url: str, target: Path) -> None:
     env, db = _pg_env_and_target(url)
-    _run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
-          "--file", str(target), *db], env)
+    _run(
+        [
+            _pg_tool("pg_dump"),
+            "--format=custom",
+            "--no-owner",
+            "--no-privileges",
+            "--file",
+            str(target),
+            *db,
+        ],
+        env,
+    )
     _pg_verify_archive(target, env)
 
 
@@ -358,10 +503,14 @@ def _pg_verify_archive(path: Path, env: dict[str, str]) -> str | None:
     """The archive is readable by pg_restore and holds a known schema revision (returned)."""
     listing = _run([_pg_tool("pg_restore"), "--list", str(path)], env)
     if "alembic_version" not in listing:
-        raise ConfigError(f"{path} holds no aid-directory schema (no alembic_version)",
-                          "is this a dump made by `aid-directory backup`?")
-    data = _run([_pg_tool("pg_restore"), "--data-only", "--table=alembic_version", "--file=-",
-                 str(path)], env)
+        raise ConfigError(
+            f"{path} holds no aid-directory schema (no alembic_version)",
+            "is this a dump made by `aid-directory backup`?",
+        )
+    data = _run(
+        [_pg_tool("pg_restore"), "--data-only", "--table=alembic_version", "--file=-", str(path)],
+        env,
+    )
     lines = data.splitlines()
     revision = None
     for i, line in enumerate(lines):
@@ -396,8 +545,10 @@ def _sqlite_restore(source: Path, settings: Settings) -> str | None:
     verify_sqlite(source)
     live = settings.sqlite_path
     if live is None:
-        raise ConfigError("an in-memory SQLite database cannot be restored into",
-                          "set DIRECTORY_DATABASE_URL to a file")
+        raise ConfigError(
+            "an in-memory SQLite database cannot be restored into",
+            "set DIRECTORY_DATABASE_URL to a file",
+        )
     live.parent.mkdir(parents=True, exist_ok=True)
     # 1. Copy into a temporary database next to the live one (same file system) and check the
     #    copy, so that nothing touches the live database unless the new content is sound.
@@ -422,8 +573,10 @@ def _sqlite_restore(source: Path, settings: Settings) -> str | None:
             dst.close()
             src.close()
         if result is None or result[0] != "ok":
-            raise ConfigError(f"{live} failed the integrity check after the restore",
-                              "restore again from the backup file")
+            raise ConfigError(
+                f"{live} failed the integrity check after the restore",
+                "restore again from the backup file",
+            )
         return revision
     finally:
         tmp.unlink(missing_ok=True)
@@ -435,12 +588,26 @@ def _pg_restore(source: Path, url: str) -> str | None:
         raise ConfigError(f"{source} does not exist", "give the path of a backup file")
     with open(source, "rb") as fh:
         if fh.read(5) != b"PGDMP":
-            raise ConfigError(f"{source} is not a pg_dump custom-format archive",
-                              "make backups with `aid-directory backup` (pg_dump --format=custom)")
+            raise ConfigError(
+                f"{source} is not a pg_dump custom-format archive",
+                "make backups with `aid-directory backup` (pg_dump --format=custom)",
+            )
     _pg_verify_archive(source, env)  # readable, known revision: before anything is touched
     # --single-transaction: all or nothing; --clean --if-exists: replace what the dump contains.
-    _run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
-          "--single-transaction", "--exit-on-error", *db, str(source)], env)
+    _run(
+        [
+            _pg_tool("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            *db,
+            str(source),
+        ],
+        env,
+    )
     from directory.db import make_engine
     from directory.migrate import current_revision
 

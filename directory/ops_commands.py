@@ -11,12 +11,25 @@ from directory.cli import friendly_errors, load_settings, open_engine
 
 
 @click.command()
-@click.option("--deploy/--no-deploy", default=True, show_default=True,
-              help="include the production checks (secret, HTTPS, workers, debug)")
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="the number of app processes you plan to run (default: DIRECTORY_WORKERS)")
-@click.option("--fail-level", type=click.Choice(["error", "warning"]), default="error",
-              show_default=True, help="exit 1 when a finding of this level (or worse) is found")
+@click.option(
+    "--deploy/--no-deploy",
+    default=True,
+    show_default=True,
+    help="include the production checks (secret, HTTPS, workers, debug)",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="the number of app processes you plan to run (default: DIRECTORY_WORKERS)",
+)
+@click.option(
+    "--fail-level",
+    type=click.Choice(["error", "warning"]),
+    default="error",
+    show_default=True,
+    help="exit 1 when a finding of this level (or worse) is found",
+)
 @friendly_errors
 def check(deploy: bool, workers: int | None, fail_level: str) -> None:
     """Report unsafe production settings (like Django's `check --deploy`) and database state."""
@@ -37,8 +50,10 @@ def check(deploy: bool, workers: int | None, fail_level: str) -> None:
         click.secho(str(finding), fg="red" if finding.level == "error" else "yellow")
     errors = sum(f.level == "error" for f in findings)
     warnings = len(findings) - errors
-    click.echo(f"System check identified {len(findings)} issue(s): "
-               f"{errors} error(s), {warnings} warning(s).")
+    click.echo(
+        f"System check identified {len(findings)} issue(s): "
+        f"{errors} error(s), {warnings} warning(s)."
+    )
     if errors or (fail_level == "warning" and warnings):
         sys.exit(1)
 

@@ -100,8 +100,13 @@ class BodyTooLarge(HTTPException):
 
 
 def _problem(status: int, title: str, detail: str, request_id: str) -> tuple[bytes, str]:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
-            "request_id": request_id}
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "request_id": request_id,
+    }
     return json.dumps(body).encode(), "application/problem+json"
 
 
@@ -113,7 +118,7 @@ def _route_template(scope: Scope) -> str:
     effective_path = getattr(effective, "path_format", None) or getattr(effective, "path", None)
     template = effective_path or getattr(route, "path_format", None) or getattr(route, "path", None)
     if template and not isinstance(route, Mount):
-        mount = scope.get("root_path", "")[len(scope.get("app_root_path", "")):]
+        mount = scope.get("root_path", "")[len(scope.get("app_root_path", "")) :]
         return f"{mount}{template}"
     # Unmatched (404) or a mount that answered by itself (static files): a known first segment
     # only, so that no identifier, coordinate or search text typed into a path reaches the log.
@@ -194,13 +199,25 @@ class SecurityMiddleware:
             except BodyTooLarge:
                 if state["started"]:
                     raise
-                await self._send_error(send_wrapper, path, rid, 413, "Content Too Large",
-                                       f"The request body is larger than {self.max_body} bytes.")
+                await self._send_error(
+                    send_wrapper,
+                    path,
+                    rid,
+                    413,
+                    "Content Too Large",
+                    f"The request body is larger than {self.max_body} bytes.",
+                )
             except Exception:
                 # Last resort when even the error page failed: a bare 500, never a traceback.
                 if not state["started"]:
-                    await self._send_error(send_wrapper, path, rid, 500, "Internal Server Error",
-                                           "Something went wrong on our side.")
+                    await self._send_error(
+                        send_wrapper,
+                        path,
+                        rid,
+                        500,
+                        "Internal Server Error",
+                        "Something went wrong on our side.",
+                    )
                 raise
         finally:
             log_access(
@@ -238,8 +255,14 @@ class SecurityMiddleware:
             await asyncio.wait_for(lock.acquire(), timeout=WRITE_GATE_TIMEOUT)
         except TimeoutError:
             log.warning("write queue full: waited %ss", WRITE_GATE_TIMEOUT)
-            await self._send_error(send, path, rid, 503, "Service Unavailable",
-                                   "Too many changes at once; try again in a moment.")
+            await self._send_error(
+                send,
+                path,
+                rid,
+                503,
+                "Service Unavailable",
+                "Too many changes at once; try again in a moment.",
+            )
             return
         try:
             await self.app(scope, replay, send)
@@ -254,7 +277,11 @@ class SecurityMiddleware:
             except ValueError:
                 return 400, "Bad Request", "Content-Length is not a number."
             if too_big:
-                return 413, "Content Too Large", f"The request body is larger than {self.max_body} bytes."
+                return (
+                    413,
+                    "Content Too Large",
+                    f"The request body is larger than {self.max_body} bytes.",
+                )
         has_body = (length not in (None, "0")) or "transfer-encoding" in headers
         if is_api_path(path) and method in _BODY_METHODS and has_body:
             ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -263,19 +290,29 @@ class SecurityMiddleware:
                 return 415, "Unsupported Media Type", "Send the request body as application/json."
         return None
 
-    async def _send_error(self, send: Send, path: str, rid: str, status: int, title: str,
-                          detail: str) -> None:
+    async def _send_error(
+        self, send: Send, path: str, rid: str, status: int, title: str, detail: str
+    ) -> None:
         if is_api_path(path):
             body, ctype = _problem(status, title, detail, rid)
         else:
             body, ctype = f"{status} {title}\n".encode(), "text/plain; charset=utf-8"
-        await send({
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode()),
-                        (b"connection", b"close")]
-            + ([(b"retry-after", str(BUSY_RETRY_AFTER_SECONDS).encode())] if status == 503 else []),
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", ctype.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ]
+                + (
+                    [(b"retry-after", str(BUSY_RETRY_AFTER_SECONDS).encode())]
+                    if status == 503
+                    else []
+                ),
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -337,19 +374,31 @@ NoStore = Annotated[None, Depends(no_store_dependency)]
 #: "The service is unavailable" in every interface language: the fallback page, used only when
 #: the site's translated error page cannot be rendered.
 UNAVAILABLE_TEXT: dict[str, tuple[str, str]] = {
-    "en": ("Temporarily unavailable",
-           "The directory cannot reach its database right now. Please try again in a minute."),
-    "uk": ("Тимчасово недоступно",
-           "Довідник зараз не може зʼєднатися зі своєю базою даних. Спробуйте ще раз за хвилину."),
-    "ru": ("Временно недоступно",
-           "Справочник сейчас не может подключиться к своей базе данных. Попробуйте через минуту."),
-    "pl": ("Chwilowo niedostępne",
-           "Katalog nie może teraz połączyć się ze swoją bazą danych. Spróbuj ponownie za minutę."),
-    "de": ("Vorübergehend nicht verfügbar",
-           "Das Verzeichnis erreicht gerade seine Datenbank nicht. Bitte versuchen Sie es in "
-           "einer Minute erneut."),
-    "ar": ("غير متاح مؤقتًا",
-           "لا يستطيع الدليل الوصول إلى قاعدة بياناته الآن. يُرجى المحاولة مرة أخرى بعد دقيقة."),
+    "en": (
+        "Temporarily unavailable",
+        "The directory cannot reach its database right now. Please try again in a minute.",
+    ),
+    "uk": (
+        "Тимчасово недоступно",
+        "Довідник зараз не може зʼєднатися зі своєю базою даних. Спробуйте ще раз за хвилину.",
+    ),
+    "ru": (
+        "Временно недоступно",
+        "Справочник сейчас не может подключиться к своей базе данных. Попробуйте через минуту.",
+    ),
+    "pl": (
+        "Chwilowo niedostępne",
+        "Katalog nie może teraz połączyć się ze swoją bazą danych. Spróbuj ponownie za minutę.",
+    ),
+    "de": (
+        "Vorübergehend nicht verfügbar",
+        "Das Verzeichnis erreicht gerade seine Datenbank nicht. Bitte versuchen Sie es in "
+        "einer Minute erneut.",
+    ),
+    "ar": (
+        "غير متاح مؤقتًا",
+        "لا يستطيع الدليل الوصول إلى قاعدة بياناته الآن. يُرجى المحاولة مرة أخرى بعد دقيقة.",
+    ),
 }
 RETRY_AFTER_SECONDS = 30
 
@@ -407,13 +456,25 @@ def _busy_answer(request: Request, exc: BaseException) -> tuple[str, str, int] |
         return None
     from directory import writelock
 
-    holder = writelock.current(request.app.state.engine) if hasattr(request.app.state, "engine") else None
+    holder = (
+        writelock.current(request.app.state.engine)
+        if hasattr(request.app.state, "engine")
+        else None
+    )
     if holder is not None and holder.what == "import":
         seconds = holder.retry_after(utcnow())
-        return ("import", "An import is publishing its changes and holds the database for writing. "
-                f"Nothing was saved; try again in {seconds} seconds.", seconds)
-    return ("busy", "The directory is busy saving other changes. Nothing was saved; try again "
-            f"in {BUSY_RETRY_AFTER_SECONDS} seconds.", BUSY_RETRY_AFTER_SECONDS)
+        return (
+            "import",
+            "An import is publishing its changes and holds the database for writing. "
+            f"Nothing was saved; try again in {seconds} seconds.",
+            seconds,
+        )
+    return (
+        "busy",
+        "The directory is busy saving other changes. Nothing was saved; try again "
+        f"in {BUSY_RETRY_AFTER_SECONDS} seconds.",
+        BUSY_RETRY_AFTER_SECONDS,
+    )
 
 
 async def database_unavailable(request: Request, exc: Exception) -> Response:
@@ -447,7 +508,9 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
 def install_fault_handlers(app: FastAPI) -> None:
     """Answer 503 when the database is unreachable, on the app and on every mounted FastAPI app
     (a mounted app's own error middleware would otherwise turn the error into a 500)."""
-    apps = [app] + [r.app for r in app.routes if isinstance(r, Mount) and isinstance(r.app, FastAPI)]
+    apps = [app] + [
+        r.app for r in app.routes if isinstance(r, Mount) and isinstance(r.app, FastAPI)
+    ]
     for target in apps:
         for exc_class in (OperationalError, InterfaceError, PoolTimeout):
             if exc_class not in target.exception_handlers:
@@ -461,19 +524,31 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "description": "RFC 9457 problem document (application/problem+json)",
     "type": "object",
     "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "instance": {"type": "string"},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
     },
     "required": ["title", "status"],
     "additionalProperties": True,
 }
-_ANY_OPERATION = {"400": "Bad request: the body could not be read",
-                  "404": "Not found", "413": "Request body too large",
-                  "422": "Validation failed: see `errors`", "503": "Database unavailable; retry later"}
+_ANY_OPERATION = {
+    "400": "Bad request: the body could not be read",
+    "404": "Not found",
+    "413": "Request body too large",
+    "422": "Validation failed: see `errors`",
+    "503": "Database unavailable; retry later",
+}
 _WITH_BODY = {"415": "Unsupported media type: send application/json"}
-_CHANGING = {"401": "Missing or invalid bearer token", "403": "Not allowed for this account",
-             "409": "Conflict with the current state", "412": "If-Match is not the current ETag",
-             "428": "If-Match required", "429": "Too many requests; see Retry-After"}
+_CHANGING = {
+    "401": "Missing or invalid bearer token",
+    "403": "Not allowed for this account",
+    "409": "Conflict with the current state",
+    "412": "If-Match is not the current ETag",
+    "428": "If-Match required",
+    "429": "Too many requests; see Retry-After",
+}
 _AUTHENTICATED = {"401": _CHANGING["401"], "403": _CHANGING["403"], "429": _CHANGING["429"]}
 
 
@@ -488,7 +563,8 @@ def document_problems(api: FastAPI) -> None:
             return api.openapi_schema
         doc = original()
         doc.setdefault("components", {}).setdefault("schemas", {}).setdefault(
-            "Problem", PROBLEM_SCHEMA)
+            "Problem", PROBLEM_SCHEMA
+        )
         problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
         for ops in doc.get("paths", {}).values():
             for method, op in ops.items():

@@ -75,7 +75,8 @@ def _check_each(value: str, *, multiline: bool) -> None:
         if unicodedata.category(ch) in _REFUSED_CATEGORIES or ch in "\u2028\u2029":
             raise TextInputError(
                 "control_character",
-                "contains a control character" if multiline or ch not in "\n\r\t"
+                "contains a control character"
+                if multiline or ch not in "\n\r\t"
                 else "must be a single line",
             )
 

@@ -26,8 +26,9 @@ log = logging.getLogger("directory.writelock")
 KEY = "write_lock_holder"
 GRACE = dt.timedelta(minutes=2)
 # The `setting` table (accounts.models.Setting) as a Core table, like listings.generation.
-_setting = Table("setting", MetaData(), Column("key", String(100), primary_key=True),
-                 Column("value", Text))
+_setting = Table(
+    "setting", MetaData(), Column("key", String(100), primary_key=True), Column("value", Text)
+)
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,19 @@ class Holder:
 
 def announce(engine: Engine, *, what: str, seconds: float, now: dt.datetime | None = None) -> None:
     now = now or utcnow()
-    value = json.dumps({"what": what, "since": now.isoformat(),
-                        "until": (now + dt.timedelta(seconds=seconds)).isoformat()})
+    value = json.dumps(
+        {
+            "what": what,
+            "since": now.isoformat(),
+            "until": (now + dt.timedelta(seconds=seconds)).isoformat(),
+        }
+    )
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(_setting).values(key=KEY, value=value)
     with engine.begin() as conn:
-        conn.execute(stmt.on_conflict_do_update(index_elements=[_setting.c.key],
-                                                set_={"value": value}))
+        conn.execute(
+            stmt.on_conflict_do_update(index_elements=[_setting.c.key], set_={"value": value})
+        )
 
 
 def withdraw(engine: Engine) -> None:
@@ -85,8 +92,11 @@ def current(engine: Engine, now: dt.datetime | None = None) -> Holder | None:
         return None
     try:
         data = json.loads(raw)
-        holder = Holder(what=str(data["what"]), since=dt.datetime.fromisoformat(data["since"]),
-                        until=dt.datetime.fromisoformat(data["until"]))
+        holder = Holder(
+            what=str(data["what"]),
+            since=dt.datetime.fromisoformat(data["since"]),
+            until=dt.datetime.fromisoformat(data["until"]),
+        )
     except (ValueError, KeyError, TypeError):
         return None
     return holder if now <= holder.until + GRACE else None

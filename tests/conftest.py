@@ -40,7 +40,9 @@ def pytest_configure(config: pytest.Config) -> None:
                 "(its name must contain 'test'); the suite drops and recreates its schema"
             )
     elif REQUIRE_PG:
-        raise pytest.UsageError("DIRECTORY_REQUIRE_POSTGRES=1 but DIRECTORY_TEST_DATABASE_URL is unset")
+        raise pytest.UsageError(
+            "DIRECTORY_REQUIRE_POSTGRES=1 but DIRECTORY_TEST_DATABASE_URL is unset"
+        )
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -34,7 +34,9 @@ def test_every_declared_dependency_is_pinned_within_its_bounds() -> None:
     for text in declared:
         req = Requirement(text)
         name = canonicalize_name(req.name)
-        assert name in pins, f"{req.name} is in pyproject.toml but not in constraints.txt: run ./dev lock"
+        assert name in pins, (
+            f"{req.name} is in pyproject.toml but not in constraints.txt: run ./dev lock"
+        )
         for version in pins[name]:
             assert req.specifier.contains(version, prereleases=True), (
                 f"constraints.txt pins {req.name}=={version}, outside pyproject's {req.specifier}: run ./dev lock"
@@ -44,6 +46,11 @@ def test_every_declared_dependency_is_pinned_within_its_bounds() -> None:
 def test_every_install_goes_through_the_constraints() -> None:
     dev = (ROOT / "dev").read_text(encoding="utf-8")
     assert '-c "$ROOT/constraints.txt"' in dev and 'pip install -q "${PIP_PINNED[@]}" -e' in dev
-    assert "constraints.txt" in dev.split("local stamp=", 1)[1].split("\n", 1)[0]  # a new pin reinstalls
+    assert (
+        "constraints.txt" in dev.split("local stamp=", 1)[1].split("\n", 1)[0]
+    )  # a new pin reinstalls
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
-    assert "pip install -c constraints.txt" in dockerfile and "COPY pyproject.toml README.md constraints.txt" in dockerfile
+    assert (
+        "pip install -c constraints.txt" in dockerfile
+        and "COPY pyproject.toml README.md constraints.txt" in dockerfile
+    )

@@ -76,29 +76,54 @@ def test_closure_reason_labels_become_codes_and_back(scratch_url: str) -> None:
     upgrade(scratch_url, "8e4a2f6b1c37")
     engine = make_engine(scratch_url)
     org, one, two = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    common = {"description": "", "source_locale": "uk", "is_demo": False, "version": 1,
-              "created_at": sa.func.current_timestamp(), "updated_at": sa.func.current_timestamp()}
+    common = {
+        "description": "",
+        "source_locale": "uk",
+        "is_demo": False,
+        "version": 1,
+        "created_at": sa.func.current_timestamp(),
+        "updated_at": sa.func.current_timestamp(),
+    }
     cols = ["id", "name", *common]
-    organization = sa.table("organization", *(sa.column(c, sa.Uuid() if c == "id" else None)
-                                              for c in cols))
-    service = sa.table("service", *(sa.column(c, sa.Uuid() if c.endswith("id") else None) for c in
-                                     [*cols, "organization_id", "status", "status_reason", "audience"]))
+    organization = sa.table(
+        "organization", *(sa.column(c, sa.Uuid() if c == "id" else None) for c in cols)
+    )
+    service = sa.table(
+        "service",
+        *(
+            sa.column(c, sa.Uuid() if c.endswith("id") else None)
+            for c in [*cols, "organization_id", "status", "status_reason", "audience"]
+        ),
+    )
     with engine.begin() as conn:
         conn.execute(organization.insert().values(id=org, name="Org", **common))
         for sid, reason in ((one, "Power cut"), (two, "Прорвало трубу")):
-            conn.execute(service.insert().values(
-                id=sid, organization_id=org, name="S", status="temporarily closed",
-                status_reason=reason, audience="", **common))
+            conn.execute(
+                service.insert().values(
+                    id=sid,
+                    organization_id=org,
+                    name="S",
+                    status="temporarily closed",
+                    status_reason=reason,
+                    audience="",
+                    **common,
+                )
+            )
     engine.dispose()
 
     def rows() -> dict[uuid.UUID, tuple[str | None, str | None]]:
         eng = make_engine(scratch_url)
         with eng.connect() as conn:
-            has_code = "status_reason_code" in {c["name"] for c in inspect(conn).get_columns("service")}
-            table = sa.table("service", sa.column("id", sa.Uuid()), sa.column("status_reason"),
-                             *([sa.column("status_reason_code")] if has_code else []))
-            out = {r[0]: (r[1], r[2] if has_code else None)
-                   for r in conn.execute(sa.select(table))}
+            has_code = "status_reason_code" in {
+                c["name"] for c in inspect(conn).get_columns("service")
+            }
+            table = sa.table(
+                "service",
+                sa.column("id", sa.Uuid()),
+                sa.column("status_reason"),
+                *([sa.column("status_reason_code")] if has_code else []),
+            )
+            out = {r[0]: (r[1], r[2] if has_code else None) for r in conn.execute(sa.select(table))}
         eng.dispose()
         return out
 

@@ -51,24 +51,37 @@ def _domain_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-user_group: click.Group = click.Group("user", help="Manage volunteer, moderator and admin accounts.")
+user_group: click.Group = click.Group(
+    "user", help="Manage volunteer, moderator and admin accounts."
+)
 
 
 @user_group.command("create")
 @click.option("--email", required=True)
-@click.option("--role", type=click.Choice([r.value for r in Role]), default="volunteer",
-              show_default=True)
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), default="volunteer", show_default=True
+)
 @click.option("--name", "display_name", default="", help="display name (default: from the email)")
 @click.option("--locale", default="en", show_default=True)
-@click.option("--region", "regions", multiple=True, metavar="CODE",
-              help="limit to this region (place code, e.g. UA-30); repeat for several")
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    metavar="CODE",
+    help="limit to this region (place code, e.g. UA-30); repeat for several",
+)
 @click.option("--trusted", is_flag=True, help="may publish status/capacity at once (if allowed)")
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
 @friendly_errors
 @_domain_errors
 def user_create(
-    email: str, role: str, display_name: str, locale: str, regions: tuple[str, ...],
-    trusted: bool, password_stdin: bool,
+    email: str,
+    role: str,
+    display_name: str,
+    locale: str,
+    regions: tuple[str, ...],
+    trusted: bool,
+    password_stdin: bool,
 ) -> None:
     """Create an account (the password is asked for, or read from stdin)."""
     if password_stdin:
@@ -77,8 +90,14 @@ def user_create(
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with _session() as session:
         account = service.create_account(
-            session, email=email, password=password, role=role, display_name=display_name,
-            locale=locale, region_codes=regions, trusted=trusted,
+            session,
+            email=email,
+            password=password,
+            role=role,
+            display_name=display_name,
+            locale=locale,
+            region_codes=regions,
+            trusted=trusted,
         )
         click.echo(f"Created {account.role} {account.email} ({account.id})")
 
@@ -118,14 +137,21 @@ def user_disable(email: str, enable: bool) -> None:
         click.echo(f"{'Enabled' if enable else 'Disabled'} {account.email}")
 
 
-token_group: click.Group = click.Group("token", help="Manage API tokens (shown once, stored hashed).")
+token_group: click.Group = click.Group(
+    "token", help="Manage API tokens (shown once, stored hashed)."
+)
 
 
 @token_group.command("create")
 @click.option("--email", required=True)
 @click.option("--expires-days", type=click.IntRange(1, 3650), default=90, show_default=True)
-@click.option("--scope", "scopes", multiple=True, type=click.Choice(service.SCOPES),
-              help="default: everything the account's role allows; repeat for several")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(service.SCOPES),
+    help="default: everything the account's role allows; repeat for several",
+)
 @click.option("--name", default="", help="a label, e.g. the script that uses it")
 @friendly_errors
 @_domain_errors
@@ -159,8 +185,7 @@ def token_list(email: str | None) -> None:
         for t in service.list_tokens(session, account=account):
             click.echo(
                 f"{t.id}\t{t.prefix}…\t{t.scopes}\texpires {t.expires_at or 'never'}\t"
-                f"last used {t.last_used_at or 'never'}"
-                + ("\trevoked" if t.revoked_at else "")
+                f"last used {t.last_used_at or 'never'}" + ("\trevoked" if t.revoked_at else "")
             )
 
 

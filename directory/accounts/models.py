@@ -38,9 +38,7 @@ class Account(Entity):
     last_login_at: Mapped[dt.datetime | None] = mapped_column()
     password_changed_at: Mapped[dt.datetime | None] = mapped_column()
 
-    regions: Mapped[list[AccountRegion]] = relationship(
-        lazy="raise", cascade="all, delete-orphan"
-    )
+    regions: Mapped[list[AccountRegion]] = relationship(lazy="raise", cascade="all, delete-orphan")
 
 
 class AccountRegion(Base):

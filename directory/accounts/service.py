@@ -227,8 +227,11 @@ def start_web_session(
     now = now or utcnow()
     session.execute(delete(AccountSession).where(AccountSession.expires_at <= now))
     secret = secrets.token_urlsafe(32)
-    session.add(AccountSession(id=_session_id(secret), account_id=account.id, created_at=now,
-                               expires_at=now + lifetime))
+    session.add(
+        AccountSession(
+            id=_session_id(secret), account_id=account.id, created_at=now, expires_at=now + lifetime
+        )
+    )
     session.flush()
     return secret
 
@@ -366,8 +369,12 @@ def normalise_scopes(account: Account, scopes: Iterable[str] | None) -> str:
     too_much = wanted - allowed
     if too_much:
         raise ValidationFailed(
-            [{"path": "scopes",
-              "message": f"a {account.role} cannot hold scope {sorted(too_much)[0]!r}"}]
+            [
+                {
+                    "path": "scopes",
+                    "message": f"a {account.role} cannot hold scope {sorted(too_much)[0]!r}",
+                }
+            ]
         )
     wanted.add("read")
     return " ".join(s for s in SCOPES if s in wanted)
@@ -385,9 +392,7 @@ def create_token(
     """Create a bearer token for `account`. `expires_days=None` = never expires (discouraged)."""
     now = now or utcnow()
     if expires_days is not None and not 1 <= expires_days <= 3650:
-        raise ValidationFailed(
-            [{"path": "expires_days", "message": "must be between 1 and 3650"}]
-        )
+        raise ValidationFailed([{"path": "expires_days", "message": "must be between 1 and 3650"}])
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         account_id=account.id,
@@ -477,8 +482,9 @@ def account_for_token(
     # UPDATE here held the token's row lock until the request committed, and a burst of
     # requests with one token then queued on it (issue 18.1). See `stamp_token_use`.
     if token_use_due(token, now):
-        after_unit_of_work(session, partial(stamp_token_use, session.get_bind().engine,
-                                            token_id=token.id, now=now))
+        after_unit_of_work(
+            session, partial(stamp_token_use, session.get_bind().engine, token_id=token.id, now=now)
+        )
     scopes = frozenset(token.scopes.split()) & ROLE_SCOPES[Role(account.role)]
     return TokenIdentity(account=account, token=token, scopes=scopes)
 
@@ -508,7 +514,8 @@ def stamp_token_use(engine: Engine, *, token_id: uuid.UUID, now: dt.datetime) ->
             free = select(ApiToken.id).where(due).with_for_update(skip_locked=True)
             with conn.begin():
                 done = conn.execute(
-                    update(ApiToken).where(ApiToken.id.in_(free.scalar_subquery()))
+                    update(ApiToken)
+                    .where(ApiToken.id.in_(free.scalar_subquery()))
                     .values(last_used_at=now)
                 )
             return bool(done.rowcount)
@@ -571,8 +578,10 @@ def _claim_totp_step(session: Session, account: Account, step: int) -> bool:
     so two requests racing with the same code cannot both win (the row lock decides)."""
     result = session.execute(
         update(Account)
-        .where(Account.id == account.id,
-               or_(Account.totp_last_step.is_(None), Account.totp_last_step < step))
+        .where(
+            Account.id == account.id,
+            or_(Account.totp_last_step.is_(None), Account.totp_last_step < step),
+        )
         .values(totp_last_step=step)
     )
     return bool(getattr(result, "rowcount", 0) == 1)

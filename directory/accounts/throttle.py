@@ -93,16 +93,22 @@ def failure_key(session: Session, rule: Rule, *parts: str) -> str:
 
 
 def _times(session: Session, key: str, now: dt.datetime) -> list[dt.datetime]:
-    return list(session.scalars(
-        select(AuthFailure.at).where(AuthFailure.key == key, AuthFailure.at > now - WINDOW)
-        .order_by(AuthFailure.at)
-    ))
+    return list(
+        session.scalars(
+            select(AuthFailure.at)
+            .where(AuthFailure.key == key, AuthFailure.at > now - WINDOW)
+            .order_by(AuthFailure.at)
+        )
+    )
 
 
 def _count(session: Session, key: str, now: dt.datetime) -> int:
-    return session.scalar(
-        select(func.count()).where(AuthFailure.key == key, AuthFailure.at > now - WINDOW)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count()).where(AuthFailure.key == key, AuthFailure.at > now - WINDOW)
+        )
+        or 0
+    )
 
 
 def _refuse_if_over(session: Session, key: str, limit: int, now: dt.datetime) -> None:
@@ -111,8 +117,9 @@ def _refuse_if_over(session: Session, key: str, limit: int, now: dt.datetime) ->
         # Allowed again once enough of these failures have left the window.
         frees_at = times[len(times) - limit] + WINDOW
         retry = int((_aware(frees_at) - now).total_seconds()) + 1
-        raise TooManyRequests("Too many failed attempts; try again later",
-                              retry_after=max(retry, 1))
+        raise TooManyRequests(
+            "Too many failed attempts; try again later", retry_after=max(retry, 1)
+        )
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -46,7 +46,9 @@ _SEVERITY = {"Extreme": "danger", "Severe": "danger", "Moderate": "warning"}
 @dataclass(frozen=True)
 class Result:
     key: str
-    outcome: str  # applied, duplicate, replay, out-of-order, future, not-public, expired, no-region, ...
+    outcome: (
+        str  # applied, duplicate, replay, out-of-order, future, not-public, expired, no-region, ...
+    )
     started: int = 0
     updated: int = 0
     ended: int = 0
@@ -61,9 +63,16 @@ def _locale_of(language: str) -> str | None:
     return code if code in UI_LOCALES else None
 
 
-def _write(session: Session, *, kind: str, entity_id: uuid.UUID | None = None,
-           changes: dict[str, Any] | None = None, texts_by_locale: dict[str, dict[str, str]] | None = None,
-           comment: str, now: dt.datetime) -> uuid.UUID:
+def _write(
+    session: Session,
+    *,
+    kind: str,
+    entity_id: uuid.UUID | None = None,
+    changes: dict[str, Any] | None = None,
+    texts_by_locale: dict[str, dict[str, str]] | None = None,
+    comment: str,
+    now: dt.datetime,
+) -> uuid.UUID:
     """One notice change through moderation, by the feed (no account), applied at once."""
     translations: dict[str, dict[str, str]] = {}
     changes = dict(changes or {})
@@ -77,8 +86,16 @@ def _write(session: Session, *, kind: str, entity_id: uuid.UUID | None = None,
                 translations.setdefault("title", {})[loc] = t["title"][:300]
                 translations.setdefault("body", {})[loc] = t["body"][:5000]
     cr = moderation.propose(
-        session, actor=None, entity_type="notice", kind=kind, entity_id=entity_id, changes=changes,
-        translations=translations or None, comment=comment, source=SOURCE, now=now,
+        session,
+        actor=None,
+        entity_type="notice",
+        kind=kind,
+        entity_id=entity_id,
+        changes=changes,
+        translations=translations or None,
+        comment=comment,
+        source=SOURCE,
+        now=now,
     )
     return cr.entity_id
 
@@ -96,16 +113,37 @@ def _end(session: Session, link: AlertNotice, *, comment: str, now: dt.datetime)
     return True
 
 
-def _record(session: Session, *, key: str, feed: Feed, sent: dt.datetime, status: str, msg_type: str,
-            references: list[str], digest: str, outcome: str, summary: str, now: dt.datetime) -> bool:
+def _record(
+    session: Session,
+    *,
+    key: str,
+    feed: Feed,
+    sent: dt.datetime,
+    status: str,
+    msg_type: str,
+    references: list[str],
+    digest: str,
+    outcome: str,
+    summary: str,
+    now: dt.datetime,
+) -> bool:
     """Remember the message (unique key). False when another watcher recorded it first."""
     try:
         with session.begin_nested():
-            session.add(AlertMessage(
-                key=key[:1100], feed_url=feed.url[:2000], sent=sent, status=status, msg_type=msg_type,
-                references=references, digest=digest, outcome=outcome, summary=summary[:2000],
-                received_at=now,
-            ))
+            session.add(
+                AlertMessage(
+                    key=key[:1100],
+                    feed_url=feed.url[:2000],
+                    sent=sent,
+                    status=status,
+                    msg_type=msg_type,
+                    references=references,
+                    digest=digest,
+                    outcome=outcome,
+                    summary=summary[:2000],
+                    received_at=now,
+                )
+            )
     except IntegrityError:
         return False
     return True
@@ -117,7 +155,9 @@ def _known(session: Session, key: str) -> AlertMessage | None:
 
 def _referenced_by_later(session: Session, key: str) -> bool:
     """A Cancel or Update that names this message was received already (it arrived late)."""
-    rows = session.scalars(select(AlertMessage.references).where(AlertMessage.msg_type.in_(("Update", "Cancel"))))
+    rows = session.scalars(
+        select(AlertMessage.references).where(AlertMessage.msg_type.in_(("Update", "Cancel")))
+    )
     return any(key in (refs or []) for refs in rows)
 
 
@@ -136,8 +176,15 @@ def _texts(infos: tuple[Info, ...]) -> dict[str, dict[str, str]]:
     return texts.cap_texts(by_language)
 
 
-def handle_cap(session: Session, feed: Feed, msg: CapMessage, raw: bytes, *, now: dt.datetime,
-               gazetteer: Gazetteer | None = None) -> Result:
+def handle_cap(
+    session: Session,
+    feed: Feed,
+    msg: CapMessage,
+    raw: bytes,
+    *,
+    now: dt.datetime,
+    gazetteer: Gazetteer | None = None,
+) -> Result:
     """Act on one CAP message (see the module doc). The caller commits."""
     key, digest = msg.key, hashlib.sha256(raw).hexdigest()
     refs = [f"{s}|{i}" for s, i, _sent in msg.references]
@@ -145,17 +192,35 @@ def handle_cap(session: Session, feed: Feed, msg: CapMessage, raw: bytes, *, now
     if seen is not None:
         if seen.digest == digest:
             return Result(key, "duplicate")
-        log.warning("alert feed %s: message %s was received before with other content: refused as a replay",
-                    feed.url, key)
+        log.warning(
+            "alert feed %s: message %s was received before with other content: refused as a replay",
+            feed.url,
+            key,
+        )
         return Result(key, "replay")
     if msg.sent > now + CLOCK_SKEW:
-        log.warning("alert feed %s: message %s is sent %s, in the future: refused (clock skew?)",
-                    feed.url, key, msg.sent.isoformat())
+        log.warning(
+            "alert feed %s: message %s is sent %s, in the future: refused (clock skew?)",
+            feed.url,
+            key,
+            msg.sent.isoformat(),
+        )
         return Result(key, "future")
 
     def record(outcome: str) -> bool:
-        return _record(session, key=key, feed=feed, sent=msg.sent, status=msg.status, msg_type=msg.msg_type,
-                       references=refs, digest=digest, outcome=outcome, summary=_summary(msg), now=now)
+        return _record(
+            session,
+            key=key,
+            feed=feed,
+            sent=msg.sent,
+            status=msg.status,
+            msg_type=msg.msg_type,
+            references=refs,
+            digest=digest,
+            outcome=outcome,
+            summary=_summary(msg),
+            now=now,
+        )
 
     if msg.status != "Actual":
         record("not-public")
@@ -164,16 +229,32 @@ def handle_cap(session: Session, feed: Feed, msg: CapMessage, raw: bytes, *, now
         record("ignored")
         return Result(key, "ignored")
 
-    links = list(session.scalars(select(AlertNotice).where(AlertNotice.message_key.in_(refs)))) if refs else []
+    links = (
+        list(session.scalars(select(AlertNotice).where(AlertNotice.message_key.in_(refs))))
+        if refs
+        else []
+    )
     if refs:
-        newest = session.scalar(select(AlertMessage.sent).where(AlertMessage.key.in_(
-            {ln.message_key for ln in links} | set(refs))).order_by(AlertMessage.sent.desc()).limit(1))
+        newest = session.scalar(
+            select(AlertMessage.sent)
+            .where(AlertMessage.key.in_({ln.message_key for ln in links} | set(refs)))
+            .order_by(AlertMessage.sent.desc())
+            .limit(1)
+        )
         if newest is not None and msg.sent < newest:
-            log.warning("alert feed %s: message %s (sent %s) is older than the message it follows: refused",
-                        feed.url, key, msg.sent.isoformat())
+            log.warning(
+                "alert feed %s: message %s (sent %s) is older than the message it follows: refused",
+                feed.url,
+                key,
+                msg.sent.isoformat(),
+            )
             return Result(key, "out-of-order")
     if msg.msg_type == "Alert" and _referenced_by_later(session, key):
-        log.warning("alert feed %s: message %s arrived after an update or cancel of it: not shown", feed.url, key)
+        log.warning(
+            "alert feed %s: message %s arrived after an update or cancel of it: not shown",
+            feed.url,
+            key,
+        )
         record("superseded")
         return Result(key, "superseded")
 
@@ -222,20 +303,44 @@ def handle_cap(session: Session, feed: Feed, msg: CapMessage, raw: bytes, *, now
             change = {k: v for k, v in fields.items() if k != "valid_from"}
             try:
                 with session.begin_nested():
-                    _write(session, kind="update", entity_id=link.notice_id, changes=change,
-                           texts_by_locale=words, comment=comment, now=now)
+                    _write(
+                        session,
+                        kind="update",
+                        entity_id=link.notice_id,
+                        changes=change,
+                        texts_by_locale=words,
+                        comment=comment,
+                        now=now,
+                    )
                 link.message_key = key
                 updated += 1
                 continue
             except (NotFound, Conflict, PreconditionFailed):
                 link.ended_at = link.ended_at or now  # ended by hand meanwhile: start anew below
         notice_id = _write(
-            session, kind="create",
-            changes={**fields, "kind": "alert", "valid_from": fields["valid_from"] or msg.sent.isoformat(),
-                     "region_id": str(region) if region else None, "source_locale": source},
-            texts_by_locale=words, comment=comment, now=now)
-        session.add(AlertNotice(notice_id=notice_id, feed_url=feed.url[:2000], message_key=key,
-                                region_id=region, alert_type="", started_at=now))
+            session,
+            kind="create",
+            changes={
+                **fields,
+                "kind": "alert",
+                "valid_from": fields["valid_from"] or msg.sent.isoformat(),
+                "region_id": str(region) if region else None,
+                "source_locale": source,
+            },
+            texts_by_locale=words,
+            comment=comment,
+            now=now,
+        )
+        session.add(
+            AlertNotice(
+                notice_id=notice_id,
+                feed_url=feed.url[:2000],
+                message_key=key,
+                region_id=region,
+                alert_type="",
+                started_at=now,
+            )
+        )
         started += 1
     for link in by_region.values():  # regions the update no longer covers
         ended += _end(session, link, comment=comment, now=now)
@@ -243,18 +348,27 @@ def handle_cap(session: Session, feed: Feed, msg: CapMessage, raw: bytes, *, now
     return Result(key, "applied", started=started, updated=updated, ended=ended)
 
 
-def handle_state(session: Session, feed: Feed, states: list[RegionState], *, now: dt.datetime) -> Result:
+def handle_state(
+    session: Session, feed: Feed, states: list[RegionState], *, now: dt.datetime
+) -> Result:
     """Bring the feed's notices in line with the regions it says have an alert. The caller commits."""
     gaz = load_gazetteer(session)
     active: dict[uuid.UUID | None, RegionState] = {}
     for s in states:
         hit = gaz.by_code.get(s.code)
         if hit is None:
-            log.warning("alert feed %s: region %s is not in the directory's gazetteer", feed.url, s.code)
+            log.warning(
+                "alert feed %s: region %s is not in the directory's gazetteer", feed.url, s.code
+            )
             continue
         active[hit[0]] = s
-    links = list(session.scalars(select(AlertNotice).where(
-        AlertNotice.feed_url == feed.url, AlertNotice.ended_at.is_(None))))
+    links = list(
+        session.scalars(
+            select(AlertNotice).where(
+                AlertNotice.feed_url == feed.url, AlertNotice.ended_at.is_(None)
+            )
+        )
+    )
     current: dict[uuid.UUID | None, AlertNotice] = {ln.region_id: ln for ln in links}
     started = ended = 0
     for region_id, s in sorted(active.items(), key=lambda kv: kv[1].code):
@@ -264,21 +378,55 @@ def handle_state(session: Session, feed: Feed, states: list[RegionState], *, now
         key = f"state|{feed.url}|{s.code}|{since.isoformat()}"
         if _known(session, key) is not None:
             continue  # started before and ended by hand (or by the other watcher): not again
-        if not _record(session, key=key, feed=feed, sent=min(since, now), status="Actual", msg_type="Alert",
-                       references=[], digest=hashlib.sha256(key.encode()).hexdigest(), outcome="applied",
-                       summary=f"{s.alert_type} {s.code}", now=now):
+        if not _record(
+            session,
+            key=key,
+            feed=feed,
+            sent=min(since, now),
+            status="Actual",
+            msg_type="Alert",
+            references=[],
+            digest=hashlib.sha256(key.encode()).hexdigest(),
+            outcome="applied",
+            summary=f"{s.alert_type} {s.code}",
+            now=now,
+        ):
             continue
         notice_id = _write(
-            session, kind="create",
-            changes={"severity": "danger", "kind": "alert", "valid_from": min(since, now).isoformat(), "valid_until": None,
-                     "region_id": str(region_id), "source_locale": "uk" if s.code.startswith("UA") else "en"},
+            session,
+            kind="create",
+            changes={
+                "severity": "danger",
+                "kind": "alert",
+                "valid_from": min(since, now).isoformat(),
+                "valid_until": None,
+                "region_id": str(region_id),
+                "source_locale": "uk" if s.code.startswith("UA") else "en",
+            },
             texts_by_locale=texts.template_texts(s.alert_type),
-            comment=f"region-state alert {s.code} from {feed.url}", now=now)
-        session.add(AlertNotice(notice_id=notice_id, feed_url=feed.url[:2000], message_key=key,
-                                region_id=region_id, alert_type=s.alert_type[:40], started_at=now))
+            comment=f"region-state alert {s.code} from {feed.url}",
+            now=now,
+        )
+        session.add(
+            AlertNotice(
+                notice_id=notice_id,
+                feed_url=feed.url[:2000],
+                message_key=key,
+                region_id=region_id,
+                alert_type=s.alert_type[:40],
+                started_at=now,
+            )
+        )
         started += 1
     for region_id, link in current.items():
         if region_id not in active:
-            ended += _end(session, link, comment=f"region-state alert ended, from {feed.url}", now=now)
+            ended += _end(
+                session, link, comment=f"region-state alert ended, from {feed.url}", now=now
+            )
     session.flush()
-    return Result(f"state|{feed.url}", "applied" if started or ended else "unchanged", started=started, ended=ended)
+    return Result(
+        f"state|{feed.url}",
+        "applied" if started or ended else "unchanged",
+        started=started,
+        ended=ended,
+    )

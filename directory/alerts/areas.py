@@ -35,8 +35,14 @@ class Gazetteer:
 
 def load_gazetteer(session: Session) -> Gazetteer:
     rows = session.execute(
-        select(m.Place.id, m.Place.code, m.Place.kind, m.Place.parent_id, m.Place.latitude, m.Place.longitude)
-        .where(m.Place.archived_at.is_(None))
+        select(
+            m.Place.id,
+            m.Place.code,
+            m.Place.kind,
+            m.Place.parent_id,
+            m.Place.latitude,
+            m.Place.longitude,
+        ).where(m.Place.archived_at.is_(None))
     ).all()
     kind = {r.id: r.kind for r in rows}
     by_code = {r.code: (r.id, str(r.kind)) for r in rows if r.code}
@@ -48,8 +54,13 @@ def load_gazetteer(session: Session) -> Gazetteer:
             if r.latitude is not None and r.longitude is not None:
                 points.setdefault(r.id, []).append((float(r.latitude), float(r.longitude)))
     for r in rows:
-        if (r.kind == m.PlaceKind.city and r.parent_id in kind and kind[r.parent_id] == m.PlaceKind.region
-                and r.latitude is not None and r.longitude is not None):
+        if (
+            r.kind == m.PlaceKind.city
+            and r.parent_id in kind
+            and kind[r.parent_id] == m.PlaceKind.region
+            and r.latitude is not None
+            and r.longitude is not None
+        ):
             points.setdefault(r.parent_id, []).append((float(r.latitude), float(r.longitude)))
     return Gazetteer(by_code=by_code, region_points=points, country_of=country_of)
 
@@ -68,7 +79,10 @@ def _inside(point: tuple[float, float], ring: tuple[tuple[float, float], ...]) -
 
 def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
@@ -78,7 +92,9 @@ class Covered:
     countries: frozenset[uuid.UUID]  # whole countries: a notice for everyone
 
 
-def covered(areas: tuple[Area, ...], gaz: Gazetteer, geocodes: dict[str, dict[str, str]]) -> Covered:
+def covered(
+    areas: tuple[Area, ...], gaz: Gazetteer, geocodes: dict[str, dict[str, str]]
+) -> Covered:
     regions: set[uuid.UUID] = set()
     countries: set[uuid.UUID] = set()
     for area in areas:

@@ -120,12 +120,17 @@ def _area(el: Element) -> Area:
         except ValueError as exc:
             raise CapError(f"bad <circle> {(c.text or '')[:40]!r}") from exc
     geocodes = tuple(
-        (_text(g, "valueName", required=True, limit=100), _text(g, "value", required=True, limit=100))
+        (
+            _text(g, "valueName", required=True, limit=100),
+            _text(g, "value", required=True, limit=100),
+        )
         for g in el.findall(_N + "geocode")
     )
     return Area(
         description=_text(el, "areaDesc", required=True, limit=500),
-        geocodes=geocodes, polygons=tuple(polygons), circles=tuple(circles),
+        geocodes=geocodes,
+        polygons=tuple(polygons),
+        circles=tuple(circles),
     )
 
 
@@ -160,7 +165,9 @@ def _references(text: str) -> tuple[tuple[str, str, str], ...]:
 def parse_element(root: Element) -> CapMessage:
     """A parsed `<alert>` element (from a message of its own or embedded in an Atom entry)."""
     if root.tag != _N + "alert":
-        raise CapError(f"not a CAP 1.2 alert (root element {root.tag[:80]!r}; expected namespace {CAP_NS})")
+        raise CapError(
+            f"not a CAP 1.2 alert (root element {root.tag[:80]!r}; expected namespace {CAP_NS})"
+        )
     status = _text(root, "status", required=True)
     if status not in STATUSES:
         raise CapError(f"<status> {status[:20]!r} is not a CAP status")
@@ -187,7 +194,9 @@ def parse_xml(data: bytes) -> Element:
     try:
         return safe_fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        raise CapError(f"refused: {type(exc).__name__} (DTDs and entities are not accepted)") from exc
+        raise CapError(
+            f"refused: {type(exc).__name__} (DTDs and entities are not accepted)"
+        ) from exc
     except ParseError as exc:
         raise CapError(f"not well-formed XML: {exc}") from exc
 

@@ -29,8 +29,11 @@ def alerts_group() -> None:
 
 
 @alerts_group.command("watch")
-@click.option("--once", is_flag=True, help="poll every feed once, apply what was found, and exit "
-              "(exit 0 when every feed answered)")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="poll every feed once, apply what was found, and exit (exit 0 when every feed answered)",
+)
 def watch_cmd(once: bool) -> None:
     """Watch the feeds of DIRECTORY_ALERT_FEEDS and turn their alerts into notices.
 
@@ -42,8 +45,11 @@ def watch_cmd(once: bool) -> None:
     def run() -> None:
         settings, Session_, feeds = _setup()
         if not feeds:
-            click.echo("Error: no alert feeds configured\n"
-                       "Hint: set DIRECTORY_ALERT_FEEDS (one URL per line; see docs/alerts.md)", err=True)
+            click.echo(
+                "Error: no alert feeds configured\n"
+                "Hint: set DIRECTORY_ALERT_FEEDS (one URL per line; see docs/alerts.md)",
+                err=True,
+            )
             sys.exit(2)
         if once:
             reports = watcher.poll_all(Session_, feeds, max_bytes=settings.alert_max_bytes)
@@ -51,7 +57,12 @@ def watch_cmd(once: bool) -> None:
                 click.echo(line)
             sys.exit(0 if all(r.ok for r in reports) else 1)
         click.echo(f"watching {len(feeds)} alert feed(s) every {settings.alert_poll_seconds:g} s")
-        watcher.watch(Session_, feeds, interval=settings.alert_poll_seconds, max_bytes=settings.alert_max_bytes)
+        watcher.watch(
+            Session_,
+            feeds,
+            interval=settings.alert_poll_seconds,
+            max_bytes=settings.alert_max_bytes,
+        )
 
     run()
 
@@ -66,12 +77,16 @@ def status_cmd() -> None:
     def run() -> None:
         settings, Session_, feeds = _setup()
         with Session_() as session:
-            rows = watcher.health(session, feeds, stale_after=dt.timedelta(seconds=settings.alert_stale_after_seconds))
+            rows = watcher.health(
+                session, feeds, stale_after=dt.timedelta(seconds=settings.alert_stale_after_seconds)
+            )
         for h in rows:
             last = h.last_success_at.isoformat(timespec="seconds") if h.last_success_at else "never"
             state = "STALE" if h.stale else "ok"
-            click.echo(f"{state:5} {h.url}  last answer {last}, failures {h.failures}"
-                       + (f", last error: {h.last_error}" if h.last_error else ""))
+            click.echo(
+                f"{state:5} {h.url}  last answer {last}, failures {h.failures}"
+                + (f", last error: {h.last_error}" if h.last_error else "")
+            )
         sys.exit(1 if any(h.stale for h in rows) else 0)
 
     run()

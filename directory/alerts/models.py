@@ -61,9 +61,13 @@ class AlertNotice(Base):
         ForeignKey("notice.id", ondelete="CASCADE"), primary_key=True
     )
     feed_url: Mapped[str] = mapped_column(String(2000))
-    message_key: Mapped[str] = mapped_column(String(1100), index=True)  # the thread's latest message
+    message_key: Mapped[str] = mapped_column(
+        String(1100), index=True
+    )  # the thread's latest message
     region_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("place.id"), index=True)
-    alert_type: Mapped[str] = mapped_column(String(40), default="")  # air_raid, shelling, ... ("" = CAP)
+    alert_type: Mapped[str] = mapped_column(
+        String(40), default=""
+    )  # air_raid, shelling, ... ("" = CAP)
     pinned: Mapped[bool] = mapped_column(default=False)  # a moderator keeps it
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(index=True)

@@ -59,35 +59,67 @@ class Published:
 
 
 def place_id(session: Session, code: str) -> uuid.UUID | None:
-    return session.scalar(select(m.Place.id).where(m.Place.code == code, m.Place.archived_at.is_(None)))
+    return session.scalar(
+        select(m.Place.id).where(m.Place.code == code, m.Place.archived_at.is_(None))
+    )
 
 
 def notices(session: Session, *, place: uuid.UUID | None, now: dt.datetime) -> list[Published]:
     """Notices in force for a place (None: all of them), most severe first."""
-    views = {loc: queries.notices_in_force(session, locale=loc, place_id=place, now=now,
-                                           everywhere=place is None) for loc in UI_LOCALES}
+    views = {
+        loc: queries.notices_in_force(
+            session, locale=loc, place_id=place, now=now, everywhere=place is None
+        )
+        for loc in UI_LOCALES
+    }
     ids = [v.id for v in views[UI_LOCALES[0]]]
-    rows = {r.id: r for r in session.execute(
-        select(m.Notice.id, m.Notice.version, m.Notice.created_at, m.Notice.updated_at, m.Notice.source_locale)
-        .where(m.Notice.id.in_(ids)))} if ids else {}
+    rows = (
+        {
+            r.id: r
+            for r in session.execute(
+                select(
+                    m.Notice.id,
+                    m.Notice.version,
+                    m.Notice.created_at,
+                    m.Notice.updated_at,
+                    m.Notice.source_locale,
+                ).where(m.Notice.id.in_(ids))
+            )
+        }
+        if ids
+        else {}
+    )
     out = []
     for first in views[UI_LOCALES[0]]:
         row = rows.get(first.id)
         if row is None:
             continue
         per = {loc: next(v for v in views[loc] if v.id == first.id) for loc in UI_LOCALES}
-        written = {loc: v for loc, v in per.items() if not v.title.fallback or loc == row.source_locale}
-        out.append(Published(
-            id=first.id, version=row.version, created_at=row.created_at, updated_at=row.updated_at,
-            severity=first.severity, region_code=first.region.code if first.region else None,
-            region_names={loc: v.region.name.value for loc, v in per.items() if v.region},
-            texts=written, views=per, valid_from=first.valid_from, valid_until=first.valid_until,
-        ))
+        written = {
+            loc: v for loc, v in per.items() if not v.title.fallback or loc == row.source_locale
+        }
+        out.append(
+            Published(
+                id=first.id,
+                version=row.version,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+                severity=first.severity,
+                region_code=first.region.code if first.region else None,
+                region_names={loc: v.region.name.value for loc, v in per.items() if v.region},
+                texts=written,
+                views=per,
+                valid_from=first.valid_from,
+                valid_until=first.valid_until,
+            )
+        )
     return out
 
 
 def place_name(session: Session, place: uuid.UUID, locale: str) -> str:
-    return next((p.name.value for p in queries.list_places(session, locale=locale) if p.id == place), "")
+    return next(
+        (p.name.value for p in queries.list_places(session, locale=locale) if p.id == place), ""
+    )
 
 
 def sender(origin: str) -> str:
@@ -121,7 +153,9 @@ def _info(alert: Element, n: Published, locale: str, view: NoticeView, origin: s
     SubElement(info, "web").text = f"{origin}/{locale}/{place}"
     area = SubElement(info, "area")
     with use_locale(locale):
-        SubElement(area, "areaDesc").text = n.region_names.get(locale) or _("Everywhere this directory covers")
+        SubElement(area, "areaDesc").text = n.region_names.get(locale) or _(
+            "Everywhere this directory covers"
+        )
     if n.region_code:
         geocode = SubElement(area, "geocode")
         SubElement(geocode, "valueName").text = "ISO3166-2"
@@ -148,14 +182,18 @@ def cap_notice(n: Published, origin: str) -> bytes:
     alert = _alert(_identifier(n, n.version), n.updated_at, origin, msg_type)
     if msg_type == "Update":
         # <references> comes after <scope>'s optional siblings; keep the schema's order.
-        SubElement(alert, "references").text = f"{sender(origin)},{_identifier(n, 1)},{cap_time(n.created_at)}"
+        SubElement(
+            alert, "references"
+        ).text = f"{sender(origin)},{_identifier(n, 1)},{cap_time(n.created_at)}"
     for loc, view in n.texts.items():
         _info(alert, n, loc, view, origin)
     return _xml(alert)
 
 
 def cap_collection(items: list[Published], origin: str, *, now: dt.datetime) -> bytes:
-    digest = hashlib.sha256("|".join(f"{n.id}:{n.version}" for n in items).encode()).hexdigest()[:20]
+    digest = hashlib.sha256("|".join(f"{n.id}:{n.version}" for n in items).encode()).hexdigest()[
+        :20
+    ]
     sent = max((n.updated_at for n in items), default=now.replace(second=0, microsecond=0))
     alert = _alert(f"notices-{digest}", sent, origin)
     if not items:
@@ -166,14 +204,24 @@ def cap_collection(items: list[Published], origin: str, *, now: dt.datetime) -> 
     return _xml(alert)
 
 
-def atom(items: list[Published], *, locale: str, origin: str, self_url: str, place_name: str | None,
-         now: dt.datetime) -> bytes:
+def atom(
+    items: list[Published],
+    *,
+    locale: str,
+    origin: str,
+    self_url: str,
+    place_name: str | None,
+    now: dt.datetime,
+) -> bytes:
     """An Atom feed (RFC 4287) of notices in one language (each in its fallback language where it
     has no text in this one, marked with xml:lang)."""
     feed = Element("feed", {"xmlns": ATOM, "xml:lang": locale})
     with use_locale(locale):
-        title = (_("Notices in force: %(place)s", place=place_name) if place_name
-                 else _("Notices in force"))
+        title = (
+            _("Notices in force: %(place)s", place=place_name)
+            if place_name
+            else _("Notices in force")
+        )
         SubElement(feed, "title").text = title
         SubElement(feed, "subtitle").text = _("Alerts and notices of the aid directory")
         author = SubElement(feed, "author")
@@ -198,10 +246,22 @@ def atom(items: list[Published], *, locale: str, origin: str, self_url: str, pla
             if view.body.locale != locale:
                 s.set("xml:lang", view.body.locale)
         place = f"?place={n.region_code}" if n.region_code else ""
-        SubElement(entry, "link", rel="alternate", type="text/html", href=f"{origin}/{locale}/{place}")
-        SubElement(entry, "link", rel="related", type="application/cap+xml", href=f"{origin}/cap/notices/{n.id}.xml")
+        SubElement(
+            entry, "link", rel="alternate", type="text/html", href=f"{origin}/{locale}/{place}"
+        )
+        SubElement(
+            entry,
+            "link",
+            rel="related",
+            type="application/cap+xml",
+            href=f"{origin}/cap/notices/{n.id}.xml",
+        )
         if n.region_code:
-            SubElement(entry, "category", term=n.region_code, label=n.region_names.get(locale, n.region_code))
+            SubElement(
+                entry,
+                "category",
+                term=n.region_code,
+                label=n.region_names.get(locale, n.region_code),
+            )
         SubElement(entry, "category", term=n.severity)
     return _xml(feed)
-

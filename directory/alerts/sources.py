@@ -54,26 +54,39 @@ class StateMapping:
             if "/" in ref or ref.endswith(".json"):
                 raw = Path(ref).read_text(encoding="utf-8")
             else:
-                raw = resources.files("directory.alerts").joinpath(f"mappings/{ref}.json").read_text(encoding="utf-8")
+                raw = (
+                    resources.files("directory.alerts")
+                    .joinpath(f"mappings/{ref}.json")
+                    .read_text(encoding="utf-8")
+                )
             data = json.loads(raw)
         except (OSError, ValueError) as exc:
-            raise ConfigError(f"alert feed mapping {ref!r} cannot be read: {exc}",
-                              "name a shipped mapping (alerts-in-ua) or a JSON file; see docs/alerts.md") from exc
+            raise ConfigError(
+                f"alert feed mapping {ref!r} cannot be read: {exc}",
+                "name a shipped mapping (alerts-in-ua) or a JSON file; see docs/alerts.md",
+            ) from exc
         auth = data.get("auth") or {}
         try:
             return cls(
-                name=str(data.get("name") or ref), items=str(data.get("items", "")),
-                region=str(data["region"]), region_codes=dict(data.get("region_codes") or {}),
-                since=str(data.get("since", "")), until=str(data.get("until", "")),
-                type=str(data.get("type", "")), types=dict(data.get("types") or {}),
+                name=str(data.get("name") or ref),
+                items=str(data.get("items", "")),
+                region=str(data["region"]),
+                region_codes=dict(data.get("region_codes") or {}),
+                since=str(data.get("since", "")),
+                until=str(data.get("until", "")),
+                type=str(data.get("type", "")),
+                types=dict(data.get("types") or {}),
                 default_type=str(data.get("default_type", "air_raid")),
                 filter={k: [str(x) for x in v] for k, v in (data.get("filter") or {}).items()},
-                auth_header=str(auth.get("header", "")), auth_env=str(auth.get("env", "")),
+                auth_header=str(auth.get("header", "")),
+                auth_env=str(auth.get("env", "")),
                 auth_prefix=str(auth.get("prefix", "")),
             )
         except (KeyError, TypeError, AttributeError) as exc:
-            raise ConfigError(f"alert feed mapping {ref!r} is incomplete: {exc}",
-                              "a mapping needs at least \"region\"; see docs/alerts.md") from exc
+            raise ConfigError(
+                f"alert feed mapping {ref!r} is incomplete: {exc}",
+                'a mapping needs at least "region"; see docs/alerts.md',
+            ) from exc
 
     def headers(self) -> dict[str, str]:
         if self.auth_header and self.auth_env:
@@ -105,26 +118,34 @@ def parse_feeds(setting: str) -> list[Feed]:
         if words[0] in ("cap", "state"):
             kind, words = words[0], words[1:]
         if not words or not words[0].startswith(("http://", "https://")):
-            raise ConfigError(f"DIRECTORY_ALERT_FEEDS line {n}: no http(s) URL",
-                              "one feed per line: [state] URL [mapping=NAME|FILE] [geocodes=FILE]")
+            raise ConfigError(
+                f"DIRECTORY_ALERT_FEEDS line {n}: no http(s) URL",
+                "one feed per line: [state] URL [mapping=NAME|FILE] [geocodes=FILE]",
+            )
         url, options = words[0], dict(w.split("=", 1) for w in words[1:] if "=" in w)
         unknown = set(options) - {"mapping", "geocodes"}
         if unknown or len(options) != len(words) - 1:
-            raise ConfigError(f"DIRECTORY_ALERT_FEEDS line {n}: unknown option(s) {sorted(unknown) or words[1:]}",
-                              "options are mapping=NAME|FILE and geocodes=FILE")
+            raise ConfigError(
+                f"DIRECTORY_ALERT_FEEDS line {n}: unknown option(s) {sorted(unknown) or words[1:]}",
+                "options are mapping=NAME|FILE and geocodes=FILE",
+            )
         mapping = None
         if kind == "state":
             if "mapping" not in options:
-                raise ConfigError(f"DIRECTORY_ALERT_FEEDS line {n}: a state feed needs mapping=NAME|FILE",
-                                  "e.g. `state https://api.alerts.in.ua/v1/alerts/active.json mapping=alerts-in-ua`")
+                raise ConfigError(
+                    f"DIRECTORY_ALERT_FEEDS line {n}: a state feed needs mapping=NAME|FILE",
+                    "e.g. `state https://api.alerts.in.ua/v1/alerts/active.json mapping=alerts-in-ua`",
+                )
             mapping = StateMapping.load(options["mapping"])
         geocodes: dict[str, dict[str, str]] = {}
         if "geocodes" in options:
             try:
                 geocodes = json.loads(Path(options["geocodes"]).read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                raise ConfigError(f"DIRECTORY_ALERT_FEEDS line {n}: geocodes file: {exc}",
-                                  "a JSON object {valueName: {value: place code}}") from exc
+                raise ConfigError(
+                    f"DIRECTORY_ALERT_FEEDS line {n}: geocodes file: {exc}",
+                    "a JSON object {valueName: {value: place code}}",
+                ) from exc
         feeds.append(Feed(url=url, kind=kind, mapping=mapping, geocodes=geocodes))
     return feeds
 
@@ -181,7 +202,11 @@ def _rss_entries(root: Element) -> list[IndexEntry]:
         if not url:
             continue
         guid = (item.findtext("guid") or url).strip()
-        out.append(IndexEntry(id=guid, updated=(item.findtext("pubDate") or "").strip(), url=url, embedded=None))
+        out.append(
+            IndexEntry(
+                id=guid, updated=(item.findtext("pubDate") or "").strip(), url=url, embedded=None
+            )
+        )
     return out
 
 
@@ -245,7 +270,9 @@ def read_state_document(data: bytes, mapping: StateMapping) -> list[RegionState]
         if not code:
             continue  # a region the mapping does not know (reported by the caller as unmapped)
         raw_type = str(_get(item, mapping.type) or "") if mapping.type else ""
-        alert_type = mapping.types.get(raw_type, mapping.default_type) if raw_type else mapping.default_type
+        alert_type = (
+            mapping.types.get(raw_type, mapping.default_type) if raw_type else mapping.default_type
+        )
         since = _when(_get(item, mapping.since)) if mapping.since else None
         prev = found.get(code)
         if prev is None or (since and (prev.since is None or since < prev.since)):

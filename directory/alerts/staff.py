@@ -23,23 +23,43 @@ def feed_links(session: Session, notice_ids: Iterable[uuid.UUID]) -> dict[uuid.U
     ids = list(notice_ids)
     if not ids:
         return {}
-    return {a.notice_id: a for a in session.scalars(select(AlertNotice).where(AlertNotice.notice_id.in_(ids)))}
+    return {
+        a.notice_id: a
+        for a in session.scalars(select(AlertNotice).where(AlertNotice.notice_id.in_(ids)))
+    }
 
 
-def set_pinned(session: Session, *, notice_id: uuid.UUID, actor: Account, pinned: bool,
-               now: dt.datetime | None = None) -> AlertNotice:
+def set_pinned(
+    session: Session,
+    *,
+    notice_id: uuid.UUID,
+    actor: Account,
+    pinned: bool,
+    now: dt.datetime | None = None,
+) -> AlertNotice:
     """Pin (the feed will not end it) or unpin a feed's notice; audited with the person's name."""
     link = session.get(AlertNotice, notice_id)
     if link is None:
         raise NotFound("This notice was not started by an alert feed")
-    if not is_moderator(actor) or (link.region_id is not None and not in_scope(session, actor, [link.region_id])):
+    if not is_moderator(actor) or (
+        link.region_id is not None and not in_scope(session, actor, [link.region_id])
+    ):
         raise Forbidden("This notice is outside your regions")
     if link.pinned != pinned:
-        session.add(AuditEntry(
-            id=uuid.uuid4(), at=now or utcnow(), entity_type="notice", entity_id=notice_id,
-            entity_version=None, action="pin" if pinned else "unpin", author_id=actor.id,
-            approver_id=actor.id, changes={"pinned": [link.pinned, pinned]}, snapshot=None,
-        ))
+        session.add(
+            AuditEntry(
+                id=uuid.uuid4(),
+                at=now or utcnow(),
+                entity_type="notice",
+                entity_id=notice_id,
+                entity_version=None,
+                action="pin" if pinned else "unpin",
+                author_id=actor.id,
+                approver_id=actor.id,
+                changes={"pinned": [link.pinned, pinned]},
+                snapshot=None,
+            )
+        )
         link.pinned = pinned
         session.flush()
     return link
@@ -47,4 +67,6 @@ def set_pinned(session: Session, *, notice_id: uuid.UUID, actor: Account, pinned
 
 def recent_messages(session: Session, *, limit: int = 20) -> list[AlertMessage]:
     """The newest messages the watcher received, whatever became of them."""
-    return list(session.scalars(select(AlertMessage).order_by(AlertMessage.received_at.desc()).limit(limit)))
+    return list(
+        session.scalars(select(AlertMessage).order_by(AlertMessage.received_at.desc()).limit(limit))
+    )

@@ -44,45 +44,74 @@ def feeds(settings: Settings) -> tuple[Feed, ...]:
     return _feeds(settings.alert_feeds) if settings.alert_feeds.strip() else ()
 
 
-def status_unknown_since(session: Session, settings: Settings, *, now: dt.datetime) -> dt.datetime | None:
+def status_unknown_since(
+    session: Session, settings: Settings, *, now: dt.datetime
+) -> dt.datetime | None:
     configured = feeds(settings)
     if not configured:
         return None
-    return unknown_since(session, list(configured), now=now,
-                         stale_after=dt.timedelta(seconds=settings.alert_stale_after_seconds))
+    return unknown_since(
+        session,
+        list(configured),
+        now=now,
+        stale_after=dt.timedelta(seconds=settings.alert_stale_after_seconds),
+    )
 
 
 def recently_ended(
-    session: Session, *, locale: str, region_ids: Iterable[uuid.UUID], now: dt.datetime, timezone: str,
+    session: Session,
+    *,
+    locale: str,
+    region_ids: Iterable[uuid.UUID],
+    now: dt.datetime,
+    timezone: str,
 ) -> list[EndedAlert]:
     """Alerts of these regions (and nationwide ones) that ended within ENDED_SHOWN_FOR: ended by
     hand or by a feed (archived), or run out (`valid_until` passed). Newest first."""
     regions = list(dict.fromkeys(region_ids))
     since = now - ENDED_SHOWN_FOR
     rows = session.execute(
-        select(m.Notice.id, m.Notice.title, m.Notice.source_locale, m.Notice.region_id, m.Notice.archived_at,
-               m.Notice.valid_until)
+        select(
+            m.Notice.id,
+            m.Notice.title,
+            m.Notice.source_locale,
+            m.Notice.region_id,
+            m.Notice.archived_at,
+            m.Notice.valid_until,
+        )
         .where(
             m.Notice.kind == m.NoticeKind.alert,
-            or_(m.Notice.region_id.is_(None), m.Notice.region_id.in_(regions)) if regions
+            or_(m.Notice.region_id.is_(None), m.Notice.region_id.in_(regions))
+            if regions
             else m.Notice.region_id.is_(None),
-            or_(and_(m.Notice.archived_at > since, m.Notice.archived_at <= now),
-                and_(m.Notice.valid_until > since, m.Notice.valid_until <= now)),
+            or_(
+                and_(m.Notice.archived_at > since, m.Notice.archived_at <= now),
+                and_(m.Notice.valid_until > since, m.Notice.valid_until <= now),
+            ),
         )
         .order_by(m.Notice.id)
     ).all()
     if not rows:
         return []
-    titles = texts_for(session, entity_type="notice", ids=[r.id for r in rows], fields=["title"], locale=locale)
+    titles = texts_for(
+        session, entity_type="notice", ids=[r.id for r in rows], fields=["title"], locale=locale
+    )
     ref = queries._reference(session, locale)
     out = []
     for r in rows:
         ended = min(t for t in (r.archived_at, r.valid_until) if t is not None and t <= now)
-        title = titles.get((r.id, "title")) or LocalText(r.title, r.source_locale, r.source_locale != locale)
-        out.append(EndedAlert(
-            id=r.id, title=title, region=ref.place_refs.get(r.region_id) if r.region_id else None,
-            ended_at=ended,
-            timezone=(queries._zone_above(ref.places, r.region_id) if r.region_id else None) or timezone,
-        ))
+        title = titles.get((r.id, "title")) or LocalText(
+            r.title, r.source_locale, r.source_locale != locale
+        )
+        out.append(
+            EndedAlert(
+                id=r.id,
+                title=title,
+                region=ref.place_refs.get(r.region_id) if r.region_id else None,
+                ended_at=ended,
+                timezone=(queries._zone_above(ref.places, r.region_id) if r.region_id else None)
+                or timezone,
+            )
+        )
     out.sort(key=lambda e: e.ended_at, reverse=True)
     return out

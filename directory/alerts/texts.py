@@ -40,8 +40,11 @@ def cap_fallback_body(languages: list[str]) -> str:
     from directory.i18n import language_name
 
     names = ", ".join(language_name(code) for code in languages)
-    return _("An official warning is in force for this region. Follow the instructions of the "
-             "authorities. The full text is published in: %(languages)s.", languages=names)
+    return _(
+        "An official warning is in force for this region. Follow the instructions of the "
+        "authorities. The full text is published in: %(languages)s.",
+        languages=names,
+    )
 
 
 def template_texts(alert_type: str) -> dict[str, dict[str, str]]:

@@ -49,8 +49,15 @@ class Fetched:
     last_modified: str | None = None
 
 
-def fetch(client: httpx.Client, url: str, *, max_bytes: int, headers: dict[str, str] | None = None,
-          etag: str | None = None, last_modified: str | None = None) -> Fetched:
+def fetch(
+    client: httpx.Client,
+    url: str,
+    *,
+    max_bytes: int,
+    headers: dict[str, str] | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Fetched:
     """A conditional GET with a bounded body."""
     h = {"User-Agent": f"aid-directory/{__version__} (alert watcher)", **(headers or {})}
     if etag:
@@ -65,14 +72,18 @@ def fetch(client: httpx.Client, url: str, *, max_bytes: int, headers: dict[str, 
                 raise FetchError(f"HTTP {r.status_code}")
             declared = r.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise FetchError(f"answer of {int(declared)} bytes is over the limit of {max_bytes}")
+                raise FetchError(
+                    f"answer of {int(declared)} bytes is over the limit of {max_bytes}"
+                )
             chunks, size = [], 0
             for chunk in r.iter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
                     raise FetchError(f"answer is over the limit of {max_bytes} bytes")
                 chunks.append(chunk)
-            return Fetched(200, b"".join(chunks), r.headers.get("etag"), r.headers.get("last-modified"))
+            return Fetched(
+                200, b"".join(chunks), r.headers.get("etag"), r.headers.get("last-modified")
+            )
     except httpx.HTTPError as exc:
         raise FetchError(f"{type(exc).__name__}: {exc}") from exc
 
@@ -108,16 +119,28 @@ def _state(session: Session, feed: Feed) -> AlertFeed:
     return row
 
 
-def poll_feed(Session_: sessionmaker[Session], client: httpx.Client, feed: Feed, *, max_bytes: int,
-              now: Callable[[], dt.datetime] = utcnow) -> PollReport:
+def poll_feed(
+    Session_: sessionmaker[Session],
+    client: httpx.Client,
+    feed: Feed,
+    *,
+    max_bytes: int,
+    now: Callable[[], dt.datetime] = utcnow,
+) -> PollReport:
     """Poll one feed once and apply what it says (its own transactions)."""
     with Session_() as session, session.begin():
         row = _state(session, feed)
         etag, modified, seen = row.etag, row.last_modified, dict(row.seen or {})
     report = PollReport(feed.url, ok=True)
     try:
-        got = fetch(client, feed.url, max_bytes=max_bytes, headers=feed.headers(), etag=etag,
-                    last_modified=modified)
+        got = fetch(
+            client,
+            feed.url,
+            max_bytes=max_bytes,
+            headers=feed.headers(),
+            etag=etag,
+            last_modified=modified,
+        )
         if got.status == 304:
             report.not_modified = True
         elif feed.kind == "state":
@@ -142,7 +165,9 @@ def poll_feed(Session_: sessionmaker[Session], client: httpx.Client, feed: Feed,
                         one = fetch(client, entry.url, max_bytes=max_bytes, headers=feed.headers())
                         items.append((read_cap_document(one.body)[0][0], one.body))
                 except (CapError, FetchError, IndexError) as exc:
-                    log.warning("alert feed %s: entry %s refused: %s", feed.url, entry.id[:200], exc)
+                    log.warning(
+                        "alert feed %s: entry %s refused: %s", feed.url, entry.id[:200], exc
+                    )
                     report.results.append(apply.Result(entry.id[:200], "invalid"))
                     new_seen.pop(entry.id, None)  # try again next time
             seen = new_seen
@@ -150,7 +175,9 @@ def poll_feed(Session_: sessionmaker[Session], client: httpx.Client, feed: Feed,
                 gaz = load_gazetteer(session)
                 for msg, raw in sorted(items, key=lambda mr: mr[0].sent):
                     with session.begin_nested():
-                        report.results.append(apply.handle_cap(session, feed, msg, raw, now=now(), gazetteer=gaz))
+                        report.results.append(
+                            apply.handle_cap(session, feed, msg, raw, now=now(), gazetteer=gaz)
+                        )
         with Session_() as session, session.begin():
             row = _state(session, feed)
             if got.status == 200:
@@ -168,8 +195,13 @@ def poll_feed(Session_: sessionmaker[Session], client: httpx.Client, feed: Feed,
     return report
 
 
-def poll_all(Session_: sessionmaker[Session], feeds: list[Feed], *, max_bytes: int,
-             client: httpx.Client | None = None) -> list[PollReport]:
+def poll_all(
+    Session_: sessionmaker[Session],
+    feeds: list[Feed],
+    *,
+    max_bytes: int,
+    client: httpx.Client | None = None,
+) -> list[PollReport]:
     own = client is None
     client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=True, max_redirects=3)
     try:
@@ -184,8 +216,14 @@ def backoff(interval: float, failures: int) -> float:
     return interval if failures <= 0 else min(MAX_BACKOFF, interval * 2 ** min(failures, 10))
 
 
-def watch(Session_: sessionmaker[Session], feeds: list[Feed], *, interval: float, max_bytes: int,
-          stop: threading.Event | None = None) -> None:
+def watch(
+    Session_: sessionmaker[Session],
+    feeds: list[Feed],
+    *,
+    interval: float,
+    max_bytes: int,
+    stop: threading.Event | None = None,
+) -> None:
     """Poll forever (until SIGTERM/SIGINT or `stop`): each feed on its own schedule."""
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
@@ -217,21 +255,41 @@ class FeedHealth:
     stale: bool  # not answered within the allowed time: pages say "alert status unknown"
 
 
-def health(session: Session, feeds: list[Feed], *, stale_after: dt.timedelta,
-           now: dt.datetime | None = None) -> list[FeedHealth]:
+def health(
+    session: Session,
+    feeds: list[Feed],
+    *,
+    stale_after: dt.timedelta,
+    now: dt.datetime | None = None,
+) -> list[FeedHealth]:
     now = now or utcnow()
-    rows = {r.url: r for r in session.scalars(select(AlertFeed).where(AlertFeed.url.in_([f.url for f in feeds])))}
+    rows = {
+        r.url: r
+        for r in session.scalars(select(AlertFeed).where(AlertFeed.url.in_([f.url for f in feeds])))
+    }
     out = []
     for f in feeds:
         r = rows.get(f.url)
         last = r.last_success_at if r else None
-        out.append(FeedHealth(f.url, last, r.failures if r else 0, r.last_error if r else None,
-                              stale=last is None or now - last > stale_after))
+        out.append(
+            FeedHealth(
+                f.url,
+                last,
+                r.failures if r else 0,
+                r.last_error if r else None,
+                stale=last is None or now - last > stale_after,
+            )
+        )
     return out
 
 
-def unknown_since(session: Session, feeds: list[Feed], *, stale_after: dt.timedelta,
-                  now: dt.datetime | None = None) -> dt.datetime | None:
+def unknown_since(
+    session: Session,
+    feeds: list[Feed],
+    *,
+    stale_after: dt.timedelta,
+    now: dt.datetime | None = None,
+) -> dt.datetime | None:
     """When alert feeds are configured and one has not answered in time: since when the alert
     status is unknown (its last answer, or the first attempt). None when all is well."""
     if not feeds:
@@ -242,8 +300,11 @@ def unknown_since(session: Session, feeds: list[Feed], *, stale_after: dt.timede
     times = [h.last_success_at for h in stale if h.last_success_at is not None]
     if times:
         return min(times)
-    first = session.scalar(select(AlertFeed.last_attempt_at).where(
-        AlertFeed.url.in_([h.url for h in stale])).order_by(AlertFeed.last_attempt_at))
+    first = session.scalar(
+        select(AlertFeed.last_attempt_at)
+        .where(AlertFeed.url.in_([h.url for h in stale]))
+        .order_by(AlertFeed.last_attempt_at)
+    )
     return first or (now or utcnow())
 
 

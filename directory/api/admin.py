@@ -80,9 +80,16 @@ class SettingsIn(Strict):
 
 def _account_out(session: Session, a: Account) -> dict[str, Any]:
     return AccountOut(
-        id=a.id, email=a.email, display_name=a.display_name, role=a.role.value, locale=a.locale,
-        regions=sorted(accounts.region_ids(session, a)), disabled=a.disabled, trusted=a.trusted,
-        second_factor=a.totp_enabled_at is not None, version=a.version,
+        id=a.id,
+        email=a.email,
+        display_name=a.display_name,
+        role=a.role.value,
+        locale=a.locale,
+        regions=sorted(accounts.region_ids(session, a)),
+        disabled=a.disabled,
+        trusted=a.trusted,
+        second_factor=a.totp_enabled_at is not None,
+        version=a.version,
     ).model_dump(mode="json")
 
 
@@ -99,20 +106,28 @@ NOSTORE = {"Cache-Control": "no-store"}
 
 @router.get("/accounts", response_model=list[AccountOut], summary="All accounts")
 def list_accounts(ident: Admin, session: ApiSession) -> JSONResponse:
-    return JSONResponse([_account_out(session, a) for a in accounts.list_accounts(session)],
-                        headers=NOSTORE)
+    return JSONResponse(
+        [_account_out(session, a) for a in accounts.list_accounts(session)], headers=NOSTORE
+    )
 
 
 @router.post("/accounts", response_model=AccountOut, status_code=201, summary="Create an account")
 def create_account(body: AccountIn, ident: Admin, session: ApiSession) -> JSONResponse:
     a = accounts.create_account(
-        session, email=body.email, password=body.password, role=body.role,
-        display_name=body.display_name, locale=body.locale, region_ids=body.region_ids,
+        session,
+        email=body.email,
+        password=body.password,
+        role=body.role,
+        display_name=body.display_name,
+        locale=body.locale,
+        region_ids=body.region_ids,
         trusted=body.trusted,
     )
-    return JSONResponse(_account_out(session, a), status_code=201,
-                        headers={**NOSTORE, "ETag": etag(a.version),
-                                 "Location": f"/api/v1/admin/accounts/{a.id}"})
+    return JSONResponse(
+        _account_out(session, a),
+        status_code=201,
+        headers={**NOSTORE, "ETag": etag(a.version), "Location": f"/api/v1/admin/accounts/{a.id}"},
+    )
 
 
 @router.get("/accounts/{account_id}", response_model=AccountOut, summary="One account")
@@ -121,38 +136,67 @@ def get_account(account_id: AccountId, ident: Admin, session: ApiSession) -> JSO
     return JSONResponse(_account_out(session, a), headers={**NOSTORE, "ETag": etag(a.version)})
 
 
-@router.patch("/accounts/{account_id}", response_model=AccountOut,
-              summary="Disable, trust, change role or regions (If-Match required)")
-def update_account(account_id: AccountId, body: AccountPatch, ident: Admin, version: IfMatch,
-                   session: ApiSession) -> JSONResponse:
+@router.patch(
+    "/accounts/{account_id}",
+    response_model=AccountOut,
+    summary="Disable, trust, change role or regions (If-Match required)",
+)
+def update_account(
+    account_id: AccountId, body: AccountPatch, ident: Admin, version: IfMatch, session: ApiSession
+) -> JSONResponse:
     a = accounts.update_account(
-        session, actor=ident.account, account=_get(session, account_id), base_version=version,
-        disabled=body.disabled, trusted=body.trusted, role=body.role, region_ids=body.region_ids,
+        session,
+        actor=ident.account,
+        account=_get(session, account_id),
+        base_version=version,
+        disabled=body.disabled,
+        trusted=body.trusted,
+        role=body.role,
+        region_ids=body.region_ids,
     )
     return JSONResponse(_account_out(session, a), headers={**NOSTORE, "ETag": etag(a.version)})
 
 
 def _token_out(t: Any, secret: str | None = None) -> dict[str, Any]:
     return TokenOut(
-        id=t.id, prefix=t.prefix, name=t.name, scopes=t.scopes.split(), created_at=t.created_at,
-        expires_at=t.expires_at, last_used_at=t.last_used_at, revoked_at=t.revoked_at,
+        id=t.id,
+        prefix=t.prefix,
+        name=t.name,
+        scopes=t.scopes.split(),
+        created_at=t.created_at,
+        expires_at=t.expires_at,
+        last_used_at=t.last_used_at,
+        revoked_at=t.revoked_at,
         secret=secret,
     ).model_dump(mode="json", exclude={"secret"} if secret is None else None)
 
 
-@router.get("/accounts/{account_id}/tokens", response_model=list[TokenOut],
-            summary="An account's tokens (never their secrets)")
+@router.get(
+    "/accounts/{account_id}/tokens",
+    response_model=list[TokenOut],
+    summary="An account's tokens (never their secrets)",
+)
 def list_tokens(account_id: AccountId, ident: Admin, session: ApiSession) -> JSONResponse:
     rows = accounts.list_tokens(session, account=_get(session, account_id))
     return JSONResponse([_token_out(t) for t in rows], headers=NOSTORE)
 
 
-@router.post("/accounts/{account_id}/tokens", response_model=TokenOut, status_code=201,
-             summary="Create a token; its secret is in this answer only")
-def create_token(account_id: AccountId, body: TokenIn, ident: Admin,
-                 session: ApiSession) -> JSONResponse:
-    new = accounts.create_token(session, account=_get(session, account_id), name=body.name,
-                                expires_days=body.expires_days, scopes=body.scopes)
+@router.post(
+    "/accounts/{account_id}/tokens",
+    response_model=TokenOut,
+    status_code=201,
+    summary="Create a token; its secret is in this answer only",
+)
+def create_token(
+    account_id: AccountId, body: TokenIn, ident: Admin, session: ApiSession
+) -> JSONResponse:
+    new = accounts.create_token(
+        session,
+        account=_get(session, account_id),
+        name=body.name,
+        expires_days=body.expires_days,
+        scopes=body.scopes,
+    )
     return JSONResponse(_token_out(new.token, new.secret), status_code=201, headers=NOSTORE)
 
 
@@ -164,14 +208,21 @@ def revoke_token(token_id: uuid.UUID, ident: Admin, session: ApiSession) -> JSON
 
 @router.get("/settings", response_model=SettingsIn, summary="Runtime settings")
 def get_settings(ident: Admin, session: ApiSession, settings: SettingsDep) -> JSONResponse:
-    value = accounts.trusted_volunteers_publish(session, default=settings.trusted_volunteers_publish)
+    value = accounts.trusted_volunteers_publish(
+        session, default=settings.trusted_volunteers_publish
+    )
     return JSONResponse({"trusted_volunteers_publish": value}, headers=NOSTORE)
 
 
-@router.post("/settings", response_model=SettingsIn,
-             summary="Change runtime settings (trusted volunteers publish status/capacity)")
+@router.post(
+    "/settings",
+    response_model=SettingsIn,
+    summary="Change runtime settings (trusted volunteers publish status/capacity)",
+)
 def set_settings(body: SettingsIn, ident: Admin, session: ApiSession) -> JSONResponse:
-    accounts.set_trusted_volunteers_publish(session, actor=ident.account,
-                                            value=body.trusted_volunteers_publish)
-    return JSONResponse({"trusted_volunteers_publish": body.trusted_volunteers_publish},
-                        headers=NOSTORE)
+    accounts.set_trusted_volunteers_publish(
+        session, actor=ident.account, value=body.trusted_volunteers_publish
+    )
+    return JSONResponse(
+        {"trusted_volunteers_publish": body.trusted_volunteers_publish}, headers=NOSTORE
+    )

@@ -42,7 +42,9 @@ def optional_identity(request: Request, session: ApiSession) -> TokenIdentity | 
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("Send the token as: Authorization: Bearer <token>")
-    return accounts.account_for_token(session, secret=secret.strip(), client_key=client_key(request))
+    return accounts.account_for_token(
+        session, secret=secret.strip(), client_key=client_key(request)
+    )
 
 
 OptionalIdentity = Annotated[TokenIdentity | None, Depends(optional_identity)]

@@ -37,8 +37,13 @@ def plain(value: Any) -> Any:
 
 
 def phone(p: q.PhoneView) -> dict[str, Any]:
-    return {"number": p.number, "extension": p.extension, "type": p.type,
-            "description": t(p.description), "is_hotline": p.is_hotline}
+    return {
+        "number": p.number,
+        "extension": p.extension,
+        "type": p.type,
+        "description": t(p.description),
+        "is_hotline": p.is_hotline,
+    }
 
 
 def place(p: q.PlaceRef | None) -> dict[str, Any] | None:
@@ -57,11 +62,20 @@ def location(v: q.LocationView) -> dict[str, Any]:
         "transportation": t(v.transportation),
         "latitude": v.latitude,
         "longitude": v.longitude,
-        "addresses": [] if a is None else [{
-            "address_1": a.address_1, "address_2": a.address_2, "city": a.city,
-            "region": a.region, "state_province": a.state_province,
-            "postal_code": a.postal_code, "country": a.country, "address_type": "physical",
-        }],
+        "addresses": []
+        if a is None
+        else [
+            {
+                "address_1": a.address_1,
+                "address_2": a.address_2,
+                "city": a.city,
+                "region": a.region,
+                "state_province": a.state_province,
+                "postal_code": a.postal_code,
+                "country": a.country,
+                "address_type": "physical",
+            }
+        ],
         "phones": [phone(p) for p in v.phones],
         "accessibility": [{"description": t(x)} for x in v.accessibility],
         # ext
@@ -100,8 +114,17 @@ def _status(s: q.StatusView) -> dict[str, Any]:
 
 
 def _attributes(categories: tuple[q.CategoryRef, ...]) -> list[dict[str, Any]]:
-    return [{"taxonomy_term": {"id": str(c.id), "code": c.code, "name": t(c.label),
-                               "parent_code": c.parent_code}} for c in categories]
+    return [
+        {
+            "taxonomy_term": {
+                "id": str(c.id),
+                "code": c.code,
+                "name": t(c.label),
+                "parent_code": c.parent_code,
+            }
+        }
+        for c in categories
+    ]
 
 
 def text_locales(**texts: LocalText | None) -> dict[str, str]:
@@ -133,8 +156,12 @@ def service_card(c: q.ServiceCard) -> dict[str, Any]:
         "stale": c.stale,
         "is_demo": c.is_demo,
         "fallback": c.fallback,
-        "text_locales": text_locales(name=c.name, alternate_name=c.alternate_name,
-                                     description=c.summary, status_reason=c.status.reason),
+        "text_locales": text_locales(
+            name=c.name,
+            alternate_name=c.alternate_name,
+            description=c.summary,
+            status_reason=c.status.reason,
+        ),
     }
 
 
@@ -159,13 +186,18 @@ def service_detail(d: q.ServiceDetail) -> dict[str, Any]:
         "assured_date": plain(d.last_verified),
         "last_modified": plain(d.updated_at),
         "organization": {
-            "id": str(org.id), "name": t(org.name), "alternate_name": t(org.alternate_name),
-            "description": t(org.description), "website": org.website, "email": org.email,
+            "id": str(org.id),
+            "name": t(org.name),
+            "alternate_name": t(org.alternate_name),
+            "description": t(org.description),
+            "website": org.website,
+            "email": org.email,
         },
         "phones": [phone(p) for p in d.phones],
         "languages": [{"code": x.code, "name": x.name, "note": t(x.note)} for x in d.languages],
-        "required_documents": [{"document": t(x.document), "uri": x.uri}
-                               for x in d.required_documents],
+        "required_documents": [
+            {"document": t(x.document), "uri": x.uri} for x in d.required_documents
+        ],
         "attributes": _attributes(d.categories),
         "service_at_locations": [{"location": location(v)} for v in d.locations],
         # ext
@@ -179,25 +211,41 @@ def service_detail(d: q.ServiceDetail) -> dict[str, Any]:
         "is_demo": d.is_demo,
         "fallback": d.fallback,
         "text_locales": text_locales(
-            name=d.name, alternate_name=d.alternate_name, description=d.description,
-            status_reason=d.status.reason, eligibility_description=d.eligibility,
-            application_process=d.application_process, fees_description=d.fees, alert=d.alert),
+            name=d.name,
+            alternate_name=d.alternate_name,
+            description=d.description,
+            status_reason=d.status.reason,
+            eligibility_description=d.eligibility,
+            application_process=d.application_process,
+            fees_description=d.fees,
+            alert=d.alert,
+        ),
         "version": d.version,
     }
 
 
 def notice(n: q.NoticeView) -> dict[str, Any]:
     return {
-        "id": str(n.id), "kind": n.kind, "severity": n.severity, "title": t(n.title),
-        "body": t(n.body), "region": place(n.region), "timezone": n.timezone,
-        "valid_from": plain(n.valid_from), "valid_until": plain(n.valid_until),
+        "id": str(n.id),
+        "kind": n.kind,
+        "severity": n.severity,
+        "title": t(n.title),
+        "body": t(n.body),
+        "region": place(n.region),
+        "timezone": n.timezone,
+        "valid_from": plain(n.valid_from),
+        "valid_until": plain(n.valid_until),
         "is_demo": n.is_demo,
     }
 
 
 def category(c: q.CategoryView) -> dict[str, Any]:
     return {
-        "id": str(c.id), "code": c.code, "name": t(c.label), "description": t(c.description),
-        "icon": c.icon, "position": c.position,
+        "id": str(c.id),
+        "code": c.code,
+        "name": t(c.label),
+        "description": t(c.description),
+        "icon": c.icon,
+        "position": c.position,
         "children": [category(x) for x in c.children],
     }

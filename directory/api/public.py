@@ -30,13 +30,17 @@ UILocale = Literal["en", "uk", "ru", "pl", "de", "ar"]
 assert set(get_args(UILocale)) == set(UI_LOCALES)  # noqa: S101 - keep in step with config
 LocaleQ = Annotated[UILocale, Query(description="the reader's language")]
 Limit = Annotated[int, Query(ge=1, le=100, description="items per page")]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
+Cursor = Annotated[
+    str | None, Query(max_length=200, description="next_cursor of the previous page")
+]
 Flag = Annotated[bool, Query()]
 
 
 def _locale(locale: str) -> str:
     if locale not in UI_LOCALES:
-        raise ValidationFailed([{"path": "locale", "message": "unknown locale; one of " + " ".join(UI_LOCALES)}])
+        raise ValidationFailed(
+            [{"path": "locale", "message": "unknown locale; one of " + " ".join(UI_LOCALES)}]
+        )
     return locale
 
 
@@ -60,8 +64,9 @@ class Conditional:
     304 without running it. Single records keep their version ETag (If-Match for writes): their
     body also shows sub-records with versions of their own, so it cannot validate a GET."""
 
-    def __init__(self, session: ApiSession, request: Request, response: Response, *,
-                 timed: bool) -> None:
+    def __init__(
+        self, session: ApiSession, request: Request, response: Response, *, timed: bool
+    ) -> None:
         self.minute = this_minute() if timed else None
         self.etag = make_etag(session, request, minute=self.minute)
         self.hit = matches(request, self.etag)
@@ -86,11 +91,17 @@ class Conditional:
         return None
 
 
-@router.get("/services", summary="Search services (same filters as the web pages)",
-            description=("`total_items` counts matches up to a cap (1,000; 200 with `open_now`); "
-                         "`total_items_exact` is false when counting stopped there, i.e. there "
-                         "are more than `total_items` matches. Page on with `next_cursor`."),
-            response_model=dict[str, Any], responses=NOT_MODIFIED)
+@router.get(
+    "/services",
+    summary="Search services (same filters as the web pages)",
+    description=(
+        "`total_items` counts matches up to a cap (1,000; 200 with `open_now`); "
+        "`total_items_exact` is false when counting stopped there, i.e. there "
+        "are more than `total_items` matches. Page on with `next_cursor`."
+    ),
+    response_model=dict[str, Any],
+    responses=NOT_MODIFIED,
+)
 def search_services(
     session: ApiSession,
     settings: SettingsDep,
@@ -118,20 +129,38 @@ def search_services(
     locale: LocaleQ = "en",
 ) -> dict[str, Any] | Response:
     if (lat is None) != (lon is None):
-        raise ValidationFailed([{"path": "lon" if lon is None else "lat",
-                                 "message": "lat and lon go together"}])
+        raise ValidationFailed(
+            [{"path": "lon" if lon is None else "lat", "message": "lat and lon go together"}]
+        )
     conditional = Conditional(session, request, response, timed=True)
     if (unchanged := conditional.answer()) is not None:
         return unchanged
     params = queries.SearchParams(
-        q=q, category=category, place=place, open_now=open_now, free=free, language=language,
-        wheelchair=wheelchair, pets=pets, women_children=women_children, heating=heating,
-        power=power, water=water, internet=internet, has_capacity=has_capacity,
+        q=q,
+        category=category,
+        place=place,
+        open_now=open_now,
+        free=free,
+        language=language,
+        wheelchair=wheelchair,
+        pets=pets,
+        women_children=women_children,
+        heating=heating,
+        power=power,
+        water=water,
+        internet=internet,
+        has_capacity=has_capacity,
         near=(round(lat, 2), round(lon, 2)) if lat is not None and lon is not None else None,
-        sort=sort, per_page=limit, cursor=cursor, locale=_locale(locale), now=conditional.now,
+        sort=sort,
+        per_page=limit,
+        cursor=cursor,
+        locale=_locale(locale),
+        now=conditional.now,
     )
     try:
-        results = queries.search_services(session, params, stale_after_days=settings.stale_after_days)
+        results = queries.search_services(
+            session, params, stale_after_days=settings.stale_after_days
+        )
     except ValueError:
         raise ValidationFailed([{"path": "cursor", "message": "is not a cursor we gave"}]) from None
     return {
@@ -146,26 +175,44 @@ def search_services(
 
 @router.get("/services/{service_id}", summary="One service with everything the public may see")
 def get_service(
-    service_id: uuid.UUID, session: ApiSession, settings: SettingsDep, response: Response,
+    service_id: uuid.UUID,
+    session: ApiSession,
+    settings: SettingsDep,
+    response: Response,
     locale: LocaleQ = "en",
 ) -> dict[str, Any]:
-    detail = queries.get_service_detail(session, service_id, locale=_locale(locale), now=utcnow(),
-                                        stale_after_days=settings.stale_after_days)
+    detail = queries.get_service_detail(
+        session,
+        service_id,
+        locale=_locale(locale),
+        now=utcnow(),
+        stale_after_days=settings.stale_after_days,
+    )
     if detail is None:
         raise NotFound("No such service")
     _cached(response, detail.version)
     return hsds.service_detail(detail)
 
 
-@router.get("/organizations", summary="Organisations (cursor pagination)",
-            response_model=dict[str, Any], responses=NOT_MODIFIED)
+@router.get(
+    "/organizations",
+    summary="Organisations (cursor pagination)",
+    response_model=dict[str, Any],
+    responses=NOT_MODIFIED,
+)
 def list_organizations(
-    session: ApiSession, request: Request, response: Response, limit: Limit = 50,
-    cursor: Cursor = None, locale: LocaleQ = "en",
+    session: ApiSession,
+    request: Request,
+    response: Response,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    locale: LocaleQ = "en",
 ) -> dict[str, Any] | Response:
     if (unchanged := Conditional(session, request, response, timed=False).answer()) is not None:
         return unchanged
-    items, nxt = reads.list_organizations(session, locale=_locale(locale), cursor=cursor, limit=limit)
+    items, nxt = reads.list_organizations(
+        session, locale=_locale(locale), cursor=cursor, limit=limit
+    )
     return {"contents": items, "size": len(items), "next_cursor": nxt}
 
 
@@ -180,11 +227,19 @@ def get_organization(
     return org
 
 
-@router.get("/locations", summary="Locations (confidential whereabouts redacted)",
-            response_model=dict[str, Any], responses=NOT_MODIFIED)
+@router.get(
+    "/locations",
+    summary="Locations (confidential whereabouts redacted)",
+    response_model=dict[str, Any],
+    responses=NOT_MODIFIED,
+)
 def list_locations(
-    session: ApiSession, request: Request, response: Response, limit: Limit = 50,
-    cursor: Cursor = None, locale: LocaleQ = "en",
+    session: ApiSession,
+    request: Request,
+    response: Response,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    locale: LocaleQ = "en",
 ) -> dict[str, Any] | Response:
     if (unchanged := Conditional(session, request, response, timed=False).answer()) is not None:
         return unchanged
@@ -203,8 +258,12 @@ def get_location(
     return loc
 
 
-@router.get("/taxonomy_terms", summary="Categories (taxonomy terms), as a tree",
-            response_model=dict[str, Any], responses=NOT_MODIFIED)
+@router.get(
+    "/taxonomy_terms",
+    summary="Categories (taxonomy terms), as a tree",
+    response_model=dict[str, Any],
+    responses=NOT_MODIFIED,
+)
 def list_taxonomy_terms(
     session: ApiSession, request: Request, response: Response, locale: LocaleQ = "en"
 ) -> dict[str, Any] | Response:
@@ -214,8 +273,12 @@ def list_taxonomy_terms(
     return {"contents": [hsds.category(c) for c in items]}
 
 
-@router.get("/places", summary="Countries, regions and cities of the gazetteer",
-            response_model=dict[str, Any], responses=NOT_MODIFIED)
+@router.get(
+    "/places",
+    summary="Countries, regions and cities of the gazetteer",
+    response_model=dict[str, Any],
+    responses=NOT_MODIFIED,
+)
 def list_places(
     session: ApiSession, request: Request, response: Response, locale: LocaleQ = "en"
 ) -> dict[str, Any] | Response:
@@ -225,19 +288,30 @@ def list_places(
     return {"contents": [hsds.plain(p) for p in items]}
 
 
-@router.get("/notices", summary="Notices in force: every one, or with place_id those of that "
-            "place, of the places above it and nationwide ones",
-            response_model=dict[str, Any], responses=NOT_MODIFIED)
+@router.get(
+    "/notices",
+    summary="Notices in force: every one, or with place_id those of that "
+    "place, of the places above it and nationwide ones",
+    response_model=dict[str, Any],
+    responses=NOT_MODIFIED,
+)
 def list_notices(
-    session: ApiSession, request: Request, response: Response, place_id: uuid.UUID | None = None,
+    session: ApiSession,
+    request: Request,
+    response: Response,
+    place_id: uuid.UUID | None = None,
     locale: LocaleQ = "en",
 ) -> dict[str, Any] | Response:
     conditional = Conditional(session, request, response, timed=True)
     if (unchanged := conditional.answer()) is not None:
         return unchanged
     items = queries.notices_in_force(
-        session, locale=_locale(locale), place_id=place_id, now=conditional.now,
-        everywhere=place_id is None, timezone=request.app.state.settings.timezone,
+        session,
+        locale=_locale(locale),
+        place_id=place_id,
+        now=conditional.now,
+        everywhere=place_id is None,
+        timezone=request.app.state.settings.timezone,
     )
     return {"contents": [hsds.notice(n) for n in items]}
 
@@ -262,8 +336,10 @@ class _ClientWindow:
             while window and window[0] <= now - self.seconds:
                 window.popleft()
             if len(window) >= self.limit:
-                raise TooManyRequests("Too many reports from here; thank you, try later",
-                                      retry_after=int(window[0] + self.seconds - now) + 1)
+                raise TooManyRequests(
+                    "Too many reports from here; thank you, try later",
+                    retry_after=int(window[0] + self.seconds - now) + 1,
+                )
             window.append(now)
 
 
@@ -271,14 +347,20 @@ REPORT_WINDOW = _ClientWindow(limit=10, seconds=600)
 
 
 @router.post(
-    "/services/{service_id}/reports", status_code=201, response_model=ReportReceived,
+    "/services/{service_id}/reports",
+    status_code=201,
+    response_model=ReportReceived,
     summary="Report a problem with a listing (no account, nothing personal stored)",
 )
 def create_report(
     service_id: uuid.UUID, body: ReportIn, request: Request, session: ApiSession
 ) -> JSONResponse:
     REPORT_WINDOW.check(request.client.host if request.client else "unknown")
-    row = moderation.report(session, service_id=service_id, kind=body.kind, text=body.text,
-                            locale=body.locale)
-    return JSONResponse({"id": str(row.id), "state": "received"}, status_code=201,
-                        headers={"Cache-Control": "no-store"})
+    row = moderation.report(
+        session, service_id=service_id, kind=body.kind, text=body.text, locale=body.locale
+    )
+    return JSONResponse(
+        {"id": str(row.id), "state": "received"},
+        status_code=201,
+        headers={"Cache-Control": "no-store"},
+    )

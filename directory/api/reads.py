@@ -32,7 +32,9 @@ def decode_cursor(cursor: str | None) -> uuid.UUID | None:
         raise ValidationFailed([{"path": "cursor", "message": "is not a cursor we gave"}]) from None
 
 
-def _page(session: Session, model: Any, *, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
+def _page(
+    session: Session, model: Any, *, cursor: str | None, limit: int
+) -> tuple[list[Any], str | None]:
     stmt = select(model).where(model.archived_at.is_(None)).order_by(model.id).limit(limit + 1)
     after = decode_cursor(cursor)
     if after is not None:
@@ -43,19 +45,32 @@ def _page(session: Session, model: Any, *, cursor: str | None, limit: int) -> tu
 
 
 def _org_json(session: Session, orgs: list[m.Organization], locale: str) -> list[dict[str, Any]]:
-    texts = texts_for(session, entity_type="organization", ids=[o.id for o in orgs],
-                      fields=["name", "alternate_name", "description"], locale=locale)
+    texts = texts_for(
+        session,
+        entity_type="organization",
+        ids=[o.id for o in orgs],
+        fields=["name", "alternate_name", "description"],
+        locale=locale,
+    )
 
     def tx(oid: uuid.UUID, name: str) -> str | None:
         value = texts.get((oid, name))
         return value.value if value is not None and value.value else None
 
-    return [{
-        "id": str(o.id), "name": tx(o.id, "name") or o.name,
-        "alternate_name": tx(o.id, "alternate_name"), "description": tx(o.id, "description"),
-        "email": o.email, "website": o.website, "legal_status": o.legal_status,
-        "is_demo": o.is_demo, "version": o.version,
-    } for o in orgs]
+    return [
+        {
+            "id": str(o.id),
+            "name": tx(o.id, "name") or o.name,
+            "alternate_name": tx(o.id, "alternate_name"),
+            "description": tx(o.id, "description"),
+            "email": o.email,
+            "website": o.website,
+            "legal_status": o.legal_status,
+            "is_demo": o.is_demo,
+            "version": o.version,
+        }
+        for o in orgs
+    ]
 
 
 def list_organizations(
@@ -74,15 +89,22 @@ def get_organization(session: Session, org_id: uuid.UUID, *, locale: str) -> dic
 
 def _location_json(session: Session, locs: list[m.Location], locale: str) -> list[dict[str, Any]]:
     ids = [x.id for x in locs]
-    texts = texts_for(session, entity_type="location", ids=ids,
-                      fields=["name", "description", "transportation"], locale=locale)
+    texts = texts_for(
+        session,
+        entity_type="location",
+        ids=ids,
+        fields=["name", "description", "transportation"],
+        locale=locale,
+    )
     addresses: dict[uuid.UUID, list[m.Address]] = {}
-    for a in session.scalars(select(m.Address).where(m.Address.location_id.in_(ids),
-                                                     m.Address.archived_at.is_(None))):
+    for a in session.scalars(
+        select(m.Address).where(m.Address.location_id.in_(ids), m.Address.archived_at.is_(None))
+    ):
         addresses.setdefault(a.location_id, []).append(a)
     phones: dict[uuid.UUID, list[m.Phone]] = {}
-    for p in session.scalars(select(m.Phone).where(m.Phone.location_id.in_(ids),
-                                                   m.Phone.archived_at.is_(None))):
+    for p in session.scalars(
+        select(m.Phone).where(m.Phone.location_id.in_(ids), m.Phone.archived_at.is_(None))
+    ):
         if p.location_id is not None:
             phones.setdefault(p.location_id, []).append(p)
 
@@ -93,43 +115,65 @@ def _location_json(session: Session, locs: list[m.Location], locale: str) -> lis
     out = []
     for loc in locs:
         view = public_location_view(loc)
-        out.append({
-            "id": str(loc.id),
-            "organization_id": str(loc.organization_id) if loc.organization_id else None,
-            "location_type": loc.location_type,
-            "name": tx(loc.id, "name") if view.show_address else None,  # a name can locate
-            "description": tx(loc.id, "description") if view.show_directions else None,
-            "transportation": tx(loc.id, "transportation") if view.show_directions else None,
-            "latitude": float(view.latitude) if view.latitude is not None else None,
-            "longitude": float(view.longitude) if view.longitude is not None else None,
-            "addresses": [{
-                "address_1": a.address_1 if view.show_street_address else None,
-                "address_2": a.address_2 if view.show_street_address else None,
-                "postal_code": a.postal_code if view.show_street_address else None,
-                "city": a.city, "region": a.region, "state_province": a.state_province,
-                "country": a.country, "address_type": a.address_type,
-            } for a in addresses.get(loc.id, [])] if view.show_address else [],
-            "phones": [{"number": p.number, "extension": p.extension, "type": p.type,
-                        "is_hotline": p.is_hotline}
-                       for p in phones.get(loc.id, [])
-                       if p.is_hotline or not view.only_hotline_phones],
-            "privacy": loc.privacy.value if hasattr(loc.privacy, "value") else loc.privacy,
-            "approximate": view.approximate,
-            "region_id": str(loc.region_id) if loc.region_id else None,
-            "place_id": str(loc.place_id) if loc.place_id else None,
-            "timezone": loc.timezone,
-            "shelter_type": loc.shelter_type.value if loc.shelter_type else None,
-            "capacity_maximum": loc.capacity_maximum,
-            "capacity_available": loc.capacity_available,
-            "capacity_updated": loc.capacity_updated.isoformat() if loc.capacity_updated else None,
-            "has_heating": loc.has_heating, "has_power": loc.has_power,
-            "has_water": loc.has_water, "has_internet": loc.has_internet,
-            "has_toilets": loc.has_toilets, "wheelchair_accessible": loc.wheelchair_accessible,
-            "pets_allowed": loc.pets_allowed, "women_children_only": loc.women_children_only,
-            "open_24_7": loc.open_24_7,
-            "is_demo": loc.is_demo,
-            "version": loc.version,
-        })
+        out.append(
+            {
+                "id": str(loc.id),
+                "organization_id": str(loc.organization_id) if loc.organization_id else None,
+                "location_type": loc.location_type,
+                "name": tx(loc.id, "name") if view.show_address else None,  # a name can locate
+                "description": tx(loc.id, "description") if view.show_directions else None,
+                "transportation": tx(loc.id, "transportation") if view.show_directions else None,
+                "latitude": float(view.latitude) if view.latitude is not None else None,
+                "longitude": float(view.longitude) if view.longitude is not None else None,
+                "addresses": [
+                    {
+                        "address_1": a.address_1 if view.show_street_address else None,
+                        "address_2": a.address_2 if view.show_street_address else None,
+                        "postal_code": a.postal_code if view.show_street_address else None,
+                        "city": a.city,
+                        "region": a.region,
+                        "state_province": a.state_province,
+                        "country": a.country,
+                        "address_type": a.address_type,
+                    }
+                    for a in addresses.get(loc.id, [])
+                ]
+                if view.show_address
+                else [],
+                "phones": [
+                    {
+                        "number": p.number,
+                        "extension": p.extension,
+                        "type": p.type,
+                        "is_hotline": p.is_hotline,
+                    }
+                    for p in phones.get(loc.id, [])
+                    if p.is_hotline or not view.only_hotline_phones
+                ],
+                "privacy": loc.privacy.value if hasattr(loc.privacy, "value") else loc.privacy,
+                "approximate": view.approximate,
+                "region_id": str(loc.region_id) if loc.region_id else None,
+                "place_id": str(loc.place_id) if loc.place_id else None,
+                "timezone": loc.timezone,
+                "shelter_type": loc.shelter_type.value if loc.shelter_type else None,
+                "capacity_maximum": loc.capacity_maximum,
+                "capacity_available": loc.capacity_available,
+                "capacity_updated": loc.capacity_updated.isoformat()
+                if loc.capacity_updated
+                else None,
+                "has_heating": loc.has_heating,
+                "has_power": loc.has_power,
+                "has_water": loc.has_water,
+                "has_internet": loc.has_internet,
+                "has_toilets": loc.has_toilets,
+                "wheelchair_accessible": loc.wheelchair_accessible,
+                "pets_allowed": loc.pets_allowed,
+                "women_children_only": loc.women_children_only,
+                "open_24_7": loc.open_24_7,
+                "is_demo": loc.is_demo,
+                "version": loc.version,
+            }
+        )
     return out
 
 

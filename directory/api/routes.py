@@ -106,9 +106,7 @@ def render_docs(spec: dict[str, Any]) -> str:
     rows = []
     for path, ops in spec.get("paths", {}).items():
         for method, op in ops.items():
-            params = ", ".join(
-                f"{p['name']} ({p.get('in')})" for p in op.get("parameters", [])
-            )
+            params = ", ".join(f"{p['name']} ({p.get('in')})" for p in op.get("parameters", []))
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
             ref = body.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
             codes = " ".join(sorted(op.get("responses", {})))
@@ -123,17 +121,15 @@ def render_docs(spec: dict[str, Any]) -> str:
     schemas = []
     for name, schema in sorted(spec.get("components", {}).get("schemas", {}).items()):
         props = schema.get("properties", {})
-        fields = ", ".join(
-            f"{k}{'*' if k in schema.get('required', []) else ''}" for k in props
-        )
-        schemas.append(f"<dt id=\"{e(name)}\"><code>{e(name)}</code></dt><dd>{e(fields)}</dd>")
+        fields = ", ".join(f"{k}{'*' if k in schema.get('required', []) else ''}" for k in props)
+        schemas.append(f'<dt id="{e(name)}"><code>{e(name)}</code></dt><dd>{e(fields)}</dd>')
     desc = "".join(f"<p>{e(par)}</p>" for par in spec["info"].get("description", "").split("\n\n"))
     return (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{e(spec['info']['title'])}</title></head><body><main>"
         f"<h1>{e(spec['info']['title'])} {e(spec['info']['version'])}</h1>{desc}"
-        "<p>Machine-readable: <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a> "
+        '<p>Machine-readable: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> '
         "(OpenAPI 3; load it into any OpenAPI tool).</p>"
         "<h2>Operations</h2><table><thead><tr><th>Method</th><th>Path</th><th>What</th>"
         "<th>Parameters</th><th>Body</th><th>Responses</th></tr></thead><tbody>"

@@ -14,7 +14,9 @@ from directory.textinput import SafeLine, SafeName, SafeText, SafeUrl
 from directory.textinput import line as _line
 from directory.textinput import text as _text
 
-Locale = Annotated[str, Field(min_length=2, max_length=12, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
+Locale = Annotated[
+    str, Field(min_length=2, max_length=12, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+]
 Email = Annotated[str, _line(254), Field(max_length=254)]
 Count = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
@@ -37,8 +39,11 @@ class WriteIn(Strict):
     comment: Comment | None = Field(default=None, description="why; shown to the moderators")
 
     def changes(self) -> dict[str, Any]:
-        return {k: v for k, v in self.model_dump(exclude_unset=True, mode="json").items()
-                if k not in ("translations", "comment")}
+        return {
+            k: v
+            for k, v in self.model_dump(exclude_unset=True, mode="json").items()
+            if k not in ("translations", "comment")
+        }
 
 
 class OrganizationIn(WriteIn):
@@ -78,9 +83,9 @@ class ServiceIn(WriteIn):
     source_locale: Locale | None = None
     alternative_service_id: uuid.UUID | None = None
     status_reason_code: ClosureReasonCode | None = None
-    categories: Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=20)] | None = (
-        Field(default=None, description="taxonomy term codes, e.g. shelter, heat-power.warming")
-    )
+    categories: (
+        Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=20)] | None
+    ) = Field(default=None, description="taxonomy term codes, e.g. shelter, heat-power.warming")
 
 
 class LocationIn(WriteIn):
@@ -97,9 +102,16 @@ class LocationIn(WriteIn):
     region_id: uuid.UUID | None = None
     timezone: Annotated[str, _line(64)] | None = None
     privacy: Literal["exact", "approximate", "confidential"] | None = None
-    shelter_type: Literal[
-        "air_raid_shelter", "collective_centre", "emergency_accommodation", "warming_point",
-        "charging_point"] | None = None
+    shelter_type: (
+        Literal[
+            "air_raid_shelter",
+            "collective_centre",
+            "emergency_accommodation",
+            "warming_point",
+            "charging_point",
+        ]
+        | None
+    ) = None
     capacity_maximum: Count | None = None
     capacity_available: Count | None = None
     has_heating: StrictBool | None = None
@@ -113,7 +125,8 @@ class LocationIn(WriteIn):
     open_24_7: StrictBool | None = None
     source_locale: Locale | None = None
     service_ids: Annotated[list[uuid.UUID], Field(max_length=50)] | None = Field(
-        default=None, description="on create: the services offered here")
+        default=None, description="on create: the services offered here"
+    )
 
 
 class AddressIn(WriteIn):
@@ -125,7 +138,9 @@ class AddressIn(WriteIn):
     region: Annotated[str, _line(200)] | None = None
     state_province: Annotated[str, _line(200)] | None = None
     postal_code: Annotated[str, _line(20)] | None = None
-    country: Annotated[str, Field(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")] | None = None
+    country: Annotated[str, Field(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")] | None = (
+        None
+    )
     address_type: Literal["physical", "postal", "virtual"] | None = None
 
 
@@ -134,7 +149,8 @@ class PhoneIn(WriteIn):
     service_id: uuid.UUID | None = None
     organization_id: uuid.UUID | None = None
     number: Annotated[str, _line(40)] | None = Field(
-        default=None, description="international E.164 form, e.g. +380441234567")
+        default=None, description="international E.164 form, e.g. +380441234567"
+    )
     extension: Annotated[str, _line(20)] | None = None
     type: Literal["text", "voice", "fax", "cell", "video", "pager", "textphone"] | None = None
     description: SafeText | None = None
@@ -173,16 +189,23 @@ class StatusIn(Strict):
 
     status: ServiceStatusName
     reason_code: ClosureReasonCode | None = Field(
-        default=None, description="a common reason as a code: readers read it in their own "
+        default=None,
+        description="a common reason as a code: readers read it in their own "
         "language (alert: air-raid alert, power: power cut, staff: no staff on duty, supplies: "
-        "out of supplies, repairs, damage: damaged by shelling)")
+        "out of supplies, repairs, damage: damaged by shelling)",
+    )
     reason: dict[Locale, Annotated[str, _text(2000)]] | None = Field(
-        default=None, max_length=20, description="why in your own words, per locale: "
-        "{\"uk\": \"...\", \"en\": \"...\"} (replaces the previous reason in every language)")
+        default=None,
+        max_length=20,
+        description="why in your own words, per locale: "
+        '{"uk": "...", "en": "..."} (replaces the previous reason in every language)',
+    )
     until: dt.datetime | None = Field(default=None, description="when the status ends by itself")
     alternative_service_id: uuid.UUID | None = Field(
-        default=None, description="where people can go instead while this one is closed or full "
-        "(null: nowhere in particular; left out: unchanged)")
+        default=None,
+        description="where people can go instead while this one is closed or full "
+        "(null: nowhere in particular; left out: unchanged)",
+    )
     comment: Comment | None = None
 
 
@@ -208,8 +231,9 @@ class RejectIn(Strict):
 
 
 class RevertIn(Strict):
-    entity_type: Literal["organization", "service", "location", "address", "phone", "schedule",
-                         "notice"]
+    entity_type: Literal[
+        "organization", "service", "location", "address", "phone", "schedule", "notice"
+    ]
     entity_id: uuid.UUID
     to_version: Annotated[StrictInt, Field(ge=1, le=1_000_000_000)]
     comment: Comment | None = None
@@ -218,7 +242,10 @@ class RevertIn(Strict):
 class ReportIn(Strict):
     kind: Literal["wrong", "closed", "full", "locked", "no_answer", "other"]
     text: Annotated[str, _text(2000)] | None = Field(
-        default=None, max_length=2000, description="what you found; please no names or phone numbers")
+        default=None,
+        max_length=2000,
+        description="what you found; please no names or phone numbers",
+    )
     locale: Locale | None = None
 
 
@@ -243,8 +270,10 @@ class FieldChangeOut(BaseModel):
     proposed: Any = None
     sensitive: bool = False
     entity_type: str | None = Field(
-        None, description="set on a line about another record the change implies: marking a "
-        "service full empties its places' free places; free places end a service's 'full'")
+        None,
+        description="set on a line about another record the change implies: marking a "
+        "service full empties its places' free places; free places end a service's 'full'",
+    )
     entity_id: uuid.UUID | None = None
 
 
@@ -268,12 +297,16 @@ class ChangeRequestOut(BaseModel):
     decided_at: dt.datetime | None
     diff: list[FieldChangeOut] | None = None
     group_id: uuid.UUID | None = Field(
-        None, description="set when this change is part of a new listing proposed as one unit "
+        None,
+        description="set when this change is part of a new listing proposed as one unit "
         "(organisation, service, place, address, phones, hours ...): approving, rejecting or "
-        "withdrawing any change of the group does so for the whole group, parents first")
+        "withdrawing any change of the group does so for the whole group, parents first",
+    )
     group: list[GroupMemberOut] | None = Field(
-        None, description="every change of the group (this one included), in the order they are "
-        "applied; with `diff` on the single change-request view")
+        None,
+        description="every change of the group (this one included), in the order they are "
+        "applied; with `diff` on the single change-request view",
+    )
 
 
 class GroupMemberOut(BaseModel):
@@ -322,7 +355,9 @@ class AuditEntryOut(BaseModel):
     change_request_id: uuid.UUID | None
     author: str | None
     approver: str | None
-    changes: dict[str, Any] = Field(description="{field: [before, after]}; field@locale for translations")
+    changes: dict[str, Any] = Field(
+        description="{field: [before, after]}; field@locale for translations"
+    )
 
 
 class MeOut(BaseModel):

@@ -42,16 +42,25 @@ COLLECTION_OF = {etype: coll for coll, (etype, _) in COLLECTIONS.items()}
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"description": desc, "content": {PROBLEM: {"schema": s.Problem.model_json_schema()}}}
     for code, desc in [
-        (401, "no valid token"), (403, "role, scope or region does not allow it"),
-        (404, "no such record"), (412, "If-Match is stale (the body has current_version)"),
-        (422, "invalid fields (errors[].pointer)"), (428, "If-Match missing"),
+        (401, "no valid token"),
+        (403, "role, scope or region does not allow it"),
+        (404, "no such record"),
+        (412, "If-Match is stale (the body has current_version)"),
+        (422, "invalid fields (errors[].pointer)"),
+        (428, "If-Match missing"),
     ]
 }
-_ACCEPTED: dict[int | str, dict[str, Any]] = {202: {"description": "proposed: waits for a moderator", "model": s.ChangeRequestOut}}
+_ACCEPTED: dict[int | str, dict[str, Any]] = {
+    202: {"description": "proposed: waits for a moderator", "model": s.ChangeRequestOut}
+}
 
 
 def change_out(
-    session: Session, cr: ChangeRequest, *, with_diff: bool = False, moderator_view: bool = True,
+    session: Session,
+    cr: ChangeRequest,
+    *,
+    with_diff: bool = False,
+    moderator_view: bool = True,
     names: dict[uuid.UUID, str] | None = None,
 ) -> dict[str, Any]:
     """A change request as JSON. Outside moderator views the published values of sensitive
@@ -60,39 +69,76 @@ def change_out(
     if names is None:
         names = moderation.account_names(session, [cr.author_id, cr.reviewer_id])
     out = s.ChangeRequestOut(
-        id=cr.id, state=cr.state.value, kind=cr.kind.value, entity_type=cr.entity_type,
-        entity_id=cr.entity_id, base_version=cr.base_version,
+        id=cr.id,
+        state=cr.state.value,
+        kind=cr.kind.value,
+        entity_type=cr.entity_type,
+        entity_id=cr.entity_id,
+        base_version=cr.base_version,
         entity_version=current_version(session, cr.entity_type, cr.entity_id)
-        if cr.state == ChangeState.approved else None,
-        fields=cr.payload.get("fields", {}), translations=cr.payload.get("translations", {}),
+        if cr.state == ChangeState.approved
+        else None,
+        fields=cr.payload.get("fields", {}),
+        translations=cr.payload.get("translations", {}),
         comment=cr.comment,
         author=names.get(cr.author_id) if cr.author_id else None,
         reviewer=names.get(cr.reviewer_id) if cr.reviewer_id else None,
-        review_reason=cr.review_reason, needs_review=cr.needs_review, sensitive=cr.sensitive,
-        created_at=cr.created_at, decided_at=cr.decided_at,
-        diff=[s.FieldChangeOut(field=d.field, locale=d.locale,
-                               current=d.current if moderator_view or not _hidden(cr, d) else None,
-                               proposed=d.proposed, sensitive=d.sensitive,
-                               entity_type=d.entity_type, entity_id=d.entity_id)
-              for d in moderation.diff(session, change=cr)] if with_diff else None,
+        review_reason=cr.review_reason,
+        needs_review=cr.needs_review,
+        sensitive=cr.sensitive,
+        created_at=cr.created_at,
+        decided_at=cr.decided_at,
+        diff=[
+            s.FieldChangeOut(
+                field=d.field,
+                locale=d.locale,
+                current=d.current if moderator_view or not _hidden(cr, d) else None,
+                proposed=d.proposed,
+                sensitive=d.sensitive,
+                entity_type=d.entity_type,
+                entity_id=d.entity_id,
+            )
+            for d in moderation.diff(session, change=cr)
+        ]
+        if with_diff
+        else None,
         group_id=cr.group_id,
-        group=[_member_out(session, x, with_diff=with_diff, moderator_view=moderator_view)
-               for x in moderation.group_of(session, change=cr)] if cr.group_id else None,
+        group=[
+            _member_out(session, x, with_diff=with_diff, moderator_view=moderator_view)
+            for x in moderation.group_of(session, change=cr)
+        ]
+        if cr.group_id
+        else None,
     )
     return out.model_dump(mode="json")
 
 
-def _member_out(session: Session, cr: ChangeRequest, *, with_diff: bool,
-                moderator_view: bool) -> s.GroupMemberOut:
+def _member_out(
+    session: Session, cr: ChangeRequest, *, with_diff: bool, moderator_view: bool
+) -> s.GroupMemberOut:
     return s.GroupMemberOut(
-        id=cr.id, state=cr.state.value, kind=cr.kind.value, entity_type=cr.entity_type,
-        entity_id=cr.entity_id, fields=cr.payload.get("fields", {}),
-        translations=cr.payload.get("translations", {}), sensitive=cr.sensitive,
-        diff=[s.FieldChangeOut(field=d.field, locale=d.locale,
-                               current=d.current if moderator_view or not _hidden(cr, d) else None,
-                               proposed=d.proposed, sensitive=d.sensitive,
-                               entity_type=d.entity_type, entity_id=d.entity_id)
-              for d in moderation.diff(session, change=cr)] if with_diff else None,
+        id=cr.id,
+        state=cr.state.value,
+        kind=cr.kind.value,
+        entity_type=cr.entity_type,
+        entity_id=cr.entity_id,
+        fields=cr.payload.get("fields", {}),
+        translations=cr.payload.get("translations", {}),
+        sensitive=cr.sensitive,
+        diff=[
+            s.FieldChangeOut(
+                field=d.field,
+                locale=d.locale,
+                current=d.current if moderator_view or not _hidden(cr, d) else None,
+                proposed=d.proposed,
+                sensitive=d.sensitive,
+                entity_type=d.entity_type,
+                entity_id=d.entity_id,
+            )
+            for d in moderation.diff(session, change=cr)
+        ]
+        if with_diff
+        else None,
     )
 
 
@@ -127,17 +173,29 @@ def _add_collection(coll: str, entity_type: str, body_model: type[s.WriteIn]) ->
 
     def create(body: s.WriteIn, ident: Writer, session: ApiSession) -> JSONResponse:
         cr = moderation.propose(
-            session, actor=ident.account, entity_type=entity_type, kind="create",
-            changes=body.changes(), translations=body.translations, comment=body.comment,
+            session,
+            actor=ident.account,
+            entity_type=entity_type,
+            kind="create",
+            changes=body.changes(),
+            translations=body.translations,
+            comment=body.comment,
         )
         return written(session, cr, created=True)
 
-    def update(item_id: ItemId, body: s.WriteIn, ident: Writer, version: IfMatch,
-               session: ApiSession) -> JSONResponse:
+    def update(
+        item_id: ItemId, body: s.WriteIn, ident: Writer, version: IfMatch, session: ApiSession
+    ) -> JSONResponse:
         cr = moderation.propose(
-            session, actor=ident.account, entity_type=entity_type, kind="update",
-            entity_id=item_id, base_version=version, changes=body.changes(),
-            translations=body.translations, comment=body.comment,
+            session,
+            actor=ident.account,
+            entity_type=entity_type,
+            kind="update",
+            entity_id=item_id,
+            base_version=version,
+            changes=body.changes(),
+            translations=body.translations,
+            comment=body.comment,
         )
         return written(session, cr)
 
@@ -145,23 +203,47 @@ def _add_collection(coll: str, entity_type: str, body_model: type[s.WriteIn]) ->
     create.__annotations__["body"] = body_model
     update.__annotations__["body"] = body_model
 
-    def archive(item_id: ItemId, ident: Writer, version: IfMatch,
-                session: ApiSession) -> JSONResponse:
-        cr = moderation.propose(session, actor=ident.account, entity_type=entity_type,
-                                kind="archive", entity_id=item_id, base_version=version)
-        return written(session, cr)
-
-    def restore(item_id: ItemId, ident: Writer, version: IfMatch,
-                session: ApiSession) -> JSONResponse:
-        cr = moderation.propose(session, actor=ident.account, entity_type=entity_type,
-                                kind="restore", entity_id=item_id, base_version=version)
-        return written(session, cr)
-
-    def translations(item_id: ItemId, body: s.TranslationsIn, ident: Writer,
-                     version: IfMatch, session: ApiSession) -> JSONResponse:
+    def archive(
+        item_id: ItemId, ident: Writer, version: IfMatch, session: ApiSession
+    ) -> JSONResponse:
         cr = moderation.propose(
-            session, actor=ident.account, entity_type=entity_type, kind="update",
-            entity_id=item_id, base_version=version, translations=body.translations,
+            session,
+            actor=ident.account,
+            entity_type=entity_type,
+            kind="archive",
+            entity_id=item_id,
+            base_version=version,
+        )
+        return written(session, cr)
+
+    def restore(
+        item_id: ItemId, ident: Writer, version: IfMatch, session: ApiSession
+    ) -> JSONResponse:
+        cr = moderation.propose(
+            session,
+            actor=ident.account,
+            entity_type=entity_type,
+            kind="restore",
+            entity_id=item_id,
+            base_version=version,
+        )
+        return written(session, cr)
+
+    def translations(
+        item_id: ItemId,
+        body: s.TranslationsIn,
+        ident: Writer,
+        version: IfMatch,
+        session: ApiSession,
+    ) -> JSONResponse:
+        cr = moderation.propose(
+            session,
+            actor=ident.account,
+            entity_type=entity_type,
+            kind="update",
+            entity_id=item_id,
+            base_version=version,
+            translations=body.translations,
             comment=body.comment,
         )
         return written(session, cr)
@@ -171,25 +253,53 @@ def _add_collection(coll: str, entity_type: str, body_model: type[s.WriteIn]) ->
             fn.__annotations__["ident"] = Moderator
     responses = {**_PROBLEMS, **_ACCEPTED}
     item = f"/{coll}/{{{param}}}"
-    router.add_api_route(f"/{coll}", create, methods=["POST"], status_code=201,
-                         summary=f"Create a {label}", responses=responses,
-                         response_model=s.ChangeRequestOut, name=f"create_{entity_type}")
-    router.add_api_route(item, update, methods=["PATCH"],
-                         summary=f"Change a {label} (If-Match required)", responses=responses,
-                         response_model=s.ChangeRequestOut, name=f"update_{entity_type}")
-    router.add_api_route(item, archive, methods=["DELETE"],
-                         summary=f"Archive a {label} (If-Match required; restorable)",
-                         responses=responses, response_model=s.ChangeRequestOut,
-                         name=f"archive_{entity_type}")
-    router.add_api_route(f"{item}/restore", restore, methods=["POST"],
-                         summary=f"Restore an archived {label} (If-Match required)",
-                         responses=responses, response_model=s.ChangeRequestOut,
-                         name=f"restore_{entity_type}")
+    router.add_api_route(
+        f"/{coll}",
+        create,
+        methods=["POST"],
+        status_code=201,
+        summary=f"Create a {label}",
+        responses=responses,
+        response_model=s.ChangeRequestOut,
+        name=f"create_{entity_type}",
+    )
+    router.add_api_route(
+        item,
+        update,
+        methods=["PATCH"],
+        summary=f"Change a {label} (If-Match required)",
+        responses=responses,
+        response_model=s.ChangeRequestOut,
+        name=f"update_{entity_type}",
+    )
+    router.add_api_route(
+        item,
+        archive,
+        methods=["DELETE"],
+        summary=f"Archive a {label} (If-Match required; restorable)",
+        responses=responses,
+        response_model=s.ChangeRequestOut,
+        name=f"archive_{entity_type}",
+    )
+    router.add_api_route(
+        f"{item}/restore",
+        restore,
+        methods=["POST"],
+        summary=f"Restore an archived {label} (If-Match required)",
+        responses=responses,
+        response_model=s.ChangeRequestOut,
+        name=f"restore_{entity_type}",
+    )
     if any(f.translatable for f in _fields(entity_type).values()):
-        router.add_api_route(f"{item}/translations", translations, methods=["PUT"],
-                             summary=f"Set texts of a {label} in other languages (If-Match)",
-                             responses=responses, response_model=s.ChangeRequestOut,
-                             name=f"translate_{entity_type}")
+        router.add_api_route(
+            f"{item}/translations",
+            translations,
+            methods=["PUT"],
+            summary=f"Set texts of a {label} in other languages (If-Match)",
+            responses=responses,
+            response_model=s.ChangeRequestOut,
+            name=f"translate_{entity_type}",
+        )
 
 
 def _fields(entity_type: str) -> dict[str, Any]:
@@ -205,8 +315,9 @@ for _coll, (_etype, _model) in COLLECTIONS.items():
 # --- records without a public page: read them (and their ETag) with a token ------------------
 
 
-def _read_private(session: Session, ident: accounts.TokenIdentity, entity_type: str,
-                  item_id: uuid.UUID) -> JSONResponse:
+def _read_private(
+    session: Session, ident: accounts.TokenIdentity, entity_type: str, item_id: uuid.UUID
+) -> JSONResponse:
     from directory.moderation.fields import MODELS
 
     record = session.get(MODELS[entity_type], item_id)
@@ -231,9 +342,14 @@ def _add_private_get(coll: str, entity_type: str) -> None:
     def read(item_id: ItemId, ident: Identity, session: ApiSession) -> JSONResponse:
         return _read_private(session, ident, entity_type, item_id)
 
-    router.add_api_route(f"/{coll}/{{{param}}}", read, methods=["GET"], responses=_PROBLEMS,
-                         summary=f"One {entity_type} with its ETag (token needed)",
-                         name=f"get_{entity_type}")
+    router.add_api_route(
+        f"/{coll}/{{{param}}}",
+        read,
+        methods=["GET"],
+        responses=_PROBLEMS,
+        summary=f"One {entity_type} with its ETag (token needed)",
+        name=f"get_{entity_type}",
+    )
 
 
 for _coll in ("addresses", "phones", "schedules", "notices"):
@@ -243,13 +359,26 @@ for _coll in ("addresses", "phones", "schedules", "notices"):
 # --- quick updates from the field -------------------------------------------------------------
 
 
-@router.patch("/services/{service_id}/status", response_model=s.ChangeRequestOut,
-              responses={**_PROBLEMS, **_ACCEPTED},
-              summary="Quick status update: open, full, temporarily closed (If-Match required)")
-def set_status(service_id: uuid.UUID, body: s.StatusIn, ident: Writer, version: IfMatch,
-               request: Request, session: ApiSession, settings: SettingsDep) -> JSONResponse:
-    request.state.field_renames = {"status_until": "until", "status_reason": "reason",
-                                   "status_reason_code": "reason_code"}
+@router.patch(
+    "/services/{service_id}/status",
+    response_model=s.ChangeRequestOut,
+    responses={**_PROBLEMS, **_ACCEPTED},
+    summary="Quick status update: open, full, temporarily closed (If-Match required)",
+)
+def set_status(
+    service_id: uuid.UUID,
+    body: s.StatusIn,
+    ident: Writer,
+    version: IfMatch,
+    request: Request,
+    session: ApiSession,
+    settings: SettingsDep,
+) -> JSONResponse:
+    request.state.field_renames = {
+        "status_until": "until",
+        "status_reason": "reason",
+        "status_reason_code": "reason_code",
+    }
     changes: dict[str, Any] = {"status": body.status, "status_reason_code": body.reason_code}
     if body.until is not None:
         changes["status_until"] = body.until.isoformat()
@@ -257,35 +386,68 @@ def set_status(service_id: uuid.UUID, body: s.StatusIn, ident: Writer, version: 
         alt = body.alternative_service_id
         changes["alternative_service_id"] = str(alt) if alt is not None else None
     cr = moderation.propose(
-        session, actor=ident.account, entity_type="service", kind="status", entity_id=service_id,
-        base_version=version, changes=changes,
+        session,
+        actor=ident.account,
+        entity_type="service",
+        kind="status",
+        entity_id=service_id,
+        base_version=version,
+        changes=changes,
         translations={"status_reason": body.reason} if body.reason else None,
-        comment=body.comment, trusted_publish=_trusted(session, settings),
-    )
-    return written(session, cr)
-
-
-@router.patch("/locations/{location_id}/capacity", response_model=s.ChangeRequestOut,
-              responses={**_PROBLEMS, **_ACCEPTED},
-              summary="Quick capacity update: free places now, total (If-Match required)")
-def set_capacity(location_id: uuid.UUID, body: s.CapacityIn, ident: Writer, version: IfMatch,
-                 request: Request, session: ApiSession, settings: SettingsDep) -> JSONResponse:
-    request.state.field_renames = {"capacity_available": "available", "capacity_maximum": "total"}
-    changes: dict[str, Any] = {"capacity_available": body.available}
-    if body.total is not None:
-        changes["capacity_maximum"] = body.total
-    cr = moderation.propose(
-        session, actor=ident.account, entity_type="location", kind="capacity",
-        entity_id=location_id, base_version=version, changes=changes, comment=body.comment,
+        comment=body.comment,
         trusted_publish=_trusted(session, settings),
     )
     return written(session, cr)
 
 
-@router.post("/services/{service_id}/verify", response_model=s.ChangeRequestOut,
-             responses=_PROBLEMS, summary="Moderators: still accurate, verified now")
-def verify(service_id: uuid.UUID, ident: Moderator, session: ApiSession,
-           body: s.VerifyIn | None = None) -> JSONResponse:
-    cr = moderation.propose(session, actor=ident.account, entity_type="service", kind="verify",
-                            entity_id=service_id, comment=body.comment if body else None)
+@router.patch(
+    "/locations/{location_id}/capacity",
+    response_model=s.ChangeRequestOut,
+    responses={**_PROBLEMS, **_ACCEPTED},
+    summary="Quick capacity update: free places now, total (If-Match required)",
+)
+def set_capacity(
+    location_id: uuid.UUID,
+    body: s.CapacityIn,
+    ident: Writer,
+    version: IfMatch,
+    request: Request,
+    session: ApiSession,
+    settings: SettingsDep,
+) -> JSONResponse:
+    request.state.field_renames = {"capacity_available": "available", "capacity_maximum": "total"}
+    changes: dict[str, Any] = {"capacity_available": body.available}
+    if body.total is not None:
+        changes["capacity_maximum"] = body.total
+    cr = moderation.propose(
+        session,
+        actor=ident.account,
+        entity_type="location",
+        kind="capacity",
+        entity_id=location_id,
+        base_version=version,
+        changes=changes,
+        comment=body.comment,
+        trusted_publish=_trusted(session, settings),
+    )
+    return written(session, cr)
+
+
+@router.post(
+    "/services/{service_id}/verify",
+    response_model=s.ChangeRequestOut,
+    responses=_PROBLEMS,
+    summary="Moderators: still accurate, verified now",
+)
+def verify(
+    service_id: uuid.UUID, ident: Moderator, session: ApiSession, body: s.VerifyIn | None = None
+) -> JSONResponse:
+    cr = moderation.propose(
+        session,
+        actor=ident.account,
+        entity_type="service",
+        kind="verify",
+        entity_id=service_id,
+        comment=body.comment if body else None,
+    )
     return written(session, cr)

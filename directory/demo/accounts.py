@@ -31,24 +31,45 @@ class DemoAccount:
 
 
 DEMO_ACCOUNTS = (
-    DemoAccount("volunteer@demo.invalid", "demo-volunteer", Role.volunteer, "Maria (demo volunteer)",
-                ("lviv",), "volunteer in Lviv"),
-    DemoAccount("moderator@demo.invalid", "demo-moderator", Role.moderator, "Taras (demo moderator)",
-                ("UA-30", "UA-32"), "moderator for Kyiv region (Kyiv City and Kyiv Oblast)"),
-    DemoAccount("admin@demo.invalid", "demo-admin", Role.admin, "Demo admin", (), "admin, everywhere"),
+    DemoAccount(
+        "volunteer@demo.invalid",
+        "demo-volunteer",
+        Role.volunteer,
+        "Maria (demo volunteer)",
+        ("lviv",),
+        "volunteer in Lviv",
+    ),
+    DemoAccount(
+        "moderator@demo.invalid",
+        "demo-moderator",
+        Role.moderator,
+        "Taras (demo moderator)",
+        ("UA-30", "UA-32"),
+        "moderator for Kyiv region (Kyiv City and Kyiv Oblast)",
+    ),
+    DemoAccount(
+        "admin@demo.invalid", "demo-admin", Role.admin, "Demo admin", (), "admin, everywhere"
+    ),
 )
 
 
 def ensure_demo_accounts(session: Session) -> list[DemoAccount]:
     """Create the demo accounts that are missing (never commits); returns all of them."""
     ensure_places(session)  # their regions
-    existing = set(session.scalars(select(Account.email).where(
-        Account.email.in_([a.email for a in DEMO_ACCOUNTS]))))
+    existing = set(
+        session.scalars(
+            select(Account.email).where(Account.email.in_([a.email for a in DEMO_ACCOUNTS]))
+        )
+    )
     for demo in DEMO_ACCOUNTS:
         if demo.email not in existing:
             accounts.create_account(
-                session, email=demo.email, password=demo.password, role=demo.role,
-                display_name=demo.display_name, locale="uk" if demo.role != Role.admin else "en",
+                session,
+                email=demo.email,
+                password=demo.password,
+                role=demo.role,
+                display_name=demo.display_name,
+                locale="uk" if demo.role != Role.admin else "en",
                 region_codes=demo.regions,
             )
     return list(DEMO_ACCOUNTS)
@@ -56,14 +77,23 @@ def ensure_demo_accounts(session: Session) -> list[DemoAccount]:
 
 def demo_accounts_in(session: Session) -> list[str]:
     """The emails of the demo accounts this database holds that can sign in (not disabled)."""
-    return list(session.scalars(select(Account.email).where(
-        Account.email.like("%@" + accounts.DEMO_EMAIL_DOMAIN), Account.disabled.is_(False),
-    ).order_by(Account.email)))
+    return list(
+        session.scalars(
+            select(Account.email)
+            .where(
+                Account.email.like("%@" + accounts.DEMO_EMAIL_DOMAIN),
+                Account.disabled.is_(False),
+            )
+            .order_by(Account.email)
+        )
+    )
 
 
 def sign_in_help(base_url: str) -> str:
     """What `aid-directory demo` prints: where to sign in, and as whom."""
-    lines = [f"Volunteer and moderator app: {base_url}en/manage/ (in Ukrainian /uk/manage/, ...)",
-             "Demo accounts (no second factor in the demo):"]
+    lines = [
+        f"Volunteer and moderator app: {base_url}en/manage/ (in Ukrainian /uk/manage/, ...)",
+        "Demo accounts (no second factor in the demo):",
+    ]
     lines += [f"  {a.email:<24} password {a.password:<15} {a.who}" for a in DEMO_ACCOUNTS]
     return "\n".join(lines)

@@ -9,10 +9,16 @@ import click
 
 
 @click.command("generate")
-@click.option("--services", "count", required=True, type=click.IntRange(0, 10_000_000),
-              help="how many services to generate")
-@click.option("--seed", default=1, show_default=True, type=int,
-              help="same seed, same data (ids and texts)")
+@click.option(
+    "--services",
+    "count",
+    required=True,
+    type=click.IntRange(0, 10_000_000),
+    help="how many services to generate",
+)
+@click.option(
+    "--seed", default=1, show_default=True, type=int, help="same seed, same data (ids and texts)"
+)
 def generate_cmd(count: int, seed: int) -> None:
     """Generate N fictional services (marked as demo) into DIRECTORY_DATABASE_URL, then reindex."""
     from directory.cli import friendly_errors
@@ -44,5 +50,8 @@ def _generate(count: int, seed: int) -> None:
     finally:
         engine.dispose()
     took = time.perf_counter() - started
-    click.echo("Generated: " + ", ".join(f"{n} {k}" for k, n in counts.items())
-               + f" in {took:.1f} s (seed {seed}).")
+    click.echo(
+        "Generated: "
+        + ", ".join(f"{n} {k}" for k, n in counts.items())
+        + f" in {took:.1f} s (seed {seed})."
+    )

@@ -38,7 +38,8 @@ SERVICES_PER_ORG = 4
 
 #: Proper names for fictional organisations, spelt in each UI locale.
 STEMS: tuple[dict[str, str], ...] = tuple(
-    dict(zip(LOCALES, names, strict=True)) for names in (
+    dict(zip(LOCALES, names, strict=True))
+    for names in (
         ("Kalyna", "Калина", "Калина", "Kalina", "Kalyna", "كالينا"),
         ("Svitanok", "Світанок", "Рассвет", "Świt", "Morgenrot", "الفجر"),
         ("Nadiya", "Надія", "Надежда", "Nadzieja", "Hoffnung", "الأمل"),
@@ -54,18 +55,54 @@ STEMS: tuple[dict[str, str], ...] = tuple(
     )
 )
 ORG_KINDS: tuple[dict[str, str], ...] = (
-    {"en": "Foundation", "uk": "Фонд", "ru": "Фонд", "pl": "Fundacja", "de": "Stiftung", "ar": "مؤسسة"},
-    {"en": "Volunteer Network", "uk": "Волонтерська мережа", "ru": "Волонтёрская сеть",
-     "pl": "Sieć Wolontariuszy", "de": "Freiwilligennetz", "ar": "شبكة المتطوعين"},
-    {"en": "Initiative", "uk": "Ініціатива", "ru": "Инициатива", "pl": "Inicjatywa",
-     "de": "Initiative", "ar": "مبادرة"},
-    {"en": "Aid Centre", "uk": "Центр допомоги", "ru": "Центр помощи", "pl": "Centrum Pomocy",
-     "de": "Hilfezentrum", "ar": "مركز المساعدة"},
+    {
+        "en": "Foundation",
+        "uk": "Фонд",
+        "ru": "Фонд",
+        "pl": "Fundacja",
+        "de": "Stiftung",
+        "ar": "مؤسسة",
+    },
+    {
+        "en": "Volunteer Network",
+        "uk": "Волонтерська мережа",
+        "ru": "Волонтёрская сеть",
+        "pl": "Sieć Wolontariuszy",
+        "de": "Freiwilligennetz",
+        "ar": "شبكة المتطوعين",
+    },
+    {
+        "en": "Initiative",
+        "uk": "Ініціатива",
+        "ru": "Инициатива",
+        "pl": "Inicjatywa",
+        "de": "Initiative",
+        "ar": "مبادرة",
+    },
+    {
+        "en": "Aid Centre",
+        "uk": "Центр допомоги",
+        "ru": "Центр помощи",
+        "pl": "Centrum Pomocy",
+        "de": "Hilfezentrum",
+        "ar": "مركز المساعدة",
+    },
 )
-NUMBER = {"en": "No. {n}", "uk": "№ {n}", "ru": "№ {n}", "pl": "nr {n}", "de": "Nr. {n}", "ar": "رقم {n}"}
+NUMBER = {
+    "en": "No. {n}",
+    "uk": "№ {n}",
+    "ru": "№ {n}",
+    "pl": "nr {n}",
+    "de": "Nr. {n}",
+    "ar": "رقم {n}",
+}
 GENERATED = {
-    "en": "Generated test data.", "uk": "Згенеровані тестові дані.", "ru": "Сгенерированные тестовые данные.",
-    "pl": "Wygenerowane dane testowe.", "de": "Generierte Testdaten.", "ar": "بيانات اختبار مولَّدة.",
+    "en": "Generated test data.",
+    "uk": "Згенеровані тестові дані.",
+    "ru": "Сгенерированные тестовые данные.",
+    "pl": "Wygenerowane dane testowe.",
+    "de": "Generierte Testdaten.",
+    "ar": "بيانات اختبار مولَّدة.",
 }
 #: Source locale weights per country (listings are mostly written in the local language).
 SOURCE_WEIGHTS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
@@ -76,20 +113,38 @@ SOURCE_WEIGHTS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
 }
 DEFAULT_WEIGHTS = (("en", "uk", "ru"), (60, 30, 10))
 #: Big cities get more listings.
-CITY_WEIGHT = {"kyiv": 12, "kharkiv": 8, "odesa": 7, "lviv": 7, "dnipro": 7, "warsaw": 6,
-               "berlin": 5, "chisinau": 4, "zaporizhzhia": 4, "krakow": 3, "prague": 3}
+CITY_WEIGHT = {
+    "kyiv": 12,
+    "kharkiv": 8,
+    "odesa": 7,
+    "lviv": 7,
+    "dnipro": 7,
+    "warsaw": 6,
+    "berlin": 5,
+    "chisinau": 4,
+    "zaporizhzhia": 4,
+    "krakow": 3,
+    "prague": 3,
+}
 #: Fictional capital-city numbers (prefix, random digits): a block of zeros after the area code,
 #: every number valid for its country (`phonenumbers.is_valid_number`, as moderation checks) —
 #: Bratislava numbers cannot start 2 0…, so Slovakia uses the zero block after 2 5.
 PHONE: dict[str, tuple[str, int]] = {
-    "UA": ("+38044000", 4), "PL": ("+4822000", 4), "DE": ("+493023125", 3),
-    "MD": ("+37322000", 3), "RO": ("+4021000", 4), "CZ": ("+420200000", 3),
-    "SK": ("+421250000", 3), "HU": ("+361000", 4),
+    "UA": ("+38044000", 4),
+    "PL": ("+4822000", 4),
+    "DE": ("+493023125", 3),
+    "MD": ("+37322000", 3),
+    "RO": ("+4021000", 4),
+    "CZ": ("+420200000", 3),
+    "SK": ("+421250000", 3),
+    "HU": ("+361000", 4),
 }
 SHELTER_TYPES = {
-    "shelter.air-raid": "air_raid_shelter", "shelter.collective-centre": "collective_centre",
+    "shelter.air-raid": "air_raid_shelter",
+    "shelter.collective-centre": "collective_centre",
     "shelter.emergency-accommodation": "emergency_accommodation",
-    "heat-power.warming": "warming_point", "heat-power.charging": "charging_point",
+    "heat-power.warming": "warming_point",
+    "heat-power.charging": "charging_point",
 }
 DAY_SETS = ("MO,TU,WE,TH,FR", "MO,TU,WE,TH,FR,SA", "MO,WE,FR", "TU,TH,SA", "SA,SU")
 
@@ -108,9 +163,18 @@ class _Ctx:
 
 #: Audience code sets to pick from (picking a tuple beats random.sample per service).
 AUDIENCE_SETS: tuple[str, ...] = (
-    "any_nationality", "idp", "refugees", "any_nationality children families", "idp elderly",
-    "women children", "refugees families", "elderly disabled", "students foreigners",
-    "veterans", "idp families", "any_nationality elderly disabled",
+    "any_nationality",
+    "idp",
+    "refugees",
+    "any_nationality children families",
+    "idp elderly",
+    "women children",
+    "refugees families",
+    "elderly disabled",
+    "students foreigners",
+    "veterans",
+    "idp families",
+    "any_nationality elderly disabled",
 )
 
 
@@ -123,8 +187,13 @@ def _ctx(now: dt.datetime) -> _Ctx:
     cum = tuple(itertools.accumulate(CITY_WEIGHT.get(c.code, 1) for c in CITIES))
     codes = {c.code for c in CITIES} | {c.parent for c in CITIES if c.parent}
     return _Ctx(
-        now, leaves, CITIES, cum, {c: place_id(c) for c in codes},
-        {t.code: term_id(t.code) for t in CRISIS_TAXONOMY}, {c.code: country_of(c.code) for c in CITIES},
+        now,
+        leaves,
+        CITIES,
+        cum,
+        {c: place_id(c) for c in codes},
+        {t.code: term_id(t.code) for t in CRISIS_TAXONOMY},
+        {c.code: country_of(c.code) for c in CITIES},
         {loc: tuple(x for x in LOCALES if x != loc) for loc in LOCALES},
     )
 
@@ -184,15 +253,24 @@ def _org(rows: Rows, rng: random.Random, n: int) -> tuple[uuid.UUID, dict[str, s
     source = rng.choice(("uk", "uk", "en", "pl", "de", "ru"))
     oid = rows.new_id()
     other = rng.choice([loc for loc in LOCALES if loc != source])
-    name = rows.texts("organization", oid, "name", source,
-                      {loc: names[loc] for loc in (source, other)})
-    rows.add(m.Organization, id=oid, name=name, description=DEMO_NOTE[source],
-             source_locale=source, is_demo=True, email=f"org{n}@example.org")
+    name = rows.texts(
+        "organization", oid, "name", source, {loc: names[loc] for loc in (source, other)}
+    )
+    rows.add(
+        m.Organization,
+        id=oid,
+        name=name,
+        description=DEMO_NOTE[source],
+        source_locale=source,
+        is_demo=True,
+        email=f"org{n}@example.org",
+    )
     return oid, stem
 
 
-def _service(rows: Rows, rng: random.Random, ctx: _Ctx, org: tuple[uuid.UUID, dict[str, str]],
-             n: int) -> None:
+def _service(
+    rows: Rows, rng: random.Random, ctx: _Ctx, org: tuple[uuid.UUID, dict[str, str]], n: int
+) -> None:
     now = ctx.now
     oid, stem = org
     city = rng.choices(ctx.cities, cum_weights=ctx.cum_weights)[0]
@@ -207,20 +285,28 @@ def _service(rows: Rows, rng: random.Random, ctx: _Ctx, org: tuple[uuid.UUID, di
     sid, lid = rows.new_id(), rows.new_id()
     translated = (source, *_others(rng, ctx, source))
     names = {loc: f"{term.name(loc)} — {stem[loc]} {NUMBER[loc].format(n=n)}" for loc in translated}
-    descs = {loc: f"{term.description(loc)} {GENERATED[loc]} {DEMO_NOTE[loc]}" for loc in translated}
+    descs = {
+        loc: f"{term.description(loc)} {GENERATED[loc]} {DEMO_NOTE[loc]}" for loc in translated
+    }
     name = rows.texts("service", sid, "name", source, names)
     desc = rows.texts("service", sid, "description", source, descs)
 
     stale = rng.random() < 0.2
-    assured = now - (dt.timedelta(days=rng.randint(31, 400)) if stale
-                     else dt.timedelta(minutes=rng.randint(10, 29 * 24 * 60)))
+    assured = now - (
+        dt.timedelta(days=rng.randint(31, 400))
+        if stale
+        else dt.timedelta(minutes=rng.randint(10, 29 * 24 * 60))
+    )
     status, since, until = "active", None, None
     roll = rng.random()
     capacity: dict[str, Any] = {}
     if shelter_type or confidential:
         maximum = rng.randint(10, 400)
-        capacity = {"capacity_maximum": maximum, "capacity_available": rng.randint(0, maximum),
-                    "capacity_updated": now - dt.timedelta(minutes=rng.randint(5, 5000))}
+        capacity = {
+            "capacity_maximum": maximum,
+            "capacity_available": rng.randint(0, maximum),
+            "capacity_updated": now - dt.timedelta(minutes=rng.randint(5, 5000)),
+        }
     if roll < 0.03:
         status, since = "temporarily closed", now - dt.timedelta(hours=rng.randint(1, 20))
         until = now + dt.timedelta(hours=rng.randint(1, 48))
@@ -229,65 +315,128 @@ def _service(rows: Rows, rng: random.Random, ctx: _Ctx, org: tuple[uuid.UUID, di
         capacity["capacity_available"] = 0
     elif roll < 0.08:
         status = "inactive"
-    always = (shelter_type in ("air_raid_shelter", "warming_point") or confidential
-              or rng.random() < 0.08)
-    privacy = "confidential" if confidential else ("approximate" if rng.random() < 0.05 else "exact")
+    always = (
+        shelter_type in ("air_raid_shelter", "warming_point") or confidential or rng.random() < 0.08
+    )
+    privacy = (
+        "confidential" if confidential else ("approximate" if rng.random() < 0.05 else "exact")
+    )
     assert city.latitude is not None and city.longitude is not None
     b = rng.random
     rows.add(
-        m.Location, id=lid, organization_id=oid, name=name, source_locale=source,
+        m.Location,
+        id=lid,
+        organization_id=oid,
+        name=name,
+        source_locale=source,
         latitude=dec(city.latitude + rng.uniform(-0.08, 0.08)),
         longitude=dec(city.longitude + rng.uniform(-0.12, 0.12)),
-        place_id=ctx.place_ids[city.code], region_id=ctx.place_ids[city.parent or city.code],
-        timezone=city.timezone, privacy=privacy, shelter_type=shelter_type,
+        place_id=ctx.place_ids[city.code],
+        region_id=ctx.place_ids[city.parent or city.code],
+        timezone=city.timezone,
+        privacy=privacy,
+        shelter_type=shelter_type,
         capacity_maximum=capacity.get("capacity_maximum"),
         capacity_available=capacity.get("capacity_available"),
         capacity_updated=capacity.get("capacity_updated"),
-        has_heating=b() < 0.6, has_power=b() < 0.5, has_water=b() < 0.6, has_internet=b() < 0.4,
-        has_toilets=b() < 0.6, wheelchair_accessible=b() < 0.35, pets_allowed=b() < 0.25,
-        women_children_only=confidential or b() < 0.02, open_24_7=always, is_demo=True,
+        has_heating=b() < 0.6,
+        has_power=b() < 0.5,
+        has_water=b() < 0.6,
+        has_internet=b() < 0.4,
+        has_toilets=b() < 0.6,
+        wheelchair_accessible=b() < 0.35,
+        pets_allowed=b() < 0.25,
+        women_children_only=confidential or b() < 0.02,
+        open_24_7=always,
+        is_demo=True,
     )
     rows.add(
-        m.Service, id=sid, organization_id=oid, name=name, description=desc, status=status,
-        status_since=since, status_until=until, source_locale=source, assured_date=assured,
-        assurer_email="verifier@example.org", is_demo=True, free_of_charge=b() < 0.85,
+        m.Service,
+        id=sid,
+        organization_id=oid,
+        name=name,
+        description=desc,
+        status=status,
+        status_since=since,
+        status_until=until,
+        source_locale=source,
+        assured_date=assured,
+        assurer_email="verifier@example.org",
+        is_demo=True,
+        free_of_charge=b() < 0.85,
         audience=rng.choice(AUDIENCE_SETS),
         open_during_alert=True if shelter_type == "air_raid_shelter" else None,
     )
     rows.add(m.ServiceAtLocation, service_id=sid, location_id=lid)
     street = rng.choice(STREETS[country])
-    rows.add(m.Address, location_id=lid, address_1=f"{street} {rng.randint(1, 200)}",
-             city=city.names[CITY_LOCALE[country]], country=country,
-             address_2="(demo address)")
+    rows.add(
+        m.Address,
+        location_id=lid,
+        address_1=f"{street} {rng.randint(1, 200)}",
+        city=city.names[CITY_LOCALE[country]],
+        country=country,
+        address_2="(demo address)",
+    )
     prefix, width = PHONE[country]
-    rows.add(m.Phone, service_id=sid, location_id=None if confidential else lid,
-             number=prefix + str(rng.randrange(10 ** (width - 1))).zfill(width), type="voice",
-             is_hotline=confidential)
+    rows.add(
+        m.Phone,
+        service_id=sid,
+        location_id=None if confidential else lid,
+        number=prefix + str(rng.randrange(10 ** (width - 1))).zfill(width),
+        type="voice",
+        is_hotline=confidential,
+    )
     if not always:
         preset = rng.choice(tuple(HOURS))
         if rng.random() < 0.5:
             for byday, opens, closes in HOURS[preset]:
-                rows.add(m.Schedule, service_id=sid, location_id=lid, freq="WEEKLY", byday=byday,
-                         opens_at=dt.time.fromisoformat(opens),
-                         closes_at=dt.time.fromisoformat(closes))
+                rows.add(
+                    m.Schedule,
+                    service_id=sid,
+                    location_id=lid,
+                    freq="WEEKLY",
+                    byday=byday,
+                    opens_at=dt.time.fromisoformat(opens),
+                    closes_at=dt.time.fromisoformat(closes),
+                )
         else:
             start = rng.randint(7, 12)
-            rows.add(m.Schedule, service_id=sid, location_id=lid, freq="WEEKLY",
-                     byday=rng.choice(DAY_SETS), opens_at=dt.time(start),
-                     closes_at=dt.time(start + rng.randint(3, 10)))
+            rows.add(
+                m.Schedule,
+                service_id=sid,
+                location_id=lid,
+                freq="WEEKLY",
+                byday=rng.choice(DAY_SETS),
+                opens_at=dt.time(start),
+                closes_at=dt.time(start + rng.randint(3, 10)),
+            )
     if rng.random() < 0.02:
         day = now.date() + dt.timedelta(days=rng.randint(0, 14))
-        rows.add(m.ScheduleException, location_id=lid, date=day, closed=True, source_locale=source,
-                 reason=GENERATED[source])
+        rows.add(
+            m.ScheduleException,
+            location_id=lid,
+            date=day,
+            closed=True,
+            source_locale=source,
+            reason=GENERATED[source],
+        )
     for code in dict.fromkeys((source, rng.choice(("uk", "ru", "en")))):
         rows.add(m.Language, service_id=sid, code=code, name=LANGUAGE_NAMES[code])
     if rng.random() < 0.3:
-        rows.add(m.RequiredDocument, service_id=sid,
-                 document=DOCUMENTS[rng.choice(tuple(DOCUMENTS))]["en"])
+        rows.add(
+            m.RequiredDocument,
+            service_id=sid,
+            document=DOCUMENTS[rng.choice(tuple(DOCUMENTS))]["en"],
+        )
     for tcode in (term.code, term.parent_code):
         if tcode:
-            rows.add(m.Attribute, link_id=sid, link_type="service", link_entity="service",
-                     taxonomy_term_id=ctx.term_ids[tcode])
+            rows.add(
+                m.Attribute,
+                link_id=sid,
+                link_type="service",
+                link_entity="service",
+                taxonomy_term_id=ctx.term_ids[tcode],
+            )
 
 
 def generate(session: Session, *, services: int, seed: int) -> dict[str, int]:
@@ -303,8 +452,10 @@ def generate(session: Session, *, services: int, seed: int) -> dict[str, int]:
     for rows in build_chunks(services=services, seed=seed, now=now):
         if first and rows.rows[m.Organization]:
             if session.get(m.Organization, rows.rows[m.Organization][0]["id"]) is not None:
-                raise Conflict(f"data generated with seed {seed} is already in this database; "
-                               "use another --seed or an empty database")
+                raise Conflict(
+                    f"data generated with seed {seed} is already in this database; "
+                    "use another --seed or an empty database"
+                )
             first = False
         rows.write(session, now=now)
         counts["organizations"] += rows.count(m.Organization)

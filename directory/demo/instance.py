@@ -62,9 +62,12 @@ def claim(path: Path, *, explicit: bool) -> Claim:
     """Hold `path` for this run. When a running demo holds it: raise DemoInUse if the person
     chose the file (`explicit`), else take the first free `<stem>-N<suffix>` beside it."""
     others: list[str] = []
-    candidates = [path] if explicit else [path] + [
-        path.with_name(f"{path.stem}-{n}{path.suffix}") for n in range(2, MAX_INSTANCES + 1)
-    ]
+    candidates = (
+        [path]
+        if explicit
+        else [path]
+        + [path.with_name(f"{path.stem}-{n}{path.suffix}") for n in range(2, MAX_INSTANCES + 1)]
+    )
     for candidate in candidates:
         got = _lock(candidate)
         if isinstance(got, int):

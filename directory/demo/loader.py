@@ -45,24 +45,54 @@ ASSURER = "demo-verifier@example.org"
 #: How many of each UA template per city (default 1); which templates smaller cities get.
 MAIN_UA = ("kyiv", "kharkiv", "odesa", "lviv", "dnipro")
 MORE_OF = {"shelter-basement": 4, "warming": 3, "charging": 2, "hot-meals": 2}
-SMALL_UA = ("zaporizhzhia", "mykolaiv", "kherson", "chernihiv", "sumy", "poltava", "vinnytsia",
-            "ivano-frankivsk", "uzhhorod")
-SMALL_UA_TEMPLATES = ("shelter-basement", "warming", "charging", "hot-meals", "pharmacy", "legal",
-                      "psych", "cash")
+SMALL_UA = (
+    "zaporizhzhia",
+    "mykolaiv",
+    "kherson",
+    "chernihiv",
+    "sumy",
+    "poltava",
+    "vinnytsia",
+    "ivano-frankivsk",
+    "uzhhorod",
+)
+SMALL_UA_TEMPLATES = (
+    "shelter-basement",
+    "warming",
+    "charging",
+    "hot-meals",
+    "pharmacy",
+    "legal",
+    "psych",
+    "cash",
+)
 MAIN_HOST = ("warsaw", "berlin", "chisinau")
 SMALL_HOST = ("krakow", "przemysl", "prague", "bucharest", "budapest")
 SMALL_HOST_TEMPLATES = ("reception", "meals", "protection", "counselling")
 
 #: Per city: E.164 prefix of an obviously fictional range, and how many digits follow.
 PHONE_PREFIX: dict[str, tuple[str, int]] = {
-    "kyiv": ("+38044000", 4), "kharkiv": ("+38057000", 4), "odesa": ("+38048000", 4),
-    "lviv": ("+38032000", 4), "dnipro": ("+38056000", 4), "zaporizhzhia": ("+38061000", 4),
-    "mykolaiv": ("+3805120", 5), "kherson": ("+3805520", 5), "chernihiv": ("+3804620", 5),
-    "sumy": ("+3805420", 5), "poltava": ("+3805320", 5), "vinnytsia": ("+3804320", 5),
-    "ivano-frankivsk": ("+3803420", 5), "uzhhorod": ("+3803120", 5),
-    "warsaw": ("+4822000", 4), "krakow": ("+4812000", 4), "przemysl": ("+4816000", 4),
+    "kyiv": ("+38044000", 4),
+    "kharkiv": ("+38057000", 4),
+    "odesa": ("+38048000", 4),
+    "lviv": ("+38032000", 4),
+    "dnipro": ("+38056000", 4),
+    "zaporizhzhia": ("+38061000", 4),
+    "mykolaiv": ("+3805120", 5),
+    "kherson": ("+3805520", 5),
+    "chernihiv": ("+3804620", 5),
+    "sumy": ("+3805420", 5),
+    "poltava": ("+3805320", 5),
+    "vinnytsia": ("+3804320", 5),
+    "ivano-frankivsk": ("+3803420", 5),
+    "uzhhorod": ("+3803120", 5),
+    "warsaw": ("+4822000", 4),
+    "krakow": ("+4812000", 4),
+    "przemysl": ("+4816000", 4),
     "berlin": ("+493023125", 3),  # Berlin 030 23125 xxx: reserved for film and fiction
-    "chisinau": ("+37322000", 3), "prague": ("+420200000", 3), "bucharest": ("+4021000", 4),
+    "chisinau": ("+37322000", 3),
+    "prague": ("+420200000", 3),
+    "bucharest": ("+4021000", 4),
     "budapest": ("+361000", 4),
 }
 LOCAL_CITY_NAME = {"prague": "Praha", "bucharest": "București", "chisinau": "Chișinău"}
@@ -105,8 +135,13 @@ class DemoBuilder:
         desc_texts = {loc: DEMO_NOTE[loc] for loc in o.names}
         desc = self.rows.texts("organization", oid, "description", o.source, desc_texts)
         self.rows.add(
-            m.Organization, id=oid, name=name, description=desc, source_locale=o.source,
-            email=f"{o.key}@example.org", website=f"https://example.org/demo/{o.key}",
+            m.Organization,
+            id=oid,
+            name=name,
+            description=desc,
+            source_locale=o.source,
+            email=f"{o.key}@example.org",
+            website=f"https://example.org/demo/{o.key}",
             is_demo=True,
         )
         return oid
@@ -172,20 +207,31 @@ class DemoBuilder:
         if capacity is not None:
             maximum, available = capacity
             loc_values.update(
-                capacity_maximum=maximum, capacity_available=available,
-                capacity_updated=self.now - dt.timedelta(
-                    hours=capacity_updated_hours if capacity_updated_hours is not None
-                    else rng.randint(1, 30)),
+                capacity_maximum=maximum,
+                capacity_available=available,
+                capacity_updated=self.now
+                - dt.timedelta(
+                    hours=capacity_updated_hours
+                    if capacity_updated_hours is not None
+                    else rng.randint(1, 30)
+                ),
             )
         if hours == "24/7":
             loc_values["open_24_7"] = True
         loc_name = rows.texts("location", lid, "name", source, names)
         rows.add(
-            m.Location, id=lid, organization_id=self.org(org), name=loc_name,
+            m.Location,
+            id=lid,
+            organization_id=self.org(org),
+            name=loc_name,
             latitude=dec(place.latitude + rng.uniform(-0.035, 0.035)),
             longitude=dec(place.longitude + rng.uniform(-0.05, 0.05)),
-            place_id=place_id(city), region_id=place_id(place.parent or city),
-            timezone=place.timezone, privacy=privacy, source_locale=source, is_demo=True,
+            place_id=place_id(city),
+            region_id=place_id(place.parent or city),
+            timezone=place.timezone,
+            privacy=privacy,
+            source_locale=source,
+            is_demo=True,
             **loc_values,
         )
         streets = STREETS[country]
@@ -196,38 +242,65 @@ class DemoBuilder:
         rows.add(
             # (no "(demo address)" note: it was English in every language; the listing's
             # "Demo: fictional data" badge and description say it is fictional)
-            m.Address, location_id=lid, address_1=address_1, address_2=None,
-            city=city_name, state_province=region.names.get(CITY_LOCALE[country], region.names["en"]),
-            postal_code="", country=country,
+            m.Address,
+            location_id=lid,
+            address_1=address_1,
+            address_2=None,
+            city=city_name,
+            state_province=region.names.get(CITY_LOCALE[country], region.names["en"]),
+            postal_code="",
+            country=country,
         )
         name = rows.texts("service", sid, "name", source, names)
         desc = rows.texts("service", sid, "description", source, descriptions)
         reason = (
             rows.texts("service", sid, "status_reason", source, status_reason)
-            if status_reason else None
+            if status_reason
+            else None
         )
         rows.add(
-            m.Service, id=sid, organization_id=self.org(org), name=name, description=desc,
-            status=status, source_locale=source, assured_date=assured or self.verified(),
-            assurer_email=ASSURER, audience=audience, free_of_charge=free,
-            open_during_alert=open_during_alert, is_demo=True, status_reason=reason,
+            m.Service,
+            id=sid,
+            organization_id=self.org(org),
+            name=name,
+            description=desc,
+            status=status,
+            source_locale=source,
+            assured_date=assured or self.verified(),
+            assurer_email=ASSURER,
+            audience=audience,
+            free_of_charge=free,
+            open_during_alert=open_during_alert,
+            is_demo=True,
+            status_reason=reason,
             status_reason_code=status_reason_code,
-            status_since=status_since, status_until=status_until,
+            status_since=status_since,
+            status_until=status_until,
             alternative_service_id=alternative,
             email=key.replace(":", ".") + "@example.org",
         )
         rows.add(m.ServiceAtLocation, service_id=sid, location_id=lid)
         pid = rows.new_id()
         rows.add(
-            m.Phone, id=pid, service_id=sid, location_id=None if hotline else lid,
-            number=hotline or self.phone(city), type="voice", is_hotline=bool(hotline),
+            m.Phone,
+            id=pid,
+            service_id=sid,
+            location_id=None if hotline else lid,
+            number=hotline or self.phone(city),
+            type="voice",
+            is_hotline=bool(hotline),
             description=rows.texts("phone", pid, "description", "en", DEMO_PHONE_NOTE),
         )
         if hours != "24/7":
             for byday, opens, closes in HOURS[hours]:
                 rows.add(
-                    m.Schedule, service_id=sid, location_id=lid, freq="WEEKLY", byday=byday,
-                    opens_at=dt.time.fromisoformat(opens), closes_at=dt.time.fromisoformat(closes),
+                    m.Schedule,
+                    service_id=sid,
+                    location_id=lid,
+                    freq="WEEKLY",
+                    byday=byday,
+                    opens_at=dt.time.fromisoformat(opens),
+                    closes_at=dt.time.fromisoformat(closes),
                     timezone=place.timezone,
                 )
         for code in languages:
@@ -237,8 +310,13 @@ class DemoBuilder:
             text = rows.texts("required_document", did, "document", "en", DOCUMENTS[doc])
             rows.add(m.RequiredDocument, id=did, service_id=sid, document=text)
         for code in dict.fromkeys(categories):
-            rows.add(m.Attribute, link_id=sid, link_type="service", link_entity="service",
-                     taxonomy_term_id=term_id(code))
+            rows.add(
+                m.Attribute,
+                link_id=sid,
+                link_type="service",
+                link_entity="service",
+                taxonomy_term_id=term_id(code),
+            )
         return sid
 
     def from_template(
@@ -256,17 +334,25 @@ class DemoBuilder:
         if tpl.capacity:
             maximum = self.rng.randint(*tpl.capacity)
             capacity = (maximum, self.rng.randint(0, maximum // 2))
-        languages = tuple(dict.fromkeys(
-            ((source,) if source not in ("en",) else ()) + tpl.languages
-        ))
+        languages = tuple(
+            dict.fromkeys(((source,) if source not in ("en",) else ()) + tpl.languages)
+        )
         if country in ("RO", "MD"):
             languages += ("ro",)
         kwargs: dict[str, Any] = {
             "org": org or (HOST_ORG[country] if tpl.org == "host" else tpl.org),
-            "city": city, "source": source, "names": names, "descriptions": descriptions,
-            "categories": tpl.categories, "hours": tpl.hours, "location": dict(tpl.location),
-            "capacity": capacity, "audience": tpl.audience, "free": tpl.free,
-            "documents": tpl.documents, "languages": languages,
+            "city": city,
+            "source": source,
+            "names": names,
+            "descriptions": descriptions,
+            "categories": tpl.categories,
+            "hours": tpl.hours,
+            "location": dict(tpl.location),
+            "capacity": capacity,
+            "audience": tpl.audience,
+            "free": tpl.free,
+            "documents": tpl.documents,
+            "languages": languages,
             "open_during_alert": tpl.open_during_alert,
             "privacy": "approximate" if tpl.approximate else "exact",
         }
@@ -308,9 +394,12 @@ class DemoBuilder:
             return {"assured": self.verified(hours=(2, 3, 5)[n - 1]), "capacity": (60, 25 + 5 * n)}
         if city == "lviv" and key == "charging" and n == 1:
             # A one-tap reason: stored as a code, read in every reader's language.
-            return {"status": "temporarily closed", "status_reason_code": "power",
-                    "status_since": self.now - dt.timedelta(hours=1),
-                    "status_until": self.now + dt.timedelta(hours=3)}
+            return {
+                "status": "temporarily closed",
+                "status_reason_code": "power",
+                "status_since": self.now - dt.timedelta(hours=1),
+                "status_until": self.now + dt.timedelta(hours=3),
+            }
         if city == "dnipro" and key == "shelter-basement":
             return {"assured": self.verified(hours=n), "capacity_updated_hours": 0.5}
         if city == "kyiv" and key in ("shelter-basement", "legal") and n in (3, 4, 1):
@@ -331,11 +420,19 @@ class DemoBuilder:
         """Listings others point at (alternatives) must be written first."""
         ua = {t.key: t for t in UA_TEMPLATES}
         self.kyiv_collective_2 = self.from_template(
-            ua["collective"], "kyiv", 2, capacity=(120, 9), assured=self.verified(hours=3))
+            ua["collective"], "kyiv", 2, capacity=(120, 9), assured=self.verified(hours=3)
+        )
         self.kyiv_consulate = self.listing(
-            "kyiv:consular", org="consular", city="kyiv", source="en",
-            names={"en": "Consular section (demo) — Kyiv", "ar": "القسم القنصلي (تجريبي) — كييف",
-                   "uk": "Консульський відділ (демо) — Київ", "ru": "Консульский отдел (демо) — Киев"},
+            "kyiv:consular",
+            org="consular",
+            city="kyiv",
+            source="en",
+            names={
+                "en": "Consular section (demo) — Kyiv",
+                "ar": "القسم القنصلي (تجريبي) — كييف",
+                "uk": "Консульський відділ (демо) — Київ",
+                "ru": "Консульский отдел (демо) — Киев",
+            },
             descriptions={
                 "en": "Passports, travel documents and evacuation lists for citizens of a fictional state. Also answers phone requests from citizens in other regions.",
                 "ar": "جوازات السفر ووثائق السفر وقوائم الإجلاء لمواطني دولة وهمية. ويرد أيضًا على الطلبات الهاتفية من المواطنين في المناطق الأخرى.",
@@ -343,8 +440,11 @@ class DemoBuilder:
                 "ru": "Паспорта, проездные документы и списки на эвакуацию для граждан вымышленного государства. Также отвечает на телефонные обращения граждан из других областей.",
             },
             categories=("consular", "consular.documents", "consular.citizen-assistance"),
-            hours="office", languages=("ar", "en", "uk"), audience="foreigners students",
-            documents=("passport",), assured=self.verified(hours=1),
+            hours="office",
+            languages=("ar", "en", "uk"),
+            audience="foreigners students",
+            documents=("passport",),
+            assured=self.verified(hours=1),
         )
 
     def specials_after(self) -> None:
@@ -355,12 +455,23 @@ class DemoBuilder:
         odesa_tz = zone(PLACES_BY_CODE["odesa"].timezone)
         local = now.astimezone(odesa_tz)
         end_of_day = dt.datetime.combine(local.date(), dt.time(23, 30), odesa_tz).astimezone(dt.UTC)
-        until = end_of_day if end_of_day > now + dt.timedelta(minutes=30) else now + dt.timedelta(hours=3)
+        until = (
+            end_of_day
+            if end_of_day > now + dt.timedelta(minutes=30)
+            else now + dt.timedelta(hours=3)
+        )
         self.consulate_until = until
         self.listing(
-            "odesa:consular", org="consular", city="odesa", source="ar",
-            names={"ar": "القسم القنصلي (تجريبي) — أوديسا", "en": "Consular section (demo) — Odesa",
-                   "uk": "Консульський відділ (демо) — Одеса", "ru": "Консульский отдел (демо) — Одесса"},
+            "odesa:consular",
+            org="consular",
+            city="odesa",
+            source="ar",
+            names={
+                "ar": "القسم القنصلي (تجريبي) — أوديسا",
+                "en": "Consular section (demo) — Odesa",
+                "uk": "Консульський відділ (демо) — Одеса",
+                "ru": "Консульский отдел (демо) — Одесса",
+            },
             descriptions={
                 "ar": "مساعدة قنصلية للطلاب والعمال من دولة وهمية: جوازات سفر طارئة وشهادات وتسجيل للإجلاء.",
                 "en": "Consular help for students and workers from a fictional state: emergency passports, certificates and evacuation registration.",
@@ -368,8 +479,11 @@ class DemoBuilder:
                 "ru": "Консульская помощь студентам и работникам из вымышленного государства: временные паспорта, справки и регистрация на эвакуацию.",
             },
             categories=("consular", "consular.documents", "consular.citizen-assistance"),
-            hours="office", languages=("ar", "en", "uk"), audience="foreigners students",
-            documents=("passport",), assured=self.verified(hours=2),
+            hours="office",
+            languages=("ar", "en", "uk"),
+            audience="foreigners students",
+            documents=("passport",),
+            assured=self.verified(hours=2),
             status="temporarily closed",
             status_reason={
                 "ar": "مغلق اليوم بعد أن تضررت نوافذ المبنى في غارة الليلة الماضية. تواصلوا مع القسم القنصلي في كييف.",
@@ -377,28 +491,42 @@ class DemoBuilder:
                 "uk": "Сьогодні зачинено: вночі під час обстрілу пошкоджено вікна будівлі. Звертайтеся до консульського відділу в Києві.",
                 "ru": "Сегодня закрыто: ночью во время обстрела повреждены окна здания. Обращайтесь в консульский отдел в Киеве.",
             },
-            status_since=now - dt.timedelta(hours=2), status_until=until,
+            status_since=now - dt.timedelta(hours=2),
+            status_until=until,
             alternative=self.kyiv_consulate,
         )
         # A full shelter (Kyiv), pointing at another collective centre with free beds.
         self.from_template(
-            ua["collective"], "kyiv", 1, capacity=(60, 0), capacity_updated_hours=1,
-            assured=self.verified(hours=1), status="full",
-            status_reason={"uk": "Вільних місць немає. Спробуйте гуртожиток № 2.",
-                           "en": "No free beds. Try Dormitory No. 2.",
-                           "ru": "Свободных мест нет. Попробуйте общежитие № 2."},
-            status_since=now - dt.timedelta(hours=5), alternative=self.kyiv_collective_2,
+            ua["collective"],
+            "kyiv",
+            1,
+            capacity=(60, 0),
+            capacity_updated_hours=1,
+            assured=self.verified(hours=1),
+            status="full",
+            status_reason={
+                "uk": "Вільних місць немає. Спробуйте гуртожиток № 2.",
+                "en": "No free beds. Try Dormitory No. 2.",
+                "ru": "Свободных мест нет. Попробуйте общежитие № 2.",
+            },
+            status_since=now - dt.timedelta(hours=5),
+            alternative=self.kyiv_collective_2,
         )
         # Scenario 6: confidential shelters for women and children, reachable by hotline only.
         for city in ("kyiv", "lviv"):
             self.listing(
-                f"{city}:confidential-shelter", org="bluedoor", city=city, source="uk",
-                names={"uk": "Притулок для жінок і дітей (адреса конфіденційна)",
-                       "en": "Shelter for women and children (confidential address)",
-                       "ru": "Приют для женщин и детей (адрес конфиденциальный)",
-                       "pl": "Schronisko dla kobiet i dzieci (adres poufny)",
-                       "de": "Schutzunterkunft für Frauen und Kinder (vertrauliche Adresse)",
-                       "ar": "ملجأ للنساء والأطفال (العنوان سري)"},
+                f"{city}:confidential-shelter",
+                org="bluedoor",
+                city=city,
+                source="uk",
+                names={
+                    "uk": "Притулок для жінок і дітей (адреса конфіденційна)",
+                    "en": "Shelter for women and children (confidential address)",
+                    "ru": "Приют для женщин и детей (адрес конфиденциальный)",
+                    "pl": "Schronisko dla kobiet i dzieci (adres poufny)",
+                    "de": "Schutzunterkunft für Frauen und Kinder (vertrauliche Adresse)",
+                    "ar": "ملجأ للنساء والأطفال (العنوان سري)",
+                },
                 descriptions={
                     "uk": "Безпечне житло для жінок і дітей, які постраждали від насильства. Адресу повідомляють лише після дзвінка на гарячу лінію.",
                     "en": "Safe housing for women and children affected by violence. The address is given only after a call to the hotline.",
@@ -407,18 +535,35 @@ class DemoBuilder:
                     "de": "Geschützte Unterkunft für Frauen und Kinder, die Gewalt erlebt haben. Die Adresse erfahren Sie nur über die Hotline.",
                     "ar": "سكن آمن للنساء والأطفال المتضررين من العنف. لا يُعطى العنوان إلا بعد الاتصال بالخط الساخن.",
                 },
-                categories=("protection", "protection.gbv", "shelter", "shelter.emergency-accommodation",
-                            "children-family"),
-                hours="24/7", capacity=(20, 6), audience="women children",
-                languages=("uk", "ru", "en"), privacy="confidential",
-                location={"women_children_only": True, "shelter_type": "emergency_accommodation",
-                          "has_heating": True, "has_water": True, "has_toilets": True},
+                categories=(
+                    "protection",
+                    "protection.gbv",
+                    "shelter",
+                    "shelter.emergency-accommodation",
+                    "children-family",
+                ),
+                hours="24/7",
+                capacity=(20, 6),
+                audience="women children",
+                languages=("uk", "ru", "en"),
+                privacy="confidential",
+                location={
+                    "women_children_only": True,
+                    "shelter_type": "emergency_accommodation",
+                    "has_heating": True,
+                    "has_water": True,
+                    "has_toilets": True,
+                },
                 hotline=PHONE_PREFIX[city][0] + "0999".zfill(PHONE_PREFIX[city][1]),
                 assured=self.verified(hours=6),
             )
         # A stale warming point in Kharkiv, open by day only.
         self.from_template(
-            ua["warming"], "kharkiv", 4, hours="day", assured=self.verified(stale=True),
+            ua["warming"],
+            "kharkiv",
+            4,
+            hours="day",
+            assured=self.verified(stale=True),
             location={**ua["warming"].location, "has_power": False},
         )
         self.exceptions()
@@ -428,95 +573,196 @@ class DemoBuilder:
         rows = self.rows
         tomorrow = self.local_today("kyiv") + dt.timedelta(days=1)
         eid = rows.new_id()
-        reason = rows.texts("schedule_exception", eid, "reason", "uk", {
-            "uk": "Санітарний день", "en": "Closed for cleaning", "ru": "Санитарный день"})
-        rows.add(m.ScheduleException, id=eid, location_id=demo_id("location:kyiv:legal:1"),
-                 date=tomorrow, closed=True, reason=reason, source_locale="uk")
+        reason = rows.texts(
+            "schedule_exception",
+            eid,
+            "reason",
+            "uk",
+            {"uk": "Санітарний день", "en": "Closed for cleaning", "ru": "Санитарный день"},
+        )
+        rows.add(
+            m.ScheduleException,
+            id=eid,
+            location_id=demo_id("location:kyiv:legal:1"),
+            date=tomorrow,
+            closed=True,
+            reason=reason,
+            source_locale="uk",
+        )
         day = self.local_today("lviv") + dt.timedelta(days=2)
         eid = rows.new_id()
-        reason = rows.texts("schedule_exception", eid, "reason", "uk", {
-            "uk": "Святковий день: скорочені години", "en": "Public holiday: shorter hours",
-            "ru": "Праздничный день: сокращённые часы"})
-        rows.add(m.ScheduleException, id=eid, location_id=demo_id("location:lviv:pharmacy:1"),
-                 date=day, closed=False, opens_at=dt.time(10), closes_at=dt.time(14),
-                 reason=reason, source_locale="uk")
+        reason = rows.texts(
+            "schedule_exception",
+            eid,
+            "reason",
+            "uk",
+            {
+                "uk": "Святковий день: скорочені години",
+                "en": "Public holiday: shorter hours",
+                "ru": "Праздничный день: сокращённые часы",
+            },
+        )
+        rows.add(
+            m.ScheduleException,
+            id=eid,
+            location_id=demo_id("location:lviv:pharmacy:1"),
+            date=day,
+            closed=False,
+            opens_at=dt.time(10),
+            closes_at=dt.time(14),
+            reason=reason,
+            source_locale="uk",
+        )
         day = self.local_today("berlin") + dt.timedelta(days=3)
         eid = rows.new_id()
-        reason = rows.texts("schedule_exception", eid, "reason", "de", {
-            "de": "Feiertag: geschlossen", "en": "Public holiday: closed", "uk": "Святковий день: зачинено"})
-        rows.add(m.ScheduleException, id=eid, location_id=demo_id("location:berlin:medical:1"),
-                 date=day, closed=True, reason=reason, source_locale="de")
+        reason = rows.texts(
+            "schedule_exception",
+            eid,
+            "reason",
+            "de",
+            {
+                "de": "Feiertag: geschlossen",
+                "en": "Public holiday: closed",
+                "uk": "Святковий день: зачинено",
+            },
+        )
+        rows.add(
+            m.ScheduleException,
+            id=eid,
+            location_id=demo_id("location:berlin:medical:1"),
+            date=day,
+            closed=True,
+            reason=reason,
+            source_locale="de",
+        )
 
     def notices(self) -> None:
         now, rows = self.now, self.rows
 
-        def notice(key: str, region: str, severity: str, source: str, title: Texts, body: Texts,
-                   since: dt.timedelta, until: dt.datetime, kind: str = "general") -> None:
+        def notice(
+            key: str,
+            region: str,
+            severity: str,
+            source: str,
+            title: Texts,
+            body: Texts,
+            since: dt.timedelta,
+            until: dt.datetime,
+            kind: str = "general",
+        ) -> None:
             nid = demo_id(f"notice:{key}")
             body = {loc: demo_text(v, loc) for loc, v in body.items()}
             rows.add(
-                m.Notice, id=nid, region_id=place_id(region), severity=severity, kind=kind,
+                m.Notice,
+                id=nid,
+                region_id=place_id(region),
+                severity=severity,
+                kind=kind,
                 title=rows.texts("notice", nid, "title", source, title),
-                body=rows.texts("notice", nid, "body", source, body), source_locale=source,
-                valid_from=now - since, valid_until=until, is_demo=True,
+                body=rows.texts("notice", nid, "body", source, body),
+                source_locale=source,
+                valid_from=now - since,
+                valid_until=until,
+                is_demo=True,
             )
 
         notice(
-            "dnipro-alert", "UA-12", "danger", "uk",
-            {"uk": "Повітряна тривога в Дніпропетровській області",
-             "en": "Air-raid alert in Dnipropetrovsk Oblast",
-             "ru": "Воздушная тревога в Днепропетровской области",
-             "ar": "إنذار من غارة جوية في مقاطعة دنيبروبيتروفسك",
-             "pl": "Alarm przeciwlotniczy w obwodzie dniepropetrowskim",
-             "de": "Luftalarm in der Oblast Dnipropetrowsk"},
-            {"uk": "Негайно пройдіть до найближчого укриття. Не повертайтеся, доки не оголосять відбій.",
-             "en": "Go to the nearest shelter now. Do not leave until the all-clear is given.",
-             "ru": "Немедленно пройдите в ближайшее укрытие. Не выходите, пока не объявят отбой.",
-             "ar": "توجّه فورًا إلى أقرب ملجأ. لا تغادره حتى يُعلن انتهاء الإنذار.",
-             "pl": "Natychmiast udaj się do najbliższego schronu. Nie wychodź, dopóki nie zostanie odwołany alarm.",
-             "de": "Gehen Sie sofort in den nächsten Schutzraum. Bleiben Sie dort, bis Entwarnung gegeben wird."},
-            dt.timedelta(minutes=20), now + dt.timedelta(hours=3), kind="alert",
+            "dnipro-alert",
+            "UA-12",
+            "danger",
+            "uk",
+            {
+                "uk": "Повітряна тривога в Дніпропетровській області",
+                "en": "Air-raid alert in Dnipropetrovsk Oblast",
+                "ru": "Воздушная тревога в Днепропетровской области",
+                "ar": "إنذار من غارة جوية في مقاطعة دنيبروبيتروفسك",
+                "pl": "Alarm przeciwlotniczy w obwodzie dniepropetrowskim",
+                "de": "Luftalarm in der Oblast Dnipropetrowsk",
+            },
+            {
+                "uk": "Негайно пройдіть до найближчого укриття. Не повертайтеся, доки не оголосять відбій.",
+                "en": "Go to the nearest shelter now. Do not leave until the all-clear is given.",
+                "ru": "Немедленно пройдите в ближайшее укрытие. Не выходите, пока не объявят отбой.",
+                "ar": "توجّه فورًا إلى أقرب ملجأ. لا تغادره حتى يُعلن انتهاء الإنذار.",
+                "pl": "Natychmiast udaj się do najbliższego schronu. Nie wychodź, dopóki nie zostanie odwołany alarm.",
+                "de": "Gehen Sie sofort in den nächsten Schutzraum. Bleiben Sie dort, bis Entwarnung gegeben wird.",
+            },
+            dt.timedelta(minutes=20),
+            now + dt.timedelta(hours=3),
+            kind="alert",
         )
         notice(
-            "kharkiv-power", "UA-63", "warning", "uk",
-            {"uk": "Графік відключень світла в Харкові на сьогодні",
-             "en": "Power cut schedule in Kharkiv today",
-             "ru": "График отключений света в Харькове на сегодня"},
-            {"uk": "Черги 1–3 без світла з 14:00 до 18:00, черги 4–6 — з 18:00 до 22:00. Пункти незламності працюють цілодобово.",
-             "en": "Groups 1–3 without power 14:00–18:00, groups 4–6 18:00–22:00. Invincibility points are open round the clock.",
-             "ru": "Очереди 1–3 без света с 14:00 до 18:00, очереди 4–6 — с 18:00 до 22:00. Пункты несокрушимости работают круглосуточно."},
-            dt.timedelta(hours=1), now + dt.timedelta(hours=12), kind="blackout",
+            "kharkiv-power",
+            "UA-63",
+            "warning",
+            "uk",
+            {
+                "uk": "Графік відключень світла в Харкові на сьогодні",
+                "en": "Power cut schedule in Kharkiv today",
+                "ru": "График отключений света в Харькове на сегодня",
+            },
+            {
+                "uk": "Черги 1–3 без світла з 14:00 до 18:00, черги 4–6 — з 18:00 до 22:00. Пункти незламності працюють цілодобово.",
+                "en": "Groups 1–3 without power 14:00–18:00, groups 4–6 18:00–22:00. Invincibility points are open round the clock.",
+                "ru": "Очереди 1–3 без света с 14:00 до 18:00, очереди 4–6 — с 18:00 до 22:00. Пункты несокрушимости работают круглосуточно.",
+            },
+            dt.timedelta(hours=1),
+            now + dt.timedelta(hours=12),
+            kind="blackout",
         )
         notice(
-            "odesa-consular", "UA-51", "warning", "ar",
-            {"ar": "القسم القنصلي (تجريبي) في أوديسا مغلق اليوم",
-             "en": "The consular section (demo) in Odesa is closed today",
-             "uk": "Консульський відділ (демо) в Одесі сьогодні зачинено",
-             "ru": "Консульский отдел (демо) в Одессе сегодня закрыт"},
-            {"ar": "بسبب أضرار غارة الليلة الماضية. القسم القنصلي في كييف مفتوح ويرد على الهاتف.",
-             "en": "Because of damage from last night's strike. The consular section in Kyiv is open and answers the phone.",
-             "uk": "Через пошкодження від нічного обстрілу. Консульський відділ у Києві працює та відповідає на дзвінки.",
-             "ru": "Из-за повреждений от ночного обстрела. Консульский отдел в Киеве работает и отвечает на звонки."},
-            dt.timedelta(hours=2), self.consulate_until,
+            "odesa-consular",
+            "UA-51",
+            "warning",
+            "ar",
+            {
+                "ar": "القسم القنصلي (تجريبي) في أوديسا مغلق اليوم",
+                "en": "The consular section (demo) in Odesa is closed today",
+                "uk": "Консульський відділ (демо) в Одесі сьогодні зачинено",
+                "ru": "Консульский отдел (демо) в Одессе сегодня закрыт",
+            },
+            {
+                "ar": "بسبب أضرار غارة الليلة الماضية. القسم القنصلي في كييف مفتوح ويرد على الهاتف.",
+                "en": "Because of damage from last night's strike. The consular section in Kyiv is open and answers the phone.",
+                "uk": "Через пошкодження від нічного обстрілу. Консульський відділ у Києві працює та відповідає на дзвінки.",
+                "ru": "Из-за повреждений от ночного обстрела. Консульский отдел в Киеве работает и отвечает на звонки.",
+            },
+            dt.timedelta(hours=2),
+            self.consulate_until,
         )
         notice(
-            "warsaw-reception", "PL-14", "info", "pl",
-            {"pl": "Punkt recepcyjny nr 2 przyjmuje także osoby ze zwierzętami",
-             "uk": "Пункт прийому № 2 приймає також людей із тваринами",
-             "en": "Reception point No. 2 also takes people with pets"},
-            {"pl": "Wolne miejsca dla rodzin z dziećmi i zwierzętami. Prosimy zabrać smycz i transporter.",
-             "uk": "Є вільні місця для родин із дітьми та тваринами. Візьміть повідець і переноску.",
-             "en": "Free places for families with children and pets. Please bring a lead and a carrier."},
-            dt.timedelta(days=1), now + dt.timedelta(days=6),
+            "warsaw-reception",
+            "PL-14",
+            "info",
+            "pl",
+            {
+                "pl": "Punkt recepcyjny nr 2 przyjmuje także osoby ze zwierzętami",
+                "uk": "Пункт прийому № 2 приймає також людей із тваринами",
+                "en": "Reception point No. 2 also takes people with pets",
+            },
+            {
+                "pl": "Wolne miejsca dla rodzin z dziećmi i zwierzętami. Prosimy zabrać smycz i transporter.",
+                "uk": "Є вільні місця для родин із дітьми та тваринами. Візьміть повідець і переноску.",
+                "en": "Free places for families with children and pets. Please bring a lead and a carrier.",
+            },
+            dt.timedelta(days=1),
+            now + dt.timedelta(days=6),
         )
 
 
 def demo_counts(session: Session) -> dict[str, int]:
     def n(model: Any) -> int:
-        return session.scalar(select(func.count()).select_from(model).where(model.is_demo.is_(True))) or 0
+        return (
+            session.scalar(select(func.count()).select_from(model).where(model.is_demo.is_(True)))
+            or 0
+        )
 
-    return {"organizations": n(m.Organization), "services": n(m.Service),
-            "locations": n(m.Location), "notices": n(m.Notice)}
+    return {
+        "organizations": n(m.Organization),
+        "services": n(m.Service),
+        "locations": n(m.Location),
+        "notices": n(m.Notice),
+    }
 
 
 def load_demo(session: Session) -> dict[str, int]:

@@ -31,8 +31,19 @@ DEMO_NOTE: dict[str, str] = {
 
 #: Insert order (parents first).
 TABLES: tuple[type[Any], ...] = (
-    m.Organization, m.Location, m.Service, m.ServiceAtLocation, m.Address, m.Phone, m.Schedule,
-    m.ScheduleException, m.Language, m.RequiredDocument, m.Attribute, m.Notice, m.Translation,
+    m.Organization,
+    m.Location,
+    m.Service,
+    m.ServiceAtLocation,
+    m.Address,
+    m.Phone,
+    m.Schedule,
+    m.ScheduleException,
+    m.Language,
+    m.RequiredDocument,
+    m.Attribute,
+    m.Notice,
+    m.Translation,
 )
 
 
@@ -74,7 +85,9 @@ def _apply(proc: Callable[[Any], Any], values: list[Any], *, memo: bool) -> list
     return out
 
 
-def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], now: dt.datetime) -> None:
+def insert_rows(
+    session: Session, table: Table, rows: list[dict[str, Any]], now: dt.datetime
+) -> None:
     """Insert `rows` into `table` as fast as the backend allows: values converted once per column
     with the column types' own bind processors, then `executemany` (SQLite) or COPY (PostgreSQL).
     Keys no row sets get the column's default (the same for every row)."""
@@ -87,8 +100,11 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], now:
     columns: list[list[Any]] = []
     for col in cols:
         if col.key in keys:
-            default = _missing_value(col, now) if col.default is None or getattr(
-                col.default, "is_scalar", False) else None
+            default = (
+                _missing_value(col, now)
+                if col.default is None or getattr(col.default, "is_scalar", False)
+                else None
+            )
             values = [r.get(col.key, default) for r in rows]
         else:
             values = [_missing_value(col, now)] * len(rows)
@@ -102,7 +118,10 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], now:
     if dialect.name == "postgresql":
         raw = conn.connection.driver_connection
         assert raw is not None
-        with raw.cursor() as cur, cur.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+        with (
+            raw.cursor() as cur,
+            cur.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy,
+        ):
             for row in tuples:
                 copy.write_row([_copy_value(v) for v in row])
         return
@@ -137,10 +156,16 @@ class Rows:
         (or, when the source locale is missing, English, else any)."""
         for locale, value in texts.items():
             if locale != source_locale and value:
-                self.rows[m.Translation].append({
-                    "id": self.new_id(), "entity_type": entity_type, "entity_id": entity_id,
-                    "field": field, "locale": locale, "value": value,
-                })
+                self.rows[m.Translation].append(
+                    {
+                        "id": self.new_id(),
+                        "entity_type": entity_type,
+                        "entity_id": entity_id,
+                        "field": field,
+                        "locale": locale,
+                        "value": value,
+                    }
+                )
         if source_locale in texts:
             return texts[source_locale]
         return texts.get("en") or next(iter(texts.values()), None)

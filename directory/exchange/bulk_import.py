@@ -27,40 +27,86 @@ if TYPE_CHECKING:
 
 
 class BulkImport:
-    def __init__(self, session: Session, *, actor: Any, report: Report, comment: str, now: dt.datetime) -> None:
+    def __init__(
+        self, session: Session, *, actor: Any, report: Report, comment: str, now: dt.datetime
+    ) -> None:
         self.report = report
         self.session, self.actor, self.comment, self.now = session, actor, comment, now
-        self.publisher = BulkPublisher(session, approver=actor, comment=comment, source="import", now=now)
+        self.publisher = BulkPublisher(
+            session, approver=actor, comment=comment, source="import", now=now
+        )
         self.created: set[Any] = set()  # records this import creates
         # (entity, kind, id, changes, translations, base_version, rec) the guard holds
-        self.held: list[tuple[str, str, Any, dict[str, Any] | None, dict[str, dict[str, str]] | None,
-                              int | None, Rec]] = []
+        self.held: list[
+            tuple[
+                str,
+                str,
+                Any,
+                dict[str, Any] | None,
+                dict[str, dict[str, str]] | None,
+                int | None,
+                Rec,
+            ]
+        ] = []
 
     @property
     def change_requests(self) -> int:
         return self.publisher.change_requests
 
-    def _add(self, rec: Rec, kind: str, entity_id: Any, group: Any, *, changes: dict[str, Any] | None = None,
-             translations: dict[str, dict[str, str]] | None = None, base_version: int | None = None) -> None:
+    def _add(
+        self,
+        rec: Rec,
+        kind: str,
+        entity_id: Any,
+        group: Any,
+        *,
+        changes: dict[str, Any] | None = None,
+        translations: dict[str, dict[str, str]] | None = None,
+        base_version: int | None = None,
+    ) -> None:
         if kind == "create":
             self.created.add(entity_id)
         if self._guarded(rec.entity, kind, entity_id, changes, translations):
-            self.held.append((rec.entity, kind, entity_id, changes, translations, base_version, rec))
+            self.held.append(
+                (rec.entity, kind, entity_id, changes, translations, base_version, rec)
+            )
             return
-        self.publisher.add(rec.entity, kind, entity_id, group=group, fields=changes, translations=translations,
-                           base_version=base_version, tag=rec, cleaned=True)
+        self.publisher.add(
+            rec.entity,
+            kind,
+            entity_id,
+            group=group,
+            fields=changes,
+            translations=translations,
+            base_version=base_version,
+            tag=rec,
+            cleaned=True,
+        )
 
     def _write(self, rec: Rec, group: Any, extra: dict[str, Any] | None = None) -> None:
         if rec.state == "new":
-            self._add(rec, "create", rec.id, group, changes={**rec.fields(), **(extra or {})},
-                      translations=rec.translations)
+            self._add(
+                rec,
+                "create",
+                rec.id,
+                group,
+                changes={**rec.fields(), **(extra or {})},
+                translations=rec.translations,
+            )
         elif rec.state == "changed" and rec.existing_id is not None:
             if "archived_at" in rec.changed_fields:
                 self._add(rec, "restore", rec.existing_id, group, base_version=rec.base_version)
             changes, texts = rec.changes()
             if changes or texts:
-                self._add(rec, "update", rec.existing_id, group, changes=changes, translations=texts,
-                          base_version=None if "archived_at" in rec.changed_fields else rec.base_version)
+                self._add(
+                    rec,
+                    "update",
+                    rec.existing_id,
+                    group,
+                    changes=changes,
+                    translations=texts,
+                    base_version=None if "archived_at" in rec.changed_fields else rec.base_version,
+                )
 
     def add_bundle(self, b: Bundle) -> None:
         from directory.exchange.importer import Problem, Rec
@@ -80,13 +126,25 @@ class BulkImport:
                 self._write(loc, group)
         for lid, s in b.new_links:
             if lid not in created:
-                self.report.warn(Problem(b.service.file, b.service.line, b.service.path, "service_at_locations",
-                                         f"service {s} was not linked to the existing place {lid}: link it in the manage app"))
+                self.report.warn(
+                    Problem(
+                        b.service.file,
+                        b.service.line,
+                        b.service.path,
+                        "service_at_locations",
+                        f"service {s} was not linked to the existing place {lid}: link it in the manage app",
+                    )
+                )
         for child in b.children:
             if child.state in ("new", "changed"):
                 self._write(child, group)
         for entity, cid in b.archive:
-            self._add(Rec(entity, cid, {}, b.service.file, b.service.line, b.service.path), "archive", cid, group)
+            self._add(
+                Rec(entity, cid, {}, b.service.file, b.service.line, b.service.path),
+                "archive",
+                cid,
+                group,
+            )
 
     def apply(self, bundles: list[Bundle]) -> None:
         """Validate and write one batch (ApplyFailed with the errors in the report on refusal)."""
@@ -101,13 +159,25 @@ class BulkImport:
             rec = exc.tag
             for e in exc.errors:
                 if rec is not None:
-                    self.report.error(Problem(rec.file, rec.line, rec.path, e.get("path", ""), e.get("message", "")))
+                    self.report.error(
+                        Problem(
+                            rec.file, rec.line, rec.path, e.get("path", ""), e.get("message", "")
+                        )
+                    )
                 else:
-                    self.report.error(Problem(self.report.file, None, "", e.get("path", ""), e.get("message", "")))
+                    self.report.error(
+                        Problem(self.report.file, None, "", e.get("path", ""), e.get("message", ""))
+                    )
             raise ApplyFailed(str(exc)) from None
 
-    def _guarded(self, entity: str, kind: str, entity_id: Any, changes: dict[str, Any] | None,
-                 translations: dict[str, dict[str, str]] | None) -> bool:
+    def _guarded(
+        self,
+        entity: str,
+        kind: str,
+        entity_id: Any,
+        changes: dict[str, Any] | None,
+        translations: dict[str, dict[str, str]] | None,
+    ) -> bool:
         """Does the fraud guard hold this change of a record that existed before the import?"""
         from directory.exchange.importer import held_by_guard
         from directory.moderation.fields import MODELS
@@ -122,8 +192,14 @@ class BulkImport:
             record = self.session.get(MODELS[entity], entity_id)
             if record is None:
                 return False
-        return needs_second_person(self.session, entity_type=entity, kind=ChangeKind(kind),
-                                   record=record, cleaned=changes or {}, texts=translations)
+        return needs_second_person(
+            self.session,
+            entity_type=entity,
+            kind=ChangeKind(kind),
+            record=record,
+            cleaned=changes or {},
+            texts=translations,
+        )
 
     def finish(self) -> None:
         """Propose what the guard held (the admin is its author: another moderator approves
@@ -134,13 +210,26 @@ class BulkImport:
 
         for entity, kind, entity_id, changes, texts, base_version, rec in self.held:
             try:
-                moderation.propose(self.session, actor=self.actor, entity_type=entity, kind=kind,
-                                   entity_id=entity_id, changes=changes, translations=texts or None,
-                                   base_version=base_version, comment=self.comment, source="import",
-                                   now=self.now)
+                moderation.propose(
+                    self.session,
+                    actor=self.actor,
+                    entity_type=entity,
+                    kind=kind,
+                    entity_id=entity_id,
+                    changes=changes,
+                    translations=texts or None,
+                    base_version=base_version,
+                    comment=self.comment,
+                    source="import",
+                    now=self.now,
+                )
             except ValidationFailed as exc:
                 for e in exc.errors:
-                    self.report.error(Problem(rec.file, rec.line, rec.path, e.get("path", ""), e.get("message", "")))
+                    self.report.error(
+                        Problem(
+                            rec.file, rec.line, rec.path, e.get("path", ""), e.get("message", "")
+                        )
+                    )
                 raise ApplyFailed(str(exc)) from None
             except DomainError as exc:
                 self.report.error(Problem(rec.file, rec.line, rec.path, "", exc.detail))

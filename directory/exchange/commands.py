@@ -29,12 +29,24 @@ def _open_db() -> Any:
 
 
 @click.command("export")
-@click.option("--format", "fmt", type=click.Choice(list(EXPORT_FORMATS)), required=True,
-              help="hsds-json, hsds-csv (zip), hxl, geojson or csv (spreadsheets)")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="file to write (default: standard output)")
-@click.option("--include-confidential", is_flag=True,
-              help="admin export: include confidential and exact addresses and coordinates")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(EXPORT_FORMATS)),
+    required=True,
+    help="hsds-json, hsds-csv (zip), hxl, geojson or csv (spreadsheets)",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="file to write (default: standard output)",
+)
+@click.option(
+    "--include-confidential",
+    is_flag=True,
+    help="admin export: include confidential and exact addresses and coordinates",
+)
 @click.option("--no-demo", is_flag=True, help="leave out records marked as demo data")
 def export_cmd(fmt: str, output: Path | None, include_confidential: bool, no_demo: bool) -> None:
     """Export the directory (streamed: memory stays flat however large it is).
@@ -66,7 +78,9 @@ def export_cmd(fmt: str, output: Path | None, include_confidential: bool, no_dem
                 out.flush()
             else:
                 # Written next to the target and renamed at the end: no half-written file.
-                fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent or Path("."))
+                fd, tmp = tempfile.mkstemp(
+                    prefix=f".{output.name}.", dir=output.parent or Path(".")
+                )
                 try:
                     with os.fdopen(fd, "wb") as fh:
                         for chunk in chunks:
@@ -79,10 +93,17 @@ def export_cmd(fmt: str, output: Path | None, include_confidential: bool, no_dem
         engine.dispose()
         seconds = time.perf_counter() - started
         where = str(output) if output else "standard output"
-        click.echo(f"Exported {total} services as {fmt} to {where} ({size / 1e6:.1f} MB in {seconds:.1f} s).", err=True)
+        click.echo(
+            f"Exported {total} services as {fmt} to {where} ({size / 1e6:.1f} MB in {seconds:.1f} s).",
+            err=True,
+        )
         if include_confidential:
-            click.secho("This is an ADMIN export: it contains confidential addresses and coordinates. "
-                        "Keep it private.", fg="yellow", err=True)
+            click.secho(
+                "This is an ADMIN export: it contains confidential addresses and coordinates. "
+                "Keep it private.",
+                fg="yellow",
+                err=True,
+            )
 
     run()
 
@@ -96,10 +117,14 @@ def _print_report(report: Any) -> None:
     if rows:
         echo(f"  {'':19}{'new':>9}{'changed':>9}{'unchanged':>11}{'removed':>9}")
         for entity, c in rows:
-            echo(f"  {entity:19}{c['new']:>9}{c['changed']:>9}{c['unchanged']:>11}{c.get('removed', 0):>9}")
+            echo(
+                f"  {entity:19}{c['new']:>9}{c['changed']:>9}{c['unchanged']:>11}{c.get('removed', 0):>9}"
+            )
     for change in report.changed[:20]:
         where = change["file"] + (f":{change['line']}" if change.get("line") else "")
-        echo(f"  changed {change['entity']} {change['id']} ({where}): {', '.join(change['fields'])}")
+        echo(
+            f"  changed {change['entity']} {change['id']} ({where}): {', '.join(change['fields'])}"
+        )
     if len(report.changed) > 20:
         echo(f"  ... and {len(report.changed) - 20} more changes")
     if report.warnings:
@@ -116,15 +141,34 @@ def _print_report(report: Any) -> None:
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(list(IMPORT_FORMATS)),
-              help="hsds-json, hsds-csv (zip) or csv (the template); default: from the file name")
-@click.option("--apply", is_flag=True, help="write (all or nothing); without it: only check and report")
-@click.option("--publish", is_flag=True, help="publish at once instead of queueing change requests (admins)")
-@click.option("--source", help="name of the source (e.g. partner-ngo): records are matched by its ids")
-@click.option("--as", "admin_email", metavar="EMAIL", help="the admin account publishing (with --publish)")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(IMPORT_FORMATS)),
+    help="hsds-json, hsds-csv (zip) or csv (the template); default: from the file name",
+)
+@click.option(
+    "--apply", is_flag=True, help="write (all or nothing); without it: only check and report"
+)
+@click.option(
+    "--publish", is_flag=True, help="publish at once instead of queueing change requests (admins)"
+)
+@click.option(
+    "--source", help="name of the source (e.g. partner-ngo): records are matched by its ids"
+)
+@click.option(
+    "--as", "admin_email", metavar="EMAIL", help="the admin account publishing (with --publish)"
+)
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
-def import_cmd(file: Path, fmt: str | None, apply: bool, publish: bool, source: str | None,
-               admin_email: str | None, as_json: bool) -> None:
+def import_cmd(
+    file: Path,
+    fmt: str | None,
+    apply: bool,
+    publish: bool,
+    source: str | None,
+    admin_email: str | None,
+    as_json: bool,
+) -> None:
     """Check a file of listings and report new, changed and unchanged records and every error;
     with --apply write it through moderation (change requests, or published with --publish)."""
     from directory.cli import friendly_errors
@@ -134,11 +178,17 @@ def import_cmd(file: Path, fmt: str | None, apply: bool, publish: bool, source: 
     def run() -> None:
         chosen = fmt or SUFFIX_FORMATS.get(file.suffix.lower())
         if chosen is None:
-            raise ConfigError(f"cannot tell the format of {file.name}", "pass --format hsds-json, hsds-csv or csv")
+            raise ConfigError(
+                f"cannot tell the format of {file.name}", "pass --format hsds-json, hsds-csv or csv"
+            )
         if publish and not apply:
-            raise ConfigError("--publish needs --apply", "check first without --apply, then add --apply --publish")
+            raise ConfigError(
+                "--publish needs --apply", "check first without --apply, then add --apply --publish"
+            )
         if publish and not admin_email:
-            raise ConfigError("--publish needs the admin who publishes", "add --as admin@example.org")
+            raise ConfigError(
+                "--publish needs the admin who publishes", "add --as admin@example.org"
+            )
         engine, factory = _open_db()
         started = time.perf_counter()
         if apply and publish:
@@ -152,17 +202,26 @@ def import_cmd(file: Path, fmt: str | None, apply: bool, publish: bool, source: 
         engine.dispose()
         seconds = time.perf_counter() - started
         if as_json:
-            click.echo(json.dumps({**report.as_dict(), "seconds": round(seconds, 2)}, ensure_ascii=False, indent=2))
+            click.echo(
+                json.dumps(
+                    {**report.as_dict(), "seconds": round(seconds, 2)}, ensure_ascii=False, indent=2
+                )
+            )
         else:
             _print_report(report)
             if report.applied:
                 what = "published" if report.published else "queued for moderators"
-                click.secho(f"Written: {report.change_requests} change(s) {what} in {seconds:.1f} s.", fg="green")
+                click.secho(
+                    f"Written: {report.change_requests} change(s) {what} in {seconds:.1f} s.",
+                    fg="green",
+                )
             elif apply:
                 click.secho("Nothing was written: fix the errors above and import again.", fg="red")
             else:
-                click.echo(f"Checked in {seconds:.1f} s. Nothing was written"
-                           + (" (add --apply to write)." if report.ok else ": fix the errors above first."))
+                click.echo(
+                    f"Checked in {seconds:.1f} s. Nothing was written"
+                    + (" (add --apply to write)." if report.ok else ": fix the errors above first.")
+                )
         if not report.ok:
             sys.exit(1)
 
@@ -172,8 +231,9 @@ def import_cmd(file: Path, fmt: str | None, apply: bool, publish: bool, source: 
 def _progress_bar(file: Path, fmt: str, passes: int, label: str, as_json: bool) -> Any:
     total = _estimate(file, fmt)
     if sys.stderr.isatty() and not as_json:
-        return click.progressbar(length=(total or 1) * passes, label=label, file=sys.stderr,
-                                 show_pos=True)
+        return click.progressbar(
+            length=(total or 1) * passes, label=label, file=sys.stderr, show_pos=True
+        )
     return _NoBar()
 
 
@@ -189,8 +249,15 @@ def _actor(session: Any, email: str | None) -> Any:
     return actor
 
 
-def _check_or_queue(factory: Any, file: Path, fmt: str, source: str | None, apply: bool,
-                    admin_email: str | None, as_json: bool) -> Any:
+def _check_or_queue(
+    factory: Any,
+    file: Path,
+    fmt: str,
+    source: str | None,
+    apply: bool,
+    admin_email: str | None,
+    as_json: bool,
+) -> Any:
     """A check, or `--apply` (change requests for moderators): one transaction."""
     from directory.config import ConfigError
     from directory.db import session_scope
@@ -203,14 +270,22 @@ def _check_or_queue(factory: Any, file: Path, fmt: str, source: str | None, appl
         label = "Checking" + (", then writing" if apply else "")
         with _progress_bar(file, fmt, 2 if apply else 1, label, as_json) as bar:
             try:
-                return run_import(session, file, fmt=fmt, source=source, apply=apply,
-                                  actor=actor, progress=bar.update)
+                return run_import(
+                    session,
+                    file,
+                    fmt=fmt,
+                    source=source,
+                    apply=apply,
+                    actor=actor,
+                    progress=bar.update,
+                )
             except DomainError as exc:
                 raise ConfigError(exc.detail, "publishing needs an admin account (--as)") from None
 
 
-def _publish(factory: Any, file: Path, fmt: str, source: str | None, admin_email: str,
-             as_json: bool) -> Any:
+def _publish(
+    factory: Any, file: Path, fmt: str, source: str | None, admin_email: str, as_json: bool
+) -> Any:
     """`--apply --publish`: check and stage without the write lock, then publish in one short
     write transaction (`importer.publish_import`)."""
     from directory.config import ConfigError
@@ -223,8 +298,9 @@ def _publish(factory: Any, file: Path, fmt: str, source: str | None, admin_email
         actor_id = _actor(session, admin_email).id
     with _progress_bar(file, fmt, 1, "Checking, then publishing", as_json) as bar:
         try:
-            return publish_import(factory, file, fmt=fmt, source=source, actor_id=actor_id,
-                                  progress=bar.update)
+            return publish_import(
+                factory, file, fmt=fmt, source=source, actor_id=actor_id, progress=bar.update
+            )
         except DomainError as exc:
             raise ConfigError(exc.detail, "publishing needs an admin account (--as)") from None
 

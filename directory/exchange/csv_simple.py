@@ -28,7 +28,10 @@ COLUMNS: list[tuple[str, str]] = [
     ("status", "active, temporarily closed, full, inactive or defunct (default active)"),
     ("status_until", "When a temporary status ends (ISO date-time, e.g. 2026-01-10T18:00+02:00)"),
     ("phone", "Phone number(s) of the service, international format (+380...), separated by `;`"),
-    ("place_phone", "Phone number(s) of the place; hidden from the public when privacy is confidential"),
+    (
+        "place_phone",
+        "Phone number(s) of the place; hidden from the public when privacy is confidential",
+    ),
     ("hotline", "Hotline number(s) of the place: shown even when the place is confidential"),
     ("email", "Contact e-mail"),
     ("website", "http(s) address"),
@@ -45,7 +48,10 @@ COLUMNS: list[tuple[str, str]] = [
     ("latitude", "Decimal degrees, e.g. 50.4501"),
     ("longitude", "Decimal degrees, e.g. 30.5234"),
     ("privacy", "exact, approximate (rounded ~1 km, no street) or confidential (default exact)"),
-    ("shelter_type", "air_raid_shelter, collective_centre, emergency_accommodation, warming_point, charging_point"),
+    (
+        "shelter_type",
+        "air_raid_shelter, collective_centre, emergency_accommodation, warming_point, charging_point",
+    ),
     ("capacity_maximum", "Places in total (whole number)"),
     ("capacity_available", "Free places now (whole number, not above the maximum)"),
     ("wheelchair_accessible", "yes/no"),
@@ -55,7 +61,10 @@ COLUMNS: list[tuple[str, str]] = [
     ("has_power", "yes/no (power or charging)"),
     ("has_water", "yes/no"),
     ("has_internet", "yes/no"),
-    ("last_verified", "Date the listing was last checked (YYYY-MM-DD); an import never moves it back"),
+    (
+        "last_verified",
+        "Date the listing was last checked (YYYY-MM-DD); an import never moves it back",
+    ),
     ("location_id", "Our id of the location (export only; kept when re-importing)"),
     ("organization_id", "Our id of the organisation (export only; kept when re-importing)"),
     ("export_scope", "public, or admin-confidential when confidential places are included"),
@@ -75,6 +84,7 @@ def _yes_no(value: Any) -> str:
 
 def format_hours(schedules: Iterable[dict[str, Any]]) -> str:
     """Weekly schedules as `MO,TU 09:00-18:00; SA 10:00-14:00`."""
+
     def order(s: dict[str, Any]) -> tuple[int, str]:
         first = (s.get("byday") or "MO").split(",")[0].strip()[-2:]
         return (DAYS.index(first) if first in DAYS else 7, s.get("opens_at") or "")
@@ -91,7 +101,11 @@ def format_hours(schedules: Iterable[dict[str, Any]]) -> str:
 def flat_rows(service: dict[str, Any]) -> Iterator[dict[str, str]]:
     """One flat row per service at a location (one row without location when it has none)."""
     org = service.get("organization") or {}
-    categories = " ".join(a["taxonomy_term"]["code"] for a in service.get("attributes", []) if a.get("taxonomy_term", {}).get("code"))
+    categories = " ".join(
+        a["taxonomy_term"]["code"]
+        for a in service.get("attributes", [])
+        if a.get("taxonomy_term", {}).get("code")
+    )
     base = {
         "service_id": service["id"],
         "external_id": service.get(EXT + "external_id", ""),
@@ -105,14 +119,20 @@ def flat_rows(service: dict[str, Any]) -> Iterator[dict[str, str]]:
         "phone": "; ".join(sorted(p["number"] for p in service.get("phones", []))),
         "email": service.get("email", ""),
         "website": service.get("url", ""),
-        "languages": " ".join(sorted({lang["code"] for lang in service.get("languages", []) if lang.get("code")})),
+        "languages": " ".join(
+            sorted({lang["code"] for lang in service.get("languages", []) if lang.get("code")})
+        ),
         "free_of_charge": _yes_no(service.get(EXT + "free_of_charge")),
         "last_verified": service.get("assured_date", ""),
         "export_scope": service.get(EXT + "export_scope", ""),
     }
     sals = service.get("service_at_locations") or []
     if not sals:
-        yield {**dict.fromkeys(HEADER, ""), **base, "hours": format_hours(service.get("schedules", []))}
+        yield {
+            **dict.fromkeys(HEADER, ""),
+            **base,
+            "hours": format_hours(service.get("schedules", [])),
+        }
         return
     for sal in sals:
         loc = sal["location"]
@@ -120,22 +140,34 @@ def flat_rows(service: dict[str, Any]) -> Iterator[dict[str, str]]:
         region = loc.get(EXT + "region") or {}
         row = dict.fromkeys(HEADER, "")
         row.update(base)
-        place_phones = sorted(p["number"] for p in loc.get("phones", []) if not p.get(EXT + "is_hotline"))
+        place_phones = sorted(
+            p["number"] for p in loc.get("phones", []) if not p.get(EXT + "is_hotline")
+        )
         hotlines = sorted(p["number"] for p in loc.get("phones", []) if p.get(EXT + "is_hotline"))
         row.update(
             {
                 "place_phone": "; ".join(place_phones),
                 "hotline": "; ".join(hotlines),
-                "hours": format_hours(sal.get("schedules") or service.get("schedules") or loc.get("schedules") or []),
+                "hours": format_hours(
+                    sal.get("schedules") or service.get("schedules") or loc.get("schedules") or []
+                ),
                 "location_id": loc["id"],
                 "location_name": loc.get("name", ""),
-                "address": " ".join(x for x in (addr.get("address_1", ""), addr.get("address_2", "")) if x),
+                "address": " ".join(
+                    x for x in (addr.get("address_1", ""), addr.get("address_2", "")) if x
+                ),
                 "city": addr.get("city") or (loc.get(EXT + "place") or {}).get("name", ""),
-                "region": addr.get("region") or addr.get("state_province") or region.get("name", ""),
+                "region": addr.get("region")
+                or addr.get("state_province")
+                or region.get("name", ""),
                 "postal_code": addr.get("postal_code", ""),
                 "country": addr.get("country") or loc.get(EXT + "country", ""),
-                "latitude": "" if loc.get("latitude") is None else f"{loc['latitude']:.6f}".rstrip("0").rstrip("."),
-                "longitude": "" if loc.get("longitude") is None else f"{loc['longitude']:.6f}".rstrip("0").rstrip("."),
+                "latitude": ""
+                if loc.get("latitude") is None
+                else f"{loc['latitude']:.6f}".rstrip("0").rstrip("."),
+                "longitude": ""
+                if loc.get("longitude") is None
+                else f"{loc['longitude']:.6f}".rstrip("0").rstrip("."),
                 "privacy": loc.get(EXT + "privacy", ""),
                 "shelter_type": loc.get(EXT + "shelter_type", ""),
                 "capacity_maximum": str(loc.get(EXT + "capacity_maximum", "")),

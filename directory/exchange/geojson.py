@@ -47,17 +47,28 @@ def _location_batches(session: Session, options: ExportOptions) -> Iterator[list
         last = rows[-1]["id"]
 
 
-def _services_at(session: Session, loc_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+def _services_at(
+    session: Session, loc_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
     sal = m.ServiceAtLocation.__table__
     svc = m.Service.__table__
     org = m.Organization.__table__
     attr = m.Attribute.__table__
     term = m.TaxonomyTerm.__table__
     rows = session.execute(
-        select(sal.c.location_id, svc.c.id, svc.c.name, svc.c.status, svc.c.status_until, org.c.name.label("org"))
+        select(
+            sal.c.location_id,
+            svc.c.id,
+            svc.c.name,
+            svc.c.status,
+            svc.c.status_until,
+            org.c.name.label("org"),
+        )
         .join(svc, svc.c.id == sal.c.service_id)
         .join(org, org.c.id == svc.c.organization_id)
-        .where(sal.c.location_id.in_(loc_ids), sal.c.archived_at.is_(None), svc.c.archived_at.is_(None))
+        .where(
+            sal.c.location_id.in_(loc_ids), sal.c.archived_at.is_(None), svc.c.archived_at.is_(None)
+        )
         .order_by(sal.c.location_id, svc.c.id)
     ).all()
     sids = list({r.id for r in rows})
@@ -66,7 +77,11 @@ def _services_at(session: Session, loc_ids: list[uuid.UUID]) -> dict[uuid.UUID, 
         for link_id, code in session.execute(
             select(attr.c.link_id, term.c.code)
             .join(term, term.c.id == attr.c.taxonomy_term_id)
-            .where(attr.c.link_entity == "service", attr.c.link_id.in_(sids), attr.c.archived_at.is_(None))
+            .where(
+                attr.c.link_entity == "service",
+                attr.c.link_id.in_(sids),
+                attr.c.archived_at.is_(None),
+            )
             .order_by(term.c.code)
         ):
             cats[link_id].append(code)
@@ -85,7 +100,9 @@ def _services_at(session: Session, loc_ids: list[uuid.UUID]) -> dict[uuid.UUID, 
     return out
 
 
-def feature(loc: Any, services: list[dict[str, Any]], *, places: PlaceNames, options: ExportOptions) -> dict[str, Any] | None:
+def feature(
+    loc: Any, services: list[dict[str, Any]], *, places: PlaceNames, options: ExportOptions
+) -> dict[str, Any] | None:
     view = public_location_view(loc)
     lat, lon = loc["latitude"], loc["longitude"]
     if not options.include_confidential:
@@ -101,7 +118,9 @@ def feature(loc: Any, services: list[dict[str, Any]], *, places: PlaceNames, opt
         "capacity_maximum": loc["capacity_maximum"],
         "capacity_available": loc["capacity_available"],
         "city": (places.describe(loc["place_id"]) or {}).get("name"),
-        "region": (places.describe(loc["region_id"] or places.region_of(loc["place_id"])) or {}).get("name"),
+        "region": (
+            places.describe(loc["region_id"] or places.region_of(loc["place_id"])) or {}
+        ).get("name"),
         "services": services,
     }
     for key in AMENITIES:
@@ -126,6 +145,9 @@ def export_geojson(session: Session, options: ExportOptions) -> Iterator[bytes]:
             feat = feature(loc, services.get(loc["id"], []), places=places, options=options)
             if feat is None:
                 continue
-            yield (("" if first else ",\n") + json.dumps(feat, ensure_ascii=False, separators=(",", ":"))).encode()
+            yield (
+                ("" if first else ",\n")
+                + json.dumps(feat, ensure_ascii=False, separators=(",", ":"))
+            ).encode()
             first = False
     yield b"\n]}\n"

@@ -30,12 +30,24 @@ def _x(names: tuple[str, ...]) -> list[str]:
 TABLES: dict[str, list[str]] = {
     "organizations": [*r.ORGANIZATION_FIELDS, *_x(r.ORGANIZATION_EXT), X + "translations"],
     "services": [
-        *r.SERVICE_FIELDS, "last_modified", X + "status", X + "assured_at", *_x(r.SERVICE_EXT),
-        X + "translations", X + "schedule_exceptions", X + "export_scope",
+        *r.SERVICE_FIELDS,
+        "last_modified",
+        X + "status",
+        X + "assured_at",
+        *_x(r.SERVICE_EXT),
+        X + "translations",
+        X + "schedule_exceptions",
+        X + "export_scope",
     ],
     "locations": [
-        *r.LOCATION_FIELDS, *_x(r.LOCATION_EXT), X + "region", X + "place", X + "country",
-        X + "translations", X + "schedule_exceptions", X + "redacted",
+        *r.LOCATION_FIELDS,
+        *_x(r.LOCATION_EXT),
+        X + "region",
+        X + "place",
+        X + "country",
+        X + "translations",
+        X + "schedule_exceptions",
+        X + "redacted",
     ],
     "service_at_locations": list(r.SAL_FIELDS),
     "addresses": list(r.ADDRESS_FIELDS),
@@ -47,7 +59,15 @@ TABLES: dict[str, list[str]] = {
     "attributes": list(r.ATTRIBUTE_FIELDS),
     "taxonomy_terms": list(r.TERM_FIELDS),
 }
-NUMBER_FIELDS = {"latitude", "longitude", "minimum_age", "maximum_age", "extension", "count", "interval"}
+NUMBER_FIELDS = {
+    "latitude",
+    "longitude",
+    "minimum_age",
+    "maximum_age",
+    "extension",
+    "count",
+    "interval",
+}
 INTEGER_FIELDS = {X + "capacity_maximum", X + "capacity_available"}
 BOOLEAN_FIELDS = {
     X + n for n in (
@@ -117,7 +137,11 @@ class _Tables:
             self.files[name] = fh
             self.writers[name] = csv.writer(fh, lineterminator="\r\n")
             self.writers[name].writerow(fields)
-        self.seen: dict[str, set[str]] = {"organizations": set(), "locations": set(), "taxonomy_terms": set()}
+        self.seen: dict[str, set[str]] = {
+            "organizations": set(),
+            "locations": set(),
+            "taxonomy_terms": set(),
+        }
 
     def write(self, table: str, row: dict[str, Any]) -> None:
         self.writers[table].writerow([cell(row.get(f)) for f in TABLES[table]])

@@ -53,7 +53,9 @@ def _line(values: Iterable[str]) -> str:
 
 def _rows(service: dict[str, Any]) -> Iterator[dict[str, str]]:
     names = "; ".join(a["taxonomy_term"]["name"] for a in service.get("attributes", []))
-    locations = {sal["location"]["id"]: sal["location"] for sal in service.get("service_at_locations") or []}
+    locations = {
+        sal["location"]["id"]: sal["location"] for sal in service.get("service_at_locations") or []
+    }
     for row in flat_rows(service):
         loc = locations.get(row["location_id"], {})
         region = loc.get(EXT + "region") or {}

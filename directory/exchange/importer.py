@@ -53,7 +53,15 @@ ENTITIES = (
 )  # fmt: skip
 
 # Fields compared and written, per record type (FIELDS minus references handled here).
-REFS = {"organization_id", "service_id", "location_id", "place_id", "region_id", "alternative_service_id", "service_ids"}
+REFS = {
+    "organization_id",
+    "service_id",
+    "location_id",
+    "place_id",
+    "region_id",
+    "alternative_service_id",
+    "service_ids",
+}
 
 
 def _fields(entity: str) -> list[str]:
@@ -181,7 +189,9 @@ class Bundle:
     locations: list[Rec]
     children: list[Rec]  # address, phone, schedule, schedule_exception, language, ...
     categories: list[str] | None
-    new_links: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)  # (location, service)
+    new_links: list[tuple[uuid.UUID, uuid.UUID]] = field(
+        default_factory=list
+    )  # (location, service)
     partial: bool = False  # from a spreadsheet: only the columns it has are compared
     archive: list[tuple[str, uuid.UUID]] = field(default_factory=list)
 
@@ -237,8 +247,9 @@ class Context:
         self.seen: dict[str, set[uuid.UUID]] = defaultdict(set)
         # the write path's `clean`, remembered for short repeated values; references are
         # looked up each time
-        self.clean = CleanMemo(session, now=self.now, max_len=40,
-                               skip_kinds=frozenset({"uuid", "uuids", "codes"}))
+        self.clean = CleanMemo(
+            session, now=self.now, max_len=40, skip_kinds=frozenset({"uuid", "uuids", "codes"})
+        )
 
     def derived_id(self, entity: str, key: str) -> uuid.UUID:
         return uuid.uuid5(NAMESPACE, f"{self.source or ''}|{entity}|{key}")
@@ -286,14 +297,26 @@ def _coerce(spec: F, value: Any, textual: bool) -> Any:
             return Decimal(value.strip().replace(",", "."))
         except InvalidOperation:
             raise FieldError("must be a number") from None
-    if spec.kind in ("str", "text") and isinstance(value, int | float) and not isinstance(value, bool):
+    if (
+        spec.kind in ("str", "text")
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+    ):
         return str(value)
     return value
 
 
 def _clean_payload(
-    ctx: Context, report: Report, entity: str, raw: dict[str, Any], *, names: Iterable[str],
-    where: tuple[str, int | None, str], textual: bool, partial: bool, present: set[str] | None = None,
+    ctx: Context,
+    report: Report,
+    entity: str,
+    raw: dict[str, Any],
+    *,
+    names: Iterable[str],
+    where: tuple[str, int | None, str],
+    textual: bool,
+    partial: bool,
+    present: set[str] | None = None,
 ) -> dict[str, Any] | None:
     """Validate the fields of one record with the write path's own rules (moderation.fields)."""
     specs = FIELDS[entity]
@@ -353,7 +376,16 @@ REDACTED_WARNING = (
 )
 
 SERVICE_MAP = {n: n for n in _fields("service")} | {
-    n: EXT + n for n in ("status_reason", "status_reason_code", "status_until", "open_during_alert", "free_of_charge", "audience", "source_locale")
+    n: EXT + n
+    for n in (
+        "status_reason",
+        "status_reason_code",
+        "status_until",
+        "open_during_alert",
+        "free_of_charge",
+        "audience",
+        "source_locale",
+    )
 }
 ORG_MAP = {n: n for n in _fields("organization")} | {"source_locale": EXT + "source_locale"}
 LOCATION_MAP = {n: n for n in _fields("location")} | {
@@ -389,7 +421,11 @@ def _mapped(obj: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
 
 
 def _translations(
-    ctx: Context, report: Report, entity: str, obj: dict[str, Any], where: tuple[str, int | None, str]
+    ctx: Context,
+    report: Report,
+    entity: str,
+    obj: dict[str, Any],
+    where: tuple[str, int | None, str],
 ) -> dict[str, dict[str, str]]:
     raw = obj.get(EXT + "translations")
     out: dict[str, dict[str, str]] = {}
@@ -402,12 +438,28 @@ def _translations(
             continue
         for locale, text in per_locale.items():
             if locale not in ctx.locales:
-                report.error(Problem(where[0], where[1], where[2] + f".{EXT}translations.{name}", name, f"unknown locale {str(locale)[:12]!r}"))
+                report.error(
+                    Problem(
+                        where[0],
+                        where[1],
+                        where[2] + f".{EXT}translations.{name}",
+                        name,
+                        f"unknown locale {str(locale)[:12]!r}",
+                    )
+                )
                 continue
             try:
                 value = clean(ctx.session, spec, text, now=ctx.now)
             except FieldError as exc:
-                report.error(Problem(where[0], where[1], where[2] + f".{EXT}translations.{name}.{locale}", name, str(exc)))
+                report.error(
+                    Problem(
+                        where[0],
+                        where[1],
+                        where[2] + f".{EXT}translations.{name}.{locale}",
+                        name,
+                        str(exc),
+                    )
+                )
                 continue
             if value:
                 out.setdefault(name, {})[locale] = value
@@ -422,7 +474,9 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
     """Validate one HSDS-shaped service (from JSON or the tabular zip) into records."""
     data = item.data
     if "__invalid__" in data:
-        report.error(Problem(item.file, item.line, item.path, "", "must be a JSON object (an HSDS service)"))
+        report.error(
+            Problem(item.file, item.line, item.path, "", "must be a JSON object (an HSDS service)")
+        )
         return None
     if "__rows__" in data:
         return _rows_to_bundle(ctx, report, item)
@@ -434,7 +488,9 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
     raw = _mapped(data, SERVICE_MAP)
     raw["status"] = _status(data)
     raw["assured_date"] = _assured(data)
-    payload = _clean_payload(ctx, report, "service", raw, names=SERVICE_MAP, where=where, textual=textual, partial=False)
+    payload = _clean_payload(
+        ctx, report, "service", raw, names=SERVICE_MAP, where=where, textual=textual, partial=False
+    )
     if payload is not None:
         _expire_status(ctx, report, payload, where)
     org_rec = None
@@ -442,14 +498,44 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
     org_id_raw = (org or {}).get("id") or data.get("organization_id")
     if isinstance(org, dict):
         owhere = _where(org, item, item.path + ".organization")
-        org_id = _uuid_or(org.get("id"), lambda: ctx.derived_id("organization", str(org.get("id") or org.get("name"))))
-        opayload = _clean_payload(ctx, report, "organization", _mapped(org, ORG_MAP), names=ORG_MAP, where=owhere, textual=textual, partial=False)
+        org_id = _uuid_or(
+            org.get("id"),
+            lambda: ctx.derived_id("organization", str(org.get("id") or org.get("name"))),
+        )
+        opayload = _clean_payload(
+            ctx,
+            report,
+            "organization",
+            _mapped(org, ORG_MAP),
+            names=ORG_MAP,
+            where=owhere,
+            textual=textual,
+            partial=False,
+        )
         if opayload is not None:
-            org_rec = Rec("organization", org_id, opayload, *owhere, translations=_translations(ctx, report, "organization", org, owhere),
-                          external=(ctx.source, str(org.get("id"))) if ctx.source and org.get("id") else None)
+            org_rec = Rec(
+                "organization",
+                org_id,
+                opayload,
+                *owhere,
+                translations=_translations(ctx, report, "organization", org, owhere),
+                external=(ctx.source, str(org.get("id"))) if ctx.source and org.get("id") else None,
+            )
     elif org_id_raw is None:
-        report.error(Problem(item.file, item.line, item.path, "organization", "is required (the organisation running the service)"))
-    org_id = org_rec.id if org_rec else _uuid_or(org_id_raw, lambda: ctx.derived_id("organization", str(org_id_raw)))
+        report.error(
+            Problem(
+                item.file,
+                item.line,
+                item.path,
+                "organization",
+                "is required (the organisation running the service)",
+            )
+        )
+    org_id = (
+        org_rec.id
+        if org_rec
+        else _uuid_or(org_id_raw, lambda: ctx.derived_id("organization", str(org_id_raw)))
+    )
 
     locations: list[Rec] = []
     children: list[Rec] = []
@@ -458,14 +544,29 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         spath = f"{item.path}.service_at_locations[{i}]"
         loc = sal.get("location") if isinstance(sal, dict) else None
         if not isinstance(loc, dict):
-            report.error(Problem(*_where(sal if isinstance(sal, dict) else {}, item, spath), "location", "names no location in the file"))
+            report.error(
+                Problem(
+                    *_where(sal if isinstance(sal, dict) else {}, item, spath),
+                    "location",
+                    "names no location in the file",
+                )
+            )
             continue
         lwhere = _where(loc, item, spath + ".location")
         loc_ref = str(loc.get("id") or loc.get("name"))
         lid = _uuid_or(loc.get("id"), lambda: ctx.derived_id("location", loc_ref))  # noqa: B023
         links.append((lid, sid))
         for j, s in enumerate(sal.get("schedules") or []):
-            rec = _child(ctx, report, "schedule", s, SCHEDULE_MAP, _where(s, item, f"{spath}.schedules[{j}]"), textual, {"service_id": sid, "location_id": lid})
+            rec = _child(
+                ctx,
+                report,
+                "schedule",
+                s,
+                SCHEDULE_MAP,
+                _where(s, item, f"{spath}.schedules[{j}]"),
+                textual,
+                {"service_id": sid, "location_id": lid},
+            )
             if rec:
                 children.append(rec)
         if lid in ctx.seen["location"]:
@@ -477,7 +578,16 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
                 raw_loc[key] = loc.get(key)
         redacted = bool(loc.get(EXT + "redacted"))
         names = [n for n in LOCATION_MAP if not (redacted and n in REDACTED_FIELDS)]
-        lpayload = _clean_payload(ctx, report, "location", raw_loc, names=names, where=lwhere, textual=textual, partial=False)
+        lpayload = _clean_payload(
+            ctx,
+            report,
+            "location",
+            raw_loc,
+            names=names,
+            where=lwhere,
+            textual=textual,
+            partial=False,
+        )
         if lpayload is None:
             continue
         if redacted:
@@ -490,51 +600,150 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         if place or not redacted:  # a public export hides a confidential place's city
             lpayload["place_id"] = _place_ref(ctx, report, place, "city", lwhere)
         lpayload["organization_id"] = str(org_id)
-        locations.append(Rec("location", lid, lpayload, *lwhere, translations=_translations(ctx, report, "location", loc, lwhere),
-                             external=(ctx.source, str(loc.get("id"))) if ctx.source and loc.get("id") else None))
+        locations.append(
+            Rec(
+                "location",
+                lid,
+                lpayload,
+                *lwhere,
+                translations=_translations(ctx, report, "location", loc, lwhere),
+                external=(ctx.source, str(loc.get("id"))) if ctx.source and loc.get("id") else None,
+            )
+        )
         for j, a in enumerate(loc.get("addresses") or []):
             if isinstance(a, dict) and not a.get("address_1") and loc.get(EXT + "redacted"):
-                report.warn(Problem(*lwhere, "addresses", "this place comes from a public export without its street address: its address is left out"))
+                report.warn(
+                    Problem(
+                        *lwhere,
+                        "addresses",
+                        "this place comes from a public export without its street address: its address is left out",
+                    )
+                )
                 continue
-            rec = _child(ctx, report, "address", a, ADDRESS_MAP, _where(a, item, f"{lwhere[2]}.addresses[{j}]"), textual, {"location_id": lid})
+            rec = _child(
+                ctx,
+                report,
+                "address",
+                a,
+                ADDRESS_MAP,
+                _where(a, item, f"{lwhere[2]}.addresses[{j}]"),
+                textual,
+                {"location_id": lid},
+            )
             if rec:
                 children.append(rec)
         for j, p in enumerate([] if redacted else loc.get("phones") or []):
-            rec = _child(ctx, report, "phone", p, PHONE_MAP, _where(p, item, f"{lwhere[2]}.phones[{j}]"), textual, {"location_id": lid})
+            rec = _child(
+                ctx,
+                report,
+                "phone",
+                p,
+                PHONE_MAP,
+                _where(p, item, f"{lwhere[2]}.phones[{j}]"),
+                textual,
+                {"location_id": lid},
+            )
             if rec:
                 children.append(rec)
         for j, s in enumerate(loc.get("schedules") or []):
-            rec = _child(ctx, report, "schedule", s, SCHEDULE_MAP, _where(s, item, f"{lwhere[2]}.schedules[{j}]"), textual, {"location_id": lid})
+            rec = _child(
+                ctx,
+                report,
+                "schedule",
+                s,
+                SCHEDULE_MAP,
+                _where(s, item, f"{lwhere[2]}.schedules[{j}]"),
+                textual,
+                {"location_id": lid},
+            )
             if rec:
                 children.append(rec)
         for j, a in enumerate(loc.get("accessibility") or []):
-            rec = _child(ctx, report, "accessibility", a, ACCESSIBILITY_MAP, _where(a, item, f"{lwhere[2]}.accessibility[{j}]"), textual, {"location_id": lid})
+            rec = _child(
+                ctx,
+                report,
+                "accessibility",
+                a,
+                ACCESSIBILITY_MAP,
+                _where(a, item, f"{lwhere[2]}.accessibility[{j}]"),
+                textual,
+                {"location_id": lid},
+            )
             if rec:
                 children.append(rec)
         for j, e in enumerate(_list(loc.get(EXT + "schedule_exceptions"))):
-            rec = _child(ctx, report, "schedule_exception", e, EXCEPTION_MAP, (*lwhere[:2], f"{lwhere[2]}.{EXT}schedule_exceptions[{j}]"), textual, {"location_id": lid})
+            rec = _child(
+                ctx,
+                report,
+                "schedule_exception",
+                e,
+                EXCEPTION_MAP,
+                (*lwhere[:2], f"{lwhere[2]}.{EXT}schedule_exceptions[{j}]"),
+                textual,
+                {"location_id": lid},
+            )
             if rec:
                 children.append(rec)
     for j, p in enumerate(data.get("phones") or []):
-        rec = _child(ctx, report, "phone", p, PHONE_MAP, _where(p, item, f"{item.path}.phones[{j}]"), textual, {"service_id": sid})
+        rec = _child(
+            ctx,
+            report,
+            "phone",
+            p,
+            PHONE_MAP,
+            _where(p, item, f"{item.path}.phones[{j}]"),
+            textual,
+            {"service_id": sid},
+        )
         if rec:
             children.append(rec)
     for j, s in enumerate(data.get("schedules") or []):
-        rec = _child(ctx, report, "schedule", s, SCHEDULE_MAP, _where(s, item, f"{item.path}.schedules[{j}]"), textual, {"service_id": sid})
+        rec = _child(
+            ctx,
+            report,
+            "schedule",
+            s,
+            SCHEDULE_MAP,
+            _where(s, item, f"{item.path}.schedules[{j}]"),
+            textual,
+            {"service_id": sid},
+        )
         if rec:
             children.append(rec)
-    for key, entity, mapping in (("languages", "language", LANGUAGE_MAP), ("required_documents", "required_document", DOCUMENT_MAP)):
+    for key, entity, mapping in (
+        ("languages", "language", LANGUAGE_MAP),
+        ("required_documents", "required_document", DOCUMENT_MAP),
+    ):
         for j, obj in enumerate(data.get(key) or []):
             lwhere = _where(obj if isinstance(obj, dict) else {}, item, f"{item.path}.{key}[{j}]")
-            if entity == "language" and isinstance(obj, dict) and not _LANGUAGE_CODE.match(str(obj.get("code") or "")):
+            if (
+                entity == "language"
+                and isinstance(obj, dict)
+                and not _LANGUAGE_CODE.match(str(obj.get("code") or ""))
+            ):
                 # other directories name languages without a code: not an error, left out
-                report.warn(Problem(*lwhere, "code", f"language {str(obj.get('name') or obj.get('code'))[:40]!r} has no language code (uk, en, pt-BR ...): skipped"))
+                report.warn(
+                    Problem(
+                        *lwhere,
+                        "code",
+                        f"language {str(obj.get('name') or obj.get('code'))[:40]!r} has no language code (uk, en, pt-BR ...): skipped",
+                    )
+                )
                 continue
             rec = _child(ctx, report, entity, obj, mapping, lwhere, textual, {"service_id": sid})
             if rec:
                 children.append(rec)
     for j, e in enumerate(_list(data.get(EXT + "schedule_exceptions"))):
-        rec = _child(ctx, report, "schedule_exception", e, EXCEPTION_MAP, (item.file, item.line, f"{item.path}.{EXT}schedule_exceptions[{j}]"), textual, {"service_id": sid})
+        rec = _child(
+            ctx,
+            report,
+            "schedule_exception",
+            e,
+            EXCEPTION_MAP,
+            (item.file, item.line, f"{item.path}.{EXT}schedule_exceptions[{j}]"),
+            textual,
+            {"service_id": sid},
+        )
         if rec:
             children.append(rec)
     categories = _categories(ctx, report, item, data.get("attributes") or [])
@@ -542,8 +751,14 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         return None
     children = _unique(ctx, children)
     payload["organization_id"] = str(org_id)
-    svc = Rec("service", sid, payload, *where, translations=_translations(ctx, report, "service", data, where),
-              external=(ctx.source, str(sid_raw)) if ctx.source and sid_raw else None)
+    svc = Rec(
+        "service",
+        sid,
+        payload,
+        *where,
+        translations=_translations(ctx, report, "service", data, where),
+        external=(ctx.source, str(sid_raw)) if ctx.source and sid_raw else None,
+    )
     return Bundle(svc, org_rec, locations, children, categories, new_links=links)
 
 
@@ -555,11 +770,19 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _expire_status(ctx: Context, report: Report, payload: dict[str, Any], where: tuple[str, int | None, str]) -> None:
+def _expire_status(
+    ctx: Context, report: Report, payload: dict[str, Any], where: tuple[str, int | None, str]
+) -> None:
     """A temporary status whose `until` has passed is over: the service is active again."""
     until = payload.get("status_until")
     if until and dt.datetime.fromisoformat(until) <= ctx.now:
-        report.warn(Problem(*where, "status_until", f"{until} has passed: the temporary status ended, imported as active"))
+        report.warn(
+            Problem(
+                *where,
+                "status_until",
+                f"{until} has passed: the temporary status ended, imported as active",
+            )
+        )
         payload["status_until"] = None
         payload["status_reason"] = None
         payload["status_reason_code"] = None
@@ -579,28 +802,52 @@ def _unique(ctx: Context, children: list[Rec]) -> list[Rec]:
     return out
 
 
-def _check_location(report: Report, payload: dict[str, Any], where: tuple[str, int | None, str]) -> None:
+def _check_location(
+    report: Report, payload: dict[str, Any], where: tuple[str, int | None, str]
+) -> None:
     avail, total = payload.get("capacity_available"), payload.get("capacity_maximum")
     if avail is not None and total is not None and avail > total:
         report.error(Problem(*where, "capacity_available", "free places cannot exceed the total"))
     if (payload.get("latitude") is None) != (payload.get("longitude") is None):
-        report.error(Problem(*where, "longitude" if payload.get("longitude") is None else "latitude", "latitude and longitude go together"))
+        report.error(
+            Problem(
+                *where,
+                "longitude" if payload.get("longitude") is None else "latitude",
+                "latitude and longitude go together",
+            )
+        )
 
 
-def _place_ref(ctx: Context, report: Report, ref: Any, kind: str, where: tuple[str, int | None, str]) -> str | None:
+def _place_ref(
+    ctx: Context, report: Report, ref: Any, kind: str, where: tuple[str, int | None, str]
+) -> str | None:
     if ref in (None, "", {}):
         return None
     found = ctx.places.find(ref, kind)
     if found is None:
         label = ref.get("name") if isinstance(ref, dict) else ref
-        report.warn(Problem(where[0], None, "", kind, f"{str(label)[:80]!r} is not in the directory's gazetteer: left empty"))
+        report.warn(
+            Problem(
+                where[0],
+                None,
+                "",
+                kind,
+                f"{str(label)[:80]!r} is not in the directory's gazetteer: left empty",
+            )
+        )
         return None
     return str(found)
 
 
 def _child(
-    ctx: Context, report: Report, entity: str, obj: Any, mapping: dict[str, str],
-    where: tuple[str, int | None, str], textual: bool, parent: dict[str, uuid.UUID],
+    ctx: Context,
+    report: Report,
+    entity: str,
+    obj: Any,
+    mapping: dict[str, str],
+    where: tuple[str, int | None, str],
+    textual: bool,
+    parent: dict[str, uuid.UUID],
     names: Iterable[str] | None = None,
 ) -> Rec | None:
     if not isinstance(obj, dict):
@@ -611,10 +858,24 @@ def _child(
         raw["extension"] = obj.get(EXT + "extension")
     if entity == "phone" and raw.get("is_hotline") is None:
         raw["is_hotline"] = False
-    payload = _clean_payload(ctx, report, entity, raw, names=names or mapping, where=where, textual=textual, partial=False)
+    payload = _clean_payload(
+        ctx,
+        report,
+        entity,
+        raw,
+        names=names or mapping,
+        where=where,
+        textual=textual,
+        partial=False,
+    )
     if payload is None:
         return None
-    cid = _uuid_or(obj.get("id"), lambda: ctx.derived_id(entity, repr(sorted(parent.items())) + repr(sorted(payload.items()))))
+    cid = _uuid_or(
+        obj.get("id"),
+        lambda: ctx.derived_id(
+            entity, repr(sorted(parent.items())) + repr(sorted(payload.items()))
+        ),
+    )
     for key, value in parent.items():
         payload[key] = str(value)
     return Rec(entity, cid, payload, *where, parent=dict(parent))
@@ -636,7 +897,13 @@ def _categories(ctx: Context, report: Report, item: Item, attributes: list[Any])
             codes.append(str(code))
         else:
             where = _where(a, item, f"{item.path}.attributes[{i}]")
-            report.warn(Problem(*where, "taxonomy_term", f"category {str(code)[:60]!r} is not in the directory's taxonomy: skipped"))
+            report.warn(
+                Problem(
+                    *where,
+                    "taxonomy_term",
+                    f"category {str(code)[:60]!r} is not in the directory's taxonomy: skipped",
+                )
+            )
     return sorted(set(codes))
 
 
@@ -657,9 +924,18 @@ def parse_hours(text: str) -> list[dict[str, str]]:
             days, span = part.rsplit(" ", 1)
             opens, closes = span.split("-")
         except ValueError:
-            raise FieldError(f"cannot read {part[:40]!r}: write e.g. MO,TU,WE 09:00-18:00; SA 10:00-14:00") from None
+            raise FieldError(
+                f"cannot read {part[:40]!r}: write e.g. MO,TU,WE 09:00-18:00; SA 10:00-14:00"
+            ) from None
         days = days.replace(" ", "").upper()
-        out.append({"freq": "WEEKLY", "byday": days, "opens_at": opens.strip(), "closes_at": closes.strip()})
+        out.append(
+            {
+                "freq": "WEEKLY",
+                "byday": days,
+                "opens_at": opens.strip(),
+                "closes_at": closes.strip(),
+            }
+        )
     return out
 
 
@@ -687,14 +963,42 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
     org_key = org_name.casefold()
     org_id = _uuid_or(first.get("organization_id"), lambda: ctx.derived_id("organization", org_key))
     where = (name, first_line, f"line {first_line}")
-    opayload = _clean_payload(ctx, report, "organization", {"name": org_name}, names=["name"], where=(name, first_line, "org:"), textual=True, partial=True, present={"name"})
+    opayload = _clean_payload(
+        ctx,
+        report,
+        "organization",
+        {"name": org_name},
+        names=["name"],
+        where=(name, first_line, "org:"),
+        textual=True,
+        partial=True,
+        present={"name"},
+    )
     for problem in report.errors[errors_before:]:
         problem.path = where[2]
         problem.field = "organization_name"
-    org_rec = Rec("organization", org_id, opayload or {}, *where, external=(ctx.source or "csv", "org:" + org_key) if org_key else None)
+    org_rec = Rec(
+        "organization",
+        org_id,
+        opayload or {},
+        *where,
+        external=(ctx.source or "csv", "org:" + org_key) if org_key else None,
+    )
     if opayload is not None:
         org_rec.payload["__match_name__"] = org_name
-    svc_key = first.get("service_id") or ext_id or "|".join((org_key, (first.get("service_name") or "").casefold(), (first.get("location_name") or "").casefold(), (first.get("address") or "").casefold(), (first.get("city") or "").casefold()))
+    svc_key = (
+        first.get("service_id")
+        or ext_id
+        or "|".join(
+            (
+                org_key,
+                (first.get("service_name") or "").casefold(),
+                (first.get("location_name") or "").casefold(),
+                (first.get("address") or "").casefold(),
+                (first.get("city") or "").casefold(),
+            )
+        )
+    )
     sid = _uuid_or(first.get("service_id"), lambda: ctx.derived_id("service", svc_key))
     raw = {
         "name": first.get("service_name"),
@@ -706,10 +1010,31 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         "free_of_charge": first.get("free_of_charge"),
         "assured_date": _assured({"assured_date": first.get("last_verified") or None}),
     }
-    present = {n for n, col in (("name", "service_name"), ("description", "service_description"), ("status", "status"),
-                                ("status_until", "status_until"), ("email", "email"), ("url", "website"),
-                                ("free_of_charge", "free_of_charge"), ("assured_date", "last_verified")) if col in header}
-    payload = _clean_payload(ctx, report, "service", raw, names=list(raw), where=where, textual=True, partial=True, present=present)
+    present = {
+        n
+        for n, col in (
+            ("name", "service_name"),
+            ("description", "service_description"),
+            ("status", "status"),
+            ("status_until", "status_until"),
+            ("email", "email"),
+            ("url", "website"),
+            ("free_of_charge", "free_of_charge"),
+            ("assured_date", "last_verified"),
+        )
+        if col in header
+    }
+    payload = _clean_payload(
+        ctx,
+        report,
+        "service",
+        raw,
+        names=list(raw),
+        where=where,
+        textual=True,
+        partial=True,
+        present=present,
+    )
     if payload is not None:
         _expire_status(ctx, report, payload, where)
     if payload is not None and "description" in payload and payload["description"] is None:
@@ -721,22 +1046,60 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
             if code in ctx.terms:
                 categories.append(code)
             else:
-                report.error(Problem(name, first_line, f"line {first_line}", "categories", f"unknown category code {code[:60]!r} (codes look like: shelter, shelter.air-raid, food, heat-power.warming)"))
+                report.error(
+                    Problem(
+                        name,
+                        first_line,
+                        f"line {first_line}",
+                        "categories",
+                        f"unknown category code {code[:60]!r} (codes look like: shelter, shelter.air-raid, food, heat-power.warming)",
+                    )
+                )
         categories = sorted(set(categories))
     children: list[Rec] = []
     for number in _split(first.get("phone"), ";"):
-        rec = _child(ctx, report, "phone", {"number": number}, PHONE_MAP, (name, first_line, f"line {first_line}"), True, {"service_id": sid}, names=["number"])
+        rec = _child(
+            ctx,
+            report,
+            "phone",
+            {"number": number},
+            PHONE_MAP,
+            (name, first_line, f"line {first_line}"),
+            True,
+            {"service_id": sid},
+            names=["number"],
+        )
         if rec:
             rec.path = f"line {first_line}"
             children.append(rec)
     for code in _split(first.get("languages")):
-        rec = _child(ctx, report, "language", {"code": code}, LANGUAGE_MAP, (name, first_line, f"line {first_line}"), True, {"service_id": sid}, names=["code"])
+        rec = _child(
+            ctx,
+            report,
+            "language",
+            {"code": code},
+            LANGUAGE_MAP,
+            (name, first_line, f"line {first_line}"),
+            True,
+            {"service_id": sid},
+            names=["code"],
+        )
         if rec:
             children.append(rec)
     if first.get("hours"):
         try:
             for s in parse_hours(first["hours"]):
-                rec = _child(ctx, report, "schedule", s, SCHEDULE_MAP, (name, first_line, f"line {first_line}"), True, {"service_id": sid}, names=list(s))
+                rec = _child(
+                    ctx,
+                    report,
+                    "schedule",
+                    s,
+                    SCHEDULE_MAP,
+                    (name, first_line, f"line {first_line}"),
+                    True,
+                    {"service_id": sid},
+                    names=list(s),
+                )
                 if rec:
                     children.append(rec)
         except FieldError as exc:
@@ -749,30 +1112,70 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         lwhere = (name, lineno, f"line {lineno}")
         for col, value in row.items():
             if isinstance(value, str) and value.startswith("=") and col != "export_scope":
-                report.error(Problem(name, lineno, f"line {lineno}", col, "looks like a spreadsheet formula; type the value itself"))
+                report.error(
+                    Problem(
+                        name,
+                        lineno,
+                        f"line {lineno}",
+                        col,
+                        "looks like a spreadsheet formula; type the value itself",
+                    )
+                )
         if not any(row.get(c) for c in loc_cols):
             continue
-        loc_key = "|".join((row.get(c) or "").casefold() for c in ("location_name", "address", "city", "latitude", "longitude"))
-        lid = _uuid_or(row.get("location_id"), lambda: ctx.derived_id("location", org_key + "|" + loc_key))  # noqa: B023
+        loc_key = "|".join(
+            (row.get(c) or "").casefold()
+            for c in ("location_name", "address", "city", "latitude", "longitude")
+        )
+        lid = _uuid_or(
+            row.get("location_id"),
+            lambda: ctx.derived_id("location", org_key + "|" + loc_key),  # noqa: B023
+        )
         links.append((lid, sid))
         if lid in ctx.seen["location"]:
             continue
         ctx.seen["location"].add(lid)
         lraw: dict[str, Any] = {
-            "name": row.get("location_name"), "latitude": row.get("latitude"), "longitude": row.get("longitude"),
-            "privacy": row.get("privacy") or None, "shelter_type": row.get("shelter_type"),
-            "capacity_maximum": row.get("capacity_maximum"), "capacity_available": row.get("capacity_available"),
+            "name": row.get("location_name"),
+            "latitude": row.get("latitude"),
+            "longitude": row.get("longitude"),
+            "privacy": row.get("privacy") or None,
+            "shelter_type": row.get("shelter_type"),
+            "capacity_maximum": row.get("capacity_maximum"),
+            "capacity_available": row.get("capacity_available"),
         }
-        for col in ("wheelchair_accessible", "pets_allowed", "women_children_only", "has_heating", "has_power", "has_water", "has_internet", "open_24_7"):
+        for col in (
+            "wheelchair_accessible",
+            "pets_allowed",
+            "women_children_only",
+            "has_heating",
+            "has_power",
+            "has_water",
+            "has_internet",
+            "open_24_7",
+        ):
             lraw[col] = row.get(col)
         lpresent = {k for k in lraw if (k if k != "name" else "location_name") in header}
         # A public export's approximate and confidential places lack their whereabouts:
         # those cells say nothing about the place and are not compared or written.
-        redacted = row.get("export_scope") == "public" and row.get("privacy") in ("approximate", "confidential")
+        redacted = row.get("export_scope") == "public" and row.get("privacy") in (
+            "approximate",
+            "confidential",
+        )
         if redacted:
             lpresent -= REDACTED_FIELDS
             report.warn(Problem(*lwhere, "export_scope", REDACTED_WARNING))
-        lpayload = _clean_payload(ctx, report, "location", lraw, names=list(lraw), where=lwhere, textual=True, partial=True, present=lpresent)
+        lpayload = _clean_payload(
+            ctx,
+            report,
+            "location",
+            lraw,
+            names=list(lraw),
+            where=lwhere,
+            textual=True,
+            partial=True,
+            present=lpresent,
+        )
         if lpayload is None:
             continue
         _check_location(report, lpayload, lwhere)
@@ -781,18 +1184,50 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         if "city" in header and (row.get("city") or not redacted):
             lpayload["place_id"] = _place_ref(ctx, report, row.get("city"), "city", lwhere)
         lpayload["organization_id"] = str(org_id)
-        locations.append(Rec("location", lid, lpayload, *lwhere, external=(ctx.source or "csv", "loc:" + org_key + "|" + loc_key)))
+        locations.append(
+            Rec(
+                "location",
+                lid,
+                lpayload,
+                *lwhere,
+                external=(ctx.source or "csv", "loc:" + org_key + "|" + loc_key),
+            )
+        )
         phone_columns = () if redacted else (("place_phone", False), ("hotline", True))
         for col, hotline in phone_columns:
             for number in _split(row.get(col), ";"):
-                rec = _child(ctx, report, "phone", {"number": number, "x_is_hotline": hotline}, PHONE_MAP, lwhere, True,
-                             {"location_id": lid}, names=["number", "is_hotline"])
+                rec = _child(
+                    ctx,
+                    report,
+                    "phone",
+                    {"number": number, "x_is_hotline": hotline},
+                    PHONE_MAP,
+                    lwhere,
+                    True,
+                    {"location_id": lid},
+                    names=["number", "is_hotline"],
+                )
                 if rec:
                     children.append(rec)
         if (row.get("address") or row.get("city")) and not redacted:
-            address = {"address_1": row.get("address") or "", "city": row.get("city"), "region": row.get("region") or None,
-                       "postal_code": row.get("postal_code") or "", "country": row.get("country")}
-            rec = _child(ctx, report, "address", address, ADDRESS_MAP, lwhere, True, {"location_id": lid}, names=["address_1", "city", "postal_code", "country"])
+            address = {
+                "address_1": row.get("address") or "",
+                "city": row.get("city"),
+                "region": row.get("region") or None,
+                "postal_code": row.get("postal_code") or "",
+                "country": row.get("country"),
+            }
+            rec = _child(
+                ctx,
+                report,
+                "address",
+                address,
+                ADDRESS_MAP,
+                lwhere,
+                True,
+                {"location_id": lid},
+                names=["address_1", "city", "postal_code", "country"],
+            )
             if rec:
                 children.append(rec)
     for problem in report.errors[errors_before:]:
@@ -800,7 +1235,9 @@ def _rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
     if payload is None or opayload is None or report.error_count > errors_before:
         return None
     payload["organization_id"] = str(org_id)
-    svc = Rec("service", sid, payload, *where, external=(ctx.source or "csv", ext_id) if ext_id else None)
+    svc = Rec(
+        "service", sid, payload, *where, external=(ctx.source or "csv", ext_id) if ext_id else None
+    )
     return Bundle(svc, org_rec, locations, children, categories, new_links=links, partial=True)
 
 
@@ -826,7 +1263,9 @@ def _primary(entity: str, values: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def _content(entity: str, values: dict[str, Any], keys: Iterable[str], *, parents: bool = True) -> tuple[Any, ...]:
+def _content(
+    entity: str, values: dict[str, Any], keys: Iterable[str], *, parents: bool = True
+) -> tuple[Any, ...]:
     own = tuple(values.get(n) for n in keys)
     if not parents:
         return own
@@ -861,26 +1300,44 @@ class Planner:
                 found[row.id] = row._mapping
         externals = [r.external for r in recs if r.id not in found and r.external]
         if externals and "external_id" in table.c:
-            rows = session.execute(select(table).where(tuple_(table.c.external_source, table.c.external_id).in_(externals)))
+            rows = session.execute(
+                select(table).where(
+                    tuple_(table.c.external_source, table.c.external_id).in_(externals)
+                )
+            )
             by_ext = {(r.external_source, r.external_id): r._mapping for r in rows}
             for r in recs:
                 if r.id not in found and r.external in by_ext:
                     found[r.id] = by_ext[r.external]
         if entity == "organization":
-            names = {r.payload["__match_name__"].casefold(): r for r in recs if r.id not in found and r.payload.get("__match_name__")}
+            names = {
+                r.payload["__match_name__"].casefold(): r
+                for r in recs
+                if r.id not in found and r.payload.get("__match_name__")
+            }
             if names:
-                rows = session.execute(select(table).where(func.lower(table.c.name).in_(list(names)), table.c.archived_at.is_(None)))
+                rows = session.execute(
+                    select(table).where(
+                        func.lower(table.c.name).in_(list(names)), table.c.archived_at.is_(None)
+                    )
+                )
                 for row in rows:
                     rec = names.get(row.name.casefold())
                     if rec is not None and rec.id not in found:
                         found[rec.id] = row._mapping
         return found
 
-    def _translations(self, entity: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, dict[str, str]]]:
+    def _translations(
+        self, entity: str, ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, dict[str, dict[str, str]]]:
         t = m.Translation.__table__
         out: dict[uuid.UUID, dict[str, dict[str, str]]] = defaultdict(dict)
         if ids:
-            for row in self.ctx.session.execute(select(t.c.entity_id, t.c.field, t.c.locale, t.c.value).where(t.c.entity_type == entity, t.c.entity_id.in_(ids))):
+            for row in self.ctx.session.execute(
+                select(t.c.entity_id, t.c.field, t.c.locale, t.c.value).where(
+                    t.c.entity_type == entity, t.c.entity_id.in_(ids)
+                )
+            ):
                 out[row.entity_id].setdefault(row.field, {})[row.locale] = row.value
         return out
 
@@ -906,16 +1363,23 @@ class Planner:
             for rec in [b.service, *b.locations]:
                 oid = rec.payload.get("organization_id")
                 if oid:
-                    rec.payload["organization_id"] = str(resolved.get(("organization", uuid.UUID(oid)), uuid.UUID(oid)))
+                    rec.payload["organization_id"] = str(
+                        resolved.get(("organization", uuid.UUID(oid)), uuid.UUID(oid))
+                    )
             sid = resolved.get(("service", b.service.id), b.service.id)
             loc_ids = {rec.id: resolved.get(("location", rec.id), rec.id) for rec in b.locations}
-            b.new_links = [(resolved.get(("location", lid), lid), resolved.get(("service", s), s)) for lid, s in b.new_links]
+            b.new_links = [
+                (resolved.get(("location", lid), lid), resolved.get(("service", s), s))
+                for lid, s in b.new_links
+            ]
             for child in b.children:
                 if child.payload.get("service_id"):
                     child.payload["service_id"] = str(sid)
                 if child.payload.get("location_id"):
                     lid = uuid.UUID(child.payload["location_id"])
-                    child.payload["location_id"] = str(loc_ids.get(lid, resolved.get(("location", lid), lid)))
+                    child.payload["location_id"] = str(
+                        loc_ids.get(lid, resolved.get(("location", lid), lid))
+                    )
         self._compare_categories(bundles)
         self._compare_children(bundles)
         self._compare_links(bundles)
@@ -934,10 +1398,18 @@ class Planner:
             return
         rec.existing_id = row["id"]
         rec.base_version = row["version"]
-        names = [n for n in rec.payload if not n.startswith("__") and n in FIELDS[rec.entity] and n not in ("service_ids", "categories")]
+        names = [
+            n
+            for n in rec.payload
+            if not n.startswith("__")
+            and n in FIELDS[rec.entity]
+            and n not in ("service_ids", "categories")
+        ]
         current = _dumped(row, names)
         rec.changed_fields = [n for n in names if current[n] != rec.payload[n]]
-        if "assured_date" in rec.changed_fields and not _later(rec.payload["assured_date"], current["assured_date"]):
+        if "assured_date" in rec.changed_fields and not _later(
+            rec.payload["assured_date"], current["assured_date"]
+        ):
             rec.changed_fields.remove("assured_date")  # a file never moves a verification back
             rec.payload.pop("assured_date")
         if row["archived_at"] is not None:
@@ -955,19 +1427,34 @@ class Planner:
 
     def _note(self, rec: Rec, fields: list[str] | None = None) -> None:
         if len(self.report.changed) < 200:
-            self.report.changed.append({
-                "entity": rec.entity, "id": str(rec.existing_id or rec.id), "file": rec.file, "line": rec.line,
-                "path": rec.path, "fields": fields or rec.changed_fields,
-            })
+            self.report.changed.append(
+                {
+                    "entity": rec.entity,
+                    "id": str(rec.existing_id or rec.id),
+                    "file": rec.file,
+                    "line": rec.line,
+                    "path": rec.path,
+                    "fields": fields or rec.changed_fields,
+                }
+            )
 
     def _compare_categories(self, bundles: list[Bundle]) -> None:
-        ids = [b.service.existing_id for b in bundles if b.service.existing_id and b.categories is not None]
+        ids = [
+            b.service.existing_id
+            for b in bundles
+            if b.service.existing_id and b.categories is not None
+        ]
         current: dict[uuid.UUID, list[str]] = defaultdict(list)
         if ids:
             attr, term = m.Attribute.__table__, m.TaxonomyTerm.__table__
             for link_id, code in self.ctx.session.execute(
-                select(attr.c.link_id, term.c.code).join(term, term.c.id == attr.c.taxonomy_term_id)
-                .where(attr.c.link_entity == "service", attr.c.link_id.in_(ids), attr.c.archived_at.is_(None))
+                select(attr.c.link_id, term.c.code)
+                .join(term, term.c.id == attr.c.taxonomy_term_id)
+                .where(
+                    attr.c.link_entity == "service",
+                    attr.c.link_id.in_(ids),
+                    attr.c.archived_at.is_(None),
+                )
             ):
                 current[link_id].append(code)
         for b in bundles:
@@ -987,7 +1474,9 @@ class Planner:
         session = self.ctx.session
         sids = {b.service.existing_id for b in bundles if b.service.existing_id}
         lids = {loc.existing_id for b in bundles for loc in b.locations if loc.existing_id}
-        existing: dict[str, dict[tuple[str, str], list[Any]]] = {e: defaultdict(list) for e in PARENT_KEYS}
+        existing: dict[str, dict[tuple[str, str], list[Any]]] = {
+            e: defaultdict(list) for e in PARENT_KEYS
+        }
         for entity in PARENT_KEYS:
             t = MODELS[entity].__table__
             conds = []
@@ -1014,15 +1503,28 @@ class Planner:
                     continue
                 covered.add((child.entity, key))
                 keys = [n for n in _fields(child.entity) if n in child.payload]
-                rows = [(row, _content(child.entity, values, keys)) for row, values in existing[child.entity].get(key, [])]
+                rows = [
+                    (row, _content(child.entity, values, keys))
+                    for row, values in existing[child.entity].get(key, [])
+                ]
                 content = _content(child.entity, child.payload, keys)
-                same_id = next((r for r in rows if r[0]["id"] == child.id and r[0]["id"] not in matched), None)
-                same_content = next((r for r in rows if r[1] == content and r[0]["id"] not in matched), None)
-                hit = same_id if same_id is not None and same_id[1] == content else same_content or same_id
+                same_id = next(
+                    (r for r in rows if r[0]["id"] == child.id and r[0]["id"] not in matched), None
+                )
+                same_content = next(
+                    (r for r in rows if r[1] == content and r[0]["id"] not in matched), None
+                )
+                hit = (
+                    same_id
+                    if same_id is not None and same_id[1] == content
+                    else same_content or same_id
+                )
                 if hit is None and b.partial and key[0] == "service_id":
                     # a spreadsheet lists the place's own phones and hours with the service's
                     own = _content(child.entity, child.payload, keys, parents=False)
-                    place_ids = {str(lid) for lid, _ in b.new_links} | {str(loc.existing_id or loc.id) for loc in b.locations}
+                    place_ids = {str(lid) for lid, _ in b.new_links} | {
+                        str(loc.existing_id or loc.id) for loc in b.locations
+                    }
                     if any(
                         _content(child.entity, values, keys, parents=False) == own
                         for lid in place_ids
@@ -1042,7 +1544,9 @@ class Planner:
                     child.state = "unchanged"
                 else:
                     child.state = "changed"
-                    child.changed_fields = [n for n in _fields(child.entity) if dump(hit[0][n]) != child.payload.get(n)]
+                    child.changed_fields = [
+                        n for n in _fields(child.entity) if dump(hit[0][n]) != child.payload.get(n)
+                    ]
                     self._note(child)
                 counts[child.entity][child.state] += 1
             # the file states all children of what it covers: the others are removed
@@ -1059,9 +1563,13 @@ class Planner:
         if not links:
             return
         t = m.ServiceAtLocation.__table__
-        have = set(self.ctx.session.execute(
-            select(t.c.location_id, t.c.service_id).where(t.c.service_id.in_(list({s for _, s in links})))
-        ))
+        have = set(
+            self.ctx.session.execute(
+                select(t.c.location_id, t.c.service_id).where(
+                    t.c.service_id.in_(list({s for _, s in links}))
+                )
+            )
+        )
         for b in bundles:
             b.new_links = [link for link in b.new_links if link not in have]
 
@@ -1073,8 +1581,13 @@ class ApplyFailed(Exception):
     """A write was refused by the write path: the whole import is rolled back."""
 
 
-def held_by_guard(sensitive: bool, entity_type: str, kind: str, changes: dict[str, Any] | None,
-                  created: set[uuid.UUID]) -> bool:
+def held_by_guard(
+    sensitive: bool,
+    entity_type: str,
+    kind: str,
+    changes: dict[str, Any] | None,
+    created: set[uuid.UUID],
+) -> bool:
     """Publishing an import, does this change wait for a second moderator? Only when the fraud
     guard marks it (`moderation.guard`) and it touches what existed before the import: a change
     to an existing record, or a new phone or address of an existing listing. New listings of
@@ -1087,8 +1600,11 @@ def held_by_guard(sensitive: bool, entity_type: str, kind: str, changes: dict[st
         return True
     if entity_type not in SENSITIVE_CREATE:
         return False
-    parents = [v for k, v in (changes or {}).items()
-               if k in ("organization_id", "service_id", "location_id") and v]
+    parents = [
+        v
+        for k, v in (changes or {}).items()
+        if k in ("organization_id", "service_id", "location_id") and v
+    ]
     return any(uuid.UUID(str(v)) not in created for v in parents)
 
 
@@ -1101,7 +1617,9 @@ class Writer:
     listing as a whole. A bundle whose new records refer to records of an earlier bundle's group
     (a second service of the same new organisation) joins that group."""
 
-    def __init__(self, session: Session, *, actor: Any, publish: bool, report: Report, comment: str) -> None:
+    def __init__(
+        self, session: Session, *, actor: Any, publish: bool, report: Report, comment: str
+    ) -> None:
         self.session = session
         self.actor = actor
         self.publish = publish
@@ -1113,24 +1631,42 @@ class Writer:
         self._group_of: dict[uuid.UUID, uuid.UUID] = {}  # pending new record id → its group
         self.created: set[uuid.UUID] = set()  # records this import creates
 
-    def _propose(self, rec: Rec, kind: str, *, entity_id: uuid.UUID, changes: dict[str, Any] | None = None,
-                 translations: dict[str, dict[str, str]] | None = None, base_version: int | None = None) -> None:
+    def _propose(
+        self,
+        rec: Rec,
+        kind: str,
+        *,
+        entity_id: uuid.UUID,
+        changes: dict[str, Any] | None = None,
+        translations: dict[str, dict[str, str]] | None = None,
+        base_version: int | None = None,
+    ) -> None:
         from directory.errors import DomainError, ValidationFailed
         from directory.moderation import service as moderation
 
         group = self.group if kind == "create" else None
         try:
             cr = moderation.propose(
-                self.session, actor=None, entity_type=rec.entity, kind=kind, entity_id=entity_id,
-                changes=changes, translations=translations or None, base_version=base_version,
-                comment=self.comment, source="import", group_id=group,
+                self.session,
+                actor=None,
+                entity_type=rec.entity,
+                kind=kind,
+                entity_id=entity_id,
+                changes=changes,
+                translations=translations or None,
+                base_version=base_version,
+                comment=self.comment,
+                source="import",
+                group_id=group,
             )
             if group is not None:
                 self._group_of[entity_id] = group
             if kind == "create":
                 self.created.add(entity_id)
             self.report.change_requests += 1
-            if self.publish and not held_by_guard(cr.sensitive, rec.entity, kind, changes, self.created):
+            if self.publish and not held_by_guard(
+                cr.sensitive, rec.entity, kind, changes, self.created
+            ):
                 moderation.approve(self.session, change_id=cr.id, reviewer=self.actor)
             else:
                 if self.publish:
@@ -1141,7 +1677,9 @@ class Writer:
                 self.report.pending += 1
         except ValidationFailed as exc:
             for e in exc.errors:
-                self.report.error(Problem(rec.file, rec.line, rec.path, e.get("path", ""), e.get("message", "")))
+                self.report.error(
+                    Problem(rec.file, rec.line, rec.path, e.get("path", ""), e.get("message", ""))
+                )
             raise ApplyFailed(str(exc)) from None
         except DomainError as exc:
             self.report.error(Problem(rec.file, rec.line, rec.path, "", exc.detail))
@@ -1149,27 +1687,44 @@ class Writer:
 
     def _write(self, rec: Rec, extra: dict[str, Any] | None = None) -> None:
         if rec.state == "new":
-            self._propose(rec, "create", entity_id=rec.id, changes={**rec.fields(), **(extra or {})},
-                          translations=rec.translations)
+            self._propose(
+                rec,
+                "create",
+                entity_id=rec.id,
+                changes={**rec.fields(), **(extra or {})},
+                translations=rec.translations,
+            )
         elif rec.state == "changed" and rec.existing_id is not None:
             if "archived_at" in rec.changed_fields:
                 self._propose(rec, "restore", entity_id=rec.existing_id)
             changes, texts = rec.changes()
             if changes or texts:
-                self._propose(rec, "update", entity_id=rec.existing_id, changes=changes, translations=texts)
+                self._propose(
+                    rec, "update", entity_id=rec.existing_id, changes=changes, translations=texts
+                )
 
     def _choose_group(self, b: Bundle) -> uuid.UUID | None:
         """Without publish: the group for this bundle's new records (None when it has none)."""
-        new = [r for r in (b.organization, b.service, *b.locations, *b.children) if r is not None and r.state == "new"]
+        new = [
+            r
+            for r in (b.organization, b.service, *b.locations, *b.children)
+            if r is not None and r.state == "new"
+        ]
         if self.publish or not new:
             return None
-        refs = {uuid.UUID(v) for r in new for k, v in r.payload.items()
-                if k in ("organization_id", "service_id", "location_id") and isinstance(v, str)}
+        refs = {
+            uuid.UUID(v)
+            for r in new
+            for k, v in r.payload.items()
+            if k in ("organization_id", "service_id", "location_id") and isinstance(v, str)
+        }
         refs |= {s for _, s in b.new_links}
         joined = next((self._group_of[i] for i in refs if i in self._group_of), None)
         if joined is not None:
             return joined
-        return uuid.uuid4() if len(new) > 1 else None  # one new record (a phone) is a change of its own
+        return (
+            uuid.uuid4() if len(new) > 1 else None
+        )  # one new record (a phone) is a change of its own
 
     def apply(self, b: Bundle) -> None:
         self.group = self._choose_group(b)
@@ -1194,8 +1749,15 @@ class Writer:
                 self._write(loc)
         for lid, s in b.new_links:
             if lid not in self.created_locations:
-                self.report.warn(Problem(b.service.file, b.service.line, b.service.path, "service_at_locations",
-                                         f"service {s} was not linked to the existing place {lid}: link it in the manage app"))
+                self.report.warn(
+                    Problem(
+                        b.service.file,
+                        b.service.line,
+                        b.service.path,
+                        "service_at_locations",
+                        f"service {s} was not linked to the existing place {lid}: link it in the manage app",
+                    )
+                )
         for child in b.children:
             if child.state in ("new", "changed"):
                 self._write(child)
@@ -1225,9 +1787,18 @@ def _batches(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
 
 
 def _run_pass(
-    session: Session, path: Path, *, fmt: str, source: str | None, report: Report, now: dt.datetime,
-    writer: Writer | None, progress: Callable[[int], None] | None, limit: int | None,
-    bulk: BulkImport | None = None, stage: list[list[Bundle]] | None = None,
+    session: Session,
+    path: Path,
+    *,
+    fmt: str,
+    source: str | None,
+    report: Report,
+    now: dt.datetime,
+    writer: Writer | None,
+    progress: Callable[[int], None] | None,
+    limit: int | None,
+    bulk: BulkImport | None = None,
+    stage: list[list[Bundle]] | None = None,
 ) -> None:
     ctx = Context(session, source=source, fmt=fmt, now=now)
     planner = Planner(ctx, report)
@@ -1266,9 +1837,18 @@ def _run_pass(
 
 
 def run_import(
-    session: Session, path: Path, *, fmt: str, source: str | None = None, apply: bool = False,
-    publish: bool = False, actor: Any = None, progress: Callable[[int], None] | None = None,
-    now: dt.datetime | None = None, limit: int | None = None, display_name: str | None = None,
+    session: Session,
+    path: Path,
+    *,
+    fmt: str,
+    source: str | None = None,
+    apply: bool = False,
+    publish: bool = False,
+    actor: Any = None,
+    progress: Callable[[int], None] | None = None,
+    now: dt.datetime | None = None,
+    limit: int | None = None,
+    display_name: str | None = None,
     per_record: bool = False,
 ) -> Report:
     """Validate `path` and report; with `apply`, write everything or nothing (the caller's
@@ -1288,14 +1868,37 @@ def run_import(
     name = display_name or path.name
     if publish and (actor is None or getattr(actor, "role", None) != Role.admin or actor.disabled):
         raise Forbidden("Only an admin may publish an import directly")
-    comment = (f"import of {name}" + (f" from {source}" if source else "")
-               + (f" by {actor.email}" if getattr(actor, "email", None) else ""))
+    comment = (
+        f"import of {name}"
+        + (f" from {source}" if source else "")
+        + (f" by {actor.email}" if getattr(actor, "email", None) else "")
+    )
     if apply and publish and not per_record:
-        return _publish_bulk(session, path, fmt=fmt, source=source, now=now, actor=actor, progress=progress,
-                             limit=limit, name=name, comment=comment)
+        return _publish_bulk(
+            session,
+            path,
+            fmt=fmt,
+            source=source,
+            now=now,
+            actor=actor,
+            progress=progress,
+            limit=limit,
+            name=name,
+            comment=comment,
+        )
     report = Report(file=name, format=fmt, source=source)
     try:
-        _run_pass(session, path, fmt=fmt, source=source, report=report, now=now, writer=None, progress=progress, limit=limit)
+        _run_pass(
+            session,
+            path,
+            fmt=fmt,
+            source=source,
+            report=report,
+            now=now,
+            writer=None,
+            progress=progress,
+            limit=limit,
+        )
     except ImportRefused as exc:
         report.refused = exc.reason
         if exc.line:
@@ -1309,7 +1912,17 @@ def run_import(
     writer = Writer(session, actor=actor, publish=publish, report=written, comment=comment)
     savepoint = session.begin_nested()
     try:
-        _run_pass(session, path, fmt=fmt, source=source, report=written, now=now, writer=writer, progress=progress, limit=limit)
+        _run_pass(
+            session,
+            path,
+            fmt=fmt,
+            source=source,
+            report=written,
+            now=now,
+            writer=writer,
+            progress=progress,
+            limit=limit,
+        )
         if not written.ok:
             raise ApplyFailed("refused by the write path")
     except (ApplyFailed, ImportRefused) as exc:
@@ -1330,8 +1943,17 @@ def run_import(
 
 
 def _publish_bulk(
-    session: Session, path: Path, *, fmt: str, source: str | None, now: dt.datetime, actor: Any,
-    progress: Callable[[int], None] | None, limit: int | None, name: str, comment: str,
+    session: Session,
+    path: Path,
+    *,
+    fmt: str,
+    source: str | None,
+    now: dt.datetime,
+    actor: Any,
+    progress: Callable[[int], None] | None,
+    limit: int | None,
+    name: str,
+    comment: str,
 ) -> Report:
     """`--apply --publish` in one pass over the file, all or nothing in a savepoint."""
     from directory.exchange.bulk_import import BulkImport
@@ -1340,8 +1962,18 @@ def _publish_bulk(
     savepoint = session.begin_nested()
     try:
         bulk = BulkImport(session, actor=actor, report=report, comment=comment, now=now)
-        _run_pass(session, path, fmt=fmt, source=source, report=report, now=now, writer=None,
-                  progress=progress, limit=limit, bulk=bulk)
+        _run_pass(
+            session,
+            path,
+            fmt=fmt,
+            source=source,
+            report=report,
+            now=now,
+            writer=None,
+            progress=progress,
+            limit=limit,
+            bulk=bulk,
+        )
         if report.ok:
             bulk.finish()
     except ImportRefused as exc:
@@ -1377,9 +2009,16 @@ PUBLISH_SECONDS_PER_SERVICE = 0.002
 
 
 def publish_import(
-    factory: sessionmaker[Session], path: Path, *, fmt: str, actor_id: uuid.UUID,
-    source: str | None = None, progress: Callable[[int], None] | None = None,
-    now: dt.datetime | None = None, limit: int | None = None, display_name: str | None = None,
+    factory: sessionmaker[Session],
+    path: Path,
+    *,
+    fmt: str,
+    actor_id: uuid.UUID,
+    source: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    now: dt.datetime | None = None,
+    limit: int | None = None,
+    display_name: str | None = None,
 ) -> Report:
     """`import --apply --publish` that holds the database for writing only while it publishes.
 
@@ -1412,11 +2051,22 @@ def publish_import(
             actor = session.get(Account, actor_id)
             if actor is None or actor.role != Role.admin or actor.disabled:
                 raise Forbidden("Only an admin may publish an import directly")
-            comment = (f"import of {name}" + (f" from {source}" if source else "")
-                       + f" by {actor.email}")
+            comment = (
+                f"import of {name}" + (f" from {source}" if source else "") + f" by {actor.email}"
+            )
             try:
-                _run_pass(session, path, fmt=fmt, source=source, report=report, now=now,
-                          writer=None, progress=progress, limit=limit, stage=staged)
+                _run_pass(
+                    session,
+                    path,
+                    fmt=fmt,
+                    source=source,
+                    report=report,
+                    now=now,
+                    writer=None,
+                    progress=progress,
+                    limit=limit,
+                    stage=staged,
+                )
             except ImportRefused as exc:
                 report.refused = exc.reason
                 if exc.line:

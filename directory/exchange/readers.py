@@ -52,7 +52,10 @@ class Item:
 def _size_check(path: Path, limit: int) -> None:
     size = path.stat().st_size
     if size > limit:
-        raise ImportRefused(f"the file is too large ({size // (1 << 20)} MB; at most {limit // (1 << 20)} MB)", file=path.name)
+        raise ImportRefused(
+            f"the file is too large ({size // (1 << 20)} MB; at most {limit // (1 << 20)} MB)",
+            file=path.name,
+        )
     if size == 0:
         raise ImportRefused("the file is empty", file=path.name)
 
@@ -65,7 +68,8 @@ def _decode(data: bytes, name: str) -> str:
         raise ImportRefused(
             f"not UTF-8 text (byte {exc.start + 1}, line {line}): save the file as UTF-8 "
             "(in Excel: 'CSV UTF-8'; in LibreOffice: character set 'Unicode (UTF-8)')",
-            file=name, line=line,
+            file=name,
+            line=line,
         ) from None
 
 
@@ -96,7 +100,11 @@ def read_hsds_json(path: Path, *, limit: int = safety.MAX_FILE_BYTES) -> Iterato
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ImportRefused(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", file=name, line=exc.lineno) from None
+        raise ImportRefused(
+            f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+            file=name,
+            line=exc.lineno,
+        ) from None
     except RecursionError:
         raise ImportRefused("JSON nested too deeply", file=name) from None
     if isinstance(doc, dict) and isinstance(doc.get("contents"), list):
@@ -106,14 +114,25 @@ def read_hsds_json(path: Path, *, limit: int = safety.MAX_FILE_BYTES) -> Iterato
     elif isinstance(doc, dict):
         services, prefix = [doc], "$"
         if "name" not in doc and "id" not in doc:
-            raise ImportRefused("no services found: expected a JSON array of HSDS service objects", file=name)
+            raise ImportRefused(
+                "no services found: expected a JSON array of HSDS service objects", file=name
+            )
     else:
-        raise ImportRefused("no services found: expected a JSON array of HSDS service objects", file=name)
+        raise ImportRefused(
+            "no services found: expected a JSON array of HSDS service objects", file=name
+        )
     if len(services) > safety.MAX_ROWS:
-        raise ImportRefused(f"too many services ({len(services)}; at most {safety.MAX_ROWS} per import)", file=name)
+        raise ImportRefused(
+            f"too many services ({len(services)}; at most {safety.MAX_ROWS} per import)", file=name
+        )
     for i, service in enumerate(services):
         path_i = f"{prefix}[{i}]" if prefix != "$" or isinstance(doc, list) else "$"
-        yield Item(data=service if isinstance(service, dict) else {"__invalid__": service}, file=name, line=None, path=path_i)
+        yield Item(
+            data=service if isinstance(service, dict) else {"__invalid__": service},
+            file=name,
+            line=None,
+            path=path_i,
+        )
 
 
 def _json_lines(fh: IO[bytes], name: str) -> Iterator[Item] | None:
@@ -122,7 +141,9 @@ def _json_lines(fh: IO[bytes], name: str) -> Iterator[Item] | None:
     first = fh.readline()
     second = fh.readline().strip()
     fh.seek(pos)
-    if first.strip().lstrip(b"\xef\xbb\xbf") != b"[" or not (second.startswith(b"{") and second.endswith((b"}", b"},"))):
+    if first.strip().lstrip(b"\xef\xbb\xbf") != b"[" or not (
+        second.startswith(b"{") and second.endswith((b"}", b"},"))
+    ):
         return None
     return _json_line_items(fh, name)
 
@@ -145,17 +166,30 @@ def _json_line_items(fh: IO[bytes], name: str) -> Iterator[Item]:
         if line.endswith(b","):
             line = line[:-1]
         if len(line) > 10 * safety.MAX_FIELD_CHARS * 10:
-            raise ImportRefused(f"line {lineno} is too long ({len(line)} bytes)", file=name, line=lineno)
+            raise ImportRefused(
+                f"line {lineno} is too long ({len(line)} bytes)", file=name, line=lineno
+            )
         text = _decode(line, name) if not line.isascii() else line.decode()
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ImportRefused(f"not valid JSON on line {lineno}: {exc.msg}", file=name, line=lineno) from None
+            raise ImportRefused(
+                f"not valid JSON on line {lineno}: {exc.msg}", file=name, line=lineno
+            ) from None
         except RecursionError:
             raise ImportRefused("JSON nested too deeply", file=name, line=lineno) from None
         if index >= safety.MAX_ROWS:
-            raise ImportRefused(f"too many services (more than {safety.MAX_ROWS} per import)", file=name, line=lineno)
-        yield Item(data=obj if isinstance(obj, dict) else {"__invalid__": obj}, file=name, line=lineno, path=f"$[{index}]")
+            raise ImportRefused(
+                f"too many services (more than {safety.MAX_ROWS} per import)",
+                file=name,
+                line=lineno,
+            )
+        yield Item(
+            data=obj if isinstance(obj, dict) else {"__invalid__": obj},
+            file=name,
+            line=lineno,
+            path=f"$[{index}]",
+        )
         index += 1
     if not closed:
         raise ImportRefused("the JSON array is not closed: the file seems cut off", file=name)
@@ -164,7 +198,9 @@ def _json_line_items(fh: IO[bytes], name: str) -> Iterator[Item]:
 # --- CSV helpers ------------------------------------------------------------------------------
 
 
-def _csv_rows(text: str, name: str, *, expected: set[str], required: set[str]) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+def _csv_rows(
+    text: str, name: str, *, expected: set[str], required: set[str]
+) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     """Header and rows of a CSV text; the delimiter is detected from the header (`,` `;` tab)."""
     first_line = text.split("\n", 1)[0]
     best, best_hits = ",", -1
@@ -184,10 +220,18 @@ def _csv_rows(text: str, name: str, *, expected: set[str], required: set[str]) -
     missing = required - set(header)
     if missing:
         guess = max((";", "\t", "|", ","), key=first_line.count)
-        hint = f"; the file seems to use {guess!r} as separator (use comma, semicolon or tab)" if guess not in (best,) and first_line.count(guess) else ""
+        hint = (
+            f"; the file seems to use {guess!r} as separator (use comma, semicolon or tab)"
+            if guess not in (best,) and first_line.count(guess)
+            else ""
+        )
         raise ImportRefused(
-            "the header row lacks the required column(s) " + ", ".join(sorted(missing)) + hint
-            + " — see the template", file=name, line=1,
+            "the header row lacks the required column(s) "
+            + ", ".join(sorted(missing))
+            + hint
+            + " — see the template",
+            file=name,
+            line=1,
         )
     if len(set(header)) != len(header):
         dupes = sorted({h for h in header if header.count(h) > 1})
@@ -202,20 +246,28 @@ def _csv_rows(text: str, name: str, *, expected: set[str], required: set[str]) -
                     continue
                 count += 1
                 if count > safety.MAX_ROWS:
-                    raise ImportRefused(f"too many rows (more than {safety.MAX_ROWS} per import)", file=name, line=lineno)
+                    raise ImportRefused(
+                        f"too many rows (more than {safety.MAX_ROWS} per import)",
+                        file=name,
+                        line=lineno,
+                    )
                 if len(row) > len(header):
-                    extra = [c for c in row[len(header):] if c.strip()]
+                    extra = [c for c in row[len(header) :] if c.strip()]
                     if extra:
                         raise ImportRefused(
                             f"row has {len(row)} cells but the header has {len(header)} columns "
-                            "(a stray separator or an unquoted comma?)", file=name, line=lineno,
+                            "(a stray separator or an unquoted comma?)",
+                            file=name,
+                            line=lineno,
                         )
                 yield lineno, {h: (row[i] if i < len(row) else "") for i, h in enumerate(header)}
         except csv.Error as exc:
             msg = str(exc)
             if "field larger than field limit" in msg:
                 msg = f"a cell is too long (more than {safety.MAX_FIELD_CHARS} characters)"
-            raise ImportRefused(f"cannot read the CSV: {msg}", file=name, line=reader.line_num + 1) from None
+            raise ImportRefused(
+                f"cannot read the CSV: {msg}", file=name, line=reader.line_num + 1
+            ) from None
 
     return header, rows()
 
@@ -237,10 +289,20 @@ def read_simple_csv(path: Path, *, limit: int = safety.MAX_FILE_BYTES) -> Iterat
     for lineno, row in rows:
         key = (row.get("service_id") or "").strip() or (row.get("external_id") or "").strip()
         if not key:
-            key = "name:" + "|".join((row.get(c) or "").strip().casefold() for c in ("organization_name", "service_name", "location_name", "address", "city"))
+            key = "name:" + "|".join(
+                (row.get(c) or "").strip().casefold()
+                for c in ("organization_name", "service_name", "location_name", "address", "city")
+            )
         item = groups.get(key)
         if item is None:
-            item = Item(data={"__rows__": []}, file=name, line=lineno, path=f"line {lineno}", textual=True, partial=True)
+            item = Item(
+                data={"__rows__": []},
+                file=name,
+                line=lineno,
+                path=f"line {lineno}",
+                textual=True,
+                partial=True,
+            )
             groups[key] = item
             order.append(key)
         item.data["__rows__"].append((lineno, row))
@@ -263,14 +325,18 @@ KNOWN_TABLES = {
 def _open_zip(path: Path) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
     name = path.name
     if not zipfile.is_zipfile(path):
-        raise ImportRefused("not a zip file (hsds-csv expects a zip of CSV tables with datapackage.json)", file=name)
+        raise ImportRefused(
+            "not a zip file (hsds-csv expects a zip of CSV tables with datapackage.json)", file=name
+        )
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ImportRefused(f"broken zip file: {exc}", file=name) from None
     infos = zf.infolist()
     if len(infos) > safety.MAX_ZIP_MEMBERS:
-        raise ImportRefused(f"the zip holds {len(infos)} files; at most {safety.MAX_ZIP_MEMBERS}", file=name)
+        raise ImportRefused(
+            f"the zip holds {len(infos)} files; at most {safety.MAX_ZIP_MEMBERS}", file=name
+        )
     total = 0
     tables: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
@@ -289,7 +355,9 @@ def _open_zip(path: Path) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
                 file=name,
             )
         if total > safety.MAX_ZIP_UNCOMPRESSED:
-            raise ImportRefused(f"the zip expands to more than {safety.MAX_ZIP_UNCOMPRESSED >> 20} MB", file=name)
+            raise ImportRefused(
+                f"the zip expands to more than {safety.MAX_ZIP_UNCOMPRESSED >> 20} MB", file=name
+            )
         base = os.path.basename(member)
         if base.lower().endswith(".csv"):
             table = base[:-4].lower()
@@ -306,7 +374,10 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
         while chunk := fh.read(1 << 16):
             out += chunk
             if len(out) > info.file_size:
-                raise ImportRefused(f"{info.filename[:100]!r} is larger than the zip says: refused", file=info.filename)
+                raise ImportRefused(
+                    f"{info.filename[:100]!r} is larger than the zip says: refused",
+                    file=info.filename,
+                )
     return bytes(out)
 
 
@@ -320,9 +391,14 @@ def read_hsds_csv(path: Path, *, limit: int = safety.MAX_FILE_BYTES) -> Iterator
             if table not in KNOWN_TABLES:
                 continue
             text = _decode(_read_member(zf, info), info.filename)
-            _, rows = _csv_rows(text, os.path.basename(info.filename), expected={"id"}, required={"id"})
+            _, rows = _csv_rows(
+                text, os.path.basename(info.filename), expected={"id"}, required={"id"}
+            )
             fname = os.path.basename(info.filename)
-            tables[table] = [{**{k: (v if v != "" else None) for k, v in row.items()}, SRC: (fname, lineno)} for lineno, row in rows]
+            tables[table] = [
+                {**{k: (v if v != "" else None) for k, v in row.items()}, SRC: (fname, lineno)}
+                for lineno, row in rows
+            ]
     yield from assemble_tables(tables)
 
 
@@ -384,7 +460,8 @@ def assemble_tables(tables: dict[str, list[dict[str, Any]]]) -> Iterator[Item]:
         service["languages"] = lang_by_service.get(sid, [])
         service["required_documents"] = docs_by_service.get(sid, [])
         service["attributes"] = [
-            {**a, "taxonomy_term": terms.get(a.get("taxonomy_term_id")) or {}} for a in attrs_by_link.get(sid, [])
+            {**a, "taxonomy_term": terms.get(a.get("taxonomy_term_id")) or {}}
+            for a in attrs_by_link.get(sid, [])
         ]
         sals = []
         for sal in sal_by_service.get(sid, []):

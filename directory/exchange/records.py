@@ -53,7 +53,13 @@ SERVICE_EXT = (
     "open_during_alert", "free_of_charge", "audience", "external_source", "external_id", "is_demo",
 )  # fmt: skip
 ORGANIZATION_FIELDS = (
-    "id", "name", "alternate_name", "description", "email", "website", "legal_status",
+    "id",
+    "name",
+    "alternate_name",
+    "description",
+    "email",
+    "website",
+    "legal_status",
 )
 ORGANIZATION_EXT = ("source_locale", "external_source", "external_id", "is_demo")
 LOCATION_FIELDS = (
@@ -105,8 +111,15 @@ def _plain(value: Any) -> Any:
 # One converter per Python type (a dict lookup is cheaper than a chain of isinstance calls,
 # and this runs for every value of every exported record).
 _CONVERTERS: dict[type, Any] = {
-    str: _plain, int: _plain, bool: _plain, float: _plain, uuid.UUID: str, dt.datetime: _datetime,
-    dt.date: dt.date.isoformat, dt.time: dt.time.isoformat, Decimal: float,
+    str: _plain,
+    int: _plain,
+    bool: _plain,
+    float: _plain,
+    uuid.UUID: str,
+    dt.datetime: _datetime,
+    dt.date: dt.date.isoformat,
+    dt.time: dt.time.isoformat,
+    Decimal: float,
 }
 
 
@@ -228,7 +241,12 @@ def iter_service_rows(session: Session, options: ExportOptions) -> Iterator[list
     t: Table = m.Service.__table__  # type: ignore[assignment]
     last: str | None = None
     while True:
-        stmt = select(*_cols(t)).where(t.c.archived_at.is_(None)).order_by(t.c.id).limit(options.batch_size)
+        stmt = (
+            select(*_cols(t))
+            .where(t.c.archived_at.is_(None))
+            .order_by(t.c.id)
+            .limit(options.batch_size)
+        )
         if not options.include_demo:
             stmt = stmt.where(t.c.is_demo.is_(False))
         if last is not None:
@@ -247,7 +265,9 @@ class PlaceNames:
         t = m.Place.__table__
         self.places = {
             r.id: r
-            for r in session.execute(select(_col(t.c.id), t.c.kind, t.c.code, t.c.name, _col(t.c.parent_id)))
+            for r in session.execute(
+                select(_col(t.c.id), t.c.kind, t.c.code, t.c.name, _col(t.c.parent_id))
+            )
         }
 
     def describe(self, place_id: Any) -> dict[str, Any] | None:
@@ -289,7 +309,9 @@ def _translations(session: Session, ids: Iterable[Any]) -> dict[str, dict[str, d
     ids = _ids(ids)
     if not ids:
         return out
-    stmt = select(_col(t.c.entity_id), t.c.field, t.c.locale, t.c.value).where(_in(session, t.c.entity_id, ids))
+    stmt = select(_col(t.c.entity_id), t.c.field, t.c.locale, t.c.value).where(
+        _in(session, t.c.entity_id, ids)
+    )
     for row in session.execute(stmt).all():
         out[row.entity_id].setdefault(row.field, {})[row.locale] = row.value
     for fields in out.values():
@@ -316,7 +338,9 @@ def _schedule(row: Any) -> dict[str, Any]:
     return out
 
 
-def iter_services(session: Session, options: ExportOptions | None = None) -> Iterator[dict[str, Any]]:
+def iter_services(
+    session: Session, options: ExportOptions | None = None
+) -> Iterator[dict[str, Any]]:
     """HSDS 3 service objects, one by one, each with everything the HSDS service schema nests."""
     options = options or ExportOptions()
     if session.get_bind().dialect.name == "postgresql":
@@ -333,7 +357,15 @@ def build_batch(
     session: Session, services: list[Any], *, places: PlaceNames, options: ExportOptions
 ) -> Iterator[dict[str, Any]]:
     sids = [s["id"] for s in services]
-    orgs = {r["id"]: r for r in _rows(session, m.Organization.__table__, "id", {s["organization_id"] for s in services})}  # type: ignore[arg-type]
+    orgs = {
+        r["id"]: r
+        for r in _rows(
+            session,
+            m.Organization.__table__,  # type: ignore[arg-type]
+            "id",
+            {s["organization_id"] for s in services},
+        )
+    }
     sal_rows = _rows(session, m.ServiceAtLocation.__table__, "service_id", sids)  # type: ignore[arg-type]
     sals: dict[str, list[Any]] = defaultdict(list)
     for r in sal_rows:
@@ -353,7 +385,10 @@ def build_batch(
     sid_params, loc_params = _ids(sids), _ids(locations) or [uuid.UUID(int=0)]
     stmt = select(*_cols(phone_t)).where(
         phone_t.c.archived_at.is_(None),
-        or_(_in(session, phone_t.c.service_id, sid_params), _in(session, phone_t.c.location_id, loc_params)),
+        or_(
+            _in(session, phone_t.c.service_id, sid_params),
+            _in(session, phone_t.c.location_id, loc_params),
+        ),
     )
     sid_set = set(sids)
     for r in session.execute(stmt).mappings().all():
@@ -389,7 +424,10 @@ def build_batch(
     s_exc: dict[str, list[Any]] = defaultdict(list)
     stmt = select(*_cols(exc_t)).where(
         exc_t.c.archived_at.is_(None),
-        or_(_in(session, exc_t.c.service_id, sid_params), _in(session, exc_t.c.location_id, loc_params)),
+        or_(
+            _in(session, exc_t.c.service_id, sid_params),
+            _in(session, exc_t.c.location_id, loc_params),
+        ),
     )
     for r in session.execute(stmt).mappings().all():
         if r["service_id"] is not None:
@@ -410,7 +448,11 @@ def build_batch(
     stmt = (
         select(*_cols(attr_t), *[_col(term_t.c[n], "term_" + n) for n in TERM_FIELDS])
         .join(term_t, term_t.c.id == attr_t.c.taxonomy_term_id)
-        .where(attr_t.c.archived_at.is_(None), attr_t.c.link_entity == "service", _in(session, attr_t.c.link_id, sid_params))
+        .where(
+            attr_t.c.archived_at.is_(None),
+            attr_t.c.link_entity == "service",
+            _in(session, attr_t.c.link_id, sid_params),
+        )
     )
     for r in session.execute(stmt).mappings().all():
         attrs[r["link_id"]].append(r)
@@ -445,7 +487,10 @@ def build_batch(
 
 
 def _exceptions(rows: list[Any]) -> list[dict[str, Any]]:
-    return [_pick(r, EXCEPTION_EXT_FIELDS) for r in sorted(rows, key=lambda r: (r["date"], str(r["id"])))]
+    return [
+        _pick(r, EXCEPTION_EXT_FIELDS)
+        for r in sorted(rows, key=lambda r: (r["date"], str(r["id"])))
+    ]
 
 
 def _location_dict(
@@ -483,9 +528,17 @@ def _location_dict(
         if not view.show_directions:
             for key in ("description", "transportation"):
                 out.pop(key, None)
-            loc_texts = {k: v for k, v in loc_texts.items() if k not in ("description", "transportation")}
+            loc_texts = {
+                k: v for k, v in loc_texts.items() if k not in ("description", "transportation")
+            }
         if not view.show_address:
-            for key in ("name", "alternate_name", "url", "external_identifier", "external_identifier_type"):
+            for key in (
+                "name",
+                "alternate_name",
+                "url",
+                "external_identifier",
+                "external_identifier_type",
+            ):
                 out.pop(key, None)
             loc_texts = {}
             addrs = []
@@ -508,13 +561,22 @@ def _location_dict(
         addr.setdefault("postal_code", "")
         out["addresses"].append(addr)
     out["phones"] = [_phone(p) for p in phones]
-    out["schedules"] = [_schedule(r) for r in sorted(l_sched.get(loc["id"], []), key=lambda r: str(r["id"]))]
+    out["schedules"] = [
+        _schedule(r) for r in sorted(l_sched.get(loc["id"], []), key=lambda r: str(r["id"]))
+    ]
     if not redact or view.show_directions:
-        out["accessibility"] = [_pick(r, ACCESSIBILITY_FIELDS) for r in sorted(access.get(loc["id"], []), key=lambda r: str(r["id"]))]
+        out["accessibility"] = [
+            _pick(r, ACCESSIBILITY_FIELDS)
+            for r in sorted(access.get(loc["id"], []), key=lambda r: str(r["id"]))
+        ]
     exc = _exceptions(l_exc.get(loc["id"], []))
     if exc:
         out[EXT + "schedule_exceptions"] = exc
-    if redact and loc["privacy"] != m.Privacy.exact.value and str(jsonable(loc["privacy"])) != "exact":
+    if (
+        redact
+        and loc["privacy"] != m.Privacy.exact.value
+        and str(jsonable(loc["privacy"])) != "exact"
+    ):
         out[EXT + "redacted"] = True
     return out
 
@@ -583,7 +645,9 @@ def _service_dict(
         if loc is None:
             continue
         item = _pick(sal, SAL_FIELDS)
-        item["schedules"] = [_schedule(r) for r in sorted(sal_sched.get(sal["id"], []), key=lambda r: str(r["id"]))]
+        item["schedules"] = [
+            _schedule(r) for r in sorted(sal_sched.get(sal["id"], []), key=lambda r: str(r["id"]))
+        ]
         item["location"] = _location_dict(
             loc, addresses=addresses, access=access, l_phones=l_phones, l_sched=l_sched,
             l_exc=l_exc, texts=texts, places=places, options=options,

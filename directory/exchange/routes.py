@@ -33,10 +33,15 @@ from directory.exchange.safety import MAX_UPLOAD_BYTES
 
 def _problems(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
     schema = Problem.model_json_schema()
-    return {code: {"description": desc, "content": {PROBLEM: {"schema": schema}}} for code, desc in codes}
+    return {
+        code: {"description": desc, "content": {PROBLEM: {"schema": schema}}}
+        for code, desc in codes
+    }
 
 
-ExportFormatName = enum.Enum("ExportFormatName", {name.replace("-", "_"): name for name in EXPORT_FORMATS}, type=str)  # type: ignore[misc]
+ExportFormatName = enum.Enum(  # type: ignore[misc]
+    "ExportFormatName", {name.replace("-", "_"): name for name in EXPORT_FORMATS}, type=str
+)
 
 router = APIRouter(prefix="/export", tags=["data exchange"])
 imports_router = APIRouter(prefix="/imports", tags=["data exchange"])
@@ -61,18 +66,29 @@ class TooLarge(DomainError):
     ),
     response_class=StreamingResponse,
     responses={
-        200: {"description": "the export, streamed", "content": {f.media_type.split(";")[0]: {} for f in EXPORT_FORMATS.values()}},
-        **_problems((401, "no valid token"), (403, "confidential data needs an admin token"),
-                    (422, "unknown format or bad parameter")),
+        200: {
+            "description": "the export, streamed",
+            "content": {f.media_type.split(";")[0]: {} for f in EXPORT_FORMATS.values()},
+        },
+        **_problems(
+            (401, "no valid token"),
+            (403, "confidential data needs an admin token"),
+            (422, "unknown format or bad parameter"),
+        ),
     },
 )
 def export_route(
-    fmt: ExportFormatName, session: StreamSession, ident: OptionalIdentity, include_confidential: bool = False
+    fmt: ExportFormatName,
+    session: StreamSession,
+    ident: OptionalIdentity,
+    include_confidential: bool = False,
 ) -> StreamingResponse:
     from directory.accounts.models import Role
 
     spec = EXPORT_FORMATS[fmt.value]
-    if include_confidential and (ident is None or ident.account.role != Role.admin or not ident.has("admin")):
+    if include_confidential and (
+        ident is None or ident.account.role != Role.admin or not ident.has("admin")
+    ):
         raise Forbidden("Only admins may export confidential addresses and coordinates")
     options = ExportOptions(include_confidential=include_confidential)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
@@ -96,9 +112,16 @@ def export_route(
         "errors answers 200 with `ok: false`; a refused apply answers 422 with the report."
     ),
     responses={
-        200: {"description": "the import report (`ok`, `counts`, `errors`, `warnings` ...)", "content": {"application/json": {}}},
-        **_problems((401, "no valid token"), (403, "moderators import; only admins publish"),
-                    (413, "the upload is too large"), (422, "bad parameters, or the file was refused (body has `report`)")),
+        200: {
+            "description": "the import report (`ok`, `counts`, `errors`, `warnings` ...)",
+            "content": {"application/json": {}},
+        },
+        **_problems(
+            (401, "no valid token"),
+            (403, "moderators import; only admins publish"),
+            (413, "the upload is too large"),
+            (422, "bad parameters, or the file was refused (body has `report`)"),
+        ),
     },
 )
 def import_route(
@@ -116,7 +139,9 @@ def import_route(
     name = Path(file.filename or "upload").name[:200]
     fmt = format or SUFFIX_FORMATS.get(Path(name).suffix.lower())
     if fmt not in IMPORT_FORMATS:
-        raise ValidationFailed([{"path": "format", "message": "must be one of: " + ", ".join(IMPORT_FORMATS)}])
+        raise ValidationFailed(
+            [{"path": "format", "message": "must be one of: " + ", ".join(IMPORT_FORMATS)}]
+        )
     if publish and not apply:
         raise ValidationFailed([{"path": "publish", "message": "needs apply=true"}])
     with tempfile.TemporaryDirectory() as tmp:
@@ -126,11 +151,20 @@ def import_route(
             while chunk := file.file.read(1 << 16):
                 size += len(chunk)
                 if size > MAX_UPLOAD_BYTES:
-                    raise TooLarge(f"Uploads are limited to {MAX_UPLOAD_BYTES >> 20} MB; use `aid-directory import` for larger files")
+                    raise TooLarge(
+                        f"Uploads are limited to {MAX_UPLOAD_BYTES >> 20} MB; use `aid-directory import` for larger files"
+                    )
                 out.write(chunk)
         report = run_import(
-            session, path, fmt=fmt, source=source, apply=apply, publish=publish,
-            actor=ident.account, display_name=name, limit=MAX_UPLOAD_BYTES,
+            session,
+            path,
+            fmt=fmt,
+            source=source,
+            apply=apply,
+            publish=publish,
+            actor=ident.account,
+            display_name=name,
+            limit=MAX_UPLOAD_BYTES,
         )
     body: dict[str, Any] = report.as_dict()
     headers = {"Cache-Control": "no-store"}

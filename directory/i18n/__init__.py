@@ -243,7 +243,10 @@ def format_ago(value: dt.datetime, now: dt.datetime | None = None) -> str:
     text = _ago_texts.get(key)
     if text is None:
         text = babel_dates.format_timedelta(
-            delta, granularity="minute", threshold=_AGO_THRESHOLD, add_direction=True,
+            delta,
+            granularity="minute",
+            threshold=_AGO_THRESHOLD,
+            add_direction=True,
             locale=babel_locale(key[0]),
         )
         if len(_ago_texts) >= 4096:
@@ -305,8 +308,9 @@ def format_when(value: dt.datetime, tz: str | None = None, now: dt.datetime | No
         if kind == "time":
             text = babel_dates.format_time(local, "short", locale=babel_locale(code))
         elif kind == "week":
-            text = babel_dates.format_datetime(local, _skeleton_pattern(code, "EEEHm"),
-                                               locale=babel_locale(code))
+            text = babel_dates.format_datetime(
+                local, _skeleton_pattern(code, "EEEHm"), locale=babel_locale(code)
+            )
         else:
             text = babel_dates.format_datetime(local, "short", locale=babel_locale(code))
         if len(_when_texts) >= 4096:

@@ -53,7 +53,11 @@ def extract(domain: str) -> Catalog:
     for folder in DOMAINS[domain]:
         base = ROOT / folder
         for filename, lineno, message, comments, context in extract_from_dir(
-            base, method_map, options_map, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",),
+            base,
+            method_map,
+            options_map,
+            keywords=KEYWORDS,
+            comment_tags=("TRANSLATORS:",),
             strip_comment_tags=True,
         ):
             path = (Path(folder) / filename).as_posix()
@@ -98,7 +102,8 @@ def _write_if_changed(path: Path, catalog: Catalog, **options: object) -> None:
 
 def _undated(raw: bytes) -> bytes:
     return b"\n".join(
-        line for line in raw.splitlines()
+        line
+        for line in raw.splitlines()
         if not line.startswith((b'"POT-Creation-Date:', b'"PO-Revision-Date:'))
     )
 
@@ -130,8 +135,14 @@ def update() -> list[str]:
                     catalog = read_po(fh, locale=locale, domain=domain)
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                catalog = Catalog(locale=locale, domain=domain, project="aid-directory",
-                                  copyright_holder=COPYRIGHT, charset="utf-8", fuzzy=False)
+                catalog = Catalog(
+                    locale=locale,
+                    domain=domain,
+                    project="aid-directory",
+                    copyright_holder=COPYRIGHT,
+                    charset="utf-8",
+                    fuzzy=False,
+                )
                 _same_plural_forms_as_siblings(catalog, locale)
             # Fuzzy guesses stay out: a wrong guess shown to a person in need is worse than
             # English, and the completeness test points at every missing string.

@@ -29,7 +29,9 @@ KEY = "data_version"
 _PUBLIC_MODULE = "directory.listings.models"
 # The `setting` table (accounts.models.Setting) as a Core table: importing the model here would
 # be circular (listings.models registers this module's hook).
-Setting = Table("setting", MetaData(), Column("key", String(100), primary_key=True), Column("value", Text))
+Setting = Table(
+    "setting", MetaData(), Column("key", String(100), primary_key=True), Column("value", Text)
+)
 
 
 def data_version(session: Session) -> str:

@@ -202,8 +202,9 @@ def open_state(
 
 
 #: Statuses under which a place is not open, whatever its hours say.
-CLOSED_STATUSES = frozenset({
-    ServiceStatus.temporarily_closed, ServiceStatus.inactive, ServiceStatus.defunct})
+CLOSED_STATUSES = frozenset(
+    {ServiceStatus.temporarily_closed, ServiceStatus.inactive, ServiceStatus.defunct}
+)
 
 
 def with_status(state: OpenState, status: ServiceStatus, until: dt.datetime | None) -> OpenState:

@@ -159,7 +159,9 @@ class Place(Entity):
     __tablename__ = "place"
 
     kind: Mapped[PlaceKind] = mapped_column(_enum(PlaceKind, "place_kind"))
-    code: Mapped[str | None] = mapped_column(String(16), unique=True)  # ISO 3166-1/2 where it exists
+    code: Mapped[str | None] = mapped_column(
+        String(16), unique=True
+    )  # ISO 3166-1/2 where it exists
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("place.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     source_locale: Mapped[str] = mapped_column(ForeignKey("locale.code"), default="en")
@@ -171,7 +173,9 @@ class Place(Entity):
     parent: Mapped[Place | None] = relationship(remote_side="Place.id", lazy="raise")
 
     __table_args__ = (
-        CheckConstraint("latitude IS NULL OR (latitude >= -90 AND latitude <= 90)", name="latitude"),
+        CheckConstraint(
+            "latitude IS NULL OR (latitude >= -90 AND latitude <= 90)", name="latitude"
+        ),
         CheckConstraint(
             "longitude IS NULL OR (longitude >= -180 AND longitude <= 180)", name="longitude"
         ),
@@ -335,9 +339,7 @@ class Location(Entity):
     schedules: Mapped[list[Schedule]] = relationship(
         primaryjoin="Schedule.location_id == Location.id", lazy="raise", viewonly=True
     )
-    schedule_exceptions: Mapped[list[ScheduleException]] = relationship(
-        lazy="raise", viewonly=True
-    )
+    schedule_exceptions: Mapped[list[ScheduleException]] = relationship(lazy="raise", viewonly=True)
     accessibility: Mapped[list[Accessibility]] = relationship(lazy="raise", viewonly=True)
 
     __table_args__ = (
@@ -428,9 +430,13 @@ class Phone(Entity):
     )
     number: Mapped[str] = mapped_column(String(40))  # E.164 where it can be
     extension: Mapped[str | None] = mapped_column(String(20))
-    type: Mapped[str | None] = mapped_column(String(20))  # text, voice, fax, cell, video, pager, textphone
+    type: Mapped[str | None] = mapped_column(
+        String(20)
+    )  # text, voice, fax, cell, video, pager, textphone
     description: Mapped[str | None] = mapped_column(Text)
-    is_hotline: Mapped[bool] = mapped_column(default=False)  # ext: shown even for confidential places
+    is_hotline: Mapped[bool] = mapped_column(
+        default=False
+    )  # ext: shown even for confidential places
 
 
 class Schedule(Entity):
@@ -442,7 +448,8 @@ class Schedule(Entity):
     service_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("service.id"), index=True)
     location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("location.id"), index=True)
     service_at_location_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("service_at_location.id"), index=True  # "open now" looks schedules up by it
+        ForeignKey("service_at_location.id"),
+        index=True,  # "open now" looks schedules up by it
     )
     valid_from: Mapped[dt.date | None] = mapped_column()
     valid_to: Mapped[dt.date | None] = mapped_column()
@@ -489,9 +496,7 @@ class ScheduleException(Entity):
     source_locale: Mapped[str] = mapped_column(ForeignKey("locale.code"), default="en")
 
     __table_args__ = (
-        CheckConstraint(
-            "service_id IS NOT NULL OR location_id IS NOT NULL", name="has_owner"
-        ),
+        CheckConstraint("service_id IS NOT NULL OR location_id IS NOT NULL", name="has_owner"),
     )
 
 

@@ -81,12 +81,16 @@ def region_near(
     return _region_above(ref.places, best[1]) if best else None
 
 
-def region_of(session: Session, place_id: uuid.UUID | None, *, locale: str = "en") -> uuid.UUID | None:
+def region_of(
+    session: Session, place_id: uuid.UUID | None, *, locale: str = "en"
+) -> uuid.UUID | None:
     """The region a place is in (itself when it is one)."""
     return _region_above(queries._reference(session, locale).places, place_id)
 
 
-def _region_above(places: dict[uuid.UUID, queries._PlaceRow], pid: uuid.UUID | None) -> uuid.UUID | None:
+def _region_above(
+    places: dict[uuid.UUID, queries._PlaceRow], pid: uuid.UUID | None
+) -> uuid.UUID | None:
     seen: set[uuid.UUID] = set()
     cur = places.get(pid) if pid else None
     while cur is not None and cur.id not in seen:
@@ -134,15 +138,17 @@ def notice_board(
         ref = queries._reference(session, locale)
         region = _region_above(ref.places, ids[0])
         return NoticeBoard(
-            here=tuple(here), located=True,
+            here=tuple(here),
+            located=True,
             region=ref.place_refs.get(region) if region else None,
         )
     everything = queries.notices_in_force(
         session, locale=locale, now=now, everywhere=True, timezone=timezone
     )
     # (a notice whose region was archived has no region to show, and is not nationwide)
-    national_ids = {v.id for v, region_id in queries._reference(session, locale).notices
-                    if region_id is None}
+    national_ids = {
+        v.id for v, region_id in queries._reference(session, locale).notices if region_id is None
+    }
     nationwide = tuple(n for n in everything if n.id in national_ids)
     lines: dict[str, list[NoticeView]] = {}
     for n in everything:
@@ -151,11 +157,13 @@ def notice_board(
     elsewhere = []
     for kind, group in lines.items():
         regions = {n.region.id: n.region for n in group if n.region is not None}
-        elsewhere.append(Elsewhere(
-            kind=kind,
-            severity=min((n.severity for n in group), key=lambda s: _RANK.get(s, 3)),
-            regions=tuple(sorted(regions.values(), key=lambda r: r.name.value.casefold())),
-        ))
+        elsewhere.append(
+            Elsewhere(
+                kind=kind,
+                severity=min((n.severity for n in group), key=lambda s: _RANK.get(s, 3)),
+                regions=tuple(sorted(regions.values(), key=lambda r: r.name.value.casefold())),
+            )
+        )
     elsewhere.sort(key=lambda e: (_RANK.get(e.severity, 3), e.kind))
     return NoticeBoard(here=nationwide, elsewhere=tuple(elsewhere))
 

@@ -92,10 +92,12 @@ def public_location_view(location: _Whereabouts) -> PublicLocationView:
 #: as the public does. Manage pages, htmx fragments, diffs, the conflict view, API change
 #: requests and token reads all hide exactly these fields.
 LOCATING_FIELDS: dict[str, frozenset[str]] = {
-    "location": frozenset({"name", "alternate_name", "description", "transportation",
-                           "latitude", "longitude", "url"}),
-    "address": frozenset({"attention", "address_1", "address_2", "city", "region",
-                          "state_province", "postal_code"}),
+    "location": frozenset(
+        {"name", "alternate_name", "description", "transportation", "latitude", "longitude", "url"}
+    ),
+    "address": frozenset(
+        {"attention", "address_1", "address_2", "city", "region", "state_province", "postal_code"}
+    ),
     "accessibility": frozenset({"description", "details", "url"}),
 }
 
@@ -117,5 +119,6 @@ def sees_whereabouts(session: Session, viewer: Any, location: _Located | None) -
         return False
     from directory.accounts.service import in_scope, is_moderator
 
-    return bool(is_moderator(viewer) and in_scope(session, viewer,
-                                                  [location.region_id, location.place_id]))
+    return bool(
+        is_moderator(viewer) and in_scope(session, viewer, [location.region_id, location.place_id])
+    )

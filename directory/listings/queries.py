@@ -814,8 +814,7 @@ def _count(session: Session, q: _Query) -> tuple[int, bool]:
     cap = OPEN_NOW_COUNT_CAP
     with index_scans(session):
         n = int(
-            session.scalar(select(func.count()).select_from(stmt.limit(cap + 1).subquery()))
-            or 0
+            session.scalar(select(func.count()).select_from(stmt.limit(cap + 1).subquery())) or 0
         )
     return min(n, cap), n <= cap
 
@@ -841,7 +840,9 @@ def _relevance_page(
     temporary = _temporary_now(now)
     stale = or_(m.Service.assured_date.is_(None), m.Service.assured_date < cutoff)
     tiers: tuple[ColumnElement[bool], ...] = (
-        and_(~temporary, ~stale), and_(~temporary, stale), temporary
+        and_(~temporary, ~stale),
+        and_(~temporary, stale),
+        temporary,
     )
     if alert_first:  # the same tiers, first among the services open during alerts
         during = m.Service.open_during_alert.is_(True)
@@ -1004,11 +1005,17 @@ def _distance_page(
     need = offset + limit
     if alert_first and exact and total <= SPARSE_DISTANCE:
         ordered = _distance_page(session, q, near, 0, total, total, exact)
-        during = set(session.scalars(
-            select(m.Service.id).where(
-                m.Service.id.in_(ordered), m.Service.open_during_alert.is_(True)
+        during = (
+            set(
+                session.scalars(
+                    select(m.Service.id).where(
+                        m.Service.id.in_(ordered), m.Service.open_during_alert.is_(True)
+                    )
+                )
             )
-        )) if ordered else set()
+            if ordered
+            else set()
+        )
         ordered.sort(key=lambda i: i not in during)  # stable: distance order inside each part
         return ordered[offset:need]
     if exact and total <= SPARSE_DISTANCE:
@@ -1117,7 +1124,9 @@ def _filter_ids(
         if not found:
             return set()
         return set(
-            session.scalars(select(m.Service.id).where(m.Service.id.in_(found), _visible(), *q.dynamic))
+            session.scalars(
+                select(m.Service.id).where(m.Service.id.in_(found), _visible(), *q.dynamic)
+            )
         )
     S = m.ServiceSearch
     doc = S.document if q.match.words else literal("")
@@ -1164,7 +1173,13 @@ def search_services(
         ids: list[uuid.UUID] = []
     elif params.sort == "distance" and params.near is not None:
         ids = _distance_page(
-            session, query, params.near, offset, per_page, total, exact,
+            session,
+            query,
+            params.near,
+            offset,
+            per_page,
+            total,
+            exact,
             alert_first=params.alert_first,
         )
     else:
@@ -1173,7 +1188,13 @@ def search_services(
         # after another would test the others up to three times, one sorted pass tests each once)
         dense = not exact or (total >= dense_from and not query.dynamic)
         ids = _relevance_page(
-            session, query, now, stale_after_days, offset, per_page, dense,
+            session,
+            query,
+            now,
+            stale_after_days,
+            offset,
+            per_page,
+            dense,
             alert_first=params.alert_first,
         )
     loc_conds = _location_filters(session, params, now) if ids else []
@@ -1201,16 +1222,36 @@ def search_services(
 # gazetteer and the category tree from the per-process reference cache (`_reference`).
 
 _SERVICE_COLS = (
-    m.Service.id, m.Service.organization_id, m.Service.name, m.Service.alternate_name,
-    m.Service.description, m.Service.source_locale, m.Service.status, m.Service.status_reason, m.Service.status_reason_code,
-    m.Service.status_since, m.Service.status_until, m.Service.alternative_service_id,
-    m.Service.open_during_alert, m.Service.free_of_charge, m.Service.audience,
-    m.Service.assured_date, m.Service.is_demo, m.Service.archived_at,
+    m.Service.id,
+    m.Service.organization_id,
+    m.Service.name,
+    m.Service.alternate_name,
+    m.Service.description,
+    m.Service.source_locale,
+    m.Service.status,
+    m.Service.status_reason,
+    m.Service.status_reason_code,
+    m.Service.status_since,
+    m.Service.status_until,
+    m.Service.alternative_service_id,
+    m.Service.open_during_alert,
+    m.Service.free_of_charge,
+    m.Service.audience,
+    m.Service.assured_date,
+    m.Service.is_demo,
+    m.Service.archived_at,
 )
 _DETAIL_COLS = (
-    m.Service.url, m.Service.email, m.Service.interpretation_services,
-    m.Service.application_process, m.Service.fees_description, m.Service.eligibility_description,
-    m.Service.minimum_age, m.Service.maximum_age, m.Service.alert, m.Service.updated_at,
+    m.Service.url,
+    m.Service.email,
+    m.Service.interpretation_services,
+    m.Service.application_process,
+    m.Service.fees_description,
+    m.Service.eligibility_description,
+    m.Service.minimum_age,
+    m.Service.maximum_age,
+    m.Service.alert,
+    m.Service.updated_at,
     m.Service.version,
 )
 _ORG_COLS = (
@@ -1225,23 +1266,54 @@ _ORG_DETAIL_COLS = (
     m.Organization.is_demo.label("org_is_demo"),
 )
 _LOCATION_COLS = (
-    m.Location.id, m.Location.created_at, m.Location.privacy, m.Location.latitude,
-    m.Location.longitude, m.Location.name, m.Location.source_locale, m.Location.description,
-    m.Location.transportation, m.Location.place_id, m.Location.region_id, m.Location.timezone,
-    m.Location.shelter_type, m.Location.capacity_maximum, m.Location.capacity_available,
-    m.Location.capacity_updated, m.Location.has_heating, m.Location.has_power,
-    m.Location.has_water, m.Location.has_internet, m.Location.has_toilets,
-    m.Location.wheelchair_accessible, m.Location.pets_allowed, m.Location.women_children_only,
+    m.Location.id,
+    m.Location.created_at,
+    m.Location.privacy,
+    m.Location.latitude,
+    m.Location.longitude,
+    m.Location.name,
+    m.Location.source_locale,
+    m.Location.description,
+    m.Location.transportation,
+    m.Location.place_id,
+    m.Location.region_id,
+    m.Location.timezone,
+    m.Location.shelter_type,
+    m.Location.capacity_maximum,
+    m.Location.capacity_available,
+    m.Location.capacity_updated,
+    m.Location.has_heating,
+    m.Location.has_power,
+    m.Location.has_water,
+    m.Location.has_internet,
+    m.Location.has_toilets,
+    m.Location.wheelchair_accessible,
+    m.Location.pets_allowed,
+    m.Location.women_children_only,
     m.Location.open_24_7,
 )
 _PHONE_COLS = (
-    m.Phone.id, m.Phone.service_id, m.Phone.location_id, m.Phone.number, m.Phone.extension,
-    m.Phone.type, m.Phone.description, m.Phone.is_hotline,
+    m.Phone.id,
+    m.Phone.service_id,
+    m.Phone.location_id,
+    m.Phone.number,
+    m.Phone.extension,
+    m.Phone.type,
+    m.Phone.description,
+    m.Phone.is_hotline,
 )
 _SCHEDULE_COLS = (
-    m.Schedule.service_id, m.Schedule.location_id, m.Schedule.service_at_location_id,
-    m.Schedule.freq, m.Schedule.byday, m.Schedule.opens_at, m.Schedule.closes_at,
-    m.Schedule.valid_from, m.Schedule.valid_to, m.Schedule.dtstart, m.Schedule.until,
+    m.Schedule.service_id,
+    m.Schedule.location_id,
+    m.Schedule.service_at_location_id,
+    m.Schedule.freq,
+    m.Schedule.byday,
+    m.Schedule.opens_at,
+    m.Schedule.closes_at,
+    m.Schedule.valid_from,
+    m.Schedule.valid_to,
+    m.Schedule.dtstart,
+    m.Schedule.until,
 )
 
 _Rows = dict[uuid.UUID, list[Any]]
@@ -1297,12 +1369,16 @@ def _ids(name: str) -> Any:
 
 
 # Built once: executing a prepared statement skips building and caching it per request.
-_SERVICES = select(*_SERVICE_COLS, *_ORG_COLS).join(
-    m.Organization, m.Organization.id == m.Service.organization_id
-).where(m.Service.id.in_(_ids("ids")))
-_SERVICES_DETAIL = select(*_SERVICE_COLS, *_ORG_COLS, *_DETAIL_COLS, *_ORG_DETAIL_COLS).join(
-    m.Organization, m.Organization.id == m.Service.organization_id
-).where(m.Service.id.in_(_ids("ids")))
+_SERVICES = (
+    select(*_SERVICE_COLS, *_ORG_COLS)
+    .join(m.Organization, m.Organization.id == m.Service.organization_id)
+    .where(m.Service.id.in_(_ids("ids")))
+)
+_SERVICES_DETAIL = (
+    select(*_SERVICE_COLS, *_ORG_COLS, *_DETAIL_COLS, *_ORG_DETAIL_COLS)
+    .join(m.Organization, m.Organization.id == m.Service.organization_id)
+    .where(m.Service.id.in_(_ids("ids")))
+)
 # A location's addresses come with it (left join: a location has one or two addresses).
 _LOCATIONS = (
     select(
@@ -1409,7 +1485,9 @@ _ALTERNATIVES = select(m.Service.id, m.Service.name, m.Service.source_locale).wh
     m.Service.id.in_(_ids("ids")), _visible()
 )
 _DOCUMENTS = select(
-    m.RequiredDocument.id, m.RequiredDocument.service_id, m.RequiredDocument.document,
+    m.RequiredDocument.id,
+    m.RequiredDocument.service_id,
+    m.RequiredDocument.document,
     m.RequiredDocument.uri,
 ).where(m.RequiredDocument.service_id.in_(_ids("ids")), m.RequiredDocument.archived_at.is_(None))
 _ACCESSIBILITY = select(
@@ -1442,9 +1520,15 @@ def _load(session: Session, ids: Sequence[uuid.UUID], *, locale: str, detail: bo
             seen_addr.add(row.addr_id)
             addresses.setdefault(row.id, []).append(
                 _Address(
-                    row.addr_id, row.addr_type, row.addr_address_1, row.addr_address_2,
-                    row.addr_postal_code, row.addr_city, row.addr_region,
-                    row.addr_state_province, row.addr_country,
+                    row.addr_id,
+                    row.addr_type,
+                    row.addr_address_1,
+                    row.addr_address_2,
+                    row.addr_postal_code,
+                    row.addr_city,
+                    row.addr_region,
+                    row.addr_state_province,
+                    row.addr_country,
                 )
             )
     for live in locations.values():
@@ -1489,8 +1573,9 @@ def _load(session: Session, ids: Sequence[uuid.UUID], *, locale: str, detail: bo
     for s in services.values():
         pairs += [("service", s.id), ("organization", s.organization_id)]
     pairs += [("location", i) for i in loc_ids]
-    pairs += [("phone", p.id) for v in (*service_phones.values(), *location_phones.values())
-              for p in v]
+    pairs += [
+        ("phone", p.id) for v in (*service_phones.values(), *location_phones.values()) for p in v
+    ]
     pairs += [("language", lang.id) for v in languages.values() for lang in v]
     pairs += [("schedule_exception", e.id) for e in exceptions]
     pairs += [("required_document", d.id) for v in documents.values() for d in v]
@@ -1530,7 +1615,10 @@ def _tx(
 ) -> LocalText | None:
     key = (entity_type, rid, name)
     return resolve(
-        value, source_locale=source, locale=locale, translated=ld.tr.get(key),
+        value,
+        source_locale=source,
+        locale=locale,
+        translated=ld.tr.get(key),
         fallback=ld.fb.get(key),
     )
 
@@ -1982,28 +2070,50 @@ class _Reference:
 
 
 def _reference(session: Session, locale: str) -> _Reference:
-    return refcache.cached(session, "reference", (locale,), lambda: _build_reference(session, locale))
+    return refcache.cached(
+        session, "reference", (locale,), lambda: _build_reference(session, locale)
+    )
 
 
 def _build_reference(session: Session, locale: str) -> _Reference:
     place_rows = session.execute(
         select(
-            m.Place.id, m.Place.code, m.Place.kind, m.Place.parent_id, m.Place.name,
-            m.Place.source_locale, m.Place.latitude, m.Place.longitude, m.Place.timezone,
+            m.Place.id,
+            m.Place.code,
+            m.Place.kind,
+            m.Place.parent_id,
+            m.Place.name,
+            m.Place.source_locale,
+            m.Place.latitude,
+            m.Place.longitude,
+            m.Place.timezone,
             m.Place.archived_at,
         )
     ).all()
     term_rows = session.execute(
         select(
-            m.TaxonomyTerm.id, m.TaxonomyTerm.code, m.TaxonomyTerm.parent_id,
-            m.TaxonomyTerm.name, m.TaxonomyTerm.description, m.TaxonomyTerm.language,
-            m.TaxonomyTerm.position, m.TaxonomyTerm.icon, m.TaxonomyTerm.archived_at,
+            m.TaxonomyTerm.id,
+            m.TaxonomyTerm.code,
+            m.TaxonomyTerm.parent_id,
+            m.TaxonomyTerm.name,
+            m.TaxonomyTerm.description,
+            m.TaxonomyTerm.language,
+            m.TaxonomyTerm.position,
+            m.TaxonomyTerm.icon,
+            m.TaxonomyTerm.archived_at,
         )
     ).all()
     notice_rows = session.execute(
         select(
-            m.Notice.id, m.Notice.region_id, m.Notice.severity, m.Notice.title, m.Notice.body,
-            m.Notice.source_locale, m.Notice.valid_from, m.Notice.valid_until, m.Notice.is_demo,
+            m.Notice.id,
+            m.Notice.region_id,
+            m.Notice.severity,
+            m.Notice.title,
+            m.Notice.body,
+            m.Notice.source_locale,
+            m.Notice.valid_from,
+            m.Notice.valid_until,
+            m.Notice.is_demo,
             m.Notice.kind,
         ).where(m.Notice.archived_at.is_(None))
     ).all()
@@ -2097,8 +2207,16 @@ def _build_reference(session: Session, locale: str) -> _Reference:
         live_region = n.region_id in places and not places[n.region_id].archived
         region = place_refs[n.region_id] if live_region else None  # archived: none
         view = NoticeView(
-            n.id, str(n.severity), title, body, region, n.valid_from, n.valid_until, n.is_demo,
-            str(n.kind), _zone_above(places, n.region_id) if live_region else None,
+            n.id,
+            str(n.severity),
+            title,
+            body,
+            region,
+            n.valid_from,
+            n.valid_until,
+            n.is_demo,
+            str(n.kind),
+            _zone_above(places, n.region_id) if live_region else None,
         )
         notices.append((view, n.region_id))
     return _Reference(

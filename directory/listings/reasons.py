@@ -25,8 +25,12 @@ assert set(LABELS) == {r.value for r in ClosureReason}  # noqa: S101 - one list 
 
 #: The English labels the volunteer app stored as text before codes existed (migration, import).
 ENGLISH: dict[str, str] = {
-    "Air-raid alert": "alert", "Power cut": "power", "No staff on duty": "staff",
-    "Out of supplies": "supplies", "Repairs": "repairs", "Damaged by shelling": "damage",
+    "Air-raid alert": "alert",
+    "Power cut": "power",
+    "No staff on duty": "staff",
+    "Out of supplies": "supplies",
+    "Repairs": "repairs",
+    "Damaged by shelling": "damage",
 }
 
 

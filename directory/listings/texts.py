@@ -117,7 +117,9 @@ def load_fallbacks(
 
 def load_texts(
     session: Session, *, pairs: Iterable[tuple[str, uuid.UUID]], locale: str
-) -> tuple[dict[tuple[str, uuid.UUID, str], str], dict[tuple[str, uuid.UUID, str], tuple[str, str]]]:
+) -> tuple[
+    dict[tuple[str, uuid.UUID, str], str], dict[tuple[str, uuid.UUID, str], tuple[str, str]]
+]:
     """`load_translations` in `locale` and `load_fallbacks`, in one query."""
     chain = fallback_locales(locale)
     by_type: dict[str, set[uuid.UUID]] = {}
@@ -126,8 +128,9 @@ def load_texts(
     if not by_type:
         return {}, {}
     ids = {i for group in by_type.values() for i in group}
-    rows = session.execute(_TRANSLATIONS_IN, {
-        "types": list(by_type), "ids": list(ids), "locales": [locale, *chain]})
+    rows = session.execute(
+        _TRANSLATIONS_IN, {"types": list(by_type), "ids": list(ids), "locales": [locale, *chain]}
+    )
     own: dict[tuple[str, uuid.UUID, str], str] = {}
     best: dict[tuple[str, uuid.UUID, str], tuple[str, str]] = {}
     rank = {code: i for i, code in enumerate(chain)}

@@ -66,8 +66,13 @@ def create_user(
     try:
         ids = [parse_id(r) for r in region or [] if r]
         account = accounts.create_account(
-            ctx.db, email=email, password=password, role=role, display_name=display_name,
-            locale=ctx.locale, region_ids=ids,
+            ctx.db,
+            email=email,
+            password=password,
+            role=role,
+            display_name=display_name,
+            locale=ctx.locale,
+            region_ids=ids,
         )
     except ValidationFailed as exc:
         errors = error_messages(exc)
@@ -97,8 +102,9 @@ def update_user(
     new_password = None
     try:
         if action in ("disable", "enable"):
-            accounts.update_account(ctx.db, actor=ctx.account, account=target,
-                                    disabled=action == "disable")
+            accounts.update_account(
+                ctx.db, actor=ctx.account, account=target, disabled=action == "disable"
+            )
         elif action == "reset":
             password = _temporary_password()
             accounts.set_password(ctx.db, account=target, password=password)
@@ -106,8 +112,12 @@ def update_user(
             new_password = (target.email, password)
         else:
             accounts.update_account(
-                ctx.db, actor=ctx.account, account=target, role=role or None,
-                trusted=trusted == "1", region_ids=[parse_id(r) for r in region or [] if r],
+                ctx.db,
+                actor=ctx.account,
+                account=target,
+                role=role or None,
+                trusted=trusted == "1",
+                region_ids=[parse_id(r) for r in region or [] if r],
             )
     except ValidationFailed as exc:
         if any("lock yourself out" in e.get("message", "") for e in exc.errors):
@@ -130,8 +140,13 @@ def _tokens_page(ctx: ManageContext, *, status_code: int = 200, **values: Any) -
     values.setdefault("secret", None)
     users = accounts.list_accounts(ctx.db)
     return page(
-        ctx, "manage/tokens.html", status_code=status_code, tokens=accounts.list_tokens(ctx.db),
-        users=users, emails={u.id: u.email for u in users}, now=dt.datetime.now(dt.UTC),
+        ctx,
+        "manage/tokens.html",
+        status_code=status_code,
+        tokens=accounts.list_tokens(ctx.db),
+        users=users,
+        emails={u.id: u.email for u in users},
+        now=dt.datetime.now(dt.UTC),
         **values,
     )
 
@@ -148,7 +163,9 @@ def create_token(
         days = int(expires_days) if expires_days.strip() else 90
         new = accounts.create_token(ctx.db, account=owner, name=name, expires_days=days)
     except (NotFound, PageNotFound, ValueError, ValidationFailed):
-        return _tokens_page(ctx, status_code=422, errors={"form": _("Please check the highlighted fields.")})
+        return _tokens_page(
+            ctx, status_code=422, errors={"form": _("Please check the highlighted fields.")}
+        )
     return _tokens_page(ctx, secret=new.secret)
 
 
@@ -166,7 +183,9 @@ def revoke_token(ctx: Admin, token_id: str) -> Response:
 
 @router.get("/taxonomy", name="manage_taxonomy")
 def taxonomy(ctx: Admin) -> Response:
-    return page(ctx, "manage/taxonomy.html", terms=queries.taxonomy_labels(ctx.db), locales=UI_LOCALES)
+    return page(
+        ctx, "manage/taxonomy.html", terms=queries.taxonomy_labels(ctx.db), locales=UI_LOCALES
+    )
 
 
 @router.post("/taxonomy/{term_id}")
@@ -177,8 +196,14 @@ async def save_label(request: Request, ctx: Admin, term_id: str) -> Response:
         for loc in UI_LOCALES:
             value = str(form.get(f"name_{loc}", "")).strip()[:200]
             if value:
-                set_text(ctx.db, entity_type="taxonomy_term", entity_id=tid, field="name",
-                         locale=loc, value=value)
+                set_text(
+                    ctx.db,
+                    entity_type="taxonomy_term",
+                    entity_id=tid,
+                    field="name",
+                    locale=loc,
+                    value=value,
+                )
     except NotFound:
         raise PageNotFound() from None
     return redirect(ctx, "taxonomy", done="label-saved")

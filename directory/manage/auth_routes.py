@@ -23,7 +23,12 @@ _ENROL_MAX_AGE = 15 * 60
 
 def safe_next(ctx: ManageContext, value: str | None) -> str:
     """Where to go after signing in: only a page of this manage app (no open redirect)."""
-    if value and value.startswith(f"/{ctx.locale}/manage/") and "//" not in value and "\\" not in value:
+    if (
+        value
+        and value.startswith(f"/{ctx.locale}/manage/")
+        and "//" not in value
+        and "\\" not in value
+    ):
         return value
     return ctx.url()
 
@@ -75,8 +80,9 @@ def login(
 def _new_row(ctx: ManageContext, account: Account, *, pending: bool = False) -> str:
     """A new session row (a half-finished sign-in lives only as long as its cookie may)."""
     seconds = websession.PENDING_MAX_AGE if pending else websession.SESSION_MAX_AGE
-    return accounts.start_web_session(ctx.db, account=account,
-                                      lifetime=dt.timedelta(seconds=seconds))
+    return accounts.start_web_session(
+        ctx.db, account=account, lifetime=dt.timedelta(seconds=seconds)
+    )
 
 
 def _pass_second_factor(ctx: ManageContext) -> None:
@@ -111,9 +117,7 @@ def second_factor(
     try:
         accounts.verify_second_factor(ctx.db, account=ctx.account, code=code)
     except TooManyRequests as exc:
-        response = page(
-            ctx, "manage/second_factor.html", status_code=429, next=next, error="rate"
-        )
+        response = page(ctx, "manage/second_factor.html", status_code=429, next=next, error="rate")
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except Unauthorized:
@@ -207,6 +211,8 @@ def change_password(
         return page(ctx, "manage/password.html", status_code=422, error="short")
     # Every session of this account ended with the change; this browser gets a new one.
     ctx.start_session(
-        websession.signed_in(account.id, account.password_hash, mfa=True, sid=_new_row(ctx, account))
+        websession.signed_in(
+            account.id, account.password_hash, mfa=True, sid=_new_row(ctx, account)
+        )
     )
     return redirect(ctx, "", done="password")

@@ -27,8 +27,17 @@ from directory.moderation.models import ChangeRequest
 
 SERVICE_FIELDS = ("url", "email")
 SERVICE_BOOLS = ("free_of_charge", "open_during_alert")
-LOCATION_BOOLS = ("has_heating", "has_power", "has_water", "has_internet", "has_toilets",
-                  "wheelchair_accessible", "pets_allowed", "women_children_only", "open_24_7")
+LOCATION_BOOLS = (
+    "has_heating",
+    "has_power",
+    "has_water",
+    "has_internet",
+    "has_toilets",
+    "wheelchair_accessible",
+    "pets_allowed",
+    "women_children_only",
+    "open_24_7",
+)
 ADDRESS_FIELDS = ("address_1", "city", "postal_code", "country")
 
 
@@ -71,8 +80,11 @@ def locating_key(key: str) -> bool:
         parts = parts[1:]
     if parts[0] == "address":
         return True
-    return parts[0] == "location" and len(parts) >= 2 and (
-        parts[1] == "privacy" or is_locating("location", parts[1]))
+    return (
+        parts[0] == "location"
+        and len(parts) >= 2
+        and (parts[1] == "privacy" or is_locating("location", parts[1]))
+    )
 
 
 def form_values(listing: Listing, *, hide_locating: bool = False) -> dict[str, str]:
@@ -96,8 +108,12 @@ def _form_values(listing: Listing) -> dict[str, str]:
             values[f"t.{etype}.{name}.{locale}"] = text
     if loc is not None:
         values["v.location"] = str(loc.version)
-        values["location.latitude"] = _s(loc.latitude.normalize() if loc.latitude is not None else None)
-        values["location.longitude"] = _s(loc.longitude.normalize() if loc.longitude is not None else None)
+        values["location.latitude"] = _s(
+            loc.latitude.normalize() if loc.latitude is not None else None
+        )
+        values["location.longitude"] = _s(
+            loc.longitude.normalize() if loc.longitude is not None else None
+        )
         values["location.privacy"] = _s(loc.privacy)
         values["location.shelter_type"] = _s(loc.shelter_type)
         values["location.capacity_maximum"] = _s(loc.capacity_maximum)
@@ -152,8 +168,14 @@ def _same_decimal(a: str, b: str) -> bool:
         return False
 
 
-def proposals(listing: Listing, form: Mapping[str, Any], *, versions: Mapping[str, str],
-              categories: list[str], hide_locating: bool = False) -> list[Proposal]:
+def proposals(
+    listing: Listing,
+    form: Mapping[str, Any],
+    *,
+    versions: Mapping[str, str],
+    categories: list[str],
+    hide_locating: bool = False,
+) -> list[Proposal]:
     """What the submitted form changes, record by record (unchanged records propose nothing).
     With `hide_locating`, locating fields are neither read from the form nor proposed."""
     before = form_values(listing, hide_locating=hide_locating)
@@ -215,15 +237,25 @@ def proposals(listing: Listing, form: Mapping[str, Any], *, versions: Mapping[st
             if p.changes:
                 out.append(p)
         elif any(typed.values()):
-            out.append(Proposal("address", "create", None, None, prefix="address.",
-                                changes={"location_id": str(loc.id), **typed}))
+            out.append(
+                Proposal(
+                    "address",
+                    "create",
+                    None,
+                    None,
+                    prefix="address.",
+                    changes={"location_id": str(loc.id), **typed},
+                )
+            )
 
     for phone in listing.phones:
         number = _text(form, f"phone.{phone.id}.number")
         description = _text(form, f"phone.{phone.id}.description")
         key = f"v.phone.{phone.id}"
         if not number:
-            out.append(Proposal("phone", "archive", phone.id, version(key), prefix=f"phone.{phone.id}."))
+            out.append(
+                Proposal("phone", "archive", phone.id, version(key), prefix=f"phone.{phone.id}.")
+            )
             continue
         p = Proposal("phone", "update", phone.id, version(key), prefix=f"phone.{phone.id}.")
         if phone_e164(number) != phone_e164(phone.number):  # "+380 44 …" is the same number
@@ -235,9 +267,20 @@ def proposals(listing: Listing, form: Mapping[str, Any], *, versions: Mapping[st
     number = _text(form, "phone.new.number")
     if number:
         owner = {"location_id": str(loc.id)} if loc is not None else {"service_id": str(svc.id)}
-        out.append(Proposal("phone", "create", None, None, prefix="phone.new.", changes={
-            **owner, "number": number,
-            "description": _text(form, "phone.new.description") or None}))
+        out.append(
+            Proposal(
+                "phone",
+                "create",
+                None,
+                None,
+                prefix="phone.new.",
+                changes={
+                    **owner,
+                    "number": number,
+                    "description": _text(form, "phone.new.description") or None,
+                },
+            )
+        )
 
     for h in listing.hours:
         days = _days(form, f"hours.{h.id}.days")
@@ -258,10 +301,22 @@ def proposals(listing: Listing, form: Mapping[str, Any], *, versions: Mapping[st
     days = _days(form, "hours.new.days")
     if days:
         owner = {"location_id": str(loc.id)} if loc is not None else {"service_id": str(svc.id)}
-        out.append(Proposal("schedule", "create", None, None, prefix="hours.new.", changes={
-            **owner, "freq": "WEEKLY", "byday": days,
-            "opens_at": _text(form, "hours.new.opens") or None,
-            "closes_at": _text(form, "hours.new.closes") or None}))
+        out.append(
+            Proposal(
+                "schedule",
+                "create",
+                None,
+                None,
+                prefix="hours.new.",
+                changes={
+                    **owner,
+                    "freq": "WEEKLY",
+                    "byday": days,
+                    "opens_at": _text(form, "hours.new.opens") or None,
+                    "closes_at": _text(form, "hours.new.closes") or None,
+                },
+            )
+        )
     return out
 
 
@@ -271,8 +326,13 @@ def _days(form: Any, name: str) -> str:
     return ",".join(d for d in WEEKDAYS if d in picked)
 
 
-def _texts(p: Proposal, etype: str, names: tuple[str, ...], form: Mapping[str, Any],
-           before: Mapping[str, str]) -> None:
+def _texts(
+    p: Proposal,
+    etype: str,
+    names: tuple[str, ...],
+    form: Mapping[str, Any],
+    before: Mapping[str, str],
+) -> None:
     for name in names:
         for locale in TRANSLATION_LOCALES:
             key = f"t.{etype}.{name}.{locale}"
@@ -282,8 +342,15 @@ def _texts(p: Proposal, etype: str, names: tuple[str, ...], form: Mapping[str, A
                 p.translations.setdefault(name, {})[locale] = new
 
 
-def submit(session: Session, *, actor: Account, items: list[Proposal], comment: str | None,
-           trusted_publish: bool, now: dt.datetime | None = None) -> list[ChangeRequest]:
+def submit(
+    session: Session,
+    *,
+    actor: Account,
+    items: list[Proposal],
+    comment: str | None,
+    trusted_publish: bool,
+    now: dt.datetime | None = None,
+) -> list[ChangeRequest]:
     """Propose every change of one form; all or nothing (one savepoint)."""
     if not items:
         raise ValidationFailed([{"path": "", "message": "nothing to change"}])
@@ -292,12 +359,22 @@ def submit(session: Session, *, actor: Account, items: list[Proposal], comment: 
     try:
         for item in items:
             try:
-                done.append(moderation.propose(
-                    session, actor=actor, entity_type=item.entity_type, kind=item.kind,
-                    entity_id=item.entity_id, changes=item.changes or None,
-                    translations=item.translations or None, base_version=item.base_version,
-                    comment=comment, source="web", trusted_publish=trusted_publish, now=now,
-                ))
+                done.append(
+                    moderation.propose(
+                        session,
+                        actor=actor,
+                        entity_type=item.entity_type,
+                        kind=item.kind,
+                        entity_id=item.entity_id,
+                        changes=item.changes or None,
+                        translations=item.translations or None,
+                        base_version=item.base_version,
+                        comment=comment,
+                        source="web",
+                        trusted_publish=trusted_publish,
+                        now=now,
+                    )
+                )
             except DomainError as exc:
                 raise EditRefused(exc, item.prefix) from exc
     except BaseException:

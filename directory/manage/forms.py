@@ -60,8 +60,15 @@ def status_until(duration: str, *, now: dt.datetime, tz: str) -> str | None:
 
 
 def status_payload(
-    *, quick: str, reason_code: str, reason_text: str, duration: str, now: dt.datetime, tz: str,
-    locale: str, alternative: str = "",
+    *,
+    quick: str,
+    reason_code: str,
+    reason_text: str,
+    duration: str,
+    now: dt.datetime,
+    tz: str,
+    locale: str,
+    alternative: str = "",
 ) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
     """The service fields and translations of a quick status change: a one-tap reason is a
     code (every reader reads it in their language), words of one's own are text in the

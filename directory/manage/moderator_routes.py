@@ -37,8 +37,7 @@ def queue_page(
     view = _queue_view(ctx, region=region, kind=kind, category=category, age=age)
     names = queries.service_names(
         ctx.db,
-        {c.service_id for c in view.items if c.service_id}
-        | {r.service_id for r in view.reports},
+        {c.service_id for c in view.items if c.service_id} | {r.service_id for r in view.reports},
         ctx.locale,
     )
     authors = moderation.account_names(ctx.db, [c.author_id for c in view.items])
@@ -61,8 +60,9 @@ def queue_page(
     )
 
 
-def _queue_view(ctx: ManageContext, *, region: str = "", kind: str = "", category: str = "",
-                age: str = "") -> Any:
+def _queue_view(
+    ctx: ManageContext, *, region: str = "", kind: str = "", category: str = "", age: str = ""
+) -> Any:
     assert ctx.account is not None
     return moderation.queue(
         ctx.db,
@@ -74,7 +74,9 @@ def _queue_view(ctx: ManageContext, *, region: str = "", kind: str = "", categor
     )
 
 
-def _row_answer(ctx: ManageContext, cr: ChangeRequest, *, done: str = "", error: str = "") -> Response:
+def _row_answer(
+    ctx: ManageContext, cr: ChangeRequest, *, done: str = "", error: str = ""
+) -> Response:
     """Approved (or refused) from the queue list: the row's new state, and the counters above
     the list recounted with the filters of the page it was done on (HX-Current-URL)."""
     query = parse_qs(urlsplit(ctx.request.headers.get("hx-current-url", "")).query)
@@ -92,7 +94,11 @@ def _next_pending(ctx: ManageContext, cr: ChangeRequest) -> Any:
     assert ctx.account is not None
     view = moderation.queue(ctx.db, viewer=ctx.account, limit=50)
     for item in view.items:
-        if item.id != cr.id and item.state == ChangeState.pending and item.author_id != ctx.account.id:
+        if (
+            item.id != cr.id
+            and item.state == ChangeState.pending
+            and item.author_id != ctx.account.id
+        ):
             return item.id
     return None
 
@@ -126,14 +132,15 @@ def _change_page(
         group = moderation.group_of(ctx.db, change=cr)
         ids = {str(x.entity_id) for x in group}
         for x in group:
-            lines = [r for r in moderation.diff(ctx.db, change=x)
-                     if not (isinstance(r.proposed, str) and r.proposed in ids)
-                     and not (isinstance(r.proposed, list) and set(map(str, r.proposed)) <= ids)]
+            lines = [
+                r
+                for r in moderation.diff(ctx.db, change=x)
+                if not (isinstance(r.proposed, str) and r.proposed in ids)
+                and not (isinstance(r.proposed, list) and set(map(str, r.proposed)) <= ids)
+            ]
             members.append((x, lines))
         rows = [r for _, lines in members for r in lines]
-    refs = queries.reference_names(
-        ctx.db, [v for r in rows for v in (r.current, r.proposed)]
-    )
+    refs = queries.reference_names(ctx.db, [v for r in rows for v in (r.current, r.proposed)])
     return page(
         ctx,
         "manage/change.html",
@@ -179,8 +186,13 @@ def approve(ctx: Moderator, change_id: str) -> Response:
         moderation.approve(ctx.db, change_id=cr.id, reviewer=ctx.account)  # type: ignore[arg-type]
     except Conflict as exc:
         if _from_queue_row(ctx):
-            return _row_answer(ctx, cr, error=_already() if "current_version" not in exc.extra
-                               else gettext("This listing changed after the proposal was made."))
+            return _row_answer(
+                ctx,
+                cr,
+                error=_already()
+                if "current_version" not in exc.extra
+                else gettext("This listing changed after the proposal was made."),
+            )
         if "current_version" not in exc.extra:  # already decided by someone else
             return _change_page(ctx, cr, status_code=409, errors={"form": _already()})
         since = queries.changes_since(
@@ -205,7 +217,11 @@ def _forbidden(exc: DomainError) -> dict[str, str]:
 
     if isinstance(exc, Forbidden):
         if "own change" in exc.detail:
-            return {"form": gettext("You proposed this change yourself: another moderator must review it.")}
+            return {
+                "form": gettext(
+                    "You proposed this change yourself: another moderator must review it."
+                )
+            }
         return {"form": gettext("This change is outside your regions.")}
     return error_messages(exc)
 
@@ -221,8 +237,13 @@ def reject(
         from directory.i18n import gettext
 
         return _change_page(
-            ctx, cr, status_code=422, reason=reason,
-            errors={"reason": gettext("Please say why, so that the author can do better next time.")},
+            ctx,
+            cr,
+            status_code=422,
+            reason=reason,
+            errors={
+                "reason": gettext("Please say why, so that the author can do better next time.")
+            },
         )
     except Conflict:
         return _change_page(ctx, cr, status_code=409, errors={"form": _already()})
@@ -246,7 +267,11 @@ def verify(ctx: Moderator, service_id: str) -> Response:
     sid = parse_id(service_id)
     try:
         moderation.propose(
-            ctx.db, actor=ctx.account, entity_type="service", kind="verify", entity_id=sid,
+            ctx.db,
+            actor=ctx.account,
+            entity_type="service",
+            kind="verify",
+            entity_id=sid,
             source="web",
         )
     except NotFound:
@@ -265,8 +290,9 @@ def freshness(ctx: Moderator) -> Response:
     groups = queries.freshness_board(
         ctx.db, stale_after_days=ctx.settings.stale_after_days, now=now, locale=ctx.locale
     )
-    return page(ctx, "manage/freshness.html", groups=groups, now=now,
-                days=ctx.settings.stale_after_days)
+    return page(
+        ctx, "manage/freshness.html", groups=groups, now=now, days=ctx.settings.stale_after_days
+    )
 
 
 @router.get("/reports", name="manage_reports")
@@ -274,8 +300,9 @@ def reports(ctx: Moderator) -> Response:
     assert ctx.account is not None
     view = moderation.queue(ctx.db, viewer=ctx.account, limit=200)
     names = queries.service_names(ctx.db, {r.service_id for r in view.reports}, ctx.locale)
-    return page(ctx, "manage/reports.html", reports=view.reports, names=names,
-                now=dt.datetime.now(dt.UTC))
+    return page(
+        ctx, "manage/reports.html", reports=view.reports, names=names, now=dt.datetime.now(dt.UTC)
+    )
 
 
 @router.post("/reports/{report_id}")
@@ -284,7 +311,9 @@ def resolve_report(
 ) -> Response:
     try:
         moderation.resolve_report(
-            ctx.db, report_id=parse_id(report_id), moderator=ctx.account,  # type: ignore[arg-type]
+            ctx.db,
+            report_id=parse_id(report_id),
+            moderator=ctx.account,  # type: ignore[arg-type]
             dismiss=action == "dismiss",
         )
     except NotFound:
@@ -292,4 +321,3 @@ def resolve_report(
     if ctx.is_htmx:
         return Response(status_code=200, content="")
     return redirect(ctx, "reports", done="report-closed")
-

@@ -26,7 +26,9 @@ from directory.moderation import service as moderation
 from directory.moderation.models import ChangeRequest
 
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_SPAN = re.compile(r"^(?P<days>[A-Za-z,\- ]+?)\s+(?P<opens>\d{1,2}:\d{2})\s*-\s*(?P<closes>\d{1,2}:\d{2})$")
+_SPAN = re.compile(
+    r"^(?P<days>[A-Za-z,\- ]+?)\s+(?P<opens>\d{1,2}:\d{2})\s*-\s*(?P<closes>\d{1,2}:\d{2})$"
+)
 
 #: Which form field shows a refusal of a record's field (record type, field) → form name.
 _FORM_FIELD = {
@@ -59,14 +61,20 @@ def parse_hours(text: str) -> list[dict[str, str]]:
                 first, _, last = chunk.partition("-")
                 if first not in DAYS or last not in DAYS:
                     raise HoursError(part)
-                days.extend(DAYS[DAYS.index(first):DAYS.index(last) + 1])
+                days.extend(DAYS[DAYS.index(first) : DAYS.index(last) + 1])
             elif chunk in DAYS:
                 days.append(chunk)
             else:
                 raise HoursError(part)
         opens, closes = match["opens"].zfill(5), match["closes"].zfill(5)
-        out.append({"freq": "WEEKLY", "byday": ",".join(dict.fromkeys(days)),
-                    "opens_at": opens, "closes_at": closes})
+        out.append(
+            {
+                "freq": "WEEKLY",
+                "byday": ",".join(dict.fromkeys(days)),
+                "opens_at": opens,
+                "closes_at": closes,
+            }
+        )
     return out
 
 
@@ -75,8 +83,9 @@ def find_city(session: Session, name: str) -> m.Place | None:
     wanted = name.strip().casefold()
     if not wanted:
         return None
-    for place in session.scalars(select(m.Place).where(m.Place.kind == m.PlaceKind.city,
-                                                       m.Place.archived_at.is_(None))):
+    for place in session.scalars(
+        select(m.Place).where(m.Place.kind == m.PlaceKind.city, m.Place.archived_at.is_(None))
+    ):
         if wanted == place.name.casefold() or wanted in (place.aliases or "").casefold().split():
             return place
     return None
@@ -89,7 +98,12 @@ def _refused(exc: DomainError, records: list[moderation.GroupRecord]) -> EditRef
         for error in exc.errors:
             parts = str(error.get("path", "")).split("/")
             path = error.get("path", "")
-            if len(parts) >= 3 and parts[0] == "records" and parts[1].isdigit() and int(parts[1]) < len(records):
+            if (
+                len(parts) >= 3
+                and parts[0] == "records"
+                and parts[1].isdigit()
+                and int(parts[1]) < len(records)
+            ):
                 etype, name = records[int(parts[1])].entity_type, "/".join(parts[2:])
                 path = "hours" if etype == "schedule" else _FORM_FIELD.get((etype, name), name)
             errors.append({**error, "path": path})
@@ -97,8 +111,9 @@ def _refused(exc: DomainError, records: list[moderation.GroupRecord]) -> EditRef
     return EditRefused(exc, "")
 
 
-def build(session: Session, *, typed: Mapping[str, str], categories: list[str], locale: str,
-          timezone: str) -> list[moderation.GroupRecord]:
+def build(
+    session: Session, *, typed: Mapping[str, str], categories: list[str], locale: str, timezone: str
+) -> list[moderation.GroupRecord]:
     """The records of the new listing, parents first. Raises EditRefused for unreadable hours."""
 
     records: list[moderation.GroupRecord] = []
@@ -106,14 +121,30 @@ def build(session: Session, *, typed: Mapping[str, str], categories: list[str], 
     new_org = (typed.get("organization_name") or "").strip()
     if not org_id and new_org:
         oid = uuid.uuid4()
-        records.append(moderation.GroupRecord("organization", {
-            "name": new_org, "description": "", "source_locale": locale}, entity_id=oid))
+        records.append(
+            moderation.GroupRecord(
+                "organization",
+                {"name": new_org, "description": "", "source_locale": locale},
+                entity_id=oid,
+            )
+        )
         org_id = str(oid)
     sid, lid = uuid.uuid4(), uuid.uuid4()
-    records.append(moderation.GroupRecord("service", {
-        "organization_id": org_id or None, "source_locale": locale,
-        "name": typed.get("name") or None, "description": typed.get("description", ""),
-        "categories": categories, "status": "active", "audience": ""}, entity_id=sid))
+    records.append(
+        moderation.GroupRecord(
+            "service",
+            {
+                "organization_id": org_id or None,
+                "source_locale": locale,
+                "name": typed.get("name") or None,
+                "description": typed.get("description", ""),
+                "categories": categories,
+                "status": "active",
+                "audience": "",
+            },
+            entity_id=sid,
+        )
+    )
     try:
         hours = parse_hours(typed.get("hours", ""))
     except HoursError:
@@ -125,9 +156,11 @@ def build(session: Session, *, typed: Mapping[str, str], categories: list[str], 
         return records
     place = find_city(session, city) if city else None
     location: dict[str, Any] = {
-        "name": typed.get("name") or None, "source_locale": locale,
+        "name": typed.get("name") or None,
+        "source_locale": locale,
         "timezone": (place.timezone if place is not None and place.timezone else timezone),
-        "service_ids": [str(sid)]}
+        "service_ids": [str(sid)],
+    }
     if org_id:
         location["organization_id"] = org_id
     if place is not None:
@@ -138,9 +171,17 @@ def build(session: Session, *, typed: Mapping[str, str], categories: list[str], 
     if address or city:
         if not city:
             raise EditRefused(ValidationFailed([{"path": "city", "message": "is required"}]), "")
-        records.append(moderation.GroupRecord("address", {
-            "location_id": str(lid), "address_1": address or "-",
-            "city": city, "country": (typed.get("country") or _country(session, place) or "UA")}))
+        records.append(
+            moderation.GroupRecord(
+                "address",
+                {
+                    "location_id": str(lid),
+                    "address_1": address or "-",
+                    "city": city,
+                    "country": (typed.get("country") or _country(session, place) or "UA"),
+                },
+            )
+        )
     if phone:
         records.append(moderation.GroupRecord("phone", {"location_id": str(lid), "number": phone}))
     for span in hours:
@@ -158,13 +199,25 @@ def _country(session: Session, place: m.Place | None) -> str | None:
     return None
 
 
-def submit(session: Session, *, actor: Account, typed: Mapping[str, str], categories: list[str],
-           locale: str, timezone: str) -> ChangeRequest:
+def submit(
+    session: Session,
+    *,
+    actor: Account,
+    typed: Mapping[str, str],
+    categories: list[str],
+    locale: str,
+    timezone: str,
+) -> ChangeRequest:
     """Propose the whole new listing as one group; returns the service's change request."""
     records = build(session, typed=typed, categories=categories, locale=locale, timezone=timezone)
     try:
-        crs = moderation.propose_group(session, actor=actor, records=records,
-                                       comment=typed.get("comment", "")[:5000] or None, source="web")
+        crs = moderation.propose_group(
+            session,
+            actor=actor,
+            records=records,
+            comment=typed.get("comment", "")[:5000] or None,
+            source="web",
+        )
     except DomainError as exc:
         raise _refused(exc, records) from exc
     return moderation.group_head(crs)

@@ -34,13 +34,21 @@ from directory.moderation import service as moderation
 router = APIRouter(route_class=ManageRoute)
 
 #: A feed message's CAP status and what the watcher did with it, as moderators read them.
-FEED_STATUSES = {"Actual": _l("Real alert"), "Exercise": _l("Exercise"), "Test": _l("Test"),
-                 "System": _l("System message"), "Draft": _l("Draft")}
+FEED_STATUSES = {
+    "Actual": _l("Real alert"),
+    "Exercise": _l("Exercise"),
+    "Test": _l("Test"),
+    "System": _l("System message"),
+    "Draft": _l("Draft"),
+}
 FEED_OUTCOMES = {
-    "applied": _l("shown to readers"), "not-public": _l("not shown to readers"),
-    "expired": _l("already expired"), "no-region": _l("no region of this directory"),
+    "applied": _l("shown to readers"),
+    "not-public": _l("not shown to readers"),
+    "expired": _l("already expired"),
+    "no-region": _l("no region of this directory"),
     "superseded": _l("arrived after its update or cancellation"),
-    "cancel-before-alert": _l("cancellation of an alert not received"), "ignored": _l("ignored"),
+    "cancel-before-alert": _l("cancellation of an alert not received"),
+    "ignored": _l("ignored"),
 }
 
 
@@ -104,31 +112,50 @@ def _rows(ctx: ManageContext, unlimited: bool, regions: list[RegionChoice]) -> l
         may = _may_change(ctx, n, unlimited)
         if not may and n.region_id is not None:
             continue  # another region's notices are not this moderator's business
-        rows.append(NoticeRow(
-            n, names.get(n.region_id) if n.region_id else None, _zone_of(ctx, n.region_id), may,
-            n.archived_at is None and n.valid_from <= now
-            and (n.valid_until is None or n.valid_until > now),
-        ))
+        rows.append(
+            NoticeRow(
+                n,
+                names.get(n.region_id) if n.region_id else None,
+                _zone_of(ctx, n.region_id),
+                may,
+                n.archived_at is None
+                and n.valid_from <= now
+                and (n.valid_until is None or n.valid_until > now),
+            )
+        )
     return rows
 
 
-def _page(ctx: ManageContext, *, status_code: int = 200, notice: m.Notice | None = None,
-          **values: Any) -> Response:
+def _page(
+    ctx: ManageContext, *, status_code: int = 200, notice: m.Notice | None = None, **values: Any
+) -> Response:
     regions, unlimited = _regions(ctx)
     values.setdefault("errors", {})
     values.setdefault("typed", {})
     # a moderator of one region: it is chosen already
     only = str(regions[0].id) if len(regions) == 1 and not unlimited else ""
     return page(
-        ctx, "manage/notices.html", status_code=status_code,
-        rows=(rows := _rows(ctx, unlimited, regions) if notice is None else []), regions=regions,
-        feed=alert_staff.feed_links(ctx.db, [r.notice.id for r in rows] + ([notice.id] if notice else [])),
+        ctx,
+        "manage/notices.html",
+        status_code=status_code,
+        rows=(rows := _rows(ctx, unlimited, regions) if notice is None else []),
+        regions=regions,
+        feed=alert_staff.feed_links(
+            ctx.db, [r.notice.id for r in rows] + ([notice.id] if notice else [])
+        ),
         feed_messages=alert_staff.recent_messages(ctx.db) if notice is None else [],
-        feed_statuses=FEED_STATUSES, feed_outcomes=FEED_OUTCOMES, settings_timezone=ctx.settings.timezone,
-        nationwide=unlimited, kinds=KIND_LABELS, notice=notice, only_region=only,
+        feed_statuses=FEED_STATUSES,
+        feed_outcomes=FEED_OUTCOMES,
+        settings_timezone=ctx.settings.timezone,
+        nationwide=unlimited,
+        kinds=KIND_LABELS,
+        notice=notice,
+        only_region=only,
         # the person's own language first: on a phone, the field they fill in is at the top
         locales=sorted(UI_LOCALES, key=lambda loc: loc != ctx.locale),
-        zone_label=format_zone(_zone_of(ctx, notice.region_id) if notice else ctx.settings.timezone),
+        zone_label=format_zone(
+            _zone_of(ctx, notice.region_id) if notice else ctx.settings.timezone
+        ),
         **values,
     )
 
@@ -138,9 +165,14 @@ def notices(ctx: Moderator) -> Response:
     return _page(ctx)
 
 
-def _changes(ctx: ManageContext, typed: dict[str, str], *, regions: list[RegionChoice],
-             nationwide: bool, current: m.Notice | None
-             ) -> tuple[dict[str, Any], dict[str, dict[str, str]], dict[str, str]]:
+def _changes(
+    ctx: ManageContext,
+    typed: dict[str, str],
+    *,
+    regions: list[RegionChoice],
+    nationwide: bool,
+    current: m.Notice | None,
+) -> tuple[dict[str, Any], dict[str, dict[str, str]], dict[str, str]]:
     """The notice fields and translations of a posted form, or the errors to show."""
     errors: dict[str, str] = {}
     region_value = typed.get("region", "").strip()
@@ -160,8 +192,11 @@ def _changes(ctx: ManageContext, typed: dict[str, str], *, regions: list[RegionC
         try:
             when = forms.local_to_utc(typed.get(name, ""), zone)
         except forms.NonexistentLocalTime:
-            errors[name] = _("This time does not exist in %(zone)s: the clocks go forward that "
-                             "night. Please choose another time.", zone=format_zone(zone))
+            errors[name] = _(
+                "This time does not exist in %(zone)s: the clocks go forward that "
+                "night. Please choose another time.",
+                zone=format_zone(zone),
+            )
             continue
         except ValueError:
             errors[name] = _("Please enter a date and a time.")
@@ -204,8 +239,11 @@ def _region_refused(ctx: ManageContext, region_id: uuid.UUID | None) -> str:
     if place is None:
         return _("Nationwide notices are posted by administrators. Choose one of your regions.")
     names = {p.id: p.name.value for p in listing_queries.list_places(ctx.db, locale=ctx.locale)}
-    return _("%(region)s is not one of your regions: you may post and change notices only for "
-             "your own regions.", region=names.get(place.id, place.name))
+    return _(
+        "%(region)s is not one of your regions: you may post and change notices only for "
+        "your own regions.",
+        region=names.get(place.id, place.name),
+    )
 
 
 def _typed(request_form: Any) -> dict[str, str]:
@@ -227,14 +265,20 @@ def _refused(ctx: ManageContext, exc: DomainError, region_id: uuid.UUID | None) 
 async def create_notice(request: Request, ctx: Moderator) -> Response:
     typed = _typed(await request.form())
     regions, nationwide = _regions(ctx)
-    changes, translations, errors = _changes(ctx, typed, regions=regions, nationwide=nationwide,
-                                             current=None)
+    changes, translations, errors = _changes(
+        ctx, typed, regions=regions, nationwide=nationwide, current=None
+    )
     if errors:
         return _page(ctx, status_code=422, typed=typed, errors=errors)
     try:
         moderation.propose(
-            ctx.db, actor=ctx.account, entity_type="notice", kind="create", changes=changes,
-            translations=translations, source="web",
+            ctx.db,
+            actor=ctx.account,
+            entity_type="notice",
+            kind="create",
+            changes=changes,
+            translations=translations,
+            source="web",
         )
     except (ValidationFailed, Forbidden, NotFound) as exc:
         region = uuid.UUID(changes["region_id"]) if changes.get("region_id") else None
@@ -256,7 +300,8 @@ def _form_values(ctx: ManageContext, notice: m.Notice) -> dict[str, str]:
     """The edit form filled from a notice: its texts per locale and its times in its zone."""
     zone = _zone_of(ctx, notice.region_id)
     typed = {
-        "kind": str(notice.kind), "severity": str(notice.severity),
+        "kind": str(notice.kind),
+        "severity": str(notice.severity),
         "region": str(notice.region_id) if notice.region_id else "",
         "valid_from": forms.utc_to_local_input(notice.valid_from, zone),
         "valid_until": forms.utc_to_local_input(notice.valid_until, zone),
@@ -285,13 +330,19 @@ async def update_notice(request: Request, ctx: Moderator, notice_id: str) -> Res
     notice = _own_notice(ctx, notice_id)
     typed = _typed(await request.form())
     regions, nationwide = _regions(ctx)
-    changes, translations, errors = _changes(ctx, typed, regions=regions, nationwide=nationwide,
-                                             current=notice)
+    changes, translations, errors = _changes(
+        ctx, typed, regions=regions, nationwide=nationwide, current=notice
+    )
     if errors:
         return _page(ctx, status_code=422, notice=notice, typed=typed, errors=errors)
     if notice.archived_at is not None:
-        return _page(ctx, status_code=422, notice=notice, typed=typed,
-                     errors={"form": _("This notice has ended and can no longer be changed.")})
+        return _page(
+            ctx,
+            status_code=422,
+            notice=notice,
+            typed=typed,
+            errors={"form": _("This notice has ended and can no longer be changed.")},
+        )
     before = _form_values(ctx, notice)  # only what the person changed is proposed
     translations = {
         name: {loc: v for loc, v in per.items() if before.get(f"{name}_{loc}", "") != v}
@@ -300,19 +351,33 @@ async def update_notice(request: Request, ctx: Moderator, notice_id: str) -> Res
     unchanged = {k for k, v in changes.items() if _same(getattr(notice, k), v)}
     try:
         moderation.propose(
-            ctx.db, actor=ctx.account, entity_type="notice", kind="update", entity_id=notice.id,
+            ctx.db,
+            actor=ctx.account,
+            entity_type="notice",
+            kind="update",
+            entity_id=notice.id,
             changes={k: v for k, v in changes.items() if k not in unchanged},
             translations={k: v for k, v in translations.items() if v},
-            base_version=_version(typed, notice), source="web",
+            base_version=_version(typed, notice),
+            source="web",
         )
     except (ValidationFailed, Forbidden, NotFound) as exc:
         region = uuid.UUID(changes["region_id"]) if changes.get("region_id") else notice.region_id
-        return _page(ctx, status_code=422, notice=notice, typed=typed,
-                     errors=_refused(ctx, exc, region))
+        return _page(
+            ctx, status_code=422, notice=notice, typed=typed, errors=_refused(ctx, exc, region)
+        )
     except DomainError:  # changed by someone else meanwhile
-        return _page(ctx, status_code=409, notice=notice, typed=typed,
-                     errors={"form": _("Someone else changed this notice meanwhile. Please "
-                                       "check it and save again.")})
+        return _page(
+            ctx,
+            status_code=409,
+            notice=notice,
+            typed=typed,
+            errors={
+                "form": _(
+                    "Someone else changed this notice meanwhile. Please check it and save again."
+                )
+            },
+        )
     return redirect(ctx, "notices", done="notice-saved")
 
 
@@ -339,7 +404,11 @@ def end_notice(ctx: Moderator, notice_id: str) -> Response:
         return redirect(ctx, "notices", done="notice-saved")
     try:
         moderation.propose(
-            ctx.db, actor=ctx.account, entity_type="notice", kind="archive", entity_id=notice.id,
+            ctx.db,
+            actor=ctx.account,
+            entity_type="notice",
+            kind="archive",
+            entity_id=notice.id,
             source="web",
         )
     except Forbidden:
@@ -356,7 +425,9 @@ async def pin_notice(request: Request, ctx: Moderator, notice_id: str) -> Respon
     form = await request.form()
     assert ctx.account is not None  # noqa: S101 (Moderator requires a signed-in account)
     try:
-        alert_staff.set_pinned(ctx.db, notice_id=nid, actor=ctx.account, pinned=form.get("pinned") == "1")
+        alert_staff.set_pinned(
+            ctx.db, notice_id=nid, actor=ctx.account, pinned=form.get("pinned") == "1"
+        )
     except Forbidden:
         raise NotAllowed(_("This notice is outside your regions.")) from None
     except NotFound:

@@ -225,7 +225,9 @@ def get_listing(session: Session, service_id: uuid.UUID) -> Listing | None:
         owners.append(m.Phone.location_id == location.id)
         hour_owners.append(m.Schedule.location_id == location.id)
     for p in session.scalars(
-        select(m.Phone).where(or_(*owners), m.Phone.archived_at.is_(None)).order_by(m.Phone.created_at)
+        select(m.Phone)
+        .where(or_(*owners), m.Phone.archived_at.is_(None))
+        .order_by(m.Phone.created_at)
     ):
         phones.append(PhoneRow(p.id, p.number, p.description, p.is_hotline, p.version))
     for h in session.scalars(
@@ -250,16 +252,16 @@ def get_listing(session: Session, service_id: uuid.UUID) -> Listing | None:
             value = getattr(location, name)
             texts[("location", name)] = {location.source_locale: value} if value else {}
     entity_ids = [service.id] + ([location.id] if location else [])
-    for t in session.scalars(
-        select(m.Translation).where(m.Translation.entity_id.in_(entity_ids))
-    ):
+    for t in session.scalars(select(m.Translation).where(m.Translation.entity_id.in_(entity_ids))):
         key = (t.entity_type, t.field)
         if key in texts:
             texts[key].setdefault(t.locale, t.value)
     pending = list(
         session.scalars(
             select(ChangeRequest)
-            .where(ChangeRequest.service_id == service.id, ChangeRequest.state == ChangeState.pending)
+            .where(
+                ChangeRequest.service_id == service.id, ChangeRequest.state == ChangeState.pending
+            )
             .order_by(ChangeRequest.created_at)
         )
     )
@@ -295,7 +297,11 @@ class StaleGroup:
 
 
 def freshness_board(
-    session: Session, *, stale_after_days: int, now: dt.datetime, locale: str = "en",
+    session: Session,
+    *,
+    stale_after_days: int,
+    now: dt.datetime,
+    locale: str = "en",
     limit: int = 300,
 ) -> list[StaleGroup]:
     """Listings not verified for `stale_after_days`, grouped by region; in each region shelters
@@ -365,7 +371,11 @@ WHEREABOUTS = LOCATING_FIELDS["location"] | LOCATING_FIELDS["address"] | {"priva
 
 
 def changes_since(
-    session: Session, *, entity_type: str, entity_id: uuid.UUID, version: int | None,
+    session: Session,
+    *,
+    entity_type: str,
+    entity_id: uuid.UUID,
+    version: int | None,
     hide_whereabouts: bool = False,
 ) -> list[FieldEdit]:
     """What was published on a record after `version` (for the "someone else changed it" view).
@@ -412,8 +422,12 @@ def reference_names(session: Session, values: list[Any], *, staff: bool = True) 
                     codes.add(item)
     out: dict[str, str] = {}
     if ids:
-        for model, column in ((m.Organization, m.Organization.name), (m.Place, m.Place.name),
-                              (m.Service, m.Service.name), (m.Location, m.Location.name)):
+        for model, column in (
+            (m.Organization, m.Organization.name),
+            (m.Place, m.Place.name),
+            (m.Service, m.Service.name),
+            (m.Location, m.Location.name),
+        ):
             stmt = select(model.id, column).where(model.id.in_(ids))
             if model is m.Location and not staff:
                 # a place's name can say where it is (`listings.privacy.LOCATING_FIELDS`)
@@ -470,7 +484,9 @@ def recent_notices(
     `region_ids`: only those regions' notices and nationwide ones (a moderator's regions)."""
     stmt = select(m.Notice)
     if region_ids is not None:
-        stmt = stmt.where(or_(m.Notice.region_id.in_(list(region_ids)), m.Notice.region_id.is_(None)))
+        stmt = stmt.where(
+            or_(m.Notice.region_id.in_(list(region_ids)), m.Notice.region_id.is_(None))
+        )
     return list(session.scalars(stmt.order_by(m.Notice.valid_from.desc()).limit(limit)))
 
 
@@ -511,14 +527,18 @@ class OrganizationChoice:
 
 
 def organizations(session: Session, *, locale: str, limit: int = 2000) -> list[OrganizationChoice]:
-    ids = list(session.scalars(
-        select(m.Organization.id)
-        .where(m.Organization.archived_at.is_(None))
-        .order_by(m.Organization.name)
-        .limit(limit)
-    ))
+    ids = list(
+        session.scalars(
+            select(m.Organization.id)
+            .where(m.Organization.archived_at.is_(None))
+            .order_by(m.Organization.name)
+            .limit(limit)
+        )
+    )
     texts = texts_for(session, entity_type="organization", ids=ids, fields=["name"], locale=locale)
-    rows = [OrganizationChoice(oid, texts[(oid, "name")].value) for oid in ids if (oid, "name") in texts]
+    rows = [
+        OrganizationChoice(oid, texts[(oid, "name")].value) for oid in ids if (oid, "name") in texts
+    ]
     return sorted(rows, key=lambda o: o.name.casefold())
 
 
@@ -535,8 +555,11 @@ def regions(session: Session, locale: str) -> list[RegionChoice]:
     `locale` (the gazetteer's translations; a region without one keeps its own name)."""
     from directory.listings.queries import list_places
 
-    rows = [RegionChoice(p.id, p.name.value) for p in list_places(session, locale=locale)
-            if p.kind == "region"]
+    rows = [
+        RegionChoice(p.id, p.name.value)
+        for p in list_places(session, locale=locale)
+        if p.kind == "region"
+    ]
     return sorted(rows, key=lambda r: r.name.casefold())
 
 
@@ -544,8 +567,9 @@ def is_moderator(account: Account | None) -> bool:
     return account is not None and account.role in (Role.moderator, Role.admin)
 
 
-def alternatives(session: Session, listing: Listing, *, locale: str = "en",
-                 limit: int = 30) -> list[tuple[uuid.UUID, str]]:
+def alternatives(
+    session: Session, listing: Listing, *, locale: str = "en", limit: int = 30
+) -> list[tuple[uuid.UUID, str]]:
     """Services a closed or full listing may point readers to ("go here instead"): open ones
     of the same organisation or in the same city, those sharing a category first; the one
     chosen now stays in the list."""
@@ -554,18 +578,32 @@ def alternatives(session: Session, listing: Listing, *, locale: str = "en",
     near: Any = m.Service.organization_id == svc.organization_id
     if loc is not None and (loc.place_id or loc.region_id):
         place_col = m.Location.place_id if loc.place_id else m.Location.region_id
-        near = or_(near, m.Service.id.in_(
-            select(sal.service_id).join(m.Location, m.Location.id == sal.location_id)
-            .where(place_col == (loc.place_id or loc.region_id), sal.archived_at.is_(None))))
-    shared = select(m.Attribute.link_id).join(
-        m.TaxonomyTerm, m.TaxonomyTerm.id == m.Attribute.taxonomy_term_id
-    ).where(m.Attribute.link_entity == "service", m.TaxonomyTerm.code.in_(listing.categories or [""]))
+        near = or_(
+            near,
+            m.Service.id.in_(
+                select(sal.service_id)
+                .join(m.Location, m.Location.id == sal.location_id)
+                .where(place_col == (loc.place_id or loc.region_id), sal.archived_at.is_(None))
+            ),
+        )
+    shared = (
+        select(m.Attribute.link_id)
+        .join(m.TaxonomyTerm, m.TaxonomyTerm.id == m.Attribute.taxonomy_term_id)
+        .where(
+            m.Attribute.link_entity == "service",
+            m.TaxonomyTerm.code.in_(listing.categories or [""]),
+        )
+    )
     rows = session.execute(
         select(m.Service.id, m.Service.name, m.Service.id.in_(shared).label("same"))
-        .where(near, m.Service.id != svc.id,
-               m.Service.archived_at.is_(None),
-               m.Service.status.in_((m.ServiceStatus.active, m.ServiceStatus.full)))
-        .order_by(m.Service.id.in_(shared).desc(), m.Service.name).limit(limit)
+        .where(
+            near,
+            m.Service.id != svc.id,
+            m.Service.archived_at.is_(None),
+            m.Service.status.in_((m.ServiceStatus.active, m.ServiceStatus.full)),
+        )
+        .order_by(m.Service.id.in_(shared).desc(), m.Service.name)
+        .limit(limit)
     ).all()
     out = [(sid, name) for sid, name, _same in rows]
     current = svc.alternative_service_id

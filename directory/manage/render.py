@@ -132,8 +132,13 @@ def _error_page(request: Request, exc: ManageError) -> Response:
     )
     if ctx is None:  # not even a known locale: the public site's localised 404 page
         raise HTTPException(status_code=404)
-    response = page(ctx, "manage/error.html", status_code=status, kind=kind,
-                    message=getattr(exc, "message", None))
+    response = page(
+        ctx,
+        "manage/error.html",
+        status_code=status,
+        kind=kind,
+        message=getattr(exc, "message", None),
+    )
     if ctx.is_htmx:
         # htmx does not swap 4xx answers by default: the error template says so in a header
         response.headers["HX-Retarget"] = "#messages"

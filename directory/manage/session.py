@@ -127,8 +127,12 @@ def decode(value: str, secret: str) -> WebSession | None:
         # A half-finished sign-in (password passed, second factor not) is short-lived.
         return WebSession(nonce=data["n"], issued=issued)
     return WebSession(
-        nonce=data["n"], account_id=account_id, stamp=str(data.get("s", "")), mfa=mfa,
-        issued=issued, sid=sid,
+        nonce=data["n"],
+        account_id=account_id,
+        stamp=str(data.get("s", "")),
+        mfa=mfa,
+        issued=issued,
+        sid=sid,
     )
 
 

@@ -40,8 +40,15 @@ def start(ctx: Volunteer, q: str = "") -> Response:
     if queries.is_moderator(ctx.account) and not ctx.is_htmx:
         view = moderation.queue(ctx.db, viewer=ctx.account, limit=1)
         waiting = (view.total, view.counts.get("reports", 0))
-    return page(ctx, "manage/start.html", block="results", q=q, results=results, recent=recent,
-                waiting=waiting)
+    return page(
+        ctx,
+        "manage/start.html",
+        block="results",
+        q=q,
+        results=results,
+        recent=recent,
+        waiting=waiting,
+    )
 
 
 def _listing(ctx: ManageContext, service_id: str) -> queries.Listing:
@@ -115,16 +122,28 @@ def _refused(
     listing = _listing(ctx, service_id)
     if isinstance(exc, PreconditionFailed):
         other = queries.changes_since(
-            ctx.db, entity_type=entity[0], entity_id=entity[1], version=base_version,
+            ctx.db,
+            entity_type=entity[0],
+            entity_id=entity[1],
+            version=base_version,
             hide_whereabouts=_hide_whereabouts(ctx, listing),
         )
         return _listing_page(
-            ctx, listing, status_code=409, block="quick", conflict=True, typed=typed,
+            ctx,
+            listing,
+            status_code=409,
+            block="quick",
+            conflict=True,
+            typed=typed,
             other_changes=other,
         )
     if isinstance(exc, Forbidden):
         return _listing_page(
-            ctx, listing, status_code=403, block="quick", typed=typed,
+            ctx,
+            listing,
+            status_code=403,
+            block="quick",
+            typed=typed,
             errors={"form": error_messages(exc)["form"]},
         )
     return _listing_page(
@@ -144,28 +163,55 @@ def set_status(
     base_version: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     listing = _listing(ctx, service_id)
-    typed = {"status": status, "reason": reason, "reason_text": reason_text, "duration": duration,
-             "alternative": alternative}
+    typed = {
+        "status": status,
+        "reason": reason,
+        "reason_text": reason_text,
+        "duration": duration,
+        "alternative": alternative,
+    }
     version = forms.parse_int(base_version)
-    if status not in forms.QUICK_STATUSES or duration not in forms.DURATIONS or (
-        base_version and version is None
+    if (
+        status not in forms.QUICK_STATUSES
+        or duration not in forms.DURATIONS
+        or (base_version and version is None)
     ):
-        return _listing_page(ctx, listing, status_code=422, block="quick", typed=typed,
-                             errors={"status": "?"})
+        return _listing_page(
+            ctx, listing, status_code=422, block="quick", typed=typed, errors={"status": "?"}
+        )
     tz = listing.location.timezone if listing.location else ctx.settings.timezone
     changes, texts = forms.status_payload(
-        quick=status, reason_code=reason, reason_text=reason_text, duration=duration,
-        now=utcnow(), tz=tz, locale=ctx.locale, alternative=alternative.strip(),
+        quick=status,
+        reason_code=reason,
+        reason_text=reason_text,
+        duration=duration,
+        now=utcnow(),
+        tz=tz,
+        locale=ctx.locale,
+        alternative=alternative.strip(),
     )
     try:
         cr = moderation.propose(
-            ctx.db, actor=ctx.account, entity_type="service", kind="status",
-            entity_id=listing.service.id, changes=changes, translations=texts or None,
-            base_version=version, source="web", trusted_publish=_trusted_publish(ctx),
+            ctx.db,
+            actor=ctx.account,
+            entity_type="service",
+            kind="status",
+            entity_id=listing.service.id,
+            changes=changes,
+            translations=texts or None,
+            base_version=version,
+            source="web",
+            trusted_publish=_trusted_publish(ctx),
         )
     except (ValidationFailed, PreconditionFailed, Forbidden) as exc:
-        return _refused(ctx, service_id, exc, typed, entity=("service", listing.service.id),
-                        base_version=version)
+        return _refused(
+            ctx,
+            service_id,
+            exc,
+            typed,
+            entity=("service", listing.service.id),
+            base_version=version,
+        )
     return _done(ctx, service_id, cr.state)
 
 
@@ -184,17 +230,35 @@ def set_capacity(
     free, total = forms.parse_int(available), forms.parse_int(maximum)
     version = forms.parse_int(base_version)
     if free is None or (maximum.strip() and total is None) or (base_version and version is None):
-        return _listing_page(ctx, listing, status_code=422, block="quick", typed=typed,
-                             errors={"available": "number"})
+        return _listing_page(
+            ctx,
+            listing,
+            status_code=422,
+            block="quick",
+            typed=typed,
+            errors={"available": "number"},
+        )
     try:
         cr = moderation.propose(
-            ctx.db, actor=ctx.account, entity_type="location", kind="capacity",
-            entity_id=listing.location.id, changes=forms.capacity_payload(free, total),
-            base_version=version, source="web", trusted_publish=_trusted_publish(ctx),
+            ctx.db,
+            actor=ctx.account,
+            entity_type="location",
+            kind="capacity",
+            entity_id=listing.location.id,
+            changes=forms.capacity_payload(free, total),
+            base_version=version,
+            source="web",
+            trusted_publish=_trusted_publish(ctx),
         )
     except (ValidationFailed, PreconditionFailed, Forbidden) as exc:
-        return _refused(ctx, service_id, exc, typed, entity=("location", listing.location.id),
-                        base_version=version)
+        return _refused(
+            ctx,
+            service_id,
+            exc,
+            typed,
+            entity=("location", listing.location.id),
+            base_version=version,
+        )
     return _done(ctx, service_id, cr.state)
 
 
@@ -206,11 +270,18 @@ def my_proposals(ctx: Volunteer) -> Response:
         ctx.db, {c.service_id for c in changes if c.service_id}, ctx.locale
     )
     refs = queries.reference_names(
-        ctx.db, [v for c in changes for v in (c.payload.get("fields") or {}).values()],
+        ctx.db,
+        [v for c in changes for v in (c.payload.get("fields") or {}).values()],
         staff=queries.is_moderator(ctx.account),
     )
-    return page(ctx, "manage/proposals.html", changes=changes, names=names, ref_names=refs,
-                now=dt.datetime.now(dt.UTC))
+    return page(
+        ctx,
+        "manage/proposals.html",
+        changes=changes,
+        names=names,
+        ref_names=refs,
+        now=dt.datetime.now(dt.UTC),
+    )
 
 
 @router.post("/proposals/{change_id}/withdraw")
@@ -226,8 +297,13 @@ def withdraw(ctx: Volunteer, change_id: str) -> Response:
 
 
 def _edit_page(
-    ctx: ManageContext, listing: queries.Listing, *, values: dict[str, str] | None = None,
-    categories: list[str] | None = None, status_code: int = 200, **extra: Any,
+    ctx: ManageContext,
+    listing: queries.Listing,
+    *,
+    values: dict[str, str] | None = None,
+    categories: list[str] | None = None,
+    status_code: int = 200,
+    **extra: Any,
 ) -> Response:
     extra.setdefault("errors", {})
     extra.setdefault("other_changes", [])
@@ -235,18 +311,25 @@ def _edit_page(
     published = edit.form_values(listing, hide_locating=hidden)
     # Versions always come from the published record: after a conflict the form is based on
     # the newer version, with the person's typed values kept.
-    shown = {**published, **{k: v for k, v in (values or {}).items()
-                             if not (hidden and edit.locating_key(k))}}
+    shown = {
+        **published,
+        **{k: v for k, v in (values or {}).items() if not (hidden and edit.locating_key(k))},
+    }
     shown.update({k: v for k, v in published.items() if k.startswith("v.")})
     open_locales = {listing.service.source_locale, ctx.locale} | {
         key.rsplit(".", 1)[-1] for key in extra["errors"] if key.startswith("t.")
     }
     return page(
-        ctx, "manage/edit.html", status_code=status_code, listing=listing, values=shown,
+        ctx,
+        "manage/edit.html",
+        status_code=status_code,
+        listing=listing,
+        values=shown,
         open_locales=open_locales,
         chosen=set(categories if categories is not None else listing.categories),
         categories=list_categories(ctx.db, locale=ctx.locale),
-        locales=forms.TRANSLATION_LOCALES, weekdays=forms.WEEKDAYS,
+        locales=forms.TRANSLATION_LOCALES,
+        weekdays=forms.WEEKDAYS,
         can_see_location=not hidden,
         **extra,
     )
@@ -283,13 +366,22 @@ async def edit_submit(request: Request, ctx: Volunteer, service_id: str) -> Resp
     if hidden:
         # Who may not see where the place is never sends it either (a tampered form included).
         typed = {k: v for k, v in typed.items() if not edit.locating_key(k)}
-    items = edit.proposals(listing, form_adapter(form, typed), versions=versions, categories=chosen,
-                           hide_locating=hidden)
+    items = edit.proposals(
+        listing,
+        form_adapter(form, typed),
+        versions=versions,
+        categories=chosen,
+        hide_locating=hidden,
+    )
     assert ctx.account is not None
     try:
-        done = edit.submit(ctx.db, actor=ctx.account, items=items,
-                           comment=str(form.get("comment", "")).strip()[:2000] or None,
-                           trusted_publish=False)
+        done = edit.submit(
+            ctx.db,
+            actor=ctx.account,
+            items=items,
+            comment=str(form.get("comment", "")).strip()[:2000] or None,
+            trusted_publish=False,
+        )
     except edit.EditRefused as exc:
         fresh = _listing(ctx, service_id)
         if isinstance(exc.error, PreconditionFailed):
@@ -297,16 +389,37 @@ async def edit_submit(request: Request, ctx: Volunteer, service_id: str) -> Resp
             for item in items:
                 if item.entity_id is not None:
                     other += queries.changes_since(
-                        ctx.db, entity_type=item.entity_type, entity_id=item.entity_id,
-                        version=item.base_version, hide_whereabouts=_hide_whereabouts(ctx, fresh))
-            return _edit_page(ctx, fresh, values=typed, categories=chosen, status_code=409,
-                              conflict=True, other_changes=other)
-        return _edit_page(ctx, fresh, values=typed, categories=chosen, status_code=422,
-                          errors=_field_errors(exc))
+                        ctx.db,
+                        entity_type=item.entity_type,
+                        entity_id=item.entity_id,
+                        version=item.base_version,
+                        hide_whereabouts=_hide_whereabouts(ctx, fresh),
+                    )
+            return _edit_page(
+                ctx,
+                fresh,
+                values=typed,
+                categories=chosen,
+                status_code=409,
+                conflict=True,
+                other_changes=other,
+            )
+        return _edit_page(
+            ctx, fresh, values=typed, categories=chosen, status_code=422, errors=_field_errors(exc)
+        )
     except ValidationFailed:
-        return _edit_page(ctx, listing, values=typed, categories=chosen, status_code=422,
-                          errors={"form": error_messages(ValidationFailed(
-                              [{"path": "", "message": "nothing to change"}]))[""]})
+        return _edit_page(
+            ctx,
+            listing,
+            values=typed,
+            categories=chosen,
+            status_code=422,
+            errors={
+                "form": error_messages(
+                    ValidationFailed([{"path": "", "message": "nothing to change"}])
+                )[""]
+            },
+        )
     published = all(cr.state == ChangeState.approved for cr in done)
     return redirect(ctx, f"listings/{service_id}", done="published" if published else "proposed")
 
@@ -330,9 +443,12 @@ def _new_page(ctx: ManageContext, *, status_code: int = 200, **values: Any) -> R
     values.setdefault("typed", {})
     values.setdefault("chosen", set())
     return page(
-        ctx, "manage/new.html", status_code=status_code,
+        ctx,
+        "manage/new.html",
+        status_code=status_code,
         organizations=queries.organizations(ctx.db, locale=ctx.locale),
-        categories=list_categories(ctx.db, locale=ctx.locale), **values,
+        categories=list_categories(ctx.db, locale=ctx.locale),
+        **values,
     )
 
 
@@ -348,11 +464,18 @@ async def new_submit(request: Request, ctx: Volunteer) -> Response:
     typed = {k: str(v).strip() for k, v in form.items() if k not in ("csrf_token", "categories")}
     chosen = [str(c) for c in form.getlist("categories")]
     try:
-        cr = new_listing.submit(ctx.db, actor=ctx.account, typed=typed, categories=chosen,
-                                locale=ctx.locale, timezone=ctx.settings.timezone)
+        cr = new_listing.submit(
+            ctx.db,
+            actor=ctx.account,
+            typed=typed,
+            categories=chosen,
+            locale=ctx.locale,
+            timezone=ctx.settings.timezone,
+        )
     except edit.EditRefused as exc:
-        return _new_page(ctx, status_code=422, typed=typed, chosen=set(chosen),
-                         errors=_field_errors(exc))
+        return _new_page(
+            ctx, status_code=422, typed=typed, chosen=set(chosen), errors=_field_errors(exc)
+        )
     if cr.state == ChangeState.approved:
         return redirect(ctx, f"listings/{cr.entity_id}", done="published")
     return redirect(ctx, "proposals", done="proposed")

@@ -121,7 +121,12 @@ class BulkPublisher:
     """Validates and writes many records set by set; see the module docstring."""
 
     def __init__(
-        self, session: Session, *, approver: Account, comment: str, source: str = "import",
+        self,
+        session: Session,
+        *,
+        approver: Account,
+        comment: str,
+        source: str = "import",
         now: dt.datetime | None = None,
     ) -> None:
         if approver is None or approver.disabled or approver.role != Role.admin:
@@ -139,38 +144,73 @@ class BulkPublisher:
         # remembered for repeated values; long texts are cleaned each time
         self._clean = CleanMemo(session, now=self.now, max_len=200, limit=_MEMO_MAX)
         self._locales = set(session.scalars(select(m.Locale.code)))
-        self._terms: dict[str, uuid.UUID] = {r[0]: r[1] for r in session.execute(select(m.TaxonomyTerm.code, m.TaxonomyTerm.id))}
+        self._terms: dict[str, uuid.UUID] = {
+            r[0]: r[1] for r in session.execute(select(m.TaxonomyTerm.code, m.TaxonomyTerm.id))
+        }
         self._order = _table_order()
         self._defaults = {e: _defaults(model.__table__) for e, model in MODELS.items()}
         # JSON value → column value, only for the kinds that need a conversion
-        self._loaders = {e: {n: spec for n, spec in FIELDS[e].items()
-                             if spec.kind in ("decimal", "uuid", "date", "time", "datetime")} for e in MODELS}
+        self._loaders = {
+            e: {
+                n: spec
+                for n, spec in FIELDS[e].items()
+                if spec.kind in ("decimal", "uuid", "date", "time", "datetime")
+            }
+            for e in MODELS
+        }
         self._touched_text: set[str] = set()
         # a snapshot's fields in FIELDS order, with the value a new record gets by default
-        self._snapshot_defaults = {e: {n: dump(self._defaults[e].get(n)) for n in FIELDS[e] if n not in VIRTUAL_FIELDS}
-                                   for e in MODELS}
+        self._snapshot_defaults = {
+            e: {n: dump(self._defaults[e].get(n)) for n in FIELDS[e] if n not in VIRTUAL_FIELDS}
+            for e in MODELS
+        }
 
     # --- collecting ---------------------------------------------------------------------------
 
     def add(
-        self, entity_type: str, kind: ChangeKind | str, entity_id: uuid.UUID, *, group: uuid.UUID,
-        fields: Mapping[str, Any] | None = None, translations: Mapping[str, Mapping[str, str]] | None = None,
-        base_version: int | None = None, tag: Any = None, cleaned: bool = False,
+        self,
+        entity_type: str,
+        kind: ChangeKind | str,
+        entity_id: uuid.UUID,
+        *,
+        group: uuid.UUID,
+        fields: Mapping[str, Any] | None = None,
+        translations: Mapping[str, Mapping[str, str]] | None = None,
+        base_version: int | None = None,
+        tag: Any = None,
+        cleaned: bool = False,
     ) -> None:
         """Queue one change. `cleaned=True`: the values (and translations) are already the
         output of `fields.clean` in this process (the importer's check pass ran every value
         through it), so they are not cleaned twice; everything else is checked here."""
         kind = ChangeKind(kind)
         if kind not in KINDS:
-            raise BulkRefused(tag, [{"path": "kind", "message": f"{kind.value} is not a bulk change"}])
+            raise BulkRefused(
+                tag, [{"path": "kind", "message": f"{kind.value} is not a bulk change"}]
+            )
         if entity_type not in MODELS or entity_type not in FIELDS:
-            raise BulkRefused(tag, [{"path": "", "message": f"unknown record type {entity_type[:40]!r}"}])
-        self._ops.append(_Op(entity_type, kind, entity_id, dict(fields or {}),
-                             {k: dict(v) for k, v in (translations or {}).items()}, base_version, group, tag, cleaned))
+            raise BulkRefused(
+                tag, [{"path": "", "message": f"unknown record type {entity_type[:40]!r}"}]
+            )
+        self._ops.append(
+            _Op(
+                entity_type,
+                kind,
+                entity_id,
+                dict(fields or {}),
+                {k: dict(v) for k, v in (translations or {}).items()},
+                base_version,
+                group,
+                tag,
+                cleaned,
+            )
+        )
 
     # --- validation ---------------------------------------------------------------------------
 
-    def _validate(self, op: _Op, refs: dict[type[Any], dict[str, list[_Op]]]) -> list[dict[str, str]]:
+    def _validate(
+        self, op: _Op, refs: dict[type[Any], dict[str, list[_Op]]]
+    ) -> list[dict[str, str]]:
         from directory.moderation.service import _cross_checks
 
         specs = FIELDS[op.entity_type]
@@ -191,9 +231,13 @@ class BulkPublisher:
                     op.cleaned[name] = clean(self.session, spec, None, now=self.now)
                 elif spec.kind in ("uuid", "uuids"):
                     values = value if spec.kind == "uuids" else [value]
-                    if spec.kind == "uuids" and (not isinstance(value, list) or len(value) > spec.extra.get("max_items", 50)):
+                    if spec.kind == "uuids" and (
+                        not isinstance(value, list) or len(value) > spec.extra.get("max_items", 50)
+                    ):
                         raise FieldError("must be a short list of ids")
-                    ids = [v if op.trusted and isinstance(v, str) else str(as_uuid(v)) for v in values]
+                    ids = [
+                        v if op.trusted and isinstance(v, str) else str(as_uuid(v)) for v in values
+                    ]
                     if spec.ref is not None:
                         for ref_id in ids:
                             refs[spec.ref].setdefault(ref_id, []).append(op)
@@ -215,7 +259,9 @@ class BulkPublisher:
             for name, per_locale in op.translations.items():
                 tspec = specs.get(name)
                 if tspec is None or not tspec.translatable or name not in allowed:
-                    errors.append({"path": f"translations/{str(name)[:60]}", "message": "is not translatable"})
+                    errors.append(
+                        {"path": f"translations/{str(name)[:60]}", "message": "is not translatable"}
+                    )
                     continue
                 for locale, value in per_locale.items():
                     path = f"translations/{name}/{str(locale)[:12]}"
@@ -231,10 +277,16 @@ class BulkPublisher:
                         op.texts.setdefault(name, {})[locale] = text
         if op.kind == ChangeKind.create:
             for name, spec in specs.items():
-                if spec.required and name not in op.cleaned and not any(e["path"] == name for e in errors):
+                if (
+                    spec.required
+                    and name not in op.cleaned
+                    and not any(e["path"] == name for e in errors)
+                ):
                     errors.append({"path": name, "message": "is required"})
         if not errors:
-            errors.extend(_cross_checks(op.entity_type, op.kind, op.current, op.cleaned, now=self.now))
+            errors.extend(
+                _cross_checks(op.entity_type, op.kind, op.current, op.cleaned, now=self.now)
+            )
         if not errors and op.kind == ChangeKind.update and not (op.cleaned or op.texts):
             errors.append({"path": "", "message": "nothing to change"})
         return errors
@@ -256,8 +308,17 @@ class BulkPublisher:
                 if op.current is None:
                     raise BulkRefused(op.tag, [{"path": "", "message": f"No such {entity}"}])
                 if op.base_version is not None and op.current.version != op.base_version:
-                    raise BulkRefused(op.tag, [{"path": "", "message": (
-                        f"The {entity} changed since version {op.base_version}; it is now at version {op.current.version}")}])
+                    raise BulkRefused(
+                        op.tag,
+                        [
+                            {
+                                "path": "",
+                                "message": (
+                                    f"The {entity} changed since version {op.base_version}; it is now at version {op.current.version}"
+                                ),
+                            }
+                        ],
+                    )
                 op.base_version = op.current.version
 
     def _check_refs(self, ops: list[_Op], refs: dict[type[Any], dict[str, list[_Op]]]) -> None:
@@ -270,11 +331,22 @@ class BulkPublisher:
             missing = set(wanted) - created[table.name]
             found: set[str] = set()
             for chunk in _chunks(sorted(missing)):
-                found |= {str(i) for i in self.session.scalars(
-                    select(table.c.id).where(table.c.id.in_([uuid.UUID(x) for x in chunk])))}
+                found |= {
+                    str(i)
+                    for i in self.session.scalars(
+                        select(table.c.id).where(table.c.id.in_([uuid.UUID(x) for x in chunk]))
+                    )
+                }
             for ref_id in sorted(missing - found):
                 op = wanted[ref_id][0]
-                name = next((n for n, v in op.cleaned.items() if v == ref_id or (isinstance(v, list) and ref_id in v)), "")
+                name = next(
+                    (
+                        n
+                        for n, v in op.cleaned.items()
+                        if v == ref_id or (isinstance(v, list) and ref_id in v)
+                    ),
+                    "",
+                )
                 raise BulkRefused(op.tag, [{"path": name, "message": f"no such {table.name}"}])
 
     # --- writing ------------------------------------------------------------------------------
@@ -312,10 +384,18 @@ class BulkPublisher:
         for op in ops:
             if op.kind in live:
                 own.setdefault((op.entity_type, op.entity_id), op)
-        full = {op.entity_id for op in ops if op.entity_type == "service" and op.kind in live
-                and consistency.sets_full(op.fields)}
-        freed = {op.entity_id for op in ops if op.entity_type == "location" and op.kind in live
-                 and consistency.frees_places(op.fields)}
+        full = {
+            op.entity_id
+            for op in ops
+            if op.entity_type == "service" and op.kind in live and consistency.sets_full(op.fields)
+        }
+        freed = {
+            op.entity_id
+            for op in ops
+            if op.entity_type == "location"
+            and op.kind in live
+            and consistency.frees_places(op.fields)
+        }
         if not full and not freed:
             return []
         pairs = set(consistency.links(self.session, service_ids=full, location_ids=freed))
@@ -327,16 +407,27 @@ class BulkPublisher:
                     except FieldError:
                         continue  # refused by validation
         services, places = consistency.current_states(
-            self.session, service_ids={s for s, _ in pairs}, location_ids={loc for _, loc in pairs})
+            self.session, service_ids={s for s, _ in pairs}, location_ids={loc for _, loc in pairs}
+        )
         added: list[_Op] = []
 
-        def change(entity_type: str, entity_id: uuid.UUID, fields: dict[str, Any], cause: _Op) -> None:
+        def change(
+            entity_type: str, entity_id: uuid.UUID, fields: dict[str, Any], cause: _Op
+        ) -> None:
             op = own.get((entity_type, entity_id))
             if op is not None:
                 op.fields.update(fields)
                 return
-            new = _Op(entity_type, ChangeKind.update, entity_id, dict(fields), {}, None,
-                      cause.group, cause.tag)
+            new = _Op(
+                entity_type,
+                ChangeKind.update,
+                entity_id,
+                dict(fields),
+                {},
+                None,
+                cause.group,
+                cause.tag,
+            )
             own[(entity_type, entity_id)] = new
             added.append(new)
 
@@ -345,8 +436,11 @@ class BulkPublisher:
             if sid not in full:
                 continue
             loc_op = own.get(("location", lid))
-            free = loc_op.fields.get("capacity_available") if loc_op and "capacity_available" in loc_op.fields \
+            free = (
+                loc_op.fields.get("capacity_available")
+                if loc_op and "capacity_available" in loc_op.fields
                 else places.get(lid)
+            )
             if isinstance(free, int) and free > 0:
                 change("location", lid, {"capacity_available": 0}, own[("service", sid)])
                 freed.discard(lid)
@@ -355,13 +449,20 @@ class BulkPublisher:
             if lid not in freed or sid in full:
                 continue
             svc_op = own.get(("service", sid))
-            status = svc_op.fields.get("status") if svc_op and "status" in svc_op.fields \
+            status = (
+                svc_op.fields.get("status")
+                if svc_op and "status" in svc_op.fields
                 else services.get(sid, {}).get("status")
+            )
             if status == consistency.FULL:
                 state = services.get(sid, {})
                 fields: dict[str, Any] = {"status": consistency.ACTIVE}
-                fields |= {n: None for n in consistency.CLEARED_WITH_FULL if state.get(n) is not None
-                           or (svc_op is not None and svc_op.fields.get(n) is not None)}
+                fields |= {
+                    n: None
+                    for n in consistency.CLEARED_WITH_FULL
+                    if state.get(n) is not None
+                    or (svc_op is not None and svc_op.fields.get(n) is not None)
+                }
                 change("service", sid, fields, own[("location", lid)])
         return added
 
@@ -370,7 +471,9 @@ class BulkPublisher:
         for op in ops:
             if op.kind == ChangeKind.create:
                 if (op.entity_type, op.entity_id) in seen:
-                    raise BulkRefused(op.tag, [{"path": "", "message": "A record with this id exists"}])
+                    raise BulkRefused(
+                        op.tag, [{"path": "", "message": "A record with this id exists"}]
+                    )
                 seen.add((op.entity_type, op.entity_id))
         self._check_new_ids(ops)
         self._load_current(ops)
@@ -392,7 +495,9 @@ class BulkPublisher:
             ids = {op.entity_id: op for op in group}
             for chunk in _chunks(list(ids)):
                 for found in self.session.scalars(select(table.c.id).where(table.c.id.in_(chunk))):
-                    raise BulkRefused(ids[found].tag, [{"path": "", "message": "A record with this id exists"}])
+                    raise BulkRefused(
+                        ids[found].tag, [{"path": "", "message": "A record with this id exists"}]
+                    )
 
     def _write(self, ops: list[_Op]) -> None:
         now = self.now
@@ -430,7 +535,11 @@ class BulkPublisher:
                 spec = loaders.get(name)
                 values[name] = value if spec is None or value is None else load(spec, value)
                 snap[name] = value
-            source = (getattr(row, "source_locale", None) if row is not None else None) or op.cleaned.get("source_locale") or "en"
+            source = (
+                (getattr(row, "source_locale", None) if row is not None else None)
+                or op.cleaned.get("source_locale")
+                or "en"
+            )
             texts = {n: dict(per) for n, per in op.texts.items()}
             for name, per_locale in list(texts.items()):
                 if source in per_locale:
@@ -454,7 +563,9 @@ class BulkPublisher:
                 inserts[entity].append(values)
             else:
                 values["version"] = version
-                updates[(entity, tuple(sorted(values)))].append({**values, "_id": op.entity_id, "_base": op.base_version})
+                updates[(entity, tuple(sorted(values)))].append(
+                    {**values, "_id": op.entity_id, "_base": op.base_version}
+                )
                 if entity == "organization":
                     service_touch_orgs.add(op.entity_id)
                 elif entity == "location":
@@ -468,10 +579,21 @@ class BulkPublisher:
                 for locale, value in per_locale.items():
                     old = have.get((name, locale))
                     if old is None:
-                        translation_rows.append({"id": uuid.uuid4(), "entity_type": entity, "entity_id": op.entity_id,
-                                                 "field": name, "locale": locale, "value": value, "updated_at": now})
+                        translation_rows.append(
+                            {
+                                "id": uuid.uuid4(),
+                                "entity_type": entity,
+                                "entity_id": op.entity_id,
+                                "field": name,
+                                "locale": locale,
+                                "value": value,
+                                "updated_at": now,
+                            }
+                        )
                     elif old[1] != value:
-                        translation_updates.append({"_id": old[0], "value": value, "updated_at": now})
+                        translation_updates.append(
+                            {"_id": old[0], "value": value, "updated_at": now}
+                        )
                     before_t = old[1] if old is not None else None
                     if before_t != value:
                         changes[f"{name}@{locale}"] = [before_t, value]
@@ -484,15 +606,34 @@ class BulkPublisher:
                         attribute_deletes.append(attr_id)
                 for code in codes:
                     if code not in current:
-                        attribute_rows.append({"id": uuid.uuid4(), "link_id": op.entity_id, "taxonomy_term_id": self._terms[code],
-                                               "link_type": "service", "link_entity": "service", "created_at": now,
-                                               "updated_at": now, "version": 1, "archived_at": None})
+                        attribute_rows.append(
+                            {
+                                "id": uuid.uuid4(),
+                                "link_id": op.entity_id,
+                                "taxonomy_term_id": self._terms[code],
+                                "link_type": "service",
+                                "link_entity": "service",
+                                "created_at": now,
+                                "updated_at": now,
+                                "version": 1,
+                                "archived_at": None,
+                            }
+                        )
                 if sorted(current) != codes:
                     changes["categories"] = [sorted(current), codes]
             if entity == "location" and op.cleaned.get("service_ids"):
                 for sid in op.cleaned["service_ids"]:
-                    link_rows.append({"id": uuid.uuid4(), "service_id": uuid.UUID(sid), "location_id": op.entity_id,
-                                      "created_at": now, "updated_at": now, "version": 1, "archived_at": None})
+                    link_rows.append(
+                        {
+                            "id": uuid.uuid4(),
+                            "service_id": uuid.UUID(sid),
+                            "location_id": op.entity_id,
+                            "created_at": now,
+                            "updated_at": now,
+                            "version": 1,
+                            "archived_at": None,
+                        }
+                    )
                     self._touched_text.add(sid)
                 changes["service_ids"] = [None, op.cleaned["service_ids"]]
             if entity == "service":
@@ -510,12 +651,26 @@ class BulkPublisher:
                     snap[name] = dump(getattr(row, name))
                 else:
                     snap[name] = default
-            snap["archived_at"] = dump(values.get("archived_at", row.archived_at if row is not None else None))
+            snap["archived_at"] = dump(
+                values.get("archived_at", row.archived_at if row is not None else None)
+            )
             snap["version"] = version
             snap["translations"] = after_texts
-            audit_rows.append({"id": uuid.uuid4(), "at": now, "entity_type": entity, "entity_id": op.entity_id,
-                               "entity_version": version, "action": op.kind.value, "change_request_id": op.group,
-                               "author_id": None, "approver_id": self.approver.id, "changes": changes, "snapshot": snap})
+            audit_rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "at": now,
+                    "entity_type": entity,
+                    "entity_id": op.entity_id,
+                    "entity_version": version,
+                    "action": op.kind.value,
+                    "change_request_id": op.group,
+                    "author_id": None,
+                    "approver_id": self.approver.id,
+                    "changes": changes,
+                    "snapshot": snap,
+                }
+            )
 
         # one change request per group, approved by the admin; the audit entries point at it
         cr_rows = []
@@ -523,24 +678,52 @@ class BulkPublisher:
         for key, members in groups.items():
             if key in group_ids:
                 continue  # a second round: the group's change request is written
-            head = next((op for op in members if op.entity_type == "service" and op.entity_id == key), None)
-            region = next((op.cleaned.get("region_id") or op.cleaned.get("place_id") for op in members
-                           if op.entity_type == "location" and (op.cleaned.get("region_id") or op.cleaned.get("place_id"))), None)
+            head = next(
+                (op for op in members if op.entity_type == "service" and op.entity_id == key), None
+            )
+            region = next(
+                (
+                    op.cleaned.get("region_id") or op.cleaned.get("place_id")
+                    for op in members
+                    if op.entity_type == "location"
+                    and (op.cleaned.get("region_id") or op.cleaned.get("place_id"))
+                ),
+                None,
+            )
             cr_id = group_ids[key] = uuid.uuid4()
-            cr_rows.append({
-                "id": cr_id, "kind": (head.kind if head is not None else ChangeKind.update),
-                "entity_type": "service", "entity_id": key,
-                "base_version": head.base_version if head is not None and head.kind != ChangeKind.create else None,
-                "payload": {
-                    "fields": dict(head.cleaned) if head is not None else {},
-                    "translations": head.texts if head is not None else {},
-                    "records": [[op.entity_type, str(op.entity_id), op.kind.value] for op in members],
-                },
-                "comment": self.comment, "state": ChangeState.approved, "author_id": None, "source": self.source,
-                "reviewer_id": self.approver.id, "review_reason": None, "decided_at": now, "needs_review": False,
-                "sensitive": False, "region_id": uuid.UUID(region) if region else None, "service_id": key,
-                "created_at": now, "updated_at": now, "version": 1, "archived_at": None,
-            })
+            cr_rows.append(
+                {
+                    "id": cr_id,
+                    "kind": (head.kind if head is not None else ChangeKind.update),
+                    "entity_type": "service",
+                    "entity_id": key,
+                    "base_version": head.base_version
+                    if head is not None and head.kind != ChangeKind.create
+                    else None,
+                    "payload": {
+                        "fields": dict(head.cleaned) if head is not None else {},
+                        "translations": head.texts if head is not None else {},
+                        "records": [
+                            [op.entity_type, str(op.entity_id), op.kind.value] for op in members
+                        ],
+                    },
+                    "comment": self.comment,
+                    "state": ChangeState.approved,
+                    "author_id": None,
+                    "source": self.source,
+                    "reviewer_id": self.approver.id,
+                    "review_reason": None,
+                    "decided_at": now,
+                    "needs_review": False,
+                    "sensitive": False,
+                    "region_id": uuid.UUID(region) if region else None,
+                    "service_id": key,
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                    "archived_at": None,
+                }
+            )
         for row in audit_rows:
             row["change_request_id"] = group_ids[row["change_request_id"]]
 
@@ -552,8 +735,12 @@ class BulkPublisher:
         self._insert(m.Translation.__table__, translation_rows)
         if translation_updates:
             t: Any = m.Translation.__table__
-            session.execute(update(t).where(t.c.id == bindparam("_id")).values(
-                value=bindparam("value"), updated_at=bindparam("updated_at")), translation_updates)
+            session.execute(
+                update(t)
+                .where(t.c.id == bindparam("_id"))
+                .values(value=bindparam("value"), updated_at=bindparam("updated_at")),
+                translation_updates,
+            )
         if attribute_deletes:
             a: Any = m.Attribute.__table__
             for chunk in _chunks(attribute_deletes):
@@ -565,11 +752,17 @@ class BulkPublisher:
         # services whose search documents an updated organisation or place feeds
         if service_touch_orgs:
             for chunk in _chunks(sorted(service_touch_orgs)):
-                self.touched |= set(session.scalars(select(m.Service.id).where(m.Service.organization_id.in_(chunk))))
+                self.touched |= set(
+                    session.scalars(
+                        select(m.Service.id).where(m.Service.organization_id.in_(chunk))
+                    )
+                )
         if service_touch_locations:
             sal = m.ServiceAtLocation.__table__
             for chunk in _chunks(sorted(service_touch_locations)):
-                self.touched |= set(session.scalars(select(sal.c.service_id).where(sal.c.location_id.in_(chunk))))
+                self.touched |= set(
+                    session.scalars(select(sal.c.service_id).where(sal.c.location_id.in_(chunk)))
+                )
 
     def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
         """INSERT in chunks; rows with different columns go in separate statements (a missing
@@ -589,19 +782,33 @@ class BulkPublisher:
         now = self.now
         for keys, group in by_keys.items():
             columns = [table.c[k] for k in keys]
-            defaults = [(c.name, c.default.arg) for c in table.columns
-                        if c.name not in keys and c.default is not None and getattr(c.default, "is_scalar", False)]
-            made = [c.default.arg for c in table.columns
-                    if c.name not in keys and c.default is not None and c.default.is_callable]
-            made_names = [c.name for c in table.columns
-                          if c.name not in keys and c.default is not None and c.default.is_callable]
+            defaults = [
+                (c.name, c.default.arg)
+                for c in table.columns
+                if c.name not in keys
+                and c.default is not None
+                and getattr(c.default, "is_scalar", False)
+            ]
+            made = [
+                c.default.arg
+                for c in table.columns
+                if c.name not in keys and c.default is not None and c.default.is_callable
+            ]
+            made_names = [
+                c.name
+                for c in table.columns
+                if c.name not in keys and c.default is not None and c.default.is_callable
+            ]
             names = [*keys, *(n for n, _ in defaults), *made_names]
             columns += [table.c[n] for n, _ in defaults] + [table.c[n] for n in made_names]
             procs = [c.type._cached_bind_processor(dialect) for c in columns]
             # only the columns with a processor are converted; most rows carry the same
             # timestamp: converted once per column
-            convert = [(i, p, p(now) if _is_timestamp(c) else None)
-                       for i, (p, c) in enumerate(zip(procs, columns, strict=True)) if p is not None]
+            convert = [
+                (i, p, p(now) if _is_timestamp(c) else None)
+                for i, (p, c) in enumerate(zip(procs, columns, strict=True))
+                if p is not None
+            ]
             prep = dialect.identifier_preparer
             # table and column names come from the model, never from input
             target = f"{prep.format_table(table)} ({', '.join(prep.quote(n) for n in names)})"
@@ -631,17 +838,34 @@ class BulkPublisher:
     def _update(self, table: Any, rows: list[dict[str, Any]]) -> None:
         """Version-checked UPDATE executemany: every row must match its base version."""
         names = [k for k in rows[0] if not k.startswith("_")]
-        stmt = update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_base")).values(
-            {n: bindparam("v_" + n) for n in names})
-        params = [{"_id": r["_id"], "_base": r["_base"], **{"v_" + n: r[n] for n in names}} for r in rows]
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_base"))
+            .values({n: bindparam("v_" + n) for n in names})
+        )
+        params = [
+            {"_id": r["_id"], "_base": r["_base"], **{"v_" + n: r[n] for n in names}} for r in rows
+        ]
         sane = self.session.get_bind().dialect.supports_sane_multi_rowcount
         for chunk in _chunks(params) if sane else ([p] for p in params):
             result = self.session.execute(stmt, chunk)
             if result.rowcount != len(chunk):  # type: ignore[attr-defined]
-                raise BulkRefused(None, [{"path": "", "message": f"a {table.name} was changed by someone else meanwhile"}])
+                raise BulkRefused(
+                    None,
+                    [
+                        {
+                            "path": "",
+                            "message": f"a {table.name} was changed by someone else meanwhile",
+                        }
+                    ],
+                )
 
-    def _existing_translations(self, ops: list[_Op]) -> dict[tuple[str, uuid.UUID], dict[tuple[str, str], tuple[uuid.UUID, str]]]:
-        out: dict[tuple[str, uuid.UUID], dict[tuple[str, str], tuple[uuid.UUID, str]]] = defaultdict(dict)
+    def _existing_translations(
+        self, ops: list[_Op]
+    ) -> dict[tuple[str, uuid.UUID], dict[tuple[str, str], tuple[uuid.UUID, str]]]:
+        out: dict[tuple[str, uuid.UUID], dict[tuple[str, str], tuple[uuid.UUID, str]]] = (
+            defaultdict(dict)
+        )
         by_entity: dict[str, list[uuid.UUID]] = defaultdict(list)
         for op in ops:
             if op.kind != ChangeKind.create:
@@ -649,19 +873,28 @@ class BulkPublisher:
         t = m.Translation.__table__
         for entity, ids in by_entity.items():
             for chunk in _chunks(ids):
-                for row in self.session.execute(select(t.c.id, t.c.entity_id, t.c.field, t.c.locale, t.c.value)
-                                                .where(t.c.entity_type == entity, t.c.entity_id.in_(chunk))):
+                for row in self.session.execute(
+                    select(t.c.id, t.c.entity_id, t.c.field, t.c.locale, t.c.value).where(
+                        t.c.entity_type == entity, t.c.entity_id.in_(chunk)
+                    )
+                ):
                     out[(entity, row.entity_id)][(row.field, row.locale)] = (row.id, row.value)
         return out
 
     def _existing_categories(self, ops: list[_Op]) -> dict[uuid.UUID, dict[str, uuid.UUID]]:
-        ids = [op.entity_id for op in ops if op.entity_type == "service" and op.kind != ChangeKind.create
-               and "categories" in op.fields]
+        ids = [
+            op.entity_id
+            for op in ops
+            if op.entity_type == "service"
+            and op.kind != ChangeKind.create
+            and "categories" in op.fields
+        ]
         out: dict[uuid.UUID, dict[str, uuid.UUID]] = defaultdict(dict)
         a, term = m.Attribute.__table__, m.TaxonomyTerm.__table__
         for chunk in _chunks(ids):
             for link_id, code, attr_id in self.session.execute(
-                select(a.c.link_id, term.c.code, a.c.id).join(term, term.c.id == a.c.taxonomy_term_id)
+                select(a.c.link_id, term.c.code, a.c.id)
+                .join(term, term.c.id == a.c.taxonomy_term_id)
                 .where(a.c.link_id.in_(chunk), a.c.link_entity == "service")
             ):
                 out[link_id][code] = attr_id

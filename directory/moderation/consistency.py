@@ -63,12 +63,18 @@ def locations_to_empty(session: Session, service_ids: Iterable[uuid.UUID]) -> li
     rows = session.execute(
         select(loc.id, loc.capacity_available)
         .join(sal, sal.location_id == loc.id)
-        .where(sal.service_id.in_(ids), sal.archived_at.is_(None), loc.archived_at.is_(None),
-               loc.capacity_available > 0)
+        .where(
+            sal.service_id.in_(ids),
+            sal.archived_at.is_(None),
+            loc.archived_at.is_(None),
+            loc.capacity_available > 0,
+        )
         .distinct()
     )
-    return [Implied("location", lid, {"capacity_available": 0}, {"capacity_available": free})
-            for lid, free in sorted(rows, key=lambda r: str(r[0]))]
+    return [
+        Implied("location", lid, {"capacity_available": 0}, {"capacity_available": free})
+        for lid, free in sorted(rows, key=lambda r: str(r[0]))
+    ]
 
 
 def services_to_reopen(
@@ -84,8 +90,12 @@ def services_to_reopen(
     rows = session.execute(
         select(svc.id, *(getattr(svc, name) for name in CLEARED_WITH_FULL))
         .join(sal, sal.service_id == svc.id)
-        .where(sal.location_id.in_(ids), sal.archived_at.is_(None), svc.archived_at.is_(None),
-               svc.status == m.ServiceStatus.full)
+        .where(
+            sal.location_id.in_(ids),
+            sal.archived_at.is_(None),
+            svc.archived_at.is_(None),
+            svc.status == m.ServiceStatus.full,
+        )
         .distinct()
     )
     out = []
@@ -114,7 +124,9 @@ def implied(
 
 
 def links(
-    session: Session, *, service_ids: Iterable[uuid.UUID] = (),
+    session: Session,
+    *,
+    service_ids: Iterable[uuid.UUID] = (),
     location_ids: Iterable[uuid.UUID] = (),
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """The live (service, location) pairs of these services or locations (for the bulk
@@ -124,14 +136,21 @@ def links(
     out: set[tuple[uuid.UUID, uuid.UUID]] = set()
     for column, ids in ((sal.service_id, sids), (sal.location_id, lids)):
         for start in range(0, len(ids), 1000):
-            out |= {(s, loc) for s, loc in session.execute(
-                select(sal.service_id, sal.location_id)
-                .where(column.in_(ids[start:start + 1000]), sal.archived_at.is_(None)))}
+            out |= {
+                (s, loc)
+                for s, loc in session.execute(
+                    select(sal.service_id, sal.location_id).where(
+                        column.in_(ids[start : start + 1000]), sal.archived_at.is_(None)
+                    )
+                )
+            }
     return sorted(out, key=lambda p: (str(p[0]), str(p[1])))
 
 
 def current_states(
-    session: Session, *, service_ids: Iterable[uuid.UUID] = (),
+    session: Session,
+    *,
+    service_ids: Iterable[uuid.UUID] = (),
     location_ids: Iterable[uuid.UUID] = (),
 ) -> tuple[dict[uuid.UUID, dict[str, Any]], dict[uuid.UUID, int | None]]:
     """Stored status fields of live services and free places of live locations, by id."""
@@ -141,15 +160,19 @@ def current_states(
     places: dict[uuid.UUID, int | None] = {}
     for start in range(0, len(sids), 1000):
         for sid, status, *values in session.execute(
-            select(svc.id, svc.status, *(getattr(svc, n) for n in CLEARED_WITH_FULL))
-            .where(svc.id.in_(sids[start:start + 1000]), svc.archived_at.is_(None))
+            select(svc.id, svc.status, *(getattr(svc, n) for n in CLEARED_WITH_FULL)).where(
+                svc.id.in_(sids[start : start + 1000]), svc.archived_at.is_(None)
+            )
         ):
-            services[sid] = {"status": str(status), **{
-                n: dump(v) for n, v in zip(CLEARED_WITH_FULL, values, strict=True)}}
+            services[sid] = {
+                "status": str(status),
+                **{n: dump(v) for n, v in zip(CLEARED_WITH_FULL, values, strict=True)},
+            }
     for start in range(0, len(lids), 1000):
         for lid, free in session.execute(
-            select(loc.id, loc.capacity_available)
-            .where(loc.id.in_(lids[start:start + 1000]), loc.archived_at.is_(None))
+            select(loc.id, loc.capacity_available).where(
+                loc.id.in_(lids[start : start + 1000]), loc.archived_at.is_(None)
+            )
         ):
             places[lid] = free
     return services, places

@@ -242,19 +242,26 @@ SENSITIVE: dict[str, frozenset[str]] = {
 SENSITIVE_CREATE = frozenset({"address", "phone"})
 
 #: Fields each quick update may touch.
-STATUS_FIELDS = frozenset({"status", "status_reason", "status_reason_code", "status_until",
-                           "alternative_service_id"})
+STATUS_FIELDS = frozenset(
+    {"status", "status_reason", "status_reason_code", "status_until", "alternative_service_id"}
+)
 CAPACITY_FIELDS = frozenset({"capacity_available", "capacity_maximum"})
 #: Not columns of the record: handled by the apply step.
 VIRTUAL_FIELDS = frozenset({"categories", "service_ids"})
 
 _LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
-_BYDAY_RE = re.compile(r"^(?:[+-]?\d{0,2}(MO|TU|WE|TH|FR|SA|SU))(?:,[+-]?\d{0,2}(MO|TU|WE|TH|FR|SA|SU))*$")
+_BYDAY_RE = re.compile(
+    r"^(?:[+-]?\d{0,2}(MO|TU|WE|TH|FR|SA|SU))(?:,[+-]?\d{0,2}(MO|TU|WE|TH|FR|SA|SU))*$"
+)
 
 
 def clean(
-    session: Session, spec: F, value: Any, *, now: dt.datetime,
+    session: Session,
+    spec: F,
+    value: Any,
+    *,
+    now: dt.datetime,
     pending: frozenset[uuid.UUID] = frozenset(),
 ) -> Any:
     """Validate one input value; return its JSON form or raise FieldError. A reference may name
@@ -332,7 +339,9 @@ def _check_str(session: Session, spec: F, out: str) -> str | None:
         try:
             parsed = phonenumbers.parse(out, None)
         except phonenumbers.NumberParseException:
-            raise FieldError("must be an international number in E.164 form, e.g. +380441234567") from None
+            raise FieldError(
+                "must be an international number in E.164 form, e.g. +380441234567"
+            ) from None
         if not phonenumbers.is_valid_number(parsed):
             raise FieldError("is not a valid phone number")
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
@@ -376,8 +385,15 @@ class CleanMemo:
     `max_len`: longer strings are cleaned each time; `skip_kinds`: kinds whose result depends on
     the database at call time (references) are never remembered."""
 
-    def __init__(self, session: Session, *, now: dt.datetime, max_len: int,
-                 skip_kinds: frozenset[str] = frozenset(), limit: int = 200_000) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        now: dt.datetime,
+        max_len: int,
+        skip_kinds: frozenset[str] = frozenset(),
+        limit: int = 200_000,
+    ) -> None:
         self.session, self.now, self.max_len = session, now, max_len
         self.skip_kinds, self.limit = skip_kinds, limit
         self._memo: dict[tuple[int, type, Any], tuple[bool, Any]] = {}

@@ -39,8 +39,9 @@ from directory.moderation.models import ChangeKind
 CONTACT_FIELDS = frozenset({"url", "email", "website", "uri", "number"})
 #: Free-text fields (not contact fields themselves) searched for phone numbers, URLs, e-mails.
 TEXT_FIELDS: dict[str, frozenset[str]] = {
-    etype: frozenset(name for name, spec in specs.items()
-                     if spec.kind in ("str", "text") and not spec.check)
+    etype: frozenset(
+        name for name, spec in specs.items() if spec.kind in ("str", "text") and not spec.check
+    )
     for etype, specs in FIELDS.items()
 }
 #: A text with fewer digits than this holds no phone number (skips the matcher for most texts).
@@ -61,10 +62,13 @@ def contacts_in(text: str | None, countries: Iterable[str] = ()) -> set[str]:
     found: set[str] = set()
     if sum(ch.isdigit() for ch in text) >= _MIN_DIGITS:
         for region in (None, *sorted({c.upper() for c in countries if c})):
-            for match in phonenumbers.PhoneNumberMatcher(text, region,
-                                                         leniency=phonenumbers.Leniency.VALID):
-                found.add("tel:" + phonenumbers.format_number(
-                    match.number, phonenumbers.PhoneNumberFormat.E164))
+            for match in phonenumbers.PhoneNumberMatcher(
+                text, region, leniency=phonenumbers.Leniency.VALID
+            ):
+                found.add(
+                    "tel:"
+                    + phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+                )
     if "." in text:
         for link in _linkify().match(text) or ():
             url = link.url.lower()
@@ -102,15 +106,19 @@ def needs_second_person(
     archives = kind in (ChangeKind.archive, ChangeKind.restore) or archiving is not None
     if archives and entity_type in SENSITIVE_CREATE:
         return True
-    touched = {name for name, value in cleaned.items()
-               if value != dump(getattr(record, name, None))}
+    touched = {
+        name for name, value in cleaned.items() if value != dump(getattr(record, name, None))
+    }
     if touched & SENSITIVE[entity_type]:
         return True
     return _new_contacts(session, entity_type, record, cleaned, texts)
 
 
 def _new_contacts(
-    session: Session, entity_type: str, record: Any, cleaned: Mapping[str, Any],
+    session: Session,
+    entity_type: str,
+    record: Any,
+    cleaned: Mapping[str, Any],
     texts: Mapping[str, Mapping[str, str]],
 ) -> bool:
     """Does a text field or translation bring a contact that the field's texts did not have?"""
@@ -148,9 +156,13 @@ def _current_texts(session: Session, entity_type: str, record: Any, name: str) -
     if record is None:
         return []
     out = [getattr(record, name, None) or ""]
-    out += session.scalars(select(m.Translation.value).where(
-        m.Translation.entity_type == entity_type, m.Translation.entity_id == record.id,
-        m.Translation.field == name))
+    out += session.scalars(
+        select(m.Translation.value).where(
+            m.Translation.entity_type == entity_type,
+            m.Translation.entity_id == record.id,
+            m.Translation.field == name,
+        )
+    )
     return [t for t in out if t]
 
 
@@ -180,22 +192,38 @@ def _countries(
         if ref is not None:
             (locations if name == "location_id" else services).add(ref)
     if entity_type == "organization" and record is not None:
-        locations |= set(session.scalars(
-            select(m.Location.id).where(m.Location.organization_id == record.id).limit(50)))
+        locations |= set(
+            session.scalars(
+                select(m.Location.id).where(m.Location.organization_id == record.id).limit(50)
+            )
+        )
     if services:
-        locations |= set(session.scalars(select(m.ServiceAtLocation.location_id).where(
-            m.ServiceAtLocation.service_id.in_(services)).limit(50)))
+        locations |= set(
+            session.scalars(
+                select(m.ServiceAtLocation.location_id)
+                .where(m.ServiceAtLocation.service_id.in_(services))
+                .limit(50)
+            )
+        )
     found: set[str] = set()
     if entity_type == "address":
         country = cleaned.get("country") or getattr(record, "country", None)
         if country:
             found.add(str(country))
     if locations:
-        found |= set(session.scalars(select(m.Address.country).where(
-            m.Address.location_id.in_(locations)).distinct()))
+        found |= set(
+            session.scalars(
+                select(m.Address.country).where(m.Address.location_id.in_(locations)).distinct()
+            )
+        )
     if not found:
-        found = {code[:2] for code in session.scalars(
-            select(m.Place.code).where(m.Place.kind == m.PlaceKind.country)) if code}
+        found = {
+            code[:2]
+            for code in session.scalars(
+                select(m.Place.code).where(m.Place.kind == m.PlaceKind.country)
+            )
+            if code
+        }
     return sorted(c.upper() for c in found if c and len(c) >= 2)[:10]
 
 

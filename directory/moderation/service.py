@@ -169,10 +169,18 @@ def propose(
     pending: frozenset[uuid.UUID] = frozenset()
     if group_id is not None:
         if kind != ChangeKind.create:
-            raise ValidationFailed([{"path": "kind", "message": "only new records are proposed as a group"}])
-        pending = frozenset(session.scalars(select(ChangeRequest.entity_id).where(
-            ChangeRequest.group_id == group_id, ChangeRequest.state == ChangeState.pending,
-            ChangeRequest.kind == ChangeKind.create)))
+            raise ValidationFailed(
+                [{"path": "kind", "message": "only new records are proposed as a group"}]
+            )
+        pending = frozenset(
+            session.scalars(
+                select(ChangeRequest.entity_id).where(
+                    ChangeRequest.group_id == group_id,
+                    ChangeRequest.state == ChangeState.pending,
+                    ChangeRequest.kind == ChangeKind.create,
+                )
+            )
+        )
     if "assured_date" in (changes or {}) and actor is not None and not is_moderator(actor):
         raise Forbidden("Only moderators verify listings")
     if actor is not None and actor.disabled:
@@ -181,8 +189,11 @@ def propose(
     feed_notice = actor is None and source == FEED_SOURCE and entity_type == "notice"
     if actor is None and source != "import" and not feed_notice:
         raise Forbidden("Changes need an account")
-    if (kind in MODERATOR_KINDS or entity_type in MODERATOR_TYPES) and not is_moderator(actor) \
-            and not feed_notice:
+    if (
+        (kind in MODERATOR_KINDS or entity_type in MODERATOR_TYPES)
+        and not is_moderator(actor)
+        and not feed_notice
+    ):
         raise Forbidden("Only moderators may make this change")
     if kind == ChangeKind.verify and entity_type != "service":
         raise ValidationFailed([{"path": "kind", "message": "only services are verified"}])
@@ -207,8 +218,10 @@ def propose(
         base_version = record.version
 
     # Scope first (on where the record is now), so that nobody learns more than "forbidden".
-    if actor is not None and record is not None and not in_scope(
-        session, actor, _places(session, entity_type, record, {})
+    if (
+        actor is not None
+        and record is not None
+        and not in_scope(session, actor, _places(session, entity_type, record, {}))
     ):
         raise Forbidden("This record is outside your regions")
     fields_in = dict(changes or {})
@@ -218,13 +231,19 @@ def propose(
     places = _places(session, entity_type, record, cleaned)
     if actor is not None and not in_scope(session, actor, places):
         raise Forbidden("This record is outside your regions")
-    if (entity_type == "notice" and actor is not None and actor.role != Role.admin
-            and not any(places) and region_ids(session, actor)):
+    if (
+        entity_type == "notice"
+        and actor is not None
+        and actor.role != Role.admin
+        and not any(places)
+        and region_ids(session, actor)
+    ):
         # A nationwide notice speaks for every region: not for a moderator of some of them.
         raise Forbidden("Only accounts for every region change nationwide notices")
 
-    sensitive = needs_second_person(session, entity_type=entity_type, kind=kind, record=record,
-                                    cleaned=cleaned, texts=texts)
+    sensitive = needs_second_person(
+        session, entity_type=entity_type, kind=kind, record=record, cleaned=cleaned, texts=texts
+    )
     if group_id is not None and entity_type in SENSITIVE_CREATE:
         # Fraud guard: the contact details and address of a new listing are checked by a
         # moderator other than the author, like those added to a published one.
@@ -324,10 +343,14 @@ def _validate(
         for name, per_locale in translations.items():
             spec = specs.get(name)
             if spec is None or not spec.translatable or name not in allowed:
-                errors.append({"path": f"translations/{str(name)[:60]}", "message": "is not translatable"})
+                errors.append(
+                    {"path": f"translations/{str(name)[:60]}", "message": "is not translatable"}
+                )
                 continue
             if not isinstance(per_locale, Mapping):
-                errors.append({"path": f"translations/{name}", "message": "must map locales to texts"})
+                errors.append(
+                    {"path": f"translations/{name}", "message": "must map locales to texts"}
+                )
                 continue
             for locale, value in per_locale.items():
                 path = f"translations/{name}/{str(locale)[:12]}"
@@ -350,7 +373,9 @@ def _validate(
         errors.extend(_cross_checks(entity_type, kind, record, cleaned, now=now))
     if errors:
         raise ValidationFailed(errors)
-    if kind in (ChangeKind.update, ChangeKind.status, ChangeKind.capacity) and not (cleaned or texts):
+    if kind in (ChangeKind.update, ChangeKind.status, ChangeKind.capacity) and not (
+        cleaned or texts
+    ):
         raise ValidationFailed([{"path": "", "message": "nothing to change"}])
     return cleaned, texts
 
@@ -369,29 +394,56 @@ def _cross_checks(
         avail = _merged(record, cleaned, "capacity_available")
         total = _merged(record, cleaned, "capacity_maximum")
         if avail is not None and total is not None and avail > total:
-            errors.append({"path": "capacity_available" if "capacity_available" in cleaned
-                           else "capacity_maximum",
-                           "message": "free places cannot exceed the total"})
+            errors.append(
+                {
+                    "path": "capacity_available"
+                    if "capacity_available" in cleaned
+                    else "capacity_maximum",
+                    "message": "free places cannot exceed the total",
+                }
+            )
         lat, lon = _merged(record, cleaned, "latitude"), _merged(record, cleaned, "longitude")
         if (lat is None) != (lon is None):
-            errors.append({"path": "longitude" if lon is None else "latitude",
-                           "message": "latitude and longitude go together"})
+            errors.append(
+                {
+                    "path": "longitude" if lon is None else "latitude",
+                    "message": "latitude and longitude go together",
+                }
+            )
     if entity_type == "service":
         lo, hi = _merged(record, cleaned, "minimum_age"), _merged(record, cleaned, "maximum_age")
         if lo is not None and hi is not None and hi < lo:
             errors.append({"path": "maximum_age", "message": "must not be below minimum_age"})
-    if entity_type in ("phone",) and kind == ChangeKind.create and not any(
-        cleaned.get(k) for k in ("location_id", "service_id", "organization_id")
+    if (
+        entity_type in ("phone",)
+        and kind == ChangeKind.create
+        and not any(cleaned.get(k) for k in ("location_id", "service_id", "organization_id"))
     ):
-        errors.append({"path": "service_id", "message": "a phone belongs to a service, location or organization"})
-    if entity_type == "schedule" and kind == ChangeKind.create and not any(
-        cleaned.get(k) for k in ("location_id", "service_id")
+        errors.append(
+            {
+                "path": "service_id",
+                "message": "a phone belongs to a service, location or organization",
+            }
+        )
+    if (
+        entity_type == "schedule"
+        and kind == ChangeKind.create
+        and not any(cleaned.get(k) for k in ("location_id", "service_id"))
     ):
-        errors.append({"path": "service_id", "message": "a schedule belongs to a service or location"})
-    if entity_type in ("language", "schedule_exception") and kind == ChangeKind.create and not any(
-        cleaned.get(k) for k in ("location_id", "service_id")
+        errors.append(
+            {"path": "service_id", "message": "a schedule belongs to a service or location"}
+        )
+    if (
+        entity_type in ("language", "schedule_exception")
+        and kind == ChangeKind.create
+        and not any(cleaned.get(k) for k in ("location_id", "service_id"))
     ):
-        errors.append({"path": "service_id", "message": f"a {entity_type.replace('_', ' ')} belongs to a service or location"})
+        errors.append(
+            {
+                "path": "service_id",
+                "message": f"a {entity_type.replace('_', ' ')} belongs to a service or location",
+            }
+        )
     if entity_type in ("schedule", "schedule_exception"):
         opens, closes = _merged(record, cleaned, "opens_at"), _merged(record, cleaned, "closes_at")
         if (opens is None) != (closes is None):
@@ -432,26 +484,35 @@ def _places(
         loc_ids += _service_locations(session, [ref("service_id")])
         return _location_places(session, loc_ids)
     if entity_type == "organization" and record is not None:
-        loc_ids = list(session.scalars(
-            select(m.Location.id).where(m.Location.organization_id == record.id)))
+        loc_ids = list(
+            session.scalars(select(m.Location.id).where(m.Location.organization_id == record.id))
+        )
         return _location_places(session, loc_ids)
     return []
 
 
-def _service_locations(session: Session, service_ids: list[uuid.UUID | None]) -> list[uuid.UUID | None]:
+def _service_locations(
+    session: Session, service_ids: list[uuid.UUID | None]
+) -> list[uuid.UUID | None]:
     ids = [s for s in service_ids if s is not None]
     if not ids:
         return []
-    return list(session.scalars(
-        select(m.ServiceAtLocation.location_id).where(m.ServiceAtLocation.service_id.in_(ids))))
+    return list(
+        session.scalars(
+            select(m.ServiceAtLocation.location_id).where(m.ServiceAtLocation.service_id.in_(ids))
+        )
+    )
 
 
-def _location_places(session: Session, location_ids: list[uuid.UUID | None]) -> list[uuid.UUID | None]:
+def _location_places(
+    session: Session, location_ids: list[uuid.UUID | None]
+) -> list[uuid.UUID | None]:
     ids = [i for i in location_ids if i is not None]
     if not ids:
         return []
     rows = session.execute(
-        select(m.Location.region_id, m.Location.place_id).where(m.Location.id.in_(ids)))
+        select(m.Location.region_id, m.Location.place_id).where(m.Location.id.in_(ids))
+    )
     return [p for row in rows for p in row]
 
 
@@ -477,13 +538,18 @@ def _service_of(
     sid = cleaned.get("service_id") or getattr(record, "service_id", None)
     if sid:
         return uuid.UUID(sid) if isinstance(sid, str) else sid
-    loc = entity_id if entity_type == "location" else (
-        cleaned.get("location_id") or getattr(record, "location_id", None))
+    loc = (
+        entity_id
+        if entity_type == "location"
+        else (cleaned.get("location_id") or getattr(record, "location_id", None))
+    )
     if loc:
         loc_id = uuid.UUID(loc) if isinstance(loc, str) else loc
         return session.scalar(
-            select(m.ServiceAtLocation.service_id).where(m.ServiceAtLocation.location_id == loc_id)
-            .limit(1))
+            select(m.ServiceAtLocation.service_id)
+            .where(m.ServiceAtLocation.location_id == loc_id)
+            .limit(1)
+        )
     return None
 
 
@@ -525,14 +591,25 @@ def propose_group(
     try:
         for i, rec in enumerate(records):
             try:
-                out.append(propose(
-                    session, actor=actor, entity_type=rec.entity_type, kind=ChangeKind.create,
-                    entity_id=rec.entity_id, changes=rec.changes, translations=rec.translations,
-                    comment=comment, source=source, now=now, group_id=group_id,
-                ))
+                out.append(
+                    propose(
+                        session,
+                        actor=actor,
+                        entity_type=rec.entity_type,
+                        kind=ChangeKind.create,
+                        entity_id=rec.entity_id,
+                        changes=rec.changes,
+                        translations=rec.translations,
+                        comment=comment,
+                        source=source,
+                        now=now,
+                        group_id=group_id,
+                    )
+                )
             except ValidationFailed as exc:
-                raise ValidationFailed([{**e, "path": f"records/{i}/{e.get('path', '')}"}
-                                        for e in exc.errors]) from None
+                raise ValidationFailed(
+                    [{**e, "path": f"records/{i}/{e.get('path', '')}"} for e in exc.errors]
+                ) from None
         if actor is not None and is_moderator(actor) and not any(cr.sensitive for cr in out):
             _apply_group(session, group_of(session, change=out[0]), approver=actor, now=now)
     except BaseException:
@@ -547,11 +624,13 @@ def group_of(session: Session, *, change: ChangeRequest) -> list[ChangeRequest]:
     the order they are applied in."""
     if change.group_id is None:
         return [change]
-    members = list(session.scalars(
-        select(ChangeRequest).where(ChangeRequest.group_id == change.group_id)))
+    members = list(
+        session.scalars(select(ChangeRequest).where(ChangeRequest.group_id == change.group_id))
+    )
     rank = {name: i for i, name in enumerate(GROUP_ORDER)}
-    return sorted(members, key=lambda cr: (rank.get(cr.entity_type, len(rank)), cr.created_at,
-                                           str(cr.id)))
+    return sorted(
+        members, key=lambda cr: (rank.get(cr.entity_type, len(rank)), cr.created_at, str(cr.id))
+    )
 
 
 def group_head(members: list[ChangeRequest]) -> ChangeRequest:
@@ -563,8 +642,13 @@ def _share_group_facts(session: Session, cr: ChangeRequest) -> None:
     """Records of a new listing learn their region and service from each other (a service's
     region is its place's; a place's service is the one it offers), so the whole group is in
     the queue filters and region scopes of the listing."""
-    members = list(session.scalars(select(ChangeRequest).where(
-        ChangeRequest.group_id == cr.group_id, ChangeRequest.state == ChangeState.pending)))
+    members = list(
+        session.scalars(
+            select(ChangeRequest).where(
+                ChangeRequest.group_id == cr.group_id, ChangeRequest.state == ChangeState.pending
+            )
+        )
+    )
     if cr.entity_type == "location":
         ids = cr.payload.get("fields", {}).get("service_ids") or []
         if ids and cr.service_id is None:
@@ -594,8 +678,9 @@ def _apply_group(
         _reindex(session, touched)
     except _Stale as exc:
         savepoint.rollback()
-        raise Conflict("A record of this new listing was changed meanwhile",
-                       current_version=exc.current) from None
+        raise Conflict(
+            "A record of this new listing was changed meanwhile", current_version=exc.current
+        ) from None
     except BaseException:
         savepoint.rollback()
         raise
@@ -679,13 +764,18 @@ def approve(
     except _Stale as exc:
         raise Conflict(
             f"The {cr.entity_type} was changed by someone else meanwhile",
-            current_version=exc.current, base_version=cr.base_version,
+            current_version=exc.current,
+            base_version=cr.base_version,
         ) from None
     return cr
 
 
 def reject(
-    session: Session, *, change_id: uuid.UUID, reviewer: Account, reason: str,
+    session: Session,
+    *,
+    change_id: uuid.UUID,
+    reviewer: Account,
+    reason: str,
     now: dt.datetime | None = None,
 ) -> ChangeRequest:
     """Reject with a reason the author can read."""
@@ -747,7 +837,8 @@ def _apply(
     specs = FIELDS[cr.entity_type]
     fields_in: dict[str, Any] = dict(cr.payload.get("fields", {}))
     texts: dict[str, dict[str, Any]] = {
-        n: dict(per) for n, per in cr.payload.get("translations", {}).items()}
+        n: dict(per) for n, per in cr.payload.get("translations", {}).items()
+    }
     changes: dict[str, list[Any]] = {}
     touched_services: set[uuid.UUID] = set()
 
@@ -796,7 +887,10 @@ def _apply(
             elif "status" in fields_in:
                 changes["status_since"] = [dump(record.status_since), now.isoformat()]
                 record.status_since = now
-        if cr.kind == ChangeKind.revert and cr.payload.get("archived_at", "unchanged") != "unchanged":
+        if (
+            cr.kind == ChangeKind.revert
+            and cr.payload.get("archived_at", "unchanged") != "unchanged"
+        ):
             restored = cr.payload["archived_at"]
             changes["archived_at"] = [dump(record.archived_at), restored]
             record.archived_at = dt.datetime.fromisoformat(restored) if restored else None
@@ -813,12 +907,16 @@ def _apply(
             # A quick status change replaces the reason as a whole, in every language: no old
             # reason lingers in a translation (or the column) beside the new one or a code.
             new_texts = set(cr.payload.get("translations", {}).get("status_reason", {}))
-            if source not in new_texts and "status_reason" not in fields_in \
-                    and record.status_reason is not None:
+            if (
+                source not in new_texts
+                and "status_reason" not in fields_in
+                and record.status_reason is not None
+            ):
                 changes["status_reason"] = [record.status_reason, None]
                 record.status_reason = None
-            for locale, before_t in _clear_translations(session, "service", record.id,
-                                                        "status_reason", keep=new_texts):
+            for locale, before_t in _clear_translations(
+                session, "service", record.id, "status_reason", keep=new_texts
+            ):
                 changes[f"status_reason@{locale}"] = [before_t, None]
 
         if cr.entity_type == "service" and "categories" in fields_in:
@@ -840,7 +938,9 @@ def _apply(
         # (other services at a location get their own audit entry below).
         verified: list[tuple[m.Service, Any]] = []
         if approver is not None and cr.kind in (
-            ChangeKind.verify, ChangeKind.status, ChangeKind.capacity
+            ChangeKind.verify,
+            ChangeKind.status,
+            ChangeKind.capacity,
         ):
             for sid in sorted(touched_services):
                 svc = session.get(m.Service, sid)
@@ -855,8 +955,10 @@ def _apply(
     except StaleDataError:
         savepoint.rollback()
         current = session.scalar(
-            select(model.version).where(model.id == cr.entity_id).execution_options(
-                populate_existing=True))
+            select(model.version)
+            .where(model.id == cr.entity_id)
+            .execution_options(populate_existing=True)
+        )
         raise _Stale(current) from None
     except BaseException:
         savepoint.rollback()
@@ -866,33 +968,50 @@ def _apply(
     cr.state = ChangeState.approved
     cr.reviewer_id = approver.id if approver else None
     cr.decided_at = now
-    session.add(AuditEntry(
-        at=now,
-        entity_type=cr.entity_type,
-        entity_id=cr.entity_id,
-        entity_version=record.version,
-        action=cr.kind.value,
-        change_request_id=cr.id,
-        author_id=cr.author_id,
-        approver_id=approver.id if approver else None,
-        changes=changes,
-        snapshot=snapshot(session, cr.entity_type, record),
-    ))
-    for other, other_changes in linked:
-        session.add(AuditEntry(
-            at=now, entity_type=other.__tablename__, entity_id=other.id,
-            entity_version=other.version, action=cr.kind.value, change_request_id=cr.id,
-            author_id=cr.author_id, approver_id=approver.id if approver else None,
-            changes=other_changes, snapshot=snapshot(session, other.__tablename__, other),
-        ))
-    for svc, before_date in verified:
-        session.add(AuditEntry(
-            at=now, entity_type="service", entity_id=svc.id, entity_version=svc.version,
-            action=ChangeKind.verify.value, change_request_id=cr.id, author_id=cr.author_id,
+    session.add(
+        AuditEntry(
+            at=now,
+            entity_type=cr.entity_type,
+            entity_id=cr.entity_id,
+            entity_version=record.version,
+            action=cr.kind.value,
+            change_request_id=cr.id,
+            author_id=cr.author_id,
             approver_id=approver.id if approver else None,
-            changes={"assured_date": [before_date, now.isoformat()]},
-            snapshot=snapshot(session, "service", svc),
-        ))
+            changes=changes,
+            snapshot=snapshot(session, cr.entity_type, record),
+        )
+    )
+    for other, other_changes in linked:
+        session.add(
+            AuditEntry(
+                at=now,
+                entity_type=other.__tablename__,
+                entity_id=other.id,
+                entity_version=other.version,
+                action=cr.kind.value,
+                change_request_id=cr.id,
+                author_id=cr.author_id,
+                approver_id=approver.id if approver else None,
+                changes=other_changes,
+                snapshot=snapshot(session, other.__tablename__, other),
+            )
+        )
+    for svc, before_date in verified:
+        session.add(
+            AuditEntry(
+                at=now,
+                entity_type="service",
+                entity_id=svc.id,
+                entity_version=svc.version,
+                action=ChangeKind.verify.value,
+                change_request_id=cr.id,
+                author_id=cr.author_id,
+                approver_id=approver.id if approver else None,
+                changes={"assured_date": [before_date, now.isoformat()]},
+                snapshot=snapshot(session, "service", svc),
+            )
+        )
     session.flush()
     if linked or _changes_search(cr.kind, changes):
         _reindex(session, touched_services)
@@ -950,13 +1069,22 @@ class _Stale(Exception):
 
 
 def _set_translation(
-    session: Session, entity_type: str, entity_id: uuid.UUID, name: str, locale: str,
+    session: Session,
+    entity_type: str,
+    entity_id: uuid.UUID,
+    name: str,
+    locale: str,
     value: str | None,
 ) -> str | None:
     """Write (or with None, delete) one translation row; returns the previous text."""
-    row = session.scalar(select(m.Translation).where(
-        m.Translation.entity_type == entity_type, m.Translation.entity_id == entity_id,
-        m.Translation.field == name, m.Translation.locale == locale))
+    row = session.scalar(
+        select(m.Translation).where(
+            m.Translation.entity_type == entity_type,
+            m.Translation.entity_id == entity_id,
+            m.Translation.field == name,
+            m.Translation.locale == locale,
+        )
+    )
     before = row.value if row is not None else None
     if value is None:
         if row is not None:
@@ -964,21 +1092,38 @@ def _set_translation(
     else:
         from directory.listings.texts import set_text
 
-        set_text(session, entity_type=entity_type, entity_id=entity_id, field=name,
-                 locale=locale, value=value)
+        set_text(
+            session,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            field=name,
+            locale=locale,
+            value=value,
+        )
     session.flush()
     return before
 
 
 def _clear_translations(
-    session: Session, entity_type: str, entity_id: uuid.UUID, name: str,
+    session: Session,
+    entity_type: str,
+    entity_id: uuid.UUID,
+    name: str,
     keep: set[str] | frozenset[str] = frozenset(),
 ) -> list[tuple[str, str]]:
     """Delete the translations of one field but those in `keep`; returns (locale, text) of
     those deleted."""
-    rows = [row for row in session.scalars(select(m.Translation).where(
-        m.Translation.entity_type == entity_type, m.Translation.entity_id == entity_id,
-        m.Translation.field == name)) if row.locale not in keep]
+    rows = [
+        row
+        for row in session.scalars(
+            select(m.Translation).where(
+                m.Translation.entity_type == entity_type,
+                m.Translation.entity_id == entity_id,
+                m.Translation.field == name,
+            )
+        )
+        if row.locale not in keep
+    ]
     for row in rows:
         session.delete(row)
     session.flush()
@@ -986,18 +1131,28 @@ def _clear_translations(
 
 
 def _set_categories(session: Session, service_id: uuid.UUID, codes: list[str]) -> list[str]:
-    current = {row[0]: row[1] for row in session.execute(
-        select(m.TaxonomyTerm.code, m.Attribute.id)
-        .join(m.Attribute, m.Attribute.taxonomy_term_id == m.TaxonomyTerm.id)
-        .where(m.Attribute.link_id == service_id, m.Attribute.link_entity == "service"))}
+    current = {
+        row[0]: row[1]
+        for row in session.execute(
+            select(m.TaxonomyTerm.code, m.Attribute.id)
+            .join(m.Attribute, m.Attribute.taxonomy_term_id == m.TaxonomyTerm.id)
+            .where(m.Attribute.link_id == service_id, m.Attribute.link_entity == "service")
+        )
+    }
     for code, attr_id in current.items():
         if code not in codes:
             session.execute(delete(m.Attribute).where(m.Attribute.id == attr_id))
     for code in codes:
         if code not in current:
             term_id = session.scalar(select(m.TaxonomyTerm.id).where(m.TaxonomyTerm.code == code))
-            session.add(m.Attribute(link_id=service_id, taxonomy_term_id=term_id,
-                                    link_type="service", link_entity="service"))
+            session.add(
+                m.Attribute(
+                    link_id=service_id,
+                    taxonomy_term_id=term_id,
+                    link_type="service",
+                    link_entity="service",
+                )
+            )
     session.flush()
     return sorted(current)
 
@@ -1006,17 +1161,28 @@ def _services_touched(session: Session, entity_type: str, record: Any) -> set[uu
     if entity_type == "service":
         return {record.id}
     if entity_type == "location":
-        return set(session.scalars(select(m.ServiceAtLocation.service_id)
-                                   .where(m.ServiceAtLocation.location_id == record.id)))
+        return set(
+            session.scalars(
+                select(m.ServiceAtLocation.service_id).where(
+                    m.ServiceAtLocation.location_id == record.id
+                )
+            )
+        )
     if entity_type == "organization":
-        return set(session.scalars(select(m.Service.id)
-                                   .where(m.Service.organization_id == record.id)))
+        return set(
+            session.scalars(select(m.Service.id).where(m.Service.organization_id == record.id))
+        )
     out: set[uuid.UUID] = set()
     if getattr(record, "service_id", None):
         out.add(record.service_id)
     if getattr(record, "location_id", None):
-        out |= set(session.scalars(select(m.ServiceAtLocation.service_id)
-                                   .where(m.ServiceAtLocation.location_id == record.location_id)))
+        out |= set(
+            session.scalars(
+                select(m.ServiceAtLocation.service_id).where(
+                    m.ServiceAtLocation.location_id == record.location_id
+                )
+            )
+        )
     return out
 
 
@@ -1060,13 +1226,16 @@ def snapshot(session: Session, entity_type: str, record: Any) -> dict[str, Any]:
     """The record's editable fields and translations as JSON (stored with each audit entry)."""
     out: dict[str, Any] = {
         name: dump(getattr(record, name))
-        for name in FIELDS[entity_type] if name not in VIRTUAL_FIELDS
+        for name in FIELDS[entity_type]
+        if name not in VIRTUAL_FIELDS
     }
     out["archived_at"] = dump(record.archived_at)
     out["version"] = record.version
-    rows = session.execute(select(m.Translation.field, m.Translation.locale, m.Translation.value)
-                           .where(m.Translation.entity_type == entity_type,
-                                  m.Translation.entity_id == record.id))
+    rows = session.execute(
+        select(m.Translation.field, m.Translation.locale, m.Translation.value).where(
+            m.Translation.entity_type == entity_type, m.Translation.entity_id == record.id
+        )
+    )
     out["translations"] = {f"{f}@{loc}": v for f, loc, v in rows}
     return out
 
@@ -1093,13 +1262,25 @@ def revert(
     if record is None:
         raise NotFound(f"No such {entity_type}")
     if not 1 <= to_version < record.version:
-        raise ValidationFailed([{"path": "to_version",
-                                 "message": f"must be an earlier version (1 to {record.version - 1})"}])
-    entries = list(session.scalars(
-        select(AuditEntry).where(AuditEntry.entity_type == entity_type,
-                                 AuditEntry.entity_id == entity_id,
-                                 AuditEntry.entity_version > to_version)
-        .order_by(AuditEntry.at.desc(), AuditEntry.entity_version.desc())))
+        raise ValidationFailed(
+            [
+                {
+                    "path": "to_version",
+                    "message": f"must be an earlier version (1 to {record.version - 1})",
+                }
+            ]
+        )
+    entries = list(
+        session.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.entity_type == entity_type,
+                AuditEntry.entity_id == entity_id,
+                AuditEntry.entity_version > to_version,
+            )
+            .order_by(AuditEntry.at.desc(), AuditEntry.entity_version.desc())
+        )
+    )
     specs = FIELDS[entity_type]
     fields_out: dict[str, Any] = {}
     texts: dict[str, dict[str, Any]] = {}
@@ -1118,34 +1299,47 @@ def revert(
             elif (key in specs and key not in VIRTUAL_FIELDS) or key == "categories":
                 fields_out[key] = before
     current = snapshot(session, entity_type, record)
-    fields_out = {k: v for k, v in fields_out.items()
-                  if k == "categories" or current.get(k) != v}
+    fields_out = {k: v for k, v in fields_out.items() if k == "categories" or current.get(k) != v}
     cr = ChangeRequest(
-        id=uuid.uuid4(), kind=ChangeKind.revert, entity_type=entity_type, entity_id=entity_id,
+        id=uuid.uuid4(),
+        kind=ChangeKind.revert,
+        entity_type=entity_type,
+        entity_id=entity_id,
         base_version=record.version,
-        payload={"fields": fields_out,
-                 "translations": texts,
-                 "to_version": to_version,
-                 "archived_at": archived},
+        payload={
+            "fields": fields_out,
+            "translations": texts,
+            "to_version": to_version,
+            "archived_at": archived,
+        },
         comment=(comment or f"Revert to version {to_version}")[:5000],
-        author_id=actor.id, source="api",
+        author_id=actor.id,
+        source="api",
         sensitive=needs_second_person(
-            session, entity_type=entity_type, kind=ChangeKind.revert, record=record,
-            cleaned=fields_out, texts=texts,
-            archiving=None if archived == "unchanged" else archived is not None),
+            session,
+            entity_type=entity_type,
+            kind=ChangeKind.revert,
+            record=record,
+            cleaned=fields_out,
+            texts=texts,
+            archiving=None if archived == "unchanged" else archived is not None,
+        ),
         region_id=_region_of(session, _places(session, entity_type, record, {})),
         service_id=_service_of(session, entity_type, entity_id, record, {}),
     )
     if not (fields_out or texts or archived != "unchanged"):
-        raise ValidationFailed([{"path": "to_version", "message": "nothing differs from that version"}])
+        raise ValidationFailed(
+            [{"path": "to_version", "message": "nothing differs from that version"}]
+        )
     session.add(cr)
     session.flush()
     if not cr.sensitive:
         try:
             _apply(session, cr, approver=actor, now=now or utcnow())
         except _Stale as exc:
-            raise PreconditionFailed("Changed by someone else meanwhile",
-                                     current_version=exc.current) from None
+            raise PreconditionFailed(
+                "Changed by someone else meanwhile", current_version=exc.current
+            ) from None
     return cr
 
 
@@ -1184,24 +1378,38 @@ _NOT_IN_DIFF = frozenset({"updated_at", "version", "capacity_updated", "status_s
 
 
 def _diff_applied(session: Session, change: ChangeRequest) -> list[FieldChange]:
-    entries = list(session.scalars(
-        select(AuditEntry).where(AuditEntry.change_request_id == change.id)
-        .order_by(AuditEntry.at, AuditEntry.entity_version)))
+    entries = list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.change_request_id == change.id)
+            .order_by(AuditEntry.at, AuditEntry.entity_version)
+        )
+    )
     out: list[FieldChange] = []
     for entry in entries:
         own = entry.entity_type == change.entity_type and entry.entity_id == change.entity_id
-        if not own and entry.entity_type == "service" and set(entry.changes or {}) <= {"assured_date"}:
+        if (
+            not own
+            and entry.entity_type == "service"
+            and set(entry.changes or {}) <= {"assured_date"}
+        ):
             continue  # the other services a capacity approval verified
         sensitive = SENSITIVE.get(entry.entity_type, frozenset())
         for key, pair in (entry.changes or {}).items():
             name, _, locale = key.partition("@")
             if name in _NOT_IN_DIFF or not isinstance(pair, list) or len(pair) != 2:
                 continue
-            out.append(FieldChange(
-                field=name, locale=locale or None, current=pair[0], proposed=pair[1],
-                sensitive=name in sensitive,
-                entity_type=None if own else entry.entity_type,
-                entity_id=None if own else entry.entity_id))
+            out.append(
+                FieldChange(
+                    field=name,
+                    locale=locale or None,
+                    current=pair[0],
+                    proposed=pair[1],
+                    sensitive=name in sensitive,
+                    entity_type=None if own else entry.entity_type,
+                    entity_id=None if own else entry.entity_id,
+                )
+            )
     return out
 
 
@@ -1216,38 +1424,58 @@ def _diff_pending(session: Session, change: ChangeRequest) -> list[FieldChange]:
             current = None
         else:
             current = dump(getattr(record, name)) if record is not None else None
-        out.append(FieldChange(field=name, current=current, proposed=value,
-                               sensitive=name in sensitive))
+        out.append(
+            FieldChange(field=name, current=current, proposed=value, sensitive=name in sensitive)
+        )
     source = getattr(record, "source_locale", None)
     for name, per_locale in change.payload.get("translations", {}).items():
         for locale, value in per_locale.items():
             if record is not None and locale == source:
                 current = dump(getattr(record, name))
             else:
-                current = session.scalar(select(m.Translation.value).where(
-                    m.Translation.entity_type == change.entity_type,
-                    m.Translation.entity_id == change.entity_id,
-                    m.Translation.field == name, m.Translation.locale == locale))
+                current = session.scalar(
+                    select(m.Translation.value).where(
+                        m.Translation.entity_type == change.entity_type,
+                        m.Translation.entity_id == change.entity_id,
+                        m.Translation.field == name,
+                        m.Translation.locale == locale,
+                    )
+                )
             out.append(FieldChange(field=name, locale=locale, current=current, proposed=value))
     if change.kind in (ChangeKind.archive, ChangeKind.restore) and record is not None:
-        out.append(FieldChange(field="archived", current=record.archived_at is not None,
-                               proposed=change.kind == ChangeKind.archive))
+        out.append(
+            FieldChange(
+                field="archived",
+                current=record.archived_at is not None,
+                proposed=change.kind == ChangeKind.archive,
+            )
+        )
     if change.kind == ChangeKind.verify and record is not None:
-        out.append(FieldChange(field="assured_date", current=dump(record.assured_date),
-                               proposed="now"))
+        out.append(
+            FieldChange(field="assured_date", current=dump(record.assured_date), proposed="now")
+        )
     if change.state == ChangeState.pending:
-        for it in consistency.implied(session, change.entity_type, change.entity_id,
-                                      change.payload.get("fields", {})):
-            out += [FieldChange(field=name, current=it.current.get(name), proposed=value,
-                                entity_type=it.entity_type, entity_id=it.entity_id)
-                    for name, value in it.fields.items()]
+        for it in consistency.implied(
+            session, change.entity_type, change.entity_id, change.payload.get("fields", {})
+        ):
+            out += [
+                FieldChange(
+                    field=name,
+                    current=it.current.get(name),
+                    proposed=value,
+                    entity_type=it.entity_type,
+                    entity_id=it.entity_id,
+                )
+                for name, value in it.fields.items()
+            ]
     return out
 
 
 #: Audit keys that never make a conflict: bookkeeping and verification (approving a capacity
 #: update verifies the listing; that must not block the next proposal for it).
-NEVER_CONFLICTS = frozenset({"updated_at", "version", "assured_date", "assurer_email",
-                             "capacity_updated", "status_since"})
+NEVER_CONFLICTS = frozenset(
+    {"updated_at", "version", "assured_date", "assurer_email", "capacity_updated", "status_since"}
+)
 
 
 def _conflicts(
@@ -1262,15 +1490,20 @@ def _conflicts(
     write that left no audit entry), everything the proposal touches is a conflict.
     Returns [{"field", "locale"}] (empty: safe to apply on the current record)."""
     lines = [d for d in diff(session, change=cr) if d.entity_type is None]  # its own record
-    if cr.kind == ChangeKind.status and cr.payload.get("fields", {}).get("status") == \
-            m.ServiceStatus.active.value:
+    if (
+        cr.kind == ChangeKind.status
+        and cr.payload.get("fields", {}).get("status") == m.ServiceStatus.active.value
+    ):
         # Back to active clears the reason and the end date it does not set itself.
         fields_in = cr.payload.get("fields", {})
-        lines += [FieldChange(field=name, current=dump(getattr(record, name, None)), proposed=None)
-                  for name in ("status_reason", "status_reason_code", "status_until")
-                  if name not in fields_in]
+        lines += [
+            FieldChange(field=name, current=dump(getattr(record, name, None)), proposed=None)
+            for name in ("status_reason", "status_reason_code", "status_until")
+            if name not in fields_in
+        ]
     everything = [{"field": d.field, "locale": d.locale} for d in lines] or [
-        {"field": "version", "locale": None}]
+        {"field": "version", "locale": None}
+    ]
     if record is None or max((a.entity_version or 0 for a in since), default=0) != record.version:
         return everything
     changed: set[str] = set()
@@ -1291,33 +1524,50 @@ def _conflicts(
             key = f"{d.field}@{d.locale}"
         if key in changed and d.current != d.proposed:
             out.append({"field": d.field, "locale": d.locale})
-    if cr.kind == ChangeKind.revert and "archived_at" in changed and \
-            cr.payload.get("archived_at", "unchanged") != "unchanged":
+    if (
+        cr.kind == ChangeKind.revert
+        and "archived_at" in changed
+        and cr.payload.get("archived_at", "unchanged") != "unchanged"
+    ):
         out.append({"field": "archived", "locale": None})
     return out
 
 
 def _diff_json(d: FieldChange) -> dict[str, Any]:
-    out = {"field": d.field, "locale": d.locale, "current": d.current, "proposed": d.proposed,
-           "sensitive": d.sensitive}
+    out = {
+        "field": d.field,
+        "locale": d.locale,
+        "current": d.current,
+        "proposed": d.proposed,
+        "sensitive": d.sensitive,
+    }
     if d.entity_type is not None:  # a line about another record the change implies
         out |= {"entity_type": d.entity_type, "entity_id": str(d.entity_id)}
     return out
 
 
 def _categories(session: Session, service_id: uuid.UUID) -> list[str]:
-    return sorted(session.scalars(
-        select(m.TaxonomyTerm.code)
-        .join(m.Attribute, m.Attribute.taxonomy_term_id == m.TaxonomyTerm.id)
-        .where(m.Attribute.link_id == service_id, m.Attribute.link_entity == "service")))
+    return sorted(
+        session.scalars(
+            select(m.TaxonomyTerm.code)
+            .join(m.Attribute, m.Attribute.taxonomy_term_id == m.TaxonomyTerm.id)
+            .where(m.Attribute.link_id == service_id, m.Attribute.link_entity == "service")
+        )
+    )
 
 
 def _audit_since(session: Session, cr: ChangeRequest) -> list[AuditEntry]:
-    return list(session.scalars(
-        select(AuditEntry).where(AuditEntry.entity_type == cr.entity_type,
-                                 AuditEntry.entity_id == cr.entity_id,
-                                 AuditEntry.entity_version > (cr.base_version or 0))
-        .order_by(AuditEntry.at)))
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.entity_type == cr.entity_type,
+                AuditEntry.entity_id == cr.entity_id,
+                AuditEntry.entity_version > (cr.base_version or 0),
+            )
+            .order_by(AuditEntry.at)
+        )
+    )
 
 
 def queue(
@@ -1336,26 +1586,37 @@ def queue(
     if not is_moderator(viewer):
         raise Forbidden("Only moderators see the queue")
     now = now or utcnow()
-    stmt = select(ChangeRequest).where(or_(
-        ChangeRequest.state == ChangeState.pending, ChangeRequest.needs_review.is_(True)))
+    stmt = select(ChangeRequest).where(
+        or_(ChangeRequest.state == ChangeState.pending, ChangeRequest.needs_review.is_(True))
+    )
     if kind:
         stmt = stmt.where(ChangeRequest.kind == _kind(kind))
     if older_than:
         stmt = stmt.where(ChangeRequest.created_at <= now - older_than)
     if category:
-        service_ids = (select(m.Attribute.link_id)
-                       .join(m.TaxonomyTerm, m.Attribute.taxonomy_term_id == m.TaxonomyTerm.id)
-                       .where(or_(m.TaxonomyTerm.code == category,
-                                  m.TaxonomyTerm.code.startswith(category + "."))))
+        service_ids = (
+            select(m.Attribute.link_id)
+            .join(m.TaxonomyTerm, m.Attribute.taxonomy_term_id == m.TaxonomyTerm.id)
+            .where(
+                or_(m.TaxonomyTerm.code == category, m.TaxonomyTerm.code.startswith(category + "."))
+            )
+        )
         stmt = stmt.where(ChangeRequest.service_id.in_(service_ids))
     # Changes on their own: the oldest 2,000. Records of new listings (groups, ~5-30 records
     # each) are read apart with a larger window, so that a big import's new listings do not
     # crowd each other (or the single changes) out of the queue.
-    rows = list(session.scalars(
-        stmt.where(ChangeRequest.group_id.is_(None)).order_by(ChangeRequest.created_at).limit(2000)))
+    rows = list(
+        session.scalars(
+            stmt.where(ChangeRequest.group_id.is_(None))
+            .order_by(ChangeRequest.created_at)
+            .limit(2000)
+        )
+    )
     rows += session.scalars(
-        stmt.where(ChangeRequest.group_id.is_not(None)).order_by(ChangeRequest.created_at)
-        .limit(GROUPED_WINDOW))
+        stmt.where(ChangeRequest.group_id.is_not(None))
+        .order_by(ChangeRequest.created_at)
+        .limit(GROUPED_WINDOW)
+    )
     rows.sort(key=lambda cr: cr.created_at)
     cache: dict[uuid.UUID | None, bool] = {}
 
@@ -1373,21 +1634,30 @@ def queue(
             groups.setdefault(cr.group_id, []).append(cr)
     rank = {name: i for i, name in enumerate(GROUP_ORDER)}
     for members in groups.values():
-        members.sort(key=lambda cr: (rank.get(cr.entity_type, len(rank)), cr.created_at, str(cr.id)))
+        members.sort(
+            key=lambda cr: (rank.get(cr.entity_type, len(rank)), cr.created_at, str(cr.id))
+        )
     heads = {id(group_head(members)) for members in groups.values()}
     items = [cr for cr in items if cr.group_id is None or id(cr) in heads]
     counts: dict[str, int] = {}
     for cr in items:
         counts[cr.kind.value] = counts.get(cr.kind.value, 0) + 1
     counts["sensitive"] = sum(
-        1 for cr in items
-        if cr.sensitive or any(x.sensitive for x in groups.get(cr.group_id or uuid.UUID(int=0), [])))
+        1
+        for cr in items
+        if cr.sensitive or any(x.sensitive for x in groups.get(cr.group_id or uuid.UUID(int=0), []))
+    )
     counts["needs_review"] = sum(1 for cr in items if cr.needs_review)
 
-    report_rows = list(session.execute(
-        select(Report, m.ServiceAtLocation.location_id)
-        .outerjoin(m.ServiceAtLocation, m.ServiceAtLocation.service_id == Report.service_id)
-        .where(Report.state == ReportState.open).order_by(Report.created_at).limit(2000)))
+    report_rows = list(
+        session.execute(
+            select(Report, m.ServiceAtLocation.location_id)
+            .outerjoin(m.ServiceAtLocation, m.ServiceAtLocation.service_id == Report.service_id)
+            .where(Report.state == ReportState.open)
+            .order_by(Report.created_at)
+            .limit(2000)
+        )
+    )
     reports: list[Report] = []
     seen: set[uuid.UUID] = set()
     for rep, loc_id in report_rows:
@@ -1399,10 +1669,15 @@ def queue(
             seen.add(rep.id)
             reports.append(rep)
     counts["reports"] = len(reports)
-    return QueueView(items=items[:limit], reports=reports[:limit], counts=counts,
-                     total=len(items),
-                     groups={cr.group_id: groups[cr.group_id] for cr in items[:limit]
-                             if cr.group_id is not None})
+    return QueueView(
+        items=items[:limit],
+        reports=reports[:limit],
+        counts=counts,
+        total=len(items),
+        groups={
+            cr.group_id: groups[cr.group_id] for cr in items[:limit] if cr.group_id is not None
+        },
+    )
 
 
 def in_scope_of(session: Session, place: uuid.UUID | None, region_id: uuid.UUID) -> bool:
@@ -1443,10 +1718,18 @@ def report(
         kind = ReportKind(kind)
     except ValueError:
         raise ValidationFailed([{"path": "kind", "message": "unknown kind of report"}]) from None
-    recent = session.scalar(select(func.count()).select_from(Report).where(
-        Report.service_id == service_id, Report.created_at > now - dt.timedelta(hours=1))) or 0
+    recent = (
+        session.scalar(
+            select(func.count())
+            .select_from(Report)
+            .where(Report.service_id == service_id, Report.created_at > now - dt.timedelta(hours=1))
+        )
+        or 0
+    )
     if recent >= REPORTS_PER_SERVICE_PER_HOUR:
-        raise TooManyRequests("Many reports about this service already; thank you", retry_after=3600)
+        raise TooManyRequests(
+            "Many reports about this service already; thank you", retry_after=3600
+        )
     if text is not None:
         from directory.textinput import TextInputError, clean_text
 
@@ -1456,8 +1739,9 @@ def report(
             raise ValidationFailed([{"path": "text", "message": str(exc)}]) from None
     if locale is not None and session.get(m.Locale, locale) is None:
         raise ValidationFailed([{"path": "locale", "message": "unknown locale"}])
-    row = Report(service_id=service_id, kind=kind, text=text, locale=locale,
-                 created_at=now, updated_at=now)
+    row = Report(
+        service_id=service_id, kind=kind, text=text, locale=locale, created_at=now, updated_at=now
+    )
     session.add(row)
     session.flush()
     return row
@@ -1500,8 +1784,11 @@ def audit(
         stmt = stmt.where(AuditEntry.entity_id == entity_id)
     if before:
         stmt = stmt.where(AuditEntry.at < before)
-    return list(session.scalars(
-        stmt.order_by(AuditEntry.at.desc(), AuditEntry.entity_version.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            stmt.order_by(AuditEntry.at.desc(), AuditEntry.entity_version.desc()).limit(limit)
+        )
+    )
 
 
 def account_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
@@ -1514,8 +1801,26 @@ def account_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uui
 
 
 __all__ = [
-    "FieldChange", "GroupRecord", "QueueView", "Role", "acknowledge", "account_names", "approve",
-    "audit", "diff", "get_change", "group_head", "group_of", "my_changes", "propose",
-    "propose_group", "queue", "reject", "report",
-    "resolve_report", "revert", "snapshot", "withdraw",
+    "FieldChange",
+    "GroupRecord",
+    "QueueView",
+    "Role",
+    "acknowledge",
+    "account_names",
+    "approve",
+    "audit",
+    "diff",
+    "get_change",
+    "group_head",
+    "group_of",
+    "my_changes",
+    "propose",
+    "propose_group",
+    "queue",
+    "reject",
+    "report",
+    "resolve_report",
+    "revert",
+    "snapshot",
+    "withdraw",
 ]

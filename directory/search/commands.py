@@ -43,8 +43,11 @@ def _vacuum_search_tables(engine: Any) -> None:
     statistics are old, and search pages measured 2–7× slower at 100,000 services."""
     from sqlalchemy import inspect, text
 
-    tables = [t for t in inspect(engine).get_table_names()
-              if t.startswith(("service_search", "service_fts"))]
+    tables = [
+        t
+        for t in inspect(engine).get_table_names()
+        if t.startswith(("service_search", "service_fts"))
+    ]
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in tables:  # VACUUM cannot run inside a transaction
             conn.execute(text(f'VACUUM (ANALYZE) "{table}"'))

@@ -181,7 +181,9 @@ def _mostly_matching(session: Session, stmt: Select[Any]) -> bool:
     raw = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
     plan: Any = json.loads(raw) if isinstance(raw, str) else raw
     rows = float(plan[0]["Plan"]["Plan Rows"])
-    total = session.scalar(text("SELECT reltuples FROM pg_class WHERE oid = 'service_fts'::regclass"))
+    total = session.scalar(
+        text("SELECT reltuples FROM pg_class WHERE oid = 'service_fts'::regclass")
+    )
     return total is not None and total > 0 and rows > DENSE_SHARE * float(total)
 
 

@@ -30,7 +30,11 @@ VENDOR_FILES = {"htmx.min.js": ("htmx.org", "dist/htmx.min.js")}
 
 def pinned_version(package: str, lock: Path = ROOT / "package-lock.json") -> str:
     """The version of `package` that package-lock.json pins."""
-    return str(json.loads(lock.read_text(encoding="utf-8"))["packages"][f"node_modules/{package}"]["version"])
+    return str(
+        json.loads(lock.read_text(encoding="utf-8"))["packages"][f"node_modules/{package}"][
+            "version"
+        ]
+    )
 
 
 def vendored_version(name: str = "htmx.min.js") -> str | None:
@@ -54,7 +58,9 @@ def build() -> None:
             sys.exit(f"missing {source}: run `npm ci` first (./dev setup does)")
         if not target.exists() or target.read_bytes() != source.read_bytes():
             shutil.copyfile(source, target)
-            print(f"static/vendor/{name}: updated from {package}@{pinned_version(package)}: commit it")
+            print(
+                f"static/vendor/{name}: updated from {package}@{pinned_version(package)}: commit it"
+            )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,9 @@ def request_locale(request: Request) -> str:
     return i18n.negotiate(request.headers.get("accept-language"), default=default)
 
 
-def error_page(request: Request, status_code: int, headers: dict[str, str] | None = None,
-               *, reason: str = "") -> Response:
+def error_page(
+    request: Request, status_code: int, headers: dict[str, str] | None = None, *, reason: str = ""
+) -> Response:
     """A full HTML page saying what went wrong, in the reader's language. `reason` refines a
     503 for a change that was not saved: "import" (an import holds the database for writing)
     or "busy" (other changes held it too long)."""
@@ -79,7 +80,8 @@ def _validation_page(request: Request, exc: Exception) -> Response:
 async def _api_server_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(
         {"type": "about:blank", "title": "Internal Server Error", "status": 500},
-        status_code=500, media_type="application/problem+json",
+        status_code=500,
+        media_type="application/problem+json",
     )
 
 

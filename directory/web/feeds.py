@@ -52,7 +52,9 @@ def cap_notices(request: Request, db: DbSession, place: str | None = None) -> Re
 
     current = now()
     items = publish.notices(db, place=_place(db, place), now=current)
-    return _answer(request, db, publish.cap_collection(items, pages.base_url(request), now=current), CAP_TYPE)
+    return _answer(
+        request, db, publish.cap_collection(items, pages.base_url(request), now=current), CAP_TYPE
+    )
 
 
 @cap_router.get("/cap/notices/{notice_id}.xml")
@@ -67,7 +69,9 @@ def cap_notice(request: Request, db: DbSession, notice_id: str) -> Response:
 
 
 @atom_router.get("/{locale}/notices.atom")
-def atom_notices(request: Request, locale: str, db: DbSession, place: str | None = None) -> Response:
+def atom_notices(
+    request: Request, locale: str, db: DbSession, place: str | None = None
+) -> Response:
     from directory.web.routes import now, page_locale
 
     locale = page_locale(locale)
@@ -79,7 +83,9 @@ def atom_notices(request: Request, locale: str, db: DbSession, place: str | None
     if pid is not None:
         name = publish.place_name(db, pid, locale)
     self_url = f"{origin}/{locale}/notices.atom" + (f"?place={place}" if place else "")
-    body = publish.atom(items, locale=locale, origin=origin, self_url=self_url, place_name=name, now=current)
+    body = publish.atom(
+        items, locale=locale, origin=origin, self_url=self_url, place_name=name, now=current
+    )
     return _answer(request, db, body, ATOM_TYPE)
 
 
@@ -87,8 +93,13 @@ _PICKERS = {"pick-place": "#pick-place", "f-place": "#f-place"}
 
 
 @atom_router.get("/{locale}/alerts/board")
-def alert_board(request: Request, locale: str, db: DbSession, place: str | None = None,
-                picker: str | None = None) -> Response:
+def alert_board(
+    request: Request,
+    locale: str,
+    db: DbSession,
+    place: str | None = None,
+    picker: str | None = None,
+) -> Response:
     """The notice board of a page, alone: what htmx polls every 30 s while an alert is in force
     or alert feeds are watched (the page around it is not made again)."""
     from urllib.parse import urlsplit
@@ -98,11 +109,26 @@ def alert_board(request: Request, locale: str, db: DbSession, place: str | None 
 
     locale = page_locale(locale)
     settings = request.app.state.settings
-    board = pages.reader_notices(db, locale=locale, now=now(), settings=settings, place=(place or "")[:80])
+    board = pages.reader_notices(
+        db, locale=locale, now=now(), settings=settings, place=(place or "")[:80]
+    )
     # The "Refresh" link goes to the page the board sits on (same origin only), not to this URL.
     current = urlsplit(request.headers.get("hx-current-url", ""))
     same = not current.netloc or current.netloc == request.url.netloc
-    refresh = (current.path + (f"?{current.query}" if current.query else "")) if same and current.path else f"/{locale}/"
-    return render(request, "_notices.html", {
-        "locale": locale, "board": board, "picker": _PICKERS.get(picker or "", ""), "refresh_url": refresh,
-    }, headers={"Vary": "HX-Current-URL"}, cache="public, no-cache")  # revalidated at every poll
+    refresh = (
+        (current.path + (f"?{current.query}" if current.query else ""))
+        if same and current.path
+        else f"/{locale}/"
+    )
+    return render(
+        request,
+        "_notices.html",
+        {
+            "locale": locale,
+            "board": board,
+            "picker": _PICKERS.get(picker or "", ""),
+            "refresh_url": refresh,
+        },
+        headers={"Vary": "HX-Current-URL"},
+        cache="public, no-cache",
+    )  # revalidated at every poll

@@ -122,7 +122,9 @@ def web_manifest(locale: str, *, static: Any) -> dict[str, Any]:
     return {
         "name": _("Aid directory"),
         "short_name": _("Aid directory"),
-        "description": _("Shelters, warming points, food, medical and legal help for people displaced by war: open now, near you, in your language."),
+        "description": _(
+            "Shelters, warming points, food, medical and legal help for people displaced by war: open now, near you, in your language."
+        ),
         "lang": locale,
         "dir": i18n.text_direction(locale),
         "id": f"/{locale}/",
@@ -135,10 +137,18 @@ def web_manifest(locale: str, *, static: Any) -> dict[str, Any]:
             {"src": static("img/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
             {"src": static("img/icon-192.png"), "sizes": "192x192", "type": "image/png"},
             {"src": static("img/icon-512.png"), "sizes": "512x512", "type": "image/png"},
-            {"src": static("img/icon-maskable-192.png"), "sizes": "192x192", "type": "image/png",
-             "purpose": "maskable"},
-            {"src": static("img/icon-maskable-512.png"), "sizes": "512x512", "type": "image/png",
-             "purpose": "maskable"},
+            {
+                "src": static("img/icon-maskable-192.png"),
+                "sizes": "192x192",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
+            {
+                "src": static("img/icon-maskable-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
         ],
     }
 
@@ -197,7 +207,8 @@ class Filters:
         }
         values.update(changes)
         kept = {
-            k: v for k, v in values.items()
+            k: v
+            for k, v in values.items()
             if v not in (None, "", False) and not (k == "page" and v == 1)
         }
         return urlencode(kept)
@@ -241,8 +252,9 @@ def home_context(
         **base_context(request, locale),
         "categories": categories,
         "places": places,
-        "board": reader_notices(db, locale=locale, now=now, settings=settings, place=place,
-                                near=near),
+        "board": reader_notices(
+            db, locale=locale, now=now, settings=settings, place=place, near=near
+        ),
         "filters": Filters(place=place),
         # the alert's "nearest shelter" link keeps the position the reader shared (2 decimals)
         "near_param": f"{near[0]:.2f},{near[1]:.2f}" if near else "",
@@ -250,8 +262,14 @@ def home_context(
 
 
 def reader_notices(
-    db: Session, *, locale: str, now: dt.datetime, settings: Settings, place: str = "",
-    near: tuple[float, float] | None = None, place_ids: tuple[uuid.UUID | None, ...] = (),
+    db: Session,
+    *,
+    locale: str,
+    now: dt.datetime,
+    settings: Settings,
+    place: str = "",
+    near: tuple[float, float] | None = None,
+    place_ids: tuple[uuid.UUID | None, ...] = (),
 ) -> Any:
     """The notices at the top of a page about a chosen place, a position or `place_ids`
     (a listing's places); with none of them, nationwide ones and a line per other region."""
@@ -268,7 +286,9 @@ def reader_notices(
     return with_alert_state(db, board, locale=locale, now=now, settings=settings)
 
 
-def with_alert_state(db: Session, board: Any, *, locale: str, now: dt.datetime, settings: Settings) -> Any:
+def with_alert_state(
+    db: Session, board: Any, *, locale: str, now: dt.datetime, settings: Settings
+) -> Any:
     """The board with the alert feeds' state: alerts of its region that ended a short while ago,
     and since when the alert status is unknown (a configured feed gone silent)."""
     import dataclasses
@@ -278,8 +298,11 @@ def with_alert_state(db: Session, board: Any, *, locale: str, now: dt.datetime, 
     regions = [board.region.id] if board.region is not None else []
     return dataclasses.replace(
         board,
-        ended=tuple(status.recently_ended(db, locale=locale, region_ids=regions, now=now,
-                                          timezone=settings.timezone)),
+        ended=tuple(
+            status.recently_ended(
+                db, locale=locale, region_ids=regions, now=now, timezone=settings.timezone
+            )
+        ),
         unknown_since=status.status_unknown_since(db, settings, now=now),
     )
 
@@ -326,10 +349,16 @@ def search_context(
     return {
         "page_title": search_title(filters, categories, places),
         "count_text": i18n.ngettext(
-            "%(num)s service found", "%(num)s services found", results.total,
+            "%(num)s service found",
+            "%(num)s services found",
+            results.total,
             num=i18n.format_number(results.total),
-        ) if results.total_exact else i18n.ngettext(  # counting stopped at the cap
-            "More than %(num)s service found", "More than %(num)s services found", results.total,
+        )
+        if results.total_exact
+        else i18n.ngettext(  # counting stopped at the cap
+            "More than %(num)s service found",
+            "More than %(num)s services found",
+            results.total,
             num=i18n.format_number(results.total),
         ),
         **base_context(request, locale),
@@ -343,8 +372,9 @@ def search_context(
         "spoken_languages": SPOKEN_LANGUAGES,
         "now": now,
         "zone": settings.timezone,
-        "board": reader_notices(db, locale=locale, now=now, settings=settings,
-                                place=filters.place, near=filters.near),
+        "board": reader_notices(
+            db, locale=locale, now=now, settings=settings, place=filters.place, near=filters.near
+        ),
         "near_param": filters.near_value,
     }
 
@@ -401,15 +431,13 @@ def service_context(
     if detail is None:
         raise HTTPException(status_code=404)
     zone = detail.locations[0].timezone if detail.locations else settings.timezone
-    where = tuple(
-        p.id for loc in detail.locations for p in (loc.region, loc.city) if p is not None
-    )
+    where = tuple(p.id for loc in detail.locations for p in (loc.region, loc.city) if p is not None)
     return {
         **base_context(request, locale),
         # (a listing with no known place: nationwide notices only)
         "board": reader_notices(db, locale=locale, now=now, settings=settings, place_ids=where)
-        if where else replace(reader_notices(db, locale=locale, now=now, settings=settings),
-                              elsewhere=()),
+        if where
+        else replace(reader_notices(db, locale=locale, now=now, settings=settings), elsewhere=()),
         "service": detail,
         "now": now,
         "today_weekday": now.astimezone(ZoneInfo(zone)).weekday(),
@@ -453,8 +481,9 @@ def sitemap_xml(db: Session, request: Request, *, now: dt.datetime) -> str:
     limit = 50_000 // len(locales)
     page = 1
     while len(paths) < limit:
-        params = queries.SearchParams(page=page, per_page=100, locale=settings.default_locale,
-                                      now=now)
+        params = queries.SearchParams(
+            page=page, per_page=100, locale=settings.default_locale, now=now
+        )
         results = queries.search_services(db, params, stale_after_days=settings.stale_after_days)
         paths += [f"services/{card.id}" for card in results.items][: limit - len(paths)]
         if page * 100 >= results.total or not results.items:

@@ -95,8 +95,13 @@ def search(request: Request, locale: str, db: DbSession) -> Response:
     cache = httpcache.public_cache(minute)
     if is_htmx(request):
         return render(
-            request, "search.html", {**context, "fragment": True},
-            blocks=("results", "languages"), headers=headers, etag=etag, cache=cache,
+            request,
+            "search.html",
+            {**context, "fragment": True},
+            blocks=("results", "languages"),
+            headers=headers,
+            etag=etag,
+            cache=cache,
         )
     return render(request, "search.html", context, headers=headers, etag=etag, cache=cache)
 
@@ -126,7 +131,12 @@ async def report(request: Request, locale: str, service_id: str, db: DbSession) 
     )
     if result.errors:
         context = pages.service_context(
-            db, request, locale=locale, service_id=ident, now=now(), settings=settings,
+            db,
+            request,
+            locale=locale,
+            service_id=ident,
+            now=now(),
+            settings=settings,
             report=result,
         )
         return render(request, "service.html", context, status_code=422, cache=None)
@@ -194,7 +204,8 @@ def sitemap(request: Request, db: DbSession) -> Response:
 def favicon() -> Response:
     """Browsers ask for it whatever the page says: point them at the hashed icon."""
     return RedirectResponse(
-        manifest().url("img/icon.svg"), status_code=301,
+        manifest().url("img/icon.svg"),
+        status_code=301,
         headers={"Cache-Control": "public, max-age=86400"},
     )
 
@@ -230,7 +241,8 @@ def _validator(request: Request, db: Session) -> tuple[dt.datetime, dt.datetime,
 def _not_modified(etag: str | None, minute: dt.datetime, vary: str = "") -> Response:
     assert etag is not None  # noqa: S101 - only called when If-None-Match matched a tag
     return httpcache.not_modified(
-        etag, cache_control=httpcache.public_cache(minute),
+        etag,
+        cache_control=httpcache.public_cache(minute),
         vary=", ".join(v for v in ("Accept-Encoding", vary) if v),
     )
 

@@ -95,8 +95,9 @@ class Manifest:
 
 
 def _gzipped(body: bytes, media_type: str) -> bytes | None:
-    compressible = media_type.startswith(("text/", "application/javascript", "application/json",
-                                          "image/svg+xml"))
+    compressible = media_type.startswith(
+        ("text/", "application/javascript", "application/json", "image/svg+xml")
+    )
     if not compressible or len(body) < GZIP_MIN_BYTES:
         return None
     packed = gzip.compress(body, compresslevel=9, mtime=0)

@@ -107,15 +107,16 @@ def _utcnow() -> Any:
 
 
 def _notice_when(notice: Any, now: Any = None) -> str:
-    """"since 12:06 · until 14:06 (Kyiv time)": a notice's times in its region's zone (the
+    """ "since 12:06 · until 14:06 (Kyiv time)": a notice's times in its region's zone (the
     directory's for nationwide ones), the zone named (a reader may be anywhere)."""
     tz = getattr(notice, "timezone", None)
     zone = i18n.format_zone(tz) if tz else "UTC"
     start = i18n.format_when(notice.valid_from, tz, now)
     if notice.valid_until is not None:
         end = i18n.format_when(notice.valid_until, tz, now)
-        return i18n.gettext("since %(start)s · until %(end)s (%(zone)s time)",
-                            start=start, end=end, zone=zone)
+        return i18n.gettext(
+            "since %(start)s · until %(end)s (%(zone)s time)", start=start, end=end, zone=zone
+        )
     return i18n.gettext("since %(start)s (%(zone)s time)", start=start, zone=zone)
 
 
@@ -138,8 +139,9 @@ def _link_list(links: list[Markup]) -> Markup:
     if not links:
         return Markup("")
     tokens = [f"\x00{i}\x00" for i in range(len(links))]
-    text = str(escape(format_list(tokens, style="standard",
-                                  locale=i18n.babel_locale(i18n.get_locale()))))
+    text = str(
+        escape(format_list(tokens, style="standard", locale=i18n.babel_locale(i18n.get_locale())))
+    )
     for token, link in zip(tokens, links, strict=True):
         text = text.replace(token, str(link))
     return Markup(text)  # noqa: S704 - the list pattern is escaped, the links are Markup

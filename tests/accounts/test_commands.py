@@ -20,12 +20,28 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 
 def test_user_and_token_lifecycle(cli: CliRunner) -> None:
-    r = cli.invoke(main, ["user", "create", "--email", "Taras@Example.org", "--role", "moderator",
-                          "--name", "Taras", "--password-stdin"], input="a long password 123\n")
+    r = cli.invoke(
+        main,
+        [
+            "user",
+            "create",
+            "--email",
+            "Taras@Example.org",
+            "--role",
+            "moderator",
+            "--name",
+            "Taras",
+            "--password-stdin",
+        ],
+        input="a long password 123\n",
+    )
     assert r.exit_code == 0, r.output
     assert "moderator taras@example.org" in r.output
-    r = cli.invoke(main, ["user", "create", "--email", "taras@example.org", "--password-stdin"],
-                   input="a long password 123\n")
+    r = cli.invoke(
+        main,
+        ["user", "create", "--email", "taras@example.org", "--password-stdin"],
+        input="a long password 123\n",
+    )
     assert r.exit_code == 2 and "exists" in r.output
     r = cli.invoke(main, ["token", "create", "--email", "taras@example.org", "--expires-days", "7"])
     assert r.exit_code == 0, r.output
@@ -41,11 +57,15 @@ def test_user_and_token_lifecycle(cli: CliRunner) -> None:
 
 
 def test_bad_input_is_one_line_not_a_traceback(cli: CliRunner) -> None:
-    r = cli.invoke(main, ["user", "create", "--email", "x@example.org", "--password-stdin"],
-                   input="short\n")
+    r = cli.invoke(
+        main, ["user", "create", "--email", "x@example.org", "--password-stdin"], input="short\n"
+    )
     assert r.exit_code == 2 and "password" in r.output and "Traceback" not in r.output
     r = cli.invoke(main, ["token", "create", "--email", "nobody@example.org"])
     assert r.exit_code == 2 and "no such account" in r.output
-    r = cli.invoke(main, ["user", "create", "--email", "y@example.org", "--region", "XX-99",
-                          "--password-stdin"], input="a long password 123\n")
+    r = cli.invoke(
+        main,
+        ["user", "create", "--email", "y@example.org", "--region", "XX-99", "--password-stdin"],
+        input="a long password 123\n",
+    )
     assert r.exit_code == 2 and "unknown region" in r.output

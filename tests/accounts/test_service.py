@@ -100,8 +100,9 @@ def test_totp_enrolment_and_recovery_codes(db: Session) -> None:
     with pytest.raises(ValidationFailed):
         service.enable_totp(db, account=acc, secret=secret, code="000000")
     now = dt.datetime.now(dt.UTC)
-    codes = service.enable_totp(db, account=acc, secret=secret, code=pyotp.TOTP(secret).at(now),
-                                now=now)
+    codes = service.enable_totp(
+        db, account=acc, secret=secret, code=pyotp.TOTP(secret).at(now), now=now
+    )
     assert len(codes) == service.RECOVERY_CODE_COUNT
     later = now + dt.timedelta(seconds=30)
     service.verify_second_factor(db, account=acc, code=pyotp.TOTP(secret).at(later), now=later)

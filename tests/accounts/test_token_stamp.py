@@ -69,8 +69,10 @@ def test_stamp_skips_instead_of_waiting_for_a_lock(
     assert token_id is not None
     with engine.connect() as holder:
         # Another transaction holds the token's row (PostgreSQL) / the write lock (SQLite).
-        holder.execute(text("UPDATE api_token SET scopes = scopes WHERE id = :id"),
-                       {"id": token_id.hex if engine.dialect.name == "sqlite" else token_id})
+        holder.execute(
+            text("UPDATE api_token SET scopes = scopes WHERE id = :id"),
+            {"id": token_id.hex if engine.dialect.name == "sqlite" else token_id},
+        )
         started = time.monotonic()
         stamped = service.stamp_token_use(engine, token_id=token_id, now=utcnow())
         waited = time.monotonic() - started

@@ -26,8 +26,9 @@ def gaz(db: Session) -> Session:
 @pytest.fixture()
 def Session_(gaz: Session) -> sessionmaker[Session]:  # noqa: N802 (a factory, named like one)
     """What the watcher opens: sessions on the test's connection whose commits are savepoints."""
-    return sessionmaker(bind=gaz.connection(), join_transaction_mode="create_savepoint",
-                        expire_on_commit=False)
+    return sessionmaker(
+        bind=gaz.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
 
 
 def cap_time(value: dt.datetime) -> str:

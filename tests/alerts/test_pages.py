@@ -22,8 +22,15 @@ FEED = Feed(url="https://alerts.example.org/active.json", kind="state")
 
 
 def _state(db: Session, *codes: str, since: dt.datetime | None = None) -> None:
-    apply.handle_state(db, FEED, [RegionState(code=c, since=since or NOW - dt.timedelta(minutes=4),
-                                              alert_type="air_raid") for c in codes], now=dt.datetime.now(dt.UTC))
+    apply.handle_state(
+        db,
+        FEED,
+        [
+            RegionState(code=c, since=since or NOW - dt.timedelta(minutes=4), alert_type="air_raid")
+            for c in codes
+        ],
+        now=dt.datetime.now(dt.UTC),
+    )
     db.flush()
 
 
@@ -40,9 +47,11 @@ def test_alert_shows_first_in_its_region_only(client: TestClient, gaz: Session) 
     _state(gaz, "UA-12")
     dnipro = client.get("/uk/?place=UA-12").text
     assert "Повітряна тривога" in dnipro
-    board = dnipro[dnipro.index('id="notice-board"'):]
+    board = dnipro[dnipro.index('id="notice-board"') :]
     assert board.index("Повітряна тривога") < dnipro.index("<main") or "notice danger" in board
-    link = re.search(r'href="(/uk/search\?category=shelter&amp;alert=1&amp;open_now=1&amp;place=UA-12)"', dnipro)
+    link = re.search(
+        r'href="(/uk/search\?category=shelter&amp;alert=1&amp;open_now=1&amp;place=UA-12)"', dnipro
+    )
     assert link, "the big action leads to Dnipro's shelters open during alerts, open now"
     assert "Найближче укриття, відкрите під час тривоги" in dnipro
     assert 'hx-get="/uk/alerts/board?place=UA-12' in dnipro and 'hx-trigger="every 30s' in dnipro
@@ -58,23 +67,40 @@ def test_alert_shows_first_in_its_region_only(client: TestClient, gaz: Session) 
 
 def test_board_fragment_refreshes_and_says_when_it_ended(client: TestClient, gaz: Session) -> None:
     _state(gaz, "UA-12")
-    first = client.get("/en/alerts/board?place=UA-12&picker=pick-place",
-                       headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/en/?place=UA-12"})
+    first = client.get(
+        "/en/alerts/board?place=UA-12&picker=pick-place",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/en/?place=UA-12"},
+    )
     assert first.status_code == 200 and "set-cookie" not in first.headers
-    assert first.text.lstrip().startswith('<div id="notice-board"') and "Air-raid alert" in first.text
+    assert (
+        first.text.lstrip().startswith('<div id="notice-board"') and "Air-raid alert" in first.text
+    )
     assert 'href="/en/?place=UA-12"' in first.text  # Refresh goes to the page, not to the fragment
     _state(gaz)  # the feed no longer lists Dnipro
     ended = client.get("/en/alerts/board?place=UA-12").text
     assert "notice danger" not in ended
-    assert re.search(r"Air-raid alert</span> ended at \d{1,2}:\d\d(\W?[AP]M)? \(Kyiv time\)\.", ended), ended
+    assert re.search(
+        r"Air-raid alert</span> ended at \d{1,2}:\d\d(\W?[AP]M)? \(Kyiv time\)\.", ended
+    ), ended
     page = client.get("/en/?place=UA-12").text
     assert "Air-raid alert</span> ended at" in page
     assert "ended at" not in client.get("/en/?place=UA-46").text  # Lviv never had it
 
 
-def test_unknown_status_when_the_feed_is_silent(client: TestClient, gaz: Session, watched: None) -> None:
-    gaz.add(AlertFeed(url=FEED.url, kind="state", seen={}, failures=3, last_error="HTTP 503",
-                      last_success_at=NOW - dt.timedelta(minutes=20), last_attempt_at=NOW))
+def test_unknown_status_when_the_feed_is_silent(
+    client: TestClient, gaz: Session, watched: None
+) -> None:
+    gaz.add(
+        AlertFeed(
+            url=FEED.url,
+            kind="state",
+            seen={},
+            failures=3,
+            last_error="HTTP 503",
+            last_success_at=NOW - dt.timedelta(minutes=20),
+            last_attempt_at=NOW,
+        )
+    )
     gaz.flush()
     for path in ("/en/", "/en/?place=UA-12", "/en/search?category=shelter"):
         text = client.get(path).text

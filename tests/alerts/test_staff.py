@@ -32,20 +32,29 @@ def _moderator(db: Session, client: TestClient, region: str) -> Account:
     return account
 
 
-def test_moderator_pins_a_feed_notice_and_the_feed_leaves_it(client: TestClient, gaz: Session) -> None:
+def test_moderator_pins_a_feed_notice_and_the_feed_leaves_it(
+    client: TestClient, gaz: Session
+) -> None:
     now = dt.datetime.now(dt.UTC)
-    apply.handle_state(gaz, FEED, [RegionState("UA-12", now - dt.timedelta(minutes=2), "air_raid")], now=now)
+    apply.handle_state(
+        gaz, FEED, [RegionState("UA-12", now - dt.timedelta(minutes=2), "air_raid")], now=now
+    )
     taras = _moderator(gaz, client, "UA-12")
     page = client.get("/en/manage/notices")
     assert "Started by the alert feed" in page.text and ">Pin<" in page.text
     notice = gaz.scalar(select(m.Notice).where(m.Notice.region_id == place_id("UA-12")))
     assert notice is not None
-    r = client.post(f"/en/manage/notices/{notice.id}/pin", data={"csrf_token": csrf_of(page.text), "pinned": "1"},
-                    follow_redirects=False)
+    r = client.post(
+        f"/en/manage/notices/{notice.id}/pin",
+        data={"csrf_token": csrf_of(page.text), "pinned": "1"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     link = gaz.get(AlertNotice, notice.id)
     assert link is not None and link.pinned
-    audit = gaz.scalar(select(AuditEntry).where(AuditEntry.entity_id == notice.id, AuditEntry.action == "pin"))
+    audit = gaz.scalar(
+        select(AuditEntry).where(AuditEntry.entity_id == notice.id, AuditEntry.action == "pin")
+    )
     assert audit is not None and audit.author_id == taras.id
     assert "Pinned: the feed will not end it" in client.get("/en/manage/notices").text
     apply.handle_state(gaz, FEED, [], now=dt.datetime.now(dt.UTC))  # the feed says it is over
@@ -55,25 +64,44 @@ def test_moderator_pins_a_feed_notice_and_the_feed_leaves_it(client: TestClient,
 
 def test_another_regions_moderator_may_not_pin(client: TestClient, gaz: Session) -> None:
     now = dt.datetime.now(dt.UTC)
-    apply.handle_state(gaz, FEED, [RegionState("UA-12", now - dt.timedelta(minutes=2), "air_raid")], now=now)
+    apply.handle_state(
+        gaz, FEED, [RegionState("UA-12", now - dt.timedelta(minutes=2), "air_raid")], now=now
+    )
     _moderator(gaz, client, "UA-46")
     page = client.get("/en/manage/notices")
     notice = gaz.scalar(select(m.Notice).where(m.Notice.region_id == place_id("UA-12")))
     assert notice is not None
-    r = client.post(f"/en/manage/notices/{notice.id}/pin", data={"csrf_token": csrf_of(page.text), "pinned": "1"},
-                    follow_redirects=False)
+    r = client.post(
+        f"/en/manage/notices/{notice.id}/pin",
+        data={"csrf_token": csrf_of(page.text), "pinned": "1"},
+        follow_redirects=False,
+    )
     assert r.status_code == 403 and "outside your regions" in r.text
     link = gaz.get(AlertNotice, notice.id)
     assert link is not None and not link.pinned
 
 
 def test_exercise_messages_are_listed_for_moderators_only(client: TestClient, gaz: Session) -> None:
-    gaz.add(AlertMessage(key="warnings@demo.example|EX-1", feed_url="https://w.example/cap", sent=dt.datetime.now(dt.UTC),
-                         status="Exercise", msg_type="Alert", references=[], digest="0" * 64, outcome="not-public",
-                         summary="Demo exercise: siren test in Dnipro"))
+    gaz.add(
+        AlertMessage(
+            key="warnings@demo.example|EX-1",
+            feed_url="https://w.example/cap",
+            sent=dt.datetime.now(dt.UTC),
+            status="Exercise",
+            msg_type="Alert",
+            references=[],
+            digest="0" * 64,
+            outcome="not-public",
+            summary="Demo exercise: siren test in Dnipro",
+        )
+    )
     gaz.flush()
     assert "Demo exercise" not in client.get("/en/?place=UA-12").text
     _moderator(gaz, client, "UA-12")
     page = client.get("/en/manage/notices").text
     assert "Latest messages from the alert feeds" in page
-    assert "Demo exercise: siren test in Dnipro" in page and "Exercise" in page and "not shown to readers" in page
+    assert (
+        "Demo exercise: siren test in Dnipro" in page
+        and "Exercise" in page
+        and "not shown to readers" in page
+    )

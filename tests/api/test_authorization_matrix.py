@@ -23,10 +23,15 @@ from tests.factories import make_account, make_listing, make_place, make_token
 
 #: Routes anyone may call (reads of public data and anonymous reports). Nothing else.
 PUBLIC = {
-    ("GET", "/v1/services"), ("GET", "/v1/services/{service_id}"),
-    ("GET", "/v1/organizations"), ("GET", "/v1/organizations/{organization_id}"),
-    ("GET", "/v1/locations"), ("GET", "/v1/locations/{location_id}"),
-    ("GET", "/v1/taxonomy_terms"), ("GET", "/v1/places"), ("GET", "/v1/notices"),
+    ("GET", "/v1/services"),
+    ("GET", "/v1/services/{service_id}"),
+    ("GET", "/v1/organizations"),
+    ("GET", "/v1/organizations/{organization_id}"),
+    ("GET", "/v1/locations"),
+    ("GET", "/v1/locations/{location_id}"),
+    ("GET", "/v1/taxonomy_terms"),
+    ("GET", "/v1/places"),
+    ("GET", "/v1/notices"),
     ("POST", "/v1/services/{service_id}/reports"),
     ("GET", "/v1/export/{fmt}"),
 }
@@ -117,23 +122,42 @@ def world(db: Session) -> dict[str, Any]:
     db.add_all([address, schedule, notice])
     db.flush()
     phone = db.query(Phone).filter(Phone.location_id == loc.id).one()
-    change = moderation.propose(db, actor=people["volunteer"], entity_type="location",
-                                entity_id=loc.id, kind="capacity",
-                                changes={"capacity_available": 5})
+    change = moderation.propose(
+        db,
+        actor=people["volunteer"],
+        entity_type="location",
+        entity_id=loc.id,
+        kind="capacity",
+        changes={"capacity_available": 5},
+    )
     report = moderation.report(db, service_id=svc.id, kind="full")
     from directory.accounts.service import create_token
 
     spare_token = create_token(db, account=people["volunteer"]).token
     db.commit()
     ids = {
-        "service_id": svc.id, "location_id": loc.id, "organization_id": svc.organization_id,
-        "address_id": address.id, "phone_id": phone.id, "schedule_id": schedule.id,
-        "notice_id": notice.id, "change_id": change.id, "report_id": report.id,
-        "fmt": "hsds-json", "account_id": people["volunteer"].id, "token_id": spare_token.id,
+        "service_id": svc.id,
+        "location_id": loc.id,
+        "organization_id": svc.organization_id,
+        "address_id": address.id,
+        "phone_id": phone.id,
+        "schedule_id": schedule.id,
+        "notice_id": notice.id,
+        "change_id": change.id,
+        "report_id": report.id,
+        "fmt": "hsds-json",
+        "account_id": people["volunteer"].id,
+        "token_id": spare_token.id,
     }
-    models = {"service_id": type(svc), "location_id": type(loc), "address_id": Address,
-              "phone_id": Phone, "schedule_id": Schedule, "notice_id": Notice,
-              "organization_id": type(svc.organization_id)}
+    models = {
+        "service_id": type(svc),
+        "location_id": type(loc),
+        "address_id": Address,
+        "phone_id": Phone,
+        "schedule_id": Schedule,
+        "notice_id": Notice,
+        "organization_id": type(svc.organization_id),
+    }
     return {"tokens": tokens, "ids": ids, "models": models}
 
 
@@ -157,9 +181,16 @@ def _version(db: Session, path: str, ids: dict[str, Any]) -> str:
     from directory.listings import models as m
 
     name = re.findall(r"\{(\w+)\}", path)
-    model = {"service_id": m.Service, "location_id": m.Location, "organization_id": m.Organization,
-             "address_id": m.Address, "phone_id": m.Phone, "schedule_id": m.Schedule,
-             "notice_id": m.Notice, "account_id": Account}.get(name[0] if name else "")
+    model = {
+        "service_id": m.Service,
+        "location_id": m.Location,
+        "organization_id": m.Organization,
+        "address_id": m.Address,
+        "phone_id": m.Phone,
+        "schedule_id": m.Schedule,
+        "notice_id": m.Notice,
+        "account_id": Account,
+    }.get(name[0] if name else "")
     if model is None:
         return '"1"'
     db.expire_all()
@@ -167,10 +198,15 @@ def _version(db: Session, path: str, ids: dict[str, Any]) -> str:
     return f'"{record.version if record else 1}"'
 
 
-@pytest.mark.parametrize(("method", "path", "guard"), ROUTES,
-                         ids=[f"{m} {p}" for m, p, _ in ROUTES])
+@pytest.mark.parametrize(
+    ("method", "path", "guard"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
+)
 def test_authorization_matrix(
-    client: TestClient, db: Session, world: dict[str, Any], method: str, path: str,
+    client: TestClient,
+    db: Session,
+    world: dict[str, Any],
+    method: str,
+    path: str,
     guard: str | None,
 ) -> None:
     url = "/api" + re.sub(r"\{(\w+)\}", lambda mt: str(world["ids"][mt.group(1)]), path)

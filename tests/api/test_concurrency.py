@@ -50,7 +50,9 @@ def _seed(eng: Engine) -> dict[str, Any]:
         volunteers = [make_account(db, "volunteer") for _ in range(WRITERS)]
         approver = make_account(db, "moderator")
         out = {
-            "region": region.id, "service": svc.id, "location": loc.id,
+            "region": region.id,
+            "service": svc.id,
+            "location": loc.id,
             "organization": svc.organization_id,
             "moderator_tokens": [make_token(db, a) for a in moderators],
             "volunteer_tokens": [make_token(db, a) for a in volunteers],
@@ -68,8 +70,9 @@ def _cleanup(eng: Engine, seed: dict[str, Any]) -> None:
         db.execute(delete(ChangeRequest).where(ChangeRequest.entity_id.in_(ids)))
         db.execute(delete(m.ServiceSearch).where(m.ServiceSearch.service_id == seed["service"]))
         db.execute(delete(m.Phone).where(m.Phone.location_id == seed["location"]))
-        db.execute(delete(m.ServiceAtLocation).where(
-            m.ServiceAtLocation.location_id == seed["location"]))
+        db.execute(
+            delete(m.ServiceAtLocation).where(m.ServiceAtLocation.location_id == seed["location"])
+        )
         db.execute(delete(m.Location).where(m.Location.id == seed["location"]))
         db.execute(delete(m.Service).where(m.Service.id == seed["service"]))
         db.execute(delete(m.Organization).where(m.Organization.id == seed["organization"]))
@@ -103,9 +106,15 @@ def test_concurrent_patches_same_if_match_exactly_one_wins(live: tuple[FastAPI, 
     seed = _seed(eng)
     try:
         url = f"/api/v1/locations/{seed['location']}/capacity"
-        calls = [("PATCH", url, {"available": i + 1},
-                  {"Authorization": f"Bearer {tok}", "If-Match": '"1"'})
-                 for i, tok in enumerate(seed["moderator_tokens"])]
+        calls = [
+            (
+                "PATCH",
+                url,
+                {"available": i + 1},
+                {"Authorization": f"Bearer {tok}", "If-Match": '"1"'},
+            )
+            for i, tok in enumerate(seed["moderator_tokens"])
+        ]
         results = _race(app, calls)
         statuses = sorted(r[0] for r in results)
         assert statuses == [200] + [412] * (WRITERS - 1), results
@@ -118,12 +127,16 @@ def test_concurrent_patches_same_if_match_exactly_one_wins(live: tuple[FastAPI, 
             loc = db.get(m.Location, seed["location"])
             assert loc is not None and loc.version == 2
             assert loc.capacity_available == winner[1]["fields"]["capacity_available"]
-            entries = list(db.scalars(select(AuditEntry).where(
-                AuditEntry.entity_id == seed["location"])))
+            entries = list(
+                db.scalars(select(AuditEntry).where(AuditEntry.entity_id == seed["location"]))
+            )
             assert len(entries) == 1
             assert entries[0].changes["capacity_available"] == [10, loc.capacity_available]
-            applied = db.scalar(select(func.count()).select_from(ChangeRequest).where(
-                ChangeRequest.entity_id == seed["location"]))
+            applied = db.scalar(
+                select(func.count())
+                .select_from(ChangeRequest)
+                .where(ChangeRequest.entity_id == seed["location"])
+            )
             assert applied == 1  # the losers' change requests were rolled back with them
     finally:
         _cleanup(eng, seed)
@@ -134,20 +147,39 @@ def test_concurrent_proposals_then_only_one_can_be_approved(live: tuple[FastAPI,
     seed = _seed(eng)
     try:
         url = f"/api/v1/locations/{seed['location']}/capacity"
-        calls = [("PATCH", url, {"available": i + 1},
-                  {"Authorization": f"Bearer {tok}", "If-Match": '"1"'})
-                 for i, tok in enumerate(seed["volunteer_tokens"])]
+        calls = [
+            (
+                "PATCH",
+                url,
+                {"available": i + 1},
+                {"Authorization": f"Bearer {tok}", "If-Match": '"1"'},
+            )
+            for i, tok in enumerate(seed["volunteer_tokens"])
+        ]
         results = _race(app, calls)
         assert [r[0] for r in results] == [202] * WRITERS
         approver = {"Authorization": f"Bearer {seed['approver_token']}"}
         client = TestClient(app)
-        outcomes = [client.post(f"/api/v1/moderation/change-requests/{r[1]['id']}/approve",
-                                headers=approver) for r in results]
+        outcomes = [
+            client.post(
+                f"/api/v1/moderation/change-requests/{r[1]['id']}/approve", headers=approver
+            )
+            for r in results
+        ]
         assert sorted(o.status_code for o in outcomes) == [200] + [409] * (WRITERS - 1)
         conflict = next(o for o in outcomes if o.status_code == 409).json()
-        assert conflict["current_version"] == 2 and conflict["diff"][0]["field"] == "capacity_available"
+        assert (
+            conflict["current_version"] == 2
+            and conflict["diff"][0]["field"] == "capacity_available"
+        )
         with make_sessionmaker(eng)() as db:
-            assert db.scalar(select(func.count()).select_from(AuditEntry).where(
-                AuditEntry.entity_id == seed["location"])) == 1
+            assert (
+                db.scalar(
+                    select(func.count())
+                    .select_from(AuditEntry)
+                    .where(AuditEntry.entity_id == seed["location"])
+                )
+                == 1
+            )
     finally:
         _cleanup(eng, seed)

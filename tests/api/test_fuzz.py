@@ -24,16 +24,16 @@ def _config() -> Any:
     from schemathesis import config as c
 
     phases = c.PhasesConfig(coverage=c.CoveragePhaseConfig(enabled=False))
-    return c.SchemathesisConfig(projects=c.ProjectsConfig(
-        default=c.ProjectConfig(phases=phases)))
+    return c.SchemathesisConfig(projects=c.ProjectsConfig(default=c.ProjectConfig(phases=phases)))
 
 
 try:
     SCHEMA = schemathesis.openapi.from_dict(build_api().openapi(), config=_config())
 except (TypeError, AttributeError):  # another schemathesis version: its defaults
     SCHEMA = schemathesis.openapi.from_dict(build_api().openapi())
-FUZZ = settings(max_examples=8, deadline=None, derandomize=True,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 
 
 @pytest.fixture()
@@ -80,35 +80,77 @@ def _raw(body: Any) -> bytes:
 
 
 hostile = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=400),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=400),
     st.text(alphabet="\u202e\u0000\u200f\n\r<>'\"&;", max_size=20),
-    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
-    st.sampled_from(["", " ", "+380441234567", "javascript:alert(1)", "2001-01-01T00:00:00Z",
-                     "9999-12-31T23:59:59+14:00", "00000000-0000-0000-0000-000000000000",
-                     "x" * 10_000, "1e309", "NaN"]),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "+380441234567",
+            "javascript:alert(1)",
+            "2001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59+14:00",
+            "00000000-0000-0000-0000-000000000000",
+            "x" * 10_000,
+            "1e309",
+            "NaN",
+        ]
+    ),
 )
 
 
-@given(field=st.sampled_from(["latitude", "longitude", "capacity_available", "capacity_maximum",
-                              "name", "url", "privacy", "timezone", "region_id", "source_locale",
-                              "has_power", "translations", "service_ids", "nonsense"]),
-       value=hostile)
+@given(
+    field=st.sampled_from(
+        [
+            "latitude",
+            "longitude",
+            "capacity_available",
+            "capacity_maximum",
+            "name",
+            "url",
+            "privacy",
+            "timezone",
+            "region_id",
+            "source_locale",
+            "has_power",
+            "translations",
+            "service_ids",
+            "nonsense",
+        ]
+    ),
+    value=hostile,
+)
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_hostile_location_fields(client: TestClient, db: Session, field: str, value: Any) -> None:
     _, loc = make_listing(db)
     token = make_token(db, make_account(db, "admin"))
     db.commit()
     db.refresh(loc)
-    r = client.patch(f"/api/v1/locations/{loc.id}", content=_raw({field: value}),
-                     headers={"Authorization": f"Bearer {token}", "If-Match": f'"{loc.version}"',
-                              "Content-Type": "application/json"})
+    r = client.patch(
+        f"/api/v1/locations/{loc.id}",
+        content=_raw({field: value}),
+        headers={
+            "Authorization": f"Bearer {token}",
+            "If-Match": f'"{loc.version}"',
+            "Content-Type": "application/json",
+        },
+    )
     _check(r)
 
 
-@given(body=st.dictionaries(
-    st.sampled_from(["status", "until", "reason", "comment", "available", "total"]),
-    hostile, max_size=4))
+@given(
+    body=st.dictionaries(
+        st.sampled_from(["status", "until", "reason", "comment", "available", "total"]),
+        hostile,
+        max_size=4,
+    )
+)
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_hostile_quick_updates(client: TestClient, db: Session, body: dict[str, Any]) -> None:
     svc, loc = make_listing(db)
@@ -118,5 +160,10 @@ def test_hostile_quick_updates(client: TestClient, db: Session, body: dict[str, 
     raw = _raw(body)
     _check(client.patch(f"/api/v1/services/{svc.id}/status", content=raw, headers=h))
     _check(client.patch(f"/api/v1/locations/{loc.id}/capacity", content=raw, headers=h))
-    _check(client.post(f"/api/v1/services/{svc.id}/reports", content=raw,
-                       headers={"Content-Type": "application/json"}))
+    _check(
+        client.post(
+            f"/api/v1/services/{svc.id}/reports",
+            content=raw,
+            headers={"Content-Type": "application/json"},
+        )
+    )

@@ -22,7 +22,11 @@ def test_queue_shows_a_group_once_and_approving_it_publishes_the_whole_listing(
     queue = client.get("/api/v1/moderation/queue", headers=auth).json()
     ours = [i for i in queue["items"] if i["group_id"] == str(crs[0].group_id)]
     assert len(ours) == 1 and ours[0]["entity_type"] == "service"
-    assert [g["entity_type"] for g in ours[0]["group"]][:3] == ["organization", "service", "location"]
+    assert [g["entity_type"] for g in ours[0]["group"]][:3] == [
+        "organization",
+        "service",
+        "location",
+    ]
     assert len(ours[0]["group"]) == 10
     detail = client.get(f"/api/v1/moderation/change-requests/{crs[4].id}", headers=auth).json()
     phone = next(g for g in detail["group"] if g["entity_type"] == "phone")

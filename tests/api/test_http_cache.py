@@ -27,7 +27,10 @@ def _fail(*args: object, **kwargs: object) -> None:
 
 @pytest.mark.parametrize("url", list(LISTS))
 def test_public_list_answers_304_without_running_the_query(
-    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch, url: str,
+    client: TestClient,
+    db: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
 ) -> None:
     make_listing(db, region=make_place(db, name="Lviv oblast"))
     db.commit()
@@ -51,8 +54,11 @@ def test_a_published_change_changes_the_tag(client: TestClient, db: Session) -> 
     token = make_token(db, make_account(db, "moderator", [region]))
     db.commit()
     before = client.get("/api/v1/locations")
-    r = client.patch(f"/api/v1/locations/{loc.id}/capacity", json={"available": 12},
-                     headers={"Authorization": f"Bearer {token}", "If-Match": f'"{loc.version}"'})
+    r = client.patch(
+        f"/api/v1/locations/{loc.id}/capacity",
+        json={"available": 12},
+        headers={"Authorization": f"Bearer {token}", "If-Match": f'"{loc.version}"'},
+    )
     assert r.status_code in (200, 202), r.text
     after = client.get("/api/v1/locations", headers={"If-None-Match": before.headers["etag"]})
     assert after.status_code == 200
@@ -64,22 +70,28 @@ def test_requests_with_a_token_get_no_tag_and_no_store(client: TestClient, db: S
     token = make_token(db, make_account(db, "volunteer"))
     db.commit()
     etag = client.get("/api/v1/places").headers["etag"]
-    r = client.get("/api/v1/places", headers={"Authorization": f"Bearer {token}",
-                                              "If-None-Match": etag})
+    r = client.get(
+        "/api/v1/places", headers={"Authorization": f"Bearer {token}", "If-None-Match": etag}
+    )
     assert r.status_code == 200 and "etag" not in r.headers
     assert r.headers["cache-control"] == "no-store"
 
 
 def test_single_records_keep_their_version_tag_and_are_not_validated_by_it(
-    client: TestClient, db: Session,
+    client: TestClient,
+    db: Session,
 ) -> None:
     _svc, loc = make_listing(db, region=make_place(db, name="Lviv oblast"))
     db.commit()
     r = client.get(f"/api/v1/locations/{loc.id}")
     assert r.headers["etag"] == f'"{loc.version}"'  # If-Match for writes (CONTRACTS)
     # Its body also shows addresses and phones, which have versions of their own.
-    assert client.get(f"/api/v1/locations/{loc.id}",
-                      headers={"If-None-Match": r.headers["etag"]}).status_code == 200
+    assert (
+        client.get(
+            f"/api/v1/locations/{loc.id}", headers={"If-None-Match": r.headers["etag"]}
+        ).status_code
+        == 200
+    )
 
 
 def test_304_is_in_the_api_document(client: TestClient) -> None:

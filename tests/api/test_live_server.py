@@ -33,8 +33,12 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         maria = make_account(db, "volunteer", [region])
         taras = make_account(db, "moderator", [region])
         maria.display_name, taras.display_name = "Maria", "Taras"
-        seed = {"service": str(svc.id), "location": str(loc.id),
-                "maria": make_token(db, maria), "taras": make_token(db, taras)}
+        seed = {
+            "service": str(svc.id),
+            "location": str(loc.id),
+            "maria": make_token(db, maria),
+            "taras": make_token(db, taras),
+        }
         db.commit()
     app = create_app(Settings(database_url=url, secret_key="s" * 40), engine=engine)
     with socket.socket() as sock:
@@ -64,8 +68,11 @@ def test_volunteer_to_moderator_to_public_over_http(server: tuple[str, dict[str,
         assert page.status_code == 200 and "Not checked by a volunteer yet" in page.text
         etag = http.get(f"/api/v1/locations/{loc}").headers["ETag"]
 
-        r = http.patch(f"/api/v1/locations/{loc}/capacity", json={"available": 12},
-                       headers={**maria, "If-Match": etag})
+        r = http.patch(
+            f"/api/v1/locations/{loc}/capacity",
+            json={"available": 12},
+            headers={**maria, "If-Match": etag},
+        )
         assert r.status_code == 202 and r.json()["state"] == "pending"
         change_id = r.json()["id"]
         assert http.get(f"/api/v1/locations/{loc}").json()["capacity_available"] == 0
@@ -83,8 +90,9 @@ def test_volunteer_to_moderator_to_public_over_http(server: tuple[str, dict[str,
         assert "12 free places" in page.text
         assert "Not checked by a volunteer yet" not in page.text
 
-        [entry] = http.get("/api/v1/moderation/audit", params={"entity_id": loc},
-                           headers=taras).json()
+        [entry] = http.get(
+            "/api/v1/moderation/audit", params={"entity_id": loc}, headers=taras
+        ).json()
         assert (entry["author"], entry["approver"]) == ("Maria", "Taras")
         assert entry["changes"]["capacity_available"] == [0, 12]
         mine = http.get("/api/v1/me/change-requests", headers=maria).json()

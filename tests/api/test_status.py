@@ -26,15 +26,27 @@ def test_status_with_reason_code_and_alternative(client: TestClient, db: Session
     token = make_token(db, taras)
     db.commit()
 
-    r = client.patch(f"/api/v1/services/{svc.id}/status", headers=_auth(token, **{"If-Match": '"2"'}),
-                     json={"status": "temporarily closed", "reason_code": "power",
-                           "until": (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).isoformat(),
-                           "alternative_service_id": str(other.id)})
+    r = client.patch(
+        f"/api/v1/services/{svc.id}/status",
+        headers=_auth(token, **{"If-Match": '"2"'}),
+        json={
+            "status": "temporarily closed",
+            "reason_code": "power",
+            "until": (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).isoformat(),
+            "alternative_service_id": str(other.id),
+        },
+    )
     if r.status_code == 412:  # the version the factory left (not what this test is about)
         etag = client.get(f"/api/v1/services/{svc.id}").headers["ETag"]
-        r = client.patch(f"/api/v1/services/{svc.id}/status", headers=_auth(token, **{"If-Match": etag}),
-                         json={"status": "temporarily closed", "reason_code": "power",
-                               "alternative_service_id": str(other.id)})
+        r = client.patch(
+            f"/api/v1/services/{svc.id}/status",
+            headers=_auth(token, **{"If-Match": etag}),
+            json={
+                "status": "temporarily closed",
+                "reason_code": "power",
+                "alternative_service_id": str(other.id),
+            },
+        )
     assert r.status_code == 200, r.text
     assert r.json()["fields"]["status_reason_code"] == "power"
     db.refresh(svc)
@@ -58,8 +70,11 @@ def test_status_with_reason_code_and_alternative(client: TestClient, db: Session
 
     # An unknown code is a 422 problem naming the field.
     etag = client.get(f"/api/v1/services/{svc.id}").headers["ETag"]
-    r = client.patch(f"/api/v1/services/{svc.id}/status", headers=_auth(token, **{"If-Match": etag}),
-                     json={"status": "temporarily closed", "reason_code": "boredom"})
+    r = client.patch(
+        f"/api/v1/services/{svc.id}/status",
+        headers=_auth(token, **{"If-Match": etag}),
+        json={"status": "temporarily closed", "reason_code": "boredom"},
+    )
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert "reason_code" in r.text
 
@@ -82,16 +97,25 @@ def test_open_now_and_free_places_filters_over_the_api(client: TestClient, db: S
     open_loc.open_24_7 = True
     full_svc, full_loc = make_listing(db, name="Full shelter", capacity_available=0)
     full_svc.status = ServiceStatus.full
-    db.add(Schedule(location_id=first_location(db, full_svc).id, opens_at=dt.time(0),
-                    closes_at=dt.time(0)))
+    db.add(
+        Schedule(
+            location_id=first_location(db, full_svc).id, opens_at=dt.time(0), closes_at=dt.time(0)
+        )
+    )
     db.flush()
     from directory.search.index import reindex_all
 
     reindex_all(db)
     db.commit()
-    names = {c["name"] for c in client.get("/api/v1/services", params={"open_now": "true"}).json()["contents"]}
+    names = {
+        c["name"]
+        for c in client.get("/api/v1/services", params={"open_now": "true"}).json()["contents"]
+    }
     assert "Paused shelter" not in names and "Open shelter" in names
     body = client.get(f"/api/v1/services/{svc.id}").json()
     assert body["open_now"]["open_now"] is False
-    free = {c["name"] for c in client.get("/api/v1/services", params={"has_capacity": "true"}).json()["contents"]}
+    free = {
+        c["name"]
+        for c in client.get("/api/v1/services", params={"has_capacity": "true"}).json()["contents"]
+    }
     assert free == {"Open shelter"}

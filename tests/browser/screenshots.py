@@ -26,8 +26,9 @@ def shoot(only: set[str] | None = None) -> list[Path]:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 for size_name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
-                    ctx = browser.new_context(viewport=viewport, device_scale_factor=1,
-                                              service_workers="block")
+                    ctx = browser.new_context(
+                        viewport=viewport, device_scale_factor=1, service_workers="block"
+                    )
                     page = ctx.new_page()
                     for locale in ("en", "uk", "ar"):
                         page.goto(f"{base}/{locale}/search?category=heat-power")

@@ -30,16 +30,30 @@ class FeedSite:
     def alert(self, *regions: str) -> None:
         """What the feed says from now on: these oblasts have an air-raid alert."""
         names = {"UA-12": "Дніпропетровська область", "UA-63": "Харківська область"}
-        since = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        doc = {"alerts": [{"location_title": names[r], "location_type": "oblast", "started_at": since,
-                           "finished_at": None, "alert_type": "air_raid", "location_oblast": names[r]}
-                          for r in regions]}
+        since = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).strftime(
+            "%Y-%m-%dT%H:%M:%S.000Z"
+        )
+        doc = {
+            "alerts": [
+                {
+                    "location_title": names[r],
+                    "location_type": "oblast",
+                    "started_at": since,
+                    "finished_at": None,
+                    "alert_type": "air_raid",
+                    "location_oblast": names[r],
+                }
+                for r in regions
+            ]
+        }
         self.feed.clear()
         self.feed.expect_request("/v1/alerts/active.json").respond_with_json(doc)
 
 
 @pytest.fixture(scope="module")
-def feed_site(tmp_path_factory: pytest.TempPathFactory, make_httpserver: HTTPServer) -> Iterator[FeedSite]:
+def feed_site(
+    tmp_path_factory: pytest.TempPathFactory, make_httpserver: HTTPServer
+) -> Iterator[FeedSite]:
     import uvicorn
 
     from directory.alerts.sources import parse_feeds
@@ -54,10 +68,15 @@ def feed_site(tmp_path_factory: pytest.TempPathFactory, make_httpserver: HTTPSer
     feeds = f"state {make_httpserver.url_for('/v1/alerts/active.json')} mapping=alerts-in-ua"
     site = FeedSite("", make_httpserver, db_url)
     site.alert()  # no alert anywhere yet
-    app = create_app(Settings(database_url=db_url, secret_key="browser-test-" + "k" * 40, demo=True,
-                              alert_feeds=feeds))
+    app = create_app(
+        Settings(
+            database_url=db_url, secret_key="browser-test-" + "k" * 40, demo=True, alert_feeds=feeds
+        )
+    )
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -69,8 +88,12 @@ def feed_site(tmp_path_factory: pytest.TempPathFactory, make_httpserver: HTTPSer
     # The watcher, as `aid-directory alerts watch` runs it, polling every second.
     engine = make_engine(db_url)
     stop = threading.Event()
-    watcher = threading.Thread(target=watch, args=(make_sessionmaker(engine), parse_feeds(feeds)),
-                               kwargs={"interval": 1.0, "max_bytes": 1_000_000, "stop": stop}, daemon=True)
+    watcher = threading.Thread(
+        target=watch,
+        args=(make_sessionmaker(engine), parse_feeds(feeds)),
+        kwargs={"interval": 1.0, "max_bytes": 1_000_000, "stop": stop},
+        daemon=True,
+    )
     watcher.start()
     yield site
     stop.set()
@@ -91,8 +114,11 @@ def _without_demo_alerts(db_url: str) -> None:
     engine = make_engine(db_url)
     with session_scope(make_sessionmaker(engine)) as db:
         ids = list(db.scalars(select(m.Notice.id).where(m.Notice.kind == m.NoticeKind.alert)))
-        db.execute(delete(m.Translation).where(m.Translation.entity_type == "notice",
-                                               m.Translation.entity_id.in_(ids)))
+        db.execute(
+            delete(m.Translation).where(
+                m.Translation.entity_type == "notice", m.Translation.entity_id.in_(ids)
+            )
+        )
         db.execute(delete(m.Notice).where(m.Notice.id.in_(ids)))
     engine.dispose()
 
@@ -132,7 +158,9 @@ def test_dnipro_alert_from_the_feed_alone(browser: Any, feed_site: FeedSite) -> 
         assert "час: Київ" in alert.inner_text()  # in Kyiv time, the zone named
         _no_overflow(page)
         _shot(page, "2-dnipro-alert-uk")
-        print(f"\nfeed change -> alert on the open page: {shown_after:.1f} s (watcher interval 1 s)")
+        print(
+            f"\nfeed change -> alert on the open page: {shown_after:.1f} s (watcher interval 1 s)"
+        )
 
         # One tap: the nearest shelters open during alerts, in Dnipro's region.
         page.get_by_role("link", name="Найближче укриття, відкрите під час тривоги").click()
@@ -152,7 +180,9 @@ def test_dnipro_alert_from_the_feed_alone(browser: Any, feed_site: FeedSite) -> 
         lviv_ctx.close()
 
     # Without JavaScript: the state is on the page, with a Refresh link.
-    nojs = browser.new_context(viewport=PHONE, locale="ar", java_script_enabled=False, service_workers="block")
+    nojs = browser.new_context(
+        viewport=PHONE, locale="ar", java_script_enabled=False, service_workers="block"
+    )
     try:
         page = nojs.new_page()
         page.goto(f"{feed_site.url}/ar/?place=UA-12")
@@ -170,4 +200,3 @@ def test_dnipro_alert_from_the_feed_alone(browser: Any, feed_site: FeedSite) -> 
         _shot(page, "6-dnipro-ended-ar-nojs")
     finally:
         nojs.close()
-

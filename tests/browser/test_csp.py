@@ -40,11 +40,22 @@ def test_pages_run_under_their_csp_and_load_only_our_origin(
     problems: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
     # (htmx logs an aborted superseded request as a console error: not a policy matter)
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
-            if "Content Security Policy" in m.text or "Refused to" in m.text else None)
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"console {m.type}: {m.text}")
+            if "Content Security Policy" in m.text or "Refused to" in m.text
+            else None
+        ),
+    )
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    urls = ["/uk/", "/en/search?q=shelter", f"/ar/services/{live_site.service_ids[0]}",
-            "/de/about", "/en/manage/login"]
+    urls = [
+        "/uk/",
+        "/en/search?q=shelter",
+        f"/ar/services/{live_site.service_ids[0]}",
+        "/de/about",
+        "/en/manage/login",
+    ]
     for path in urls:
         response = page.goto(live_site.url + path)
         assert response is not None and response.status == 200, path
@@ -55,8 +66,9 @@ def test_pages_run_under_their_csp_and_load_only_our_origin(
     # htmx runs under the policy: a search typed into the box updates the results in place
     page.goto(live_site.url + "/en/search")
     page.evaluate("window.__same_page = true")
-    with page.expect_response(lambda r: "/en/search" in r.url
-                              and r.request.headers.get("hx-request") == "true"):
+    with page.expect_response(
+        lambda r: "/en/search" in r.url and r.request.headers.get("hx-request") == "true"
+    ):
         page.fill("#q", "food")
         page.press("#q", "Enter")
     page.wait_for_url(re.compile(r"q=food"))

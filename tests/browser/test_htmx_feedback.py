@@ -20,6 +20,7 @@ pytestmark = pytest.mark.browser
 def site(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     yield from serve_site(browser, tmp_path_factory)
 
+
 PHONE = {"width": 360, "height": 740}
 
 
@@ -41,7 +42,9 @@ def test_search_in_place_updates_heading_title_and_filter_count(browser: Any, si
         page.evaluate("document.querySelector('details.more').open = true")
         with page.expect_response(lambda r: "category=food" in r.url):
             page.select_option("#f-category", "food")
-        page.wait_for_function("(h) => document.querySelector('#page-h').innerText !== h", arg=heading)
+        page.wait_for_function(
+            "(h) => document.querySelector('#page-h').innerText !== h", arg=heading
+        )
         assert page.evaluate("window.__same_page") is True  # updated in place
         new_heading = page.inner_text("#page-h")
         assert "Food" in new_heading or "food" in new_heading, new_heading
@@ -77,7 +80,9 @@ def test_volunteer_outside_region_sees_why_full_was_refused(browser: Any, site: 
 
 
 def test_no_network_says_nothing_was_sent(browser: Any, site: Site) -> None:
-    ctx = browser.new_context(viewport=PHONE, service_workers="block", storage_state=site.states["volunteer"])
+    ctx = browser.new_context(
+        viewport=PHONE, service_workers="block", storage_state=site.states["volunteer"]
+    )
     page = ctx.new_page()
     try:
         page.goto(f"{site.url}/de/manage/listings/{site.service_id}")
@@ -94,13 +99,21 @@ def test_no_network_says_nothing_was_sent(browser: Any, site: Site) -> None:
 
 def test_server_error_shows_the_error_page_message(browser: Any, site: Site) -> None:
     """A 5xx answer (a full error page) is not swapped in; its message appears beside the form."""
-    ctx = browser.new_context(viewport=PHONE, service_workers="block", storage_state=site.states["volunteer"])
+    ctx = browser.new_context(
+        viewport=PHONE, service_workers="block", storage_state=site.states["volunteer"]
+    )
     page = ctx.new_page()
     try:
         page.goto(f"{site.url}/ar/manage/listings/{site.service_id}")
-        error_page = page.request.get(f"{site.url}/ar/services/00000000-0000-0000-0000-000000000000")
-        page.route("**/status", lambda route: route.fulfill(
-            status=500, content_type="text/html; charset=utf-8", body=error_page.text()))
+        error_page = page.request.get(
+            f"{site.url}/ar/services/00000000-0000-0000-0000-000000000000"
+        )
+        page.route(
+            "**/status",
+            lambda route: route.fulfill(
+                status=500, content_type="text/html; charset=utf-8", body=error_page.text()
+            ),
+        )
         page.click("button[name=status][value=full]")
         alert = page.locator("[data-htmx-problem]")
         alert.wait_for(timeout=5000)
@@ -117,7 +130,9 @@ def test_queue_approve_in_place_recounts_and_explains_a_conflict(browser: Any, s
     from directory.moderation import service as moderation
 
     engine, sessions = _db(site)
-    ctx = browser.new_context(viewport=PHONE, service_workers="block", storage_state=site.states["moderator"])
+    ctx = browser.new_context(
+        viewport=PHONE, service_workers="block", storage_state=site.states["moderator"]
+    )
     page = ctx.new_page()
     try:
         first, second = site.extra_changes

@@ -24,7 +24,10 @@ LOCALES = ("en", "uk", "ru", "pl", "de", "ar")
 WIDTHS = (360, 320)
 PASSWORD = "a long layout-test password"
 #: Fixed (test-only) TOTP secrets, so a second process can sign in to the same test server.
-SECRETS = {"moderator": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "admin": "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"}
+SECRETS = {
+    "moderator": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+    "admin": "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU",
+}
 #: Screenshots of every page at both widths in en, uk and ar (not committed; to look at).
 SCREENSHOTS = Path(tempfile.gettempdir()) / "aid-layout-screenshots"
 SHOT_LOCALES = {"en", "uk", "ar"}
@@ -82,34 +85,68 @@ def _accounts(db_url: str) -> dict[str, Any]:
 
     engine = make_engine(db_url)
     with session_scope(make_sessionmaker(engine)) as db:
-        volunteer = create_account(db, email="vol@example.org", password=PASSWORD,
-                                   role="volunteer", display_name="Марія Kowalska")
+        volunteer = create_account(
+            db,
+            email="vol@example.org",
+            password=PASSWORD,
+            role="volunteer",
+            display_name="Марія Kowalska",
+        )
         for role in ("moderator", "admin"):
-            acc = create_account(db, email=f"{role}@example.org", password=PASSWORD, role=role,
-                                 display_name=role.title())
+            acc = create_account(
+                db,
+                email=f"{role}@example.org",
+                password=PASSWORD,
+                role=role,
+                display_name=role.title(),
+            )
             acc.totp_secret = SECRETS[role]
         create_account(db, email="new@example.org", password=PASSWORD, role="moderator")
-        links = db.scalars(select(ServiceAtLocation).join(Location)
-                           .where(Location.capacity_available.is_not(None))
-                           .order_by(ServiceAtLocation.id).limit(3)).all()
+        links = db.scalars(
+            select(ServiceAtLocation)
+            .join(Location)
+            .where(Location.capacity_available.is_not(None))
+            .order_by(ServiceAtLocation.id)
+            .limit(3)
+        ).all()
         assert len(links) == 3
         changes = []
         for i, link in enumerate(links):
             loc = db.get(Location, link.location_id)
             assert loc is not None
-            changes.append(moderation.propose(
-                db, actor=volunteer, entity_type="location", kind="capacity", entity_id=loc.id,
-                changes={"capacity_available": 3 + i}, comment="Ще 3 місця / 3 more places",
-                source="web").id)
+            changes.append(
+                moderation.propose(
+                    db,
+                    actor=volunteer,
+                    entity_type="location",
+                    kind="capacity",
+                    entity_id=loc.id,
+                    changes={"capacity_available": 3 + i},
+                    comment="Ще 3 місця / 3 more places",
+                    source="web",
+                ).id
+            )
         first = db.get(Location, links[0].location_id)
         assert first is not None
-        other = db.scalars(select(Place).where(Place.kind == "region", Place.id != first.region_id)
-                           .order_by(Place.code)).first()
+        other = db.scalars(
+            select(Place)
+            .where(Place.kind == "region", Place.id != first.region_id)
+            .order_by(Place.code)
+        ).first()
         assert other is not None
-        create_account(db, email="elsewhere@example.org", password=PASSWORD, role="volunteer",
-                       region_ids=[other.id], locale="uk")
-        out = {"service_id": str(links[0].service_id), "change_id": str(changes[0]),
-               "extra_changes": changes[1:]}
+        create_account(
+            db,
+            email="elsewhere@example.org",
+            password=PASSWORD,
+            role="volunteer",
+            region_ids=[other.id],
+            locale="uk",
+        )
+        out = {
+            "service_id": str(links[0].service_id),
+            "change_id": str(changes[0]),
+            "extra_changes": changes[1:],
+        }
     engine.dispose()
     return out
 
@@ -200,7 +237,9 @@ def _measure(page: Any, name: str, locale: str, problems: list[str]) -> None:
         got = page.evaluate(MEASURE)
         where = f"{name} [{locale}, {width}px]"
         if got["scroll"] > got["vw"]:
-            problems.append(f"{where}: scrolls sideways ({got['scroll']} > {got['vw']}): {got['wide']}")
+            problems.append(
+                f"{where}: scrolls sideways ({got['scroll']} > {got['vw']}): {got['wide']}"
+            )
         if got["cut"]:
             problems.append(f"{where}: text cut off: {got['cut']}")
         if locale in SHOT_LOCALES:
@@ -210,8 +249,11 @@ def _measure(page: Any, name: str, locale: str, problems: list[str]) -> None:
 
 @pytest.mark.parametrize("role", ["reader", "volunteer", "moderator", "admin"])
 def test_no_page_scrolls_sideways_or_cuts_text(browser: Any, site: Site, role: str) -> None:
-    ctx = browser.new_context(viewport={"width": 360, "height": 740}, service_workers="block",
-                              storage_state=site.states.get(role))
+    ctx = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        service_workers="block",
+        storage_state=site.states.get(role),
+    )
     page = ctx.new_page()
     problems: list[str] = []
     try:

@@ -31,6 +31,8 @@ def fresh_code() -> str:
     step = max(int(time.time()) // totp.interval, _last_step[0] + 1)
     _last_step[0] = step
     return totp.generate_otp(step)
+
+
 #: Screenshots of every step, to look at (not committed).
 SCREENSHOTS = Path(tempfile.gettempdir()) / "aid-manage-screenshots"
 
@@ -56,10 +58,23 @@ def manage_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     engine = make_engine(db_url)
     with session_scope(make_sessionmaker(engine)) as db:
         lviv = db.scalar(select(Place).where(Place.code == "UA-46"))
-        create_account(db, email="maria@example.org", password=PASSWORD, role="volunteer",
-                       display_name="Maria", locale="uk", region_ids=[lviv.id] if lviv else [])
-        taras = create_account(db, email="taras@example.org", password=PASSWORD, role="moderator",
-                               display_name="Taras", locale="uk")
+        create_account(
+            db,
+            email="maria@example.org",
+            password=PASSWORD,
+            role="volunteer",
+            display_name="Maria",
+            locale="uk",
+            region_ids=[lviv.id] if lviv else [],
+        )
+        taras = create_account(
+            db,
+            email="taras@example.org",
+            password=PASSWORD,
+            role="moderator",
+            display_name="Taras",
+            locale="uk",
+        )
         taras.totp_secret = MODERATOR_SECRET
     engine.dispose()
     yield Site(base, db_url)
@@ -89,8 +104,14 @@ def shot(page: Any, name: str) -> None:
 
 
 def test_volunteer_updates_shelter_then_moderator_approves(browser, manage_site: Site) -> None:
-    ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="uk-UA",
-                              bypass_csp=True, service_workers="block")
+    ctx = browser.new_context(
+        viewport=PHONE,
+        has_touch=True,
+        is_mobile=True,
+        locale="uk-UA",
+        bypass_csp=True,
+        service_workers="block",
+    )
     page = ctx.new_page()
     taps = Taps(page)
     try:
@@ -137,8 +158,14 @@ def test_volunteer_updates_shelter_then_moderator_approves(browser, manage_site:
         ctx.close()
 
     # Taras, moderator: password, then the code from his app.
-    ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="uk-UA",
-                              bypass_csp=True, service_workers="block")
+    ctx = browser.new_context(
+        viewport=PHONE,
+        has_touch=True,
+        is_mobile=True,
+        locale="uk-UA",
+        bypass_csp=True,
+        service_workers="block",
+    )
     page = ctx.new_page()
     try:
         page.goto(f"{manage_site.url}/uk/manage/login")
@@ -259,7 +286,9 @@ def test_moderator_enrols_the_second_step_with_the_qr_page(browser, manage_site:
     with session_scope(make_sessionmaker(engine)) as db:
         create_account(db, email="new.moderator@example.org", password=PASSWORD, role="moderator")
     engine.dispose()
-    ctx = browser.new_context(viewport=PHONE, locale="de-DE", bypass_csp=True, service_workers="block")
+    ctx = browser.new_context(
+        viewport=PHONE, locale="de-DE", bypass_csp=True, service_workers="block"
+    )
     page = ctx.new_page()
     try:
         page.goto(f"{manage_site.url}/de/manage/login")
@@ -284,8 +313,14 @@ def test_moderator_enrols_the_second_step_with_the_qr_page(browser, manage_site:
 def test_new_listing_is_proposed_whole_and_reviewed_as_one(browser, manage_site: Site) -> None:
     """Maria proposes a warming point with its address, phone and hours; Taras sees the whole
     new listing on one accessible page and approves all of it with one tap."""
-    ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="uk-UA",
-                              bypass_csp=True, service_workers="block")
+    ctx = browser.new_context(
+        viewport=PHONE,
+        has_touch=True,
+        is_mobile=True,
+        locale="uk-UA",
+        bypass_csp=True,
+        service_workers="block",
+    )
     page = ctx.new_page()
     try:
         page.goto(f"{manage_site.url}/uk/manage/login")
@@ -312,8 +347,14 @@ def test_new_listing_is_proposed_whole_and_reviewed_as_one(browser, manage_site:
     finally:
         ctx.close()
 
-    ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="uk-UA",
-                              bypass_csp=True, service_workers="block")
+    ctx = browser.new_context(
+        viewport=PHONE,
+        has_touch=True,
+        is_mobile=True,
+        locale="uk-UA",
+        bypass_csp=True,
+        service_workers="block",
+    )
     page = ctx.new_page()
     try:
         page.goto(f"{manage_site.url}/uk/manage/login")

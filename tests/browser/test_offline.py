@@ -50,7 +50,9 @@ def test_never_saved_page_offline_lists_saved_pages_in_the_readers_language(
         # the worker keeps the page as it passes through (a moment after the load)
         page.wait_for_function(
             """async (url) => !!(await (await caches.open('pages-v1')).match(url))""",
-            arg=service, timeout=10000)
+            arg=service,
+            timeout=10000,
+        )
         ctx.set_offline(True)
         response = page.goto(f"{live_site.url}/uk/about")
         assert response is not None and response.ok

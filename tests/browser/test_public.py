@@ -61,7 +61,9 @@ def test_search_with_htmx_updates_in_place_and_url(page, live_site: LiveSite):
     page.goto(f"{live_site.url}/en/search")
     page.evaluate("window.__same_page = true")
     total_before = page.locator("h2.count").inner_text()
-    with page.expect_response(lambda r: "/en/search" in r.url and r.request.headers.get("hx-request") == "true"):
+    with page.expect_response(
+        lambda r: "/en/search" in r.url and r.request.headers.get("hx-request") == "true"
+    ):
         page.fill("#q", "zzzqqqxxx")
         page.press("#q", "Enter")
     page.wait_for_url(re.compile(r"q=zzzqqqxxx"))
@@ -96,8 +98,11 @@ def test_language_switch_keeps_page_and_query(page, live_site: LiveSite):
 
 
 def test_near_me_sends_a_rounded_position(browser, live_site: LiveSite):
-    ctx = browser.new_context(geolocation={"latitude": 49.993512, "longitude": 36.230417},
-                              permissions=["geolocation"], service_workers="block")
+    ctx = browser.new_context(
+        geolocation={"latitude": 49.993512, "longitude": 36.230417},
+        permissions=["geolocation"],
+        service_workers="block",
+    )
     try:
         page = ctx.new_page()
         page.goto(f"{live_site.url}/en/")
@@ -203,8 +208,9 @@ def test_pagination_with_htmx(page, live_site: LiveSite):
 
 
 def test_share_button_copies_the_results_link(browser, live_site: LiveSite):
-    ctx = browser.new_context(permissions=["clipboard-read", "clipboard-write"],
-                              service_workers="block")
+    ctx = browser.new_context(
+        permissions=["clipboard-read", "clipboard-write"], service_workers="block"
+    )
     try:
         page = ctx.new_page()
         page.add_init_script("delete Navigator.prototype.share")  # as on most desktops

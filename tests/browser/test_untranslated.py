@@ -20,8 +20,21 @@ pytestmark = pytest.mark.browser
 
 #: Elements whose text is not interface text.
 SKIP = {"script", "style", "code", "pre", "textarea", "svg", "title"}
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-        "track", "wbr"}
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
 ATTRS = ("placeholder", "aria-label", "title", "alt")
 #: Names that are the same in every language (brands, standards, the demo's test accounts).
 SAME_EVERYWHERE = re.compile(
@@ -93,8 +106,10 @@ def listing_data(db_url: str) -> set[str]:
         for table in metadata.sorted_tables:
             for column in table.columns:
                 if isinstance(column.type, String | Text):
-                    out.update(" ".join(str(v).split()) for v in conn.scalars(
-                        select(column).where(column.is_not(None)).distinct()))
+                    out.update(
+                        " ".join(str(v).split())
+                        for v in conn.scalars(select(column).where(column.is_not(None)).distinct())
+                    )
     engine.dispose()
     return out
 
@@ -143,6 +158,7 @@ def looks_untranslated(text: str, data: set[str], own: set[str], replaced: set[s
         return False
     if text in own or text.rstrip(":") in own:
         return False
+
     # listing data, alone or joined by the page ("Org · City", "Street 1, City")
     def is_data(part: str) -> bool:
         part = part.strip()
@@ -168,15 +184,20 @@ def test_no_english_interface_text_in_other_locales(browser: Any, site: Site, ro
     data = listing_data(site.db_url)
     replaced = superseded(site.db_url)
     try:
-        english = {name: texts(ctx.request.get(site.url + path).text())
-                   for name, path in _pages(site, role, "en").items()}
+        english = {
+            name: texts(ctx.request.get(site.url + path).text())
+            for name, path in _pages(site, role, "en").items()
+        }
         for locale in LOCALES[1:]:
             for name, path in _pages(site, role, locale).items():
                 answer = ctx.request.get(site.url + path)
                 assert answer.headers.get("content-language", locale) == locale, path
                 own = translations(locale)
-                same = sorted(t for t in texts(answer.text()) & english[name]
-                              if looks_untranslated(t, data, own, replaced[locale]))
+                same = sorted(
+                    t
+                    for t in texts(answer.text()) & english[name]
+                    if looks_untranslated(t, data, own, replaced[locale])
+                )
                 if same:
                     problems.append(f"{name} [{locale}]: {same[:12]}")
     finally:
@@ -185,9 +206,11 @@ def test_no_english_interface_text_in_other_locales(browser: Any, site: Site, ro
 
 
 def test_the_check_finds_english_and_spares_listing_data() -> None:
-    page = ('<html lang="{lang}"><body><label>Region</label><select><option>Kyiv region</option>'
-            '</select><p lang="pl">Punkt recepcyjny</p><p>Demoallee 34, Berlin</p>'
-            '<input placeholder="Search"><p>Internet</p></body></html>')
+    page = (
+        '<html lang="{lang}"><body><label>Region</label><select><option>Kyiv region</option>'
+        '</select><p lang="pl">Punkt recepcyjny</p><p>Demoallee 34, Berlin</p>'
+        '<input placeholder="Search"><p>Internet</p></body></html>'
+    )
     en, uk = texts(page.format(lang="en")), texts(page.format(lang="uk"))
     data = {"Demoallee 34", "Berlin", "Kyiv region"}
     found = {t for t in uk & en if looks_untranslated(t, data, {"Internet"}, {"Kyiv region"})}

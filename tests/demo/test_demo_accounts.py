@@ -25,8 +25,10 @@ from tests.manage.conftest import csrf_of
 
 
 def _client(db: Session, db_url: str, engine: Engine, *, demo: bool) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=db_url, secret_key="test-secret-key-" + "x" * 32, demo=demo),
-                     engine=engine)
+    app = create_app(
+        Settings(database_url=db_url, secret_key="test-secret-key-" + "x" * 32, demo=demo),
+        engine=engine,
+    )
 
     def _session() -> Iterator[Session]:
         yield db
@@ -49,15 +51,24 @@ def real_client(db: Session, db_url: str, engine: Engine) -> Iterator[TestClient
 
 def _sign_in(client: TestClient, email: str, password: str, locale: str = "uk"):  # type: ignore[no-untyped-def]
     page = client.get(f"/{locale}/manage/login")
-    return client.post(f"/{locale}/manage/login", follow_redirects=False,
-                       data={"email": email, "password": password, "csrf_token": csrf_of(page.text)})
+    return client.post(
+        f"/{locale}/manage/login",
+        follow_redirects=False,
+        data={"email": email, "password": password, "csrf_token": csrf_of(page.text)},
+    )
 
 
 def test_the_three_demo_accounts_and_their_regions(db: Session) -> None:
     ensure_demo_accounts(db)
     ensure_demo_accounts(db)  # idempotent
-    rows = {a.email: a for a in db.scalars(
-        select(Account).where(Account.email.like("%@demo.invalid")).options(selectinload(Account.regions)))}
+    rows = {
+        a.email: a
+        for a in db.scalars(
+            select(Account)
+            .where(Account.email.like("%@demo.invalid"))
+            .options(selectinload(Account.regions))
+        )
+    }
     assert sorted(rows) == sorted(a.email for a in DEMO_ACCOUNTS)
     volunteer, moderator, admin = (rows[a.email] for a in DEMO_ACCOUNTS)
 
@@ -72,12 +83,17 @@ def test_the_three_demo_accounts_and_their_regions(db: Session) -> None:
     assert demo_accounts_in(db) == sorted(rows)
 
 
-def test_in_a_demo_every_demo_account_signs_in_without_a_phone(demo_client: TestClient, db: Session) -> None:
+def test_in_a_demo_every_demo_account_signs_in_without_a_phone(
+    demo_client: TestClient, db: Session
+) -> None:
     ensure_demo_accounts(db)
     for demo in DEMO_ACCOUNTS:
         demo_client.cookies.clear()
         r = _sign_in(demo_client, demo.email, demo.password)
-        assert r.status_code == 303 and "login/" not in r.headers["location"], (demo.email, r.headers)
+        assert r.status_code == 303 and "login/" not in r.headers["location"], (
+            demo.email,
+            r.headers,
+        )
         home = demo_client.get(r.headers["location"])
         assert home.status_code == 200, demo.email
         assert 'name="email"' not in home.text  # signed in, not the login form again
@@ -87,18 +103,22 @@ def test_in_a_demo_every_demo_account_signs_in_without_a_phone(demo_client: Test
     assert demo_client.get("/uk/manage/queue").status_code == 200
 
 
-def test_outside_a_demo_they_need_the_second_factor_like_anyone(real_client: TestClient, db: Session) -> None:
+def test_outside_a_demo_they_need_the_second_factor_like_anyone(
+    real_client: TestClient, db: Session
+) -> None:
     ensure_demo_accounts(db)
     r = _sign_in(real_client, "moderator@demo.invalid", "demo-moderator")
     assert r.status_code == 303 and r.headers["location"].endswith("/manage/login/enrol")
     # and in a demo, a moderator who is not a demo account still enrols TOTP
-    other = accounts.create_account(db, email="real.moderator@example.org", password="a real passphrase",
-                                    role=Role.moderator)
+    other = accounts.create_account(
+        db, email="real.moderator@example.org", password="a real passphrase", role=Role.moderator
+    )
     assert accounts.needs_second_factor(other, demo=True)
 
 
 def test_check_reports_demo_accounts_outside_a_demo_and_load_demo_adds_them_only_when_asked(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'real.db'}"
     upgrade(url)
@@ -112,7 +132,11 @@ def test_check_reports_demo_accounts_outside_a_demo_and_load_demo_adds_them_only
     assert clean.exit_code == 0 and "E030" not in clean.output, clean.output
 
     asked = runner.invoke(main, ["load-demo", "--demo-accounts"])
-    assert asked.exit_code == 0 and "moderator@demo.invalid" in asked.output and "Warning" in asked.output
+    assert (
+        asked.exit_code == 0
+        and "moderator@demo.invalid" in asked.output
+        and "Warning" in asked.output
+    )
     flagged = runner.invoke(main, ["check", "--no-deploy"])
     assert flagged.exit_code == 1, flagged.output
     assert "directory.E030 ERROR" in flagged.output and "admin@demo.invalid" in flagged.output

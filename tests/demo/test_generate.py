@@ -20,13 +20,16 @@ NOW = dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.UTC)
 
 
 def _services(n: int, seed: int) -> list[dict[str, object]]:
-    return [r for rows in build_chunks(services=n, seed=seed, now=NOW) for r in rows.rows[m.Service]]
+    return [
+        r for rows in build_chunks(services=n, seed=seed, now=NOW) for r in rows.rows[m.Service]
+    ]
 
 
 def test_same_seed_same_data_other_seed_other_data() -> None:
     a, b, c = _services(60, 7), _services(60, 7), _services(60, 8)
     assert [(s["id"], s["name"], s["description"]) for s in a] == [
-        (s["id"], s["name"], s["description"]) for s in b]
+        (s["id"], s["name"], s["description"]) for s in b
+    ]
     assert [s["id"] for s in a] != [s["id"] for s in c]
 
 

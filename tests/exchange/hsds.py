@@ -24,7 +24,9 @@ SCHEMA_DIR_3_1 = SCHEMAS / "3.1"
 def require_schema(version: str = "3.0.1") -> Path:
     """The folder of the vendored schemas of `version` (fails loudly if someone removed them)."""
     base = SCHEMAS / version
-    assert (base / "compiled" / "service.json.xz").is_file(), f"vendored HSDS {version} schemas missing in {base}"
+    assert (base / "compiled" / "service.json.xz").is_file(), (
+        f"vendored HSDS {version} schemas missing in {base}"
+    )
     return base
 
 
@@ -46,12 +48,16 @@ def _validator(name: str, version: str = "3.0.1") -> Any:
         (path.name, Resource.from_contents(load(path), default_specification=DRAFT202012))
         for path in base.glob("*.json")
     ]
-    registry: Registry = Registry().with_resources(resources)  # refs like "phone.json" resolve locally
+    registry: Registry = Registry().with_resources(
+        resources
+    )  # refs like "phone.json" resolve locally
     schema = load(base / name)
     return Draft202012Validator(schema, registry=registry, format_checker=FormatChecker())
 
 
-def errors(instance: Any, schema: str = "compiled/service.json", version: str = "3.0.1") -> list[str]:
+def errors(
+    instance: Any, schema: str = "compiled/service.json", version: str = "3.0.1"
+) -> list[str]:
     """Every schema error of `instance`, as `path: message` lines (empty when valid)."""
     validator = _validator(schema, version)
     return [

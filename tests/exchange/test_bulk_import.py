@@ -24,8 +24,17 @@ from tests.factories import make_account
 
 ADMIN = ExportOptions(include_confidential=True)
 LISTINGS = (
-    m.Attribute, m.Translation, m.ScheduleException, m.Language, m.Schedule, m.Phone, m.Address,
-    m.Accessibility, m.RequiredDocument, m.ServiceAtLocation, m.Contact,
+    m.Attribute,
+    m.Translation,
+    m.ScheduleException,
+    m.Language,
+    m.Schedule,
+    m.Phone,
+    m.Address,
+    m.Accessibility,
+    m.RequiredDocument,
+    m.ServiceAtLocation,
+    m.Contact,
 )
 # The directory's own bookkeeping: times of the import, ids of link rows made by it.
 VOLATILE = {"last_modified", "x_status_since", "x_is_demo", "x_external_source", "x_external_id"}
@@ -71,8 +80,12 @@ def _audit(db: Session) -> dict[tuple[str, str, str], tuple[Any, Any]]:
 
 
 def _search(db: Session) -> dict[str, tuple[str, str]]:
-    return {str(r.service_id): (r.document, r.facets) for r in db.execute(
-        select(m.ServiceSearch.service_id, m.ServiceSearch.document, m.ServiceSearch.facets))}
+    return {
+        str(r.service_id): (r.document, r.facets)
+        for r in db.execute(
+            select(m.ServiceSearch.service_id, m.ServiceSearch.document, m.ServiceSearch.facets)
+        )
+    }
 
 
 def _count(db: Session, model: Any) -> int:
@@ -91,7 +104,9 @@ def test_bulk_publish_writes_what_the_per_record_path_writes(db: Session, tmp_pa
     path.write_text(json.dumps(_export(db)))
 
     _empty(db)
-    slow = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin, per_record=True)
+    slow = run_import(
+        db, path, fmt="hsds-json", apply=True, publish=True, actor=admin, per_record=True
+    )
     assert slow.ok and slow.published, [str(e) for e in slow.errors]
     per_record = (_comparable(_export(db)), _audit(db), _search(db), _found(db, "warm meals"))
     per_record_crs = _count(db, ChangeRequest)
@@ -100,7 +115,12 @@ def test_bulk_publish_writes_what_the_per_record_path_writes(db: Session, tmp_pa
     fast = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
     assert fast.ok and fast.applied and fast.published, [str(e) for e in fast.errors]
     assert fast.counts == slow.counts
-    exported, audit, search, found = _comparable(_export(db)), _audit(db), _search(db), _found(db, "warm meals")
+    exported, audit, search, found = (
+        _comparable(_export(db)),
+        _audit(db),
+        _search(db),
+        _found(db, "warm meals"),
+    )
 
     assert exported == per_record[0]  # the same published data, field by field
     assert search == per_record[2] and found == per_record[3] == ["Warm meals bk"]
@@ -114,8 +134,12 @@ def test_bulk_publish_writes_what_the_per_record_path_writes(db: Session, tmp_pa
     assert len(crs) == fast.change_requests == 3 < per_record_crs
     services = {str(s) for s in db.scalars(select(m.Service.id))}
     for cr in crs:
-        assert cr.state == ChangeState.approved and cr.reviewer_id == admin.id and cr.author_id is None
-        assert cr.source == "import" and cr.entity_type == "service" and str(cr.entity_id) in services
+        assert (
+            cr.state == ChangeState.approved and cr.reviewer_id == admin.id and cr.author_id is None
+        )
+        assert (
+            cr.source == "import" and cr.entity_type == "service" and str(cr.entity_id) in services
+        )
         assert cr.comment == f"import of listings.json by {admin.email}"
     # every record written is traceable to its bundle's change request, approved by the admin
     by_cr = {cr.id: cr for cr in crs}
@@ -125,7 +149,9 @@ def test_bulk_publish_writes_what_the_per_record_path_writes(db: Session, tmp_pa
         assert [entry.entity_type, str(entry.entity_id), entry.action] in cr.payload["records"]
 
 
-def test_bulk_publish_then_reimport_is_a_no_op_and_a_change_is_audited(db: Session, tmp_path: Path) -> None:
+def test_bulk_publish_then_reimport_is_a_no_op_and_a_change_is_audited(
+    db: Session, tmp_path: Path
+) -> None:
     ds = make_dataset(db, tag="bn")
     admin = make_account(db, "admin")
     services = _export(db)
@@ -147,23 +173,41 @@ def test_bulk_publish_then_reimport_is_a_no_op_and_a_change_is_audited(db: Sessi
     path.write_text(json.dumps(services))
     changed = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
     assert changed.ok and changed.change_requests == 1, [str(e) for e in changed.errors]
-    svc = db.scalars(select(m.Service).where(m.Service.id == ds.exact.id).execution_options(populate_existing=True)).one()
+    svc = db.scalars(
+        select(m.Service)
+        .where(m.Service.id == ds.exact.id)
+        .execution_options(populate_existing=True)
+    ).one()
     assert svc.name == "Hot soup bn" and svc.version == 2
-    entry = db.scalars(select(AuditEntry).where(AuditEntry.entity_id == ds.exact.id, AuditEntry.action == "update")).one()
+    entry = db.scalars(
+        select(AuditEntry).where(AuditEntry.entity_id == ds.exact.id, AuditEntry.action == "update")
+    ).one()
     assert entry.changes["name"] == ["Warm meals bn", "Hot soup bn"] and entry.entity_version == 2
     assert entry.snapshot["name"] == "Hot soup bn" and entry.snapshot["version"] == 2
     # Fraud guard (issue 18): the changed phone number of an existing listing is not published by
     # the one admin: it waits, authored by them, for a second moderator.
     assert changed.held == 1
-    held = db.scalars(select(ChangeRequest).where(ChangeRequest.entity_type == "phone",
-                                                  ChangeRequest.state == "pending")).one()
+    held = db.scalars(
+        select(ChangeRequest).where(
+            ChangeRequest.entity_type == "phone", ChangeRequest.state == "pending"
+        )
+    ).one()
     assert held.sensitive and held.author_id == admin.id
     assert held.payload["fields"]["number"] == "+380441234599"
-    assert db.scalars(select(AuditEntry).where(AuditEntry.entity_type == "phone",
-                                               AuditEntry.action == "update")).first() is None
+    assert (
+        db.scalars(
+            select(AuditEntry).where(
+                AuditEntry.entity_type == "phone", AuditEntry.action == "update"
+            )
+        ).first()
+        is None
+    )
     from directory.moderation import service as moderation
+
     moderation.approve(db, change_id=held.id, reviewer=make_account(db, "moderator"))
-    phone = db.scalars(select(AuditEntry).where(AuditEntry.entity_type == "phone", AuditEntry.action == "update")).one()
+    phone = db.scalars(
+        select(AuditEntry).where(AuditEntry.entity_type == "phone", AuditEntry.action == "update")
+    ).one()
     assert phone.changes["number"][1] == "+380441234599"
     assert _found(db, "hot soup") == ["Hot soup bn"] and _found(db, "warm meals") == []
 
@@ -184,18 +228,35 @@ def test_an_error_in_the_last_record_leaves_nothing_written(
     path = tmp_path / "listings.json"
     path.write_text("[\n" + ",\n".join(json.dumps(s) for s in services) + "\n]\n")
     _empty(db)
-    monkeypatch.setattr(importer, "BATCH", 1)  # the first services are written before the last is read
+    monkeypatch.setattr(
+        importer, "BATCH", 1
+    )  # the first services are written before the last is read
     report = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
     assert not report.ok and not report.applied
-    assert report.errors and report.errors[0].line == len(services) + 1, [str(e) for e in report.errors]
+    assert report.errors and report.errors[0].line == len(services) + 1, [
+        str(e) for e in report.errors
+    ]
     if fault == "write":
-        assert report.errors[0].field == "organization_id" and "no such organization" in report.errors[0].reason
-    for model in (m.Service, m.Organization, m.Location, m.Phone, m.Translation, m.ServiceSearch,
-                  ChangeRequest, AuditEntry):
+        assert (
+            report.errors[0].field == "organization_id"
+            and "no such organization" in report.errors[0].reason
+        )
+    for model in (
+        m.Service,
+        m.Organization,
+        m.Location,
+        m.Phone,
+        m.Translation,
+        m.ServiceSearch,
+        ChangeRequest,
+        AuditEntry,
+    ):
         assert _count(db, model) == 0, model
 
 
-def test_bulk_publish_restores_an_archived_record_then_updates_it(db: Session, tmp_path: Path) -> None:
+def test_bulk_publish_restores_an_archived_record_then_updates_it(
+    db: Session, tmp_path: Path
+) -> None:
     from sqlalchemy import update
 
     from directory.db import utcnow
@@ -207,15 +268,34 @@ def test_bulk_publish_restores_an_archived_record_then_updates_it(db: Session, t
     meals["name"] = "Warm soup br"
     path = tmp_path / "listings.json"
     path.write_text(json.dumps(services))
-    db.execute(update(m.Service).where(m.Service.id == ds.exact.id).values(archived_at=utcnow(), version=m.Service.version + 1))
+    db.execute(
+        update(m.Service)
+        .where(m.Service.id == ds.exact.id)
+        .values(archived_at=utcnow(), version=m.Service.version + 1)
+    )
     db.flush()
     db.expunge_all()
     report = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
-    assert report.ok and report.applied and report.change_requests == 1, [str(e) for e in report.errors]
+    assert report.ok and report.applied and report.change_requests == 1, [
+        str(e) for e in report.errors
+    ]
     svc = db.get(m.Service, ds.exact.id)
-    assert svc is not None and svc.archived_at is None and svc.name == "Warm soup br" and svc.version == 4
-    entries = db.scalars(select(AuditEntry).where(AuditEntry.entity_id == ds.exact.id).order_by(AuditEntry.entity_version)).all()
+    assert (
+        svc is not None
+        and svc.archived_at is None
+        and svc.name == "Warm soup br"
+        and svc.version == 4
+    )
+    entries = db.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity_id == ds.exact.id)
+        .order_by(AuditEntry.entity_version)
+    ).all()
     assert [(e.action, e.entity_version) for e in entries] == [("restore", 3), ("update", 4)]
-    assert entries[0].change_request_id == entries[1].change_request_id  # one bundle, one change request
-    assert entries[1].snapshot["archived_at"] is None and entries[1].snapshot["name"] == "Warm soup br"
+    assert (
+        entries[0].change_request_id == entries[1].change_request_id
+    )  # one bundle, one change request
+    assert (
+        entries[1].snapshot["archived_at"] is None and entries[1].snapshot["name"] == "Warm soup br"
+    )
     assert _found(db, "warm soup") == ["Warm soup br"]

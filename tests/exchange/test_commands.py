@@ -36,7 +36,10 @@ def test_import_then_export_from_the_command_line(scratch: str, tmp_path: Path) 
     assert "Nothing was written (add --apply to write)" in checked.output
     refused = runner.invoke(main, ["import", str(TEMPLATE), "--apply", "--publish"])
     assert refused.exit_code == 2 and "--as" in refused.output
-    written = runner.invoke(main, ["import", str(TEMPLATE), "--apply", "--publish", "--as", "admin@example.org", "--json"])
+    written = runner.invoke(
+        main,
+        ["import", str(TEMPLATE), "--apply", "--publish", "--as", "admin@example.org", "--json"],
+    )
     assert written.exit_code == 0, written.output
     report = json.loads(written.output)
     assert report["applied"] and report["counts"]["service"]["new"] == 2
@@ -45,16 +48,23 @@ def test_import_then_export_from_the_command_line(scratch: str, tmp_path: Path) 
     exported = runner.invoke(main, ["export", "--format", "csv", "-o", str(out)])
     assert exported.exit_code == 0, exported.output
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
-    assert {r["service_name"] for r in rows} == {"Hot meals at the community hall", "Basement shelter"}
+    assert {r["service_name"] for r in rows} == {
+        "Hot meals at the community hall",
+        "Basement shelter",
+    }
     shelter = next(r for r in rows if r["service_name"] == "Basement shelter")
     assert shelter["address"] == "" and shelter["latitude"] == "49.84"  # approximate: rounded
-    again = runner.invoke(main, ["import", str(out), "--apply", "--publish", "--as", "admin@example.org"])
+    again = runner.invoke(
+        main, ["import", str(out), "--apply", "--publish", "--as", "admin@example.org"]
+    )
     assert again.exit_code == 0 and "Written: 0 change(s)" in again.output, again.output
 
 
 def test_a_bad_file_exits_1_with_the_errors(scratch: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_text("organization_name,service_name,latitude\nAid,Soup,95\n,Tea,\n", encoding="utf-8")
+    bad.write_text(
+        "organization_name,service_name,latitude\nAid,Soup,95\n,Tea,\n", encoding="utf-8"
+    )
     result = CliRunner().invoke(main, ["import", str(bad), "--apply"])
     assert result.exit_code == 1
     assert "bad.csv:2: latitude: must be at most 90" in result.output

@@ -30,7 +30,11 @@ def _services(db: Session, options: ExportOptions = PUBLIC) -> dict[str, dict]:
 def test_every_exported_service_is_valid_hsds(db: Session, options: ExportOptions) -> None:
     ds = make_dataset(db)
     services = json.loads(_text(db, "hsds-json", options))
-    assert {s["id"] for s in services} >= {str(ds.exact.id), str(ds.approx.id), str(ds.confidential.id)}
+    assert {s["id"] for s in services} >= {
+        str(ds.exact.id),
+        str(ds.approx.id),
+        str(ds.confidential.id),
+    }
     hsds.require_schema()
     for service in services:
         assert hsds.errors(service) == [], service["name"]
@@ -42,7 +46,10 @@ def test_hsds_json_carries_the_nested_records_and_crisis_extensions(db: Session)
     meals = s["Warm meals n1"]
     assert meals["organization"]["name"] == "Fictional Relief n1"
     assert [p["number"] for p in meals["phones"]] == ["+380441234567"]
-    assert {(x["byday"], x["opens_at"]) for x in meals["schedules"]} == {("MO,TU,WE,TH,FR", "09:00:00"), ("SA", "10:00:00")}
+    assert {(x["byday"], x["opens_at"]) for x in meals["schedules"]} == {
+        ("MO,TU,WE,TH,FR", "09:00:00"),
+        ("SA", "10:00:00"),
+    }
     assert {x["code"] for x in meals["languages"]} == {"uk", "en"}
     assert meals["attributes"][0]["taxonomy_term"]["code"] == "food"
     assert meals["x_translations"] == {"name": {"uk": "Гаряче харчування n1"}}
@@ -74,7 +81,9 @@ def test_public_hsds_json_redacts_confidential_and_approximate_places(db: Sessio
     assert [p["number"] for p in secret["phones"]] == ["+380800123456"]  # hotline stays
     approx = s["Basement shelter r1"]["service_at_locations"][0]["location"]
     assert approx["latitude"] == round(float(APPROX_LAT), 2)
-    assert approx["addresses"][0]["address_1"] == "" and approx["addresses"][0]["city"].startswith("Testopil")
+    assert approx["addresses"][0]["address_1"] == "" and approx["addresses"][0]["city"].startswith(
+        "Testopil"
+    )
 
 
 def test_admin_export_includes_confidential_places_and_says_so(db: Session) -> None:
@@ -83,7 +92,9 @@ def test_admin_export_includes_confidential_places_and_says_so(db: Session) -> N
     assert SECRET_STREET in raw
     s = _services(db, ADMIN)
     assert s["Safe house a1"]["x_export_scope"] == "admin-confidential"
-    assert s["Safe house a1"]["service_at_locations"][0]["location"]["latitude"] == float(SECRET_LAT)
+    assert s["Safe house a1"]["service_at_locations"][0]["location"]["latitude"] == float(
+        SECRET_LAT
+    )
     with zipfile.ZipFile(io.BytesIO(b"".join(export(db, "hsds-csv", ADMIN)))) as zf:
         assert "confidential" in json.loads(zf.read("datapackage.json"))["description"]
 
@@ -97,7 +108,9 @@ def test_hsds_csv_zip_has_one_table_per_file_and_a_datapackage(db: Session) -> N
         services = list(csv.DictReader(io.StringIO(zf.read("services.csv").decode())))
         locations = list(csv.DictReader(io.StringIO(zf.read("locations.csv").decode())))
         raw = b"".join(zf.read(n) for n in names).decode()
-    assert {"Warm meals z1", "Basement shelter z1", "Safe house z1"} <= {r["name"] for r in services}
+    assert {"Warm meals z1", "Basement shelter z1", "Safe house z1"} <= {
+        r["name"] for r in services
+    }
     fields = [f["name"] for f in package["resources"][1]["schema"]["fields"]]
     assert list(services[0]) == fields
     assert SECRET_STREET not in raw and "49.84" not in raw
@@ -110,9 +123,26 @@ def test_hxl_export_is_read_by_libhxl_with_the_expected_hashtags(db: Session, tm
     path.write_bytes(b"".join(export(db, "hxl", PUBLIC)))
     data = hxl.data(str(path), hxl.InputOptions(allow_local=True)).cache()
     tags = {c.tag for c in data.columns}
-    for tag in ("#org", "#service", "#sector", "#loc", "#adm1", "#adm2", "#geo", "#contact", "#status", "#capacity", "#date"):
+    for tag in (
+        "#org",
+        "#service",
+        "#sector",
+        "#loc",
+        "#adm1",
+        "#adm2",
+        "#geo",
+        "#contact",
+        "#status",
+        "#capacity",
+        "#date",
+    ):
         assert tag in tags, tag
-    assert {c.display_tag for c in data.columns} >= {"#geo+lat", "#geo+lon", "#contact+phone", "#date+verified"}
+    assert {c.display_tag for c in data.columns} >= {
+        "#geo+lat",
+        "#geo+lon",
+        "#contact+phone",
+        "#date+verified",
+    }
     rows = {row.get("#service+name"): row for row in data}
     assert rows["Basement shelter h1"].get("#status") == "full"
     assert rows["Basement shelter h1"].get("#capacity+total") == "120"
@@ -135,7 +165,9 @@ def test_geojson_is_rfc7946_lon_lat_without_confidential_places(db: Session) -> 
     assert -180 <= lon <= 180 and -90 <= lat <= 90
     assert exact["properties"]["services"][0]["name"] == "Warm meals g1"
     approx = feats[str(ds.approx_loc.id)]
-    assert approx["geometry"]["coordinates"] == [30.52, 50.46] and approx["properties"]["approximate"]
+    assert (
+        approx["geometry"]["coordinates"] == [30.52, 50.46] and approx["properties"]["approximate"]
+    )
     for f in doc["features"]:
         assert set(f) <= {"type", "id", "geometry", "properties"}
         assert len(f["geometry"]["coordinates"]) == 2
@@ -150,7 +182,9 @@ def test_csv_export_has_bom_header_and_neutralised_formulas(db: Session) -> None
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     meals = next(r for r in rows if r["service_name"] == "Warm meals c1")
-    assert meals["service_description"] == "Hot food =SUM(A1) every day"  # not at the start: harmless
+    assert (
+        meals["service_description"] == "Hot food =SUM(A1) every day"
+    )  # not at the start: harmless
     assert meals["phone"] == "+380441234567"  # a phone number is no formula
     assert meals["hours"] == "MO,TU,WE,TH,FR 09:00-18:00; SA 10:00-14:00"
     assert meals["categories"] == "food"
@@ -160,13 +194,13 @@ def test_csv_export_has_bom_header_and_neutralised_formulas(db: Session) -> None
 
 def test_formula_cells_are_neutralised(db: Session) -> None:
     ds = make_dataset(db, tag="f1")
-    ds.exact.name = "=HYPERLINK(\"http://evil.example\",\"x\")"
+    ds.exact.name = '=HYPERLINK("http://evil.example","x")'
     ds.approx.name = "@SUM(1+1)"
     ds.confidential.name = "-2+3+cmd|' /C calc'!A0"
     db.flush()
     for fmt in ("csv", "hxl"):
         names = {c for r in csv.reader(io.StringIO(_text(db, fmt).lstrip("\ufeff"))) for c in r}
-        assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in names
+        assert '\'=HYPERLINK("http://evil.example","x")' in names
         assert "'@SUM(1+1)" in names and "'-2+3+cmd|' /C calc'!A0" in names
 
 

@@ -15,14 +15,18 @@ from tests.exchange import hsds
 from tests.factories import make_account
 
 
-def test_official_full_service_example_is_reported_then_imported_and_exported_valid(db: Session, tmp_path: Path) -> None:
+def test_official_full_service_example_is_reported_then_imported_and_exported_valid(
+    db: Session, tmp_path: Path
+) -> None:
     examples = hsds.require_schema() / "examples"
     service = json.loads((examples / "service_full.json").read_text())
     path = tmp_path / "service_full.json"
     path.write_text(json.dumps(service))
     report = run_import(db, path, fmt="hsds-json")
     # The official example places its location at latitude 100, longitude 101: impossible.
-    assert [(e.path, e.field) for e in report.errors] == [("$.service_at_locations[0].location", "latitude")]
+    assert [(e.path, e.field) for e in report.errors] == [
+        ("$.service_at_locations[0].location", "latitude")
+    ]
     assert "at most 90" in report.errors[0].reason
 
     loc = service["service_at_locations"][0]["location"]
@@ -32,15 +36,24 @@ def test_official_full_service_example_is_reported_then_imported_and_exported_va
     report = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
     assert report.ok and report.applied, [str(e) for e in report.errors]
     assert report.counts["service"]["new"] == 1 and report.counts["location"]["new"] == 1
-    assert any(w.field == "taxonomy_term" for w in report.warnings)  # its taxonomy is not ours: said so
+    assert any(
+        w.field == "taxonomy_term" for w in report.warnings
+    )  # its taxonomy is not ours: said so
 
-    exported = [s for s in json.loads(b"".join(export(db, "hsds-json", ExportOptions()))) if s["id"] == service["id"]]
+    exported = [
+        s
+        for s in json.loads(b"".join(export(db, "hsds-json", ExportOptions())))
+        if s["id"] == service["id"]
+    ]
     assert len(exported) == 1
     assert hsds.errors(exported[0]) == []
     assert exported[0]["name"] == service["name"]
     assert exported[0]["organization"]["id"] == service["organization"]["id"]
     assert exported[0]["service_at_locations"][0]["location"]["latitude"] == 51.5072
-    assert run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin).change_requests == 0
+    assert (
+        run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin).change_requests
+        == 0
+    )
 
 
 def test_official_tabular_example_is_read_from_a_zip(db: Session, tmp_path: Path) -> None:

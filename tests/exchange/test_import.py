@@ -34,15 +34,23 @@ def _export(db: Session, fmt: str, options: ExportOptions = ADMIN) -> bytes:
 def _counts(db: Session) -> dict[str, int]:
     return {
         name: db.scalar(select(func.count()).select_from(model)) or 0
-        for name, model in (("service", m.Service), ("location", m.Location), ("phone", m.Phone),
-                            ("cr", ChangeRequest))
+        for name, model in (
+            ("service", m.Service),
+            ("location", m.Location),
+            ("phone", m.Phone),
+            ("cr", ChangeRequest),
+        )
     }
 
 
 @pytest.mark.parametrize("fmt", ["hsds-json", "hsds-csv", "csv"])
 def test_reimporting_an_export_changes_nothing(db: Session, tmp_path: Path, fmt: str) -> None:
     make_dataset(db, tag="ri")
-    path = _write(tmp_path, "export" + {"hsds-json": ".json", "hsds-csv": ".zip", "csv": ".csv"}[fmt], _export(db, fmt))
+    path = _write(
+        tmp_path,
+        "export" + {"hsds-json": ".json", "hsds-csv": ".zip", "csv": ".csv"}[fmt],
+        _export(db, fmt),
+    )
     before = _counts(db)
     admin = make_account(db, "admin")
     report = run_import(db, path, fmt=fmt, apply=True, publish=True, actor=admin)
@@ -56,8 +64,17 @@ def test_reimporting_an_export_changes_nothing(db: Session, tmp_path: Path, fmt:
 
 
 LISTING_TABLES = (
-    m.Attribute, m.Translation, m.ScheduleException, m.Language, m.Schedule, m.Phone, m.Address,
-    m.Accessibility, m.RequiredDocument, m.ServiceAtLocation, m.Contact,
+    m.Attribute,
+    m.Translation,
+    m.ScheduleException,
+    m.Language,
+    m.Schedule,
+    m.Phone,
+    m.Address,
+    m.Accessibility,
+    m.RequiredDocument,
+    m.ServiceAtLocation,
+    m.Contact,
 )
 
 
@@ -82,7 +99,13 @@ def _empty_directory(db: Session) -> None:
 # times of the import; demo marks and the external ids of the source are the directory's.
 # Everything else (verification dates, languages, documents, accessibility, dated exceptions)
 # must come back equal.
-NOT_IMPORTED = {"last_modified", "x_status_since", "x_is_demo", "x_external_source", "x_external_id"}
+NOT_IMPORTED = {
+    "last_modified",
+    "x_status_since",
+    "x_is_demo",
+    "x_external_source",
+    "x_external_id",
+}
 
 
 def _comparable(value):  # type: ignore[no-untyped-def]
@@ -99,7 +122,9 @@ def _comparable(value):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("fmt", ["hsds-json", "hsds-csv"])
-def test_round_trip_export_import_into_empty_directory_export(db: Session, tmp_path: Path, fmt: str) -> None:
+def test_round_trip_export_import_into_empty_directory_export(
+    db: Session, tmp_path: Path, fmt: str
+) -> None:
     make_dataset(db, tag="rt")
     admin = make_account(db, "admin")
     first = _export(db, fmt)
@@ -111,13 +136,21 @@ def test_round_trip_export_import_into_empty_directory_export(db: Session, tmp_p
     assert report.ok, [str(e) for e in report.errors]
     assert report.counts["service"]["new"] == 3 and report.counts["location"]["new"] == 3
     # the records that travel beyond HSDS' core came back too (compared in full below)
-    assert {e: report.counts[e]["new"] for e in ("language", "required_document", "accessibility", "schedule_exception")} == {
-        "language": 2, "required_document": 1, "accessibility": 1, "schedule_exception": 2}
+    assert {
+        e: report.counts[e]["new"]
+        for e in ("language", "required_document", "accessibility", "schedule_exception")
+    } == {"language": 2, "required_document": 1, "accessibility": 1, "schedule_exception": 2}
     assert any(s.get("assured_date") for s in first_json)
     again = json.loads(_export(db, "hsds-json"))
     a, b = _comparable(again), _comparable(first_json)
-    diff = list(difflib.unified_diff(json.dumps(b, indent=1, sort_keys=True).splitlines(),
-                                     json.dumps(a, indent=1, sort_keys=True).splitlines(), lineterm="", n=8))
+    diff = list(
+        difflib.unified_diff(
+            json.dumps(b, indent=1, sort_keys=True).splitlines(),
+            json.dumps(a, indent=1, sort_keys=True).splitlines(),
+            lineterm="",
+            n=8,
+        )
+    )
     assert not diff, "\n".join(diff)
 
 
@@ -126,17 +159,29 @@ def test_simple_csv_round_trip(db: Session, tmp_path: Path) -> None:
     admin = make_account(db, "admin")
     first = _export(db, "csv")
     _empty_directory(db)
-    report = run_import(db, _write(tmp_path, "sheet.csv", first), fmt="csv", apply=True, publish=True, actor=admin)
+    report = run_import(
+        db, _write(tmp_path, "sheet.csv", first), fmt="csv", apply=True, publish=True, actor=admin
+    )
     assert report.ok, [str(e) for e in report.errors]
     assert report.counts["service"]["new"] == 3
+
     def rows(data: bytes) -> list[dict[str, str]]:
         return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
 
-    diff = list(difflib.unified_diff([str(r) for r in rows(first)], [str(r) for r in rows(_export(db, "csv"))], lineterm="", n=0))
+    diff = list(
+        difflib.unified_diff(
+            [str(r) for r in rows(first)],
+            [str(r) for r in rows(_export(db, "csv"))],
+            lineterm="",
+            n=0,
+        )
+    )
     assert not diff, "\n".join(diff)
 
 
-def test_reimport_is_a_no_op_and_a_changed_file_updates_only_what_changed(db: Session, tmp_path: Path) -> None:
+def test_reimport_is_a_no_op_and_a_changed_file_updates_only_what_changed(
+    db: Session, tmp_path: Path
+) -> None:
     ds = make_dataset(db, tag="ch")
     admin = make_account(db, "admin")
     services = json.loads(_export(db, "hsds-json"))
@@ -148,7 +193,9 @@ def test_reimport_is_a_no_op_and_a_changed_file_updates_only_what_changed(db: Se
     dry = run_import(db, path, fmt="hsds-json")
     assert dry.ok and not dry.applied
     assert dry.counts["service"] == {"new": 0, "changed": 1, "unchanged": 2}
-    assert dry.counts["phone"]["changed"] == 1 and dry.counts["phone"]["new"] == 0  # same id: an update
+    assert (
+        dry.counts["phone"]["changed"] == 1 and dry.counts["phone"]["new"] == 0
+    )  # same id: an update
     assert {tuple(c["fields"]) for c in dry.changed} >= {("description",)}
     db.refresh(ds.exact)
     assert ds.exact.description != "Hot food twice a day"  # a dry run writes nothing
@@ -157,28 +204,44 @@ def test_reimport_is_a_no_op_and_a_changed_file_updates_only_what_changed(db: Se
     db.refresh(ds.exact)
     assert ds.exact.description == "Hot food twice a day" and ds.exact.version > version
     assert ds.approx.version == 1 and ds.confidential.version == 1
-    phones = db.scalars(select(m.Phone.number).where(m.Phone.service_id == ds.exact.id, m.Phone.archived_at.is_(None))).all()
+    phones = db.scalars(
+        select(m.Phone.number).where(
+            m.Phone.service_id == ds.exact.id, m.Phone.archived_at.is_(None)
+        )
+    ).all()
     # Fraud guard (issue 18): one admin does not publish a changed phone number; another moderator does.
     assert phones == ["+380441234567"] and report.held == 1
     from directory.moderation import service as moderation
     from directory.moderation.models import ChangeRequest
-    held = db.scalars(select(ChangeRequest).where(ChangeRequest.entity_type == "phone",
-                                                  ChangeRequest.state == "pending")).one()
+
+    held = db.scalars(
+        select(ChangeRequest).where(
+            ChangeRequest.entity_type == "phone", ChangeRequest.state == "pending"
+        )
+    ).one()
     assert held.sensitive and held.author_id == admin.id
     moderation.approve(db, change_id=held.id, reviewer=make_account(db, "moderator"))
-    phones = db.scalars(select(m.Phone.number).where(m.Phone.service_id == ds.exact.id, m.Phone.archived_at.is_(None))).all()
+    phones = db.scalars(
+        select(m.Phone.number).where(
+            m.Phone.service_id == ds.exact.id, m.Phone.archived_at.is_(None)
+        )
+    ).all()
     assert phones == ["+380441234599"]
     again = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
     assert again.change_requests == 0
     assert all(c["new"] == 0 and c["changed"] == 0 for c in again.counts.values())
 
 
-def test_without_publish_changes_become_pending_change_requests(db: Session, tmp_path: Path) -> None:
+def test_without_publish_changes_become_pending_change_requests(
+    db: Session, tmp_path: Path
+) -> None:
     ds = make_dataset(db, tag="pe")
     services = json.loads(_export(db, "hsds-json"))
     for s in services:
         s["name"] += " (renamed)"
-    report = run_import(db, _write(tmp_path, "x.json", json.dumps(services)), fmt="hsds-json", apply=True)
+    report = run_import(
+        db, _write(tmp_path, "x.json", json.dumps(services)), fmt="hsds-json", apply=True
+    )
     assert report.applied and not report.published
     assert report.pending == report.change_requests == 3
     db.refresh(ds.exact)
@@ -188,18 +251,26 @@ def test_without_publish_changes_become_pending_change_requests(db: Session, tmp
 
 
 @pytest.mark.parametrize("fmt", ["hsds-json", "hsds-csv", "csv"])
-def test_reimporting_a_public_export_keeps_the_hidden_whereabouts(db: Session, tmp_path: Path, fmt: str) -> None:
+def test_reimporting_a_public_export_keeps_the_hidden_whereabouts(
+    db: Session, tmp_path: Path, fmt: str
+) -> None:
     ds = make_dataset(db, tag="pub")
     admin = make_account(db, "admin")
     public = b"".join(export(db, fmt, ExportOptions()))
-    path = _write(tmp_path, "public" + {"hsds-json": ".json", "hsds-csv": ".zip", "csv": ".csv"}[fmt], public)
+    path = _write(
+        tmp_path, "public" + {"hsds-json": ".json", "hsds-csv": ".zip", "csv": ".csv"}[fmt], public
+    )
     report = run_import(db, path, fmt=fmt, apply=True, publish=True, actor=admin)
     assert report.ok, [str(e) for e in report.errors]
     assert report.change_requests == 0, report.changed
     assert any("public export" in w.reason for w in report.warnings)
     db.refresh(ds.secret_loc)
     assert ds.secret_loc.latitude is not None and ds.secret_loc.name
-    assert db.scalars(select(m.Phone).where(m.Phone.location_id == ds.secret_loc.id, m.Phone.archived_at.is_(None))).all()
+    assert db.scalars(
+        select(m.Phone).where(
+            m.Phone.location_id == ds.secret_loc.id, m.Phone.archived_at.is_(None)
+        )
+    ).all()
 
 
 @pytest.mark.parametrize("fmt", ["hsds-json", "csv"])
@@ -218,7 +289,9 @@ def test_new_listings_without_publish_become_one_group_each_that_a_moderator_app
     assert report.pending == report.change_requests > 10
     assert _counts(db)["service"] == 0  # nothing published before a moderator looks
     crs = db.scalars(select(ChangeRequest).where(ChangeRequest.source == "import")).all()
-    assert {cr.state.value for cr in crs} == {"pending"} and {cr.kind.value for cr in crs} == {"create"}
+    assert {cr.state.value for cr in crs} == {"pending"} and {cr.kind.value for cr in crs} == {
+        "create"
+    }
     # one organisation with three services: their new records form one listing group
     assert len({cr.group_id for cr in crs}) == 1 and None not in {cr.group_id for cr in crs}
     moderator = make_account(db, "moderator")
@@ -245,7 +318,9 @@ def test_rejecting_an_imported_new_listing_publishes_nothing(db: Session, tmp_pa
     assert report.ok and report.pending > 0
     cr = db.scalars(select(ChangeRequest).where(ChangeRequest.source == "import")).first()
     assert cr is not None
-    moderation.reject(db, change_id=cr.id, reviewer=make_account(db, "moderator"), reason="Unknown organisation")
+    moderation.reject(
+        db, change_id=cr.id, reviewer=make_account(db, "moderator"), reason="Unknown organisation"
+    )
     states = set(db.scalars(select(ChangeRequest.state).where(ChangeRequest.source == "import")))
     assert {s.value for s in states} == {"rejected"} and _counts(db)["service"] == 0
 
@@ -257,7 +332,9 @@ def test_languages_documents_accessibility_and_exceptions_are_updated_and_remove
     admin = make_account(db, "admin")
     services = json.loads(_export(db, "hsds-json"))
     meals = next(s for s in services if s["id"] == str(ds.exact.id))
-    meals["languages"] = [lang for lang in meals["languages"] if lang["code"] == "uk"]  # English dropped
+    meals["languages"] = [
+        lang for lang in meals["languages"] if lang["code"] == "uk"
+    ]  # English dropped
     meals["required_documents"][0]["document"] = "Any ID"
     loc = meals["service_at_locations"][0]["location"]
     loc["accessibility"][0]["details"] = "Ramp at the back"
@@ -270,11 +347,20 @@ def test_languages_documents_accessibility_and_exceptions_are_updated_and_remove
         assert dry.counts[entity]["changed"] == 1, (entity, dry.counts[entity])
     report = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
     assert report.ok and report.applied, [str(e) for e in report.errors]
-    live = lambda model, col, value: db.scalars(select(model).where(col == value, model.archived_at.is_(None))).all()  # noqa: E731
+
+    def live(model, col, value):
+        return db.scalars(select(model).where(col == value, model.archived_at.is_(None))).all()
+
     assert [lang.code for lang in live(m.Language, m.Language.service_id, ds.exact.id)] == ["uk"]
-    assert [d.document for d in live(m.RequiredDocument, m.RequiredDocument.service_id, ds.exact.id)] == ["Any ID"]
-    assert [a.details for a in live(m.Accessibility, m.Accessibility.location_id, ds.exact_loc.id)] == ["Ramp at the back"]
-    assert [e.reason for e in live(m.ScheduleException, m.ScheduleException.service_id, ds.exact.id)] == ["Christmas"]
+    assert [
+        d.document for d in live(m.RequiredDocument, m.RequiredDocument.service_id, ds.exact.id)
+    ] == ["Any ID"]
+    assert [
+        a.details for a in live(m.Accessibility, m.Accessibility.location_id, ds.exact_loc.id)
+    ] == ["Ramp at the back"]
+    assert [
+        e.reason for e in live(m.ScheduleException, m.ScheduleException.service_id, ds.exact.id)
+    ] == ["Christmas"]
     again = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
     assert again.change_requests == 0
 
@@ -292,21 +378,30 @@ def test_a_file_never_moves_a_verification_back(db: Session, tmp_path: Path) -> 
     report = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
     assert report.ok and report.counts["service"]["changed"] == 1
     db.refresh(ds.exact)
-    assert ds.exact.assured_date is not None and ds.exact.assured_date.replace(tzinfo=None).isoformat() == "2026-11-23T08:00:00"
+    assert (
+        ds.exact.assured_date is not None
+        and ds.exact.assured_date.replace(tzinfo=None).isoformat() == "2026-11-23T08:00:00"
+    )
 
 
-def test_one_new_record_of_an_existing_listing_is_a_change_of_its_own(db: Session, tmp_path: Path) -> None:
+def test_one_new_record_of_an_existing_listing_is_a_change_of_its_own(
+    db: Session, tmp_path: Path
+) -> None:
     ds = make_dataset(db, tag="one")
     services = json.loads(_export(db, "hsds-json"))
     meals = next(s for s in services if s["id"] == str(ds.exact.id))
     meals["phones"].append({"number": "+380441234500", "type": "voice"})
-    report = run_import(db, _write(tmp_path, "one.json", json.dumps(services)), fmt="hsds-json", apply=True)
+    report = run_import(
+        db, _write(tmp_path, "one.json", json.dumps(services)), fmt="hsds-json", apply=True
+    )
     assert report.ok and report.pending == 1, [str(e) for e in report.errors]
     [cr] = db.scalars(select(ChangeRequest).where(ChangeRequest.source == "import")).all()
     assert cr.entity_type == "phone" and cr.group_id is None and cr.sensitive  # fraud guard
 
 
-def test_a_foreign_language_without_a_code_is_a_warning_not_an_error(db: Session, tmp_path: Path) -> None:
+def test_a_foreign_language_without_a_code_is_a_warning_not_an_error(
+    db: Session, tmp_path: Path
+) -> None:
     ds = make_dataset(db, tag="lng")
     services = json.loads(_export(db, "hsds-json"))
     meals = next(s for s in services if s["id"] == str(ds.exact.id))

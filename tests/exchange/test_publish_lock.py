@@ -48,7 +48,9 @@ def seeded(scratch_database: str, tmp_path: Path) -> Iterator[dict[str, Any]]:  
         moderator = make_account(db, "moderator")
         token = make_token(db, moderator)
         db.flush()
-        services = json.loads(b"".join(export(db, "hsds-json", ExportOptions(include_confidential=True))))
+        services = json.loads(
+            b"".join(export(db, "hsds-json", ExportOptions(include_confidential=True)))
+        )
         db.commit()
         exact, old_name = ds.exact.id, ds.exact.name
         admin_id = admin.id
@@ -57,8 +59,16 @@ def seeded(scratch_database: str, tmp_path: Path) -> Iterator[dict[str, Any]]:  
     path = tmp_path / "listings.json"
     path.write_text("[\n" + ",\n".join(json.dumps(s) for s in services) + "\n]\n")
     try:
-        yield {"url": scratch_database, "engine": engine, "path": path, "exact": exact,
-               "old_name": old_name, "admin": admin_id, "token": token, "services": len(services)}
+        yield {
+            "url": scratch_database,
+            "engine": engine,
+            "path": path,
+            "exact": exact,
+            "old_name": old_name,
+            "admin": admin_id,
+            "token": token,
+            "services": len(services),
+        }
     finally:
         engine.dispose()
 
@@ -70,16 +80,25 @@ def _name(engine: Engine, service_id: uuid.UUID) -> str:
 
 def _counts(engine: Engine) -> tuple[int, ...]:
     with make_sessionmaker(engine)() as db:
-        return tuple(db.scalar(select(func.count()).select_from(model)) or 0
-                     for model in (m.Service, ChangeRequest, AuditEntry, m.ServiceSearch))
+        return tuple(
+            db.scalar(select(func.count()).select_from(model)) or 0
+            for model in (m.Service, ChangeRequest, AuditEntry, m.ServiceSearch)
+        )
 
 
 def _publish(seed: dict[str, Any], **kwargs: Any) -> importer.Report:
-    return publish_import(make_sessionmaker(seed["engine"]), seed["path"], fmt="hsds-json",
-                          actor_id=seed["admin"], **kwargs)
+    return publish_import(
+        make_sessionmaker(seed["engine"]),
+        seed["path"],
+        fmt="hsds-json",
+        actor_id=seed["admin"],
+        **kwargs,
+    )
 
 
-def test_a_write_during_the_check_succeeds(seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_write_during_the_check_succeeds(
+    seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(importer, "BATCH", 1)  # several batches: the check takes a while
     # Another writer, as the served app would be: it waits at most a second for the lock.
     other = make_engine(seeded["url"], timeouts=Timeouts(lock=1.0, statement=5.0))
@@ -88,8 +107,12 @@ def test_a_write_during_the_check_succeeds(seeded: dict[str, Any], monkeypatch: 
     def during_check(_n: int) -> None:
         if not written:  # the first batch is checked; the import holds no write lock
             with other.begin() as conn:
-                done = conn.execute(text("UPDATE account SET display_name = 'Checked meanwhile' "
-                                         "WHERE email LIKE 'moderator%'"))
+                done = conn.execute(
+                    text(
+                        "UPDATE account SET display_name = 'Checked meanwhile' "
+                        "WHERE email LIKE 'moderator%'"
+                    )
+                )
                 written.append(done.rowcount)
 
     try:
@@ -100,8 +123,14 @@ def test_a_write_during_the_check_succeeds(seeded: dict[str, Any], monkeypatch: 
     assert report.ok and report.applied and report.published, [str(e) for e in report.errors]
     assert _name(seeded["engine"], seeded["exact"]) == NEW_NAME
     with make_sessionmaker(seeded["engine"])() as db:
-        assert db.scalar(select(func.count()).select_from(Account).where(
-            Account.display_name == "Checked meanwhile")) >= 1
+        assert (
+            db.scalar(
+                select(func.count())
+                .select_from(Account)
+                .where(Account.display_name == "Checked meanwhile")
+            )
+            >= 1
+        )
     assert writelock.current(seeded["engine"]) is None  # the notice is withdrawn
 
 
@@ -118,8 +147,13 @@ def test_a_write_during_the_publish_is_told_an_import_holds_the_lock(
         finish(self)  # everything written, not yet committed: the publish holds its locks
         with TestClient(app) as client:
             headers = {"Authorization": f"Bearer {seeded['token']}", "If-Match": '"1"'}
-            answers.append(client.patch(f"/api/v1/services/{seeded['exact']}",
-                                        json={"name": "Edited meanwhile"}, headers=headers))
+            answers.append(
+                client.patch(
+                    f"/api/v1/services/{seeded['exact']}",
+                    json={"name": "Edited meanwhile"},
+                    headers=headers,
+                )
+            )
 
     monkeypatch.setattr(BulkImport, "finish", finish_then_write)
     try:
@@ -159,17 +193,24 @@ def test_the_import_page_for_a_blocked_web_change_is_localised(seeded: dict[str,
                 assert page.status_code == 503 and page.headers["retry-after"].isdigit()
                 assert page.headers["content-type"].startswith("text/html")
                 with i18n.use_locale(locale):
-                    said = i18n.gettext("An import of listings is being published right now and "
-                                        "holds the database for writing. Nothing you sent was "
-                                        "saved: please try again in a moment.")
+                    said = i18n.gettext(
+                        "An import of listings is being published right now and "
+                        "holds the database for writing. Nothing you sent was "
+                        "saved: please try again in a moment."
+                    )
                 assert said in page.text and (locale == "en" or "An import" not in said)
                 assert f'lang="{locale}"' in page.text
             writelock.withdraw(engine)
             busy = client.post("/uk/_test/locked")
             assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
             with i18n.use_locale("uk"):
-                assert i18n.gettext("The directory is busy saving other changes. Nothing you sent "
-                                    "was saved: please try again in a few seconds.") in busy.text
+                assert (
+                    i18n.gettext(
+                        "The directory is busy saving other changes. Nothing you sent "
+                        "was saved: please try again in a few seconds."
+                    )
+                    in busy.text
+                )
     finally:
         writelock.withdraw(engine)
         app.state.engine.dispose()

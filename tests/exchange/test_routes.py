@@ -25,7 +25,9 @@ def test_public_export_streams_without_confidential_places(client: TestClient, d
     r = client.get("/api/v1/export/hsds-json")
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("application/json")
-    assert "attachment" in r.headers["content-disposition"] and r.headers["x-export-scope"] == "public"
+    assert (
+        "attachment" in r.headers["content-disposition"] and r.headers["x-export-scope"] == "public"
+    )
     assert SECRET_STREET not in r.text
     assert str(ds.exact.id) in {s["id"] for s in r.json()}
     geo = client.get("/api/v1/export/geojson")
@@ -39,7 +41,10 @@ def test_confidential_export_is_for_admins_only(client: TestClient, db: Session)
     db.commit()
     assert client.get("/api/v1/export/csv?include_confidential=true").status_code in (401, 403)
     moderator = _auth(db, "moderator")
-    assert client.get("/api/v1/export/csv?include_confidential=true", headers=moderator).status_code == 403
+    assert (
+        client.get("/api/v1/export/csv?include_confidential=true", headers=moderator).status_code
+        == 403
+    )
     r = client.get("/api/v1/export/csv?include_confidential=true", headers=_auth(db, "admin"))
     assert r.status_code == 200 and SECRET_STREET in r.text
     assert r.headers["cache-control"] == "no-store"
@@ -49,7 +54,9 @@ def test_confidential_export_is_for_admins_only(client: TestClient, db: Session)
 
 def test_import_over_the_api_returns_the_report(client: TestClient, db: Session) -> None:
     ds = make_dataset(db, tag="api3")
-    data = client.get("/api/v1/export/hsds-json?include_confidential=true", headers=_auth(db, "admin")).json()
+    data = client.get(
+        "/api/v1/export/hsds-json?include_confidential=true", headers=_auth(db, "admin")
+    ).json()
     for s in data:
         s["description"] = "Updated by the partner"
     upload = {"file": ("partner.json", json.dumps(data).encode(), "application/json")}
@@ -59,13 +66,26 @@ def test_import_over_the_api_returns_the_report(client: TestClient, db: Session)
     body = dry.json()
     assert body["ok"] and not body["applied"] and body["file"] == "partner.json"
     assert body["counts"]["service"]["changed"] == 3
-    assert client.post("/api/v1/imports", files=upload, data={"apply": "true", "publish": "true"},
-                       headers=moderator).status_code == 403
-    queued = client.post("/api/v1/imports", files=upload, data={"apply": "true"}, headers=moderator).json()
+    assert (
+        client.post(
+            "/api/v1/imports",
+            files=upload,
+            data={"apply": "true", "publish": "true"},
+            headers=moderator,
+        ).status_code
+        == 403
+    )
+    queued = client.post(
+        "/api/v1/imports", files=upload, data={"apply": "true"}, headers=moderator
+    ).json()
     assert queued["applied"] and queued["pending"] == 3
     assert len(db.scalars(select(ChangeRequest).where(ChangeRequest.source == "import")).all()) == 3
-    published = client.post("/api/v1/imports", files=upload, data={"apply": "true", "publish": "true"},
-                            headers=_auth(db, "admin")).json()
+    published = client.post(
+        "/api/v1/imports",
+        files=upload,
+        data={"apply": "true", "publish": "true"},
+        headers=_auth(db, "admin"),
+    ).json()
     assert published["published"] and published["change_requests"] == 3
     db.refresh(ds.exact)
     assert ds.exact.description == "Updated by the partner"
@@ -73,7 +93,9 @@ def test_import_over_the_api_returns_the_report(client: TestClient, db: Session)
     checked = client.post("/api/v1/imports", files=bad_file, headers=moderator)
     assert checked.status_code == 200 and not checked.json()["ok"] and checked.json()["refused"]
     bad = client.post("/api/v1/imports", files=bad_file, data={"apply": "true"}, headers=moderator)
-    assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith(
+        "application/problem+json"
+    )
     assert "organization_name" in bad.json()["detail"] and bad.json()["report"]["refused"]
     assert client.post("/api/v1/imports", files=upload).status_code == 401
     assert db.scalars(select(m.Service).where(m.Service.name == "x")).first() is None

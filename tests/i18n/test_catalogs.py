@@ -39,7 +39,9 @@ def test_catalogs_are_current_with_the_code(domain):
     fresh = catalogs.msgids(catalogs.extract(domain))
     pot = catalogs.msgids(_read(catalogs.pot_path(domain)))
     assert fresh - pot == set(), "run ./dev messages: new strings " + repr(sorted(fresh - pot)[:5])
-    assert pot - fresh == set(), "run ./dev messages: stale strings " + repr(sorted(pot - fresh)[:5])
+    assert pot - fresh == set(), "run ./dev messages: stale strings " + repr(
+        sorted(pot - fresh)[:5]
+    )
     for locale in TRANSLATED:
         po = catalogs.msgids(_read(catalogs.po_path(locale, domain)))
         assert po == fresh, f"{locale}/{domain} differs from the code"
@@ -75,7 +77,11 @@ def test_plural_forms_header_follows_cldr(locale):
         catalog = _read(catalogs.po_path(locale, domain))
         assert catalog.num_plurals == len(whole_number_categories), (locale, domain)
         forms = _categories_by_form(catalog.plural_expr, locale, numbers)
-        assert sorted(forms) == list(range(catalog.num_plurals)), (locale, domain, catalog.plural_expr)
+        assert sorted(forms) == list(range(catalog.num_plurals)), (
+            locale,
+            domain,
+            catalog.plural_expr,
+        )
         assert all(len(cats) == 1 for cats in forms.values()), (locale, domain, forms)
         assert {c for cats in forms.values() for c in cats} == whole_number_categories
         for message in catalog:
@@ -103,19 +109,29 @@ def test_plural_rule_check_fails_on_a_wrong_rule():
     polish = get_plural("pl").plural_expr
     forms = _categories_by_form(polish, "uk", range(0, 200))
     assert any(len(cats) > 1 for cats in forms.values())
-    assert all(len(c) == 1 for c in _categories_by_form(get_plural("uk").plural_expr, "uk", range(0, 200)).values())
+    assert all(
+        len(c) == 1
+        for c in _categories_by_form(get_plural("uk").plural_expr, "uk", range(0, 200)).values()
+    )
 
 
 @pytest.mark.parametrize(
     ("locale", "n", "text"),
     [
-        ("uk", 1, "Знайдено 1 послугу"), ("uk", 3, "Знайдено 3 послуги"),
-        ("uk", 5, "Знайдено 5 послуг"), ("uk", 21, "Знайдено 21 послугу"),
-        ("ru", 2, "Найдено 2 услуги"), ("ru", 11, "Найдено 11 услуг"),
-        ("pl", 1, "Znaleziono 1 usługę"), ("pl", 22, "Znaleziono 22 usługi"),
-        ("pl", 25, "Znaleziono 25 usług"), ("de", 1, "1 Angebot gefunden"),
-        ("de", 2, "2 Angebote gefunden"), ("ar", 0, "لم يُعثر على أي خدمة"),
-        ("ar", 2, "تم العثور على خدمتين"), ("ar", 4, "تم العثور على 4 خدمات"),
+        ("uk", 1, "Знайдено 1 послугу"),
+        ("uk", 3, "Знайдено 3 послуги"),
+        ("uk", 5, "Знайдено 5 послуг"),
+        ("uk", 21, "Знайдено 21 послугу"),
+        ("ru", 2, "Найдено 2 услуги"),
+        ("ru", 11, "Найдено 11 услуг"),
+        ("pl", 1, "Znaleziono 1 usługę"),
+        ("pl", 22, "Znaleziono 22 usługi"),
+        ("pl", 25, "Znaleziono 25 usług"),
+        ("de", 1, "1 Angebot gefunden"),
+        ("de", 2, "2 Angebote gefunden"),
+        ("ar", 0, "لم يُعثر على أي خدمة"),
+        ("ar", 2, "تم العثور على خدمتين"),
+        ("ar", 4, "تم العثور على 4 خدمات"),
         ("ar", 15, "تم العثور على 15 خدمة"),
     ],
 )
@@ -126,9 +142,15 @@ def test_plural_messages(locale, n, text):
 
 @pytest.mark.parametrize(
     ("n", "text"),
-    [(0, "لا توجد أماكن شاغرة"), (1, "مكان شاغر واحد"), (2, "مكانان شاغران"),
-     (7, "7 أماكن شاغرة"), (26, "26 مكانًا شاغرًا"), (100, "100 مكان شاغر"),
-     (111, "111 مكانًا شاغرًا")],
+    [
+        (0, "لا توجد أماكن شاغرة"),
+        (1, "مكان شاغر واحد"),
+        (2, "مكانان شاغران"),
+        (7, "7 أماكن شاغرة"),
+        (26, "26 مكانًا شاغرًا"),
+        (100, "100 مكان شاغر"),
+        (111, "111 مكانًا شاغرًا"),
+    ],
 )
 def test_arabic_has_all_six_plural_forms(n, text):
     """CLDR: zero, one, two, few (3-10), many (11-99), other (100-102); Babel's gettext order
@@ -140,8 +162,14 @@ def test_arabic_has_all_six_plural_forms(n, text):
 def test_all_domains_of_a_locale_are_merged(tmp_path, monkeypatch):
     folder = tmp_path / "uk" / "LC_MESSAGES"
     folder.mkdir(parents=True)
-    (folder / "web.po").write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Search"\nmsgstr "Шукати"\n', encoding="utf-8")
-    (folder / "manage.po").write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Sign in"\nmsgstr "Увійти"\n', encoding="utf-8")
+    (folder / "web.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Search"\nmsgstr "Шукати"\n',
+        encoding="utf-8",
+    )
+    (folder / "manage.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Sign in"\nmsgstr "Увійти"\n',
+        encoding="utf-8",
+    )
     monkeypatch.setattr(i18n, "TRANSLATIONS_DIR", tmp_path)
     i18n.translations.cache_clear()
     try:
@@ -178,5 +206,8 @@ def test_formatting_follows_the_locale():
     kyiv = "Europe/Kyiv"
     with i18n.use_locale("en"):
         # 16:00 UTC is 18:00 in Kyiv (EET, winter): shown in the location's own zone
-        assert i18n.format_when(dt.datetime(2026, 1, 5, 16, 0, tzinfo=dt.UTC), kyiv, now) == "6:00\u202fPM"
+        assert (
+            i18n.format_when(dt.datetime(2026, 1, 5, 16, 0, tzinfo=dt.UTC), kyiv, now)
+            == "6:00\u202fPM"
+        )
     assert Locale.parse("ar").character_order == "right-to-left"

@@ -46,7 +46,12 @@ def test_status_until_must_follow_since(db: Session) -> None:
     now = dt.datetime.now(dt.UTC)
     _refused(
         db,
-        Service(organization_id=org.id, name="X", status_since=now, status_until=now - dt.timedelta(hours=1)),
+        Service(
+            organization_id=org.id,
+            name="X",
+            status_since=now,
+            status_until=now - dt.timedelta(hours=1),
+        ),
         "status_until_after_since",
     )
 
@@ -55,7 +60,9 @@ def test_unknown_locale_refused(db: Session) -> None:
     org = _org(db)
     _refused(
         db,
-        Translation(entity_type="organization", entity_id=org.id, field="name", locale="xx", value="?"),
+        Translation(
+            entity_type="organization", entity_id=org.id, field="name", locale="xx", value="?"
+        ),
         "foreign key",
     )
 
@@ -69,8 +76,13 @@ def test_unknown_status_refused(db: Session) -> None:
 
 
 def test_valid_location_is_stored_with_version_and_utc_timestamps(db: Session) -> None:
-    loc = Location(name="Shelter", capacity_maximum=10, capacity_available=10,
-                   latitude=Decimal("50.45"), longitude=Decimal("30.52"))
+    loc = Location(
+        name="Shelter",
+        capacity_maximum=10,
+        capacity_available=10,
+        latitude=Decimal("50.45"),
+        longitude=Decimal("30.52"),
+    )
     db.add(loc)
     db.flush()
     assert loc.version == 1

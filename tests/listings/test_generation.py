@@ -33,8 +33,15 @@ def test_an_approved_change_request_gives_a_new_version(db: Session) -> None:
     svc, _loc = make_listing(db)
     moderator = make_account(db, "moderator")
     volunteer = make_account(db, "volunteer")
-    cr = moderation.propose(db, actor=volunteer, entity_type="service", kind="update",
-                            entity_id=svc.id, changes={"name": "Warm room"}, base_version=svc.version)
+    cr = moderation.propose(
+        db,
+        actor=volunteer,
+        entity_type="service",
+        kind="update",
+        entity_id=svc.id,
+        changes={"name": "Warm room"},
+        base_version=svc.version,
+    )
     db.flush()
     pending = data_version(db)
     moderation.approve(db, change_id=cr.id, reviewer=moderator)

@@ -86,16 +86,18 @@ def test_open_24_7_and_back_to_back_spans() -> None:
 
 def test_dated_closure_and_special_hours() -> None:
     now = utc(2026, 1, 15, 8, 0)  # Thu 10:00 Kyiv
-    closed = open_state(schedules=WEEKDAYS_9_18, exceptions=[Exc(dt.date(2026, 1, 15))],
-                        timezone=KYIV, now=now)
+    closed = open_state(
+        schedules=WEEKDAYS_9_18, exceptions=[Exc(dt.date(2026, 1, 15))], timezone=KYIV, now=now
+    )
     assert closed.open_now is False and closed.closed_today
     assert closed.opens_next is not None and closed.opens_next.date() == dt.date(2026, 1, 16)
     short = [Exc(dt.date(2026, 1, 15), closed=False, opens_at=T(12), closes_at=T(14))]
     s = open_state(schedules=WEEKDAYS_9_18, exceptions=short, timezone=KYIV, now=now)
     assert s.open_now is False and s.opens_next is not None and s.opens_next.hour == 12
     # a closing exception closes even a 24/7 place that day
-    s247 = open_state(schedules=[], exceptions=[Exc(dt.date(2026, 1, 15))], timezone=KYIV,
-                      open_24_7=True, now=now)
+    s247 = open_state(
+        schedules=[], exceptions=[Exc(dt.date(2026, 1, 15))], timezone=KYIV, open_24_7=True, now=now
+    )
     assert s247.open_now is False
 
 
@@ -103,8 +105,14 @@ def test_unknown_hours_and_validity() -> None:
     assert open_state(schedules=[], timezone=KYIV, now=utc(2026, 1, 15, 8)).open_now is None
     expired = [Rule("MO,TU,WE,TH,FR", T(9), T(18), valid_to=dt.date(2026, 1, 1))]
     assert open_state(schedules=expired, timezone=KYIV, now=utc(2026, 1, 15, 8)).open_now is False
-    assert open_state(schedules=[Rule("TH", T(9), T(18), freq="MONTHLY")], timezone=KYIV,
-                      now=utc(2026, 1, 15, 8)).open_now is None
+    assert (
+        open_state(
+            schedules=[Rule("TH", T(9), T(18), freq="MONTHLY")],
+            timezone=KYIV,
+            now=utc(2026, 1, 15, 8),
+        ).open_now
+        is None
+    )
 
 
 def test_empty_byday_means_every_day_and_bad_zone_falls_back() -> None:
@@ -117,8 +125,9 @@ def test_weekly_table() -> None:
     assert [d.spans for d in table][4:] == [((T(9), T(18)),), ((T(10), T(14)),), ()]
 
 
-def _svc(status: str, since: dt.datetime | None = None, until: dt.datetime | None = None
-         ) -> SimpleNamespace:
+def _svc(
+    status: str, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> SimpleNamespace:
     return SimpleNamespace(status=status, status_since=since, status_until=until)
 
 

@@ -23,8 +23,15 @@ def _when(notice: NoticeView, now: dt.datetime) -> str:
 
 def _notice(start: dt.datetime, end: dt.datetime | None, tz: str | None) -> NoticeView:
     return NoticeView(
-        id=__import__("uuid").uuid4(), severity="danger", title=LocalText("Alert", "en", False),
-        body=None, region=None, valid_from=start, valid_until=end, is_demo=False, kind="alert",
+        id=__import__("uuid").uuid4(),
+        severity="danger",
+        title=LocalText("Alert", "en", False),
+        body=None,
+        region=None,
+        valid_from=start,
+        valid_until=end,
+        is_demo=False,
+        kind="alert",
         timezone=tz,
     )
 
@@ -53,8 +60,10 @@ def test_across_the_spring_dst_change_in_kyiv() -> None:
     # 2026-03-29 (last Sunday of March): at 01:00 UTC Kyiv goes from UTC+2 to UTC+3
     before = dt.datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
     after = dt.datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
-    assert _when(_notice(before, after, "Europe/Kyiv"), before) == \
-        "since 2:30 AM · until 4:30 AM (Kyiv time)"
+    assert (
+        _when(_notice(before, after, "Europe/Kyiv"), before)
+        == "since 2:30 AM · until 4:30 AM (Kyiv time)"
+    )
     with pytest.raises(NonexistentLocalTime):
         local_to_utc("2026-03-29T03:30", "Europe/Kyiv")  # the hour the clocks skip
     assert local_to_utc("2026-03-29T04:30", "Europe/Kyiv") == after
@@ -64,10 +73,14 @@ def test_across_the_autumn_dst_change_in_kyiv() -> None:
     # 2026-10-25 (last Sunday of October): at 01:00 UTC Kyiv goes from UTC+3 back to UTC+2
     before = dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 03:30 EEST
     after = dt.datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 03:30 EET, the second 03:30
-    assert _when(_notice(before, after, "Europe/Kyiv"), before) == \
-        "since 3:30 AM · until 3:30 AM (Kyiv time)"
+    assert (
+        _when(_notice(before, after, "Europe/Kyiv"), before)
+        == "since 3:30 AM · until 3:30 AM (Kyiv time)"
+    )
     assert local_to_utc("2026-10-25T03:30", "Europe/Kyiv") == before  # the first occurrence
-    assert local_to_utc("2026-10-25T05:00", "Europe/Kyiv") == dt.datetime(2026, 10, 25, 3, 0, tzinfo=UTC)
+    assert local_to_utc("2026-10-25T05:00", "Europe/Kyiv") == dt.datetime(
+        2026, 10, 25, 3, 0, tzinfo=UTC
+    )
 
 
 def test_form_values_round_trip_in_the_regions_zone() -> None:

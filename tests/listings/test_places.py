@@ -20,9 +20,28 @@ from directory.listings.places import (
 from directory.listings.texts import texts_for
 
 REQUIRED_CITIES = {
-    "kyiv", "kharkiv", "odesa", "lviv", "dnipro", "zaporizhzhia", "mykolaiv", "kherson",
-    "chernihiv", "sumy", "poltava", "vinnytsia", "ivano-frankivsk", "uzhhorod", "warsaw", "krakow",
-    "przemysl", "berlin", "chisinau", "prague", "bucharest", "budapest",
+    "kyiv",
+    "kharkiv",
+    "odesa",
+    "lviv",
+    "dnipro",
+    "zaporizhzhia",
+    "mykolaiv",
+    "kherson",
+    "chernihiv",
+    "sumy",
+    "poltava",
+    "vinnytsia",
+    "ivano-frankivsk",
+    "uzhhorod",
+    "warsaw",
+    "krakow",
+    "przemysl",
+    "berlin",
+    "chisinau",
+    "prague",
+    "bucharest",
+    "budapest",
 }
 
 
@@ -60,8 +79,9 @@ def test_aliases_hold_every_spelling_in_every_script() -> None:
 def test_ensure_places_is_idempotent_and_translated(db: Session) -> None:
     ensure_places(db)
     ensure_places(db)
-    count = db.scalar(select(func.count()).select_from(m.Place).where(
-        m.Place.code.in_(list(PLACES_BY_CODE))))
+    count = db.scalar(
+        select(func.count()).select_from(m.Place).where(m.Place.code.in_(list(PLACES_BY_CODE)))
+    )
     assert count == len(GAZETTEER)
     kyiv = db.get(m.Place, place_id("kyiv"))
     assert kyiv is not None and kyiv.version == 1

@@ -58,8 +58,15 @@ def _search(db: Session, **kw: object) -> list[str]:
 
 
 def _hours(db: Session, svc, byday="MO,TU,WE,TH,FR", opens=dt.time(9), closes=dt.time(18)):  # type: ignore[no-untyped-def]
-    db.add(Schedule(location_id=first_location(db, svc).id, freq="WEEKLY", byday=byday,
-                    opens_at=opens, closes_at=closes))
+    db.add(
+        Schedule(
+            location_id=first_location(db, svc).id,
+            freq="WEEKLY",
+            byday=byday,
+            opens_at=opens,
+            closes_at=closes,
+        )
+    )
     db.flush()
 
 
@@ -114,10 +121,15 @@ def test_amenity_filters(db: Session, param: str, column: str) -> None:
 
 
 def test_capacity_free_and_language_filters(db: Session) -> None:
-    beds = make_service(db, name="Free beds", service_fields={"free_of_charge": True},
-                        location_fields={"capacity_maximum": 10, "capacity_available": 3})
-    make_service(db, name="Full up", location_fields={"capacity_maximum": 10,
-                                                      "capacity_available": 0})
+    beds = make_service(
+        db,
+        name="Free beds",
+        service_fields={"free_of_charge": True},
+        location_fields={"capacity_maximum": 10, "capacity_available": 3},
+    )
+    make_service(
+        db, name="Full up", location_fields={"capacity_maximum": 10, "capacity_available": 0}
+    )
     db.add(Language(service_id=beds.id, code="uk"))
     db.add(Language(service_id=beds.id, code="ar-SY"))
     db.flush()
@@ -138,18 +150,32 @@ def test_open_now_across_time_zones_overnight_and_closures(db: Session) -> None:
     _hours(db, warsaw, opens=dt.time(9, 30))
     _hours(db, night, byday="WE", opens=dt.time(20), closes=dt.time(11))  # Wed night → Thu 11:00
     _hours(db, closed)
-    db.add(ScheduleException(location_id=first_location(db, closed).id, date=dt.date(2026, 1, 15),
-                             closed=True, reason="Power cut"))
+    db.add(
+        ScheduleException(
+            location_id=first_location(db, closed).id,
+            date=dt.date(2026, 1, 15),
+            closed=True,
+            reason="Power cut",
+        )
+    )
     db.flush()
     assert sorted(_search(db, open_now=True)) == ["Always open", "Kyiv office", "Night shelter"]
     later = NOW + dt.timedelta(hours=2)  # Kyiv 12:00: night span over, Warsaw 11:00 open
     assert sorted(_search(db, open_now=True, now=later)) == [
-        "Always open", "Kyiv office", "Warsaw office"]
+        "Always open",
+        "Kyiv office",
+        "Warsaw office",
+    ]
     # The card says the same as the filter, in the location's zone.
     res = search_services(db, SearchParams(q="", now=NOW), stale_after_days=30)
     states = {c.name.value: c.open.open_now if c.open else None for c in res.items}
-    assert states == {"Kyiv office": True, "Warsaw office": False, "Night shelter": True,
-                      "Closed today": False, "Always open": True}
+    assert states == {
+        "Kyiv office": True,
+        "Warsaw office": False,
+        "Night shelter": True,
+        "Closed today": False,
+        "Always open": True,
+    }
     _ = always
 
 
@@ -170,15 +196,29 @@ def test_open_now_sql_agrees_with_hours_over_a_week(db: Session) -> None:
 
 
 def test_closed_full_and_stale_rank_after_open(db: Session) -> None:
-    make_service(db, name="A closed", service_fields={
-        **FRESH, "status": "temporarily closed", "status_until": NOW + dt.timedelta(hours=3),
-        "status_reason": "Air-raid alert"})
+    make_service(
+        db,
+        name="A closed",
+        service_fields={
+            **FRESH,
+            "status": "temporarily closed",
+            "status_until": NOW + dt.timedelta(hours=3),
+            "status_reason": "Air-raid alert",
+        },
+    )
     make_service(db, name="B stale", service_fields={"assured_date": NOW - dt.timedelta(days=90)})
     make_service(db, name="C open", service_fields=FRESH)
     make_service(db, name="D full", service_fields={**FRESH, "status": "full"})
-    make_service(db, name="E expired closure", service_fields={
-        **FRESH, "status": "temporarily closed", "status_since": NOW - dt.timedelta(days=2),
-        "status_until": NOW - dt.timedelta(hours=1)})
+    make_service(
+        db,
+        name="E expired closure",
+        service_fields={
+            **FRESH,
+            "status": "temporarily closed",
+            "status_since": NOW - dt.timedelta(days=2),
+            "status_until": NOW - dt.timedelta(hours=1),
+        },
+    )
     make_service(db, name="F defunct", service_fields={**FRESH, "status": "defunct"})
     res = search_services(db, SearchParams(now=NOW), stale_after_days=30)
     names = [c.name.value for c in res.items]
@@ -200,15 +240,17 @@ def test_pages_cursor_and_total(db: Session) -> None:
         make_service(db, name=f"Service {i}")
     first = search_services(db, SearchParams(per_page=3, now=NOW), stale_after_days=30)
     assert first.total == 7 and len(first.items) == 3 and first.next_cursor
-    second = search_services(db, SearchParams(per_page=3, cursor=first.next_cursor, now=NOW),
-                             stale_after_days=30)
+    second = search_services(
+        db, SearchParams(per_page=3, cursor=first.next_cursor, now=NOW), stale_after_days=30
+    )
     assert second.page == 2
     third = search_services(db, SearchParams(per_page=3, page=3, now=NOW), stale_after_days=30)
     names = [c.name.value for r in (first, second, third) for c in r.items]
     assert sorted(names) == [f"Service {i}" for i in range(7)]  # each exactly once
     assert third.next_cursor is None
-    junk = search_services(db, SearchParams(per_page=3, cursor="!!junk", now=NOW),
-                           stale_after_days=30)
+    junk = search_services(
+        db, SearchParams(per_page=3, cursor="!!junk", now=NOW), stale_after_days=30
+    )
     assert [c.name.value for c in junk.items] == names[:3]
 
 
@@ -235,13 +277,23 @@ def test_distance_sort_uses_public_points(db: Session, kyiv) -> None:  # type: i
     make_service(db, name="Far", city=kyiv, lat="50.90", lon="30.90")
     make_service(db, name="Lviv", lat="49.84", lon="24.03")
     make_service(db, name="Nowhere", lat=None, lon=None)
-    secret = make_service(db, name="Secret", city=kyiv, privacy="confidential",
-                          lat="50.4700", lon="30.5000")
-    approx = make_service(db, name="Approx", city=kyiv, privacy="approximate",
-                          lat="50.44567", lon="30.53678", street="Hidden 1", address_city="Kyiv")
+    secret = make_service(
+        db, name="Secret", city=kyiv, privacy="confidential", lat="50.4700", lon="30.5000"
+    )
+    approx = make_service(
+        db,
+        name="Approx",
+        city=kyiv,
+        privacy="approximate",
+        lat="50.44567",
+        lon="30.53678",
+        street="Hidden 1",
+        address_city="Kyiv",
+    )
     near = (50.46, 30.52)
-    res = search_services(db, SearchParams(near=near, sort="distance", now=NOW),
-                          stale_after_days=30)
+    res = search_services(
+        db, SearchParams(near=near, sort="distance", now=NOW), stale_after_days=30
+    )
     names = [c.name.value for c in res.items]
     assert names[0] == "Near"
     assert names[-3:] == ["Far", "Lviv", "Nowhere"]
@@ -261,8 +313,11 @@ def test_distance_sort_uses_public_points(db: Session, kyiv) -> None:  # type: i
     paged = []
     cursor = None
     while True:
-        r = search_services(db, SearchParams(near=near, sort="distance", per_page=2,
-                                             cursor=cursor, now=NOW), stale_after_days=30)
+        r = search_services(
+            db,
+            SearchParams(near=near, sort="distance", per_page=2, cursor=cursor, now=NOW),
+            stale_after_days=30,
+        )
         paged += [c.name.value for c in r.items]
         if not (cursor := r.next_cursor):
             break
@@ -270,10 +325,15 @@ def test_distance_sort_uses_public_points(db: Session, kyiv) -> None:  # type: i
 
 
 def test_confidential_location_is_redacted_everywhere(db: Session, kyiv) -> None:  # type: ignore[no-untyped-def]
-    svc = make_service(db, name="Safe house", city=kyiv, privacy="confidential",
-                       street="Tykhyi provulok 7", address_city="Kyiv",
-                       location_fields={"description": "Blue door behind the school",
-                                        "transportation": "Bus 24"})
+    svc = make_service(
+        db,
+        name="Safe house",
+        city=kyiv,
+        privacy="confidential",
+        street="Tykhyi provulok 7",
+        address_city="Kyiv",
+        location_fields={"description": "Blue door behind the school", "transportation": "Bus 24"},
+    )
     loc = first_location(db, svc)
     db.add(Phone(location_id=loc.id, number="+380 44 000 0001", is_hotline=True))
     db.add(Phone(location_id=loc.id, number="+380 44 000 0002", is_hotline=False))
@@ -285,7 +345,11 @@ def test_confidential_location_is_redacted_everywhere(db: Session, kyiv) -> None
         assert view is not None
         assert (view.address, view.latitude, view.longitude) == (None, None, None)
         assert (view.geo_uri, view.osm_url, view.description, view.transportation) == (
-            None, None, None, None)
+            None,
+            None,
+            None,
+            None,
+        )
         assert view.city is not None and view.city.name.value == "Kyiv"
         assert [p.number for p in view.phones] == ["+380 44 000 0001"]
     assert [p.tel for p in detail.phones] == ["tel:+380440000001"]
@@ -300,16 +364,32 @@ def test_confidential_location_is_redacted_everywhere(db: Session, kyiv) -> None
 def test_service_detail_has_everything_the_page_shows(db: Session, kyiv) -> None:  # type: ignore[no-untyped-def]
     alt = make_service(db, name="Consulate annex", service_fields=FRESH)
     svc = make_service(
-        db, name="Consulate", description="Passports", city=kyiv, street="Khreshchatyk 1",
+        db,
+        name="Consulate",
+        description="Passports",
+        city=kyiv,
+        street="Khreshchatyk 1",
         address_city="Kyiv",
-        service_fields={**FRESH, "source_locale": "en", "status": "temporarily closed",
-                        "status_reason": "Overnight strike", "status_until": NOW + dt.timedelta(hours=8),
-                        "alternative_service_id": alt.id, "fees_description": "None",
-                        "free_of_charge": True, "eligibility_description": "Anyone",
-                        "audience": "any_nationality children", "minimum_age": 0},
-        location_fields={"capacity_maximum": 20, "capacity_available": 5,
-                         "capacity_updated": NOW, "has_heating": True, "shelter_type":
-                         "warming_point"},
+        service_fields={
+            **FRESH,
+            "source_locale": "en",
+            "status": "temporarily closed",
+            "status_reason": "Overnight strike",
+            "status_until": NOW + dt.timedelta(hours=8),
+            "alternative_service_id": alt.id,
+            "fees_description": "None",
+            "free_of_charge": True,
+            "eligibility_description": "Anyone",
+            "audience": "any_nationality children",
+            "minimum_age": 0,
+        },
+        location_fields={
+            "capacity_maximum": 20,
+            "capacity_available": 5,
+            "capacity_updated": NOW,
+            "has_heating": True,
+            "shelter_type": "warming_point",
+        },
     )
     translate(db, svc, "name", "ar", "القنصلية")
     translate(db, svc, "status_reason", "ar", "ضربة ليلية")
@@ -317,8 +397,14 @@ def test_service_detail_has_everything_the_page_shows(db: Session, kyiv) -> None
     db.add(Language(service_id=svc.id, code="ar"))
     db.add(RequiredDocument(service_id=svc.id, document="Passport"))
     _hours(db, svc)
-    db.add(ScheduleException(location_id=first_location(db, svc).id, date=dt.date(2026, 1, 20),
-                             closed=True, reason="Holiday"))
+    db.add(
+        ScheduleException(
+            location_id=first_location(db, svc).id,
+            date=dt.date(2026, 1, 20),
+            closed=True,
+            reason="Holiday",
+        )
+    )
     db.flush()
     d = get_service_detail(db, svc.id, locale="ar", now=NOW, stale_after_days=30)
     assert d is not None
@@ -336,18 +422,24 @@ def test_service_detail_has_everything_the_page_shows(db: Session, kyiv) -> None
     assert d.phones[0].tel == "tel:+48220000000;ext=12"
     assert [lang.code for lang in d.languages] == ["ar"]
     assert [doc.document.value for doc in d.required_documents] == ["Passport"]
-    assert d.free_of_charge and d.fees and d.eligibility and d.audience == ("any_nationality",
-                                                                            "children")
+    assert (
+        d.free_of_charge
+        and d.fees
+        and d.eligibility
+        and d.audience == ("any_nationality", "children")
+    )
     assert d.hours[3].spans == ((dt.time(9), dt.time(18)),)
     # Temporarily closed until tonight: not open now, although its hours say so.
     assert d.open is not None and d.open.open_now is False
     assert [(e.date, e.closed, e.reason.value if e.reason else None) for e in d.exceptions] == [
-        (dt.date(2026, 1, 20), True, "Holiday")]
+        (dt.date(2026, 1, 20), True, "Holiday")
+    ]
     assert not d.stale and d.last_verified == FRESH["assured_date"]
     assert d.is_demo and d.organization.name.value == "Test org"
     # After the closure ends, the page says active by itself.
-    later = get_service_detail(db, svc.id, locale="en", now=NOW + dt.timedelta(hours=9),
-                               stale_after_days=30)
+    later = get_service_detail(
+        db, svc.id, locale="en", now=NOW + dt.timedelta(hours=9), stale_after_days=30
+    )
     assert later is not None and later.status.status == "active" and later.status.reason is None
 
 
@@ -356,21 +448,29 @@ def test_service_detail_has_everything_the_page_shows(db: Session, kyiv) -> None
 
 def test_notices_in_force_for_a_place_and_everywhere(db: Session, kyiv) -> None:  # type: ignore[no-untyped-def]
     other = make_city(db, name="Lviv Oblast")
-    db.add_all([
-        Notice(title="Air-raid alert", severity=Severity.danger, region_id=kyiv.parent_id,
-               valid_from=NOW - dt.timedelta(hours=1)),
-        Notice(title="National info", valid_from=NOW - dt.timedelta(days=1)),
-        Notice(title="Lviv only", region_id=other.id, valid_from=NOW - dt.timedelta(hours=1)),
-        Notice(title="Expired", valid_from=NOW - dt.timedelta(days=2),
-               valid_until=NOW - dt.timedelta(days=1)),
-        Notice(title="Future", valid_from=NOW + dt.timedelta(days=1)),
-    ])
+    db.add_all(
+        [
+            Notice(
+                title="Air-raid alert",
+                severity=Severity.danger,
+                region_id=kyiv.parent_id,
+                valid_from=NOW - dt.timedelta(hours=1),
+            ),
+            Notice(title="National info", valid_from=NOW - dt.timedelta(days=1)),
+            Notice(title="Lviv only", region_id=other.id, valid_from=NOW - dt.timedelta(hours=1)),
+            Notice(
+                title="Expired",
+                valid_from=NOW - dt.timedelta(days=2),
+                valid_until=NOW - dt.timedelta(days=1),
+            ),
+            Notice(title="Future", valid_from=NOW + dt.timedelta(days=1)),
+        ]
+    )
     db.flush()
     got = notices_in_force(db, locale="en", place_id=kyiv.id, now=NOW)
     assert [n.title.value for n in got] == ["Air-raid alert", "National info"]
     assert got[0].region and got[0].region.name.value == "Kyiv Oblast"
-    assert [n.title.value for n in notices_in_force(db, locale="en", now=NOW)] == [
-        "National info"]
+    assert [n.title.value for n in notices_in_force(db, locale="en", now=NOW)] == ["National info"]
 
 
 def test_places_and_category_tree_in_locale(db: Session, kyiv) -> None:  # type: ignore[no-untyped-def]
@@ -383,7 +483,8 @@ def test_places_and_category_tree_in_locale(db: Session, kyiv) -> None:  # type:
     tree = {c.code: c for c in list_categories(db, locale="uk")}
     assert tree["t-heat"].label.value == "Тепло і світло"
     assert [(c.code, c.label.value) for c in tree["t-heat"].children] == [
-        ("t-heat.charging", "Зарядка")]
+        ("t-heat.charging", "Зарядка")
+    ]
 
 
 # --- no N+1 ------------------------------------------------------------------------------------
@@ -405,8 +506,15 @@ def count_queries(db: Session) -> Iterator[list[str]]:
 
 
 def _rich_service(db: Session, i: int, city, term) -> None:  # type: ignore[no-untyped-def]
-    svc = make_service(db, name=f"Shelter {i}", city=city, street=f"Street {i}", address_city="K",
-                       locations=2, service_fields={"alternative_service_id": None})
+    svc = make_service(
+        db,
+        name=f"Shelter {i}",
+        city=city,
+        street=f"Street {i}",
+        address_city="K",
+        locations=2,
+        service_fields={"alternative_service_id": None},
+    )
     categorise(db, svc, term)
     translate(db, svc, "name", "uk", f"Укриття {i}")
     db.add(Phone(service_id=svc.id, number=f"+3804400000{i:02d}"))
@@ -423,9 +531,17 @@ def test_query_count_is_constant(db: Session, kyiv) -> None:  # type: ignore[no-
         while len(_search(db, per_page=50)) < n:
             _rich_service(db, len(_search(db, per_page=50)), kyiv, term)
         reindex_all(db)
-        params = SearchParams(q="shelter", category="t-shelter", place=str(kyiv.parent_id),
-                              open_now=True, near=(50.45, 30.52), sort="distance", per_page=50,
-                              locale="uk", now=NOW)
+        params = SearchParams(
+            q="shelter",
+            category="t-shelter",
+            place=str(kyiv.parent_id),
+            open_now=True,
+            near=(50.45, 30.52),
+            sort="distance",
+            per_page=50,
+            locale="uk",
+            now=NOW,
+        )
         with count_queries(db) as stmts:
             res = _search_services(db, params, stale_after_days=30)
         assert len(res.items) == n
@@ -453,13 +569,22 @@ def test_service_level_schedule_and_closure_count_at_every_location(db: Session)
     svc = make_service(db, name="Mobile clinic", tz="Europe/Kyiv", locations=2)
     other = make_service(db, name="Other clinic", tz="Europe/Kyiv")
     for s in (svc, other):
-        db.add(Schedule(service_id=s.id, freq="WEEKLY", byday="TH", opens_at=dt.time(8),
-                        closes_at=dt.time(12)))
+        db.add(
+            Schedule(
+                service_id=s.id,
+                freq="WEEKLY",
+                byday="TH",
+                opens_at=dt.time(8),
+                closes_at=dt.time(12),
+            )
+        )
     db.add(ScheduleException(service_id=svc.id, date=dt.date(2026, 1, 15), closed=True))
     db.flush()
     assert _search(db, open_now=True) == ["Other clinic"]
-    cards = {c.name.value: c for c in search_services(db, SearchParams(now=NOW),
-                                                      stale_after_days=30).items}
+    cards = {
+        c.name.value: c
+        for c in search_services(db, SearchParams(now=NOW), stale_after_days=30).items
+    }
     assert cards["Mobile clinic"].open is not None
     assert cards["Mobile clinic"].open.open_now is False
     assert cards["Other clinic"].open is not None and cards["Other clinic"].open.open_now
@@ -479,8 +604,9 @@ def test_huge_totals_are_capped_but_every_page_is_reachable(
     names = [c.name.value for c in first.items]
     cursor = first.next_cursor
     while cursor:
-        page = _search_services(db, SearchParams(per_page=2, cursor=cursor, now=NOW),
-                                stale_after_days=30)
+        page = _search_services(
+            db, SearchParams(per_page=2, cursor=cursor, now=NOW), stale_after_days=30
+        )
         names += [c.name.value for c in page.items]
         cursor = page.next_cursor
     assert sorted(names) == [f"Service {i}" for i in range(5)]
@@ -489,9 +615,16 @@ def test_huge_totals_are_capped_but_every_page_is_reachable(
 def test_open_now_never_lists_a_temporarily_closed_service(db: Session) -> None:
     """Issue 12 §4: its hours say open, its status says closed: "open now" believes the status,
     on the filter, the card and the service page alike; once the closure ends, it is open."""
-    paused = make_service(db, name="Paused", service_fields={
-        "status": "temporarily closed", "status_reason": "Power cut",
-        "status_since": NOW - dt.timedelta(hours=1), "status_until": NOW + dt.timedelta(hours=3)})
+    paused = make_service(
+        db,
+        name="Paused",
+        service_fields={
+            "status": "temporarily closed",
+            "status_reason": "Power cut",
+            "status_since": NOW - dt.timedelta(hours=1),
+            "status_until": NOW + dt.timedelta(hours=3),
+        },
+    )
     full = make_service(db, name="Full up", service_fields={"status": "full"})
     make_service(db, name="Open")
     for svc in db.scalars(select(Service)):
@@ -520,8 +653,7 @@ def test_phone_numbers_grouped_for_reading_and_e164_for_dialling(db: Session, cl
     assert _tel("+380 44 123 4567", "12") == "tel:+380441234567;ext=12"
     assert _tel("not a number 15", None) == "tel:15"
     svc = make_service(db, name="Call us")
-    db.add(Phone(location_id=first_location(db, svc).id, service_id=svc.id,
-                 number="+380441234567"))
+    db.add(Phone(location_id=first_location(db, svc).id, service_id=svc.id, number="+380441234567"))
     db.flush()
     reindex_all(db)
     db.commit()

@@ -62,12 +62,20 @@ def test_a_write_is_seen_at_once(db: Session) -> None:
 def test_each_locale_has_its_own_labels(db: Session) -> None:
     make_term(db, code="t-food", name="Food", labels={"uk": "Їжа", "de": "Essen"})
     for locale, label in (("en", "Food"), ("uk", "Їжа"), ("de", "Essen"), ("uk", "Їжа")):
-        assert {c.code: c.label.value for c in list_categories(db, locale=locale)}["t-food"] == label
+        assert {c.code: c.label.value for c in list_categories(db, locale=locale)}[
+            "t-food"
+        ] == label
 
 
 def test_notice_validity_is_checked_against_now_on_every_call(db: Session) -> None:
-    db.add(Notice(title="Until nine", severity=Severity.warning, valid_from=NOW,
-                  valid_until=NOW + dt.timedelta(hours=1)))
+    db.add(
+        Notice(
+            title="Until nine",
+            severity=Severity.warning,
+            valid_from=NOW,
+            valid_until=NOW + dt.timedelta(hours=1),
+        )
+    )
     db.flush()
     titles = lambda when: [n.title.value for n in notices_in_force(db, locale="en", now=when)]  # noqa: E731
     assert titles(NOW - dt.timedelta(minutes=1)) == []
@@ -108,7 +116,9 @@ def test_core_written_labels_give_a_new_version(db: Session) -> None:
     term = make_term(db, code="t-core", name="Core", labels={"uk": "Ядро"})
     assert {c.code: c.label.value for c in list_categories(db, locale="uk")}["t-core"] == "Ядро"
     sync_translations(db, "taxonomy_term", {(term.id, "name", "uk"): "Серцевина"})
-    assert {c.code: c.label.value for c in list_categories(db, locale="uk")}["t-core"] == "Серцевина"
+    assert {c.code: c.label.value for c in list_categories(db, locale="uk")}[
+        "t-core"
+    ] == "Серцевина"
 
 
 def test_pending_changes_are_flushed_before_a_cached_read(db: Session) -> None:

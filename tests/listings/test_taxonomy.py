@@ -19,18 +19,36 @@ from directory.listings.taxonomy import (
 from directory.listings.texts import texts_for
 
 CONTRACT_TOP_LEVEL = {
-    "shelter", "heat-power", "food", "water", "health", "mental-health", "legal-documents",
-    "consular", "cash-social", "transport-evacuation", "mine-safety", "children-family",
-    "protection", "work-education", "pets",
+    "shelter",
+    "heat-power",
+    "food",
+    "water",
+    "health",
+    "mental-health",
+    "legal-documents",
+    "consular",
+    "cash-social",
+    "transport-evacuation",
+    "mine-safety",
+    "children-family",
+    "protection",
+    "work-education",
+    "pets",
 }
 SCRIPTS = {"uk": r"[а-щьюяєіїґ]", "ru": r"[а-яё]", "ar": r"[\u0600-\u06ff]"}
 
 
 def test_codes_match_the_contract() -> None:
     assert set(TOP_LEVEL_CODES) == CONTRACT_TOP_LEVEL
-    for code in ("shelter.air-raid", "shelter.collective-centre", "shelter.emergency-accommodation",
-                 "heat-power.warming", "heat-power.charging", "health.pharmacy",
-                 "legal-documents.idp-registration"):
+    for code in (
+        "shelter.air-raid",
+        "shelter.collective-centre",
+        "shelter.emergency-accommodation",
+        "heat-power.warming",
+        "heat-power.charging",
+        "health.pharmacy",
+        "legal-documents.idp-registration",
+    ):
         assert code in TERMS_BY_CODE
     for term in CRISIS_TAXONOMY:
         assert re.fullmatch(r"[a-z-]+(\.[a-z-]+)?", term.code)
@@ -54,20 +72,31 @@ def test_every_term_has_a_label_and_description_in_every_locale() -> None:
 def test_ensure_taxonomy_writes_terms_and_translations_idempotently(db: Session) -> None:
     ensure_taxonomy(db)
     ensure_taxonomy(db)
-    count = db.scalar(select(func.count()).select_from(m.TaxonomyTerm).where(
-        m.TaxonomyTerm.code.in_(list(TERMS_BY_CODE))))
+    count = db.scalar(
+        select(func.count())
+        .select_from(m.TaxonomyTerm)
+        .where(m.TaxonomyTerm.code.in_(list(TERMS_BY_CODE)))
+    )
     assert count == len(CRISIS_TAXONOMY)
     warming = db.get(m.TaxonomyTerm, term_id("heat-power.warming"))
     assert warming is not None
     assert warming.name == "Warming points" and warming.language == "en"
     assert warming.parent_id == term_id("heat-power")
     assert warming.version == 1  # the second run changed nothing
-    n_translations = db.scalar(select(func.count()).select_from(m.Translation).where(
-        m.Translation.entity_type == "taxonomy_term"))
+    n_translations = db.scalar(
+        select(func.count())
+        .select_from(m.Translation)
+        .where(m.Translation.entity_type == "taxonomy_term")
+    )
     assert n_translations == len(CRISIS_TAXONOMY) * (len(UI_LOCALES) - 1) * 2
 
-    texts = texts_for(db, entity_type="taxonomy_term", ids=[warming.id],
-                      fields=["name", "description"], locale="uk")
+    texts = texts_for(
+        db,
+        entity_type="taxonomy_term",
+        ids=[warming.id],
+        fields=["name", "description"],
+        locale="uk",
+    )
     assert texts[(warming.id, "name")].value == "Пункти обігріву"
     assert not texts[(warming.id, "name")].fallback
     ar = texts_for(db, entity_type="taxonomy_term", ids=[warming.id], fields=["name"], locale="ar")

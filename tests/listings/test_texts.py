@@ -13,12 +13,23 @@ from tests.factories import make_service
 
 
 def test_requested_locale_then_source_locale_marked(db: Session) -> None:
-    svc = make_service(db, name="Пункт незламності", description="Тепло і зв'язок",
-                       service_fields={"source_locale": "uk"})
-    set_text(db, entity_type="service", entity_id=svc.id, field="name", locale="en",
-             value="Invincibility point")
-    got = texts_for(db, entity_type="service", ids=[svc.id], fields=["name", "description"],
-                    locale="en")
+    svc = make_service(
+        db,
+        name="Пункт незламності",
+        description="Тепло і зв'язок",
+        service_fields={"source_locale": "uk"},
+    )
+    set_text(
+        db,
+        entity_type="service",
+        entity_id=svc.id,
+        field="name",
+        locale="en",
+        value="Invincibility point",
+    )
+    got = texts_for(
+        db, entity_type="service", ids=[svc.id], fields=["name", "description"], locale="en"
+    )
     assert got[(svc.id, "name")] == LocalText("Invincibility point", "en", False)
     assert got[(svc.id, "description")] == LocalText("Тепло і зв'язок", "uk", True)
     uk = texts_for(db, entity_type="service", ids=[svc.id], fields=["name"], locale="uk")
@@ -27,8 +38,7 @@ def test_requested_locale_then_source_locale_marked(db: Session) -> None:
 
 def test_empty_texts_are_absent(db: Session) -> None:
     svc = make_service(db, name="X")
-    got = texts_for(db, entity_type="service", ids=[svc.id], fields=["alternate_name"],
-                    locale="de")
+    got = texts_for(db, entity_type="service", ids=[svc.id], fields=["alternate_name"], locale="de")
     assert got == {}
 
 
@@ -49,8 +59,14 @@ def test_set_text_refuses_unknown_things(db: Session) -> None:
     with pytest.raises(ValidationFailed):
         set_text(db, entity_type="service", entity_id=svc.id, field="id", locale="en", value="x")
     with pytest.raises(NotFound):
-        set_text(db, entity_type="service", entity_id=svc.organization_id, field="name",
-                 locale="en", value="x")
+        set_text(
+            db,
+            entity_type="service",
+            entity_id=svc.organization_id,
+            field="name",
+            locale="en",
+            value="x",
+        )
 
 
 def test_fallback_chain_reader_then_configured_then_source(db: Session, client) -> None:  # type: ignore[no-untyped-def]
@@ -61,33 +77,60 @@ def test_fallback_chain_reader_then_configured_then_source(db: Session, client) 
     from directory.listings.texts import set_fallback_locales
     from directory.search.index import reindex_all
 
-    svc = make_service(db, name="القسم القنصلي", description="مساعدة قنصلية",
-                       service_fields={"source_locale": "ar"})
-    set_text(db, entity_type="service", entity_id=svc.id, field="name", locale="en",
-             value="Consular section")
-    set_text(db, entity_type="service", entity_id=svc.id, field="name", locale="de",
-             value="Konsularabteilung")
-    got = texts_for(db, entity_type="service", ids=[svc.id], fields=["name", "description"],
-                    locale="pl")
+    svc = make_service(
+        db,
+        name="القسم القنصلي",
+        description="مساعدة قنصلية",
+        service_fields={"source_locale": "ar"},
+    )
+    set_text(
+        db,
+        entity_type="service",
+        entity_id=svc.id,
+        field="name",
+        locale="en",
+        value="Consular section",
+    )
+    set_text(
+        db,
+        entity_type="service",
+        entity_id=svc.id,
+        field="name",
+        locale="de",
+        value="Konsularabteilung",
+    )
+    got = texts_for(
+        db, entity_type="service", ids=[svc.id], fields=["name", "description"], locale="pl"
+    )
     assert got[(svc.id, "name")] == LocalText("Consular section", "en", True)
     assert got[(svc.id, "description")] == LocalText("مساعدة قنصلية", "ar", True)
     try:
         set_fallback_locales(["de", "en"])
-        assert texts_for(db, entity_type="service", ids=[svc.id], fields=["name"],
-                         locale="pl")[(svc.id, "name")].value == "Konsularabteilung"
+        assert (
+            texts_for(db, entity_type="service", ids=[svc.id], fields=["name"], locale="pl")[
+                (svc.id, "name")
+            ].value
+            == "Konsularabteilung"
+        )
         set_fallback_locales(["ar", "en"])  # the source first: the source text
-        assert texts_for(db, entity_type="service", ids=[svc.id], fields=["name"],
-                         locale="pl")[(svc.id, "name")] == LocalText("القسم القنصلي", "ar", True)
+        assert texts_for(db, entity_type="service", ids=[svc.id], fields=["name"], locale="pl")[
+            (svc.id, "name")
+        ] == LocalText("القسم القنصلي", "ar", True)
         set_fallback_locales([])
-        assert texts_for(db, entity_type="service", ids=[svc.id], fields=["name"],
-                         locale="pl")[(svc.id, "name")].locale == "ar"
+        assert (
+            texts_for(db, entity_type="service", ids=[svc.id], fields=["name"], locale="pl")[
+                (svc.id, "name")
+            ].locale
+            == "ar"
+        )
     finally:
         set_fallback_locales(["en"])
     # The read path of pages and API, and the page's markup.
     import datetime as dt
 
-    detail = get_service_detail(db, svc.id, locale="pl", now=dt.datetime.now(dt.UTC),
-                                stale_after_days=30)
+    detail = get_service_detail(
+        db, svc.id, locale="pl", now=dt.datetime.now(dt.UTC), stale_after_days=30
+    )
     assert detail is not None and detail.name.value == "Consular section"
     reindex_all(db)
     db.commit()
@@ -98,7 +141,8 @@ def test_fallback_chain_reader_then_configured_then_source(db: Session, client) 
     assert body["name"] == "Consular section"
     assert body["text_locales"] == {"name": "en", "description": "ar"}
     assert client.get(f"/api/v1/services/{svc.id}", params={"locale": "en"}).json()[
-        "text_locales"] == {"description": "ar"}
+        "text_locales"
+    ] == {"description": "ar"}
 
 
 def test_fallback_locales_setting_is_checked() -> None:

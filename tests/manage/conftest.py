@@ -19,8 +19,15 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-def sign_in(client: TestClient, email: str, *, locale: str = "en", totp_secret: str | None = None,
-            password: str = PASSWORD, code_offset: int = 0) -> None:
+def sign_in(
+    client: TestClient,
+    email: str,
+    *,
+    locale: str = "en",
+    totp_secret: str | None = None,
+    password: str = PASSWORD,
+    code_offset: int = 0,
+) -> None:
     """Sign in through the login form (and the second step when a TOTP secret is given).
     Each TOTP code signs in once: a second sign-in in the same 30 s passes `code_offset=30`
     (the next code, accepted a step early for clock drift)."""
@@ -35,8 +42,10 @@ def sign_in(client: TestClient, email: str, *, locale: str = "en", totp_secret: 
         step = client.get(r.headers["location"])
         r = client.post(
             f"/{locale}/manage/login/second-factor",
-            data={"code": pyotp.TOTP(totp_secret).at(time.time() + code_offset),
-                  "csrf_token": csrf_of(step.text)},
+            data={
+                "code": pyotp.TOTP(totp_secret).at(time.time() + code_offset),
+                "csrf_token": csrf_of(step.text),
+            },
             follow_redirects=False,
         )
         assert r.status_code == 303, r.text

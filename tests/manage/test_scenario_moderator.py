@@ -19,35 +19,85 @@ RAW_JSON = re.compile(r'[{\[]\s*"|"\s*:\s*["\d\[{tfn]|[0-9a-f]{8}-[0-9a-f]{4}-[0
 def test_moderator_clears_twenty_mixed_proposals(client, db: Session) -> None:
     kyiv = make_place(db, name="Kyiv Oblast")
     volunteers = [make_account(db, "volunteer", regions=[kyiv]) for _ in range(3)]
-    listings = [make_listing(db, region=kyiv, name=f"Shelter {n}", capacity_maximum=50,
-                             capacity_available=5) for n in range(8)]
+    listings = [
+        make_listing(
+            db, region=kyiv, name=f"Shelter {n}", capacity_maximum=50, capacity_available=5
+        )
+        for n in range(8)
+    ]
     svc0, loc0 = listings[0]
     proposals = []
     for n, (svc, loc) in enumerate(listings):  # 8 capacity updates
-        proposals.append(moderation.propose(db, actor=volunteers[n % 3], entity_type="location",
-                                            kind="capacity", entity_id=loc.id,
-                                            changes={"capacity_available": 10 + n}))
+        proposals.append(
+            moderation.propose(
+                db,
+                actor=volunteers[n % 3],
+                entity_type="location",
+                kind="capacity",
+                entity_id=loc.id,
+                changes={"capacity_available": 10 + n},
+            )
+        )
     for n, (svc, _) in enumerate(listings[:6]):  # 6 status changes
-        proposals.append(moderation.propose(db, actor=volunteers[n % 3], entity_type="service",
-                                            kind="status", entity_id=svc.id,
-                                            changes={"status": "full"}))
+        proposals.append(
+            moderation.propose(
+                db,
+                actor=volunteers[n % 3],
+                entity_type="service",
+                kind="status",
+                entity_id=svc.id,
+                changes={"status": "full"},
+            )
+        )
     for n, (svc, _) in enumerate(listings[:3]):  # 3 text edits with a translation
-        proposals.append(moderation.propose(
-            db, actor=volunteers[0], entity_type="service", kind="update", entity_id=svc.id,
-            changes={"description": f"Warm, dry, {n} floors down"},
-            translations={"name": {"uk": f"Укриття {n}"}}))
+        proposals.append(
+            moderation.propose(
+                db,
+                actor=volunteers[0],
+                entity_type="service",
+                kind="update",
+                entity_id=svc.id,
+                changes={"description": f"Warm, dry, {n} floors down"},
+                translations={"name": {"uk": f"Укриття {n}"}},
+            )
+        )
     from directory.listings.models import Phone
+
     phone = db.query(Phone).filter_by(location_id=loc0.id).one()
-    proposals.append(moderation.propose(  # the phone number change: the fraud guard holds it
-        db, actor=volunteers[1], entity_type="phone", kind="update", entity_id=phone.id,
-        changes={"number": "+380441110000"}))
-    proposals.append(moderation.propose(  # a new shelter
-        db, actor=volunteers[2], entity_type="service", kind="create",
-        changes={"organization_id": str(svc0.organization_id), "name": "New basement shelter",
-                 "description": "Under school No. 5", "categories": []}))
-    proposals.append(moderation.propose(  # a location edit with coordinates: sensitive too
-        db, actor=volunteers[2], entity_type="location", kind="update", entity_id=loc0.id,
-        changes={"latitude": "50.40", "longitude": "30.60"}))
+    proposals.append(
+        moderation.propose(  # the phone number change: the fraud guard holds it
+            db,
+            actor=volunteers[1],
+            entity_type="phone",
+            kind="update",
+            entity_id=phone.id,
+            changes={"number": "+380441110000"},
+        )
+    )
+    proposals.append(
+        moderation.propose(  # a new shelter
+            db,
+            actor=volunteers[2],
+            entity_type="service",
+            kind="create",
+            changes={
+                "organization_id": str(svc0.organization_id),
+                "name": "New basement shelter",
+                "description": "Under school No. 5",
+                "categories": [],
+            },
+        )
+    )
+    proposals.append(
+        moderation.propose(  # a location edit with coordinates: sensitive too
+            db,
+            actor=volunteers[2],
+            entity_type="location",
+            kind="update",
+            entity_id=loc0.id,
+            changes={"latitude": "50.40", "longitude": "30.60"},
+        )
+    )
     assert len(proposals) == 20
     moderation.report(db, service_id=svc0.id, kind="locked", text="Found locked at night")
 
@@ -70,15 +120,21 @@ def test_moderator_clears_twenty_mixed_proposals(client, db: Session) -> None:
         cr_id = url.rsplit("/", 1)[-1]
         cr = db.get(ChangeRequest, __import__("uuid").UUID(cr_id))
         if cr.kind == "update" and cr.entity_type == "service":
-            r = client.post(f"{url}/reject", data={"csrf_token": csrf_of(page.text),
-                                                   "reason": "Please add where the entrance is"},
-                            follow_redirects=False)
+            r = client.post(
+                f"{url}/reject",
+                data={
+                    "csrf_token": csrf_of(page.text),
+                    "reason": "Please add where the entrance is",
+                },
+                follow_redirects=False,
+            )
         else:
             # The listings move on as Taras approves (a capacity approval verifies the
             # service, the capacity and the coordinates of loc0 are separate proposals), but
             # no two proposals here touch the same field: none may end in the conflict view.
-            r = client.post(f"{url}/approve", data={"csrf_token": csrf_of(page.text)},
-                            follow_redirects=False)
+            r = client.post(
+                f"{url}/approve", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False
+            )
         assert r.status_code == 303, r.text[:500]
         decided += 1
         location = r.headers["location"]
@@ -107,8 +163,14 @@ def test_moderator_reads_what_marking_full_does_to_free_places(client, db: Sessi
     kyiv = make_place(db, name="Kyiv Oblast")
     svc, loc = make_listing(db, region=kyiv, capacity_maximum=40, capacity_available=12)
     maria = make_account(db, "volunteer", regions=[kyiv])
-    cr = moderation.propose(db, actor=maria, entity_type="service", kind="status",
-                            entity_id=svc.id, changes={"status": "full"})
+    cr = moderation.propose(
+        db,
+        actor=maria,
+        entity_type="service",
+        kind="status",
+        entity_id=svc.id,
+        changes={"status": "full"},
+    )
     taras = make_account(db, "moderator", regions=[kyiv])
     taras.totp_secret = pyotp.random_base32()
     db.flush()
@@ -117,8 +179,11 @@ def test_moderator_reads_what_marking_full_does_to_free_places(client, db: Sessi
     table = page.text.split('<table class="m-diff">', 1)[1].split("</table>", 1)[0]
     assert "(випливає з цієї зміни)" in table  # "follows from this change"
     assert '<td class="m-old" dir="auto">12</td><td class="m-new" dir="auto">0</td>' in table
-    r = client.post(f"/uk/manage/queue/{cr.id}/approve", data={"csrf_token": csrf_of(page.text)},
-                    follow_redirects=False)
+    r = client.post(
+        f"/uk/manage/queue/{cr.id}/approve",
+        data={"csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     db.refresh(loc)
     assert loc.capacity_available == 0

@@ -23,21 +23,27 @@ def test_round_trip_signed_in() -> None:
 
 
 def test_forged_or_other_secret_refused() -> None:
-    value = websession.encode(websession.signed_in(uuid.uuid4(), "h", mfa=True, sid="row-secret"), SECRET)
+    value = websession.encode(
+        websession.signed_in(uuid.uuid4(), "h", mfa=True, sid="row-secret"), SECRET
+    )
     assert websession.decode(value, "other" * 10) is None
     assert websession.decode(value[:-2] + "xx", SECRET) is None
     assert websession.decode("garbage", SECRET) is None
 
 
 def test_expired_session_refused(monkeypatch) -> None:
-    value = websession.encode(websession.signed_in(uuid.uuid4(), "h", mfa=True, sid="row-secret"), SECRET)
+    value = websession.encode(
+        websession.signed_in(uuid.uuid4(), "h", mfa=True, sid="row-secret"), SECRET
+    )
     later = time.time() + websession.SESSION_MAX_AGE + 10
     monkeypatch.setattr(time, "time", lambda: later)
     assert websession.decode(value, SECRET) is None
 
 
 def test_pending_second_factor_is_short_lived(monkeypatch) -> None:
-    value = websession.encode(websession.signed_in(uuid.uuid4(), "h", mfa=False, sid="row-secret"), SECRET)
+    value = websession.encode(
+        websession.signed_in(uuid.uuid4(), "h", mfa=False, sid="row-secret"), SECRET
+    )
     assert websession.decode(value, SECRET).account_id is not None  # type: ignore[union-attr]
     later = time.time() + websession.PENDING_MAX_AGE + 10
     monkeypatch.setattr(time, "time", lambda: later)
@@ -55,7 +61,8 @@ def test_csrf_token_tied_to_nonce() -> None:
 
 def test_cookie_naming_no_session_row_is_anonymous() -> None:
     # e.g. issued before sessions were rows: it claims an account but names no row
-    old = websession.WebSession(nonce="n", account_id=uuid.uuid4(), stamp="x", mfa=True,
-                                issued=int(time.time()))
+    old = websession.WebSession(
+        nonce="n", account_id=uuid.uuid4(), stamp="x", mfa=True, issued=int(time.time())
+    )
     back = websession.decode(websession.encode(old, SECRET), SECRET)
     assert back is not None and back.account_id is None and back.nonce == "n"

@@ -37,8 +37,15 @@ def test_marking_full_empties_free_places_in_the_same_change_request(db: Session
     svc, loc = make_listing(db, region=region, capacity_available=10)
     maria = make_account(db, "volunteer", [region])
     taras = make_account(db, "moderator", [region])
-    cr = mod.propose(db, actor=maria, entity_type="service", entity_id=svc.id, kind="status",
-                     changes={"status": "full"}, base_version=svc.version)
+    cr = mod.propose(
+        db,
+        actor=maria,
+        entity_type="service",
+        entity_id=svc.id,
+        kind="status",
+        changes={"status": "full"},
+        base_version=svc.version,
+    )
     assert cr.state == ChangeState.pending and loc.capacity_available == 10
     lines = {(d.entity_type, d.field): (d.current, d.proposed) for d in mod.diff(db, change=cr)}
     # The moderator sees what approving does to the place too, before approving.
@@ -62,8 +69,15 @@ def test_free_places_end_full_and_clear_its_reason(db: Session) -> None:
     svc, loc = make_listing(db, region=region, capacity_available=0)
     _full(db, svc)
     taras = make_account(db, "moderator", [region])
-    cr = mod.propose(db, actor=taras, entity_type="location", entity_id=loc.id, kind="capacity",
-                     changes={"capacity_available": 12}, base_version=loc.version)
+    cr = mod.propose(
+        db,
+        actor=taras,
+        entity_type="location",
+        entity_id=loc.id,
+        kind="capacity",
+        changes={"capacity_available": 12},
+        base_version=loc.version,
+    )
     assert cr.state == ChangeState.approved
     assert loc.capacity_available == 12
     assert svc.status == ServiceStatus.active
@@ -79,11 +93,25 @@ def test_maria_full_then_twelve_free_beds_as_trusted_volunteer(db: Session) -> N
     region = make_place(db)
     svc, loc = make_listing(db, region=region, capacity_available=3)
     maria = make_account(db, "volunteer", [region], trusted=True)
-    mod.propose(db, actor=maria, entity_type="service", entity_id=svc.id, kind="status",
-                changes={"status": "full"}, trusted_publish=True)
+    mod.propose(
+        db,
+        actor=maria,
+        entity_type="service",
+        entity_id=svc.id,
+        kind="status",
+        changes={"status": "full"},
+        trusted_publish=True,
+    )
     assert (svc.status, loc.capacity_available) == (ServiceStatus.full, 0)
-    cr = mod.propose(db, actor=maria, entity_type="location", entity_id=loc.id, kind="capacity",
-                     changes={"capacity_available": 12}, trusted_publish=True)
+    cr = mod.propose(
+        db,
+        actor=maria,
+        entity_type="location",
+        entity_id=loc.id,
+        kind="capacity",
+        changes={"capacity_available": 12},
+        trusted_publish=True,
+    )
     assert cr.state == ChangeState.approved and cr.needs_review
     assert (svc.status, loc.capacity_available) == (ServiceStatus.active, 12)
     # The moderator looking at it afterwards reads 0 → 12, not "12 → unchanged".
@@ -94,14 +122,32 @@ def test_maria_full_then_twelve_free_beds_as_trusted_volunteer(db: Session) -> N
 def test_zero_free_places_do_not_touch_status(db: Session) -> None:
     svc, loc = make_listing(db, capacity_available=5)
     taras = make_account(db, "moderator")
-    mod.propose(db, actor=taras, entity_type="location", entity_id=loc.id, kind="capacity",
-                changes={"capacity_available": 0})
+    mod.propose(
+        db,
+        actor=taras,
+        entity_type="location",
+        entity_id=loc.id,
+        kind="capacity",
+        changes={"capacity_available": 0},
+    )
     assert svc.status == ServiceStatus.active
     # A temporarily closed place keeps its status when places free up.
-    mod.propose(db, actor=taras, entity_type="service", entity_id=svc.id, kind="status",
-                changes={"status": "temporarily closed"})
-    mod.propose(db, actor=taras, entity_type="location", entity_id=loc.id, kind="capacity",
-                changes={"capacity_available": 4})
+    mod.propose(
+        db,
+        actor=taras,
+        entity_type="service",
+        entity_id=svc.id,
+        kind="status",
+        changes={"status": "temporarily closed"},
+    )
+    mod.propose(
+        db,
+        actor=taras,
+        entity_type="location",
+        entity_id=loc.id,
+        kind="capacity",
+        changes={"capacity_available": 4},
+    )
     assert svc.status == ServiceStatus.temporarily_closed
 
 
@@ -138,8 +184,12 @@ def test_bulk_writer_keeps_status_and_capacity_in_step(db: Session) -> None:
     assert svc.status == ServiceStatus.active
 
     # Both in one write ("full, 12 free"): full wins, never both.
-    _bulk(db, admin, ("service", svc.id, {"status": "full"}),
-          ("location", loc.id, {"capacity_available": 12}))
+    _bulk(
+        db,
+        admin,
+        ("service", svc.id, {"status": "full"}),
+        ("location", loc.id, {"capacity_available": 12}),
+    )
     db.refresh(svc)
     db.refresh(loc)
     assert (svc.status, loc.capacity_available) == (ServiceStatus.full, 0)

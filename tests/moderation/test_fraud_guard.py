@@ -35,30 +35,44 @@ class Listing:
         self.service.url = "https://kitchen.example.org"
         self.service.email = "kitchen@example.org"
         self.service.description = "Hot meals every day."
-        self.address = Address(location_id=self.location.id, address_1="Sadova 1", city="Lviv",
-                               country="UA", postal_code="79000")
+        self.address = Address(
+            location_id=self.location.id,
+            address_1="Sadova 1",
+            city="Lviv",
+            country="UA",
+            postal_code="79000",
+        )
         db.add(self.address)
         db.flush()
-        self.phone = db.execute(select(Phone).where(Phone.location_id == self.location.id)).scalar_one()
-        self.alice = make_account(db, "moderator", [self.region], email=f"alice-{self.service.id.hex[:6]}@example.org")
-        self.bob = make_account(db, "moderator", [self.region], email=f"bob-{self.service.id.hex[:6]}@example.org")
+        self.phone = db.execute(
+            select(Phone).where(Phone.location_id == self.location.id)
+        ).scalar_one()
+        self.alice = make_account(
+            db, "moderator", [self.region], email=f"alice-{self.service.id.hex[:6]}@example.org"
+        )
+        self.bob = make_account(
+            db, "moderator", [self.region], email=f"bob-{self.service.id.hex[:6]}@example.org"
+        )
         db.flush()
 
 
 # --- the detector ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Moved. Call +380991234567", {"tel:+380991234567"}),
-    ("call +380 99 123 45 67", {"tel:+380991234567"}),
-    ("дзвоніть 099 123 45 67", {"tel:+380991234567"}),
-    ("(044) 234-56-78 after 18:00", {"tel:+380442345678"}),
-    ("write to help@scam.example.com", {"mailto:help@scam.example.com"}),
-    ("see www.scam.ua/donate", {"url:www.scam.ua/donate"}),
-    ("t.me/fakeshelter", {"url:t.me/fakeshelter"}),
-    ("Open 09:00-18:00 on 12.03.2026, 120 places, 2024-2025, room 1234567", set()),
-    ("Bring your passport, e.g. the internal one; node.js", set()),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Moved. Call +380991234567", {"tel:+380991234567"}),
+        ("call +380 99 123 45 67", {"tel:+380991234567"}),
+        ("дзвоніть 099 123 45 67", {"tel:+380991234567"}),
+        ("(044) 234-56-78 after 18:00", {"tel:+380442345678"}),
+        ("write to help@scam.example.com", {"mailto:help@scam.example.com"}),
+        ("see www.scam.ua/donate", {"url:www.scam.ua/donate"}),
+        ("t.me/fakeshelter", {"url:t.me/fakeshelter"}),
+        ("Open 09:00-18:00 on 12.03.2026, 120 places, 2024-2025, room 1234567", set()),
+        ("Bring your passport, e.g. the internal one; node.js", set()),
+    ],
+)
 def test_contacts_are_found_in_any_format(text: str, expected: set[str]) -> None:
     assert contacts_in(text, ["UA"]) == expected
 
@@ -68,32 +82,56 @@ def test_contacts_are_found_in_any_format(text: str, expected: set[str]) -> None
 Attack = Callable[[Session, Listing], ChangeRequest]
 
 
-def _propose(db: Session, actor: Any, entity_type: str, kind: str, entity_id: Any,
-             **kw: Any) -> ChangeRequest:
-    return moderation.propose(db, actor=actor, entity_type=entity_type, kind=kind,
-                              entity_id=entity_id, **kw)
+def _propose(
+    db: Session, actor: Any, entity_type: str, kind: str, entity_id: Any, **kw: Any
+) -> ChangeRequest:
+    return moderation.propose(
+        db, actor=actor, entity_type=entity_type, kind=kind, entity_id=entity_id, **kw
+    )
 
 
 ATTACKS: dict[str, Attack] = {
     "delete phone": lambda db, x: _propose(db, x.alice, "phone", "archive", x.phone.id),
     "delete address": lambda db, x: _propose(db, x.alice, "address", "archive", x.address.id),
     "status reason with a number": lambda db, x: _propose(
-        db, x.alice, "service", "status", x.service.id,
+        db,
+        x.alice,
+        "service",
+        "status",
+        x.service.id,
         changes={"status": "temporarily closed"},
-        translations={"status_reason": {"en": "Moved. Call +380991234567"}}),
+        translations={"status_reason": {"en": "Moved. Call +380991234567"}},
+    ),
     "description with a number": lambda db, x: _propose(
-        db, x.alice, "service", "update", x.service.id,
-        changes={"description": "Hot meals every day, call +380 99 123 45 67"}),
+        db,
+        x.alice,
+        "service",
+        "update",
+        x.service.id,
+        changes={"description": "Hot meals every day, call +380 99 123 45 67"},
+    ),
     "phone translation with a number": lambda db, x: _propose(
-        db, x.alice, "phone", "update", x.phone.id,
-        translations={"description": {"uk": "Новий номер: 099 123 45 67"}}),
-    "delete URL": lambda db, x: _propose(db, x.alice, "service", "update", x.service.id,
-                                         changes={"url": None}),
-    "delete e-mail": lambda db, x: _propose(db, x.alice, "service", "update", x.service.id,
-                                            changes={"email": None}),
+        db,
+        x.alice,
+        "phone",
+        "update",
+        x.phone.id,
+        translations={"description": {"uk": "Новий номер: 099 123 45 67"}},
+    ),
+    "delete URL": lambda db, x: _propose(
+        db, x.alice, "service", "update", x.service.id, changes={"url": None}
+    ),
+    "delete e-mail": lambda db, x: _propose(
+        db, x.alice, "service", "update", x.service.id, changes={"email": None}
+    ),
     "e-mail in a translation": lambda db, x: _propose(
-        db, x.alice, "service", "update", x.service.id,
-        translations={"eligibility_description": {"pl": "Pisz na pomoc@scam-help.com"}}),
+        db,
+        x.alice,
+        "service",
+        "update",
+        x.service.id,
+        translations={"eligibility_description": {"pl": "Pisz na pomoc@scam-help.com"}},
+    ),
 }
 
 
@@ -116,15 +154,34 @@ def test_one_moderator_alone_cannot_publish_a_contact_change(db: Session, attack
 def test_ordinary_edits_still_publish_with_one_moderator(db: Session) -> None:
     x = Listing(db)
     for cr in (
-        _propose(db, x.alice, "service", "update", x.service.id,
-                 changes={"description": "Hot meals every day from 12:00 to 14:00, 120 portions"}),
-        _propose(db, x.alice, "service", "status", x.service.id,
-                 changes={"status": "temporarily closed"},
-                 translations={"status_reason": {"en": "Power cut until 18:00"}}),
-        _propose(db, x.alice, "phone", "update", x.phone.id,
-                 translations={"description": {"uk": "Гаряча лінія"}}),
-        _propose(db, x.alice, "location", "capacity", x.location.id,
-                 changes={"capacity_available": 3}),
+        _propose(
+            db,
+            x.alice,
+            "service",
+            "update",
+            x.service.id,
+            changes={"description": "Hot meals every day from 12:00 to 14:00, 120 portions"},
+        ),
+        _propose(
+            db,
+            x.alice,
+            "service",
+            "status",
+            x.service.id,
+            changes={"status": "temporarily closed"},
+            translations={"status_reason": {"en": "Power cut until 18:00"}},
+        ),
+        _propose(
+            db,
+            x.alice,
+            "phone",
+            "update",
+            x.phone.id,
+            translations={"description": {"uk": "Гаряча лінія"}},
+        ),
+        _propose(
+            db, x.alice, "location", "capacity", x.location.id, changes={"capacity_available": 3}
+        ),
     ):
         assert cr.state == ChangeState.approved and not cr.sensitive
 
@@ -133,15 +190,27 @@ def test_a_contact_already_there_may_be_repeated_in_another_language(db: Session
     x = Listing(db)
     x.service.description = "Call +380 44 123 45 67 before coming"
     db.flush()
-    cr = _propose(db, x.alice, "service", "update", x.service.id,
-                  translations={"description": {"uk": "Телефонуйте (044) 123-45-67 заздалегідь"}})
+    cr = _propose(
+        db,
+        x.alice,
+        "service",
+        "update",
+        x.service.id,
+        translations={"description": {"uk": "Телефонуйте (044) 123-45-67 заздалегідь"}},
+    )
     assert cr.state == ChangeState.approved
 
 
 def test_revert_that_removes_a_phone_needs_a_second_moderator(db: Session) -> None:
     x = Listing(db)
-    new = _propose(db, x.alice, "phone", "create", None,
-                   changes={"location_id": str(x.location.id), "number": "+380501112233"})
+    new = _propose(
+        db,
+        x.alice,
+        "phone",
+        "create",
+        None,
+        changes={"location_id": str(x.location.id), "number": "+380501112233"},
+    )
     moderation.approve(db, change_id=new.id, reviewer=x.bob)
     phone = db.get(Phone, new.entity_id)
     assert phone is not None and phone.version == 1
@@ -162,26 +231,39 @@ def _etag(db: Session, record: Any) -> dict[str, str]:
 
 API_ATTACKS: dict[str, Callable[[TestClient, Session, Listing, str], Any]] = {
     "delete phone": lambda c, db, x, t: c.delete(
-        f"/api/v1/phones/{x.phone.id}", headers=_auth(t, **_etag(db, x.phone))),
+        f"/api/v1/phones/{x.phone.id}", headers=_auth(t, **_etag(db, x.phone))
+    ),
     "archive phone (with a reason)": lambda c, db, x, t: c.delete(
-        f"/api/v1/phones/{x.phone.id}", headers=_auth(t, **_etag(db, x.phone))),
+        f"/api/v1/phones/{x.phone.id}", headers=_auth(t, **_etag(db, x.phone))
+    ),
     "delete address": lambda c, db, x, t: c.delete(
-        f"/api/v1/addresses/{x.address.id}", headers=_auth(t, **_etag(db, x.address))),
+        f"/api/v1/addresses/{x.address.id}", headers=_auth(t, **_etag(db, x.address))
+    ),
     "status reason with a number": lambda c, db, x, t: c.patch(
-        f"/api/v1/services/{x.service.id}/status", headers=_auth(t, **_etag(db, x.service)),
-        json={"status": "temporarily closed", "reason": {"en": "Moved. Call +380991234567"}}),
+        f"/api/v1/services/{x.service.id}/status",
+        headers=_auth(t, **_etag(db, x.service)),
+        json={"status": "temporarily closed", "reason": {"en": "Moved. Call +380991234567"}},
+    ),
     "description with a number": lambda c, db, x, t: c.patch(
-        f"/api/v1/services/{x.service.id}", headers=_auth(t, **_etag(db, x.service)),
-        json={"description": "call +380 99 123 45 67"}),
+        f"/api/v1/services/{x.service.id}",
+        headers=_auth(t, **_etag(db, x.service)),
+        json={"description": "call +380 99 123 45 67"},
+    ),
     "phone translation with a number": lambda c, db, x, t: c.put(
-        f"/api/v1/phones/{x.phone.id}/translations", headers=_auth(t, **_etag(db, x.phone)),
-        json={"translations": {"description": {"uk": "Новий номер 099 123 45 67"}}}),
+        f"/api/v1/phones/{x.phone.id}/translations",
+        headers=_auth(t, **_etag(db, x.phone)),
+        json={"translations": {"description": {"uk": "Новий номер 099 123 45 67"}}},
+    ),
     "delete URL": lambda c, db, x, t: c.patch(
-        f"/api/v1/services/{x.service.id}", headers=_auth(t, **_etag(db, x.service)),
-        json={"url": None}),
+        f"/api/v1/services/{x.service.id}",
+        headers=_auth(t, **_etag(db, x.service)),
+        json={"url": None},
+    ),
     "delete e-mail": lambda c, db, x, t: c.patch(
-        f"/api/v1/services/{x.service.id}", headers=_auth(t, **_etag(db, x.service)),
-        json={"email": None}),
+        f"/api/v1/services/{x.service.id}",
+        headers=_auth(t, **_etag(db, x.service)),
+        json={"email": None},
+    ),
 }
 
 
@@ -207,12 +289,17 @@ def test_api_ordinary_edit_publishes_with_one_moderator(client: TestClient, db: 
     x = Listing(db)
     alice = make_token(db, x.alice)
     db.commit()
-    r = client.patch(f"/api/v1/services/{x.service.id}", headers=_auth(alice, **_etag(db, x.service)),
-                     json={"description": "Hot meals from 12:00 to 14:00, 120 portions"})
+    r = client.patch(
+        f"/api/v1/services/{x.service.id}",
+        headers=_auth(alice, **_etag(db, x.service)),
+        json={"description": "Hot meals from 12:00 to 14:00, 120 portions"},
+    )
     assert r.status_code == 200, r.text
-    r = client.patch(f"/api/v1/services/{x.service.id}/status",
-                     headers=_auth(alice, **_etag(db, x.service)),
-                     json={"status": "temporarily closed", "reason": {"en": "Power cut"}})
+    r = client.patch(
+        f"/api/v1/services/{x.service.id}/status",
+        headers=_auth(alice, **_etag(db, x.service)),
+        json={"status": "temporarily closed", "reason": {"en": "Power cut"}},
+    )
     assert r.status_code == 200, r.text
 
 
@@ -283,16 +370,25 @@ def _sign_in_moderator(client: TestClient, db: Session, account: Any) -> None:
 WEB_ATTACKS: dict[str, Callable[[TestClient, Listing], Any]] = {
     "delete phone": lambda c, x: _edit(c, x.service, {f"phone.{x.phone.id}.number": ""}),
     "description with a number": lambda c, x: _edit(
-        c, x.service, {"t.service.description.en": "Hot meals, call +380 99 123 45 67"}),
+        c, x.service, {"t.service.description.en": "Hot meals, call +380 99 123 45 67"}
+    ),
     "phone description with a number": lambda c, x: _edit(
-        c, x.service, {f"phone.{x.phone.id}.description": "або 099 123 45 67"}),
+        c, x.service, {f"phone.{x.phone.id}.description": "або 099 123 45 67"}
+    ),
     "delete URL": lambda c, x: _edit(c, x.service, {"service.url": ""}),
     "delete e-mail": lambda c, x: _edit(c, x.service, {"service.email": ""}),
     "status reason with a number": lambda c, x: c.post(
-        f"/en/manage/listings/{x.service.id}/status", follow_redirects=False, data={
-            "status": "paused", "reason": "other", "reason_text": "Moved. Call +380991234567",
-            "duration": "3", "base_version": str(x.service.version),
-            "csrf_token": csrf_of(c.get(f"/en/manage/listings/{x.service.id}").text)}),
+        f"/en/manage/listings/{x.service.id}/status",
+        follow_redirects=False,
+        data={
+            "status": "paused",
+            "reason": "other",
+            "reason_text": "Moved. Call +380991234567",
+            "duration": "3",
+            "base_version": str(x.service.version),
+            "csrf_token": csrf_of(c.get(f"/en/manage/listings/{x.service.id}").text),
+        },
+    ),
 }
 
 
@@ -303,28 +399,44 @@ def test_manage_app_contact_changes_wait_for_a_second_moderator(
     x = Listing(db)
     _sign_in_moderator(client, db, x.alice)
     r = WEB_ATTACKS[attack](client, x)
-    assert r.status_code == 303 and "done=proposed" in r.headers["location"], (attack, r.status_code)
-    pending = list(db.scalars(select(ChangeRequest).where(
-        ChangeRequest.author_id == x.alice.id, ChangeRequest.state == ChangeState.pending)))
+    assert r.status_code == 303 and "done=proposed" in r.headers["location"], (
+        attack,
+        r.status_code,
+    )
+    pending = list(
+        db.scalars(
+            select(ChangeRequest).where(
+                ChangeRequest.author_id == x.alice.id, ChangeRequest.state == ChangeState.pending
+            )
+        )
+    )
     assert pending and any(cr.sensitive for cr in pending), attack
     # Alice cannot approve her own; Bob can.
     held = next(cr for cr in pending if cr.sensitive)
     page = client.get(f"/en/manage/queue/{held.id}")
-    r = client.post(f"/en/manage/queue/{held.id}/approve",
-                    data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    r = client.post(
+        f"/en/manage/queue/{held.id}/approve",
+        data={"csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     db.refresh(held)
     assert held.state == ChangeState.pending
     _sign_in_moderator(client, db, x.bob)
     page = client.get(f"/en/manage/queue/{held.id}")
     assert page.status_code == 200
-    r = client.post(f"/en/manage/queue/{held.id}/approve",
-                    data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    r = client.post(
+        f"/en/manage/queue/{held.id}/approve",
+        data={"csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     db.refresh(held)
     assert held.state == ChangeState.approved
 
 
-def test_manage_app_ordinary_edit_publishes_with_one_moderator(client: TestClient, db: Session) -> None:
+def test_manage_app_ordinary_edit_publishes_with_one_moderator(
+    client: TestClient, db: Session
+) -> None:
     x = Listing(db)
     _sign_in_moderator(client, db, x.alice)
     r = _edit(client, x.service, {"t.service.description.en": "Hot meals from 12:00, 120 portions"})
@@ -353,8 +465,13 @@ def test_import_published_by_one_admin_holds_contact_changes(db: Session, tmp_pa
     # a new listing of the same (existing) organisation, with its own place, address, phone, URL:
     # the admin publishes it (new listings of the file are theirs to publish)
     template = json.dumps({**mine, "name": "Second kitchen", "url": "https://second.example.org"})
-    old_ids = {mine["id"], mine["phones"][0]["id"], mine["service_at_locations"][0]["id"],
-               str(x.location.id), str(x.address.id)}
+    old_ids = {
+        mine["id"],
+        mine["phones"][0]["id"],
+        mine["service_at_locations"][0]["id"],
+        str(x.location.id),
+        str(x.address.id),
+    }
     mine["description"] = "Hot meals, call +380 99 123 45 67"
     mine["name"] = "Guarded kitchen (renamed)"
     path = tmp_path / "guard.json"
@@ -364,17 +481,22 @@ def test_import_published_by_one_admin_holds_contact_changes(db: Session, tmp_pa
             text = text.replace(old_id, str(uuid.uuid4()))
         new_listing = json.loads(text)
         path.write_text(json.dumps([*services, new_listing]))
-        report = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin,
-                            per_record=per_record)
+        report = run_import(
+            db, path, fmt="hsds-json", apply=True, publish=True, actor=admin, per_record=per_record
+        )
         assert report.ok, [str(e) for e in report.errors]
         db.refresh(x.service)
         assert "+380 99" not in (x.service.description or ""), per_record
         second = db.get(Service, uuid.UUID(new_listing["id"]))
         assert second is not None and second.url == "https://second.example.org", per_record
         assert report.held == 1, report.as_dict()
-        held = db.scalars(select(ChangeRequest).where(
-            ChangeRequest.entity_id == x.service.id, ChangeRequest.state == ChangeState.pending,
-            ChangeRequest.sensitive.is_(True))).all()
+        held = db.scalars(
+            select(ChangeRequest).where(
+                ChangeRequest.entity_id == x.service.id,
+                ChangeRequest.state == ChangeState.pending,
+                ChangeRequest.sensitive.is_(True),
+            )
+        ).all()
         assert held and all(cr.author_id == admin.id for cr in held)
         for cr in held:
             moderation.reject(db, change_id=cr.id, reviewer=x.bob, reason="test")

@@ -19,27 +19,67 @@ from tests.factories import make_account, make_place
 def _listing(region_id: uuid.UUID, *, phone: str = "+380441234567") -> list[mod.GroupRecord]:
     org, svc, loc = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     return [
-        mod.GroupRecord("organization", {"name": "New relief group", "description": ""}, entity_id=org),
-        mod.GroupRecord("service", {"organization_id": str(org), "name": "Warm room",
-                                    "description": "Tea and heating", "categories": []},
-                        translations={"name": {"uk": "Теплий пункт"}}, entity_id=svc),
-        mod.GroupRecord("location", {"organization_id": str(org), "name": "School 5",
-                                     "region_id": str(region_id), "service_ids": [str(svc)],
-                                     "latitude": "50.45", "longitude": "30.52"}, entity_id=loc),
-        mod.GroupRecord("address", {"location_id": str(loc), "address_1": "5 School St",
-                                    "city": "Testopil", "country": "UA"}),
+        mod.GroupRecord(
+            "organization", {"name": "New relief group", "description": ""}, entity_id=org
+        ),
+        mod.GroupRecord(
+            "service",
+            {
+                "organization_id": str(org),
+                "name": "Warm room",
+                "description": "Tea and heating",
+                "categories": [],
+            },
+            translations={"name": {"uk": "Теплий пункт"}},
+            entity_id=svc,
+        ),
+        mod.GroupRecord(
+            "location",
+            {
+                "organization_id": str(org),
+                "name": "School 5",
+                "region_id": str(region_id),
+                "service_ids": [str(svc)],
+                "latitude": "50.45",
+                "longitude": "30.52",
+            },
+            entity_id=loc,
+        ),
+        mod.GroupRecord(
+            "address",
+            {
+                "location_id": str(loc),
+                "address_1": "5 School St",
+                "city": "Testopil",
+                "country": "UA",
+            },
+        ),
         mod.GroupRecord("phone", {"location_id": str(loc), "number": phone}),
-        mod.GroupRecord("schedule", {"location_id": str(loc), "freq": "WEEKLY", "byday": "MO,TU",
-                                     "opens_at": "09:00", "closes_at": "18:00"}),
+        mod.GroupRecord(
+            "schedule",
+            {
+                "location_id": str(loc),
+                "freq": "WEEKLY",
+                "byday": "MO,TU",
+                "opens_at": "09:00",
+                "closes_at": "18:00",
+            },
+        ),
         mod.GroupRecord("language", {"service_id": str(svc), "code": "uk", "name": "Ukrainian"}),
         mod.GroupRecord("required_document", {"service_id": str(svc), "document": "Passport"}),
-        mod.GroupRecord("accessibility", {"location_id": str(loc), "description": "Ramp at the back"}),
-        mod.GroupRecord("schedule_exception", {"location_id": str(loc), "date": "2026-12-25",
-                                               "closed": True, "reason": "Holiday"}),
+        mod.GroupRecord(
+            "accessibility", {"location_id": str(loc), "description": "Ramp at the back"}
+        ),
+        mod.GroupRecord(
+            "schedule_exception",
+            {"location_id": str(loc), "date": "2026-12-25", "closed": True, "reason": "Holiday"},
+        ),
     ]
 
 
-def test_volunteer_proposes_a_new_listing_as_one_group_and_a_moderator_approves_it_whole(db: Session) -> None:
+def test_volunteer_proposes_a_new_listing_as_one_group_and_a_moderator_approves_it_whole(
+    db: Session,
+) -> None:
     region = make_place(db)
     vol = make_account(db, "volunteer", [region])
     moderator = make_account(db, "moderator", [region])
@@ -63,16 +103,32 @@ def test_volunteer_proposes_a_new_listing_as_one_group_and_a_moderator_approves_
     svc = db.get(m.Service, crs[1].entity_id)
     loc = db.get(m.Location, crs[2].entity_id)
     assert svc is not None and loc is not None and svc.name == "Warm room"
-    assert db.scalars(select(m.ServiceAtLocation.service_id).where(
-        m.ServiceAtLocation.location_id == loc.id)).all() == [svc.id]
-    assert db.scalars(select(m.Phone.number).where(m.Phone.location_id == loc.id)).all() == ["+380441234567"]
-    assert db.scalars(select(m.Language.code).where(m.Language.service_id == svc.id)).all() == ["uk"]
-    assert db.scalars(select(m.RequiredDocument.document).where(m.RequiredDocument.service_id == svc.id)).all() == ["Passport"]
-    assert db.scalars(select(m.Accessibility.description).where(m.Accessibility.location_id == loc.id)).all() == ["Ramp at the back"]
-    [exc] = db.scalars(select(m.ScheduleException).where(m.ScheduleException.location_id == loc.id)).all()
+    assert db.scalars(
+        select(m.ServiceAtLocation.service_id).where(m.ServiceAtLocation.location_id == loc.id)
+    ).all() == [svc.id]
+    assert db.scalars(select(m.Phone.number).where(m.Phone.location_id == loc.id)).all() == [
+        "+380441234567"
+    ]
+    assert db.scalars(select(m.Language.code).where(m.Language.service_id == svc.id)).all() == [
+        "uk"
+    ]
+    assert db.scalars(
+        select(m.RequiredDocument.document).where(m.RequiredDocument.service_id == svc.id)
+    ).all() == ["Passport"]
+    assert db.scalars(
+        select(m.Accessibility.description).where(m.Accessibility.location_id == loc.id)
+    ).all() == ["Ramp at the back"]
+    [exc] = db.scalars(
+        select(m.ScheduleException).where(m.ScheduleException.location_id == loc.id)
+    ).all()
     assert exc.closed and exc.reason == "Holiday"
-    assert db.scalar(select(m.Translation.value).where(m.Translation.entity_id == svc.id)) == "Теплий пункт"
-    entries = db.scalars(select(AuditEntry).where(AuditEntry.change_request_id.in_([cr.id for cr in crs]))).all()
+    assert (
+        db.scalar(select(m.Translation.value).where(m.Translation.entity_id == svc.id))
+        == "Теплий пункт"
+    )
+    entries = db.scalars(
+        select(AuditEntry).where(AuditEntry.change_request_id.in_([cr.id for cr in crs]))
+    ).all()
     assert len(entries) == 10 and {e.approver_id for e in entries} == {moderator.id}
     assert {e.author_id for e in entries} == {vol.id}
     assert mod.queue(db, viewer=moderator).total == 0
@@ -135,11 +191,21 @@ def test_a_bad_record_refuses_the_whole_group_with_its_index(db: Session) -> Non
 
 def test_outside_a_group_a_reference_to_a_pending_record_is_refused(db: Session) -> None:
     vol = make_account(db, "volunteer")
-    org = mod.propose(db, actor=vol, entity_type="organization", kind="create",
-                      changes={"name": "Pending org", "description": ""})
+    org = mod.propose(
+        db,
+        actor=vol,
+        entity_type="organization",
+        kind="create",
+        changes={"name": "Pending org", "description": ""},
+    )
     with pytest.raises(ValidationFailed) as err:
-        mod.propose(db, actor=vol, entity_type="service", kind="create",
-                    changes={"organization_id": str(org.entity_id), "name": "S", "description": ""})
+        mod.propose(
+            db,
+            actor=vol,
+            entity_type="service",
+            kind="create",
+            changes={"organization_id": str(org.entity_id), "name": "S", "description": ""},
+        )
     assert err.value.errors[0]["path"] == "organization_id"
 
 
@@ -148,8 +214,11 @@ def test_only_moderators_propose_a_verification_date(db: Session) -> None:
     vol = make_account(db, "volunteer")
     records = _listing(region.id)
     svc = records[1]
-    records[1] = mod.GroupRecord("service", {**svc.changes, "assured_date": "2026-11-20T09:30:00+00:00"},
-                                 entity_id=svc.entity_id)
+    records[1] = mod.GroupRecord(
+        "service",
+        {**svc.changes, "assured_date": "2026-11-20T09:30:00+00:00"},
+        entity_id=svc.entity_id,
+    )
     with pytest.raises(Forbidden):
         mod.propose_group(db, actor=vol, records=records)
     # an import (no account) may carry one; the moderator's approval publishes it
@@ -165,10 +234,23 @@ def test_reverting_a_listing_keeps_its_verification(db: Session) -> None:
 
     svc, _ = make_listing(db)
     moderator = make_account(db, "moderator")
-    mod.propose(db, actor=moderator, entity_type="service", entity_id=svc.id, kind="update",
-                changes={"description": "Changed words"}, base_version=svc.version)
-    mod.propose(db, actor=moderator, entity_type="service", entity_id=svc.id, kind="verify",
-                base_version=svc.version)
+    mod.propose(
+        db,
+        actor=moderator,
+        entity_type="service",
+        entity_id=svc.id,
+        kind="update",
+        changes={"description": "Changed words"},
+        base_version=svc.version,
+    )
+    mod.propose(
+        db,
+        actor=moderator,
+        entity_type="service",
+        entity_id=svc.id,
+        kind="verify",
+        base_version=svc.version,
+    )
     verified = svc.assured_date
     assert verified is not None
     cr = mod.revert(db, actor=moderator, entity_type="service", entity_id=svc.id, to_version=1)

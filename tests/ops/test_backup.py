@@ -132,7 +132,7 @@ def _damaged_copy(good: Path, tmp_path: Path) -> Path:
     data = bytearray(good.read_bytes())
     page = 4096
     for offset in range(page * 2, len(data) - page, page * 3):  # scribble over b-tree pages
-        data[offset + 8: offset + 200] = b"\xff" * 192
+        data[offset + 8 : offset + 200] = b"\xff" * 192
     bad = tmp_path / "damaged.bak"
     bad.write_bytes(bytes(data))
     return bad
@@ -158,8 +158,13 @@ def test_restore_refuses_bad_files_and_leaves_the_database_alone(tmp_path: Path)
     truncated.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
     damaged = _damaged_copy(good, tmp_path)
 
-    for bad, words in [(not_sqlite, "not a SQLite"), (foreign, "no aid-directory schema"),
-                       (future, "unknown to this version"), (truncated, ""), (damaged, "")]:
+    for bad, words in [
+        (not_sqlite, "not a SQLite"),
+        (foreign, "no aid-directory schema"),
+        (future, "unknown to this version"),
+        (truncated, ""),
+        (damaged, ""),
+    ]:
         with pytest.raises(ConfigError) as exc:
             restore(settings, bad)
         assert words in str(exc.value), str(exc.value)

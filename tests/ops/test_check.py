@@ -24,7 +24,9 @@ def _ids(settings: Settings, **kwargs: object) -> set[str]:
 def _safe(**overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": "postgresql+psycopg://aid@db.example.org/aid",
-        "secret_key": GOOD_SECRET, "https": True, "base_url": "https://help.example.org",
+        "secret_key": GOOD_SECRET,
+        "https": True,
+        "base_url": "https://help.example.org",
         "allowed_hosts": "help.example.org",
     }
     values.update(overrides)
@@ -39,8 +41,11 @@ def test_safe_production_settings_pass() -> None:
     ("overrides", "workers", "expected"),
     [
         ({"secret_key": None}, 1, "directory.E001"),
-        ({"secret_key": DEMO_SECRET_PREFIX + "abcdefghijklmnopqrstuvwxyz0123456789"}, 1,
-         "directory.E002"),
+        (
+            {"secret_key": DEMO_SECRET_PREFIX + "abcdefghijklmnopqrstuvwxyz0123456789"},
+            1,
+            "directory.E002",
+        ),
         ({"secret_key": "change-me"}, 1, "directory.E002"),
         ({"secret_key": "short-but-random-9"}, 1, "directory.E003"),
         ({"secret_key": "a" * 64}, 1, "directory.E003"),
@@ -57,8 +62,9 @@ def test_safe_production_settings_pass() -> None:
         ({"allowed_hosts": "", "base_url": ""}, 1, "directory.W007"),
     ],
 )
-def test_each_unsafe_setting_is_reported(overrides: dict[str, object], workers: int,
-                                         expected: str) -> None:
+def test_each_unsafe_setting_is_reported(
+    overrides: dict[str, object], workers: int, expected: str
+) -> None:
     assert expected in _ids(_safe(**overrides), workers=workers)
 
 
@@ -85,8 +91,9 @@ def test_database_checks(tmp_path: Path) -> None:
     current = make_engine(url)
     assert _ids(_safe(database_url=url), workers=1, engine=current) == set()
     current.dispose()
-    gone = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none",
-                       connect_args={"connect_timeout": 2})
+    gone = make_engine(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 2}
+    )
     assert "directory.E010" in _ids(_safe(), engine=gone)
 
 

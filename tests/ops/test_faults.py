@@ -316,7 +316,11 @@ def test_killed_mid_transaction_leaves_database_as_it_was(tmp_path: Path, backen
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-c", KILLED_WRITER, url, "3000"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT, env=env, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        text=True,
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "flushed"  # mid-transaction, 3000 rows written

@@ -21,8 +21,19 @@ from directory.migrate import upgrade
 from tests.conftest import PG_URL
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = ("organization", "service", "location", "address", "phone", "schedule",
-          "service_at_location", "change_request", "audit_entry", "service_search", "translation")
+TABLES = (
+    "organization",
+    "service",
+    "location",
+    "address",
+    "phone",
+    "schedule",
+    "service_at_location",
+    "change_request",
+    "audit_entry",
+    "service_search",
+    "translation",
+)
 
 
 def _fingerprint(url: str) -> dict[str, str]:
@@ -37,7 +48,8 @@ def _fingerprint(url: str) -> dict[str, str]:
                     continue
                 rows = conn.execute(text(f"SELECT * FROM {table}")).all()  # noqa: S608
                 digest = hashlib.sha256(
-                    "\n".join(sorted(repr(tuple(r)) for r in rows)).encode()).hexdigest()
+                    "\n".join(sorted(repr(tuple(r)) for r in rows)).encode()
+                ).hexdigest()
                 out[table] = f"{len(rows)}:{digest[:16]}"
     finally:
         engine.dispose()
@@ -87,9 +99,15 @@ def _scratch_schema(*, create: bool) -> None:
 def _run_until(script: str, *args: str, marker: str) -> None:
     """Run `script` in a child process, wait for `marker` on its stdout, then SIGKILL it."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", script, *args], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        text=True,
+    )
     assert proc.stdout is not None
     try:
         line = proc.stdout.readline().strip()
@@ -226,9 +244,15 @@ def test_killed_mid_approvals_leaves_database_unchanged(
         _admin, volunteer = namespace["setup"](session)  # type: ignore[operator]
         services = session.execute(select(Service).order_by(Service.id).limit(20)).scalars().all()
         for svc in services:
-            propose(session, actor=volunteer, entity_type="service", kind="update",
-                    entity_id=svc.id, changes={"description": f"Updated {svc.name}"},
-                    base_version=svc.version)
+            propose(
+                session,
+                actor=volunteer,
+                entity_type="service",
+                kind="update",
+                entity_id=svc.id,
+                changes={"description": f"Updated {svc.name}"},
+                base_version=svc.version,
+            )
     engine.dispose()
     before = _fingerprint(url)
     assert before["change_request"].startswith("20:")

@@ -49,11 +49,15 @@ def _seed(url: str) -> dict[str, Any]:
     try:
         with make_sessionmaker(engine)() as db:
             region = make_place(db, name="Kyiv oblast")
-            services = [make_listing(db, region=region, name=f"Shelter {i}", phone=None)[0]
-                        for i in range(BURST + 1)]
+            services = [
+                make_listing(db, region=region, name=f"Shelter {i}", phone=None)[0]
+                for i in range(BURST + 1)
+            ]
             moderators = [make_account(db, "moderator", [region]) for _ in range(BURST)]
-            seed = {"services": [str(s.id) for s in services],
-                    "tokens": [make_token(db, a) for a in moderators]}
+            seed = {
+                "services": [str(s.id) for s in services],
+                "tokens": [make_token(db, a) for a in moderators],
+            }
             db.commit()
             return seed
     finally:
@@ -72,12 +76,21 @@ def served(scratch_database: str, tmp_path: Path) -> Iterator[tuple[str, dict[st
     database = scratch_database  # fresh: the freeze showed first on a fresh database
     seed = _seed(database)
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DIRECTORY_DATABASE_URL": database,
-           "DIRECTORY_SECRET_KEY": "overload-" + "k" * 40, "DIRECTORY_THREADS": "8"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DIRECTORY_DATABASE_URL": database,
+        "DIRECTORY_SECRET_KEY": "overload-" + "k" * 40,
+        "DIRECTORY_THREADS": "8",
+    }
     log = (tmp_path / "server.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "directory", "serve", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=tmp_path,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -172,21 +185,38 @@ def test_write_bursts_never_freeze_the_server(served: tuple[str, dict[str, Any]]
     with Prober(base) as prober:
         # 1. One token, one listing, the same If-Match: one wins, the others learn it is stale.
         one = {"Authorization": f"Bearer {tokens[0]}", "If-Match": '"1"'}
-        same = _burst(base, [(f"/api/v1/services/{services[0]}",
-                              {"description": f"Open day and night ({i})"}, one)
-                             for i in range(BURST)])
+        same = _burst(
+            base,
+            [
+                (
+                    f"/api/v1/services/{services[0]}",
+                    {"description": f"Open day and night ({i})"},
+                    one,
+                )
+                for i in range(BURST)
+            ],
+        )
         _check(same)
         assert sum(1 for s, _, _ in same if s == 200) == 1, [s for s, _, _ in same]
         # 2. 32 tokens, each on its own listing: nothing stands in their way but the server.
-        many = _burst(base, [(f"/api/v1/services/{services[i + 1]}",
-                              {"description": f"Hot meals every day ({i})"},
-                              {"Authorization": f"Bearer {tokens[i]}", "If-Match": '"1"'})
-                             for i in range(BURST)])
+        many = _burst(
+            base,
+            [
+                (
+                    f"/api/v1/services/{services[i + 1]}",
+                    {"description": f"Hot meals every day ({i})"},
+                    {"Authorization": f"Bearer {tokens[i]}", "If-Match": '"1"'},
+                )
+                for i in range(BURST)
+            ],
+        )
         _check(many)
         assert sum(1 for s, _, _ in many if s == 200) >= BURST // 2, [s for s, _, _ in many]
-    print(f"burst statuses: one token {sorted(s for s, _, _ in same)}, "
-          f"32 tokens {sorted(s for s, _, _ in many)}; {prober.count} probes, "
-          f"slowest {prober.worst}")
+    print(
+        f"burst statuses: one token {sorted(s for s, _, _ in same)}, "
+        f"32 tokens {sorted(s for s, _, _ in many)}; {prober.count} probes, "
+        f"slowest {prober.worst}"
+    )
     assert prober.count >= 2 and not prober.failures, prober.failures
     assert prober.worst["/healthz"] < HEALTHZ_BOUND, prober.worst
     assert prober.worst["/en/"] < PAGE_BOUND, prober.worst

@@ -60,7 +60,9 @@ def test_warm_up_objects_are_frozen_after_the_first_requests(restore_gc: None) -
     assert gc.get_freeze_count() > 0
 
 
-def test_serve_runs_the_tuned_app(restore_gc: None, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_serve_runs_the_tuned_app(
+    restore_gc: None, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("DIRECTORY_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
     monkeypatch.setenv("DIRECTORY_THREADS", "5")
     served = create_served_app()

@@ -20,9 +20,13 @@ TABLES = ("service", "location", "service_search", "phone")
 
 
 def _generate(url: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "directory", "generate", "--services", "60", "--seed", "7"],
-                            env={"PATH": "/usr/bin:/bin", "DIRECTORY_DATABASE_URL": url},
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "directory", "generate", "--services", "60", "--seed", "7"],
+        env={"PATH": "/usr/bin:/bin", "DIRECTORY_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -62,11 +66,21 @@ def test_postgresql_tables_are_analysed_after_generate(pg_database: str) -> None
     _generate(pg_database)
     engine = create_engine(pg_database)
     with engine.connect() as conn:
-        rows = dict(conn.execute(text(
-            "SELECT relname, last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL "
-            "FROM pg_stat_user_tables WHERE relname = ANY(:t)"), {"t": list(TABLES)}).all())
-        tuples = dict(conn.execute(text(
-            "SELECT relname, reltuples FROM pg_class WHERE relname = ANY(:t)"), {"t": list(TABLES)}).all())
+        rows = dict(
+            conn.execute(
+                text(
+                    "SELECT relname, last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL "
+                    "FROM pg_stat_user_tables WHERE relname = ANY(:t)"
+                ),
+                {"t": list(TABLES)},
+            ).all()
+        )
+        tuples = dict(
+            conn.execute(
+                text("SELECT relname, reltuples FROM pg_class WHERE relname = ANY(:t)"),
+                {"t": list(TABLES)},
+            ).all()
+        )
     engine.dispose()
     assert rows == dict.fromkeys(TABLES, True)
     assert all(tuples[t] > 0 for t in TABLES), tuples  # -1 = never analysed

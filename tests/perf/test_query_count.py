@@ -39,8 +39,9 @@ class World:
     def __init__(self, db: Session) -> None:
         self.db = db
         self.region = make_city(db, name="Benchregion", aliases="Бенчрегіон")
-        self.city = make_city(db, name="Benchcity", region=self.region, lat="50.45", lon="30.52",
-                              aliases="Бенчсіті")
+        self.city = make_city(
+            db, name="Benchcity", region=self.region, lat="50.45", lon="30.52", aliases="Бенчсіті"
+        )
         self.term = make_term(db, code="food", name="Food", labels={"uk": "Їжа"})
         self.services: list[Service] = []
 
@@ -48,9 +49,13 @@ class World:
         new = []
         for i in range(count):
             svc = make_service(
-                self.db, name=f"Soup kitchen {len(self.services) + i}",
-                description="Hot meals and tea", city=self.city, region=self.region,
-                lat="50.45", lon="30.52",
+                self.db,
+                name=f"Soup kitchen {len(self.services) + i}",
+                description="Hot meals and tea",
+                city=self.city,
+                region=self.region,
+                lat="50.45",
+                lon="30.52",
             )
             categorise(self.db, svc, self.term)
             new.append(svc)
@@ -64,7 +69,9 @@ def world(db: Session) -> World:
     return World(db)
 
 
-def _statements(client: Any, engine: Engine, path: str, headers: dict[str, str] | None = None) -> int:
+def _statements(
+    client: Any, engine: Engine, path: str, headers: dict[str, str] | None = None
+) -> int:
     client.get(path, headers=headers or {})  # warm-up
     with counting(engine) as statements:
         resp = client.get(path, headers=headers or {})
@@ -85,8 +92,10 @@ def _search_paths(world: World) -> dict[str, tuple[str, dict[str, str]]]:
     }
 
 
-@pytest.mark.parametrize("page", ["search", "search, Cyrillic locale", "filter", "near-me",
-                                  "htmx fragment", "API search"])
+@pytest.mark.parametrize(
+    "page",
+    ["search", "search, Cyrillic locale", "filter", "near-me", "htmx fragment", "API search"],
+)
 def test_result_pages_do_not_grow_with_results(
     client: Any, engine: Engine, world: World, page: str
 ) -> None:
@@ -124,4 +133,3 @@ def test_service_page_statements_do_not_grow_with_related_records(
     big = _statements(client, engine, f"/en/services/{five.id}")
     assert small > 0
     assert big == small, f"service page: {small} statements for 1 location, {big} for 5"
-

@@ -19,7 +19,9 @@ def five(db: Session) -> None:
 
 
 def test_a_count_past_the_cap_says_more_than(
-    client, five: None, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    client,
+    five: None,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     monkeypatch.setattr(queries, "INDEX_COUNT_CAP", 3)
     r = client.get("/en/search?q=warming")
@@ -50,7 +52,9 @@ def test_open_now_counts_up_to_its_own_cap(db: Session, monkeypatch: pytest.Monk
 
 
 def test_the_api_says_when_its_count_stopped_at_the_cap(
-    client, five: None, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    client,
+    five: None,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     monkeypatch.setattr(queries, "INDEX_COUNT_CAP", 3)
     body = client.get("/api/v1/services?q=warming").json()

@@ -49,11 +49,24 @@ def _plan(db: Session, statement: str, params: Any) -> str:
 
 @pytest.fixture()
 def data(db: Session) -> None:
-    city = make_city(db, name="Kyiv", region=make_city(db, name="Kyiv Oblast"), lat="50.45",
-                     lon="30.52", aliases="Kiev Київ")
+    city = make_city(
+        db,
+        name="Kyiv",
+        region=make_city(db, name="Kyiv Oblast"),
+        lat="50.45",
+        lon="30.52",
+        aliases="Kiev Київ",
+    )
     for i in range(30):
-        make_service(db, name=f"Warming point {i}", city=city, lat=f"50.{40 + i}",
-                     lon="30.52", street=f"Street {i}", address_city="Kyiv")
+        make_service(
+            db,
+            name=f"Warming point {i}",
+            city=city,
+            lat=f"50.{40 + i}",
+            lon="30.52",
+            street=f"Street {i}",
+            address_city="Kyiv",
+        )
     reindex_all(db)
     if db.connection().dialect.name == "postgresql":
         db.execute(text("ANALYZE"))
@@ -71,8 +84,10 @@ def _scans_a_big_table(plan: str, dialect: str) -> list[str]:
     for line in plan.splitlines():
         if dialect == "sqlite":
             words = line.split()
-            if line.startswith("SCAN ") and len(words) > 1 and words[1] in (
-                "service", "location", "service_search", "service_at_location"
+            if (
+                line.startswith("SCAN ")
+                and len(words) > 1
+                and words[1] in ("service", "location", "service_search", "service_at_location")
             ):
                 bad.append(line)
         elif "Seq Scan on service" in line or "Seq Scan on location" in line:
@@ -84,9 +99,7 @@ def test_text_search_uses_the_full_text_index(db: Session, data: None) -> None:
     dialect = db.connection().dialect.name
     for q in ["warming", "w", "Kiev", "wa point"]:
         seen = _search_statements(db, SearchParams(q=q, now=NOW))
-        text_statements = [
-            (s, p) for s, p in seen if "service_fts MATCH" in s or "to_tsquery" in s
-        ]
+        text_statements = [(s, p) for s, p in seen if "service_fts MATCH" in s or "to_tsquery" in s]
         assert len(text_statements) >= 2, q  # the count and the page
         for statement, params in text_statements:
             plan = _plan(db, statement, params)
@@ -201,7 +214,7 @@ def test_dense_pages_read_each_tier_in_index_order(
 def test_open_now_is_checked_listing_by_listing(
     db: Session, data: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """"Open now" stays a correlated check of each service the search reads (PostgreSQL would
+    """ "Open now" stays a correlated check of each service the search reads (PostgreSQL would
     otherwise join every location in the directory with its schedules before the LIMIT)."""
     dialect = db.connection().dialect.name
     db.execute(text("UPDATE location SET open_24_7 = :t"), {"t": True})

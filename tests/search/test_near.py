@@ -34,9 +34,12 @@ def spread(db: Session) -> None:
         lon = NEAR[1] + rng.uniform(-1, 1) * km / 71.0
         privacy = ["exact", "exact", "approximate", "confidential"][i % 4]
         make_service(
-            db, name=("Shelter " if i % 3 == 0 else "Kitchen ") + str(i),
-            city=near_city if i % 2 else far_city, privacy=privacy,
-            lat=None if i % 17 == 5 else f"{lat:.6f}", lon=None if i % 17 == 5 else f"{lon:.6f}",
+            db,
+            name=("Shelter " if i % 3 == 0 else "Kitchen ") + str(i),
+            city=near_city if i % 2 else far_city,
+            privacy=privacy,
+            lat=None if i % 17 == 5 else f"{lat:.6f}",
+            lon=None if i % 17 == 5 else f"{lon:.6f}",
             locations=2 if i % 5 == 0 else 1,
         )
     reindex_all(db)
@@ -45,8 +48,11 @@ def spread(db: Session) -> None:
 def _pages(db: Session, params: SearchParams, per_page: int) -> list[list[str]]:
     out = []
     for page in range(1, 60 // per_page + 2):
-        res = search_services(db, SearchParams(**{**params.__dict__, "page": page,
-                                                  "per_page": per_page}), stale_after_days=30)
+        res = search_services(
+            db,
+            SearchParams(**{**params.__dict__, "page": page, "per_page": per_page}),
+            stale_after_days=30,
+        )
         out.append([f"{c.name.value}@{c.distance_km}" for c in res.items])
     return out
 

@@ -31,20 +31,40 @@ class World:
 def world(db: Session) -> World:
     kyiv_region = make_city(db, name="Kyiv Oblast", aliases="Київська область Kyivska oblast")
     kyiv = make_city(
-        db, name="Kyiv", region=kyiv_region, lat="50.45", lon="30.52",
+        db,
+        name="Kyiv",
+        region=kyiv_region,
+        lat="50.45",
+        lon="30.52",
         aliases="Kyiv Kiev Київ Киев Kijów Kiew Kyjiw",
     )
     lviv_region = make_city(db, name="Lviv Oblast", aliases="Львівська область")
     lviv = make_city(
-        db, name="Lviv", region=lviv_region, lat="49.84", lon="24.03",
+        db,
+        name="Lviv",
+        region=lviv_region,
+        lat="49.84",
+        lon="24.03",
         aliases="Lviv Lvov Львів Львов Lwów Lemberg",
     )
-    warm = make_service(db, name="Warming point Podil", description="Heating, tea, phone charging",
-                        city=kyiv, street="Khoryva 12", address_city="Kyiv")
+    warm = make_service(
+        db,
+        name="Warming point Podil",
+        description="Heating, tea, phone charging",
+        city=kyiv,
+        street="Khoryva 12",
+        address_city="Kyiv",
+    )
     kitchen = make_service(db, name="Community kitchen", org_name="Caritas Demo", city=kyiv)
     centre = make_service(db, name="Collective centre Sykhiv", city=lviv, lat="49.80", lon="24.05")
-    secret = make_service(db, name="Safe house", city=kyiv, privacy="confidential",
-                          street="Tykhyi provulok 7", address_city="Kyiv")
+    secret = make_service(
+        db,
+        name="Safe house",
+        city=kyiv,
+        privacy="confidential",
+        street="Tykhyi provulok 7",
+        address_city="Kyiv",
+    )
     translate(db, centre, "name", "uk", "Колективний центр Сихів")
     food = make_term(db, code="food", name="Food", labels={"uk": "Їжа", "de": "Essen"})
     categorise(db, kitchen, food)
@@ -71,8 +91,9 @@ def test_lviv_in_every_script(db: Session, world: World, q: str) -> None:
     assert _found(db, q) == {"Collective centre Sykhiv"}
 
 
-def test_translated_name_is_found_in_its_script_and_transliterated(db: Session, world: World
-                                                                   ) -> None:
+def test_translated_name_is_found_in_its_script_and_transliterated(
+    db: Session, world: World
+) -> None:
     assert _found(db, "Колективний") == {"Collective centre Sykhiv"}
     assert _found(db, "kolektivnii") == {"Collective centre Sykhiv"}
 
@@ -110,8 +131,12 @@ def test_confidential_street_is_never_searchable(db: Session, world: World) -> N
 
 @pytest.mark.parametrize(
     ("q", "suggestion"),
-    [("warmng", "warming"), ("Lvif", "lviv"), ("colective", "collective"),
-     ("kitchn kyiv", "kitchen kyiv")],
+    [
+        ("warmng", "warming"),
+        ("Lvif", "lviv"),
+        ("colective", "collective"),
+        ("kitchn kyiv", "kitchen kyiv"),
+    ],
 )
 def test_small_typo_finds_and_suggests(db: Session, world: World, q: str, suggestion: str) -> None:
     res = search_services(db, SearchParams(q=q, now=NOW), stale_after_days=30)

@@ -40,9 +40,17 @@ EXACT_STREET = "Vidkryta"
 CONFIDENTIAL_PROBES = [
     re.compile(p)
     for p in (
-        CONF_STREET, CONF_STREET_2, CONF_POSTCODE, "Tajemna bakery", "behind the red gate",
-        r"48[.,]98\d", r"(?<!\d)48[.,]99(?!\d)", r"35[.,]12[34]\d", r"(?<!\d)35[.,]12(?!\d)",
-        r"4898765", r"3512398",
+        CONF_STREET,
+        CONF_STREET_2,
+        CONF_POSTCODE,
+        "Tajemna bakery",
+        "behind the red gate",
+        r"48[.,]98\d",
+        r"(?<!\d)48[.,]99(?!\d)",
+        r"35[.,]12[34]\d",
+        r"(?<!\d)35[.,]12(?!\d)",
+        r"4898765",
+        r"3512398",
     )
 ]
 APPROXIMATE_PROBES = [
@@ -61,36 +69,75 @@ class Seeded:
 
 def _location_of(db: Session, service: Service) -> Location:
     return db.execute(
-        select(Location).join(ServiceAtLocation, ServiceAtLocation.location_id == Location.id)
+        select(Location)
+        .join(ServiceAtLocation, ServiceAtLocation.location_id == Location.id)
         .where(ServiceAtLocation.service_id == service.id)
     ).scalar_one()
 
 
 def seed(db: Session) -> Seeded:
     region = make_city(db, name="Testova oblast")
-    city = make_city(db, name="Zelenohai", aliases="Зеленогай Zielonogaj", region=region,
-                     lat="50.0000", lon="36.2000")
+    city = make_city(
+        db,
+        name="Zelenohai",
+        aliases="Зеленогай Zielonogaj",
+        region=region,
+        lat="50.0000",
+        lon="36.2000",
+    )
     conf = make_service(
-        db, name="Women and children safe house", description="Call the hotline first.",
-        org_name="Safe house network", city=city, region=region, lat=CONF_LAT, lon=CONF_LON,
-        privacy="confidential", street=f"{CONF_STREET} street 17", address_city="Zelenohai",
+        db,
+        name="Women and children safe house",
+        description="Call the hotline first.",
+        org_name="Safe house network",
+        city=city,
+        region=region,
+        lat=CONF_LAT,
+        lon=CONF_LON,
+        privacy="confidential",
+        street=f"{CONF_STREET} street 17",
+        address_city="Zelenohai",
         service_fields={"audience": "women children"},
     )
     conf_loc = _location_of(db, conf)
     conf_loc.description = "Tajemna bakery courtyard, behind the red gate"
     conf_loc.transportation = "Tram 5 to Tajemna"
     address = db.execute(select(Address).where(Address.location_id == conf_loc.id)).scalar_one()
-    address.address_2, address.postal_code, address.attention = CONF_STREET_2, CONF_POSTCODE, "Tajemna"
-    db.add(Phone(location_id=conf_loc.id, service_id=conf.id, number="+380800500335",
-                 description="Hotline"))
+    address.address_2, address.postal_code, address.attention = (
+        CONF_STREET_2,
+        CONF_POSTCODE,
+        "Tajemna",
+    )
+    db.add(
+        Phone(
+            location_id=conf_loc.id,
+            service_id=conf.id,
+            number="+380800500335",
+            description="Hotline",
+        )
+    )
     approx = make_service(
-        db, name="Approximate warming point", org_name="Warming volunteers", city=city,
-        region=region, lat=APPROX_LAT, lon=APPROX_LON, privacy="approximate",
-        street=f"{APPROX_STREET} street 3", address_city="Zelenohai",
+        db,
+        name="Approximate warming point",
+        org_name="Warming volunteers",
+        city=city,
+        region=region,
+        lat=APPROX_LAT,
+        lon=APPROX_LON,
+        privacy="approximate",
+        street=f"{APPROX_STREET} street 3",
+        address_city="Zelenohai",
     )
     exact = make_service(
-        db, name="Open kitchen", org_name="Kitchen volunteers", city=city, region=region,
-        lat="50.011100", lon="36.222200", privacy="exact", street=f"{EXACT_STREET} street 5",
+        db,
+        name="Open kitchen",
+        org_name="Kitchen volunteers",
+        city=city,
+        region=region,
+        lat="50.011100",
+        lon="36.222200",
+        privacy="exact",
+        street=f"{EXACT_STREET} street 5",
         address_city="Zelenohai",
     )
     db.flush()
@@ -103,8 +150,15 @@ def seed(db: Session) -> Seeded:
         organizations=[str(s.organization_id) for s in services],
         places=[str(region.id), str(city.id)],
         formats=sorted(EXPORT_FORMATS),
-        search=["Zelenohai", "tajemna", "TAJEMNA", "pryhovana", "safe+house", "Зеленогай",
-                "bunkerna"],
+        search=[
+            "Zelenohai",
+            "tajemna",
+            "TAJEMNA",
+            "pryhovana",
+            "safe+house",
+            "Зеленогай",
+            "bunkerna",
+        ],
     )
     return Seeded(conf, approx, exact, ids)
 
@@ -120,8 +174,10 @@ class Walk:
 
     def check(self, where: str, text: str) -> None:
         self.checked += 1
-        for label, probes in (("confidential", CONFIDENTIAL_PROBES),
-                              ("approximate", APPROXIMATE_PROBES)):
+        for label, probes in (
+            ("confidential", CONFIDENTIAL_PROBES),
+            ("approximate", APPROXIMATE_PROBES),
+        ):
             self.found += [f"{where}: {label} {p}" for p in _leaks(text, probes)]
 
 
@@ -136,7 +192,8 @@ def test_confidential_whereabouts_never_leave_moderator_views(
     assert exact_page.status_code == 200 and EXACT_STREET in exact_page.text
     conf_page = client.get(f"/uk/services/{seeded.confidential.id}")
     assert conf_page.status_code == 200 and "+380800500335".replace("+", "") in re.sub(
-        r"\D", "", conf_page.text)  # the hotline is public
+        r"\D", "", conf_page.text
+    )  # the hotline is public
 
     urls = page_urls(client.app, seeded.ids)  # type: ignore[arg-type]
     assert any("/services/" in u for u in urls) and any("search?q=" in u for u in urls)
@@ -165,9 +222,11 @@ def test_confidential_whereabouts_never_leave_moderator_views(
 
     assert walk.found == []
     assert pages_checked >= 6 * 5
-    print(f"\nconfidential walk: {walk.checked} responses/documents checked, "
-          f"{len(urls)} page URLs, {len(api)} API URLs, {len(EXPORT_FORMATS)} exports, "
-          f"{len(CONFIDENTIAL_PROBES) + len(APPROXIMATE_PROBES)} probes each, 0 leaks")
+    print(
+        f"\nconfidential walk: {walk.checked} responses/documents checked, "
+        f"{len(urls)} page URLs, {len(api)} API URLs, {len(EXPORT_FORMATS)} exports, "
+        f"{len(CONFIDENTIAL_PROBES) + len(APPROXIMATE_PROBES)} probes each, 0 leaks"
+    )
 
 
 def test_exports_for_moderators_do_include_them(db: Session) -> None:
@@ -183,8 +242,11 @@ def test_anonymous_readers_get_no_cookies_and_no_third_party_requests(
     client: TestClient, db: Session, locale: str
 ) -> None:
     seeded = seed(db)
-    urls = [u for u in page_urls(client.app, seeded.ids)  # type: ignore[arg-type]
-            if u.startswith(f"/{locale}/") or u[1:3] not in ("en", "uk", "ru", "pl", "de", "ar")]
+    urls = [
+        u
+        for u in page_urls(client.app, seeded.ids)  # type: ignore[arg-type]
+        if u.startswith(f"/{locale}/") or u[1:3] not in ("en", "uk", "ru", "pl", "de", "ar")
+    ]
     assert len(urls) >= 5
     for url in urls:
         client.cookies.clear()
@@ -195,19 +257,24 @@ def test_anonymous_readers_get_no_cookies_and_no_third_party_requests(
         if response.headers.get("content-type", "").startswith("text/html"):
             assert third_party_resources(response.text) == [], url
             assert "<iframe" not in response.text
-            assert "http-equiv=\"refresh\"" not in response.text.lower()
+            assert 'http-equiv="refresh"' not in response.text.lower()
         csp = response.headers["content-security-policy"]
         assert "default-src 'self'" in csp and "http" not in csp
     assert uuid.UUID(str(seeded.confidential.id))
 
 
 def test_third_party_detector_catches_what_it_should() -> None:
-    html = ('<link rel="canonical" href="https://help.example.org/en/">'
-            '<link rel="stylesheet" href="https://cdn.example.com/a.css">'
-            '<script src="//cdn.example.com/x.js"></script><script src="/static/app.js"></script>'
-            '<img src="http://testserver/static/a.png"><img srcset="https://img.example/1.png 2x">'
-            '<a href="https://partner.example.org/">a link is not a request</a>'
-            '<div style="background: url(https://track.example/p.gif)"></div>')
+    html = (
+        '<link rel="canonical" href="https://help.example.org/en/">'
+        '<link rel="stylesheet" href="https://cdn.example.com/a.css">'
+        '<script src="//cdn.example.com/x.js"></script><script src="/static/app.js"></script>'
+        '<img src="http://testserver/static/a.png"><img srcset="https://img.example/1.png 2x">'
+        '<a href="https://partner.example.org/">a link is not a request</a>'
+        '<div style="background: url(https://track.example/p.gif)"></div>'
+    )
     assert third_party_resources(html) == [
-        "https://cdn.example.com/a.css", "//cdn.example.com/x.js", "https://img.example/1.png",
-        "https://track.example/p.gif"]
+        "https://cdn.example.com/a.css",
+        "//cdn.example.com/x.js",
+        "https://img.example/1.png",
+        "https://track.example/p.gif",
+    ]

@@ -63,14 +63,20 @@ MARKERS: dict[tuple[str, str], str] = {
     ("accessibility", "url"): "https://qzxaccess.example.org",
 }
 #: translations of the locating texts (every language a volunteer could open)
-TRANSLATED = {("location", "name"): "Qzxnazva", ("location", "description"): "Qzxpodvir",
-              ("location", "transportation"): "Qzxbrama", ("location", "alternate_name"): "Qzxinsha",
-              ("accessibility", "description"): "Qzxpandus"}
+TRANSLATED = {
+    ("location", "name"): "Qzxnazva",
+    ("location", "description"): "Qzxpodvir",
+    ("location", "transportation"): "Qzxbrama",
+    ("location", "alternate_name"): "Qzxinsha",
+    ("accessibility", "description"): "Qzxpandus",
+}
 LATER = {"transportation": "Qzxlatergate", "address_1": "Qzxnewstreet 3"}  # published since
 PENDING = "Qzxpendingdirections"
 
-PROBES = [re.compile(p, re.IGNORECASE) for p in ("qzx", r"47[.,]91\d", r"33[.,]86\d", "4791357",
-                                                  "3386421")]
+PROBES = [
+    re.compile(p, re.IGNORECASE)
+    for p in ("qzx", r"47[.,]91\d", r"33[.,]86\d", "4791357", "3386421")
+]
 
 
 def _leaks(text: str) -> list[str]:
@@ -98,22 +104,35 @@ def seed(db: Session) -> tuple[Seeded, Account]:
     region = make_city(db, name="Prykhovana oblast")
     elsewhere = make_city(db, name="Inshyi oblast")
     city = make_city(db, name="Tykhe", region=region, lat="49.1000", lon="32.1000")
-    service, loc = make_listing(db, region=region, name="Women's safe house", privacy="confidential",
-                                phone="+380800500335")
+    service, loc = make_listing(
+        db, region=region, name="Women's safe house", privacy="confidential", phone="+380800500335"
+    )
     loc.place_id = city.id
     for (etype, name), value in MARKERS.items():
         if etype == "location":
             setattr(loc, name, Decimal(value) if name in ("latitude", "longitude") else value)
-    address = Address(location_id=loc.id, country="UA", **{
-        name: value for (etype, name), value in MARKERS.items() if etype == "address"})
-    access = Accessibility(location_id=loc.id, **{
-        name: value for (etype, name), value in MARKERS.items() if etype == "accessibility"})
+    address = Address(
+        location_id=loc.id,
+        country="UA",
+        **{name: value for (etype, name), value in MARKERS.items() if etype == "address"},
+    )
+    access = Accessibility(
+        location_id=loc.id,
+        **{name: value for (etype, name), value in MARKERS.items() if etype == "accessibility"},
+    )
     db.add_all([address, access])
     db.flush()
     for (etype, name), value in TRANSLATED.items():
         for locale in ("uk", "pl", "ar"):
-            db.add(Translation(entity_type=etype, entity_id=loc.id if etype == "location" else access.id,
-                               field=name, locale=locale, value=f"{value}{locale}"))
+            db.add(
+                Translation(
+                    entity_type=etype,
+                    entity_id=loc.id if etype == "location" else access.id,
+                    field=name,
+                    locale=locale,
+                    value=f"{value}{locale}",
+                )
+            )
     own = make_account(db, "volunteer", [region])
     other = make_account(db, "volunteer", [elsewhere])
     mod_a = make_account(db, "moderator", [region])
@@ -121,26 +140,57 @@ def seed(db: Session) -> tuple[Seeded, Account]:
     db.flush()
     reindex_services(db, [service.id])
     db.flush()
-    return Seeded(service, loc, address, own, other, mod_a, Ids(
-        services=[str(service.id)], locations=[str(loc.id)],
-        organizations=[str(service.organization_id)], places=[str(region.id), str(city.id)],
-        locales=("en", "uk", "ar"), formats=sorted(EXPORT_FORMATS),
-        search=["safe+house", "Tykhe"]), region), mod_b
+    return Seeded(
+        service,
+        loc,
+        address,
+        own,
+        other,
+        mod_a,
+        Ids(
+            services=[str(service.id)],
+            locations=[str(loc.id)],
+            organizations=[str(service.organization_id)],
+            places=[str(region.id), str(city.id)],
+            locales=("en", "uk", "ar"),
+            formats=sorted(EXPORT_FORMATS),
+            search=["safe+house", "Tykhe"],
+        ),
+        region,
+    ), mod_b
 
 
 def _publish_later_changes(db: Session, s: Seeded, second: Account) -> None:
     """A moderator publishes new directions and a new street after the volunteer's versions,
     and proposes other directions that wait: the conflict views must not show them."""
-    cr = moderation.propose(db, actor=s.moderator, entity_type="location", kind="update",
-                            entity_id=s.location.id, changes={"transportation": LATER["transportation"]})
+    cr = moderation.propose(
+        db,
+        actor=s.moderator,
+        entity_type="location",
+        kind="update",
+        entity_id=s.location.id,
+        changes={"transportation": LATER["transportation"]},
+    )
     if cr.state != "approved":
         moderation.approve(db, change_id=cr.id, reviewer=second)
-    cr = moderation.propose(db, actor=s.moderator, entity_type="address", kind="update",
-                            entity_id=s.address.id, changes={"address_1": LATER["address_1"]})
+    cr = moderation.propose(
+        db,
+        actor=s.moderator,
+        entity_type="address",
+        kind="update",
+        entity_id=s.address.id,
+        changes={"address_1": LATER["address_1"]},
+    )
     moderation.approve(db, change_id=cr.id, reviewer=second)
     third = make_account(db, "volunteer", [s.region])
-    pending = moderation.propose(db, actor=third, entity_type="location", kind="update",
-                                 entity_id=s.location.id, changes={"transportation": PENDING})
+    pending = moderation.propose(
+        db,
+        actor=third,
+        entity_type="location",
+        kind="update",
+        entity_id=s.location.id,
+        changes={"transportation": PENDING},
+    )
     assert pending.state == "pending"
     db.flush()
 
@@ -157,8 +207,9 @@ class Walk:
             self.found += [f"{where}: {p}" for p in _leaks(text)]
 
 
-def _get_all(client: TestClient, walk: Walk, who: str, urls: list[str],
-             headers: dict[str, str] | None = None) -> None:
+def _get_all(
+    client: TestClient, walk: Walk, who: str, urls: list[str], headers: dict[str, str] | None = None
+) -> None:
     for url in urls:
         for extra in ({}, {"HX-Request": "true"}):
             r = client.get(url, headers={**(headers or {}), **extra}, follow_redirects=False)
@@ -171,14 +222,29 @@ def _manage_urls(s: Seeded) -> list[str]:
     out = []
     for locale in ("en", "uk", "ar"):
         base = f"/{locale}/manage"
-        out += [f"{base}/", f"{base}/?q=safe+house", f"{base}/listings/{sid}",
-                f"{base}/listings/{sid}/edit", f"{base}/proposals", f"{base}/new",
-                f"{base}/queue", f"{base}/reports", f"{base}/freshness"]
+        out += [
+            f"{base}/",
+            f"{base}/?q=safe+house",
+            f"{base}/listings/{sid}",
+            f"{base}/listings/{sid}/edit",
+            f"{base}/proposals",
+            f"{base}/new",
+            f"{base}/queue",
+            f"{base}/reports",
+            f"{base}/freshness",
+        ]
     return out
 
 
-def _volunteer_walk(client: TestClient, db: Session, s: Seeded, volunteer: Account, who: str,
-                    walk: Walk, stale: dict[str, int]) -> None:
+def _volunteer_walk(
+    client: TestClient,
+    db: Session,
+    s: Seeded,
+    volunteer: Account,
+    who: str,
+    walk: Walk,
+    stale: dict[str, int],
+) -> None:
     client.cookies.clear()
     sign_in(client, volunteer.email)
     _get_all(client, walk, who, _manage_urls(s))
@@ -186,33 +252,54 @@ def _volunteer_walk(client: TestClient, db: Session, s: Seeded, volunteer: Accou
     page_url = f"/en/manage/listings/{sid}"
     token = csrf_of(client.get(page_url).text)
     # the conflict views: a quick update and the full form on versions older than the changes
-    r = client.post(f"{page_url}/capacity", data={"available": "2", "base_version": str(stale["location"]),
-                                                  "csrf_token": token})
+    r = client.post(
+        f"{page_url}/capacity",
+        data={"available": "2", "base_version": str(stale["location"]), "csrf_token": token},
+    )
     walk.check(f"{who} POST capacity (stale) {r.status_code}", r.content)
-    r = client.post(f"{page_url}/capacity", headers={"HX-Request": "true", "X-CSRF-Token": token},
-                    data={"available": "2", "base_version": str(stale["location"])})
+    r = client.post(
+        f"{page_url}/capacity",
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+        data={"available": "2", "base_version": str(stale["location"])},
+    )
     walk.check(f"{who} POST capacity htmx (stale) {r.status_code}", r.content)
     edit = client.get(f"{page_url}/edit").text
     form = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', edit))
-    form.update({"v.location": str(stale["location"]), "location.capacity_maximum": "41",
-                 "t.location.transportation.en": "tampered directions"})
+    form.update(
+        {
+            "v.location": str(stale["location"]),
+            "location.capacity_maximum": "41",
+            "t.location.transportation.en": "tampered directions",
+        }
+    )
     r = client.post(f"{page_url}/edit", data=form, follow_redirects=False)
     walk.check(f"{who} POST edit (stale) {r.status_code}", r.content)
     # a proposal of their own through the API, then its diff (their own view of it)
     api = make_token(db, volunteer)
     db.commit()
     auth = {"Authorization": f"Bearer {api}"}
-    r = client.patch(f"/api/v1/locations/{s.location.id}", headers={**auth, "If-Match": f'"{s.location.version}"'},
-                     json={"transportation": "Tram 5", "capacity_maximum": 44})
+    r = client.patch(
+        f"/api/v1/locations/{s.location.id}",
+        headers={**auth, "If-Match": f'"{s.location.version}"'},
+        json={"transportation": "Tram 5", "capacity_maximum": 44},
+    )
     walk.check(f"{who} PATCH location {r.status_code}", r.content)
     if r.status_code == 202:
         cid = r.json()["id"]
-        walk.check(f"{who} GET own change", client.get(f"/api/v1/moderation/change-requests/{cid}",
-                                                       headers=auth).content)
+        walk.check(
+            f"{who} GET own change",
+            client.get(f"/api/v1/moderation/change-requests/{cid}", headers=auth).content,
+        )
         _get_all(client, walk, who, ["/en/manage/proposals"])
-    for path in (f"/api/v1/addresses/{s.address.id}", f"/api/v1/locations/{s.location.id}",
-                 f"/api/v1/services/{sid}", "/api/v1/me/change-requests", "/api/v1/me",
-                 "/api/v1/moderation/queue", "/api/v1/moderation/audit"):
+    for path in (
+        f"/api/v1/addresses/{s.address.id}",
+        f"/api/v1/locations/{s.location.id}",
+        f"/api/v1/services/{sid}",
+        "/api/v1/me/change-requests",
+        "/api/v1/me",
+        "/api/v1/moderation/queue",
+        "/api/v1/moderation/audit",
+    ):
         r = client.get(path, headers=auth)
         assert r.status_code < 500, (who, path)
         walk.check(f"{who} token GET {path}", r.content)
@@ -228,7 +315,9 @@ def _volunteer_walk(client: TestClient, db: Session, s: Seeded, volunteer: Accou
         assert "tampered directions" not in str(cr.payload), (who, cr.payload)
 
 
-def test_locating_fields_never_reach_volunteers_or_the_public(client: TestClient, db: Session) -> None:
+def test_locating_fields_never_reach_volunteers_or_the_public(
+    client: TestClient, db: Session
+) -> None:
     s, second = seed(db)
     stale = {"location": s.location.version, "address": s.address.version}
     _publish_later_changes(db, s, second)
@@ -241,8 +330,15 @@ def test_locating_fields_never_reach_volunteers_or_the_public(client: TestClient
     db.commit()
     sign_in(client, mod.email, totp_secret=mod.totp_secret)
     edit = client.get(f"/en/manage/listings/{s.service.id}/edit").text
-    for marker in (LATER["transportation"], LATER["address_1"], "Qzxtown", "QZX-4242",
-                   "Qzxplacename", "Qzxnazvauk", "Qzxbramauk"):
+    for marker in (
+        LATER["transportation"],
+        LATER["address_1"],
+        "Qzxtown",
+        "QZX-4242",
+        "Qzxplacename",
+        "Qzxnazvauk",
+        "Qzxbramauk",
+    ):
         assert marker in edit, marker
     assert _leaks(edit)
 

@@ -29,16 +29,25 @@ from tests.security.walk import OPENAPI_URL
 
 #: Examples per operation and generation mode (env override for a longer local run).
 EXAMPLES = int(os.environ.get("DIRECTORY_FUZZ_EXAMPLES", "3"))
-POSITIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-                   response_schema_conformance]
+POSITIVE_CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 NEGATIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance]
 
 
 def _real_ids(db: Session) -> dict[str, str]:
     region = make_place(db, name="Fuzz oblast")
     svc, loc = make_listing(db, region=region, name="Fuzz shelter")
-    return {"service": str(svc.id), "location": str(loc.id), "organization":
-            str(svc.organization_id), "place": str(region.id), "region": str(region.id)}
+    return {
+        "service": str(svc.id),
+        "location": str(loc.id),
+        "organization": str(svc.organization_id),
+        "place": str(region.id),
+        "region": str(region.id),
+    }
 
 
 def _path_values(op: Any, ids: dict[str, str]) -> dict[str, str] | None:
@@ -66,12 +75,15 @@ def _fuzz(app: Any, db: Session, headers: dict[str, str]) -> Counter[str]:
         op = result.ok()
         stats["operations"] += 1
         real = _path_values(op, ids)
-        for mode, checks in ((GenerationMode.POSITIVE, POSITIVE_CHECKS),
-                             (GenerationMode.NEGATIVE, NEGATIVE_CHECKS)):
+        for mode, checks in (
+            (GenerationMode.POSITIVE, POSITIVE_CHECKS),
+            (GenerationMode.NEGATIVE, NEGATIVE_CHECKS),
+        ):
             strategy = op.as_strategy(generation_mode=mode)
             if real and mode is GenerationMode.POSITIVE:
-                strategy = st.one_of(strategy, op.as_strategy(generation_mode=mode,
-                                                              path_parameters=real))
+                strategy = st.one_of(
+                    strategy, op.as_strategy(generation_mode=mode, path_parameters=real)
+                )
 
             _run_cases(op, mode, strategy, checks, headers, stats, failures)
     stats["nonconforming"] = len(failures)
@@ -79,15 +91,30 @@ def _fuzz(app: Any, db: Session, headers: dict[str, str]) -> Counter[str]:
     server_errors = [f for f in failures if "-> 5" in f]
     assert stats["5xx"] == 0 and server_errors == [], "\n".join(server_errors[:20])
     distinct = sorted({": ".join(f.split(": ", 2)[:2]) for f in failures})
-    assert failures == [], (f"{len(failures)} responses do not match the OpenAPI document; "
-                            "distinct:\n" + "\n".join(distinct))
+    assert failures == [], (
+        f"{len(failures)} responses do not match the OpenAPI document; "
+        "distinct:\n" + "\n".join(distinct)
+    )
     return stats
 
 
-def _run_cases(op: Any, mode: GenerationMode, strategy: Any, checks: list[Any],
-               headers: dict[str, str], stats: Counter[str], failures: list[str]) -> None:
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+def _run_cases(
+    op: Any,
+    mode: GenerationMode,
+    strategy: Any,
+    checks: list[Any],
+    headers: dict[str, str],
+    stats: Counter[str],
+    failures: list[str],
+) -> None:
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=strategy)
     def run(case: Any) -> None:
         response = case.call(headers=headers)
@@ -98,8 +125,10 @@ def _run_cases(op: Any, mode: GenerationMode, strategy: Any, checks: list[Any],
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - reported below
             inner = list(getattr(exc, "exceptions", [exc]))
             kinds = ", ".join(sorted({type(e).__name__ for e in inner}))
-            failures.append(f"{op.method.upper()} {op.path} [{mode.value}] "
-                            f"-> {response.status_code}: {kinds}: {str(inner[0])[:300]}")
+            failures.append(
+                f"{op.method.upper()} {op.path} [{mode.value}] "
+                f"-> {response.status_code}: {kinds}: {str(inner[0])[:300]}"
+            )
 
     try:
         run()

@@ -20,10 +20,17 @@ REFLECTING = ("/sitemap.xml", "/robots.txt", "/en/", "/uk/about", "/en/manage/lo
 
 
 @contextmanager
-def _client(engine: Engine, db: Session, origin: str = "http://testserver",
-            **settings: object) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=engine.url.render_as_string(hide_password=False),
-                              secret_key="s" * 40, **settings), engine=engine)  # type: ignore[arg-type]
+def _client(
+    engine: Engine, db: Session, origin: str = "http://testserver", **settings: object
+) -> Iterator[TestClient]:
+    app = create_app(
+        Settings(
+            database_url=engine.url.render_as_string(hide_password=False),
+            secret_key="s" * 40,
+            **settings,
+        ),
+        engine=engine,
+    )  # type: ignore[arg-type]
 
     def _session() -> Iterator[Session]:
         yield db
@@ -54,13 +61,22 @@ def test_sitemap_and_robots_use_the_request_host_only_when_allowed(client: TestC
 
 
 def test_configured_hosts_only(engine: Engine, db: Session) -> None:
-    with _client(engine, db, origin="http://help.example.org",
-                 allowed_hosts="help.example.org, *.help.example.org") as c:
+    with _client(
+        engine,
+        db,
+        origin="http://help.example.org",
+        allowed_hosts="help.example.org, *.help.example.org",
+    ) as c:
         assert "<loc>http://help.example.org/en/</loc>" in c.get("/sitemap.xml").text
         r = c.get("/sitemap.xml", headers={"Host": "uk.help.example.org"})
         assert r.status_code == 200 and "<loc>http://uk.help.example.org/en/</loc>" in r.text
-        for host in (EVIL, "testserver", "localhost", "help.example.org.evil.example",
-                     "evilhelp.example.org"):
+        for host in (
+            EVIL,
+            "testserver",
+            "localhost",
+            "help.example.org.evil.example",
+            "evilhelp.example.org",
+        ):
             r = c.get("/robots.txt", headers={"Host": host})
             assert r.status_code == 400, host
             assert host not in r.text
@@ -70,8 +86,9 @@ def test_configured_hosts_only(engine: Engine, db: Session) -> None:
 
 
 def test_base_url_wins_and_its_host_is_allowed(engine: Engine, db: Session) -> None:
-    with _client(engine, db, origin="http://127.0.0.1:8000",
-                 base_url="https://help.example.org") as c:
+    with _client(
+        engine, db, origin="http://127.0.0.1:8000", base_url="https://help.example.org"
+    ) as c:
         text = c.get("/sitemap.xml").text
         assert "<loc>https://help.example.org/en/</loc>" in text and "127.0.0.1" not in text
         assert c.get("/robots.txt", headers={"Host": "help.example.org"}).status_code == 200
@@ -79,10 +96,15 @@ def test_base_url_wins_and_its_host_is_allowed(engine: Engine, db: Session) -> N
 
 
 def test_host_setting_is_validated() -> None:
-    assert Settings(allowed_hosts="").trusted_hosts == ["localhost", "127.0.0.1", "[::1]", "testserver"]
-    assert Settings(allowed_hosts="A.example.org,*.b.example.org",
-                    base_url="https://c.example.org").trusted_hosts == [
-        "a.example.org", "*.b.example.org", "c.example.org"]
+    assert Settings(allowed_hosts="").trusted_hosts == [
+        "localhost",
+        "127.0.0.1",
+        "[::1]",
+        "testserver",
+    ]
+    assert Settings(
+        allowed_hosts="A.example.org,*.b.example.org", base_url="https://c.example.org"
+    ).trusted_hosts == ["a.example.org", "*.b.example.org", "c.example.org"]
     for bad in ("https://a.example.org", "a.example.org:443", "a.*.org", "a.example.org/x", "a b"):
         with pytest.raises(ValueError, match="not a host name"):
             Settings(allowed_hosts=bad)

@@ -34,14 +34,19 @@ PAYLOADS = [
     "</textarea></title><script>alert(1)</script>",
     '" onmouseover="alert(1)" x="',
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
-    "<object data=\"data:text/html,<script>alert(1)</script>\"></object>",
+    '<object data="data:text/html,<script>alert(1)</script>"></object>',
     '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
-    "<base href=\"//evil.example/\">",
+    '<base href="//evil.example/">',
     "<details open ontoggle=alert(1)>",
 ]
 FORMULAS = ['=HYPERLINK("http://evil.example","open")', "@SUM(1+1)*cmd|' /C calc'!A0"]
-BAD_URLS = ["javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)",
-            "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)"]
+BAD_URLS = [
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    " javascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+]
 
 
 def _auth(token: str, **extra: str) -> dict[str, str]:
@@ -53,8 +58,9 @@ def _shown_inert(text: str, payload: str) -> bool:
     return payload in html.unescape(text)
 
 
-def test_script_injection_payloads_render_inert(client: TestClient, db: Session,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_script_injection_payloads_render_inert(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from directory.api import public
 
     monkeypatch.setattr(public.REPORT_WINDOW, "hits", {})  # earlier tests in this process
@@ -69,53 +75,78 @@ def test_script_injection_payloads_render_inert(client: TestClient, db: Session,
     tried = executed = refused_urls = 0
 
     # 1. In through the API, as a moderator/admin (published at once).
-    org = client.post("/api/v1/organizations", json={"name": "Payload org " + PAYLOADS[0]},
-                      headers=_auth(admin_token))
+    org = client.post(
+        "/api/v1/organizations",
+        json={"name": "Payload org " + PAYLOADS[0]},
+        headers=_auth(admin_token),
+    )
     assert org.status_code in (200, 201), org.text
     org_id = org.json()["entity_id"]
     created: dict[str, str] = {}
     for payload in PAYLOADS + FORMULAS:
-        r = client.post("/api/v1/services", headers=_auth(admin_token), json={
-            "organization_id": org_id, "name": payload, "description": f"About: {payload}",
-            "eligibility_description": payload})
+        r = client.post(
+            "/api/v1/services",
+            headers=_auth(admin_token),
+            json={
+                "organization_id": org_id,
+                "name": payload,
+                "description": f"About: {payload}",
+                "eligibility_description": payload,
+            },
+        )
         if r.status_code == 202 and r.json()["sensitive"]:
             # a link written into a text (`<base href="//evil.example/">`): the fraud guard
             # holds it for a second moderator (issue 18), who publishes it
-            r = client.post(f"/api/v1/moderation/change-requests/{r.json()['id']}/approve",
-                            headers=_auth(second_token))
+            r = client.post(
+                f"/api/v1/moderation/change-requests/{r.json()['id']}/approve",
+                headers=_auth(second_token),
+            )
         assert r.status_code in (200, 201), r.text
         created[payload] = r.json()["entity_id"]
         tried += 1
     for bad in BAD_URLS:
-        r = client.post("/api/v1/services", headers=_auth(admin_token), json={
-            "organization_id": org_id, "name": "Bad link", "url": bad})
+        r = client.post(
+            "/api/v1/services",
+            headers=_auth(admin_token),
+            json={"organization_id": org_id, "name": "Bad link", "url": bad},
+        )
         assert r.status_code == 422, (bad, r.status_code, r.text)
         refused_urls += 1
     # Control characters are refused, not stored.
-    r = client.post("/api/v1/services", headers=_auth(admin_token), json={
-        "organization_id": org_id, "name": "Trojan \u202eevil"})
+    r = client.post(
+        "/api/v1/services",
+        headers=_auth(admin_token),
+        json={"organization_id": org_id, "name": "Trojan \u202eevil"},
+    )
     assert r.status_code == 422
 
     # 2. As a volunteer: a proposal waiting for review (shown in the moderator's diff).
     r = client.get(f"/api/v1/services/{listing.id}")
-    r = client.patch(f"/api/v1/services/{listing.id}", headers=_auth(
-        vol_token, **{"If-Match": r.headers["ETag"]}), json={"description": " ".join(PAYLOADS)})
+    r = client.patch(
+        f"/api/v1/services/{listing.id}",
+        headers=_auth(vol_token, **{"If-Match": r.headers["ETag"]}),
+        json={"description": " ".join(PAYLOADS)},
+    )
     assert r.status_code == 202, r.text
     change_id = r.json()["id"]
     tried += len(PAYLOADS)
 
     # 3. Reports: through the API and through the public HTML form.
     for payload in PAYLOADS[:8]:
-        r = client.post(f"/api/v1/services/{listing.id}/reports",
-                        json={"kind": "other", "text": payload})
+        r = client.post(
+            f"/api/v1/services/{listing.id}/reports", json={"kind": "other", "text": payload}
+        )
         assert r.status_code in (200, 201, 202), r.text
         tried += 1
     page = client.get(f"/en/services/{listing.id}")
     token = re.search(r'name="token" value="([^"]+)"', page.text)
     assert token, "no report form on the service page"
     for payload in PAYLOADS[8:]:
-        r = client.post(f"/en/services/{listing.id}/report", follow_redirects=False,
-                        data={"kind": "other", "message": payload, "token": token.group(1)})
+        r = client.post(
+            f"/en/services/{listing.id}/report",
+            follow_redirects=False,
+            data={"kind": "other", "message": payload, "token": token.group(1)},
+        )
         assert r.status_code == 303, r.text
         tried += 1
 
@@ -165,8 +196,10 @@ def test_script_injection_payloads_render_inert(client: TestClient, db: Session,
         assert any("alert(1)" in c for c in cells)
         assert any("HYPERLINK" in c for c in cells)  # the formula payloads are exported ...
         assert [c for c in cells if c.startswith(("=", "@"))] == [], name  # ... but inert
-    print(f"\ninjection: {tried} payload submissions, {refused_urls + 1} refused at the door, "
-          f"{len(checked)} pages checked, {executed} executable")
+    print(
+        f"\ninjection: {tried} payload submissions, {refused_urls + 1} refused at the door, "
+        f"{len(checked)} pages checked, {executed} executable"
+    )
 
 
 def test_detector_sees_executable_markup() -> None:

@@ -40,8 +40,11 @@ def _from(app, address: str) -> Iterator[TestClient]:  # type: ignore[no-untyped
 
 def _login(c: TestClient, email: str, password: str) -> int:
     page = c.get("/en/manage/login")
-    return c.post("/en/manage/login", follow_redirects=False, data={
-        "email": email, "password": password, "csrf_token": csrf_of(page.text)}).status_code
+    return c.post(
+        "/en/manage/login",
+        follow_redirects=False,
+        data={"email": email, "password": password, "csrf_token": csrf_of(page.text)},
+    ).status_code
 
 
 def test_wrong_passwords_from_elsewhere_do_not_lock_the_owner_out(app, client, db: Session) -> None:
@@ -55,13 +58,16 @@ def test_wrong_passwords_from_elsewhere_do_not_lock_the_owner_out(app, client, d
 
 
 def test_bad_tokens_behind_a_shared_address_leave_valid_tokens_and_sign_ins_alone(
-        app, client, db: Session) -> None:
+    app, client, db: Session
+) -> None:
     colleague = make_account(db, "volunteer")
     valid = make_token(db, colleague)
     db.commit()
     with _from(app, NAT) as office:
-        statuses = [office.get("/api/v1/me", headers={"Authorization": "Bearer aid_wrong"}
-                               ).status_code for _ in range(throttle.TOKEN_ADDRESS.limit + 1)]
+        statuses = [
+            office.get("/api/v1/me", headers={"Authorization": "Bearer aid_wrong"}).status_code
+            for _ in range(throttle.TOKEN_ADDRESS.limit + 1)
+        ]
         assert statuses[:-1] == [401] * throttle.TOKEN_ADDRESS.limit and statuses[-1] == 429
         # a valid token from the same address keeps working
         r = office.get("/api/v1/me", headers={"Authorization": f"Bearer {valid}"})
@@ -71,7 +77,8 @@ def test_bad_tokens_behind_a_shared_address_leave_valid_tokens_and_sign_ins_alon
 
 
 def test_wrong_codes_and_passwords_behind_a_shared_address_do_not_lock_out_colleagues(
-        app, client, db: Session) -> None:
+    app, client, db: Session
+) -> None:
     clumsy = make_account(db, "moderator")
     clumsy.totp_secret = pyotp.random_base32()
     colleague = make_account(db, "moderator")
@@ -81,15 +88,23 @@ def test_wrong_codes_and_passwords_behind_a_shared_address_do_not_lock_out_colle
         assert _login(a, clumsy.email, PASSWORD) == 303
         step = a.get("/en/manage/login/second-factor")
         for _ in range(10):
-            a.post("/en/manage/login/second-factor",
-                   data={"code": "000000", "csrf_token": csrf_of(step.text)})
+            a.post(
+                "/en/manage/login/second-factor",
+                data={"code": "000000", "csrf_token": csrf_of(step.text)},
+            )
     with _from(app, NAT) as b:
         for _ in range(10):  # and someone else mistypes other passwords
             _login(b, f"nobody-{time.monotonic_ns()}@example.org", "wrong password!")
         assert _login(b, colleague.email, PASSWORD) == 303
         step = b.get("/en/manage/login/second-factor")
-        r = b.post("/en/manage/login/second-factor", follow_redirects=False, data={
-            "code": pyotp.TOTP(colleague.totp_secret).now(), "csrf_token": csrf_of(step.text)})
+        r = b.post(
+            "/en/manage/login/second-factor",
+            follow_redirects=False,
+            data={
+                "code": pyotp.TOTP(colleague.totp_secret).now(),
+                "csrf_token": csrf_of(step.text),
+            },
+        )
         assert r.status_code == 303
         assert b.get("/en/manage/queue").status_code == 200
 
@@ -105,8 +120,9 @@ def test_second_factor_is_throttled_per_account(db: Session) -> None:
         with pytest.raises(Unauthorized):
             accounts.verify_second_factor(db, account=acc, code="000000", now=now)
     with pytest.raises(TooManyRequests):  # whoever asks: they know the password already
-        accounts.verify_second_factor(db, account=acc, code=pyotp.TOTP(acc.totp_secret).at(now),
-                                      now=now)
+        accounts.verify_second_factor(
+            db, account=acc, code=pyotp.TOTP(acc.totp_secret).at(now), now=now
+        )
 
 
 def test_password_spraying_from_one_address_is_throttled(db: Session) -> None:
@@ -114,14 +130,24 @@ def test_password_spraying_from_one_address_is_throttled(db: Session) -> None:
     now = dt.datetime.now(dt.UTC)
     for i in range(throttle.PASSWORD_ADDRESS.limit):
         with pytest.raises(Unauthorized):
-            accounts.authenticate(db, email=f"user{i}@example.org", password="Password123!",
-                                  client_key=ATTACKER, now=now)
+            accounts.authenticate(
+                db,
+                email=f"user{i}@example.org",
+                password="Password123!",
+                client_key=ATTACKER,
+                now=now,
+            )
     with pytest.raises(TooManyRequests) as err:
-        accounts.authenticate(db, email=target.email, password=PASSWORD, client_key=ATTACKER,
-                              now=now)
+        accounts.authenticate(
+            db, email=target.email, password=PASSWORD, client_key=ATTACKER, now=now
+        )
     assert 0 < err.value.retry_after <= throttle.WINDOW.total_seconds() + 1
-    assert accounts.authenticate(db, email=target.email, password=PASSWORD, client_key=OWNER,
-                                 now=now).id == target.id
+    assert (
+        accounts.authenticate(
+            db, email=target.email, password=PASSWORD, client_key=OWNER, now=now
+        ).id
+        == target.id
+    )
 
 
 def test_distributed_guessing_of_one_account_is_throttled(db: Session) -> None:
@@ -130,24 +156,35 @@ def test_distributed_guessing_of_one_account_is_throttled(db: Session) -> None:
     under_attack = throttle.PASSWORD_ACCOUNT.limit
     for i in range(under_attack):  # two guesses each from many addresses
         with pytest.raises(Unauthorized):
-            accounts.authenticate(db, email=victim.email, password="guess guess",
-                                  client_key=f"10.1.{i // 2}.{i % 2}", now=now)
+            accounts.authenticate(
+                db,
+                email=victim.email,
+                password="guess guess",
+                client_key=f"10.1.{i // 2}.{i % 2}",
+                now=now,
+            )
     # Now each address gets only a few guesses at this account, not ten.
     fresh = "10.9.9.9"
     for _ in range(throttle.PASSWORD_PAIR_UNDER_ATTACK):
         with pytest.raises(Unauthorized):
-            accounts.authenticate(db, email=victim.email, password="guess guess",
-                                  client_key=fresh, now=now)
+            accounts.authenticate(
+                db, email=victim.email, password="guess guess", client_key=fresh, now=now
+            )
     with pytest.raises(TooManyRequests):
         accounts.authenticate(db, email=victim.email, password=PASSWORD, client_key=fresh, now=now)
     # The owner, from an address that has not been guessing, is let in.
-    assert accounts.authenticate(db, email=victim.email, password=PASSWORD, client_key=OWNER,
-                                 now=now).id == victim.id
+    assert (
+        accounts.authenticate(
+            db, email=victim.email, password=PASSWORD, client_key=OWNER, now=now
+        ).id
+        == victim.id
+    )
 
 
 def test_ipv6_addresses_are_counted_per_64_network() -> None:
     assert throttle.address_bucket("2001:db8:1:2:aaaa::1") == throttle.address_bucket(
-        "2001:db8:1:2:bbbb::9")
+        "2001:db8:1:2:bbbb::9"
+    )
     assert throttle.address_bucket("2001:db8:1:3::1") != throttle.address_bucket("2001:db8:1:2::1")
     assert throttle.address_bucket("192.0.2.1") == "192.0.2.1"
     assert throttle.address_bucket("") == "-"

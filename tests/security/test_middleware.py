@@ -22,8 +22,10 @@ SECRET = "test-secret-key-" + "x" * 32
 
 def _app(tmp_path: Path, **overrides: object) -> FastAPI:
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'sec.db'}", secret_key=SECRET,
-        max_body_bytes=2048, **overrides,  # type: ignore[arg-type]
+        database_url=f"sqlite:///{tmp_path / 'sec.db'}",
+        secret_key=SECRET,
+        max_body_bytes=2048,
+        **overrides,  # type: ignore[arg-type]
     )
     app = create_app(settings)
 
@@ -62,8 +64,13 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 def _assert_security_headers(response) -> None:  # type: ignore[no-untyped-def]
     h = response.headers
     assert h["content-security-policy"] == CSP
-    for directive in ("default-src 'self'", "script-src 'self'", "frame-ancestors 'none'",
-                      "base-uri 'none'", "form-action 'self'"):
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ):
         assert directive in h["content-security-policy"]
     assert "unsafe-inline" not in h["content-security-policy"]
     assert h["x-content-type-options"] == "nosniff"
@@ -104,8 +111,11 @@ def test_anonymous_responses_can_be_cached_signed_in_cannot(client: TestClient) 
 
 
 def test_body_limit_by_content_length(client: TestClient) -> None:
-    response = client.post("/api/_test/echo", content=b"{" + b" " * 4096 + b"}",
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/api/_test/echo",
+        content=b"{" + b" " * 4096 + b"}",
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["status"] == 413
@@ -118,8 +128,9 @@ def test_body_limit_when_streamed(client: TestClient) -> None:
         for _ in range(10):
             yield b" " * 1000
 
-    response = client.post("/api/_test/echo", content=chunks(),
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/api/_test/echo", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert "content-length" not in response.request.headers
     assert response.status_code == 413
 
@@ -127,13 +138,15 @@ def test_body_limit_when_streamed(client: TestClient) -> None:
 def test_small_bodies_pass(client: TestClient) -> None:
     response = client.post("/api/_test/echo", json={"a": 1})
     assert response.status_code == 200 and response.json()["received"] > 0
-    merge = client.post("/api/_test/echo", content=b"{}",
-                        headers={"Content-Type": "application/merge-patch+json"})
+    merge = client.post(
+        "/api/_test/echo", content=b"{}", headers={"Content-Type": "application/merge-patch+json"}
+    )
     assert merge.status_code == 200
 
 
-@pytest.mark.parametrize("ctype", ["text/plain", "application/x-www-form-urlencoded",
-                                   "application/xml", ""])
+@pytest.mark.parametrize(
+    "ctype", ["text/plain", "application/x-www-form-urlencoded", "application/xml", ""]
+)
 def test_api_wrong_content_type_415(client: TestClient, ctype: str) -> None:
     headers = {"Content-Type": ctype} if ctype else {}
     response = client.post("/api/_test/echo", content=b'{"a": 1}', headers=headers)
@@ -146,25 +159,42 @@ def test_forms_outside_api_accept_form_encoding(client: TestClient) -> None:
 
 
 def test_request_id_kept_when_well_formed_else_replaced(client: TestClient) -> None:
-    assert client.get("/healthz", headers={"X-Request-ID": "abc123-DEF"}).headers[
-        "x-request-id"] == "abc123-DEF"
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "abc123-DEF"}).headers["x-request-id"]
+        == "abc123-DEF"
+    )
     replaced = client.get("/healthz", headers={"X-Request-ID": "<script>" + "x" * 100})
     assert replaced.headers["x-request-id"] != "<script>" + "x" * 100
     assert len(replaced.headers["x-request-id"]) == 32
 
 
-def test_access_log_keeps_no_ip_query_or_ids(client: TestClient,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_access_log_keeps_no_ip_query_or_ids(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="directory")
-    client.get("/_test/item/50.4501,30.5234?q=secret+shelter&lat=50.4501&lon=30.5234",
-               headers={"X-Request-ID": "rid-42", "X-Forwarded-For": "203.0.113.9",
-                        "User-Agent": "Phone/1.0"})
+    client.get(
+        "/_test/item/50.4501,30.5234?q=secret+shelter&lat=50.4501&lon=30.5234",
+        headers={
+            "X-Request-ID": "rid-42",
+            "X-Forwarded-For": "203.0.113.9",
+            "User-Agent": "Phone/1.0",
+        },
+    )
     client.get("/kharkiv-warming-point-secret?near=50.0,36.2")
     access = [r for r in caplog.records if r.name == "directory.access"]
     assert len(access) == 2
     text = "\n".join(r.getMessage() + json.dumps(r.__dict__, default=str) for r in access)
-    for forbidden in ("50.45", "30.52", "secret", "shelter", "203.0.113", "testclient",
-                      "Phone/1.0", "kharkiv", "?"):
+    for forbidden in (
+        "50.45",
+        "30.52",
+        "secret",
+        "shelter",
+        "203.0.113",
+        "testclient",
+        "Phone/1.0",
+        "kharkiv",
+        "?",
+    ):
         assert forbidden not in text, forbidden
     first = access[0]
     assert first.path == "/_test/item/{item_id}"  # type: ignore[attr-defined]
@@ -182,7 +212,8 @@ def test_json_logs_with_request_id_and_redacted_errors(tmp_path: Path) -> None:
             c.get("/healthz", headers={"X-Request-ID": "rid-json-1"})
             c.get("/_test/boom", headers={"X-Request-ID": "rid-json-2"})
             logging.getLogger("directory.test").exception(
-                "failed", exc_info=RuntimeError("x\n[parameters: ('Kharkiv street 5', 50.1)]"))
+                "failed", exc_info=RuntimeError("x\n[parameters: ('Kharkiv street 5', 50.1)]")
+            )
     finally:
         configure_logging("text")
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
@@ -195,7 +226,9 @@ def test_json_logs_with_request_id_and_redacted_errors(tmp_path: Path) -> None:
     assert "parameters redacted" in stream.getvalue()
 
 
-def test_real_pages_log_route_templates_only(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_real_pages_log_route_templates_only(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from directory.migrate import upgrade
 
     app = _app(tmp_path)

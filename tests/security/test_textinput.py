@@ -42,7 +42,8 @@ def test_real_text_in_any_script_is_kept_as_typed(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["a\x00b", "a\x07b", "a\x1bb", "a\x7fb", "a\u202eb", "a\u2066b", "a\ud800b", "a\ue000b"]
+    "value",
+    ["a\x00b", "a\x07b", "a\x1bb", "a\x7fb", "a\u202eb", "a\u2066b", "a\ud800b", "a\ue000b"],
 )
 def test_control_characters_refused(value: str) -> None:
     with pytest.raises(TextInputError) as exc:

@@ -66,8 +66,9 @@ def _fill(template: str, ids: Ids) -> list[str]:
     for combo in itertools.product(*choices):
         url = template
         for name, value in zip(names, combo, strict=True):
-            url = PARAM.sub(lambda m, n=name, v=value: v if m.group(1) == n else m.group(0), url,
-                            count=1)
+            url = PARAM.sub(
+                lambda m, n=name, v=value: v if m.group(1) == n else m.group(0), url, count=1
+            )
         urls.append(url)
     return urls
 
@@ -124,7 +125,9 @@ def api_urls(client: TestClient, ids: Ids) -> tuple[list[str], dict[str, Any] | 
         if "get" not in ops or _is_manage(path):
             continue
         full = path if path.startswith("/api/") else base + path
-        query_names = {p["name"] for p in ops["get"].get("parameters", []) if p.get("in") == "query"}
+        query_names = {
+            p["name"] for p in ops["get"].get("parameters", []) if p.get("in") == "query"
+        }
         for url in _fill(full, ids):
             urls.append(url)
             for qname in ("q", "query", "search", "text"):
@@ -146,8 +149,19 @@ def bodies(content: bytes) -> Iterator[str]:
         yield content.decode("utf-8", "replace")
 
 
-_LOADING_RELS = {"stylesheet", "icon", "shortcut", "apple-touch-icon", "preload", "prefetch",
-                 "modulepreload", "manifest", "dns-prefetch", "preconnect", "mask-icon"}
+_LOADING_RELS = {
+    "stylesheet",
+    "icon",
+    "shortcut",
+    "apple-touch-icon",
+    "preload",
+    "prefetch",
+    "modulepreload",
+    "manifest",
+    "dns-prefetch",
+    "preconnect",
+    "mask-icon",
+}
 
 
 class _Resources(HTMLParser):
@@ -160,8 +174,18 @@ class _Resources(HTMLParser):
         if tag == "link":
             if set(a.get("rel", "").lower().split()) & _LOADING_RELS:
                 self.urls.append(a.get("href", ""))
-        elif tag in ("script", "img", "iframe", "embed", "source", "video", "audio", "track",
-                     "input", "frame"):
+        elif tag in (
+            "script",
+            "img",
+            "iframe",
+            "embed",
+            "source",
+            "video",
+            "audio",
+            "track",
+            "input",
+            "frame",
+        ):
             self.urls.append(a.get("src", ""))
             self.urls += [part.strip().split(" ")[0] for part in a.get("srcset", "").split(",")]
         elif tag == "object":
@@ -176,15 +200,31 @@ def third_party_resources(html: str, own_origin: str = "http://testserver") -> l
     parser.feed(html)
     out = []
     for url in filter(None, (u.strip() for u in parser.urls)):
-        if url.startswith("//") or (re.match(r"^[a-z][a-z0-9+.-]*:", url, re.I)
-                                    and not url.startswith(own_origin)
-                                    and not url.startswith("data:")):
+        if url.startswith("//") or (
+            re.match(r"^[a-z][a-z0-9+.-]*:", url, re.I)
+            and not url.startswith(own_origin)
+            and not url.startswith("data:")
+        ):
             out.append(url)
     return out
 
 
-_URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background",
-              "srcdoc", "ping", "lowsrc", "dynsrc", "codebase", "cite"}
+_URL_ATTRS = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "data",
+    "poster",
+    "background",
+    "srcdoc",
+    "ping",
+    "lowsrc",
+    "dynsrc",
+    "codebase",
+    "cite",
+}
 _DANGEROUS_TAGS = {"iframe", "object", "embed", "base", "frame", "frameset", "applet"}
 _BAD_SCHEME = re.compile(r"^(?:javascript|vbscript|data:text/html|data:image/svg)", re.IGNORECASE)
 
@@ -197,8 +237,10 @@ class _Executable(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k.lower(): v or "" for k, v in attrs}
-        if tag == "script" and a.get("type", "").lower() in ("application/ld+json",
-                                                             "application/json"):
+        if tag == "script" and a.get("type", "").lower() in (
+            "application/ld+json",
+            "application/json",
+        ):
             pass  # a data block: never executed; a payload breaking out of it shows up as a tag
         elif tag == "script":
             src = a.get("src", "")
@@ -216,7 +258,9 @@ class _Executable(HTMLParser):
                 cleaned = re.sub(r"[\x00-\x20]", "", value)
                 if _BAD_SCHEME.match(cleaned):
                     self.found.append(f"<{tag} {name}={value[:40]!r}>")
-            if name == "style" and re.search(r"expression\(|url\(\s*['\"]?\s*javascript", value, re.I):
+            if name == "style" and re.search(
+                r"expression\(|url\(\s*['\"]?\s*javascript", value, re.I
+            ):
                 self.found.append(f"<{tag} style=...>")
 
     handle_startendtag = handle_starttag

@@ -26,9 +26,18 @@ def test_the_committed_htmx_is_the_one_package_lock_pins() -> None:
     assert assets.vendored_version("htmx.min.js") == pinned
     assert "Zero-Clause BSD" in (assets.VENDOR / "htmx.LICENSE.txt").read_text(encoding="utf-8")
     if (ROOT / ".git").exists():  # committed, so every build carries it (not made by ./dev only)
-        tracked = subprocess.run(["git", "ls-files", "directory/web/static/vendor"], cwd=ROOT,
-                                 capture_output=True, text=True, check=True, timeout=30).stdout.split()
-        assert {"directory/web/static/vendor/htmx.min.js", "directory/web/static/vendor/htmx.LICENSE.txt"} <= set(tracked)
+        tracked = subprocess.run(
+            ["git", "ls-files", "directory/web/static/vendor"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.split()
+        assert {
+            "directory/web/static/vendor/htmx.min.js",
+            "directory/web/static/vendor/htmx.LICENSE.txt",
+        } <= set(tracked)
     from_npm = ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
     if from_npm.exists():  # ./dev setup ran: byte for byte the npm package's file
         assert (assets.VENDOR / "htmx.min.js").read_bytes() == from_npm.read_bytes()
@@ -57,7 +66,9 @@ def test_a_wheel_built_from_the_repository_serves_pages_and_error_pages(tmp_path
     wheels = tmp_path / "wheels"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
-        check=True, timeout=300, cwd=tmp_path,
+        check=True,
+        timeout=300,
+        cwd=tmp_path,
     )
     [wheel] = wheels.glob("aid_directory-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
@@ -92,7 +103,11 @@ def test_a_wheel_built_from_the_repository_serves_pages_and_error_pages(tmp_path
         print("ok")
     """)
     run = subprocess.run(
-        [str(env_dir / "bin" / "python"), "-c", script], cwd=tmp_path, capture_output=True,
-        text=True, timeout=120, env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        [str(env_dir / "bin" / "python"), "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
     )
     assert run.returncode == 0 and run.stdout.strip().endswith("ok"), run.stdout + run.stderr

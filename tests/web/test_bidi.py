@@ -15,12 +15,15 @@ from directory.listings.models import Phone, Schedule
 from tests.factories import first_location, make_city, make_service
 
 
-@pytest.mark.parametrize(("locale", "expected"), [
-    ("en", "9:00\u202fAM\u2009–\u20096:00\u202fPM"),
-    ("uk", "09:00–18:00"),
-    ("de", "09:00–18:00 Uhr"),
-    ("ar", "9:00\u00a0ص\u2009–\u20096:00\u00a0م"),
-])
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("en", "9:00\u202fAM\u2009–\u20096:00\u202fPM"),
+        ("uk", "09:00–18:00"),
+        ("de", "09:00–18:00 Uhr"),
+        ("ar", "9:00\u00a0ص\u2009–\u20096:00\u00a0م"),
+    ],
+)
 def test_time_range_follows_the_locale_clock(locale: str, expected: str) -> None:
     i18n.set_locale(locale)
     try:
@@ -34,13 +37,27 @@ def test_time_range_follows_the_locale_clock(locale: str, expected: str) -> None
 def test_arabic_service_page_isolates_hours_times_address_and_phones(client, db) -> None:
     region = make_city(db, name="Kharkiv region")
     city = make_city(db, name="Kharkiv", region=region)
-    svc = make_service(db, name="Пункт Kowalski", city=city, street="вул. Сумська 1",
-                       address_city="Харків",
-                       service_fields={"status": "temporarily closed",
-                                       "status_until": dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)})
+    svc = make_service(
+        db,
+        name="Пункт Kowalski",
+        city=city,
+        street="вул. Сумська 1",
+        address_city="Харків",
+        service_fields={
+            "status": "temporarily closed",
+            "status_until": dt.datetime.now(dt.UTC) + dt.timedelta(hours=3),
+        },
+    )
     loc = first_location(db, svc)
-    db.add(Schedule(location_id=loc.id, freq="WEEKLY", byday="MO,TU,WE,TH,FR",
-                    opens_at=dt.time(9), closes_at=dt.time(18)))
+    db.add(
+        Schedule(
+            location_id=loc.id,
+            freq="WEEKLY",
+            byday="MO,TU,WE,TH,FR",
+            opens_at=dt.time(9),
+            closes_at=dt.time(18),
+        )
+    )
     db.add(Phone(service_id=svc.id, number="+380 57 000 0099"))
     db.flush()
     page = client.get(f"/ar/services/{svc.id}").text

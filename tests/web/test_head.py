@@ -23,7 +23,9 @@ def get_paths(routes: list, prefix: str = "") -> Iterator[str]:  # type: ignore[
     """Every path of the app that answers GET, mounted apps and included routers too."""
     for route in routes:
         if hasattr(route, "original_router"):  # FastAPI's included-router wrapper
-            yield from get_paths(route.original_router.routes, prefix + route.include_context.prefix)
+            yield from get_paths(
+                route.original_router.routes, prefix + route.include_context.prefix
+            )
         elif isinstance(route, Mount):
             yield from get_paths(getattr(route.app, "routes", []), prefix + route.path)
         elif "GET" in (getattr(route, "methods", None) or ()):
@@ -51,8 +53,9 @@ def _compare(client: TestClient, url: str, headers: dict[str, str] | None = None
     assert head.status_code == got.status_code, (url, got.status_code, head.status_code)
     assert head.content == b"", url
     for name in ("content-type", "location", "cache-control", "content-length"):
-        if name == "content-length" and (not got.headers.get("etag")
-                                         or got.headers.get("etag") != head.headers.get("etag")):
+        if name == "content-length" and (
+            not got.headers.get("etag") or got.headers.get("etag") != head.headers.get("etag")
+        ):
             continue  # the same length only for the same content (pages with a fresh secret, a clock)
         assert head.headers.get(name) == got.headers.get(name), (url, name)
     return got.status_code
@@ -63,8 +66,11 @@ def test_head_answers_wherever_get_does(client: TestClient, data: Seed, db: Sess
     admin.totp_secret, admin.totp_enabled_at = pyotp.random_base32(), utcnow()
     token = accounts.create_token(db, account=admin, name="head test").secret
     db.commit()  # kept when a request below fails (a 404 rolls the request's work back)
-    ids = {"service_id": str(data.warming.id), "notice_id": str(data.notice.id),
-           "account_id": str(admin.id)}
+    ids = {
+        "service_id": str(data.warming.id),
+        "notice_id": str(data.notice.id),
+        "account_id": str(admin.id),
+    }
     paths = sorted(set(get_paths(app.routes)))
     assert len(paths) > 50 and "/{locale}/search" in paths and "/api/v1/services" in paths
 
@@ -81,7 +87,9 @@ def test_head_answers_wherever_get_does(client: TestClient, data: Seed, db: Sess
 
     ok = [url for url, status in statuses.items() if status == 200]
     assert len(ok) >= 40, statuses  # most of them real pages, not all 404s
-    assert "/uk/search" in ok and f"/uk/services/{data.warming.id}" in ok and "/api/v1/services" in ok
+    assert (
+        "/uk/search" in ok and f"/uk/services/{data.warming.id}" in ok and "/api/v1/services" in ok
+    )
     assert "signed in /uk/manage/queue" in ok
 
 

@@ -31,14 +31,22 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> list[dt.datetime]:
     """The routes' clock, settable by the test (12:00:05 UTC on a Monday)."""
     clock = [dt.datetime(2026, 11, 23, 12, 0, 5, tzinfo=dt.UTC)]
     monkeypatch.setattr(routes, "now", lambda: clock[0])
-    monkeypatch.setattr(httpcache, "seconds_left", lambda minute, now=None: max(
-        1, int((minute + dt.timedelta(minutes=1) - clock[0]).total_seconds())))
+    monkeypatch.setattr(
+        httpcache,
+        "seconds_left",
+        lambda minute, now=None: max(
+            1, int((minute + dt.timedelta(minutes=1) - clock[0]).total_seconds())
+        ),
+    )
     return clock
 
 
 @pytest.mark.parametrize("path", ["/en/", "/uk/search?q=Kharkiv", "/en/services/{warming}"])
 def test_anonymous_page_304_without_building_it(
-    client: TestClient, data: Seed, frozen: list[dt.datetime], monkeypatch: pytest.MonkeyPatch,
+    client: TestClient,
+    data: Seed,
+    frozen: list[dt.datetime],
+    monkeypatch: pytest.MonkeyPatch,
     path: str,
 ) -> None:
     url = path.format(warming=data.warming.id)
@@ -64,7 +72,9 @@ def test_anonymous_page_304_without_building_it(
 
 
 def test_the_tag_is_the_same_body_all_minute_and_changes_with_the_minute(
-    client: TestClient, data: Seed, frozen: list[dt.datetime],
+    client: TestClient,
+    data: Seed,
+    frozen: list[dt.datetime],
 ) -> None:
     first = client.get("/en/")
     frozen[0] = frozen[0].replace(second=50)
@@ -76,14 +86,19 @@ def test_the_tag_is_the_same_body_all_minute_and_changes_with_the_minute(
     assert later.text  # a full page
 
 
-def test_a_write_changes_the_tag(client: TestClient, db: Session, data: Seed,
-                                 frozen: list[dt.datetime]) -> None:
+def test_a_write_changes_the_tag(
+    client: TestClient, db: Session, data: Seed, frozen: list[dt.datetime]
+) -> None:
     url = f"/en/services/{data.warming.id}"
     before = client.get(url)
     version = data_version(db)
     moderator = make_account(db, "moderator")
     change = moderation.propose(
-        db, actor=moderator, entity_type="service", kind="update", entity_id=data.warming.id,
+        db,
+        actor=moderator,
+        entity_type="service",
+        kind="update",
+        entity_id=data.warming.id,
         changes={"description": "Warm rooms, tea and phone charging; open through the night."},
         base_version=data.warming.version,
     )
@@ -95,8 +110,9 @@ def test_a_write_changes_the_tag(client: TestClient, db: Session, data: Seed,
     assert after.headers["etag"] != before.headers["etag"]
 
 
-def test_tags_differ_by_url_locale_and_fragment(client: TestClient, data: Seed,
-                                                frozen: list[dt.datetime]) -> None:
+def test_tags_differ_by_url_locale_and_fragment(
+    client: TestClient, data: Seed, frozen: list[dt.datetime]
+) -> None:
     tags = {
         client.get("/en/search?q=Kharkiv").headers["etag"],
         client.get("/uk/search?q=Kharkiv").headers["etag"],
@@ -108,13 +124,20 @@ def test_tags_differ_by_url_locale_and_fragment(client: TestClient, data: Seed,
     assert "HX-Request" in fragment.headers["vary"]
     page_tag = client.get("/en/search?q=Kharkiv").headers["etag"]
     # A fragment request must never be answered "not modified" with the full page's tag.
-    assert client.get("/en/search?q=Kharkiv", headers={
-        "HX-Request": "true", "If-None-Match": page_tag}).status_code == 200
+    assert (
+        client.get(
+            "/en/search?q=Kharkiv", headers={"HX-Request": "true", "If-None-Match": page_tag}
+        ).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize("credentials", [{"Cookie": "session=abc"}, {"Authorization": "Bearer x"}])
 def test_signed_in_readers_get_no_tag_and_no_store(
-    client: TestClient, data: Seed, frozen: list[dt.datetime], credentials: dict[str, str],
+    client: TestClient,
+    data: Seed,
+    frozen: list[dt.datetime],
+    credentials: dict[str, str],
 ) -> None:
     etag = client.get("/en/").headers["etag"]
     for url in ("/en/", "/en/search?q=Kharkiv", "/en/about"):
@@ -133,7 +156,10 @@ def test_static_files_are_sent_gzip_compressed_once_at_startup(client: TestClien
     css = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', page).group(1)  # type: ignore[union-attr]
     asset = manifest().assets[css.removeprefix("/static/")]
     packed = client.get(css, headers={"Accept-Encoding": "gzip, br"})
-    assert packed.headers["content-encoding"] == "gzip" and "immutable" in packed.headers["cache-control"]
+    assert (
+        packed.headers["content-encoding"] == "gzip"
+        and "immutable" in packed.headers["cache-control"]
+    )
     assert packed.headers["vary"] == "Accept-Encoding"
     # httpx decodes the body: the bytes on the wire are the stored compressed copy.
     assert packed.content == asset.body and gzip.decompress(asset.gzipped or b"") == asset.body

@@ -23,22 +23,56 @@ def _setup(db: Session) -> dict:  # type: ignore[type-arg]
     shelter = make_term(db, code="shelter", name="Shelter")
     bunker = make_term(db, code="shelter.air-raid", name="Air-raid shelter", parent=shelter)
     always = {"open_24_7": True}
-    open_in_alerts = make_service(db, name="Metro station shelter", city=dnipro_city,
-                                  lat="48.47", lon="35.05", location_fields=always,
-                                  service_fields={"open_during_alert": True})
-    basement = make_service(db, name="Basement shelter", city=dnipro_city, lat="48.46", lon="35.04",
-                            location_fields=always)
-    in_lviv = make_service(db, name="Lviv shelter", city=None, region=lviv, lat="49.84", lon="24.03",
-                           location_fields=always)
+    open_in_alerts = make_service(
+        db,
+        name="Metro station shelter",
+        city=dnipro_city,
+        lat="48.47",
+        lon="35.05",
+        location_fields=always,
+        service_fields={"open_during_alert": True},
+    )
+    basement = make_service(
+        db,
+        name="Basement shelter",
+        city=dnipro_city,
+        lat="48.46",
+        lon="35.04",
+        location_fields=always,
+    )
+    in_lviv = make_service(
+        db,
+        name="Lviv shelter",
+        city=None,
+        region=lviv,
+        lat="49.84",
+        lon="24.03",
+        location_fields=always,
+    )
     for svc in (open_in_alerts, basement, in_lviv):
         categorise(db, svc, bunker)
-    alert = Notice(region_id=dnipro.id, kind=NoticeKind.alert, severity=Severity.danger,
-                   title="Air-raid alert in Dnipro", body="Go to a shelter.",
-                   valid_from=now - dt.timedelta(minutes=10), valid_until=now + dt.timedelta(hours=2))
-    kharkiv_alert = Notice(region_id=kharkiv.id, kind=NoticeKind.alert, severity=Severity.danger,
-                           title="Air-raid alert in Kharkiv", valid_from=now - dt.timedelta(minutes=5))
-    national = Notice(kind=NoticeKind.general, severity=Severity.info, title="Hotline 1547 works",
-                      valid_from=now - dt.timedelta(days=1))
+    alert = Notice(
+        region_id=dnipro.id,
+        kind=NoticeKind.alert,
+        severity=Severity.danger,
+        title="Air-raid alert in Dnipro",
+        body="Go to a shelter.",
+        valid_from=now - dt.timedelta(minutes=10),
+        valid_until=now + dt.timedelta(hours=2),
+    )
+    kharkiv_alert = Notice(
+        region_id=kharkiv.id,
+        kind=NoticeKind.alert,
+        severity=Severity.danger,
+        title="Air-raid alert in Kharkiv",
+        valid_from=now - dt.timedelta(minutes=5),
+    )
+    national = Notice(
+        kind=NoticeKind.general,
+        severity=Severity.info,
+        title="Hotline 1547 works",
+        valid_from=now - dt.timedelta(days=1),
+    )
     db.add_all([alert, kharkiv_alert, national])
     db.flush()
     translate(db, alert, "title", "uk", "Повітряна тривога у Дніпрі")
@@ -46,8 +80,16 @@ def _setup(db: Session) -> dict:  # type: ignore[type-arg]
 
     reindex_services(db, [open_in_alerts.id, basement.id, in_lviv.id])
     db.flush()
-    return {"dnipro": dnipro, "city": dnipro_city, "kharkiv": kharkiv, "lviv": lviv,
-            "alert": alert, "open": open_in_alerts, "basement": basement, "in_lviv": in_lviv}
+    return {
+        "dnipro": dnipro,
+        "city": dnipro_city,
+        "kharkiv": kharkiv,
+        "lviv": lviv,
+        "alert": alert,
+        "open": open_in_alerts,
+        "basement": basement,
+        "in_lviv": in_lviv,
+    }
 
 
 def _top(html: str) -> str:
@@ -93,7 +135,9 @@ def test_results_in_dnipro_and_near_me_there_show_the_alert(client, db: Session)
     lviv = client.get("/en/search", params={"place": s["lviv"].code})
     assert "Air-raid alert in Dnipro" not in _top(lviv.text)
     # htmx: changing the place updates the notices too (out of band), not only the results
-    frag = client.get("/en/search", params={"place": s["dnipro"].code}, headers={"HX-Request": "true"})
+    frag = client.get(
+        "/en/search", params={"place": s["dnipro"].code}, headers={"HX-Request": "true"}
+    )
     assert '<div id="notices" hx-swap-oob="true">' in frag.text
     assert "Air-raid alert in Dnipro" in frag.text
 
@@ -110,8 +154,11 @@ def test_service_page_in_dnipro_shows_the_alert_and_lviv_does_not(client, db: Se
 def test_find_a_shelter_lists_shelters_open_during_alerts_first(client, db: Session) -> None:
     s = _setup(db)
     top = _top(client.get("/en/", params={"place": s["dnipro"].code}).text)
-    link = re.search(r'href="(/en/search\?[^"]*)"[^>]*>[^<]*<svg.*?</svg>\s*Nearest shelter open during alerts',
-                     top, re.S)
+    link = re.search(
+        r'href="(/en/search\?[^"]*)"[^>]*>[^<]*<svg.*?</svg>\s*Nearest shelter open during alerts',
+        top,
+        re.S,
+    )
     assert link is not None
     url = link.group(1).replace("&amp;", "&")
     assert f"place={s['dnipro'].code}" in url and "alert=1" in url
@@ -121,11 +168,20 @@ def test_find_a_shelter_lists_shelters_open_during_alerts_first(client, db: Sess
     assert first < second and "Lviv shelter" not in results
     assert "Open during air-raid alerts" in results  # the card says why it is first
     # nearest first too (the reader shared a position next to the basement): still alerts first
-    near = client.get("/en/search", params={"category": "shelter.air-raid", "near": "48.46,35.04",
-                                            "sort": "distance", "alert": "1"}).text
+    near = client.get(
+        "/en/search",
+        params={
+            "category": "shelter.air-raid",
+            "near": "48.46,35.04",
+            "sort": "distance",
+            "alert": "1",
+        },
+    ).text
     assert near.index("Metro station shelter") < near.index("Basement shelter")
-    plain = client.get("/en/search", params={"category": "shelter.air-raid", "near": "48.46,35.04",
-                                             "sort": "distance"}).text
+    plain = client.get(
+        "/en/search",
+        params={"category": "shelter.air-raid", "near": "48.46,35.04", "sort": "distance"},
+    ).text
     assert plain.index("Basement shelter") < plain.index("Metro station shelter")
 
 

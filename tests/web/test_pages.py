@@ -13,8 +13,9 @@ from tests.web.seed import Seed
 
 
 def test_root_redirects_by_accept_language(client):
-    r = client.get("/", headers={"Accept-Language": "de-AT,de;q=0.9,en;q=0.5"},
-                   follow_redirects=False)
+    r = client.get(
+        "/", headers={"Accept-Language": "de-AT,de;q=0.9,en;q=0.5"}, follow_redirects=False
+    )
     assert r.status_code == 302 and r.headers["location"] == "/de/"
     assert "Accept-Language" in r.headers["vary"]
     r = client.get("/", headers={"Accept-Language": "fr, ar;q=0.8"}, follow_redirects=False)
@@ -39,7 +40,9 @@ def test_home_in_arabic_is_rtl_with_categories_and_notices(client, data: Seed):
     assert r.headers["content-language"] == "ar"
     assert "التدفئة والكهرباء" in r.text  # category label in Arabic
     assert "Air-raid alert" in r.text  # the notice, in its source language ...
-    assert re.search(r'<span lang="en" dir="ltr">Air-raid alert</span>', r.text)  # ... marked as such
+    assert re.search(
+        r'<span lang="en" dir="ltr">Air-raid alert</span>', r.text
+    )  # ... marked as such
     uk = client.get("/uk/", params={"place": data.region.code})
     assert "Повітряна тривога" in uk.text
     uk = client.get("/uk/")
@@ -54,8 +57,9 @@ def test_search_page_and_fragment_come_from_one_route(client, data: Seed):
     assert "HX-Request" in page.headers["vary"]
     assert "Warming point School 12" in page.text
     assert "Day shelter Metro" not in page.text
-    frag = client.get("/en/search", params={"category": "heat-power"},
-                      headers={"HX-Request": "true"})
+    frag = client.get(
+        "/en/search", params={"category": "heat-power"}, headers={"HX-Request": "true"}
+    )
     assert frag.status_code == 200
     assert "<html" not in frag.text
     # the only heading is the page's own, swapped out of band so it follows the new search
@@ -63,8 +67,11 @@ def test_search_page_and_fragment_come_from_one_route(client, data: Seed):
     assert "Warming point School 12" in frag.text
     assert 'hx-swap-oob="true"' in frag.text  # the language links follow the new query
     assert "/uk/search?category=heat-power" in frag.text
-    restore = client.get("/en/search", params={"category": "heat-power"},
-                         headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    restore = client.get(
+        "/en/search",
+        params={"category": "heat-power"},
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
     assert "<html" in restore.text
 
 
@@ -97,7 +104,7 @@ def test_service_page_shows_status_hours_phones_and_map_links(client, data: Seed
     assert "Checked by a volunteer 2 hours ago" in r.text
     closed = client.get(f"/ar/services/{data.consulate.id}")
     assert 'role="alert"' in closed.text
-    assert f'/ar/services/{data.warming.id}' in closed.text  # the alternative
+    assert f"/ar/services/{data.warming.id}" in closed.text  # the alternative
 
 
 def test_confidential_location_shows_region_and_hotline_only(client, data: Seed):
@@ -115,9 +122,11 @@ def test_confidential_location_shows_region_and_hotline_only(client, data: Seed)
 def test_report_form_without_account_or_cookie(client, db, data: Seed, settings):
     page = client.get(f"/uk/services/{data.warming.id}")
     token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
-    r = client.post(f"/uk/services/{data.warming.id}/report",
-                    data={"token": token, "kind": "locked", "message": "Двері зачинені"},
-                    follow_redirects=False)
+    r = client.post(
+        f"/uk/services/{data.warming.id}/report",
+        data={"token": token, "kind": "locked", "message": "Двері зачинені"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert "set-cookie" not in r.headers
     done = client.get(r.headers["location"])
@@ -130,21 +139,33 @@ def test_report_form_refuses_bad_token_and_hides_honeypot_drops(client, db, data
     url = f"/en/services/{data.warming.id}/report"
     r = client.post(url, data={"token": "forged", "kind": "closed"})
     assert r.status_code == 422 and "This form has expired" in r.text
-    r = client.post(url, data={"token": forms.make_token(settings.secret_key, data.warming.id),
-                               "kind": "nonsense"})
+    r = client.post(
+        url,
+        data={"token": forms.make_token(settings.secret_key, data.warming.id), "kind": "nonsense"},
+    )
     assert r.status_code == 422 and "Choose what is wrong" in r.text
     other = forms.make_token(settings.secret_key, data.closed.id)  # token of another service
     assert client.post(url, data={"token": other, "kind": "closed"}).status_code == 422
     token = forms.make_token(settings.secret_key, data.warming.id)
-    r = client.post(url, data={"token": token, "kind": "closed", "website": "http://spam"},
-                    follow_redirects=False)
+    r = client.post(
+        url,
+        data={"token": token, "kind": "closed", "website": "http://spam"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert db.scalars(select(Report).where(Report.service_id == data.warming.id)).all() == []
 
 
 def test_no_cookies_and_conditional_get(client, data: Seed):
-    for path in ["/en/", "/ar/search?category=shelter", f"/uk/services/{data.warming.id}",
-                 "/de/about", "/robots.txt", "/sitemap.xml", "/xx/nothing"]:
+    for path in [
+        "/en/",
+        "/ar/search?category=shelter",
+        f"/uk/services/{data.warming.id}",
+        "/de/about",
+        "/robots.txt",
+        "/sitemap.xml",
+        "/xx/nothing",
+    ]:
         r = client.get(path)
         assert "set-cookie" not in r.headers, path
     r = client.get("/en/about")

@@ -49,7 +49,7 @@ def _render(macros: str, **ctx: object) -> str:
 def test_icon_and_local_render_as_the_macros_did():
     ctx = {
         "a": LocalText("Укриття <1>", "uk", False),
-        "b": LocalText("Shelter & \"food\"", "ar", True),
+        "b": LocalText('Shelter & "food"', "ar", True),
         "c": LocalText("x", "en", True),
         "d": {"value": "from a dict", "locale": "de", "fallback": True},
         "empty": "",
@@ -63,19 +63,38 @@ def test_icon_and_local_render_as_the_macros_did():
 @pytest.mark.parametrize("locale", ["en", "uk", "ar"])
 def test_template_gettext_matches_jinja_newstyle(locale):
     env = templating.environment()
-    source = ('{{ _("Open now") }}|{{ _("updated %(ago)s", ago="<b>") }}|'
-              '{{ gettext("updated %(ago)s", ago="<b>") }}|{{ _("100%% sure") }}')
+    source = (
+        '{{ _("Open now") }}|{{ _("updated %(ago)s", ago="<b>") }}|'
+        '{{ gettext("updated %(ago)s", ago="<b>") }}|{{ _("100%% sure") }}'
+    )
     with i18n.use_locale(locale):
         ours = env.from_string(source).render()
-        jinja = env.from_string(source.replace('{{ _(', '{{ gettext(')).render()
+        jinja = env.from_string(source.replace("{{ _(", "{{ gettext(")).render()
     assert ours == jinja
     assert "&lt;b&gt;" in ours and "<b>" not in ours and "100% sure" in ours
 
 
 def test_format_ago_is_babels_text():
     now = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
-    seconds = [-59, 0, 59, 61, 89, 90, 91, 3000, 3239, 3240, 3241, -5400, 86400 * 6 + 43199,
-               86400 * 27, -86400 * 26 - 50000, 31536000 * 3, -31536000 * 2 + 1]
+    seconds = [
+        -59,
+        0,
+        59,
+        61,
+        89,
+        90,
+        91,
+        3000,
+        3239,
+        3240,
+        3241,
+        -5400,
+        86400 * 6 + 43199,
+        86400 * 27,
+        -86400 * 26 - 50000,
+        31536000 * 3,
+        -31536000 * 2 + 1,
+    ]
     for code in i18n.available_locales():
         with i18n.use_locale(code):
             for s in seconds:
@@ -84,7 +103,10 @@ def test_format_ago_is_babels_text():
                 if abs(delta.total_seconds()) < 60:
                     delta = dt.timedelta(seconds=-60)
                 want = babel_dates.format_timedelta(
-                    delta, granularity="minute", threshold=0.9, add_direction=True,
+                    delta,
+                    granularity="minute",
+                    threshold=0.9,
+                    add_direction=True,
                     locale=i18n.babel_locale(code),
                 )
                 assert i18n.format_ago(value, now) == want, (code, s)

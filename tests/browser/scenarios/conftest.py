@@ -25,8 +25,11 @@ from tests.conftest import ROOT
 PHONE = {"width": 360, "height": 740}
 PASSWORD = "a long scenario password"
 IN_DOCS = os.environ.get("AID_SCENARIO_SCREENSHOTS") == "1"
-SHOTS = (ROOT / "docs" / "screenshots" / "scenarios" if IN_DOCS
-         else Path(tempfile.gettempdir()) / "aid-scenario-screenshots")
+SHOTS = (
+    ROOT / "docs" / "screenshots" / "scenarios"
+    if IN_DOCS
+    else Path(tempfile.gettempdir()) / "aid-scenario-screenshots"
+)
 
 
 @dataclass
@@ -92,8 +95,13 @@ def scenario_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario
     with site.session() as db:
         for name, person in PEOPLE.items():
             account = create_account(
-                db, email=person.email, password=PASSWORD, role=person.role,
-                display_name=name.capitalize(), locale=person.locale, region_codes=person.regions,
+                db,
+                email=person.email,
+                password=PASSWORD,
+                role=person.role,
+                display_name=name.capitalize(),
+                locale=person.locale,
+                region_codes=person.regions,
             )
             if person.role != "volunteer":
                 account.totp_secret = person.totp
@@ -139,13 +147,26 @@ class Taps:
         self.page.keyboard.press("Enter")
 
 
-def phone(browser: Any, locale: str, *, js: bool = True, workers: bool = False,
-          timezone: str = "Europe/Kyiv", **extra: Any) -> Any:
+def phone(
+    browser: Any,
+    locale: str,
+    *,
+    js: bool = True,
+    workers: bool = False,
+    timezone: str = "Europe/Kyiv",
+    **extra: Any,
+) -> Any:
     """A phone's browser: 360×740, touch, the person's language and clock, no cookies."""
     return browser.new_context(
-        viewport=PHONE, device_scale_factor=1, has_touch=True, is_mobile=js, locale=locale,
-        java_script_enabled=js, service_workers="allow" if workers else "block",
-        timezone_id=timezone, **extra,
+        viewport=PHONE,
+        device_scale_factor=1,
+        has_touch=True,
+        is_mobile=js,
+        locale=locale,
+        java_script_enabled=js,
+        service_workers="allow" if workers else "block",
+        timezone_id=timezone,
+        **extra,
     )
 
 
@@ -162,12 +183,17 @@ def sign_in(page: Any, site: ScenarioSite, who: str, locale: str = "uk") -> None
     page.wait_for_url(re.compile(rf"/{locale}/manage/$"))
 
 
-def signed_in_phone(browser: Any, site: ScenarioSite, who: str, locale: str = "uk", **extra: Any
-                    ) -> tuple[Any, Any]:
+def signed_in_phone(
+    browser: Any, site: ScenarioSite, who: str, locale: str = "uk", **extra: Any
+) -> tuple[Any, Any]:
     """A phone (context, page) on which `who` is signed in (once per session, then reused)."""
     state = site.signed_in.get(who)
-    ctx = phone(browser, site.people[who].locale if locale is None else locale,
-                **({"storage_state": state} if state else {}), **extra)
+    ctx = phone(
+        browser,
+        site.people[who].locale if locale is None else locale,
+        **({"storage_state": state} if state else {}),
+        **extra,
+    )
     page = ctx.new_page()
     if state is None:
         sign_in(page, site, who, locale)
@@ -184,8 +210,14 @@ def no_sideways_scroll(page: Any) -> None:
     assert width <= PHONE["width"], f"the page scrolls sideways: {width} px wide"
 
 
-def approve_in_queue(page: Any, site: ScenarioSite, row_text: str, locale: str = "uk",
-                     steps: Steps | None = None, name: str = "diff") -> str:
+def approve_in_queue(
+    page: Any,
+    site: ScenarioSite,
+    row_text: str,
+    locale: str = "uk",
+    steps: Steps | None = None,
+    name: str = "diff",
+) -> str:
     """A signed-in moderator opens the change from the queue, reads its diff and approves it;
     the diff's text."""
     page.goto(f"{site.url}/{locale}/manage/queue")

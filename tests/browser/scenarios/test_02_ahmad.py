@@ -28,7 +28,8 @@ def _closed_until(site: ScenarioSite) -> str:
 
 
 def test_ahmad_learns_in_arabic_why_the_consulate_is_closed_and_where_to_go(
-        browser, scenario_site: ScenarioSite) -> None:
+    browser, scenario_site: ScenarioSite
+) -> None:
     steps = Steps("02-ahmad")
     until = _closed_until(scenario_site)
     ctx = phone(browser, "ar")
@@ -49,7 +50,9 @@ def test_ahmad_learns_in_arabic_why_the_consulate_is_closed_and_where_to_go(
         steps(page, "consulates-in-odesa")
         no_sideways_scroll(page)
         # The regional notice says it at the top of the page, in Arabic.
-        assert "القسم القنصلي (تجريبي) في أوديسا مغلق اليوم" in page.locator(".notices").inner_text()
+        assert (
+            "القسم القنصلي (تجريبي) في أوديسا مغلق اليوم" in page.locator(".notices").inner_text()
+        )
         closed = page.locator("ol.cards > li").filter(has_text="أوديسا").first
         state = " ".join(closed.locator(".state").inner_text().split())
         assert "مغلق مؤقتًا" in state and until in state, (state, until)

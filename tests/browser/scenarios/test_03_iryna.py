@@ -15,7 +15,8 @@ pytestmark = pytest.mark.browser
 
 
 def test_iryna_finds_beds_for_children_and_a_dog_and_keeps_the_page_offline(
-        browser, scenario_site: ScenarioSite) -> None:
+    browser, scenario_site: ScenarioSite
+) -> None:
     steps = Steps("03-iryna")
     ctx = phone(browser, "uk-UA", workers=True, timezone="Europe/Warsaw")
     try:
@@ -85,7 +86,9 @@ def test_iryna_finds_beds_for_children_and_a_dog_and_keeps_the_page_offline(
         steps(page, "offline-not-saved")
         assert "ERR_INTERNET_DISCONNECTED" not in offline, offline[:300]
         assert page.locator("html").get_attribute("lang") == "uk"
-        assert page.locator(f"a[href$='{service_url.split('/uk/', 1)[1]}']").count() >= 1, offline[:600]
+        assert page.locator(f"a[href$='{service_url.split('/uk/', 1)[1]}']").count() >= 1, offline[
+            :600
+        ]
         ctx.set_offline(False)
     finally:
         ctx.close()

@@ -34,7 +34,8 @@ def _moderator_approves(browser, site: ScenarioSite, steps: Steps, name: str) ->
 
 
 def test_maria_marks_the_centre_full_then_twelve_free_beds_in_ten_taps(
-        browser, scenario_site: ScenarioSite) -> None:
+    browser, scenario_site: ScenarioSite
+) -> None:
     steps = Steps("04-maria")
     ctx = phone(browser, "uk-UA")
     try:

@@ -36,59 +36,126 @@ def _arrange_the_evening_queue(site: ScenarioSite) -> dict[str, Any]:
         kyiv = db.scalar(select(m.Place).where(m.Place.code == "kyiv"))
         assert pavlo and olha and kyiv
         # 1: a new shelter, proposed whole (service, place, address, phone, hours).
-        new_listing.submit(db, actor=pavlo, typed={
-            "organization_id": str(demo_id("org:basement")), "name": NEW_SHELTER,
-            "description": "Підземний паркінг, 200 місць, вода і лавки.",
-            "address": "вул. Демонстраційна, 12", "city": "Київ", "phone": "+380440009100",
-            "hours": "MO-SU 00:00-23:59"}, categories=["shelter", "shelter.air-raid"],
-            locale="uk", timezone="Europe/Kyiv")
+        new_listing.submit(
+            db,
+            actor=pavlo,
+            typed={
+                "organization_id": str(demo_id("org:basement")),
+                "name": NEW_SHELTER,
+                "description": "Підземний паркінг, 200 місць, вода і лавки.",
+                "address": "вул. Демонстраційна, 12",
+                "city": "Київ",
+                "phone": "+380440009100",
+                "hours": "MO-SU 00:00-23:59",
+            },
+            categories=["shelter", "shelter.air-raid"],
+            locale="uk",
+            timezone="Europe/Kyiv",
+        )
         # 10: capacity updates for the places that count their beds.
         places = db.scalars(
-            select(m.Location).where(m.Location.place_id == kyiv.id,
-                                     m.Location.capacity_maximum.is_not(None),
-                                     m.Location.privacy != "confidential")
-            .order_by(m.Location.name)).all()
+            select(m.Location)
+            .where(
+                m.Location.place_id == kyiv.id,
+                m.Location.capacity_maximum.is_not(None),
+                m.Location.privacy != "confidential",
+            )
+            .order_by(m.Location.name)
+        ).all()
         assert len(places) >= 10, len(places)
         for i, loc in enumerate(places[:10]):
-            moderation.propose(db, actor=pavlo, entity_type="location", kind="capacity",
-                               entity_id=loc.id, base_version=loc.version, source="web",
-                               changes=forms.capacity_payload(min(5 + i, loc.capacity_maximum or 0), None))
+            moderation.propose(
+                db,
+                actor=pavlo,
+                entity_type="location",
+                kind="capacity",
+                entity_id=loc.id,
+                base_version=loc.version,
+                source="web",
+                changes=forms.capacity_payload(min(5 + i, loc.capacity_maximum or 0), None),
+            )
         # 8: temporary closures (power cut) of places without beds.
         others = db.scalars(
-            select(m.Service).join(m.ServiceAtLocation).join(m.Location)
-            .where(m.Location.place_id == kyiv.id, m.Location.capacity_maximum.is_(None),
-                   m.Location.privacy == "exact", m.Service.status == "active")
-            .order_by(m.Service.name)).all()
+            select(m.Service)
+            .join(m.ServiceAtLocation)
+            .join(m.Location)
+            .where(
+                m.Location.place_id == kyiv.id,
+                m.Location.capacity_maximum.is_(None),
+                m.Location.privacy == "exact",
+                m.Service.status == "active",
+            )
+            .order_by(m.Service.name)
+        ).all()
         now = dt.datetime.now(dt.UTC)
         closed = []
         for svc in others[:8]:
-            changes, texts = forms.status_payload(quick="paused", reason_code="power",
-                                                  reason_text="", duration="3", now=now,
-                                                  tz="Europe/Kyiv", locale="uk")
-            moderation.propose(db, actor=pavlo, entity_type="service", kind="status",
-                               entity_id=svc.id, base_version=svc.version, source="web",
-                               changes=changes, translations=texts)
+            changes, texts = forms.status_payload(
+                quick="paused",
+                reason_code="power",
+                reason_text="",
+                duration="3",
+                now=now,
+                tz="Europe/Kyiv",
+                locale="uk",
+            )
+            moderation.propose(
+                db,
+                actor=pavlo,
+                entity_type="service",
+                kind="status",
+                entity_id=svc.id,
+                base_version=svc.version,
+                source="web",
+                changes=changes,
+                translations=texts,
+            )
             closed.append(svc.name)
         assert len(closed) == 8
         # 1: Olha (moderator) took a call: the charging point has a new number. Held for a second.
-        charging = db.scalar(select(m.Service).where(m.Service.id == demo_id("service:kyiv:charging:1")))
+        charging = db.scalar(
+            select(m.Service).where(m.Service.id == demo_id("service:kyiv:charging:1"))
+        )
         if charging is None:
-            charging = db.scalar(select(m.Service).where(m.Service.name == "Пункт зарядки в бібліотеці № 1"))
+            charging = db.scalar(
+                select(m.Service).where(m.Service.name == "Пункт зарядки в бібліотеці № 1")
+            )
         assert charging is not None
-        tel = db.scalar(select(m.Phone).join(m.Location, m.Phone.location_id == m.Location.id)
-                        .join(m.ServiceAtLocation).where(m.ServiceAtLocation.service_id == charging.id))
+        tel = db.scalar(
+            select(m.Phone)
+            .join(m.Location, m.Phone.location_id == m.Location.id)
+            .join(m.ServiceAtLocation)
+            .where(m.ServiceAtLocation.service_id == charging.id)
+        )
         assert tel is not None
         old_number = tel.number
-        cr = moderation.propose(db, actor=olha, entity_type="phone", kind="update", entity_id=tel.id,
-                                base_version=tel.version, changes={"number": NEW_NUMBER}, source="web")
+        cr = moderation.propose(
+            db,
+            actor=olha,
+            entity_type="phone",
+            kind="update",
+            entity_id=tel.id,
+            base_version=tel.version,
+            changes={"number": NEW_NUMBER},
+            source="web",
+        )
         assert str(cr.state) == "pending", "a moderator's own phone change must wait for a second"
         # A reader found a basement shelter locked.
-        basement = db.scalar(select(m.Service).where(m.Service.name == "Укриття в підвалі школи № 2")
-                             .join(m.ServiceAtLocation).join(m.Location)
-                             .where(m.Location.place_id == kyiv.id))
+        basement = db.scalar(
+            select(m.Service)
+            .where(m.Service.name == "Укриття в підвалі школи № 2")
+            .join(m.ServiceAtLocation)
+            .join(m.Location)
+            .where(m.Location.place_id == kyiv.id)
+        )
         assert basement is not None
-        moderation.report(db, service_id=basement.id, kind="locked", locale="uk",
-                          text="Прийшли під час тривоги — двері зачинені, ніхто не відчинив.")
+        moderation.report(
+            db,
+            service_id=basement.id,
+            kind="locked",
+            locale="uk",
+            text="Прийшли під час тривоги — двері зачинені, ніхто не відчинив.",
+        )
         return {"charging": charging.id, "old_number": old_number, "basement": basement.name}
 
 
@@ -165,7 +232,8 @@ def test_taras_clears_the_evening_queue(browser, scenario_site: ScenarioSite) ->
         # Three stale listings in Kyiv: he calls them, then marks each one verified.
         page.goto(f"{scenario_site.url}/uk/manage/freshness")
         kyiv = page.locator("main section").filter(
-            has=page.get_by_role("heading", name=re.compile(r"^місто Київ")))
+            has=page.get_by_role("heading", name=re.compile(r"^місто Київ"))
+        )
         stale = kyiv.locator("li[id^=stale-]")
         before = stale.count()
         assert before >= 3, text_of(page)[:800]
@@ -176,7 +244,8 @@ def test_taras_clears_the_evening_queue(browser, scenario_site: ScenarioSite) ->
         steps(page, "three-verified", kyiv)
         page.goto(f"{scenario_site.url}/uk/manage/freshness")
         kyiv = page.locator("main section").filter(
-            has=page.get_by_role("heading", name=re.compile(r"^місто Київ")))
+            has=page.get_by_role("heading", name=re.compile(r"^місто Київ"))
+        )
         assert kyiv.locator("li[id^=stale-]").count() == before - 3, text_of(page)[:600]
     finally:
         ctx.close()

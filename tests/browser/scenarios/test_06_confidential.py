@@ -25,20 +25,29 @@ def _where_it_is(site: ScenarioSite) -> dict[str, str]:
 
     with site.session() as db:
         kyiv = db.scalar(select(m.Place).where(m.Place.code == "kyiv"))
-        loc = db.scalar(select(m.Location).where(m.Location.privacy == "confidential",
-                                                 m.Location.place_id == kyiv.id))
+        loc = db.scalar(
+            select(m.Location).where(
+                m.Location.privacy == "confidential", m.Location.place_id == kyiv.id
+            )
+        )
         assert loc is not None and loc.latitude is not None
         addr = db.scalar(select(m.Address).where(m.Address.location_id == loc.id))
         assert addr is not None
         # Nothing public shares this street number (else the check below could not tell).
-        same = db.scalars(select(m.Address).where(m.Address.address_1 == addr.address_1,
-                                                  m.Address.id != addr.id)).all()
+        same = db.scalars(
+            select(m.Address).where(m.Address.address_1 == addr.address_1, m.Address.id != addr.id)
+        ).all()
         assert not same, "pick another street for the confidential shelter in the demo"
-        service_id = db.scalar(select(m.ServiceAtLocation.service_id)
-                               .where(m.ServiceAtLocation.location_id == loc.id))
-        return {"street": addr.address_1, "lat": f"{loc.latitude:.5f}"[:-1],
-                "lon": f"{loc.longitude:.5f}"[:-1], "location": str(loc.id),
-                "service": str(service_id)}
+        service_id = db.scalar(
+            select(m.ServiceAtLocation.service_id).where(m.ServiceAtLocation.location_id == loc.id)
+        )
+        return {
+            "street": addr.address_1,
+            "lat": f"{loc.latitude:.5f}"[:-1],
+            "lon": f"{loc.longitude:.5f}"[:-1],
+            "location": str(loc.id),
+            "service": str(service_id),
+        }
 
 
 def _reveals(body: str, secret: dict[str, str]) -> list[str]:
@@ -52,7 +61,8 @@ def _reveals(body: str, secret: dict[str, str]) -> list[str]:
 
 
 def test_the_confidential_shelter_shows_region_and_hotline_only(
-        browser, scenario_site: ScenarioSite) -> None:
+    browser, scenario_site: ScenarioSite
+) -> None:
     steps = Steps("06-confidential-shelter")
     secret = _where_it_is(scenario_site)
     ctx = phone(browser, "uk-UA")
@@ -74,29 +84,42 @@ def test_the_confidential_shelter_shows_region_and_hotline_only(
         steps(page, "its-page")
         html = page.content()
         assert not _reveals(html, secret), _reveals(html, secret)
-        assert page.locator("a[href*='openstreetmap'], a[href^='geo:'], a[href*='maps']").count() == 0
+        assert (
+            page.locator("a[href*='openstreetmap'], a[href^='geo:'], a[href*='maps']").count() == 0
+        )
         assert page.locator("main a[href='tel:+380440000999']").count() >= 1
         steps(page, "hotline", page.locator("main a[href='tel:+380440000999']"))
 
         # Looking for it by its street finds nothing; searching next to it gives no distance.
         page.goto(f"{scenario_site.url}/uk/search?q={secret['street']}")
         assert page.locator("ol.cards > li").filter(has_text=NAME).count() == 0
-        page.goto(f"{scenario_site.url}/uk/search?near={secret['lat']}1,{secret['lon']}1"
-                  "&sort=distance&category=protection")
+        page.goto(
+            f"{scenario_site.url}/uk/search?near={secret['lat']}1,{secret['lon']}1"
+            "&sort=distance&category=protection"
+        )
         near = page.locator("ol.cards > li").filter(has_text=NAME)
         for card in near.all():
             where = " ".join(card.locator(".where").inner_text().split())
             # at most an approximate distance to the city, never "0 km" from where it is
             assert not re.search(r"\d\s*м\b", where), where
             km = re.search(r"(\d+(?:[.,]\d+)?)\s*км", where)
-            assert km is None or ("близько" in where and float(km.group(1).replace(",", ".")) >= 1), where
+            assert km is None or (
+                "близько" in where and float(km.group(1).replace(",", ".")) >= 1
+            ), where
         assert not _reveals(text_of(page, "ol.cards") if near.count() else "", secret)
         # Every export, the API, the map data and the sitemap, as anyone may fetch them.
         api = scenario_site.url + "/api/v1"
-        urls = [f"{api}/services/{secret['service']}", f"{api}/locations/{secret['location']}",
-                f"{api}/locations?limit=100", f"{api}/services?place=kyiv&limit=100",
-                f"{api}/export/hsds-json", f"{api}/export/hxl", f"{api}/export/csv",
-                f"{api}/export/geojson", f"{scenario_site.url}/sitemap.xml"]
+        urls = [
+            f"{api}/services/{secret['service']}",
+            f"{api}/locations/{secret['location']}",
+            f"{api}/locations?limit=100",
+            f"{api}/services?place=kyiv&limit=100",
+            f"{api}/export/hsds-json",
+            f"{api}/export/hxl",
+            f"{api}/export/csv",
+            f"{api}/export/geojson",
+            f"{scenario_site.url}/sitemap.xml",
+        ]
         for url in urls:
             response = page.request.get(url)
             assert response.ok, (url, response.status)

@@ -23,19 +23,32 @@ pytestmark = pytest.mark.browser
 
 TEMPLATE = ROOT / "directory" / "exchange" / "templates" / "listings-template.csv"
 #: (row index, field, wrong value): twelve kinds of mistakes a partner's sheet has.
-WRONG = [(17, "phone", "call me maybe"), (48, "status", "sometimes"), (79, "latitude", "999"),
-         (110, "categories", "no-such-category"), (141, "service_name", ""),
-         (172, "hours", "whenever"), (203, "email", "not-an-email"),
-         (234, "website", "javascript:alert(1)"), (265, "phone", "12345"),
-         (296, "latitude", "-91"), (327, "categories", "heat"), (358, "longitude", "east")]
+WRONG = [
+    (17, "phone", "call me maybe"),
+    (48, "status", "sometimes"),
+    (79, "latitude", "999"),
+    (110, "categories", "no-such-category"),
+    (141, "service_name", ""),
+    (172, "hours", "whenever"),
+    (203, "email", "not-an-email"),
+    (234, "website", "javascript:alert(1)"),
+    (265, "phone", "12345"),
+    (296, "latitude", "-91"),
+    (327, "categories", "heat"),
+    (358, "longitude", "east"),
+]
 
 
 def _spreadsheet(path: Path, *, wrong: bool) -> None:
     base = next(csv.DictReader(io.StringIO(TEMPLATE.read_text(encoding="utf-8-sig"))))
     rows = []
     for i in range(400):
-        row = dict(base, external_id=f"partner-{i:03d}", service_name=f"Partner hot meals No. {i}",
-                   phone=f"+38032{1000000 + i}")
+        row = dict(
+            base,
+            external_id=f"partner-{i:03d}",
+            service_name=f"Partner hot meals No. {i}",
+            phone=f"+38032{1000000 + i}",
+        )
         rows.append(row)
     if wrong:
         for i, field, value in WRONG:
@@ -48,8 +61,15 @@ def _spreadsheet(path: Path, *, wrong: bool) -> None:
 
 def _cli(site: ScenarioSite, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DIRECTORY_DATABASE_URL": site.db_url}
-    return subprocess.run([sys.executable, "-m", "directory", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "directory", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def _services(site: ScenarioSite) -> int:
@@ -60,11 +80,13 @@ def _services(site: ScenarioSite) -> int:
 
     with site.session() as db:
         return int(db.scalar(select(func.count()).select_from(Service)) or 0) + int(
-            db.scalar(select(func.count()).select_from(ChangeRequest)) or 0)
+            db.scalar(select(func.count()).select_from(ChangeRequest)) or 0
+        )
 
 
 def test_the_data_officer_exports_and_reads_the_import_report_first(
-        browser, scenario_site: ScenarioSite, tmp_path: Path) -> None:
+    browser, scenario_site: ScenarioSite, tmp_path: Path
+) -> None:
     steps = Steps("07-data-officer")
     # The exports for the meeting, as a browser downloads them.
     ctx = phone(browser, "en-GB")
@@ -80,8 +102,11 @@ def test_the_data_officer_exports_and_reads_the_import_report_first(
         lines = hxl.body().decode("utf-8-sig").splitlines()
         assert lines[1].startswith("#") and "#org+name" in lines[1] and "#adm1+name" in lines[1]
         assert len(lines) > 200
-        page.set_content("<pre style='white-space:pre-wrap;font-size:11px'>"
-                         + html.escape("\n".join(lines[:12])) + "</pre>")
+        page.set_content(
+            "<pre style='white-space:pre-wrap;font-size:11px'>"
+            + html.escape("\n".join(lines[:12]))
+            + "</pre>"
+        )
         steps(page, "hxl-export")
 
         # The partner's sheet: 400 rows, 12 wrong. The check reports them; nothing is written.
@@ -90,8 +115,9 @@ def test_the_data_officer_exports_and_reads_the_import_report_first(
         before = _services(scenario_site)
         checked = _cli(scenario_site, "import", str(sheet))
         report = checked.stdout + checked.stderr
-        page.set_content("<pre style='white-space:pre-wrap;font-size:11px'>"
-                         + html.escape(report) + "</pre>")
+        page.set_content(
+            "<pre style='white-space:pre-wrap;font-size:11px'>" + html.escape(report) + "</pre>"
+        )
         steps(page, "import-report")
         assert "400 services read" in report, report
         assert "12 error(s)" in report, report

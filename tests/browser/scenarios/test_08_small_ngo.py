@@ -23,8 +23,15 @@ pytestmark = pytest.mark.browser
 
 def _cli(site: ScenarioSite, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DIRECTORY_DATABASE_URL": site.db_url}
-    return subprocess.run([sys.executable, "-m", "directory", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "directory", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def _rows(site: ScenarioSite) -> dict[str, int]:
@@ -42,15 +49,20 @@ def _lviv_centre(site: ScenarioSite) -> tuple[str, str, int]:
 
     with site.session() as db:
         lviv = db.scalar(select(m.Place).where(m.Place.code == "lviv"))
-        loc = db.scalar(select(m.Location).where(m.Location.place_id == lviv.id,
-                                                 m.Location.name.like("%гуртожитку № 1%")))
-        sid = db.scalar(select(m.ServiceAtLocation.service_id)
-                        .where(m.ServiceAtLocation.location_id == loc.id))
+        loc = db.scalar(
+            select(m.Location).where(
+                m.Location.place_id == lviv.id, m.Location.name.like("%гуртожитку № 1%")
+            )
+        )
+        sid = db.scalar(
+            select(m.ServiceAtLocation.service_id).where(m.ServiceAtLocation.location_id == loc.id)
+        )
         return str(sid), str(loc.id), int(loc.capacity_available or 0)
 
 
 def test_the_small_ngo_backs_up_and_restores_without_losing_a_record(
-        browser, scenario_site: ScenarioSite, tmp_path: Path) -> None:
+    browser, scenario_site: ScenarioSite, tmp_path: Path
+) -> None:
     steps = Steps("08-small-ngo")
     backup = tmp_path / "directory.bak"
     before = _rows(scenario_site)
@@ -67,13 +79,22 @@ def test_the_small_ngo_backs_up_and_restores_without_losing_a_record(
     with scenario_site.session() as db:
         from sqlalchemy import select
 
-        admin = db.scalar(select(Account).where(Account.email == scenario_site.people["admin"].email))
+        admin = db.scalar(
+            select(Account).where(Account.email == scenario_site.people["admin"].email)
+        )
         from directory.listings.models import Location
 
         loc = db.get(Location, __import__("uuid").UUID(location_id))
-        moderation.propose(db, actor=admin, entity_type="location", kind="capacity",
-                           entity_id=loc.id, base_version=loc.version,
-                           changes={"capacity_available": free + 50}, trusted_publish=True)
+        moderation.propose(
+            db,
+            actor=admin,
+            entity_type="location",
+            kind="capacity",
+            entity_id=loc.id,
+            base_version=loc.version,
+            changes={"capacity_available": free + 50},
+            trusted_publish=True,
+        )
     ctx = phone(browser, "uk-UA")
     try:
         page = ctx.new_page()
@@ -89,7 +110,9 @@ def test_the_small_ngo_backs_up_and_restores_without_losing_a_record(
         page = ctx.new_page()
         page.goto(f"{scenario_site.url}/uk/services/{service_id}")
         said = text_of(page)
-        assert re.search(rf"\b{free} вільн", said) and f"{free + 50} вільн" not in said, re.findall(r".{40}місц.{40}", said)
+        assert re.search(rf"\b{free} вільн", said) and f"{free + 50} вільн" not in said, re.findall(
+            r".{40}місц.{40}", said
+        )
         steps(page, "restored")
     finally:
         ctx.close()

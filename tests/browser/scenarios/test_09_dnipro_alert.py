@@ -35,8 +35,12 @@ def _kyiv_minutes(locale: str = "uk") -> set[str]:
     from directory.listings.hours import zone
 
     now = dt.datetime.now(dt.UTC)
-    return {format_time(now + dt.timedelta(minutes=d), "short", tzinfo=zone("Europe/Kyiv"),
-                        locale=locale) for d in (-1, 0, 1, 2)}
+    return {
+        format_time(
+            now + dt.timedelta(minutes=d), "short", tzinfo=zone("Europe/Kyiv"), locale=locale
+        )
+        for d in (-1, 0, 1, 2)
+    }
 
 
 def _first_notice(page) -> str:  # type: ignore[no-untyped-def]
@@ -44,7 +48,8 @@ def _first_notice(page) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_a_moderator_posts_the_dnipro_alert_and_dnipro_readers_see_it(
-        browser, scenario_site: ScenarioSite) -> None:
+    browser, scenario_site: ScenarioSite
+) -> None:
     steps = Steps("09-dnipro-alert")
     site = scenario_site.url
     ctx, page = signed_in_phone(browser, scenario_site, "dmytro", "uk")
@@ -53,8 +58,11 @@ def test_a_moderator_posts_the_dnipro_alert_and_dnipro_readers_see_it(
         steps(page, "notices")
         # The demo's earlier alert for the region is over: he ends it first.
         for _ in range(5):
-            earlier = page.locator("main li").filter(has_text="Повітряна тривога").get_by_role(
-                "button", name="Завершити зараз")
+            earlier = (
+                page.locator("main li")
+                .filter(has_text="Повітряна тривога")
+                .get_by_role("button", name="Завершити зараз")
+            )
             if earlier.count() == 0:
                 break
             with page.expect_navigation():
@@ -87,8 +95,11 @@ def test_a_moderator_posts_the_dnipro_alert_and_dnipro_readers_see_it(
     reader = phone(browser, "uk-UA")
     try:
         page = reader.new_page()
-        for name, path in (("home", "/uk/?place=dnipro"), ("results", "/uk/search?place=dnipro"),
-                           ("results-food", "/uk/search?category=food&place=dnipro")):
+        for name, path in (
+            ("home", "/uk/?place=dnipro"),
+            ("results", "/uk/search?place=dnipro"),
+            ("results-food", "/uk/search?category=food&place=dnipro"),
+        ):
             response = page.goto(site + path)
             assert response is not None
             age = re.search(r"max-age=(\d+)", response.headers.get("cache-control", ""))
@@ -107,7 +118,9 @@ def test_a_moderator_posts_the_dnipro_alert_and_dnipro_readers_see_it(
 
         # The one big action: the nearest shelters open during alerts, first.
         page.goto(f"{site}/uk/search?place=dnipro")
-        page.locator(".notices .danger a.btn.primary").filter(has_text=re.compile("укриття")).first.click()
+        page.locator(".notices .danger a.btn.primary").filter(
+            has_text=re.compile("укриття")
+        ).first.click()
         page.wait_for_url(re.compile(r"/uk/search\?"))
         cards = page.locator("ol.cards > li")
         assert cards.count() >= 3
@@ -131,7 +144,11 @@ def test_a_moderator_posts_the_dnipro_alert_and_dnipro_readers_see_it(
     ctx = phone(browser, "uk-UA")
     try:
         page = ctx.new_page()
-        for path in ("/uk/?place=lviv", "/uk/search?place=lviv", "/uk/search?category=shelter&place=lviv"):
+        for path in (
+            "/uk/?place=lviv",
+            "/uk/search?place=lviv",
+            "/uk/search?category=shelter&place=lviv",
+        ):
             page.goto(site + path)
             assert TITLES["uk"] not in page.content(), path
             assert page.locator(".notices .danger").count() == 0, path
@@ -147,7 +164,9 @@ def test_a_moderator_posts_the_dnipro_alert_and_dnipro_readers_see_it(
         with page.expect_navigation():
             row.get_by_role("button", name="Завершити зараз").click()
         ended_at = _kyiv_minutes()
-        assert "Завершено" in " ".join(page.locator("main li").filter(has_text=TITLES["uk"]).inner_text().split())
+        assert "Завершено" in " ".join(
+            page.locator("main li").filter(has_text=TITLES["uk"]).inner_text().split()
+        )
     finally:
         ctx.close()
     ctx = phone(browser, "uk-UA")

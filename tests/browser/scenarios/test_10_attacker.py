@@ -111,8 +111,11 @@ def test_the_attacker_fails_and_moderators_see_it(browser, scenario_site: Scenar
     try:
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(f"{site}/uk/manage/queue")
-        row = page.locator("#queue li[id^=row-]").filter(has_text=SHELTER).filter(
-            has=page.locator(".m-badge-sensitive"))
+        row = (
+            page.locator("#queue li[id^=row-]")
+            .filter(has_text=SHELTER)
+            .filter(has=page.locator(".m-badge-sensitive"))
+        )
         assert row.count() >= 1, text_of(page, "#queue")[:800]
         steps(page, "moderator-queue", row)
         row.first.get_by_role("link", name="Відкрити зміну").click()
@@ -122,8 +125,10 @@ def test_the_attacker_fails_and_moderators_see_it(browser, scenario_site: Scenar
         digits = [re.sub(r"\D", "", c) for c in page.locator("table.m-diff td").all_inner_texts()]
         assert re.sub(r"\D", "", THEIR_NUMBER) in digits, digits
         steps(page, "moderator-reads-the-number", page.locator("table.m-diff"))
-        page.fill("textarea[name=reason], input[name=reason]",
-                  "Номер не підтвердився: зателефонував на відомий номер укриття.")
+        page.fill(
+            "textarea[name=reason], input[name=reason]",
+            "Номер не підтвердився: зателефонував на відомий номер укриття.",
+        )
         with page.expect_navigation():
             page.click("form[action$='/reject'] button")
         # The description: the injected markup is shown as text, never run; he lets it through
