@@ -20,6 +20,7 @@ from directory.listings import models as m
 from directory.listings.queries import SearchParams, search_services
 from directory.moderation.models import AuditEntry, ChangeRequest, ChangeState
 from tests.exchange.data import make_dataset
+from tests.exchange.per_record import publish_per_record
 from tests.factories import make_account
 
 ADMIN = ExportOptions(include_confidential=True)
@@ -104,9 +105,7 @@ def test_bulk_publish_writes_what_the_per_record_path_writes(db: Session, tmp_pa
     path.write_text(json.dumps(_export(db)))
 
     _empty(db)
-    slow = run_import(
-        db, path, fmt="hsds-json", apply=True, publish=True, actor=admin, per_record=True
-    )
+    slow = publish_per_record(db, path, fmt="hsds-json", actor=admin)
     assert slow.ok and slow.published, [str(e) for e in slow.errors]
     per_record = (_comparable(_export(db)), _audit(db), _search(db), _found(db, "warm meals"))
     per_record_crs = _count(db, ChangeRequest)
