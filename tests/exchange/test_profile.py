@@ -1,0 +1,76 @@
+"""The HSDS profile: the merge patch compiler (RFC 7386's own examples), the compiled schemas
+(valid JSON Schema 2020-12 and OpenAPI 3.1 documents) and their stable URLs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from directory.exchange import profile
+
+
+@pytest.mark.parametrize(
+    ("target", "patch", "result"),
+    [  # RFC 7386, Appendix A
+        ({"a": "b"}, {"a": "c"}, {"a": "c"}),
+        ({"a": "b"}, {"b": "c"}, {"a": "b", "b": "c"}),
+        ({"a": "b"}, {"a": None}, {}),
+        ({"a": "b", "b": "c"}, {"a": None}, {"b": "c"}),
+        ({"a": ["b"]}, {"a": "c"}, {"a": "c"}),
+        ({"a": "c"}, {"a": ["b"]}, {"a": ["b"]}),
+        ({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}, {"a": {"b": "d"}}),
+        ({"a": [{"b": "c"}]}, {"a": [1]}, {"a": [1]}),
+        (["a", "b"], ["c", "d"], ["c", "d"]),
+        ({"a": "b"}, ["c"], ["c"]),
+        ({"a": "foo"}, None, None),
+        ({"a": "foo"}, "bar", "bar"),
+        ({"e": None}, {"a": 1}, {"e": None, "a": 1}),
+        ([1, 2], {"a": "b", "c": None}, {"a": "b"}),
+        ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
+    ],
+)
+def test_merge_patch_follows_rfc_7386(target: Any, patch: Any, result: Any) -> None:
+    assert profile.merge_patch(target, patch) == result
+
+
+def test_compiled_schemas_are_valid_json_schema_and_openapi() -> None:
+    from jsonschema import Draft202012Validator
+
+    names = profile.schema_names()
+    assert {"service.json", "location.json", "openapi.json", "service_capacity.json"} <= set(names)
+    for name in names:
+        if name == "openapi.json":
+            continue
+        Draft202012Validator.check_schema(profile.compiled_schema(name))
+        Draft202012Validator.check_schema(profile.compiled_schema(name, strict=True))
+    api = profile.compiled_schema("openapi.json")
+    assert api["openapi"].startswith("3.1")
+    assert "REQUIRED" not in str(api["info"]) and "url" not in api["info"]["license"]
+
+
+def test_profile_is_served_at_its_stable_url(client: TestClient) -> None:
+    r = client.get("/hsds/profile/")
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
+    doc = r.json()
+    assert doc["hsds_version"] == "3.1" and doc["url"].endswith("/hsds/profile/")
+    assert set(doc["redaction"]) >= {"exact", "approximate", "confidential"}
+    for name, url in doc["schema"].items():
+        path = url.split("://", 1)[-1].split("/", 1)[1]
+        got = client.get("/" + path)
+        assert got.status_code == 200, name
+        assert got.json() == profile.compiled_schema(name)
+    for name, url in doc["profile"].items():
+        path = url.split("://", 1)[-1].split("/", 1)[1]
+        assert client.get("/" + path).json() == profile.patch(name)
+    again = client.get(
+        "/hsds/profile/schema/service.json", headers={"If-None-Match": r.headers["etag"]}
+    )
+    assert again.status_code == 304
+    missing = client.get("/hsds/profile/schema/nothing.json")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert (
+        profile.profile_url("https://help.example.org/") == "https://help.example.org/hsds/profile/"
+    )
