@@ -16,6 +16,7 @@ from directory.db import make_engine, make_sessionmaker
 from directory.listings.texts import set_fallback_locales
 from directory.logging import configure_logging
 from directory.migrate import schema_is_current
+from directory.replicas import WalCookie, build_router
 from directory.runtime import Admission, HeadAsGet, thread_count
 
 log = logging.getLogger("directory")
@@ -34,8 +35,21 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     # Listing texts missing in the reader's language: which languages come next.
     set_fallback_locales(settings.fallback_locales.split(","))
-    app.state.engine = engine or make_engine(settings.database_url, timeouts=settings.db_timeouts)
+    app.state.engine = engine or make_engine(
+        settings.database_url, timeouts=settings.db_timeouts, pooler=settings.database_pooler
+    )
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    # Anonymous reads to streaming replicas, when configured (directory.replicas).
+    app.state.replicas = build_router(
+        settings.replica_urls,
+        make_engine=make_engine,
+        make_sessionmaker=make_sessionmaker,
+        max_lag=settings.replica_max_lag_seconds,
+        check_interval=settings.replica_check_seconds,
+        connect_timeout=min(2.0, settings.db_pool_timeout),
+        timeouts=settings.db_timeouts,
+        pooler=settings.database_pooler,
+    )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> PlainTextResponse:
@@ -61,6 +75,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # can finish its transaction (directory.runtime, "Admission").
     app.add_middleware(Admission, slots=thread_count(settings.threads))
     app.add_middleware(HeadAsGet)  # outside the GZip one: the length is the compressed GET's
+    if app.state.replicas is not None:
+        app.add_middleware(
+            WalCookie, secure=settings.https
+        )  # read-your-writes (directory.replicas)
     configure_logging(settings.log_format)
     security.install(app, settings)  # headers, limits, request ids, access log, 503 on DB faults
     return app

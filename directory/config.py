@@ -85,6 +85,22 @@ class Settings(BaseSettings):
         description="A feed silent this long: pages say the alert status is unknown",
     )
     alert_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    database_replica_urls: str = Field(
+        default="",
+        description="Comma-separated PostgreSQL URLs of streaming read replicas: anonymous reads go "
+        'there, everything else to database_url (docs/deploying.md, "Read replicas")',
+    )
+    replica_max_lag_seconds: float = Field(
+        default=5.0, ge=0, le=3600, description="A replica further behind than this is skipped"
+    )
+    replica_check_seconds: float = Field(
+        default=2.0, gt=0, le=600, description="How often a replica's health and lag are checked"
+    )
+    database_pooler: Literal["none", "pgbouncer"] = Field(
+        default="none",
+        description="`pgbouncer`: the database URL points at PgBouncer in transaction pooling mode "
+        "(no server-side prepared statements, per-transaction timeouts)",
+    )
     # Bounds on the served app's database waits (docs/security.md, "Overload and lock safety").
     db_statement_timeout: float = Field(
         default=30.0,
@@ -167,6 +183,10 @@ class Settings(BaseSettings):
             idle_in_transaction=self.db_idle_in_transaction_timeout,
             pool=self.db_pool_timeout,
         )
+
+    @property
+    def replica_urls(self) -> list[str]:
+        return [u.strip() for u in self.database_replica_urls.split(",") if u.strip()]
 
     @property
     def is_sqlite(self) -> bool:

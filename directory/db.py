@@ -199,9 +199,28 @@ def _sqlite_file(url: str) -> bool:
     return bool(database) and database != ":memory:" and "mode=memory" not in url
 
 
-def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
+def _pg_transaction_timeouts(timeouts: Timeouts) -> Callable[[Any], None]:
+    """Behind PgBouncer in transaction pooling mode a session-level SET would stay on a server
+    connection that the next client gets: the timeouts are set per transaction instead (one
+    round trip). The idle-in-transaction bound is then PgBouncer's `idle_transaction_timeout`."""
+    statement, lock = _ms(timeouts.statement), _ms(timeouts.lock)
+    sql = (
+        f"SELECT set_config('statement_timeout', '{statement}', true), "
+        f"set_config('lock_timeout', '{lock}', true)"
+    )
+
+    def on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(sql)
+
+    return on_begin
+
+
+def make_engine(
+    url: str, *, timeouts: Timeouts | None = None, pooler: str = "none", **kwargs: Any
+) -> Engine:
     """Create an engine for `url` with the settings this project relies on; `timeouts` for
-    the served app (see `Timeouts`)."""
+    the served app (see `Timeouts`); `pooler="pgbouncer"` when `url` is PgBouncer in
+    transaction pooling mode (docs/deploying.md, "PgBouncer")."""
     if timeouts is not None:
         kwargs = {"pool_timeout": timeouts.pool, **kwargs}
     if url.startswith("sqlite"):
@@ -218,11 +237,18 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) ->
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if pooler == "pgbouncer":
+        # PgBouncer 1.18 (Debian 12) keeps no prepared statements across transactions: psycopg
+        # must not prepare any (its default prepares a query after 5 runs).
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
     engine = create_engine(
         url, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=10, **kwargs
     )
     if timeouts is not None:
-        event.listen(engine, "connect", _pg_timeouts(timeouts))
+        if pooler == "pgbouncer":
+            event.listen(engine, "begin", _pg_transaction_timeouts(timeouts))
+        else:
+            event.listen(engine, "connect", _pg_timeouts(timeouts))
     return engine
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from directory.config import Settings
 from directory.db import run_after_unit_of_work
+from directory.replicas import SAFE_METHODS, WAL_COOKIE, parse_lsn, primary_lsn, reads_replica
 
 
 def get_settings(request: Request) -> Settings:
@@ -24,10 +25,22 @@ def get_session(request: Request) -> Iterator[Session]:
     before the response leaves, so a client never sees a success that was not stored.
     Actions registered with `db.after_unit_of_work` run after the session is closed.
     """
-    session: Session = request.app.state.sessionmaker()
+    router = getattr(request.app.state, "replicas", None)
+    replica = None
+    if router is not None and reads_replica(request.scope, request.headers, request.cookies):
+        replica = router.pick(parse_lsn(request.cookies.get(WAL_COOKIE)))
+    session: Session = (replica.sessionmaker if replica else request.app.state.sessionmaker)()
     try:
         yield session
+        if router is not None and replica is None and session.in_transaction():
+            wrote = request.method not in SAFE_METHODS
+        else:
+            wrote = False
         session.commit()
+        if wrote:
+            # Read-your-writes: the WAL position this browser must see (directory.replicas).
+            request.state.primary_lsn = primary_lsn(session)
+            session.commit()
     except BaseException:
         session.rollback()
         raise
