@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -216,11 +217,14 @@ def _pg_transaction_timeouts(timeouts: Timeouts) -> Callable[[Any], None]:
 
 
 def make_engine(
-    url: str, *, timeouts: Timeouts | None = None, pooler: str = "none", **kwargs: Any
+    url: str, *, timeouts: Timeouts | None = None, pooler: str | None = None, **kwargs: Any
 ) -> Engine:
     """Create an engine for `url` with the settings this project relies on; `timeouts` for
     the served app (see `Timeouts`); `pooler="pgbouncer"` when `url` is PgBouncer in
-    transaction pooling mode (docs/deploying.md, "PgBouncer")."""
+    transaction pooling mode (docs/deploying.md, "PgBouncer"); unset, DIRECTORY_DATABASE_POOLER
+    decides (so CLI commands and migrations behind PgBouncer need no flag of their own)."""
+    if pooler is None:
+        pooler = os.environ.get("DIRECTORY_DATABASE_POOLER", "none")
     if timeouts is not None:
         kwargs = {"pool_timeout": timeouts.pool, **kwargs}
     if url.startswith("sqlite"):
