@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from directory.config import Settings
 from directory.db import run_after_unit_of_work
-from directory.replicas import SAFE_METHODS, WAL_COOKIE, parse_lsn, primary_lsn, reads_replica
+from directory.replicas import (
+    MANAGE_COOKIE,
+    SAFE_METHODS,
+    WAL_COOKIE,
+    parse_lsn,
+    primary_lsn,
+    reads_replica,
+)
 
 
 def get_settings(request: Request) -> Settings:
@@ -32,10 +39,16 @@ def get_session(request: Request) -> Iterator[Session]:
     session: Session = (replica.sessionmaker if replica else request.app.state.sessionmaker)()
     try:
         yield session
-        if router is not None and replica is None and session.in_transaction():
-            wrote = request.method not in SAFE_METHODS
-        else:
-            wrote = False
+        # Read-your-writes for staff (signed in: their manage cookie; directory.replicas). A
+        # reader's own writes (problem reports) are not shown on public pages, so readers never
+        # get this cookie: "no cookies for readers" holds with replicas too.
+        wrote = (
+            router is not None
+            and replica is None
+            and session.in_transaction()
+            and request.method not in SAFE_METHODS
+            and MANAGE_COOKIE in request.cookies
+        )
         session.commit()
         if wrote:
             # Read-your-writes: the WAL position this browser must see (directory.replicas).

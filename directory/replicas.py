@@ -4,10 +4,11 @@ primary (docs/deploying.md, "Read replicas").
 Which requests a replica may answer:
 - only safe methods (GET, HEAD), and only for anonymous readers: a request with a manage session
   cookie or an `Authorization` header is someone who edits, and reads the primary;
-- a browser that has just written (any unsafe request, e.g. a problem report) is given the
-  primary's WAL position in a short-lived cookie (`aid_wal`; only writers ever get it). Until a
-  replica has replayed past that position, that browser's reads go to the primary, so a person
-  always sees their own write;
+- a signed-in person who has just written (any unsafe request with the manage session cookie) is
+  given the primary's WAL position in a short-lived cookie (`aid_wal`). Until a replica has
+  replayed past that position, that browser's reads go to the primary — also after signing out —
+  so a volunteer or moderator always sees their own edit on the public pages. Readers never get
+  it: what they write (problem reports) is not shown on public pages;
 - a replica that is down, not in recovery, or lags more than `DIRECTORY_REPLICA_MAX_LAG_SECONDS`
   is skipped (checked at most every `DIRECTORY_REPLICA_CHECK_SECONDS`, with a connect and statement
   timeout of its own, so a dead replica costs one short wait per check interval, never a hang).
@@ -39,6 +40,9 @@ WAL_COOKIE = "aid_wal"
 #: How long a writer's reads are pinned to "at least my write": long after any sane lag bound.
 WAL_COOKIE_SECONDS = 300
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+#: The manage app's session cookie (directory.manage.session.COOKIE_NAME; a test keeps them equal):
+#: its bearer is signed in and reads the primary.
+MANAGE_COOKIE = "aid_manage"
 
 _STATE_SQL = text(
     """
@@ -175,12 +179,10 @@ def build_router(
 
 def reads_replica(scope: Scope, headers: Mapping[str, str], cookies: Mapping[str, str]) -> bool:
     """May this request be answered from a replica? Safe method, nobody signed in."""
-    from directory.manage.session import COOKIE_NAME
-
     return (
         scope.get("method") in SAFE_METHODS
         and "authorization" not in headers
-        and COOKIE_NAME not in cookies
+        and MANAGE_COOKIE not in cookies
     )
 
 

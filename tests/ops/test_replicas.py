@@ -14,8 +14,9 @@ from sqlalchemy import text
 from directory.app import create_app
 from directory.config import Settings
 from directory.db import make_engine, make_sessionmaker, session_scope
+from directory.manage.session import COOKIE_NAME
 from directory.migrate import upgrade
-from directory.replicas import WAL_COOKIE, parse_lsn
+from directory.replicas import MANAGE_COOKIE, WAL_COOKIE, parse_lsn
 from tests.conftest import PG_URL, REQUIRE_PG
 from tests.factories import make_service
 from tests.ops import pgclusters
@@ -106,14 +107,23 @@ def test_a_writer_reads_their_own_write_while_the_replica_lags(clusters) -> None
             assert router.replicas[0].served == 1
             token = re.search(r'name="token" value="([^"]+)"', stale.text)
             assert token, "the report form carries its token"
+            report = {"kind": "closed", "message": "", "token": token.group(1)}
+            # a reader's report: stored, and no cookie (readers get none)
+            sent = client.post(f"/en/services/{ident}/report", data=report, follow_redirects=False)
+            assert sent.status_code == 303, sent.text[:500]
+            assert "set-cookie" not in sent.headers
+            # a signed-in volunteer's write (their manage cookie) → the primary's WAL position
             sent = client.post(
                 f"/en/services/{ident}/report",
-                data={"kind": "closed", "message": "", "token": token.group(1)},
+                data=report,
+                headers={"Cookie": f"{MANAGE_COOKIE}=signed-in"},
                 follow_redirects=False,
             )
             assert sent.status_code == 303, sent.text[:500]
             wal = sent.cookies.get(WAL_COOKIE)
             assert wal and parse_lsn(wal), "a write gives the writer the primary's WAL position"
+            client.cookies.set(WAL_COOKIE, wal)
+            # (signed out: no manage cookie any more, the WAL cookie still routes them)
             # the writer's next reads: the replica has not replayed that far → the primary
             after = client.get(f"/en/services/{ident}")
             assert "Lagging shelter renamed" in after.text
@@ -153,3 +163,7 @@ def test_a_replica_that_is_down_is_skipped(clusters) -> None:  # type: ignore[no
         assert not router.replicas[0].healthy
     router.dispose()
     app.state.engine.dispose()
+
+
+def test_the_manage_cookie_name_is_the_one_the_router_knows() -> None:
+    assert MANAGE_COOKIE == COOKIE_NAME
