@@ -15,6 +15,7 @@ from starlette.types import Scope
 
 from directory import __version__
 from directory.api import admin, public, review, writes
+from directory.api.problem_docs import document_problems
 from directory.api.problems import install_problem_handlers
 
 DESCRIPTION = """\
@@ -78,6 +79,8 @@ def mount_api(app: FastAPI) -> None:
     # the session on the main app).
     api.state = app.state
     api.dependency_overrides = app.dependency_overrides
+    # The problem+json errors every operation can answer, in the OpenAPI document.
+    document_problems(api)
     app.router.routes.append(ApiMount("/api", app=api))
     app.state.api = api
 

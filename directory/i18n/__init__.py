@@ -97,6 +97,14 @@ def negotiate(accept_language: str | None, default: str = SOURCE_LOCALE) -> str:
     return default
 
 
+def request_locale(path: str, accept_language: str | None, default: str = SOURCE_LOCALE) -> str:
+    """The locale of a request: its /{locale}/ path prefix, else `negotiate(accept_language)`."""
+    first = path.lstrip("/").split("/", 1)[0]
+    if first in available_locales():
+        return first
+    return negotiate(accept_language, default=default)
+
+
 # --- catalogs -------------------------------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """Localised HTML error pages (404, 405, 500, ...) for every path outside the API.
 
 The API keeps its problem+json answers: under /api/ the handlers defer to FastAPI's defaults.
-An unreachable database (503) is answered by `directory.security`.
+An unreachable database (503) is answered by `directory.unavailable`.
 """
 
 from __future__ import annotations
@@ -20,18 +20,17 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from directory import i18n
-from directory.security import is_api_path
+from directory.problem import is_api_path
 
 log = logging.getLogger("directory.web")
 
 
 def request_locale(request: Request) -> str:
-    first = request.url.path.lstrip("/").split("/", 1)[0]
-    if first in i18n.available_locales():
-        return first
     settings = getattr(request.app.state, "settings", None)
     default = settings.default_locale if settings else i18n.SOURCE_LOCALE
-    return i18n.negotiate(request.headers.get("accept-language"), default=default)
+    return i18n.request_locale(
+        request.url.path, request.headers.get("accept-language"), default=default
+    )
 
 
 def error_page(

@@ -27,7 +27,7 @@ from directory.config import UI_LOCALES, Settings
 from directory.db import make_engine
 from directory.deps import DbSession
 from directory.migrate import upgrade
-from directory.security import UNAVAILABLE_TEXT, unavailable_page
+from directory.unavailable import UNAVAILABLE_TEXT, unavailable_page
 from tests.conftest import PG_URL
 
 SECRET = "test-secret-key-" + "x" * 32
