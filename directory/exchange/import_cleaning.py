@@ -20,6 +20,9 @@ from directory.moderation.fields import FIELDS, F, FieldError, clean
 
 _NO_FUTURE = {"status_until"}  # a past "until" in a file is history, not an error
 _UNCHECKED: dict[int, F] = {}
+# References to records the same file may create further on: checked by the write path.
+_LATER_REFS = {"alternative_service_id"}
+_UNREFERENCED: dict[int, F] = {}
 
 
 def _without_check(spec: F) -> F:
@@ -27,6 +30,14 @@ def _without_check(spec: F) -> F:
     out = _UNCHECKED.get(id(spec))
     if out is None:
         out = _UNCHECKED[id(spec)] = dataclasses.replace(spec, check="")
+    return out
+
+
+def _without_ref(spec: F) -> F:
+    """`spec` without its reference check (the write path checks it, when all is written)."""
+    out = _UNREFERENCED.get(id(spec))
+    if out is None:
+        out = _UNREFERENCED[id(spec)] = dataclasses.replace(spec, ref=None)
     return out
 
 
@@ -80,9 +91,11 @@ def clean_payload(
     textual: bool,
     partial: bool,
     present: set[str] | None = None,
+    specs: dict[str, F] | None = None,
 ) -> dict[str, Any] | None:
-    """Validate the fields of one record with the write path's own rules (moderation.fields)."""
-    specs = FIELDS[entity]
+    """Validate the fields of one record with the write path's own rules (moderation.fields;
+    `specs`: other rules, for what the file keeps beside the fields)."""
+    specs = specs or FIELDS[entity]
     out: dict[str, Any] = {}
     ok = True
     file, line, path = where
@@ -92,6 +105,8 @@ def clean_payload(
         spec = specs[name]
         if name in _NO_FUTURE:
             spec = _without_check(spec)
+        elif name in _LATER_REFS:
+            spec = _without_ref(spec)
         try:
             value = _coerce(spec, raw.get(name), textual)
             if value is None:

@@ -25,6 +25,7 @@ from directory.exchange.import_records import Bundle, Context, Rec, fields_of
 from directory.exchange.import_report import Problem, Report
 from directory.exchange.readers import Item
 from directory.exchange.records import EXT
+from directory.moderation.fields import FIELDS, F
 
 #: What a public export leaves out or rounds for approximate and confidential places.
 REDACTED_FIELDS = {
@@ -46,8 +47,12 @@ SERVICE_MAP = {n: n for n in fields_of("service")} | {
         "free_of_charge",
         "audience",
         "source_locale",
+        "alternative_service_id",
     )
 }
+#: Bookkeeping the write path sets itself, kept from the file (`import_keep`), cleaned so.
+KEPT = {"status_since": F("datetime"), "assurer_email": FIELDS["service"]["email"]}
+LOCATION_KEPT = {"capacity_updated": F("datetime")}
 ORG_MAP = {n: n for n in fields_of("organization")} | {"source_locale": EXT + "source_locale"}
 LOCATION_MAP = {n: n for n in fields_of("location")} | {
     n: EXT + n for n in (
@@ -94,6 +99,23 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
     )
     if payload is not None:
         expire_status(ctx, report, payload, where)
+        kept = clean_payload(
+            ctx,
+            report,
+            "service",
+            {
+                "status_since": data.get(EXT + "status_since"),
+                "assurer_email": data.get("assurer_email"),
+            },
+            names=KEPT,
+            where=where,
+            textual=textual,
+            partial=False,
+            specs=KEPT,
+        )
+        for name, value in (kept or {}).items():
+            if value is not None:
+                payload[f"__{name}__"] = value
     org_rec = None
     org = data.get("organization")
     org_id_raw = (org or {}).get("id") or data.get("organization_id")
@@ -141,6 +163,8 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
     locations: list[Rec] = []
     children: list[Rec] = []
     links: list[tuple[uuid.UUID, uuid.UUID]] = []
+    link_ids: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID] = {}
+    places: set[uuid.UUID] = set()  # the service's places (`_service_parent`)
     for i, sal in enumerate(data.get("service_at_locations") or []):
         spath = f"{item.path}.service_at_locations[{i}]"
         loc = sal.get("location") if isinstance(sal, dict) else None
@@ -157,6 +181,9 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         loc_ref = str(loc.get("id") or loc.get("name"))
         lid = uuid_or(loc.get("id"), lambda: ctx.derived_id("location", loc_ref))  # noqa: B023
         links.append((lid, sid))
+        places.add(lid)
+        if isinstance(sal.get("id"), str):
+            link_ids[(lid, sid)] = uuid_or(sal["id"], uuid.uuid4)
         for j, s in enumerate(sal.get("schedules") or []):
             rec = child_rec(
                 ctx,
@@ -201,6 +228,19 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         if place or not redacted:  # a public export hides a confidential place's city
             lpayload["place_id"] = place_ref(ctx, report, place, "city", lwhere)
         lpayload["organization_id"] = str(org_id)
+        kept_loc = clean_payload(
+            ctx,
+            report,
+            "location",
+            {"capacity_updated": loc.get(EXT + "capacity_updated")},
+            names=LOCATION_KEPT,
+            where=lwhere,
+            textual=textual,
+            partial=False,
+            specs=LOCATION_KEPT,
+        )
+        if kept_loc and kept_loc.get("capacity_updated"):
+            lpayload["__capacity_updated__"] = kept_loc["capacity_updated"]
         locations.append(
             Rec(
                 "location",
@@ -294,7 +334,7 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
             PHONE_MAP,
             where_of(p, item, f"{item.path}.phones[{j}]"),
             textual,
-            {"service_id": sid},
+            _service_parent(sid, p, places),
         )
         if rec:
             children.append(rec)
@@ -307,7 +347,7 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
             SCHEDULE_MAP,
             where_of(s, item, f"{item.path}.schedules[{j}]"),
             textual,
-            {"service_id": sid},
+            _service_parent(sid, s, places),
         )
         if rec:
             children.append(rec)
@@ -347,7 +387,8 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         )
         if rec:
             children.append(rec)
-    categories = _categories(ctx, report, item, data.get("attributes") or [])
+    category_ids: dict[str, uuid.UUID] = {}
+    categories = _categories(ctx, report, item, data.get("attributes") or [], category_ids)
     if payload is None or report.error_count > errors_before:
         return None
     children = unique_children(ctx, children)
@@ -360,13 +401,36 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         translations=translations_of(ctx, report, "service", data, where),
         external=(ctx.source, str(sid_raw)) if ctx.source and sid_raw else None,
     )
-    return Bundle(svc, org_rec, locations, children, categories, new_links=links)
+    return Bundle(
+        svc,
+        org_rec,
+        locations,
+        children,
+        categories,
+        new_links=links,
+        link_ids=link_ids,
+        category_ids=category_ids,
+    )
+
+
+def _service_parent(sid: uuid.UUID, obj: Any, places: set[uuid.UUID]) -> dict[str, uuid.UUID]:
+    """A service's phone or hours may also name one of its places (`location_id`)."""
+    parent = {"service_id": sid}
+    lid = obj.get("location_id") if isinstance(obj, dict) else None
+    if isinstance(lid, str):
+        found = uuid_or(lid, lambda: uuid.UUID(int=0))
+        if found in places:
+            parent["location_id"] = found
+    return parent
 
 
 _LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
-def _categories(ctx: Context, report: Report, item: Item, attributes: list[Any]) -> list[str]:
+def _categories(
+    ctx: Context, report: Report, item: Item, attributes: list[Any], ids: dict[str, uuid.UUID]
+) -> list[str]:
+    """The category codes of the attributes (and, in `ids`, each code's attribute id)."""
     codes = []
     for i, a in enumerate(attributes):
         if not isinstance(a, dict):
@@ -380,6 +444,8 @@ def _categories(ctx: Context, report: Report, item: Item, attributes: list[Any])
                 code = None
         if code in ctx.terms:
             codes.append(str(code))
+            if isinstance(a.get("id"), str):
+                ids.setdefault(str(code), uuid_or(a["id"], uuid.uuid4))
         else:
             where = where_of(a, item, f"{item.path}.attributes[{i}]")
             report.warn(

@@ -145,6 +145,10 @@ class Planner:
                 (resolved.get(("location", lid), lid), resolved.get(("service", s), s))
                 for lid, s in b.new_links
             ]
+            b.link_ids = {
+                (resolved.get(("location", lid), lid), resolved.get(("service", s), s)): link
+                for (lid, s), link in b.link_ids.items()
+            }
             for child in b.children:
                 if child.payload.get("service_id"):
                     child.payload["service_id"] = str(sid)

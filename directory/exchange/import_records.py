@@ -80,6 +80,10 @@ class Bundle:
     )  # (location, service)
     partial: bool = False  # from a spreadsheet: only the columns it has are compared
     archive: list[tuple[str, uuid.UUID]] = field(default_factory=list)
+    # The source's own ids of what the write path creates without one: the service-at-location
+    # of each (location, service) link and the attribute of each category code (`import_keep`).
+    link_ids: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID] = field(default_factory=dict)
+    category_ids: dict[str, uuid.UUID] = field(default_factory=dict)
 
 
 class _Places:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from directory.db import session_scope, sqlite_read_only, utcnow
 from directory.exchange.import_hsds import item_to_bundle
+from directory.exchange.import_keep import KeepingPublisher
 from directory.exchange.import_plan import Planner
 from directory.exchange.import_records import NAMESPACE, Bundle, Context, Rec
 from directory.exchange.import_report import ENTITIES, MAX_ERRORS, Problem, Report
@@ -45,7 +46,7 @@ from directory.exchange.readers import (
 from directory.listings import models as m
 
 if TYPE_CHECKING:
-    from directory.exchange.bulk_import import BulkImport
+    pass
 
 __all__ = [
     "BATCH", "ENTITIES", "MAX_ERRORS", "NAMESPACE", "READERS", "ApplyFailed", "Bundle", "Context",
@@ -84,7 +85,7 @@ def _run_pass(
     writer: Writer | None,
     progress: Callable[[int], None] | None,
     limit: int | None,
-    bulk: BulkImport | None = None,
+    bulk: KeepingPublisher | None = None,
     stage: list[list[Bundle]] | None = None,
 ) -> None:
     ctx = Context(session, source=source, fmt=fmt, now=now)
@@ -263,7 +264,11 @@ def _publish_bulk(
     report = Report(file=name, format=fmt, source=source)
     savepoint = session.begin_nested()
     try:
-        bulk = BulkImport(session, actor=actor, report=report, comment=comment, now=now)
+        bulk = KeepingPublisher(
+            session,
+            BulkImport(session, actor=actor, report=report, comment=comment, now=now),
+            now=now,
+        )
         _run_pass(
             session,
             path,
@@ -388,7 +393,11 @@ def publish_import(
             approver = session.get(Account, actor_id)
             # Kept referenced: the write path's rules look these up with session.get.
             keep = (list(session.scalars(select(m.Locale))), list(session.scalars(select(m.Place))))
-            bulk = BulkImport(session, actor=approver, report=report, comment=comment, now=now)
+            bulk = KeepingPublisher(
+                session,
+                BulkImport(session, actor=approver, report=report, comment=comment, now=now),
+                now=now,
+            )
             for batch in staged:
                 bulk.apply(batch)  # ApplyFailed (errors in the report) on any refusal
             bulk.finish()

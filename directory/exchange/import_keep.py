@@ -1,0 +1,201 @@
+"""What a published import keeps from its file beyond the fields the write path takes, so that
+a partner's copy is the same directory (`docs/exchange.md`, "the round trip").
+
+The write path (`moderation.bulk`) gives every record it creates for a listing's links and
+categories a new id, and sets the bookkeeping times and the verifier itself. A file exported by
+another installation states them; after each published batch, for the records this import
+wrote:
+
+- the id of each service-at-location link and of each category attribute the import created
+  becomes the file's id (when no other record has it);
+- a new or re-statused service keeps the file's `x_status_since`, a new or re-verified one its
+  `assurer_email`; a new place, or one whose places changed, its `x_capacity_updated`.
+
+Content — names, statuses, capacities, references — goes through the write path, checked and
+audited as any change; only these ids and times are copied, in the same transaction.
+
+`defer_later_refs` holds back a service's `alternative_service_id` that names a service of a
+later batch (not written yet) and `later_ref_bundles` writes them once everything is there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from directory.exchange.import_records import Bundle, Rec
+from directory.listings import models as m
+
+if TYPE_CHECKING:
+    from directory.exchange.bulk_import import BulkImport
+
+_CAPACITY = {"capacity_available", "capacity_maximum"}
+
+
+def _time(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def keep_from_file(session: Session, bundles: list[Bundle], *, now: dt.datetime) -> None:
+    """After a batch is published: the file's ids and bookkeeping times on what it wrote."""
+    for b in bundles:
+        s = b.service
+        if s.state in ("duplicate", "unchanged"):
+            continue
+        values: dict[str, Any] = {}
+        fresh = s.state == "new"
+        if "__status_since__" in s.payload and (fresh or "status" in s.changed_fields):
+            values["status_since"] = _time(s.payload["__status_since__"])
+        if "__assurer_email__" in s.payload and (fresh or "assured_date" in s.changed_fields):
+            values["assurer_email"] = s.payload["__assurer_email__"]
+        if values:
+            session.execute(
+                update(m.Service).where(m.Service.id == (s.existing_id or s.id)).values(values)
+            )
+    for b in bundles:
+        for rec in b.locations:
+            if _capacity_stated(rec):
+                session.execute(
+                    update(m.Location)
+                    .where(m.Location.id == (rec.existing_id or rec.id))
+                    .values(capacity_updated=_time(rec.payload["__capacity_updated__"]))
+                )
+    _keep_ids(session, bundles, now=now)
+
+
+def _capacity_stated(rec: Rec) -> bool:
+    if "__capacity_updated__" not in rec.payload:
+        return False
+    return rec.state == "new" or bool(_CAPACITY & set(rec.changed_fields))
+
+
+def _keep_ids(session: Session, bundles: list[Bundle], *, now: dt.datetime) -> None:
+    sal, attr = m.ServiceAtLocation.__table__, m.Attribute.__table__
+    rows = session.execute(select(m.TaxonomyTerm.code, m.TaxonomyTerm.id)).all()
+    terms: dict[str, uuid.UUID] = {row.code: row.id for row in rows}
+    links = {k: v for b in bundles for k, v in b.link_ids.items()}
+    categories = {
+        (b.service.existing_id or b.service.id, terms[code]): attr_id
+        for b in bundles
+        if b.service.state not in ("duplicate", "unchanged")
+        for code, attr_id in b.category_ids.items()
+        if code in terms
+    }
+    wanted = [*links.values(), *categories.values()]
+    taken = _existing(session, sal, wanted) | _existing(session, attr, wanted)
+    for (lid, sid), link_id in links.items():
+        if link_id in taken:
+            continue
+        session.execute(
+            update(m.ServiceAtLocation)
+            .where(
+                m.ServiceAtLocation.service_id == sid,
+                m.ServiceAtLocation.location_id == lid,
+                m.ServiceAtLocation.created_at == now,
+            )
+            .values(id=link_id)
+        )
+        taken.add(link_id)
+    for (sid, term_id), attr_id in categories.items():
+        if attr_id in taken:
+            continue
+        session.execute(
+            update(m.Attribute)
+            .where(
+                m.Attribute.link_entity == "service",
+                m.Attribute.link_id == sid,
+                m.Attribute.taxonomy_term_id == term_id,
+                m.Attribute.archived_at.is_(None),
+                m.Attribute.created_at == now,
+            )
+            .values(id=attr_id)
+        )
+        taken.add(attr_id)
+
+
+def _existing(session: Session, table: Any, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    found: set[uuid.UUID] = set()
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        found |= set(session.scalars(select(table.c.id).where(table.c.id.in_(chunk))))
+    return found
+
+
+# --- references to services of later batches ---------------------------------------------------
+
+
+def defer_later_refs(session: Session, bundles: list[Bundle]) -> list[tuple[Rec, str]]:
+    """Take out of this batch each `alternative_service_id` that names a service not in the
+    directory yet (a service of this batch or a later one: rows are inserted together, and a
+    reference must point at a row that is there). Returns (service record, alternative) to
+    write once everything is (`later_ref_bundles`)."""
+    wanted: set[str] = set()
+    for b in bundles:
+        ref = b.service.payload.get("alternative_service_id")
+        if isinstance(ref, str) and b.service.state not in ("duplicate", "unchanged"):
+            wanted.add(ref)
+    if not wanted:
+        return []
+    t = m.Service.__table__
+    there = {
+        str(x)
+        for x in session.scalars(select(t.c.id).where(t.c.id.in_([uuid.UUID(x) for x in wanted])))
+    }
+    held: list[tuple[Rec, str]] = []
+    for b in bundles:
+        rec = b.service
+        ref = rec.payload.get("alternative_service_id")
+        if not isinstance(ref, str) or ref in there or rec.state in ("duplicate", "unchanged"):
+            continue
+        rec.payload.pop("alternative_service_id")
+        if "alternative_service_id" in rec.changed_fields:
+            rec.changed_fields.remove("alternative_service_id")
+        held.append((rec, ref))
+    return held
+
+
+def later_ref_bundles(held: list[tuple[Rec, str]]) -> list[Bundle]:
+    """One update per held reference, now that every service of the file is written."""
+    out = []
+    for rec, ref in held:
+        update_rec = Rec(
+            "service",
+            rec.existing_id or rec.id,
+            {"alternative_service_id": ref},
+            rec.file,
+            rec.line,
+            rec.path,
+            state="changed",
+            existing_id=rec.existing_id or rec.id,
+            changed_fields=["alternative_service_id"],
+        )
+        out.append(Bundle(update_rec, None, [], [], None))
+    return out
+
+
+class KeepingPublisher:
+    """`bulk_import.BulkImport` batch by batch, keeping what the file states beyond the write
+    path's fields (`keep_from_file`) and writing references to later services at the end."""
+
+    def __init__(self, session: Session, bulk: BulkImport, *, now: dt.datetime) -> None:
+        self.session, self.bulk, self.now = session, bulk, now
+        self.held: list[tuple[Rec, str]] = []
+
+    @property
+    def change_requests(self) -> int:
+        return self.bulk.change_requests
+
+    def apply(self, bundles: list[Bundle]) -> None:
+        self.held += defer_later_refs(self.session, bundles)
+        self.bulk.apply(bundles)  # ApplyFailed (errors in the report) on any refusal
+        keep_from_file(self.session, bundles, now=self.now)
+
+    def finish(self) -> None:
+        if self.held:
+            self.bulk.apply(later_ref_bundles(self.held))
+            self.held = []
+        self.bulk.finish()
