@@ -18,6 +18,8 @@ UI_LOCALES: tuple[str, ...] = ("en", "uk", "ru", "pl", "de", "ar")
 RTL_LOCALES: frozenset[str] = frozenset({"ar", "he", "fa", "ur"})
 #: Placeholder secret used only by `aid-directory demo`; `check` refuses it in production.
 DEMO_SECRET_PREFIX = "demo-"  # noqa: S105 (a marker, not a secret)
+#: Signs the readers' report forms when no secret key is set (`Settings.form_secret`).
+UNSET_FORM_SECRET = "aid-directory-unset-secret"  # noqa: S105 (public on purpose)
 #: Host names answered when DIRECTORY_ALLOWED_HOSTS is unset: this machine, and the name the test
 #: client sends. None of them can point a link at someone else's server.
 LOCAL_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]", "testserver")
@@ -187,6 +189,12 @@ class Settings(BaseSettings):
     @property
     def replica_urls(self) -> list[str]:
         return [u.strip() for u in self.database_replica_urls.split(",") if u.strip()]
+
+    @property
+    def form_secret(self) -> str:
+        """What signs the readers' report forms: DIRECTORY_SECRET_KEY, or without one (the demo,
+        tests; `aid-directory check` refuses to serve so) a fixed stand-in."""
+        return self.secret_key or UNSET_FORM_SECRET
 
     @property
     def is_sqlite(self) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from directory.accounts.models import Account, Role
+from directory.accounts.models import Account
 from directory.listings import models as m
 from directory.listings.privacy import LOCATING_FIELDS
 from directory.listings.texts import texts_for
@@ -561,10 +561,6 @@ def regions(session: Session, locale: str) -> list[RegionChoice]:
         if p.kind == "region"
     ]
     return sorted(rows, key=lambda r: r.name.casefold())
-
-
-def is_moderator(account: Account | None) -> bool:
-    return account is not None and account.role in (Role.moderator, Role.admin)
 
 
 def alternatives(

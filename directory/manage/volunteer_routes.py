@@ -37,7 +37,7 @@ def start(ctx: Volunteer, q: str = "") -> Response:
     results = queries.find_listings(ctx.db, q=q, locale=ctx.locale) if q else []
     recent = queries.recent_listings(ctx.db, account=ctx.account, locale=ctx.locale)
     waiting = None
-    if queries.is_moderator(ctx.account) and not ctx.is_htmx:
+    if accounts.is_moderator(ctx.account) and not ctx.is_htmx:
         view = moderation.queue(ctx.db, viewer=ctx.account, limit=1)
         waiting = (view.total, view.counts.get("reports", 0))
     return page(
@@ -272,7 +272,7 @@ def my_proposals(ctx: Volunteer) -> Response:
     refs = queries.reference_names(
         ctx.db,
         [v for c in changes for v in (c.payload.get("fields") or {}).values()],
-        staff=queries.is_moderator(ctx.account),
+        staff=accounts.is_moderator(ctx.account),
     )
     return page(
         ctx,

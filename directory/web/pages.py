@@ -448,9 +448,7 @@ def service_context(
         "audience": [AUDIENCE[code] for code in detail.audience if code in AUDIENCE],
         "report": report or forms.ReportResult(),
         "report_kinds": forms.REPORT_KINDS,
-        "report_token": forms.make_token(
-            settings.secret_key or "aid-directory-unset-secret", service_id
-        ),
+        "report_token": forms.make_token(settings.form_secret, service_id),
     }
 
 

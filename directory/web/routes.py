@@ -127,7 +127,11 @@ async def report(request: Request, locale: str, service_id: str, db: DbSession) 
     form = await request.form()
     settings = request.app.state.settings
     result = forms.submit_report(
-        db, form=form, service_id=ident, secret=_secret(request), locale=locale
+        db,
+        form=form,
+        service_id=ident,
+        secret=request.app.state.settings.form_secret,
+        locale=locale,
     )
     if result.errors:
         context = pages.service_context(
@@ -252,11 +256,6 @@ def _uuid(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise HTTPException(status_code=404) from None
-
-
-def _secret(request: Request) -> str:
-    settings = request.app.state.settings
-    return settings.secret_key or "aid-directory-unset-secret"
 
 
 def mount_web(app: FastAPI) -> None:
