@@ -103,6 +103,21 @@ class Settings(BaseSettings):
         description="`pgbouncer`: the database URL points at PgBouncer in transaction pooling mode "
         "(no server-side prepared statements, per-transaction timeouts)",
     )
+    # Maps (docs/maps.md): a base map from the directory's own origin, or none (the shipped
+    # country outlines); a third-party tile server only when an operator names one.
+    map_pmtiles: str = Field(
+        default="",
+        description="Path of a PMTiles archive (a regional extract) served from this origin at "
+        "/map/tiles.pmtiles as the interactive map's base map; empty = shipped outlines only",
+    )
+    map_tile_url: str = Field(
+        default="",
+        description="A THIRD-PARTY raster tile URL template (https://…/{z}/{x}/{y}.png): readers' "
+        "browsers then ask that server for tiles; shown on the privacy page. Empty = none",
+    )
+    map_tile_attribution: str = Field(
+        default="", description="Attribution text of DIRECTORY_MAP_TILE_URL's tiles"
+    )
     # Bounds on the served app's database waits (docs/security.md, "Overload and lock safety").
     db_statement_timeout: float = Field(
         default=30.0,
@@ -137,6 +152,16 @@ class Settings(BaseSettings):
             if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?", code):
                 raise ValueError(f"{code!r} is not a locale code such as en or uk")
         return ",".join(codes)
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        value = value.strip()
+        if value and (
+            not value.startswith("https://") or not all(k in value for k in ("{z}", "{x}", "{y}"))
+        ):
+            raise ValueError("must be an https:// URL template with {z}, {x} and {y}")
+        return value
 
     @field_validator("default_locale")
     @classmethod

@@ -25,7 +25,7 @@ BABEL_CFG = ROOT / "babel.cfg"
 #: The volunteer app adds `"manage": ("directory/manage",)` here.
 DOMAINS: dict[str, tuple[str, ...]] = {
     # (listings: the names of its vocabularies readers see, e.g. the kinds of notices)
-    "web": ("directory/web", "directory/i18n", "directory/listings"),
+    "web": ("directory/web", "directory/i18n", "directory/listings", "directory/maps"),
     "manage": ("directory/manage",),
     "alerts": ("directory/alerts",),
 }

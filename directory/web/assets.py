@@ -25,7 +25,15 @@ ROOT = Path(__file__).resolve().parents[2]
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR = STATIC / "vendor"
 #: vendored file -> (npm package, file in it)
-VENDOR_FILES = {"htmx.min.js": ("htmx.org", "dist/htmx.min.js")}
+VENDOR_FILES = {
+    "htmx.min.js": ("htmx.org", "dist/htmx.min.js"),
+    # the interactive map (map view only; docs/maps.md): Leaflet (BSD-2-Clause) and
+    # protomaps-leaflet (BSD-3-Clause) to draw a PMTiles base map; neither uses eval or blob:
+    # workers, so the site's Content-Security-Policy stays as it is
+    "leaflet.js": ("leaflet", "dist/leaflet.js"),
+    "leaflet.css": ("leaflet", "dist/leaflet.css"),
+    "protomaps-leaflet.js": ("protomaps-leaflet", "dist/protomaps-leaflet.js"),
+}
 
 
 def pinned_version(package: str, lock: Path = ROOT / "package-lock.json") -> str:
@@ -61,6 +69,11 @@ def build() -> None:
             print(
                 f"static/vendor/{name}: updated from {package}@{pinned_version(package)}: commit it"
             )
+    # the country outlines of the maps, from world-atlas (directory/maps/build.py)
+    from directory.maps import build as outlines
+
+    if outlines.SOURCE.exists():
+        outlines.build()
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
@@ -169,6 +169,7 @@ class Filters:
     near: tuple[float, float] | None = None
     toggles: dict[str, bool] = field(default_factory=dict)
     alert: bool = False  # open during air-raid alerts first (an ordering)
+    view: str = "list"  # list | map (the same search drawn on a map)
 
     @classmethod
     def parse(cls, query: QueryParams) -> Filters:
@@ -190,6 +191,7 @@ class Filters:
             near=parse_near(query.get("near", "")),
             toggles={name: query.get(name, "").lower() in _TRUE for name, _ in TOGGLES},
             alert=query.get("alert", "").lower() in _TRUE,
+            view="map" if query.get("view") == "map" else "list",
         )
 
     def query(self, **changes: Any) -> str:
@@ -204,6 +206,7 @@ class Filters:
             "sort": self.sort if self.sort != "relevance" else "",
             "alert": "1" if self.alert else "",
             "page": self.page if self.page > 1 else "",
+            "view": "map" if self.view == "map" else "",
         }
         values.update(changes)
         kept = {
@@ -315,39 +318,12 @@ def search_context(
     filters = Filters.parse(request.query_params)
     categories = queries.list_categories(db, locale=locale)
     places = queries.list_places(db, locale=locale)
-    near = filters.near
-    if near is None and filters.sort == "distance" and filters.place:
-        # Without the phone's position, "nearest" means nearest to the centre of the chosen place.
-        place = find_place(places, filters.place)
-        if place and place.latitude is not None and place.longitude is not None:
-            near = (place.latitude, place.longitude)
-    params = queries.SearchParams(
-        q=filters.q,
-        category=filters.category or None,
-        place=filters.place or None,
-        language=filters.language or None,
-        near=near,
-        sort="distance" if filters.sort == "distance" and near else "relevance",
-        page=filters.page,
-        per_page=PER_PAGE,
-        locale=locale,
-        now=now,
-        open_now=filters.toggles["open_now"],
-        has_capacity=filters.toggles["has_capacity"],
-        free=filters.toggles["free"],
-        wheelchair=filters.toggles["wheelchair"],
-        pets=filters.toggles["pets"],
-        women_children=filters.toggles["women_children"],
-        heating=filters.toggles["heating"],
-        power=filters.toggles["power"],
-        water=filters.toggles["water"],
-        internet=filters.toggles["internet"],
-        alert_first=filters.alert,
-    )
+    params = search_params(db, filters, locale=locale, now=now, places=places)
     results = queries.search_services(db, params, stale_after_days=settings.stale_after_days)
     pages_total = max(1, -(-results.total // PER_PAGE))
+    title = search_title(filters, categories, places)
     return {
-        "page_title": search_title(filters, categories, places),
+        "page_title": title,
         "count_text": i18n.ngettext(
             "%(num)s service found",
             "%(num)s services found",
@@ -376,6 +352,84 @@ def search_context(
             db, locale=locale, now=now, settings=settings, place=filters.place, near=filters.near
         ),
         "near_param": filters.near_value,
+        "map": results_map(request, filters, results, locale=locale, title=title)
+        if filters.view == "map"
+        else None,
+    }
+
+
+def search_params(
+    db: Session,
+    filters: Filters,
+    *,
+    locale: str,
+    now: dt.datetime,
+    places: list[Any] | None = None,
+) -> Any:
+    """The read path's parameters of a reader's search (the list's, its map's and its map data's)."""
+    from directory.listings import queries
+
+    near = filters.near
+    if near is None and filters.sort == "distance" and filters.place:
+        # Without the phone's position, "nearest" means nearest to the centre of the chosen place.
+        if places is None:
+            places = queries.list_places(db, locale=locale)
+        place = find_place(places, filters.place)
+        if place and place.latitude is not None and place.longitude is not None:
+            near = (place.latitude, place.longitude)
+    return queries.SearchParams(
+        q=filters.q,
+        category=filters.category or None,
+        place=filters.place or None,
+        language=filters.language or None,
+        near=near,
+        sort="distance" if filters.sort == "distance" and near else "relevance",
+        page=filters.page,
+        per_page=PER_PAGE,
+        locale=locale,
+        now=now,
+        open_now=filters.toggles["open_now"],
+        has_capacity=filters.toggles["has_capacity"],
+        free=filters.toggles["free"],
+        wheelchair=filters.toggles["wheelchair"],
+        pets=filters.toggles["pets"],
+        women_children=filters.toggles["women_children"],
+        heating=filters.toggles["heating"],
+        power=filters.toggles["power"],
+        water=filters.toggles["water"],
+        internet=filters.toggles["internet"],
+        alert_first=filters.alert,
+    )
+
+
+def results_map(
+    request: Request, filters: Filters, results: Any, *, locale: str, title: str
+) -> dict[str, Any]:
+    """The map view of a result page: the drawn SVG (markers numbered like the list) and what
+    the interactive map needs (`directory.maps`)."""
+    from directory.maps import points, svg
+    from directory.web.templating import manifest
+
+    settings: Settings = request.app.state.settings
+    first = (results.page - 1) * results.per_page + 1
+    markers = points.page_markers(results.items, first_number=first, locale=locale)
+    label = i18n.gettext("Map: %(title)s", title=title)
+    return {
+        "svg": svg.render(markers, title=label),
+        "first": first,
+        "markers": len(markers),
+        "ids": [str(card.id) for card in results.items],
+        "data_url": f"/{locale}/search/map-data?" + filters.query(page="", view=""),
+        "outlines": manifest().url("map/outlines.json"),
+        "pmtiles": "/map/tiles.pmtiles" if settings.map_pmtiles else "",
+        "tile_url": settings.map_tile_url,
+        "tile_attribution": settings.map_tile_attribution,
+        # the map's "near me": this search, by distance from the position the reader shares
+        "near_fields": [
+            (k, v)
+            for k, v in parse_qsl(filters.query(page="", near="", sort="distance", view="map"))
+            if k != "near"
+        ],
     }
 
 
@@ -439,6 +493,7 @@ def service_context(
         if where
         else replace(reader_notices(db, locale=locale, now=now, settings=settings), elsewhere=()),
         "service": detail,
+        "location_maps": location_maps(detail),
         "now": now,
         "today_weekday": now.astimezone(ZoneInfo(zone)).weekday(),
         "zone": zone,
@@ -450,6 +505,19 @@ def service_context(
         "report_kinds": forms.REPORT_KINDS,
         "report_token": forms.make_token(settings.form_secret, service_id),
     }
+
+
+def location_maps(detail: Any) -> dict[Any, Any]:
+    """A small drawn map of each public place of a service page (none for confidential ones)."""
+    from directory.maps import points, svg
+
+    out = {}
+    for loc in detail.locations:
+        markers = points.location_markers([loc], label=str(detail.name.value))
+        if markers:
+            title = i18n.gettext("Map: %(title)s", title=markers[0].label)
+            out[loc.id] = svg.render(markers, title=title, width=480, height=240)
+    return out
 
 
 def reported_context(

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -93,6 +94,11 @@ def search(request: Request, locale: str, db: DbSession) -> Response:
     settings = request.app.state.settings
     context = pages.search_context(db, request, locale=locale, now=current, settings=settings)
     cache = httpcache.public_cache(minute)
+    if context["map"] is not None and settings.map_tile_url:
+        from directory.maps.routes import csp_with_tiles
+
+        # only where the operator named a third-party tile server (shown on the privacy page)
+        headers["Content-Security-Policy"] = csp_with_tiles(settings.map_tile_url)
     if is_htmx(request):
         return render(
             request,
@@ -158,7 +164,14 @@ def reported(request: Request, locale: str, service_id: str, db: DbSession) -> R
 @router.get("/{locale}/about")
 def about(request: Request, locale: str) -> Response:
     page_locale(locale)
-    return render(request, "about.html", pages.base_context(request, locale))
+    tiles = request.app.state.settings.map_tile_url
+    context = {
+        **pages.base_context(request, locale),
+        "map_tile_host": urlsplit(tiles.replace("{", "").replace("}", "")).hostname
+        if tiles
+        else "",
+    }
+    return render(request, "about.html", context)
 
 
 @router.get("/{locale}/offline")
@@ -269,9 +282,11 @@ def mount_web(app: FastAPI) -> None:
         methods=["GET", "HEAD"],
         include_in_schema=False,
     )
+    from directory.maps.routes import router as maps_router
     from directory.web.feeds import atom_router, cap_router
 
     app.include_router(root_router)
+    app.include_router(maps_router)
     app.include_router(cap_router)
     app.include_router(atom_router)
     app.include_router(router)
