@@ -128,10 +128,12 @@ def _include_routers(app: FastAPI) -> None:
     # Each adapter owns its router; the order matters only for overlapping paths.
     from directory.api.routes import mount_api
     from directory.exchange.profile.routes import router as profile_router
+    from directory.hsds_api.app import mount_hsds
     from directory.manage.routes import router as manage_router
     from directory.web.routes import mount_web
 
     mount_api(app)
     app.include_router(profile_router)  # /hsds/profile/ (the HSDS API at /hsds/ declares it)
+    mount_hsds(app)  # the HSDS API: every other path under /hsds
     app.include_router(manage_router)
     mount_web(app)
