@@ -140,7 +140,7 @@ def _print_report(report: Any) -> None:
 
 
 @click.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", metavar="FILE_OR_URL")
 @click.option(
     "--format",
     "fmt",
@@ -160,7 +160,45 @@ def _print_report(report: Any) -> None:
     "--as", "admin_email", metavar="EMAIL", help="the admin account publishing (with --publish)"
 )
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@click.option(
+    "--modified-after",
+    metavar="TIME",
+    help="with an HSDS API URL: only what changed since TIME (the previous sync prints it)",
+)
 def import_cmd(
+    file: str,
+    fmt: str | None,
+    apply: bool,
+    publish: bool,
+    source: str | None,
+    admin_email: str | None,
+    as_json: bool,
+    modified_after: str | None,
+) -> None:
+    """Check a file of listings — or another installation's HSDS API (its base URL, e.g.
+    https://help.example.org/hsds/) — and report new, changed and unchanged records and every
+    error; with --apply write it through moderation (change requests, or published with
+    --publish)."""
+    from directory.cli import friendly_errors
+    from directory.config import ConfigError
+    from directory.hsds_api import sync
+
+    @friendly_errors
+    def run() -> None:
+        if sync.is_url(file):
+            sync.import_url(file, apply, publish, source, admin_email, as_json, modified_after)
+            return
+        path = Path(file)
+        if not path.is_file():
+            raise ConfigError(f"no file {file}", "give a file, or an HSDS API URL (https://...)")
+        report = import_file(path, fmt, apply, publish, source, admin_email, as_json)
+        if not report.ok:
+            sys.exit(1)
+
+    run()
+
+
+def import_file(
     file: Path,
     fmt: str | None,
     apply: bool,
@@ -168,64 +206,55 @@ def import_cmd(
     source: str | None,
     admin_email: str | None,
     as_json: bool,
-) -> None:
-    """Check a file of listings and report new, changed and unchanged records and every error;
-    with --apply write it through moderation (change requests, or published with --publish)."""
-    from directory.cli import friendly_errors
+) -> Any:
+    """`aid-directory import FILE`: check (and write) it, print the report, return it."""
     from directory.config import ConfigError
 
-    @friendly_errors
-    def run() -> None:
-        chosen = fmt or SUFFIX_FORMATS.get(file.suffix.lower())
-        if chosen is None:
-            raise ConfigError(
-                f"cannot tell the format of {file.name}", "pass --format hsds-json, hsds-csv or csv"
-            )
-        if publish and not apply:
-            raise ConfigError(
-                "--publish needs --apply", "check first without --apply, then add --apply --publish"
-            )
-        if publish and not admin_email:
-            raise ConfigError(
-                "--publish needs the admin who publishes", "add --as admin@example.org"
-            )
-        engine, factory = _open_db()
-        started = time.perf_counter()
-        if apply and publish:
-            report = _publish(factory, file, chosen, source, admin_email or "", as_json)
-            if report.applied:
-                from directory.db import refresh_statistics
+    chosen = fmt or SUFFIX_FORMATS.get(file.suffix.lower())
+    if chosen is None:
+        raise ConfigError(
+            f"cannot tell the format of {file.name}", "pass --format hsds-json, hsds-csv or csv"
+        )
+    if publish and not apply:
+        raise ConfigError(
+            "--publish needs --apply", "check first without --apply, then add --apply --publish"
+        )
+    if publish and not admin_email:
+        raise ConfigError("--publish needs the admin who publishes", "add --as admin@example.org")
+    engine, factory = _open_db()
+    started = time.perf_counter()
+    if apply and publish:
+        report = _publish(factory, file, chosen, source, admin_email or "", as_json)
+        if report.applied:
+            from directory.db import refresh_statistics
 
-                refresh_statistics(engine)  # the planner knows the new rows at once
+            refresh_statistics(engine)  # the planner knows the new rows at once
+    else:
+        report = _check_or_queue(factory, file, chosen, source, apply, admin_email, as_json)
+    engine.dispose()
+    seconds = time.perf_counter() - started
+    if as_json:
+        click.echo(
+            json.dumps(
+                {**report.as_dict(), "seconds": round(seconds, 2)}, ensure_ascii=False, indent=2
+            )
+        )
+    else:
+        _print_report(report)
+        if report.applied:
+            what = "published" if report.published else "queued for moderators"
+            click.secho(
+                f"Written: {report.change_requests} change(s) {what} in {seconds:.1f} s.",
+                fg="green",
+            )
+        elif apply:
+            click.secho("Nothing was written: fix the errors above and import again.", fg="red")
         else:
-            report = _check_or_queue(factory, file, chosen, source, apply, admin_email, as_json)
-        engine.dispose()
-        seconds = time.perf_counter() - started
-        if as_json:
             click.echo(
-                json.dumps(
-                    {**report.as_dict(), "seconds": round(seconds, 2)}, ensure_ascii=False, indent=2
-                )
+                f"Checked in {seconds:.1f} s. Nothing was written"
+                + (" (add --apply to write)." if report.ok else ": fix the errors above first.")
             )
-        else:
-            _print_report(report)
-            if report.applied:
-                what = "published" if report.published else "queued for moderators"
-                click.secho(
-                    f"Written: {report.change_requests} change(s) {what} in {seconds:.1f} s.",
-                    fg="green",
-                )
-            elif apply:
-                click.secho("Nothing was written: fix the errors above and import again.", fg="red")
-            else:
-                click.echo(
-                    f"Checked in {seconds:.1f} s. Nothing was written"
-                    + (" (add --apply to write)." if report.ok else ": fix the errors above first.")
-                )
-        if not report.ok:
-            sys.exit(1)
-
-    run()
+    return report
 
 
 def _progress_bar(file: Path, fmt: str, passes: int, label: str, as_json: bool) -> Any:
