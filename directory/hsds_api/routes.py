@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from directory.deps import get_session
 from directory.errors import NotFound
 from directory.exchange import profile
-from directory.hsds_api import params, shapes
+from directory.hsds_api import feed, params, shapes
 from directory.hsds_api import select as sel
 from directory.httpcache import make_etag, matches, not_modified, public_cache
 from directory.listings import models as m
@@ -462,3 +462,22 @@ def get_taxonomy_term(request: Request, session: ReadSession, id: str) -> Respon
         return shapes.taxonomy_term(row) if row is not None and row.archived_at is None else None
 
     return _single(request, session, build, "taxonomy term")
+
+
+# --- changes as a feed --------------------------------------------------------------------------
+
+
+@router.get("/changes.atom")
+def changes_feed(request: Request, session: ReadSession, region: Text = None) -> Response:
+    """The latest changes (`directory.hsds_api.feed`), of one region with `?region=CODE`."""
+    place = None
+    if region:
+        place = feed.region_of(session, region)
+        if place is None:
+            raise NotFound("No such region")
+    cond = Conditional(session, request)
+    if (unchanged := cond.unchanged()) is not None:
+        return unchanged
+    rows = feed.changes(session, place)
+    body = feed.atom(rows, base=base_url(request), region=place, self_url=str(request.url))
+    return Response(body, media_type=feed.MEDIA_TYPE, headers=cond.headers())

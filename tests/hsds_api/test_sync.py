@@ -187,3 +187,46 @@ def test_two_installations_sync_incrementally(
     # Nothing changed since: nothing is read but the empty page.
     third = runner.invoke(main, [*sync, "--modified-after", _iso(utcnow())])
     assert third.exit_code == 0 and "Read 0 service(s) and 0 archived" in third.output
+
+
+def test_atom_feed_of_changes_per_region(client: TestClient, db: Session) -> None:
+    import feedparser
+
+    from tests.factories import make_listing, make_place
+
+    data = seed(db)
+    other = make_place(db, name="Kharkiv oblast", code="UA-63-TEST")
+    elsewhere, _ = make_listing(db, region=other, name="Kharkiv kitchen")
+    age(db, utcnow() - dt.timedelta(days=2))
+    region_code = db.get(m.Place, first_location(db, data.exact).region_id).code  # type: ignore[union-attr]
+    first_location(db, data.approx).capacity_available = 0
+    data.confidential.archived_at = utcnow()
+    db.commit()
+
+    r = client.get("/hsds/changes.atom", params={"region": region_code})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/atom+xml")
+    assert r.headers["access-control-allow-origin"] == "*"
+    parsed = feedparser.parse(r.content)
+    assert not parsed.bozo, parsed.bozo_exception
+    titles = [e.title for e in parsed.entries]
+    assert titles[:2] in (
+        ["Kitchen (active)", "Women's refuge (removed)"],
+        ["Women's refuge (removed)", "Kitchen (active)"],
+    )
+    assert "Kharkiv kitchen (active)" not in titles and len(titles) == 3
+    assert all(e.id.startswith("urn:uuid:") for e in parsed.entries)
+    assert "Lviv oblast" in parsed.feed.title
+    for forbidden in ("Secret street", "79099", "49.84", "24.03"):
+        assert forbidden not in r.text
+    everything = feedparser.parse(client.get("/hsds/changes.atom").content)
+    assert "Kharkiv kitchen (active)" in [e.title for e in everything.entries]
+    assert elsewhere.id
+    tag = r.headers["etag"]
+    again = client.get(
+        "/hsds/changes.atom", params={"region": region_code}, headers={"If-None-Match": tag}
+    )
+    assert again.status_code == 304
+    missing = client.get("/hsds/changes.atom", params={"region": "nowhere"})
+    assert (
+        missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    )
