@@ -47,3 +47,28 @@ def test_readme_is_for_a_person_arriving() -> None:
     text = (ROOT / "README.md").read_text()
     assert len(text.encode()) <= 30_000, "README.md grew past 30 KB: guides belong in docs/"
     assert re.search(r"^## Quick start", text, flags=re.M)
+
+
+def test_the_docs_site_builds_strictly(tmp_path: Path) -> None:
+    """MkDocs builds docs/ with every warning an error (broken anchors, pages that are not found)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--quiet",
+            "--site-dir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "index.html").exists() and (tmp_path / "deploying.html").exists()
