@@ -239,8 +239,10 @@ def wrk(
     duration: float,
     headers: dict[str, str] | None = None,
     seed: int = 1,
+    base_url: str | None = None,
 ) -> dict[str, object]:
-    """Drive 127.0.0.1:port with wrk (keep-alive, random path per request) and return its figures."""
+    """Drive 127.0.0.1:port (or `base_url`, e.g. https through nginx) with wrk (keep-alive,
+    random path per request) and return its figures."""
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
         paths_file = Path(tmp) / "paths"
         paths_file.write_text("\n".join(paths) + "\n")
@@ -261,7 +263,7 @@ def wrk(
         ]
         for name, value in (headers or {}).items():
             args += ["-H", f"{name}: {value}"]
-        args.append(f"http://{HOST}:{port}")
+        args.append(base_url or f"http://{HOST}:{port}")
         env = {
             **os.environ,
             "BENCH_PATHS": str(paths_file),

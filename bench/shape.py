@@ -72,7 +72,7 @@ def render_config(
     return text
 
 
-def _main_config(folder: Path) -> str:
+def _main_config(folder: Path, static_port: int) -> str:
     temp = folder / "temp"
     user = "user root root;\n" if os.geteuid() == 0 else ""
     return f"""{user}worker_processes 1;
@@ -87,7 +87,18 @@ http {{
     fastcgi_temp_path {temp}/fastcgi;
     uwsgi_temp_path {temp}/uwsgi;
     scgi_temp_path {temp}/scgi;
+    # Load generators keep their connections (h2load does not reconnect when nginx closes one
+    # after its default 1000 requests; browsers would): a benchmark artifact, not a tuning.
+    keepalive_requests 1000000;
     include {folder}/aid-directory.conf;
+    # The benchmark's floor: the same nginx serving a small file from disk, same TLS.
+    server {{
+        listen 127.0.0.1:{static_port} ssl http2;
+        ssl_certificate {folder}/cert.pem;
+        ssl_certificate_key {folder}/key.pem;
+        access_log off;
+        root {folder}/static;
+    }}
 }}
 """
 
@@ -119,6 +130,7 @@ class Shape:
         self.app_ports = [free_port() for _ in range(apps)]
         self.http_port = free_port()
         self.https_port = free_port()
+        self.static_port = free_port()
         self.threads = threads
         self.apps: list[subprocess.Popen[bytes]] = []
         self.nginx: subprocess.Popen[bytes] | None = None
@@ -181,7 +193,12 @@ class Shape:
             ),
             encoding="utf-8",
         )
-        (self.folder / "nginx.conf").write_text(_main_config(self.folder), encoding="utf-8")
+        (self.folder / "static").mkdir()
+        # about the size of a compressed results page
+        (self.folder / "static" / "file.html").write_bytes(b"<!doctype html><p>" + b"x" * 6000)
+        (self.folder / "nginx.conf").write_text(
+            _main_config(self.folder, self.static_port), encoding="utf-8"
+        )
         assert NGINX is not None
         test = subprocess.run(
             [NGINX, "-t", "-p", str(self.folder), "-c", str(self.folder / "nginx.conf")],
