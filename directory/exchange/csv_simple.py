@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from directory.exchange.hsds31 import capacity_of
 from directory.exchange.records import EXT, ExportOptions, iter_services
 from directory.exchange.safety import neutralise_cell
 
@@ -138,6 +139,7 @@ def flat_rows(service: dict[str, Any]) -> Iterator[dict[str, str]]:
         loc = sal["location"]
         addr = (loc.get("addresses") or [{}])[0]
         region = loc.get(EXT + "region") or {}
+        places = capacity_of(service, loc)
         row = dict.fromkeys(HEADER, "")
         row.update(base)
         place_phones = sorted(
@@ -170,8 +172,8 @@ def flat_rows(service: dict[str, Any]) -> Iterator[dict[str, str]]:
                 else f"{loc['longitude']:.6f}".rstrip("0").rstrip("."),
                 "privacy": loc.get(EXT + "privacy", ""),
                 "shelter_type": loc.get(EXT + "shelter_type", ""),
-                "capacity_maximum": str(loc.get(EXT + "capacity_maximum", "")),
-                "capacity_available": str(loc.get(EXT + "capacity_available", "")),
+                "capacity_maximum": str(places.get("capacity_maximum", "")),
+                "capacity_available": str(places.get("capacity_available", "")),
             }
         )
         for col in BOOL_COLUMNS:

@@ -42,6 +42,7 @@ TABLES: dict[str, list[str]] = {
     "locations": [
         *r.LOCATION_FIELDS,
         *_x(r.LOCATION_EXT),
+        X + "capacity_maximum",  # a total without a count of free places (HSDS needs one)
         X + "region",
         X + "place",
         X + "country",
@@ -50,6 +51,27 @@ TABLES: dict[str, list[str]] = {
         X + "redacted",
     ],
     "service_at_locations": list(r.SAL_FIELDS),
+    "service_capacity": [
+        "id",
+        "service_id",
+        "unit_id",
+        "available",
+        "maximum",
+        "description",
+        "updated",
+        X + "location_id",
+    ],
+    "units": ["id", "name", "scheme", "identifier", "uri"],
+    "service_areas": [
+        "id",
+        "service_id",
+        "service_at_location_id",
+        "name",
+        "description",
+        "extent",
+        "extent_type",
+        "uri",
+    ],
     "addresses": list(r.ADDRESS_FIELDS),
     "phones": [*r.PHONE_FIELDS, X + "extension", X + "is_hotline"],
     "schedules": [*r.SCHEDULE_FIELDS, X + "timezone"],
@@ -67,6 +89,8 @@ NUMBER_FIELDS = {
     "extension",
     "count",
     "interval",
+    "available",
+    "maximum",
 }
 INTEGER_FIELDS = {X + "capacity_maximum", X + "capacity_available"}
 BOOLEAN_FIELDS = {
@@ -101,7 +125,7 @@ def _field_type(name: str) -> str:
 def datapackage(options: ExportOptions) -> dict[str, Any]:
     return {
         "name": "aid-directory-hsds",
-        "title": "aid-directory export (Open Referral HSDS 3.0 tabular)",
+        "title": "aid-directory export (Open Referral HSDS 3.1 tabular)",
         "profile": "tabular-data-package",
         X + "export_scope": options.scope,
         "description": (
@@ -113,7 +137,7 @@ def datapackage(options: ExportOptions) -> dict[str, Any]:
         "resources": [
             {
                 "name": name,
-                "path": f"{name}.csv",
+                "path": f"{name}.csv",  # service_capacity.csv, as HSDS 3.1 names it
                 "profile": "tabular-data-resource",
                 "format": "csv",
                 "mediatype": "text/csv",
@@ -141,6 +165,7 @@ class _Tables:
             "organizations": set(),
             "locations": set(),
             "taxonomy_terms": set(),
+            "units": set(),
         }
 
     def write(self, table: str, row: dict[str, Any]) -> None:
@@ -175,8 +200,13 @@ def add_service(tables: _Tables, service: dict[str, Any]) -> None:
         tables.write("attributes", a)
         if term := a.get("taxonomy_term"):
             tables.once("taxonomy_terms", term)
+    for c in service.get("capacities", []):
+        tables.write("service_capacity", c)
+        tables.once("units", c["unit"])
     for sal in service.get("service_at_locations", []):
         tables.write("service_at_locations", sal)
+        for area in sal.get("service_areas", []):
+            tables.write("service_areas", area)
         for s in sal.get("schedules", []):
             tables.write("schedules", {**s, "service_at_location_id": sal["id"]})
         loc = sal["location"]

@@ -7,6 +7,7 @@ import re
 import uuid
 from typing import Any
 
+from directory.exchange.hsds31 import capacity_of
 from directory.exchange.import_cleaning import (
     assured,
     check_location,
@@ -92,6 +93,8 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
     sid_raw = data.get("id")
     sid = uuid_or(sid_raw, lambda: ctx.derived_id("service", str(sid_raw or data.get("name"))))
     raw = mapped(data, SERVICE_MAP)
+    if not raw.get("url"):
+        raw["url"] = _first_url(data.get("additional_urls"))
     raw["status"] = _status(data)
     raw["assured_date"] = assured(data)
     payload = clean_payload(
@@ -129,7 +132,10 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
             ctx,
             report,
             "organization",
-            mapped(org, ORG_MAP),
+            {
+                **mapped(org, ORG_MAP),
+                "website": org.get("website") or _first_url(org.get("additional_websites")),
+            },
             names=ORG_MAP,
             where=owhere,
             textual=textual,
@@ -201,6 +207,10 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
             continue  # the same place under several services: its record is checked once
         ctx.seen["location"].add(lid)
         raw_loc = mapped(loc, LOCATION_MAP)
+        stated = capacity_of(data, loc)  # HSDS 3.1 `capacities`, or 3.0 `x_capacity_*`
+        for name in ("capacity_maximum", "capacity_available"):
+            if name in stated:
+                raw_loc[name] = stated[name]
         if textual:
             for key in ("latitude", "longitude"):
                 raw_loc[key] = loc.get(key)
@@ -232,7 +242,7 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
             ctx,
             report,
             "location",
-            {"capacity_updated": loc.get(EXT + "capacity_updated")},
+            {"capacity_updated": stated.get("capacity_updated")},
             names=LOCATION_KEPT,
             where=lwhere,
             textual=textual,
@@ -411,6 +421,14 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
         link_ids=link_ids,
         category_ids=category_ids,
     )
+
+
+def _first_url(urls: Any) -> Any:
+    """HSDS 3.1 `additional_urls` / `additional_websites`: the first, for a record with none."""
+    for entry in urls if isinstance(urls, list) else []:
+        if isinstance(entry, dict) and entry.get("url"):
+            return entry["url"]
+    return None
 
 
 def _service_parent(sid: uuid.UUID, obj: Any, places: set[uuid.UUID]) -> dict[str, uuid.UUID]:

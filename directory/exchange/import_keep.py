@@ -9,7 +9,8 @@ wrote:
 - the id of each service-at-location link and of each category attribute the import created
   becomes the file's id (when no other record has it);
 - a new or re-statused service keeps the file's `x_status_since`, a new or re-verified one its
-  `assurer_email`; a new place, or one whose places changed, its `x_capacity_updated`.
+  `assurer_email`; a new place, or one whose places changed, the time its capacity was
+  counted (`capacities[].updated`; HSDS 3.0 files: `x_capacity_updated`).
 
 Content — names, statuses, capacities, references — goes through the write path, checked and
 audited as any change; only these ids and times are copied, in the same transaction.

@@ -318,7 +318,7 @@ TABLE_ALIASES = {"service_at_location": "service_at_locations"}
 KNOWN_TABLES = {
     "services", "organizations", "locations", "service_at_locations", "addresses", "phones",
     "schedules", "languages", "attributes", "taxonomy_terms", "required_documents",
-    "accessibility",
+    "accessibility", "service_capacity", "units",  # HSDS 3.1
 }  # fmt: skip
 
 
@@ -431,6 +431,8 @@ def assemble_tables(tables: dict[str, list[dict[str, Any]]]) -> Iterator[Item]:
     lang_by_service = by("languages", "service_id")
     docs_by_service = by("required_documents", "service_id")
     attrs_by_link = by("attributes", "link_id")
+    units = {r["id"]: r for r in tables.get("units", []) if r.get("id")}
+    capacities_by_service = by("service_capacity", "service_id")
     phones_s: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     phones_l: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for p in tables.get("phones", []):
@@ -459,6 +461,10 @@ def assemble_tables(tables: dict[str, list[dict[str, Any]]]) -> Iterator[Item]:
         service["schedules"] = sched_s.get(sid, [])
         service["languages"] = lang_by_service.get(sid, [])
         service["required_documents"] = docs_by_service.get(sid, [])
+        service["capacities"] = [
+            {**ext(c), "unit": units.get(c.get("unit_id")) or {}}
+            for c in capacities_by_service.get(sid, [])
+        ]
         service["attributes"] = [
             {**a, "taxonomy_term": terms.get(a.get("taxonomy_term_id")) or {}}
             for a in attrs_by_link.get(sid, [])

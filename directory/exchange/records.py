@@ -12,28 +12,21 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    String,
     Table,
-    TypeDecorator,
-    Uuid,
-    any_,
-    bindparam,
-    cast,
     func,
     or_,
     select,
     text,
-    type_coerce,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from directory.exchange import hsds31
+from directory.exchange.export_sql import _col, _cols, _ids, _in, _rows
 from directory.listings import models as m
 from directory.listings.privacy import public_location_view
 
@@ -66,9 +59,9 @@ LOCATION_FIELDS = (
     "id", "location_type", "url", "organization_id", "name", "alternate_name", "description",
     "transportation", "latitude", "longitude", "external_identifier", "external_identifier_type",
 )  # fmt: skip
+# (capacity travels as HSDS 3.1 `service_capacity` of each service there: `hsds31`)
 LOCATION_EXT = (
-    "source_locale", "timezone", "privacy", "shelter_type", "capacity_maximum",
-    "capacity_available", "capacity_updated", "has_heating", "has_power", "has_water",
+    "source_locale", "timezone", "privacy", "shelter_type", "has_heating", "has_power", "has_water",
     "has_internet", "has_toilets", "wheelchair_accessible", "pets_allowed",
     "women_children_only", "open_24_7", "external_source", "external_id", "is_demo",
 )  # fmt: skip
@@ -154,77 +147,6 @@ class ExportOptions:
     @property
     def scope(self) -> str:
         return "admin-confidential" if self.include_confidential else "public"
-
-
-@dataclass
-class _Batch:
-    services: list[Any]
-    organizations: dict[str, Any] = field(default_factory=dict)
-    sals: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
-    locations: dict[str, Any] = field(default_factory=dict)
-
-
-class _IdText(TypeDecorator[str]):
-    """Reads a UUID column as its text form directly: SQLite stores 32 hex digits, PostgreSQL
-    drivers hand out UUID objects. Skipping the UUID object on SQLite saves a quarter of the
-    export's time (every row has several ids, and each is written out as text anyway)."""
-
-    impl = String
-    cache_ok = True
-
-    def column_expression(self, colexpr: Any) -> Any:
-        # PostgreSQL sends the text form (psycopg would build a UUID object per id, only for
-        # us to format it again); on SQLite the stored 32 hex digits are text already.
-        return type_coerce(cast(colexpr, String), _IdTextResult())
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
-        if value is None or isinstance(value, str) and len(value) == 36:
-            return value
-        if isinstance(value, uuid.UUID):
-            return str(value)
-        v = str(value)
-        return f"{v[:8]}-{v[8:12]}-{v[12:16]}-{v[16:20]}-{v[20:]}" if len(v) == 32 else v
-
-
-class _IdTextResult(_IdText):
-    """The cast id as read back (formatted like `_IdText`, without casting again)."""
-
-    cache_ok = True
-
-    def column_expression(self, colexpr: Any) -> Any:
-        return None
-
-
-def _col(column: Any, label: str | None = None) -> Any:
-    out = type_coerce(column, _IdText()) if isinstance(column.type, Uuid) else column
-    return out.label(label or column.name)
-
-
-def _cols(table: Any) -> list[Any]:
-    return [_col(c) for c in table.c]
-
-
-def _ids(values: Iterable[Any]) -> list[uuid.UUID]:
-    """Ids in text form back to UUIDs, for query parameters."""
-    return [v if isinstance(v, uuid.UUID) else uuid.UUID(v) for v in values]
-
-
-def _in(session: Session, column: Any, ids: list[uuid.UUID]) -> Any:
-    """`column IN (ids)`; on PostgreSQL `column = ANY(:ids)` with ONE array parameter (an IN
-    list of 2,000 parameters costs more to render and parse than the query to run)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, ids, type_=ARRAY(Uuid())))
-    return column.in_(ids)
-
-
-def _rows(session: Session, table: Table, column: str, ids: Iterable[Any]) -> list[Any]:
-    ids = _ids(ids)
-    if not ids:
-        return []
-    stmt = select(*_cols(table)).where(_in(session, table.c[column], ids))
-    if "archived_at" in table.c:
-        stmt = stmt.where(table.c.archived_at.is_(None))
-    return list(session.execute(stmt).mappings().all())
 
 
 def count_services(session: Session, options: ExportOptions | None = None) -> int:
@@ -509,6 +431,8 @@ def _location_dict(
     redact = not options.include_confidential
     out = _pick(loc, LOCATION_FIELDS)
     out.update(_pick(loc, LOCATION_EXT, prefix=EXT))
+    if loc["capacity_available"] is None and loc["capacity_maximum"] is not None:
+        out[EXT + "capacity_maximum"] = loc["capacity_maximum"]  # no HSDS capacity without it
     region_id = loc["region_id"] or places.region_of(loc["place_id"])
     if (region := places.describe(region_id)) is not None:
         out[EXT + "region"] = region
@@ -619,6 +543,7 @@ def _service_dict(
         o = _pick(org, ORGANIZATION_FIELDS)
         o.update(_pick(org, ORGANIZATION_EXT, prefix=EXT))
         o.setdefault("description", "")
+        o["additional_websites"] = []
         if o_texts := texts.get(org["id"]):
             o[EXT + "translations"] = o_texts
         out["organization"] = o
@@ -629,6 +554,7 @@ def _service_dict(
     out["attributes"] = [
         {
             **_pick(a, ATTRIBUTE_FIELDS),
+            "label": a["term_name"],
             "taxonomy_term": {
                 **{n: jsonable(a["term_" + n]) for n in TERM_FIELDS if a["term_" + n] is not None},
                 "description": a["term_description"] or "",
@@ -640,10 +566,14 @@ def _service_dict(
     if exc:
         out[EXT + "schedule_exceptions"] = exc
     out["service_at_locations"] = []
+    out["capacities"] = []
+    out["additional_urls"] = []
     for sal in sals:
         loc = locations.get(sal["location_id"])
         if loc is None:
             continue
+        if (held := hsds31.capacity(loc, s["id"])) is not None:
+            out["capacities"].append(held)
         item = _pick(sal, SAL_FIELDS)
         item["schedules"] = [
             _schedule(r) for r in sorted(sal_sched.get(sal["id"], []), key=lambda r: str(r["id"]))
@@ -652,6 +582,9 @@ def _service_dict(
             loc, addresses=addresses, access=access, l_phones=l_phones, l_sched=l_sched,
             l_exc=l_exc, texts=texts, places=places, options=options,
         )  # fmt: skip
+        item["service_areas"] = hsds31.service_areas(
+            sal["id"], s["id"], item["location"].get(EXT + "region")
+        )
         out["service_at_locations"].append(item)
     out[EXT + "export_scope"] = options.scope
     return out

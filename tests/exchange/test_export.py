@@ -36,8 +36,10 @@ def test_every_exported_service_is_valid_hsds(db: Session, options: ExportOption
         str(ds.confidential.id),
     }
     hsds.require_schema()
+    hsds.require_schema("3.1")
     for service in services:
-        assert hsds.errors(service) == [], service["name"]
+        assert hsds.errors(service, version="3.1") == [], service["name"]
+        assert hsds.errors(service) == [], service["name"]  # HSDS 3.0.1 readers too
 
 
 def test_hsds_json_carries_the_nested_records_and_crisis_extensions(db: Session) -> None:
@@ -63,7 +65,18 @@ def test_hsds_json_carries_the_nested_records_and_crisis_extensions(db: Session)
     shelter = s["Basement shelter n1"]
     assert shelter["status"] == "active" and shelter["x_status"] == "full"  # HSDS has no "full"
     assert shelter["x_status_reason"] == "No free places tonight"
-    assert shelter["service_at_locations"][0]["location"]["x_capacity_available"] == 0
+    location = shelter["service_at_locations"][0]["location"]
+    [places] = shelter["capacities"]  # HSDS 3.1 service_capacity
+    assert (places["available"], places["maximum"], places["unit"]["identifier"]) == (
+        0,
+        120,
+        "place",
+    )
+    assert places["x_location_id"] == location["id"] and places["updated"]
+    assert "x_capacity_available" not in location
+    area = shelter["service_at_locations"][0]["service_areas"][0]
+    assert area["name"] == "Test Oblast n1"
+    assert meals["attributes"][0]["label"] == meals["attributes"][0]["taxonomy_term"]["name"]
     assert meals["x_export_scope"] == "public"
     assert ds.exact.id
 

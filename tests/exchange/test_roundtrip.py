@@ -6,6 +6,7 @@ empty directory and exported again gives the same records, field by field, excep
 from __future__ import annotations
 
 import json
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,3 +82,28 @@ def test_demo_directory_round_trip_loses_nothing(db: Session, tmp_path: Path) ->
     assert not lines, f"{len(lines)} differences: {kinds(lines).most_common()}\n" + "\n".join(
         lines[:20]
     )
+
+
+def test_hsds_3_0_files_still_import_capacity_from_the_place(db: Session, tmp_path: Path) -> None:
+    """An HSDS 3.0 file (ours before 3.1) states a place's capacity in `x_capacity_*`."""
+    from directory.listings import models as m
+    from tests.exchange.data import make_dataset
+
+    make_dataset(db, tag="v30")
+    admin = make_account(db, "admin")
+    db.flush()
+    services = _export(db)
+    shelter = next(s for s in services if s["name"] == "Basement shelter v30")
+    [held] = shelter.pop("capacities")
+    location = shelter["service_at_locations"][0]["location"]
+    location |= {"x_capacity_maximum": 80, "x_capacity_available": 7}
+    location["x_capacity_updated"] = held["updated"]
+    for s in services:
+        s.pop("capacities", None)
+    path = tmp_path / "v30.json"
+    path.write_text(json.dumps(services), encoding="utf-8")
+    report = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
+    assert report.ok, [str(e) for e in report.errors[:5]]
+    db.expire_all()
+    place = db.get(m.Location, uuid.UUID(location["id"]))
+    assert place is not None and (place.capacity_maximum, place.capacity_available) == (80, 7)
