@@ -63,7 +63,8 @@ def test_modified_after_returns_changes_and_tombstones(client: TestClient, db: S
         check(record, "service.json")
     full = {s["id"]: s for s in changed(full="true")}
     loc = full[str(data.approx.id)]["service_at_locations"][0]["location"]
-    assert loc["x_capacity_available"] == 0
+    [places] = full[str(data.approx.id)]["capacities"]  # HSDS 3.1 service_capacity
+    assert places["available"] == 0 and places["x_location_id"] == loc["id"]
     sals = changed("/hsds/service_at_locations")
     assert {s["service_id"] for s in sals} == {str(data.exact.id), str(data.approx.id)}
     # A date alone is midnight UTC; the whole collection without the parameter has no tombstone.
