@@ -8,8 +8,12 @@ import json
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
+#: The JSON APIs: ours (/api) and the HSDS API (/hsds, `directory.hsds_api`).
+API_PREFIXES = ("/api", "/hsds")
+
+
 def is_api_path(path: str) -> bool:
-    return path == "/api" or path.startswith("/api/")
+    return any(path == p or path.startswith(p + "/") for p in API_PREFIXES)
 
 
 def problem_body(status: int, title: str, detail: str, request_id: str) -> tuple[bytes, str]:

@@ -251,3 +251,8 @@ def test_bad_parameters_are_problem_documents(
     assert body["status"] == 422 and parameter in json.dumps(body["errors"])
     r = client.get("/hsds/service_at_locations", params={"postcode": "1", "proximity": "far"})
     assert r.status_code == 422 and "proximity" in r.text
+
+
+def test_errors_below_the_app_are_problem_documents_too(client: TestClient) -> None:
+    r = client.get("/hsds/services", headers={"Content-Length": "abc"})
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
