@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     timezone: str = Field(
         default="Europe/Kyiv", description="Default IANA time zone of new locations"
     )
+    osm_mapping: str = Field(
+        default="",
+        description="`import --format osm`: a JSON file of OpenStreetMap tag → category rules "
+        "instead of the shipped one (docs/exchange.md#openstreetmap)",
+    )
     stale_after_days: int = Field(default=30, ge=1, le=3650)
     base_url: str = Field(default="", description="Public origin, e.g. https://help.example.org")
     allowed_hosts: str = Field(

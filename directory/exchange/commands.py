@@ -15,7 +15,10 @@ import click
 from directory.exchange.exporters import EXPORT_FORMATS
 from directory.exchange.readers import IMPORT_FORMATS
 
-SUFFIX_FORMATS = {".json": "hsds-json", ".zip": "hsds-csv", ".csv": "csv", ".tsv": "csv"}
+SUFFIX_FORMATS = {
+    ".json": "hsds-json", ".zip": "hsds-csv", ".csv": "csv", ".tsv": "csv", ".pbf": "osm",
+    ".osm": "osm",
+}  # fmt: skip
 
 
 def _open_db() -> Any:
@@ -144,8 +147,9 @@ def _print_report(report: Any) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(list(IMPORT_FORMATS)),
-    help="hsds-json, hsds-csv (zip) or csv (the template); default: from the file name",
+    type=click.Choice([*IMPORT_FORMATS, "osm"]),
+    help="hsds-json, hsds-csv (zip), csv (the template) or osm (an OpenStreetMap .osm.pbf or "
+    "Overpass JSON: proposed to moderators); default: from the file name",
 )
 @click.option(
     "--apply", is_flag=True, help="write (all or nothing); without it: only check and report"
@@ -165,6 +169,17 @@ def _print_report(report: Any) -> None:
     metavar="TIME",
     help="with an HSDS API URL: only what changed since TIME (the previous sync prints it)",
 )
+@click.option(
+    "--osm-mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="with --format osm: tag → category rules (JSON) instead of DIRECTORY_OSM_MAPPING or "
+    "the shipped ones",
+)
+@click.option(
+    "--osm-distance",
+    type=click.FloatRange(0, 5000),
+    help="with --format osm: metres within which a similar name is a possible duplicate",
+)
 def import_cmd(
     file: str,
     fmt: str | None,
@@ -174,6 +189,8 @@ def import_cmd(
     admin_email: str | None,
     as_json: bool,
     modified_after: str | None,
+    osm_mapping: Path | None,
+    osm_distance: float | None,
 ) -> None:
     """Check a file of listings — or another installation's HSDS API (its base URL, e.g.
     https://help.example.org/hsds/) — and report new, changed and unchanged records and every
@@ -191,6 +208,24 @@ def import_cmd(
         path = Path(file)
         if not path.is_file():
             raise ConfigError(f"no file {file}", "give a file, or an HSDS API URL (https://...)")
+        if (fmt or SUFFIX_FORMATS.get(path.suffix.lower())) == "osm":
+            if publish:
+                raise ConfigError(
+                    "an OpenStreetMap import is never published at once",
+                    "leave out --publish: moderators review every feature",
+                )
+            from directory.exchange.osm.command import run_cli
+
+            if not run_cli(
+                path,
+                apply=apply,
+                admin_email=admin_email,
+                as_json=as_json,
+                mapping_path=osm_mapping,
+                distance_m=osm_distance,
+            ):
+                sys.exit(1)
+            return
         report = import_file(path, fmt, apply, publish, source, admin_email, as_json)
         if not report.ok:
             sys.exit(1)

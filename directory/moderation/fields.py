@@ -106,6 +106,9 @@ FIELDS: dict[str, dict[str, F]] = {
         "transportation": TEXT,
         "latitude": F("decimal", minimum=-90, maximum=90),
         "longitude": F("decimal", minimum=-180, maximum=180),
+        # HSDS: the place's id in another database (an OpenStreetMap import: node/123)
+        "external_identifier": F("str", max_length=200),
+        "external_identifier_type": F("str", max_length=100),
         "place_id": F("uuid", ref=m.Place),
         "region_id": F("uuid", ref=m.Place),
         "timezone": TZ,
