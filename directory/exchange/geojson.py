@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from directory.exchange.osm import ATTRIBUTION as OSM_ATTRIBUTION
+from directory.exchange.osm import ID_TYPE as OSM_ID_TYPE
 from directory.exchange.records import EXT, ExportOptions, PlaceNames, jsonable
 from directory.listings import models as m
 from directory.listings.models import Privacy
@@ -123,6 +125,8 @@ def feature(
         ).get("name"),
         "services": services,
     }
+    if loc["external_identifier_type"] == OSM_ID_TYPE:  # ODbL: the attribution travels along
+        props["attribution"] = OSM_ATTRIBUTION
     for key in AMENITIES:
         props[key] = loc[key]
     return {

@@ -38,6 +38,7 @@ TABLES: dict[str, list[str]] = {
         X + "translations",
         X + "schedule_exceptions",
         X + "export_scope",
+        X + "attribution",
     ],
     "locations": [
         *r.LOCATION_FIELDS,
@@ -49,6 +50,7 @@ TABLES: dict[str, list[str]] = {
         X + "translations",
         X + "schedule_exceptions",
         X + "redacted",
+        X + "attribution",
     ],
     "service_at_locations": list(r.SAL_FIELDS),
     "service_capacity": [

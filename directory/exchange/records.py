@@ -27,6 +27,8 @@ from sqlalchemy.orm import Session
 
 from directory.exchange import hsds31
 from directory.exchange.export_sql import _col, _cols, _ids, _in, _rows
+from directory.exchange.osm import ATTRIBUTION as OSM_ATTRIBUTION
+from directory.exchange.osm import ID_TYPE as OSM_ID_TYPE
 from directory.listings import models as m
 from directory.listings.privacy import public_location_view
 
@@ -433,6 +435,8 @@ def _location_dict(
     out.update(_pick(loc, LOCATION_EXT, prefix=EXT))
     if loc["capacity_available"] is None and loc["capacity_maximum"] is not None:
         out[EXT + "capacity_maximum"] = loc["capacity_maximum"]  # no HSDS capacity without it
+    if loc["external_identifier_type"] == OSM_ID_TYPE:  # ODbL: the attribution travels along
+        out[EXT + "attribution"] = OSM_ATTRIBUTION
     region_id = loc["region_id"] or places.region_of(loc["place_id"])
     if (region := places.describe(region_id)) is not None:
         out[EXT + "region"] = region
@@ -586,5 +590,7 @@ def _service_dict(
             sal["id"], s["id"], item["location"].get(EXT + "region")
         )
         out["service_at_locations"].append(item)
+        if EXT + "attribution" in item["location"]:
+            out[EXT + "attribution"] = item["location"][EXT + "attribution"]
     out[EXT + "export_scope"] = options.scope
     return out

@@ -28,6 +28,8 @@ FIELD_LABELS: dict[str, Any] = {
     "capacity_updated": _l("Places updated"),
     "latitude": _l("Latitude"),
     "longitude": _l("Longitude"),
+    "external_identifier": _l("Id in another database"),
+    "external_identifier_type": _l("Other database"),
     "privacy": _l("Privacy of the address"),
     "shelter_type": _l("Kind of place"),
     "has_heating": _l("Heating"),

@@ -476,6 +476,7 @@ def service_context(
     settings: Settings,
     report: Any = None,
 ) -> dict[str, Any]:
+    from directory.exchange.osm.attribution import service_attribution
     from directory.listings import queries
     from directory.web import forms
 
@@ -494,6 +495,7 @@ def service_context(
         else replace(reader_notices(db, locale=locale, now=now, settings=settings), elsewhere=()),
         "service": detail,
         "location_maps": location_maps(detail),
+        "data_attribution": service_attribution(db, service_id),
         "now": now,
         "today_weekday": now.astimezone(ZoneInfo(zone)).weekday(),
         "zone": zone,
