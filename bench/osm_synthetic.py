@@ -70,8 +70,8 @@ def _aid_tags(rng: random.Random, i: int) -> dict[str, str]:
 def write(out: Path, mb: float, seed: int, twins: Path | None) -> dict[str, int]:
     rng = random.Random(seed)
     out.unlink(missing_ok=True)
-    # ~9.6 bytes of PBF per node of this mix (measured): buildings of 5 nodes + streets
-    target_nodes = int(mb * 1_000_000 / 9.6)
+    # ~5.8 bytes of PBF per node of this mix (measured): buildings of 5 nodes + streets
+    target_nodes = int(mb * 1_000_000 / 5.8)
     counts = {"nodes": 0, "ways": 0, "aid_features": 0, "twins": 0}
     lat0, lon0, lat1, lon1 = BOX
     nid, wid = 1, 1

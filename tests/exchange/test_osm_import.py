@@ -324,3 +324,24 @@ def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     broken = runner.invoke(main, ["import", str(garbage)])
     assert broken.exit_code == 1 and "refused" in broken.output
     assert "Traceback" not in broken.output
+
+
+def test_the_same_place_twice_in_a_file_is_one_listing(
+    ready: Session, tmp_path: Path, mapping: Any
+) -> None:
+    lat, lon = KYIV
+    shelter = {"amenity": "shelter", "shelter_type": "bomb_shelter", "name": "Укриття ліцею 3"}
+    building = {**shelter, "building": "school"}
+    path = _pbf(
+        tmp_path / "twice.osm.pbf",
+        [
+            (1, lat, lon, shelter),
+            (101, lat + 0.0002, lon, {}),
+            (102, lat + 0.0002, lon + 0.0003, {}),
+            (103, lat + 0.0004, lon + 0.0003, {}),
+        ],
+        [(9, [101, 102, 103, 101], building)],
+    )
+    report = run_osm_import(ready, path, mapping=mapping, apply=True)
+    assert report.ok and report.features == 2 and report.new == 1
+    assert [(d["osm_id"], d["same_as_feature"]) for d in report.duplicates] == [("way/9", "node/1")]

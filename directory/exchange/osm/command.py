@@ -87,9 +87,14 @@ def _print(report: Any, mapping: str, seconds: float, apply: bool) -> None:
         f"possible duplicates of listed places: {len(report.duplicates)}"
     )
     for d in report.duplicates[:20]:
+        what = (
+            f"listed place {d['listed_place']}"
+            if "listed_place" in d
+            else f"{d['same_as_feature']} of this file"
+        )
         echo(
             f"  duplicate? {d['osm_id']} {d['name']!r} ~ {d['listed_name']!r} "
-            f"({d['metres']} m, {d['similarity']:.0%}) place {d['listed_place']}"
+            f"({d['metres']} m, {d['similarity']:.0%}): {what}"
         )
     if len(report.duplicates) > 20:
         echo(f"  ... and {len(report.duplicates) - 20} more")

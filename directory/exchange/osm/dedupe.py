@@ -128,3 +128,43 @@ class Neighbours:
                         label = next((n for n in names[1:] if n), names[0])
                         best = Near(row["id"], label, metres, score, row)
         return best
+
+
+@dataclass
+class Twin:
+    key: str
+    name: str
+    metres: float
+    similarity: float
+
+
+class Twins:
+    """Named features of the same file already proposed: a second one nearby with a similar
+    name and the same category (a shelter mapped as a node and as its building) is reported
+    as a possible duplicate instead of a second new listing."""
+
+    def __init__(self, mapping: Mapping) -> None:
+        self.mapping = mapping
+        self.grid: dict[tuple[int, int], list[tuple[Feature, list[str]]]] = defaultdict(list)
+
+    def add(self, feature: Feature, names: list[str]) -> None:
+        self.grid[Neighbours._cell(feature.lat, feature.lon)].append((feature, names))
+
+    def find(self, feature: Feature, own: list[str]) -> Twin | None:
+        ci, cj = Neighbours._cell(feature.lat, feature.lon)
+        reach = max(1, math.ceil(self.mapping.distance_m / 1000 / (CELL * 111)))
+        best: Twin | None = None
+        for di in range(-reach, reach + 1):
+            for dj in range(-reach * 2, reach * 2 + 1):
+                for other, names in self.grid.get((ci + di, cj + dj), ()):
+                    if other.rule.category != feature.rule.category:
+                        continue
+                    metres = distance_m(feature.lat, feature.lon, other.lat, other.lon)
+                    if metres > self.mapping.distance_m:
+                        continue
+                    score = max(similarity(a, n) for a in own for n in names)
+                    if score >= self.mapping.name_similarity and (
+                        best is None or metres < best.metres
+                    ):
+                        best = Twin(other.key, names[0], metres, score)
+        return best

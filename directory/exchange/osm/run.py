@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from directory.exchange.importer import Report, run_import
 from directory.exchange.osm import ATTRIBUTION, ID_TYPE
 from directory.exchange.osm.convert import Converter, location_id, service_id
-from directory.exchange.osm.dedupe import Near, Neighbours, linked_locations
+from directory.exchange.osm.dedupe import Near, Neighbours, Twins, linked_locations
 from directory.exchange.osm.mapping import Mapping
 from directory.exchange.osm.reader import Feature, read_features
 from directory.exchange.readers import ImportRefused
@@ -107,6 +107,7 @@ def run_osm_import(
     waiting = _pending_creates(session, [service_id(f) for f in features])
     linked = linked_locations(session, [f.key for f in features])
     neighbours = Neighbours(session, features, mapping)
+    twins = Twins(mapping)  # named features of this file proposed so far
     to_import: list[Feature] = []
     to_link: list[tuple[Feature, Near]] = []
     for f in features:
@@ -122,9 +123,25 @@ def run_osm_import(
         else:
             _, name, others = conv.names(f)
             near = neighbours.find(f, [name, *others.values()])
-            if near is None:
+            twin = None
+            if near is None and f.tags.get("name"):
+                twin = twins.find(f, [name, *others.values()])
+            if twin is not None:
+                report.duplicates.append(
+                    {
+                        "osm_id": f.key,
+                        "name": name,
+                        "same_as_feature": twin.key,
+                        "listed_name": twin.name,
+                        "metres": round(twin.metres),
+                        "similarity": round(twin.similarity, 2),
+                    }
+                )
+            elif near is None:
                 report.new += 1
                 to_import.append(f)
+                if f.tags.get("name"):
+                    twins.add(f, [name, *others.values()])
             else:
                 to_link.append((f, near))
                 report.duplicates.append(
@@ -191,17 +208,15 @@ def _import_listings(
     if not features:
         return None
     items = [conv.item(f) for f in features]
-    for _ in range(3):
-        result = _run(session, path, items, apply=False, actor=actor)
+    for _ in range(3):  # a refused apply rolls back to its savepoint: trying again is clean
+        result = _run(session, path, items, apply=apply, actor=actor)
         bad = {p.line for p in result.errors if p.line}
         if result.ok or not bad or result.refused:
             break
         for p in result.errors:
             report.warnings.append(f"{_key(items, p.line)}: left out: {p.field} {p.reason}")
         items = [it for i, it in enumerate(items) if i + 2 not in bad]
-    if not apply or not result.ok or not items:
-        return result
-    return _run(session, path, items, apply=True, actor=actor)
+    return result
 
 
 def _key(items: list[dict[str, Any]], line: int | None) -> str:
