@@ -43,14 +43,41 @@ class PreconditionFailed(DomainError):
 
 
 class ValidationFailed(DomainError):
-    """One or more fields are invalid. `errors` is a list of {"path": ..., "message": ...}."""
+    """One or more fields are invalid. `errors` is a list of {"path", "code", "message"} and
+    optionally "params": `code` is a stable key (docs/api.md, "Error codes") that adapters
+    translate with `params`; `message` is the English sentence for API clients and logs. An
+    entry raised without a code gets "invalid"."""
 
     status = 422
     title = "Validation failed"
 
-    def __init__(self, errors: list[dict[str, str]], detail: str = "") -> None:
+    def __init__(self, errors: list[dict[str, Any]], detail: str = "") -> None:
         super().__init__(detail or "; ".join(f"{e['path']}: {e['message']}" for e in errors))
+        for error in errors:
+            error.setdefault("code", "invalid")
         self.errors = errors
+
+
+class FieldError(ValueError):
+    """One refused value. `code` is a stable key adapters translate (docs/api.md, "Error
+    codes"), `params` what the translated sentence needs; str() is the English message."""
+
+    def __init__(self, message: str, code: str = "invalid", **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+    def at(self, path: str) -> dict[str, Any]:
+        """This error as an entry of `ValidationFailed.errors` for the field at `path`."""
+        return field_error(path, self.code, str(self), **self.params)
+
+
+def field_error(path: str, code: str, message: str, **params: Any) -> dict[str, Any]:
+    """An entry of `ValidationFailed.errors`."""
+    entry: dict[str, Any] = {"path": path, "code": code, "message": message}
+    if params:
+        entry["params"] = params
+    return entry
 
 
 class Unauthorized(DomainError):

@@ -6,7 +6,7 @@ NOT stripped — it is stored as typed and made inert where it is shown (Jinja a
 
 Use the `Annotated` types in pydantic models::
 
-    from typing import Annotated
+    from typing import Annotated, Any
     from directory.textinput import SafeLine, SafeText, SafeUrl, line
 
     class ServiceIn(BaseModel):
@@ -23,10 +23,12 @@ turns it into a 422 entry; HTML forms translate the message key in `TextInputErr
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field
+
+from directory.errors import FieldError
 
 #: Default bounds (characters after normalisation).
 LINE_MAX = 300
@@ -41,12 +43,11 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 _LINE_BREAKS_OK = frozenset("\n\t")
 
 
-class TextInputError(ValueError):
-    """A refused text. `code` is a stable key adapters can translate."""
+class TextInputError(FieldError):
+    """A refused text. `code` is a stable key adapters can translate (with `params`)."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+    def __init__(self, code: str, message: str, **params: Any) -> None:
+        super().__init__(message, code, **params)
 
 
 #: Characters already found acceptable (one set per mode): most texts reuse a small alphabet,
@@ -122,12 +123,13 @@ def clean_url(value: object, *, max_length: int = URL_MAX) -> str:
 
 def _check_length(text: str, min_length: int, max_length: int) -> None:
     if len(text) > max_length:
-        raise TextInputError("too_long", f"must be at most {max_length} characters")
+        raise TextInputError("too_long", f"must be at most {max_length} characters", max=max_length)
     if len(text) < min_length:
-        raise TextInputError(
-            "too_short" if min_length > 1 else "required",
-            f"must be at least {min_length} characters" if min_length > 1 else "must not be empty",
-        )
+        if min_length > 1:
+            raise TextInputError(
+                "too_short", f"must be at least {min_length} characters", min=min_length
+            )
+        raise TextInputError("required", "must not be empty")
 
 
 def line(max_length: int = LINE_MAX, min_length: int = 0) -> BeforeValidator:

@@ -39,7 +39,7 @@ from directory.accounts.models import (
     Setting,
 )
 from directory.db import after_unit_of_work, utcnow
-from directory.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from directory.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, field_error
 from directory.listings.models import Locale, Place
 
 #: Argon2id with the library's (RFC 9106 low-memory) defaults.
@@ -81,11 +81,25 @@ def hash_password(password: str) -> str:
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
-            [{"path": "password", "message": f"must be at least {MIN_PASSWORD_LENGTH} characters"}]
+            [
+                field_error(
+                    "password",
+                    "too_short",
+                    f"must be at least {MIN_PASSWORD_LENGTH} characters",
+                    min=MIN_PASSWORD_LENGTH,
+                )
+            ]
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise ValidationFailed(
-            [{"path": "password", "message": f"must be at most {MAX_PASSWORD_LENGTH} characters"}]
+            [
+                field_error(
+                    "password",
+                    "too_long",
+                    f"must be at most {MAX_PASSWORD_LENGTH} characters",
+                    max=MAX_PASSWORD_LENGTH,
+                )
+            ]
         )
 
 
@@ -104,7 +118,9 @@ def _check_email(email: str) -> str:
     email = normalise_email(email)
     local, _, domain = email.partition("@")
     if not local or "." not in domain or len(email) > 254 or any(c.isspace() for c in email):
-        raise ValidationFailed([{"path": "email", "message": "is not a valid email address"}])
+        raise ValidationFailed(
+            [{"path": "email", "code": "bad_email", "message": "is not a valid email address"}]
+        )
     return email
 
 
@@ -134,9 +150,19 @@ def create_account(
             [{"path": "role", "message": "must be volunteer, moderator or admin"}]
         ) from None
     if session.get(Locale, locale) is None:
-        raise ValidationFailed([{"path": "locale", "message": f"unknown locale {locale!r}"}])
+        raise ValidationFailed(
+            [{"path": "locale", "code": "unknown_locale", "message": f"unknown locale {locale!r}"}]
+        )
     if session.scalar(select(Account.id).where(Account.email == email)) is not None:
-        raise ValidationFailed([{"path": "email", "message": "an account with this email exists"}])
+        raise ValidationFailed(
+            [
+                {
+                    "path": "email",
+                    "code": "email_taken",
+                    "message": "an account with this email exists",
+                }
+            ]
+        )
     places = resolve_regions(session, codes=region_codes, ids=region_ids)
     account = Account(
         email=email,
@@ -724,7 +750,9 @@ def update_account(
     if base_version is not None and account.version != base_version:
         raise PreconditionFailed("The account changed meanwhile", current_version=account.version)
     if account.id == actor.id and (disabled or (role is not None and Role(role) != Role.admin)):
-        raise ValidationFailed([{"path": "role", "message": "you cannot lock yourself out"}])
+        raise ValidationFailed(
+            [{"path": "role", "code": "self_lockout", "message": "you cannot lock yourself out"}]
+        )
     if disabled is not None:
         account.disabled = disabled
         if disabled:

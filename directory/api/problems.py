@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
-from directory.errors import DomainError, ValidationFailed
+from directory.errors import DomainError, FieldError, ValidationFailed
 
 log = logging.getLogger("directory.api")
 
@@ -61,10 +61,15 @@ def pointer(path: str) -> str:
 
 
 def validation_problem(errors: list[dict[str, str]], detail: str = "") -> JSONResponse:
+    """422 naming each bad field (`pointer`), what is wrong (`detail`, English) and its stable
+    `code` (docs/api.md, "Error codes")."""
     return problem(
         422,
         detail or "Some fields are not valid; see errors.",
-        errors=[{"pointer": pointer(e["path"]), "detail": e["message"]} for e in errors],
+        errors=[
+            {"pointer": pointer(e["path"]), "detail": e["message"], "code": e["code"]}
+            for e in errors
+        ],
     )
 
 
@@ -81,10 +86,14 @@ def _request_validation(request: Request, exc: RequestValidationError) -> JSONRe
         message = str(err.get("msg", "is not valid"))
         if message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
+        # our checks (textinput) name their code; pydantic's own (types, bounds) are "invalid"
+        error = (err.get("ctx") or {}).get("error")
+        code = error.code if isinstance(error, FieldError) else "invalid"
         if where == "body":
-            errors.append({"pointer": "#/" + "/".join(rest), "detail": message})
+            errors.append({"pointer": "#/" + "/".join(rest), "detail": message, "code": code})
         else:  # query, path, header: RFC 9457 names the parameter
-            errors.append({"parameter": rest[0] if rest else where, "in": where, "detail": message})
+            name = rest[0] if rest else where
+            errors.append({"parameter": name, "in": where, "detail": message, "code": code})
     return problem(422, "The request is not valid; see errors.", errors=errors)
 
 
@@ -103,7 +112,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             elif head == "translations" and tail.split("/")[0] in renames:
                 name, _, locale = tail.partition("/")
                 path = f"{renames[name]}/{locale}"
-            errors.append({"path": path, "message": e["message"]})
+            errors.append({"path": path, "message": e["message"], "code": e["code"]})
         return validation_problem(errors)
 
     @app.exception_handler(DomainError)

@@ -75,13 +75,7 @@ def create_user(
             region_ids=ids,
         )
     except ValidationFailed as exc:
-        errors = error_messages(exc)
-        for e in exc.errors:
-            if e["path"] == "email" and "exists" in e["message"]:
-                errors["email"] = _("An account with this email exists already.")
-            elif e["path"] == "email":
-                errors["email"] = _("Please enter a valid email address.")
-        return _users_page(ctx, status_code=422, errors=errors, typed=typed)
+        return _users_page(ctx, status_code=422, errors=error_messages(exc), typed=typed)
     return _users_page(ctx, new_password=(account.email, password), done_now="user-created")
 
 
@@ -120,9 +114,6 @@ def update_user(
                 region_ids=[parse_id(r) for r in region or [] if r],
             )
     except ValidationFailed as exc:
-        if any("lock yourself out" in e.get("message", "") for e in exc.errors):
-            message = _("You cannot remove your own administrator role or disable yourself.")
-            return _users_page(ctx, status_code=422, errors={"form": message})
         return _users_page(ctx, status_code=422, errors=error_messages(exc))
     return _users_page(ctx, new_password=new_password, done_now="user-saved")
 

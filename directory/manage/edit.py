@@ -353,7 +353,9 @@ def submit(
 ) -> list[ChangeRequest]:
     """Propose every change of one form; all or nothing (one savepoint)."""
     if not items:
-        raise ValidationFailed([{"path": "", "message": "nothing to change"}])
+        raise ValidationFailed(
+            [{"path": "", "code": "nothing_to_change", "message": "nothing to change"}]
+        )
     savepoint = session.begin_nested()
     done: list[ChangeRequest] = []
     try:

@@ -1,75 +1,55 @@
-"""The services' English error details turned into messages in the person's language.
+"""The services' errors in the person's language, by their stable codes.
 
-Services speak English to API clients and logs; a volunteer reads the same rule in their own
-language next to the field it concerns. Unknown details fall back to a general sentence (never
-to a raw English string in a localised page).
+Services speak English to API clients and logs and give every field error a `code` (and the
+`params` its sentence needs; `directory.errors.FieldError`); a volunteer reads the same rule in
+their own language next to the field it concerns. Codes without a sentence here fall back to a
+general one (never to a raw English string in a localised page).
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from directory.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from directory.i18n import gettext as _
 
-_PATTERNS: list[tuple[re.Pattern[str], Any]] = [
-    (
-        re.compile(r"^must be at least (?P<n>[\d.-]+)"),
-        lambda m: _("Must be %(n)s or more.", n=m["n"]),
+Params = Mapping[str, Any]
+
+#: code → the sentence shown next to the field (params fill it in).
+MESSAGES: dict[str, Callable[[Params], str]] = {
+    "too_small": lambda p: _("Must be %(n)s or more.", n=p.get("min", "")),
+    "too_short": lambda p: _("Must be %(n)s or more.", n=p.get("min", "")),
+    "too_large": lambda p: _("Must be %(n)s or less.", n=p.get("max", "")),
+    "too_long": lambda p: _("Must be %(n)s characters or fewer.", n=p.get("max", "")),
+    "not_integer": lambda p: _("Please enter a number."),
+    "not_a_number": lambda p: _("Please enter a number."),
+    "free_places_over_total": lambda p: _("Free places cannot be more than the places in total."),
+    "bad_phone": lambda p: _(
+        "Please enter the phone number with its country code, for example +380 44 123 4567."
     ),
-    (
-        re.compile(r"^must be at most (?P<n>\d+) characters"),
-        lambda m: _("Must be %(n)s characters or fewer.", n=m["n"]),
+    "bad_email": lambda p: _("Please enter a valid email address."),
+    "email_taken": lambda p: _("An account with this email exists already."),
+    "self_lockout": lambda p: _(
+        "You cannot remove your own administrator role or disable yourself."
     ),
-    (
-        re.compile(r"^must be at most (?P<n>[\d.-]+)"),
-        lambda m: _("Must be %(n)s or less.", n=m["n"]),
-    ),
-    (
-        re.compile(r"^must be a whole number|^must be a number"),
-        lambda m: _("Please enter a number."),
-    ),
-    (
-        re.compile(r"^free places cannot exceed the total"),
-        lambda m: _("Free places cannot be more than the places in total."),
-    ),
-    (
-        re.compile(r"^is not a valid phone number|^must be an international number"),
-        lambda m: _(
-            "Please enter the phone number with its country code, for example +380 44 123 4567."
-        ),
-    ),
-    (
-        re.compile(r"^is not a valid email address"),
-        lambda m: _("Please enter a valid email address."),
-    ),
-    (
-        re.compile(r"^must be an http|^is not a valid URL|^must not contain spaces"),
-        lambda m: _("Please enter a web address starting with https://."),
-    ),
-    (re.compile(r"^must be in the future"), lambda m: _("This time has already passed.")),
-    (re.compile(r"^must not be empty|^is required"), lambda m: _("Please fill this in.")),
-    (
-        re.compile(r"^latitude and longitude go together"),
-        lambda m: _("Enter both latitude and longitude, or neither."),
-    ),
-    (
-        re.compile(r"^opens_at and closes_at go together"),
-        lambda m: _("Enter both the opening and the closing time."),
-    ),
-    (re.compile(r"^contains"), lambda m: _("This text contains characters that are not allowed.")),
-    (re.compile(r"^nothing to change"), lambda m: _("Nothing was changed.")),
-    (re.compile(r"^unknown category"), lambda m: _("Unknown category.")),
-]
+    "bad_url": lambda p: _("Please enter a web address starting with https://."),
+    "past": lambda p: _("This time has already passed."),
+    "required": lambda p: _("Please fill this in."),
+    "coordinates_pair": lambda p: _("Enter both latitude and longitude, or neither."),
+    "hours_pair": lambda p: _("Enter both the opening and the closing time."),
+    "control_character": lambda p: _("This text contains characters that are not allowed."),
+    "nothing_to_change": lambda p: _("Nothing was changed."),
+    "unknown_category": lambda p: _("Unknown category."),
+}
+#: Codes whose sentence concerns the whole form rather than one field.
+FORM_CODES = frozenset({"self_lockout"})
 
 
-def translate_detail(detail: str) -> str:
-    for pattern, make in _PATTERNS:
-        match = pattern.search(detail)
-        if match:
-            return str(make(match))
-    return _("This value is not valid.")
+def translate_error(code: str, params: Params | None = None) -> str:
+    """The sentence for an error code, in the current locale."""
+    make = MESSAGES.get(code)
+    return str(make(params or {})) if make else _("This value is not valid.")
 
 
 def error_messages(exc: DomainError) -> dict[str, str]:
@@ -77,9 +57,12 @@ def error_messages(exc: DomainError) -> dict[str, str]:
     if isinstance(exc, ValidationFailed):
         out: dict[str, str] = {}
         for error in exc.errors:
+            code = error.get("code", "invalid")
             path = error.get("path", "")
             name = path.rsplit("/", 1)[-1] if not path.startswith("translations/") else path
-            out.setdefault(name or "", translate_detail(error.get("message", "")))
+            if code in FORM_CODES:
+                name = "form"
+            out.setdefault(name or "", translate_error(code, error.get("params")))
         out.setdefault("form", out.get("") or _("Please check the highlighted fields."))
         return out
     if isinstance(exc, Forbidden):

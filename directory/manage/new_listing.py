@@ -170,7 +170,10 @@ def build(
     records.append(moderation.GroupRecord("location", location, entity_id=lid))
     if address or city:
         if not city:
-            raise EditRefused(ValidationFailed([{"path": "city", "message": "is required"}]), "")
+            raise EditRefused(
+                ValidationFailed([{"path": "city", "code": "required", "message": "is required"}]),
+                "",
+            )
         records.append(
             moderation.GroupRecord(
                 "address",

@@ -416,7 +416,9 @@ async def edit_submit(request: Request, ctx: Volunteer, service_id: str) -> Resp
             status_code=422,
             errors={
                 "form": error_messages(
-                    ValidationFailed([{"path": "", "message": "nothing to change"}])
+                    ValidationFailed(
+                        [{"path": "", "code": "nothing_to_change", "message": "nothing to change"}]
+                    )
                 )[""]
             },
         )

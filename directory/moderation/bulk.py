@@ -223,7 +223,13 @@ class BulkPublisher:
             allowed = set()
         for name, value in op.fields.items():
             if name not in allowed:
-                errors.append({"path": str(name)[:60], "message": "cannot be changed here"})
+                errors.append(
+                    {
+                        "path": str(name)[:60],
+                        "code": "not_changeable",
+                        "message": "cannot be changed here",
+                    }
+                )
                 continue
             spec = specs[name]
             try:
@@ -234,7 +240,7 @@ class BulkPublisher:
                     if spec.kind == "uuids" and (
                         not isinstance(value, list) or len(value) > spec.extra.get("max_items", 50)
                     ):
-                        raise FieldError("must be a short list of ids")
+                        raise FieldError("must be a short list of ids", "bad_list")
                     ids = [
                         v if op.trusted and isinstance(v, str) else str(as_uuid(v)) for v in values
                     ]
@@ -244,34 +250,42 @@ class BulkPublisher:
                     op.cleaned[name] = ids if spec.kind == "uuids" else ids[0]
                 elif spec.kind == "codes":
                     if not isinstance(value, list) or len(value) > spec.extra.get("max_items", 20):
-                        raise FieldError("must be a short list of category codes")
+                        raise FieldError("must be a short list of category codes", "bad_list")
                     for code in value:
                         if not isinstance(code, str) or code not in self._terms:
-                            raise FieldError(f"unknown category {str(code)[:100]!r}")
+                            raise FieldError(
+                                f"unknown category {str(code)[:100]!r}", "unknown_category"
+                            )
                     op.cleaned[name] = sorted(set(value))
                 elif op.trusted:
                     op.cleaned[name] = value
                 else:
                     op.cleaned[name] = self._clean(spec, value)
             except FieldError as exc:
-                errors.append({"path": name, "message": str(exc)})
+                errors.append(exc.at(name))
         if op.translations and op.kind not in (ChangeKind.archive, ChangeKind.restore):
             for name, per_locale in op.translations.items():
                 tspec = specs.get(name)
                 if tspec is None or not tspec.translatable or name not in allowed:
                     errors.append(
-                        {"path": f"translations/{str(name)[:60]}", "message": "is not translatable"}
+                        {
+                            "path": f"translations/{str(name)[:60]}",
+                            "code": "not_translatable",
+                            "message": "is not translatable",
+                        }
                     )
                     continue
                 for locale, value in per_locale.items():
                     path = f"translations/{name}/{str(locale)[:12]}"
                     if locale not in self._locales:
-                        errors.append({"path": path, "message": "unknown locale"})
+                        errors.append(
+                            {"path": path, "code": "unknown_locale", "message": "unknown locale"}
+                        )
                         continue
                     try:
                         text = value if op.trusted else self._clean(tspec, value)
                     except FieldError as exc:
-                        errors.append({"path": path, "message": str(exc)})
+                        errors.append(exc.at(path))
                         continue
                     if text:
                         op.texts.setdefault(name, {})[locale] = text
@@ -282,13 +296,13 @@ class BulkPublisher:
                     and name not in op.cleaned
                     and not any(e["path"] == name for e in errors)
                 ):
-                    errors.append({"path": name, "message": "is required"})
+                    errors.append({"path": name, "code": "required", "message": "is required"})
         if not errors:
             errors.extend(
                 _cross_checks(op.entity_type, op.kind, op.current, op.cleaned, now=self.now)
             )
         if not errors and op.kind == ChangeKind.update and not (op.cleaned or op.texts):
-            errors.append({"path": "", "message": "nothing to change"})
+            errors.append({"path": "", "code": "nothing_to_change", "message": "nothing to change"})
         return errors
 
     def _load_current(self, ops: list[_Op]) -> None:

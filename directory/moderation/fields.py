@@ -2,7 +2,7 @@
 which fields are translatable, and which are sensitive (the fraud guard).
 
 Values in a change request's payload are JSON (strings for decimals, dates, times and ids);
-`clean` turns input into that form (or raises FieldError), `load` turns it into model values and
+`clean` turns input into that form (or raises FieldError, with a code; `path` is the caller's), `load` turns it into model values and
 `dump` turns a model value back into JSON for diffs and the audit log.
 """
 
@@ -20,12 +20,9 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from directory.errors import FieldError
 from directory.listings import models as m
 from directory.textinput import TextInputError, clean_line, clean_text, clean_url
-
-
-class FieldError(ValueError):
-    """One bad value; `path` is filled in by the caller."""
 
 
 @dataclass(frozen=True)
@@ -271,7 +268,7 @@ def clean(
     a record in `pending` (the ids a pending group of change requests creates)."""
     if value is None:
         if not spec.nullable or spec.required:
-            raise FieldError("must not be empty")
+            raise FieldError("must not be empty", "required")
         return None
     kind = spec.kind
     try:
@@ -282,92 +279,92 @@ def clean(
             out = fn(value, max_length=spec.max_length, min_length=1 if spec.required else 0)
             return _check_str(session, spec, out)
     except TextInputError as exc:
-        raise FieldError(str(exc)) from None
+        raise FieldError(str(exc), exc.code, **exc.params) from None
     if kind == "enum":
         if not isinstance(value, str) or value not in spec.choices:
-            raise FieldError("must be one of: " + ", ".join(spec.choices))
+            raise FieldError("must be one of: " + ", ".join(spec.choices), "not_a_choice")
         return value
     if kind == "bool":
         if not isinstance(value, bool):
-            raise FieldError("must be true or false")
+            raise FieldError("must be true or false", "not_boolean")
         return value
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise FieldError("must be a whole number")
+            raise FieldError("must be a whole number", "not_integer")
         _range(spec, value)
         return value
     if kind == "decimal":
         if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
-            raise FieldError("must be a number")
+            raise FieldError("must be a number", "not_a_number")
         try:
             number = Decimal(str(value))
         except InvalidOperation:
-            raise FieldError("must be a number") from None
+            raise FieldError("must be a number", "not_a_number") from None
         if not number.is_finite():
-            raise FieldError("must be a number")
+            raise FieldError("must be a number", "not_a_number")
         _range(spec, number)
         return str(number.quantize(Decimal("0.000001")))
     if kind == "uuid":
         ref_id = as_uuid(value)
         if spec.ref is not None and ref_id not in pending and session.get(spec.ref, ref_id) is None:
-            raise FieldError(f"no such {spec.ref.__tablename__}")
+            raise FieldError(f"no such {spec.ref.__tablename__}", "unknown_reference")
         return str(ref_id)
     if kind == "uuids":
         if not isinstance(value, list) or len(value) > spec.extra.get("max_items", 50):
-            raise FieldError("must be a short list of ids")
+            raise FieldError("must be a short list of ids", "bad_list")
         return [clean(session, F("uuid", ref=spec.ref), v, now=now, pending=pending) for v in value]
     if kind == "codes":
         if not isinstance(value, list) or len(value) > spec.extra.get("max_items", 20):
-            raise FieldError("must be a short list of category codes")
+            raise FieldError("must be a short list of category codes", "bad_list")
         codes = []
         for v in value:
             if not isinstance(v, str) or len(v) > 100:
-                raise FieldError("must be category codes")
+                raise FieldError("must be category codes", "bad_list")
             if session.scalar(select(m.TaxonomyTerm.id).where(m.TaxonomyTerm.code == v)) is None:
-                raise FieldError(f"unknown category {v[:100]!r}")
+                raise FieldError(f"unknown category {v[:100]!r}", "unknown_category")
             codes.append(v)
         return sorted(set(codes))
     if kind in ("date", "time", "datetime"):
         return _temporal(spec, value, now=now)
-    raise FieldError("cannot be changed")  # pragma: no cover
+    raise FieldError("cannot be changed", "not_changeable")  # pragma: no cover
 
 
 def _check_str(session: Session, spec: F, out: str) -> str | None:
     check = spec.check
     if check == "email":
         if not _EMAIL_RE.match(out):
-            raise FieldError("is not a valid email address")
+            raise FieldError("is not a valid email address", "bad_email")
         return out
     if check == "phone":
         try:
             parsed = phonenumbers.parse(out, None)
         except phonenumbers.NumberParseException:
             raise FieldError(
-                "must be an international number in E.164 form, e.g. +380441234567"
+                "must be an international number in E.164 form, e.g. +380441234567", "bad_phone"
             ) from None
         if not phonenumbers.is_valid_number(parsed):
-            raise FieldError("is not a valid phone number")
+            raise FieldError("is not a valid phone number", "bad_phone")
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if check == "locale":
         if session.get(m.Locale, out) is None:
-            raise FieldError(f"unknown locale {out!r}")
+            raise FieldError(f"unknown locale {out!r}", "unknown_locale")
         return out
     if check == "timezone":
         try:
             zoneinfo.ZoneInfo(out)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise FieldError("unknown IANA time zone") from None
+            raise FieldError("unknown IANA time zone", "unknown_time_zone") from None
         return out
     if check == "country":
         if not (len(out) == 2 and out.isascii() and out.isalpha()):
-            raise FieldError("must be a two-letter country code")
+            raise FieldError("must be a two-letter country code", "bad_country")
         return out.upper()
     if check == "language":
         if not _LANGUAGE_RE.match(out):
-            raise FieldError("must be a language code such as uk, en or pt-BR")
+            raise FieldError("must be a language code such as uk, en or pt-BR", "bad_language")
         return out
     if check == "byday" and out and not _BYDAY_RE.match(out.upper()):
-        raise FieldError("must be days like MO,TU,WE")
+        raise FieldError("must be days like MO,TU,WE", "bad_days")
     if check == "byday":
         return out.upper() or None
     return out if (out or spec.required or not spec.nullable) else None
@@ -375,9 +372,9 @@ def _check_str(session: Session, spec: F, out: str) -> str | None:
 
 def _range(spec: F, value: Any) -> None:
     if spec.minimum is not None and value < spec.minimum:
-        raise FieldError(f"must be at least {spec.minimum:g}")
+        raise FieldError(f"must be at least {spec.minimum:g}", "too_small", min=f"{spec.minimum:g}")
     if spec.maximum is not None and value > spec.maximum:
-        raise FieldError(f"must be at most {spec.maximum:g}")
+        raise FieldError(f"must be at most {spec.maximum:g}", "too_large", max=f"{spec.maximum:g}")
 
 
 class CleanMemo:
@@ -410,12 +407,12 @@ class CleanMemo:
             try:
                 hit = (True, clean(self.session, spec, value, now=self.now))
             except FieldError as exc:
-                hit = (False, str(exc))
+                hit = (False, exc)
             if len(self._memo) > self.limit:
                 self._memo.clear()
             self._memo[key] = hit
         if not hit[0]:
-            raise FieldError(hit[1])
+            raise FieldError(str(hit[1]), hit[1].code, **hit[1].params)
         return hit[1]
 
 
@@ -424,18 +421,18 @@ def as_uuid(value: Any) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
     if not isinstance(value, str) or len(value) > 40:
-        raise FieldError("must be an id")
+        raise FieldError("must be an id", "bad_id")
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise FieldError("must be an id") from None
+        raise FieldError("must be an id", "bad_id") from None
 
 
 def _temporal(spec: F, value: Any, *, now: dt.datetime) -> str:
     if isinstance(value, (dt.date, dt.time)):
         value = value.isoformat()
     if not isinstance(value, str) or len(value) > 40:
-        raise FieldError(f"must be an ISO 8601 {spec.kind}")
+        raise FieldError(f"must be an ISO 8601 {spec.kind}", "bad_format", kind=spec.kind)
     try:
         if spec.kind == "date":
             return dt.date.fromisoformat(value).isoformat()
@@ -443,12 +440,14 @@ def _temporal(spec: F, value: Any, *, now: dt.datetime) -> str:
             return dt.time.fromisoformat(value).replace(tzinfo=None).isoformat()
         when = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise FieldError(f"must be an ISO 8601 {spec.kind}") from None
+        raise FieldError(f"must be an ISO 8601 {spec.kind}", "bad_format", kind=spec.kind) from None
     if when.tzinfo is None:
-        raise FieldError("must include a time zone offset, e.g. 2026-01-31T18:00:00+02:00")
+        raise FieldError(
+            "must include a time zone offset, e.g. 2026-01-31T18:00:00+02:00", "missing_offset"
+        )
     when = when.astimezone(dt.UTC)
     if spec.check == "future" and when <= now:
-        raise FieldError("must be in the future")
+        raise FieldError("must be in the future", "past")
     return when.isoformat()
 
 

@@ -170,7 +170,13 @@ def propose(
     if group_id is not None:
         if kind != ChangeKind.create:
             raise ValidationFailed(
-                [{"path": "kind", "message": "only new records are proposed as a group"}]
+                [
+                    {
+                        "path": "kind",
+                        "code": "not_groupable",
+                        "message": "only new records are proposed as a group",
+                    }
+                ]
             )
         pending = frozenset(
             session.scalars(
@@ -196,7 +202,9 @@ def propose(
     ):
         raise Forbidden("Only moderators may make this change")
     if kind == ChangeKind.verify and entity_type != "service":
-        raise ValidationFailed([{"path": "kind", "message": "only services are verified"}])
+        raise ValidationFailed(
+            [{"path": "kind", "code": "not_verifiable", "message": "only services are verified"}]
+        )
 
     record = None
     if kind == ChangeKind.create:
@@ -294,7 +302,9 @@ def _kind(kind: ChangeKind | str) -> ChangeKind:
     try:
         return ChangeKind(kind)
     except ValueError:
-        raise ValidationFailed([{"path": "kind", "message": "unknown kind of change"}]) from None
+        raise ValidationFailed(
+            [{"path": "kind", "code": "unknown_kind", "message": "unknown kind of change"}]
+        ) from None
 
 
 def _model(entity_type: str) -> type[Any]:
@@ -331,12 +341,18 @@ def _validate(
     cleaned: dict[str, Any] = {}
     for name, value in changes.items():
         if name not in allowed:
-            errors.append({"path": str(name)[:60], "message": "cannot be changed here"})
+            errors.append(
+                {
+                    "path": str(name)[:60],
+                    "code": "not_changeable",
+                    "message": "cannot be changed here",
+                }
+            )
             continue
         try:
             cleaned[name] = clean(session, specs[name], value, now=now, pending=pending)
         except FieldError as exc:
-            errors.append({"path": name, "message": str(exc)})
+            errors.append(exc.at(name))
 
     texts: dict[str, dict[str, str]] = {}
     if translations and kind not in (ChangeKind.archive, ChangeKind.restore, ChangeKind.verify):
@@ -344,23 +360,33 @@ def _validate(
             spec = specs.get(name)
             if spec is None or not spec.translatable or name not in allowed:
                 errors.append(
-                    {"path": f"translations/{str(name)[:60]}", "message": "is not translatable"}
+                    {
+                        "path": f"translations/{str(name)[:60]}",
+                        "code": "not_translatable",
+                        "message": "is not translatable",
+                    }
                 )
                 continue
             if not isinstance(per_locale, Mapping):
                 errors.append(
-                    {"path": f"translations/{name}", "message": "must map locales to texts"}
+                    {
+                        "path": f"translations/{name}",
+                        "code": "bad_translations",
+                        "message": "must map locales to texts",
+                    }
                 )
                 continue
             for locale, value in per_locale.items():
                 path = f"translations/{name}/{str(locale)[:12]}"
                 if not isinstance(locale, str) or session.get(m.Locale, locale) is None:
-                    errors.append({"path": path, "message": "unknown locale"})
+                    errors.append(
+                        {"path": path, "code": "unknown_locale", "message": "unknown locale"}
+                    )
                     continue
                 try:
                     text = clean(session, spec, value, now=now)
                 except FieldError as exc:
-                    errors.append({"path": path, "message": str(exc)})
+                    errors.append(exc.at(path))
                     continue
                 if text:
                     texts.setdefault(name, {})[locale] = text
@@ -368,7 +394,7 @@ def _validate(
     if kind == ChangeKind.create:
         for name, spec in specs.items():
             if spec.required and name not in cleaned and not any(e["path"] == name for e in errors):
-                errors.append({"path": name, "message": "is required"})
+                errors.append({"path": name, "code": "required", "message": "is required"})
     if not errors:
         errors.extend(_cross_checks(entity_type, kind, record, cleaned, now=now))
     if errors:
@@ -376,7 +402,9 @@ def _validate(
     if kind in (ChangeKind.update, ChangeKind.status, ChangeKind.capacity) and not (
         cleaned or texts
     ):
-        raise ValidationFailed([{"path": "", "message": "nothing to change"}])
+        raise ValidationFailed(
+            [{"path": "", "code": "nothing_to_change", "message": "nothing to change"}]
+        )
     return cleaned, texts
 
 
@@ -399,6 +427,7 @@ def _cross_checks(
                     "path": "capacity_available"
                     if "capacity_available" in cleaned
                     else "capacity_maximum",
+                    "code": "free_places_over_total",
                     "message": "free places cannot exceed the total",
                 }
             )
@@ -407,13 +436,20 @@ def _cross_checks(
             errors.append(
                 {
                     "path": "longitude" if lon is None else "latitude",
+                    "code": "coordinates_pair",
                     "message": "latitude and longitude go together",
                 }
             )
     if entity_type == "service":
         lo, hi = _merged(record, cleaned, "minimum_age"), _merged(record, cleaned, "maximum_age")
         if lo is not None and hi is not None and hi < lo:
-            errors.append({"path": "maximum_age", "message": "must not be below minimum_age"})
+            errors.append(
+                {
+                    "path": "maximum_age",
+                    "code": "ages_order",
+                    "message": "must not be below minimum_age",
+                }
+            )
     if (
         entity_type in ("phone",)
         and kind == ChangeKind.create
@@ -422,6 +458,7 @@ def _cross_checks(
         errors.append(
             {
                 "path": "service_id",
+                "code": "needs_owner",
                 "message": "a phone belongs to a service, location or organization",
             }
         )
@@ -431,7 +468,11 @@ def _cross_checks(
         and not any(cleaned.get(k) for k in ("location_id", "service_id"))
     ):
         errors.append(
-            {"path": "service_id", "message": "a schedule belongs to a service or location"}
+            {
+                "path": "service_id",
+                "code": "needs_owner",
+                "message": "a schedule belongs to a service or location",
+            }
         )
     if (
         entity_type in ("language", "schedule_exception")
@@ -441,21 +482,40 @@ def _cross_checks(
         errors.append(
             {
                 "path": "service_id",
+                "code": "needs_owner",
                 "message": f"a {entity_type.replace('_', ' ')} belongs to a service or location",
             }
         )
     if entity_type in ("schedule", "schedule_exception"):
         opens, closes = _merged(record, cleaned, "opens_at"), _merged(record, cleaned, "closes_at")
         if (opens is None) != (closes is None):
-            errors.append({"path": "closes_at", "message": "opens_at and closes_at go together"})
+            errors.append(
+                {
+                    "path": "closes_at",
+                    "code": "hours_pair",
+                    "message": "opens_at and closes_at go together",
+                }
+            )
         vf, vt = _merged(record, cleaned, "valid_from"), _merged(record, cleaned, "valid_to")
         if vf and vt and vt < vf:
-            errors.append({"path": "valid_to", "message": "must not be before valid_from"})
+            errors.append(
+                {
+                    "path": "valid_to",
+                    "code": "dates_order",
+                    "message": "must not be before valid_from",
+                }
+            )
     if entity_type == "notice":
         vf = _merged(record, cleaned, "valid_from") or now.isoformat()
         vu = _merged(record, cleaned, "valid_until")
         if vu is not None and dt.datetime.fromisoformat(vu) <= dt.datetime.fromisoformat(vf):
-            errors.append({"path": "valid_until", "message": "must be after valid_from"})
+            errors.append(
+                {
+                    "path": "valid_until",
+                    "code": "dates_order",
+                    "message": "must be after valid_from",
+                }
+            )
     return errors
 
 
@@ -584,7 +644,9 @@ def propose_group(
     as one. All or nothing: a refusal leaves nothing behind."""
     now = now or utcnow()
     if not records:
-        raise ValidationFailed([{"path": "records", "message": "nothing to propose"}])
+        raise ValidationFailed(
+            [{"path": "records", "code": "nothing_to_change", "message": "nothing to propose"}]
+        )
     group_id = uuid.uuid4()
     out: list[ChangeRequest] = []
     savepoint = session.begin_nested()
@@ -782,7 +844,9 @@ def reject(
     cr = _pending(session, change_id)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed([{"path": "reason", "message": "say why, for the author"}])
+        raise ValidationFailed(
+            [{"path": "reason", "code": "required", "message": "say why, for the author"}]
+        )
     if reviewer.disabled or not is_moderator(reviewer):
         raise Forbidden("Only moderators review changes")
     places = _places(session, cr.entity_type, _record(session, cr), cr.payload.get("fields", {}))
@@ -1266,6 +1330,7 @@ def revert(
             [
                 {
                     "path": "to_version",
+                    "code": "bad_version",
                     "message": f"must be an earlier version (1 to {record.version - 1})",
                 }
             ]
@@ -1329,7 +1394,13 @@ def revert(
     )
     if not (fields_out or texts or archived != "unchanged"):
         raise ValidationFailed(
-            [{"path": "to_version", "message": "nothing differs from that version"}]
+            [
+                {
+                    "path": "to_version",
+                    "code": "nothing_to_change",
+                    "message": "nothing differs from that version",
+                }
+            ]
         )
     session.add(cr)
     session.flush()
@@ -1717,7 +1788,9 @@ def report(
     try:
         kind = ReportKind(kind)
     except ValueError:
-        raise ValidationFailed([{"path": "kind", "message": "unknown kind of report"}]) from None
+        raise ValidationFailed(
+            [{"path": "kind", "code": "unknown_kind", "message": "unknown kind of report"}]
+        ) from None
     recent = (
         session.scalar(
             select(func.count())
@@ -1736,9 +1809,11 @@ def report(
         try:
             text = clean_text(text, max_length=2000) or None
         except TextInputError as exc:
-            raise ValidationFailed([{"path": "text", "message": str(exc)}]) from None
+            raise ValidationFailed([exc.at("text")]) from None
     if locale is not None and session.get(m.Locale, locale) is None:
-        raise ValidationFailed([{"path": "locale", "message": "unknown locale"}])
+        raise ValidationFailed(
+            [{"path": "locale", "code": "unknown_locale", "message": "unknown locale"}]
+        )
     row = Report(
         service_id=service_id, kind=kind, text=text, locale=locale, created_at=now, updated_at=now
     )

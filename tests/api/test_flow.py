@@ -119,7 +119,11 @@ def test_validation_problems_name_each_field(client: TestClient, db: Session) ->
     )
     assert r.status_code == 422
     assert r.json()["errors"] == [
-        {"pointer": "#/available", "detail": "free places cannot exceed the total"}
+        {
+            "pointer": "#/available",
+            "detail": "free places cannot exceed the total",
+            "code": "free_places_over_total",
+        }
     ]
     r = client.patch(
         f"/api/v1/locations/{loc.id}",
