@@ -173,3 +173,18 @@ def test_methods_the_document_does_not_list(client: TestClient, db: Session, pat
         assert set(r.headers["allow"].replace(" ", "").split(",")) == documented
     allow = client.options(url).headers["allow"]
     assert {m.strip() for m in allow.split(",")} - {"HEAD", "OPTIONS"} == documented
+
+
+def test_the_run_would_see_a_wrong_answer(app: Any, client: TestClient, db: Session) -> None:
+    """Control: the same document and checks refuse a page that breaks the `Page` schema."""
+    import httpx
+
+    schema = schemathesis.openapi.from_dict(official_document())
+    op = schema["/services"]["GET"]
+    case = op.Case(query={})
+    request = httpx.Request("GET", BASE + "/services")
+    wrong = httpx.Response(200, json={"total_items": "many", "contents": []}, request=request)
+    wrong.elapsed = dt.timedelta(milliseconds=1)
+    with pytest.raises((Exception, BaseExceptionGroup)) as caught:  # noqa: B017
+        case.validate_response(wrong, checks=_all_checks())
+    assert '"many" is not of type "integer"' in str(caught.value), str(caught.value)[:500]

@@ -123,9 +123,11 @@ def _comparable(service: dict[str, Any]) -> dict[str, Any]:
     Of a redacted place (approximate, confidential) the importer keeps no whereabouts (it was
     given none it could trust: rounded or absent), so only an exact place is compared whole."""
     places = []
+    capacities = service.get("capacities", [])  # HSDS 3.1 service_capacity, one per place
     for sal in service["service_at_locations"]:
         loc = sal["location"]
-        place = {"id": loc["id"], "capacity": loc.get("x_capacity_available")}
+        free = [c.get("available") for c in capacities if c.get("x_location_id") == loc["id"]]
+        place = {"id": loc["id"], "free": free}
         if not loc.get("x_redacted"):
             place["latitude"] = loc.get("latitude")
             place["addresses"] = [a.get("address_1") for a in loc["addresses"]]
@@ -163,6 +165,7 @@ def test_two_installations_sync_incrementally(
     assert [_comparable(ours[k]) for k in sorted(ours)] == [
         _comparable(theirs[k]) for k in sorted(theirs)
     ]
+    assert _comparable(ours[str(exact_id)])["places"][0]["free"] == [7]
     since = re.search(r"--modified-after (\S+)", first.output)
     assert since is not None
 
