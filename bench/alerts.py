@@ -64,15 +64,23 @@ def _port() -> int:
 def cap_message(n: int, region: str, sent: dt.datetime) -> str:
     t = sent.strftime("%Y-%m-%dT%H:%M:%S+00:00")
     exp = (sent + dt.timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    return f"""<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>BENCH-{n}</identifier>
+    return f"""<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+<identifier>BENCH-{n}</identifier>
 <sender>bench@demo.example</sender><sent>{t}</sent><status>Actual</status><msgType>Alert</msgType>
-<scope>Public</scope><info><language>uk-UA</language><category>Safety</category><event>Тривога {n}</event>
-<urgency>Immediate</urgency><severity>Severe</severity><certainty>Observed</certainty><expires>{exp}</expires>
-<headline>Демо-тривога {n}</headline><description>Вигадане повідомлення для вимірювання.</description>
-<area><areaDesc>{region}</areaDesc><geocode><valueName>ISO3166-2</valueName><value>{region}</value></geocode></area>
-</info><info><language>en-US</language><category>Safety</category><event>Alert {n}</event><urgency>Immediate</urgency>
-<severity>Severe</severity><certainty>Observed</certainty><expires>{exp}</expires><headline>Demo alert {n}</headline>
-<area><areaDesc>{region}</areaDesc><geocode><valueName>ISO3166-2</valueName><value>{region}</value></geocode></area>
+<scope>Public</scope><info><language>uk-UA</language><category>Safety</category>
+<event>Тривога {n}</event>
+<urgency>Immediate</urgency><severity>Severe</severity><certainty>Observed</certainty>
+<expires>{exp}</expires>
+<headline>Демо-тривога {n}</headline>
+<description>Вигадане повідомлення для вимірювання.</description>
+<area><areaDesc>{region}</areaDesc><geocode><valueName>ISO3166-2</valueName><value>{region}</value>
+</geocode></area>
+</info><info><language>en-US</language><category>Safety</category><event>Alert {n}</event>
+<urgency>Immediate</urgency>
+<severity>Severe</severity><certainty>Observed</certainty><expires>{exp}</expires>
+<headline>Demo alert {n}</headline>
+<area><areaDesc>{region}</areaDesc><geocode><valueName>ISO3166-2</valueName><value>{region}</value>
+</geocode></area>
 </info></alert>"""
 
 
@@ -88,7 +96,8 @@ def write_index(path: Path, count: int, *, start: int = 0) -> None:
         entries.append(
             f"<entry><id>urn:bench:{i}</id><title>Demo {i}</title>"
             f"<updated>{sent.strftime('%Y-%m-%dT%H:%M:%SZ')}</updated>"
-            f'<content type="application/xml">{cap_message(i, REGIONS[i % len(REGIONS)], sent)}</content></entry>'
+            '<content type="application/xml">'
+            f"{cap_message(i, REGIONS[i % len(REGIONS)], sent)}</content></entry>"
         )
     path.write_text(
         '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'

@@ -233,7 +233,8 @@ def datasette_copy(ds: Dataset) -> Path:
     src.close()
     dst.execute("PRAGMA journal_mode=DELETE")
     dst.execute(
-        'CREATE VIRTUAL TABLE datasette_service_fts USING fts5(name, description, content="service")'
+        "CREATE VIRTUAL TABLE datasette_service_fts "
+        'USING fts5(name, description, content="service")'
     )
     dst.execute("INSERT INTO datasette_service_fts(datasette_service_fts) VALUES('rebuild')")
     dst.commit()

@@ -151,7 +151,8 @@ def main() -> None:
         cpu = [c for c, _ in values]
         wall = [w for _, w in values]
         print(
-            f"{name:40s} n={len(values):4d}  cpu p50 {_pct(cpu, 0.5):6.2f} p95 {_pct(cpu, 0.95):6.2f}"
+            f"{name:40s} n={len(values):4d}  "
+            f"cpu p50 {_pct(cpu, 0.5):6.2f} p95 {_pct(cpu, 0.95):6.2f}"
             f"  | wall p50 {_pct(wall, 0.5):6.2f} p95 {_pct(wall, 0.95):6.2f} ms"
         )
 

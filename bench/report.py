@@ -333,7 +333,8 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             "## Server memory (whole process tree, peak during the load)",
             "",
-            "| Backend | N | workers | processes | RSS sum MiB | PSS sum MiB | largest process MiB |",
+            "| Backend | N | workers | processes | RSS sum MiB | PSS sum MiB "
+            "| largest process MiB |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for s in results["servers"]:
@@ -497,7 +498,8 @@ def write(results: dict[str, Any], out: Path, *, json_name: str | None) -> None:
 
 
 def readme_section(results: dict[str, Any], *, json_name: str) -> str:
-    """docs/performance.md's "## Latest benchmark run" section: how to run, verdicts, the table, the plot."""
+    """docs/performance.md's "## Latest benchmark run" section: how to run, verdicts, the table,
+    the plot."""
     meta, opts = results["meta"], results["meta"]["options"]
     m = meta["machine"]
     c1, cmax = min(opts["concurrency"]), max(opts["concurrency"])

@@ -2,7 +2,8 @@
 bounded request threads, every middleware) driven through httpx's ASGI transport, no network.
 
     DIRECTORY_DATABASE_URL=sqlite:////tmp/copy-of-bench.db DIRECTORY_SECRET_KEY=x... \\
-        .venv/bin/python -m bench.request_cpu '/en/search?q=shelter' [-n 300] [-c 32] [--profile out.prof]
+        .venv/bin/python -m bench.request_cpu '/en/search?q=shelter' \
+            [-n 300] [-c 32] [--profile out.prof]
 
 Prints p50/p95 latency, CPU time per request of this process (the figure that decides throughput
 on a shared machine: other processes' load changes the latency, much less the CPU), and how many

@@ -450,7 +450,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     def _terminate(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt  # stop the servers we started (finally blocks), save partial results
+        # stop the servers we started (finally blocks), save partial results
+        raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
     bench = Bench(args)

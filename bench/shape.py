@@ -207,7 +207,8 @@ class Shape:
         if test.returncode != 0:
             raise RuntimeError("nginx -t refused the shipped config:\n" + test.stderr)
         self.nginx = subprocess.Popen(
-            [NGINX, "-p", str(self.folder), "-c", str(self.folder / "nginx.conf"), "-g", "daemon off;"],
+            [NGINX, "-p", str(self.folder), "-c", str(self.folder / "nginx.conf"),
+             "-g", "daemon off;"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         for port in self.app_ports:

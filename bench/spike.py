@@ -85,7 +85,8 @@ def _hot_paths(database_url: str, seed: int) -> list[str]:
             for r in conn.execute(
                 text(
                     "SELECT s.id FROM service s WHERE s.archived_at IS NULL AND NOT EXISTS ("
-                    "SELECT 1 FROM service_at_location sal JOIN location l ON l.id = sal.location_id "
+                    "SELECT 1 FROM service_at_location sal "
+                    "JOIN location l ON l.id = sal.location_id "
                     "WHERE sal.service_id = s.id AND l.privacy = 'confidential') LIMIT 100"
                 )
             )
@@ -284,7 +285,8 @@ def markdown(r: dict[str, Any]) -> str:
     budgets = "\n".join(f"| {k} | {v} |" for k, v in r["budgets"].items())
     return f"""# Crisis spike through nginx + 2 app processes + PostgreSQL — {r["date"]}
 
-`python -m bench.spike --services {r["services"]} --duration {r["duration_s"]}` on {r["cores"]} cores;
+`python -m bench.spike --services {r["services"]} --duration {r["duration_s"]}`
+on {r["cores"]} cores;
 c={r["concurrency"]}, {r["hot_paths"]} hot paths (home ×6 languages, 50 searches, service pages),
 h2load (HTTP/2 over TLS, as phones' browsers; c/4 connections × 4 streams) on the same machine as
 nginx, the apps and PostgreSQL.

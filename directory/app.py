@@ -85,8 +85,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 
 def _alert_status(app: FastAPI) -> dict[str, object]:
-    """The alert feeds' health for /readyz (informative: a silent feed does not make the app unready,
-    the pages say the alert status is unknown)."""
+    """The alert feeds' health for /readyz (informative: a silent feed does not make the app
+    unready, the pages say the alert status is unknown)."""
     import datetime as dt
 
     from sqlalchemy.orm import Session

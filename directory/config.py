@@ -60,7 +60,8 @@ class Settings(BaseSettings):
     base_url: str = Field(default="", description="Public origin, e.g. https://help.example.org")
     allowed_hosts: str = Field(
         default="",
-        description="Comma-separated host names this site answers for (like Django's ALLOWED_HOSTS); "
+        description="Comma-separated host names this site answers for "
+        "(like Django's ALLOWED_HOSTS); "
         "`*.example.org` = any subdomain. Unset: the host of base_url and the local names",
     )
     https: bool = Field(
@@ -73,7 +74,8 @@ class Settings(BaseSettings):
     )
     trusted_volunteers_publish: bool = Field(
         default=False,
-        description="Let trusted volunteers publish status/capacity updates at once (still reviewed)",
+        description="Let trusted volunteers publish status/capacity updates at once "
+        "(still reviewed)",
     )
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     workers: int = 1
@@ -82,7 +84,8 @@ class Settings(BaseSettings):
     )
     alert_feeds: str = Field(
         default="",
-        description="Official alert feeds to watch, one per line (docs/alerts.md): a CAP message or "
+        description="Official alert feeds to watch, one per line (docs/alerts.md): "
+        "a CAP message or "
         "an Atom/RSS index of them, or `state URL mapping=NAME|FILE` for a region-state JSON feed",
     )
     alert_poll_seconds: float = Field(default=30.0, ge=2.0, le=3600.0)
@@ -94,7 +97,8 @@ class Settings(BaseSettings):
     alert_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     database_replica_urls: str = Field(
         default="",
-        description="Comma-separated PostgreSQL URLs of streaming read replicas: anonymous reads go "
+        description="Comma-separated PostgreSQL URLs of streaming read replicas: "
+        "anonymous reads go "
         'there, everything else to database_url (docs/deploying.md, "Read replicas")',
     )
     replica_max_lag_seconds: float = Field(
@@ -134,7 +138,8 @@ class Settings(BaseSettings):
         default=10.0,
         gt=0,
         le=600,
-        description="Seconds a request waits for a lock (PostgreSQL lock_timeout, SQLite busy timeout)",
+        description="Seconds a request waits for a lock "
+        "(PostgreSQL lock_timeout, SQLite busy timeout)",
     )
     db_idle_in_transaction_timeout: float = Field(
         default=60.0,

@@ -1,5 +1,6 @@
 """Domain errors raised by services and turned into responses by each adapter:
-RFC 9457 problem documents in the API, localised pages or form errors in HTML, one line in the CLI."""
+RFC 9457 problem documents in the API, localised pages or form errors in HTML, one line in the
+CLI."""
 
 from __future__ import annotations
 

@@ -255,7 +255,8 @@ def _alert_feed_checks(settings: Settings, engine: Engine) -> list[Finding]:
                         + (f"; last error: {h.last_error}" if h.last_error else "")
                         + "); pages say the alert "
                         "status is unknown",
-                        "run `aid-directory alerts watch` (deploy/systemd/aid-directory-alerts.service)",
+                        "run `aid-directory alerts watch` "
+                        "(deploy/systemd/aid-directory-alerts.service)",
                     )
                 )
     return out

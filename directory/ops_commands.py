@@ -1,4 +1,5 @@
-"""`aid-directory check`, `backup FILE` and `restore FILE` (thin: parse, call directory.ops, print)."""
+"""`aid-directory check`, `backup FILE` and `restore FILE` (thin: parse, call directory.ops,
+print)."""
 
 from __future__ import annotations
 

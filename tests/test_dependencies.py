@@ -1,4 +1,5 @@
-"""Every Python dependency is pinned in constraints.txt (what ./dev, the Dockerfile and CI install)."""
+"""Every Python dependency is pinned in constraints.txt (what ./dev, the Dockerfile and CI
+install)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def test_every_declared_dependency_is_pinned_within_its_bounds() -> None:
         )
         for version in pins[name]:
             assert req.specifier.contains(version, prereleases=True), (
-                f"constraints.txt pins {req.name}=={version}, outside pyproject's {req.specifier}: run ./dev lock"
+                f"constraints.txt pins {req.name}=={version}, "
+                f"outside pyproject's {req.specifier}: run ./dev lock"
             )
 
 

@@ -1,5 +1,6 @@
 """The docs a person reads: every relative link in README.md and docs/ points at a file that exists
-(and at a heading that exists, for `#anchor` links), and the README stays a page for a person arriving."""
+(and at a heading that exists, for `#anchor` links), and the README stays a page for a person
+arriving."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def test_readme_is_for_a_person_arriving() -> None:
 
 
 def test_the_docs_site_builds_strictly(tmp_path: Path) -> None:
-    """MkDocs builds docs/ with every warning an error (broken anchors, pages that are not found)."""
+    """MkDocs builds docs/ with every warning an error (broken anchors, pages not found)."""
     import subprocess
     import sys
 

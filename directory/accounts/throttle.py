@@ -6,11 +6,11 @@ guessing is never refused:
 
 | guessed | counted per | limit (15 min) | refused when over |
 | --- | --- | --- | --- |
-| a password | account + address | 10 (3 while the account is under attack) | that address, for that account |
-| a password | address | 50 | that address, for every account (spraying) |
-| a password | account, all addresses | 50 | puts the account "under attack": each address gets 3 tries |
-| a second-factor code | account | 10 | that account's second step (the password is known already) |
-| an API token | address, invalid tokens only | 20 | invalid tokens from there; valid tokens always work |
+| password | account + address | 10 (3 under attack) | that address, for that account |
+| password | address | 50 | that address, for every account (spraying) |
+| password | account, all addresses | 50 | the account is "under attack": 3 tries per address |
+| second-factor code | account | 10 | that account's second step (password known) |
+| API token | address, invalid tokens | 20 | invalid tokens from there; valid ones always work |
 
 Failures live in `auth_failure` (shared by every worker and host) under keyed hashes
 (`failure_key`), never as emails or addresses in clear; rows older than four windows are deleted.

@@ -351,7 +351,8 @@ def handle_cap(
 def handle_state(
     session: Session, feed: Feed, states: list[RegionState], *, now: dt.datetime
 ) -> Result:
-    """Bring the feed's notices in line with the regions it says have an alert. The caller commits."""
+    """Bring the feed's notices in line with the regions it says have an alert.
+    The caller commits."""
     gaz = load_gazetteer(session)
     active: dict[uuid.UUID | None, RegionState] = {}
     for s in states:

@@ -69,7 +69,8 @@ def watch_cmd(once: bool) -> None:
 
 @alerts_group.command("status")
 def status_cmd() -> None:
-    """Each feed: when it last answered, failures in a row, the last error (exit 1 if one is stale)."""
+    """Each feed: when it last answered, failures in a row, the last error
+    (exit 1 if one is stale)."""
     from directory.alerts import watcher
     from directory.cli import friendly_errors
 

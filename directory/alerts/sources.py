@@ -134,7 +134,8 @@ def parse_feeds(setting: str) -> list[Feed]:
             if "mapping" not in options:
                 raise ConfigError(
                     f"DIRECTORY_ALERT_FEEDS line {n}: a state feed needs mapping=NAME|FILE",
-                    "e.g. `state https://api.alerts.in.ua/v1/alerts/active.json mapping=alerts-in-ua`",
+                    "e.g. `state https://api.alerts.in.ua/v1/alerts/active.json "
+                    "mapping=alerts-in-ua`",
                 )
             mapping = StateMapping.load(options["mapping"])
         geocodes: dict[str, dict[str, str]] = {}

@@ -43,8 +43,8 @@ _AUTHENTICATED = {"401": _CHANGING["401"], "403": _CHANGING["403"], "429": _CHAN
 
 def document_problems(api: FastAPI) -> None:
     """Make the API's OpenAPI document declare the problem+json errors that the middleware
-    (`directory.security`: 413, 415, 503) and the API's handlers answer, in place of FastAPI's default
-    application/json 422 entry, so that clients and schemathesis know them."""
+    (`directory.security`: 413, 415, 503) and the API's handlers answer, in place of FastAPI's
+    default application/json 422 entry, so that clients and schemathesis know them."""
     original = api.openapi
 
     def openapi() -> dict[str, Any]:

@@ -111,7 +111,8 @@ def _undated(raw: bytes) -> bytes:
 def _same_plural_forms_as_siblings(catalog: Catalog, locale: str) -> None:
     """A new domain takes the plural rule of the locale's existing catalogs, not the one this Babel
     writes: the domains are merged into one translation object, which has ONE plural function (the
-    first file's), and Babel versions order Arabic's forms differently (2.19: "many" before "other")."""
+    first file's), and Babel versions order Arabic's forms differently (2.19: "many" before
+    "other")."""
     for sibling in sorted(po_path(locale, "web").parent.glob("*.po")):
         with sibling.open("rb") as fh:
             existing = read_po(fh, locale=locale)

@@ -1,1 +1,2 @@
-"""Organisations, services, locations, schedules, taxonomy, places and notices (HSDS 3 + crisis extensions)."""
+"""Organisations, services, locations, schedules, taxonomy, places and notices
+(HSDS 3 + crisis extensions)."""

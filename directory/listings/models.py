@@ -474,7 +474,8 @@ class Schedule(Entity):
     __table_args__ = (
         CheckConstraint("freq IS NULL OR freq IN ('WEEKLY', 'MONTHLY')", name="freq"),
         CheckConstraint(
-            "service_id IS NOT NULL OR location_id IS NOT NULL OR service_at_location_id IS NOT NULL",
+            "service_id IS NOT NULL OR location_id IS NOT NULL "
+            "OR service_at_location_id IS NOT NULL",
             name="has_owner",
         ),
     )

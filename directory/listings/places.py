@@ -648,7 +648,8 @@ _CITIES: tuple[tuple[str, str, str, str, str, str, str, str, float, float, str],
         "دنيبرو",
         48.4647,
         35.0462,
-        "Dnepr Dnipropetrovsk Dnepropetrovsk Дніпропетровськ Днепропетровск Dniepropetrowsk Dnipropetrowsk",
+        "Dnepr Dnipropetrovsk Dnepropetrovsk Дніпропетровськ Днепропетровск Dniepropetrowsk "
+        "Dnipropetrowsk",
     ),
     (
         "zaporizhzhia",

@@ -420,7 +420,8 @@ def end_notice(ctx: Moderator, notice_id: str) -> Response:
 
 @router.post("/notices/{notice_id}/pin")
 async def pin_notice(request: Request, ctx: Moderator, notice_id: str) -> Response:
-    """Pin a feed's notice (the feed will not end it) or unpin it; audited with the person's name."""
+    """Pin a feed's notice (the feed will not end it) or unpin it; audited with the person's
+    name."""
     nid = parse_id(notice_id)
     form = await request.form()
     assert ctx.account is not None  # noqa: S101 (Moderator requires a signed-in account)

@@ -123,7 +123,8 @@ def web_manifest(locale: str, *, static: Any) -> dict[str, Any]:
         "name": _("Aid directory"),
         "short_name": _("Aid directory"),
         "description": _(
-            "Shelters, warming points, food, medical and legal help for people displaced by war: open now, near you, in your language."
+            "Shelters, warming points, food, medical and legal help for people displaced by war: "
+            "open now, near you, in your language."
         ),
         "lang": locale,
         "dir": i18n.text_direction(locale),
@@ -366,7 +367,8 @@ def search_params(
     now: dt.datetime,
     places: list[Any] | None = None,
 ) -> Any:
-    """The read path's parameters of a reader's search (the list's, its map's and its map data's)."""
+    """The read path's parameters of a reader's search (the list's, its map's and its map
+    data's)."""
     from directory.listings import queries
 
     near = filters.near

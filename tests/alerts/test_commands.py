@@ -1,5 +1,6 @@
 """`aid-directory alerts watch --once`, `alerts status`, `check` and /readyz, as an operator runs
-them: a real database file, the feeds served locally, the exit codes documented in docs/alerts.md."""
+them: a real database file, the feeds served locally, the exit codes documented in
+docs/alerts.md."""
 
 from __future__ import annotations
 

@@ -195,7 +195,8 @@ def test_dnipro_alert_from_the_feed_alone(browser: Any, feed_site: FeedSite) -> 
         while "انتهى" not in page.locator("#notice-board").inner_text():
             assert time.monotonic() < deadline, "the end of the alert did not reach the page"
             page.wait_for_timeout(500)
-            page.reload()  # what the Refresh link asks for; reload also revalidates the browser's copy
+            # what the Refresh link asks for; reload also revalidates the browser's copy
+            page.reload()
         assert page.locator("#notice-board .notice.danger").count() == 0
         _shot(page, "6-dnipro-ended-ar-nojs")
     finally:

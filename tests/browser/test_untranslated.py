@@ -137,7 +137,8 @@ def superseded(db_url: str) -> dict[str, set[str]]:
 
 
 def translations(locale: str) -> set[str]:
-    """The locale's own translations: one may be the same word as in English ("Name", "Internet")."""
+    """The locale's own translations: one may be the same word as in English ("Name",
+    "Internet")."""
     from babel.messages.pofile import read_po
 
     from directory.i18n.catalogs import DOMAINS, po_path

@@ -7,5 +7,6 @@ from tests.exchange import hsds
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(
-        f"HSDS 3 schemas: {hsds.SCHEMA_DIR.relative_to(hsds.ROOT)} (vendored; exports validated against them)"
+        f"HSDS 3 schemas: {hsds.SCHEMA_DIR.relative_to(hsds.ROOT)} "
+        "(vendored; exports validated against them)"
     )

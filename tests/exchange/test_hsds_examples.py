@@ -1,4 +1,5 @@
-"""The official Open Referral HSDS 3.0.1 examples as import test data (vendored in tests/data/hsds-schema)."""
+"""The official Open Referral HSDS 3.0.1 examples as import test data
+(vendored in tests/data/hsds-schema)."""
 
 from __future__ import annotations
 

@@ -211,7 +211,8 @@ def test_reimport_is_a_no_op_and_a_changed_file_updates_only_what_changed(
             m.Phone.service_id == ds.exact.id, m.Phone.archived_at.is_(None)
         )
     ).all()
-    # Fraud guard (issue 18): one admin does not publish a changed phone number; another moderator does.
+    # Fraud guard (issue 18): one admin does not publish a changed phone number; another
+    # moderator does.
     assert phones == ["+380441234567"] and report.held == 1
     from directory.moderation import service as moderation
     from directory.moderation.models import ChangeRequest

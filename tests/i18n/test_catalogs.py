@@ -163,11 +163,13 @@ def test_all_domains_of_a_locale_are_merged(tmp_path, monkeypatch):
     folder = tmp_path / "uk" / "LC_MESSAGES"
     folder.mkdir(parents=True)
     (folder / "web.po").write_text(
-        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Search"\nmsgstr "Шукати"\n',
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Search"\nmsgstr "Шукати"\n',
         encoding="utf-8",
     )
     (folder / "manage.po").write_text(
-        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Sign in"\nmsgstr "Увійти"\n',
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Sign in"\nmsgstr "Увійти"\n',
         encoding="utf-8",
     )
     monkeypatch.setattr(i18n, "TRANSLATIONS_DIR", tmp_path)

@@ -28,7 +28,8 @@ def _card_numbers(html: str) -> dict[str, int]:
     return {
         sid: int(num)
         for sid, num in re.findall(
-            r'<li class="card[^"]*" id="card-([0-9a-f-]+)">\s*<h3><span class="num"[^>]*>(\d+)</span>',
+            r'<li class="card[^"]*" id="card-([0-9a-f-]+)">\s*'
+            r'<h3><span class="num"[^>]*>(\d+)</span>',
             html,
         )
     }

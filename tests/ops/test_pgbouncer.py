@@ -56,7 +56,8 @@ def bouncer() -> Iterator[str]:
     ini = root / "pgbouncer.ini"
     ini.write_text(
         f"""[databases]
-{name} = host={base.host or "127.0.0.1"} port={base.port or 5432} dbname={name} user={base.username or "postgres"}
+{name} = host={base.host or "127.0.0.1"} port={base.port or 5432} dbname={name} \
+    user={base.username or "postgres"}
 
 [pgbouncer]
 listen_addr = 127.0.0.1

@@ -6,7 +6,8 @@ URL in every language, the address's attention line, street lines, city, region,
 code, the coordinates, the accessibility notes), a published change since the volunteer's
 version (the conflict views) and a pending one. Then every manage page and htmx fragment, the
 conflict views, the volunteer's own diffs, every API GET (with the volunteer's token and without),
-the HSDS-shaped API documents and every export a volunteer can reach are searched for every marker — as a
+the HSDS-shaped API documents and every export a volunteer can reach are searched for every
+marker — as a
 volunteer of the place's region, as one of another region and as an anonymous reader. The same
 markers are shown to a moderator of the region (the probes are real).
 """

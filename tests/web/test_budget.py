@@ -47,7 +47,8 @@ def test_first_visit_and_fragment_budgets(client, db):
     sizes = measure(client)
     first_visit = sum(v for k, v in sizes.items() if k != "fragment")
     print(
-        f"\nresults page first visit: {first_visit} bytes gzip; fragment {sizes['fragment']}; {sizes}"
+        f"\nresults page first visit: {first_visit} bytes gzip; "
+        f"fragment {sizes['fragment']}; {sizes}"
     )
     assert any(k.endswith(".css") for k in sizes) and any(k.endswith(".js") for k in sizes)
     assert first_visit <= FIRST_VISIT_BUDGET, sizes

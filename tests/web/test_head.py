@@ -56,7 +56,8 @@ def _compare(client: TestClient, url: str, headers: dict[str, str] | None = None
         if name == "content-length" and (
             not got.headers.get("etag") or got.headers.get("etag") != head.headers.get("etag")
         ):
-            continue  # the same length only for the same content (pages with a fresh secret, a clock)
+            # the same length only for the same content (pages with a fresh secret, a clock)
+            continue
         assert head.headers.get(name) == got.headers.get(name), (url, name)
     return got.status_code
 
