@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, text
@@ -65,20 +65,15 @@ def full_services(session: Session, ids: Sequence[uuid.UUID]) -> list[dict[str, 
     if not rows:
         return []
     _custom_plans(session)
-    places = records.PlaceNames(session)
-    return list(records.build_batch(session, rows, places=places, options=PUBLIC))
+    return list(records.build_batch(session, rows, places=_places(session), options=PUBLIC))
 
 
-def iter_full_services(
-    session: Session, batches: Iterator[list[uuid.UUID]]
-) -> Iterator[dict[str, Any]]:
-    """Full services batch by batch (flat memory: one batch of records at a time)."""
-    _custom_plans(session)
-    places = records.PlaceNames(session)
-    for ids in batches:
-        rows = service_rows(session, ids)
-        if rows:
-            yield from records.build_batch(session, rows, places=places, options=PUBLIC)
+def _places(session: Session) -> records.PlaceNames:
+    """The gazetteer, read once per request (an ndjson answer builds hundreds of batches)."""
+    found = session.info.get("hsds_place_names")
+    if found is None:
+        found = session.info["hsds_place_names"] = records.PlaceNames(session)
+    return found
 
 
 def _custom_plans(session: Session) -> None:
