@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from directory.exchange import profile
+from directory.exchange.exporters import export
+from directory.exchange.records import ExportOptions
 
 
 @pytest.mark.parametrize(
@@ -74,3 +78,32 @@ def test_profile_is_served_at_its_stable_url(client: TestClient) -> None:
     assert (
         profile.profile_url("https://help.example.org/") == "https://help.example.org/hsds/profile/"
     )
+
+
+@pytest.mark.parametrize("scope", ["public", "admin"])
+def test_every_exported_service_validates_strictly_against_the_profile(
+    db: Session, scope: str
+) -> None:
+    """The check Open Referral's CI runs on a profile: no property that neither HSDS 3.1 nor the
+    profile defines; and still plain HSDS 3.1."""
+    from tests.exchange.data import make_dataset
+    from tests.hsds_api.validate import hsds_errors, profile_errors
+
+    make_dataset(db, tag="pf" + scope[:2])
+    options = ExportOptions(include_confidential=scope == "admin")
+    services = json.loads(b"".join(export(db, "hsds-json", options)))
+    assert len(services) >= 3
+    for service in services:
+        assert profile_errors(service, "service.json") == [], service["name"]
+        assert hsds_errors(service, "service.json") == [], service["name"]
+    strict = profile.compiled_schema("service.json", strict=True)
+    assert strict["additionalProperties"] is False
+    bad = {**services[0], "x_unknown": 1}
+    assert profile_errors(bad, "service.json")  # an undeclared extension fails
+
+
+def test_profile_documents_its_redaction_rule() -> None:
+    location = profile.compiled_schema("location.json")["properties"]
+    rule = location["x_redacted"]["description"]
+    assert "approximate" in rule and "confidential" in rule and "2 decimals" in rule
+    assert location["x_privacy"]["enum"] == ["exact", "approximate", "confidential"]

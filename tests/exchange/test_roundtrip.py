@@ -18,6 +18,7 @@ from directory.demo.loader import load_demo
 from directory.exchange.importer import run_import
 from tests.exchange.test_bulk_import import _empty, _export
 from tests.factories import make_account
+from tests.hsds_api.validate import hsds_errors, profile_errors
 
 #: What may differ: when the copy was written, and that the original is the demo.
 VOLATILE = {"last_modified", "x_is_demo"}
@@ -79,6 +80,9 @@ def test_demo_directory_round_trip_loses_nothing(db: Session, tmp_path: Path) ->
     assert report.ok and report.published, [str(e) for e in report.errors[:5]]
     after = _export(db)
     lines = list(diff(before, after))
+    for service in after:  # every record of the copy: the published profile, strictly
+        assert profile_errors(service, "service.json") == [], service["id"]
+        assert hsds_errors(service, "service.json") == [], service["id"]
     assert not lines, f"{len(lines)} differences: {kinds(lines).most_common()}\n" + "\n".join(
         lines[:20]
     )
