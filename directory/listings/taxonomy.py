@@ -23,6 +23,19 @@ TAXONOMY_ID = uuid.uuid5(NAMESPACE, "taxonomy:crisis")
 TAXONOMY_VERSION = "1"
 
 
+def services_with_term(session: Session, term_id: uuid.UUID) -> set[uuid.UUID]:
+    """Services in this category (their search documents hold its labels)."""
+    return set(
+        session.scalars(
+            select(m.Attribute.link_id).where(
+                m.Attribute.link_entity == "service",
+                m.Attribute.taxonomy_term_id == term_id,
+                m.Attribute.archived_at.is_(None),
+            )
+        )
+    )
+
+
 def stable_id(kind: str, key: str) -> uuid.UUID:
     """The same UUID for the same record on every installation."""
     return uuid.uuid5(NAMESPACE, f"{kind}:{key}")

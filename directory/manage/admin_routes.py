@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -16,11 +15,11 @@ from directory.accounts.models import Role
 from directory.config import UI_LOCALES
 from directory.errors import DomainError, NotFound, ValidationFailed
 from directory.i18n import gettext as _
-from directory.listings.texts import set_text
 from directory.manage import queries
 from directory.manage.auth import Admin, ManageContext, PageNotFound, parse_id
 from directory.manage.errors import error_messages
 from directory.manage.render import ManageRoute, page, redirect
+from directory.moderation.category_labels import relabel_category
 
 router = APIRouter(route_class=ManageRoute)
 
@@ -182,19 +181,19 @@ def taxonomy(ctx: Admin) -> Response:
 @router.post("/taxonomy/{term_id}")
 async def save_label(request: Request, ctx: Admin, term_id: str) -> Response:
     form = await request.form()
-    tid: uuid.UUID = parse_id(term_id)
+    assert ctx.account is not None
+    labels = {loc: str(form.get(f"name_{loc}", "")).strip()[:200] for loc in UI_LOCALES}
     try:
-        for loc in UI_LOCALES:
-            value = str(form.get(f"name_{loc}", "")).strip()[:200]
-            if value:
-                set_text(
-                    ctx.db,
-                    entity_type="taxonomy_term",
-                    entity_id=tid,
-                    field="name",
-                    locale=loc,
-                    value=value,
-                )
+        relabel_category(ctx.db, actor=ctx.account, term_id=parse_id(term_id), labels=labels)
     except NotFound:
         raise PageNotFound() from None
+    except ValidationFailed as exc:
+        return page(
+            ctx,
+            "manage/taxonomy.html",
+            status_code=422,
+            terms=queries.taxonomy_labels(ctx.db),
+            locales=UI_LOCALES,
+            errors=error_messages(exc),
+        )
     return redirect(ctx, "taxonomy", done="label-saved")

@@ -201,6 +201,11 @@ FIELDS: dict[str, dict[str, F]] = {
         "valid_from": F("datetime", nullable=False),
         "valid_until": F("datetime", check="future"),
     },
+    # A category's label (English in the column, other locales as translations); only the
+    # admin's label edit proposes these (`moderation.category_labels`).
+    "taxonomy_term": {
+        "name": F("str", max_length=200, required=True, translatable=True, nullable=False),
+    },
 }
 
 MODELS: dict[str, type[Any]] = {
@@ -215,6 +220,7 @@ MODELS: dict[str, type[Any]] = {
     "required_document": m.RequiredDocument,
     "accessibility": m.Accessibility,
     "schedule_exception": m.ScheduleException,
+    "taxonomy_term": m.TaxonomyTerm,
 }
 #: Record types that belong to a service or a location (children of a listing), in the order a
 #: new listing's records are applied: parents first (`service.group_of`).
@@ -237,6 +243,7 @@ SENSITIVE: dict[str, frozenset[str]] = {
     "required_document": frozenset({"uri"}),
     "accessibility": frozenset({"url"}),
     "schedule_exception": frozenset(),
+    "taxonomy_term": frozenset(),
 }
 #: Record types whose mere addition to a published listing is sensitive (a new phone number).
 SENSITIVE_CREATE = frozenset({"address", "phone"})

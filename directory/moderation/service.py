@@ -72,6 +72,7 @@ from directory.errors import (
     ValidationFailed,
 )
 from directory.listings import models as m
+from directory.listings.taxonomy import services_with_term
 from directory.moderation import consistency
 from directory.moderation.fields import (
     CAPACITY_FIELDS,
@@ -1236,6 +1237,8 @@ def _services_touched(session: Session, entity_type: str, record: Any) -> set[uu
         return set(
             session.scalars(select(m.Service.id).where(m.Service.organization_id == record.id))
         )
+    if entity_type == "taxonomy_term":
+        return services_with_term(session, record.id)
     out: set[uuid.UUID] = set()
     if getattr(record, "service_id", None):
         out.add(record.service_id)

@@ -586,12 +586,21 @@ def test_admin_posts_a_regional_notice_in_two_languages(client, db: Session) -> 
 
 
 def test_admin_renames_a_category(client, db: Session) -> None:
-    from directory.listings.models import TaxonomyTerm, Translation
+    """Through the write path: a change request applied by the admin, an audit entry, and the
+    services in the category found by the new label at once (their documents are reindexed)."""
+    from directory.listings.models import Attribute, TaxonomyTerm, Translation
+    from directory.moderation.models import AuditEntry
+    from directory.search.index import reindex_services
 
     term = TaxonomyTerm(code="test-cat", name="Test category")
     db.add(term)
     db.flush()
-    _admin(db, client)
+    svc, _loc = make_listing(db, name="Riverside point")
+    db.add(Attribute(link_id=svc.id, link_entity="service", taxonomy_term_id=term.id))
+    db.flush()
+    reindex_services(db, [svc.id])
+    admin = _admin(db, client)
+    assert "Riverside point" not in client.get("/pl/search?q=Zimorodek").text
     page = client.get("/en/manage/taxonomy")
     assert "test-cat" in page.text
     r = client.post(
@@ -599,15 +608,28 @@ def test_admin_renames_a_category(client, db: Session) -> None:
         data={
             "csrf_token": csrf_of(page.text),
             "name_en": "Test category",
-            "name_pl": "Kategoria testowa",
+            "name_pl": "Zimorodek testowy",
         },
         follow_redirects=False,
     )
     assert r.status_code == 303
     assert (
         db.query(Translation).filter_by(entity_id=term.id, locale="pl").one().value
-        == "Kategoria testowa"
+        == "Zimorodek testowy"
     )
+    change = db.query(ChangeRequest).filter_by(entity_id=term.id).one()
+    assert change.state == ChangeState.approved and change.author_id == admin.id
+    audit = db.query(AuditEntry).filter_by(entity_type="taxonomy_term", entity_id=term.id).one()
+    assert audit.change_request_id == change.id and audit.approver_id == admin.id
+    assert audit.changes == {"name@pl": [None, "Zimorodek testowy"]}
+    assert "Riverside point" in client.get("/pl/search?q=Zimorodek").text
+    # the same labels again: nothing to record
+    page = client.get("/en/manage/taxonomy")
+    client.post(
+        f"/en/manage/taxonomy/{term.id}",
+        data={"csrf_token": csrf_of(page.text), "name_pl": "Zimorodek testowy"},
+    )
+    assert db.query(ChangeRequest).filter_by(entity_id=term.id).count() == 1
 
 
 def test_admin_cannot_disable_themselves_but_can_disable_others(client, db: Session) -> None:
