@@ -109,13 +109,15 @@ class View:
         return _EARTH_M * math.cos(math.radians(centre)) / self.scale
 
 
-def fit(points: Sequence[tuple[float, float]], width: int, height: int) -> View:
-    """The view holding every (lat, lon) with a margin, at least MIN_SPAN_M across."""
+def fit(
+    points: Sequence[tuple[float, float]], width: int, height: int, min_span_m: float = MIN_SPAN_M
+) -> View:
+    """The view holding every (lat, lon) with a margin, at least `min_span_m` across."""
     xs = [_x(lon) for _, lon in points]
     ys = [_y(lat) for lat, _ in points]
     cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
     lat_c = _lat(cy)
-    min_span = MIN_SPAN_M / (_EARTH_M * max(0.05, math.cos(math.radians(lat_c))))
+    min_span = min_span_m / (_EARTH_M * max(0.05, math.cos(math.radians(lat_c))))
     span_x = max((max(xs) - min(xs)) * 1.25, min_span)
     span_y = max((max(ys) - min(ys)) * 1.3, min_span * height / width)
     scale = min(width / span_x, height / span_y)
@@ -222,6 +224,31 @@ def _north(view: View, rtl: bool) -> str:
     )
 
 
+#: At most this many place names on one map (they orient; they are not a gazetteer).
+MAX_PLACE_LABELS = 10
+
+
+def _places(view: View, places: Sequence[tuple[float, float, str]]) -> str:
+    """Names of the directory's own places (cities, regions) inside the view, as orientation:
+    a small dot and the name, none closer than 60 px to one already drawn."""
+    out: list[str] = []
+    taken: list[tuple[float, float]] = []
+    for lat, lon, name in places:
+        x, y = view.px(lat, lon)
+        if not (10 <= x <= view.width - 10 and 16 <= y <= view.height - 24):
+            continue
+        if any(abs(x - a) < 60 and abs(y - b) < 20 for a, b in taken):
+            continue
+        taken.append((x, y))
+        out.append(
+            f'<circle cx="{x:.0f}" cy="{y:.0f}" r="2.5"/>'
+            f'<text x="{x:.0f}" y="{y - 6:.0f}">{escape(name)}</text>'
+        )
+        if len(taken) >= MAX_PLACE_LABELS:
+            break
+    return f'<g class="places">{"".join(out)}</g>' if out else ""
+
+
 def _marker(view: View, m: Marker) -> str:
     x, y = view.px(m.lat, m.lon)
     x, y = round(x), round(y)
@@ -234,11 +261,11 @@ def _marker(view: View, m: Marker) -> str:
         shape = ""
     if text:
         dot = (
-            f'<circle class="dot" cx="{x}" cy="{y}" r="11"/>'
-            f'<text x="{x}" y="{y + 4}">{escape(text)}</text>'
+            f'<circle class="dot" cx="{x}" cy="{y}" r="14"/>'
+            f'<text x="{x}" y="{y + 5}">{escape(text)}</text>'
         )
     else:
-        dot = f'<circle class="dot" cx="{x}" cy="{y}" r="7"/>'
+        dot = f'<circle class="dot" cx="{x}" cy="{y}" r="9"/>'
     body = f"<title>{label}</title>{shape}{dot}"
     cls = "m approx" if m.approximate else "m"
     if m.href:
@@ -253,18 +280,20 @@ def render(
     width: int = 480,
     height: int = 320,
     view: View | None = None,
+    min_span_m: float = MIN_SPAN_M,
+    places: Sequence[tuple[float, float, str]] = (),
 ) -> Markup:
     """The inline SVG of `markers` (empty markup when there is nothing to show)."""
     if not markers and view is None:
         return Markup("")
     if view is None:
-        view = fit([(m.lat, m.lon) for m in markers], width, height)
+        view = fit([(m.lat, m.lon) for m in markers], width, height, min_span_m)
     rtl = i18n.text_direction() == "rtl"
     # Numbered markers drawn last-first, so number 1 is on top where they overlap.
-    drawn = "".join(_marker(view, m) for m in reversed(markers))
+    drawn = _places(view, places) + "".join(_marker(view, m) for m in reversed(markers))
     source = escape(i18n.gettext("Boundaries: Natural Earth"))
     attribution_x = 8 if rtl else view.width - 8
-    anchor = "start" if rtl else "end"
+    anchor = "end"  # (in a right-to-left page the end of a line is its left side)
     box = ",".join(f"{v:.4f}" for v in view.box)
     svg = (
         f'<svg class="map-svg" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {view.width} '

@@ -353,7 +353,7 @@ def search_context(
             db, locale=locale, now=now, settings=settings, place=filters.place, near=filters.near
         ),
         "near_param": filters.near_value,
-        "map": results_map(request, filters, results, locale=locale, title=title)
+        "map": results_map(request, filters, results, locale=locale, title=title, places=places)
         if filters.view == "map"
         else None,
     }
@@ -404,8 +404,24 @@ def search_params(
     )
 
 
+def map_places(places: list[Any]) -> list[tuple[float, float, str]]:
+    """The directory's cities, then regions, as names to orient a drawn map."""
+    order = {"city": 0, "region": 1}
+    return [
+        (p.latitude, p.longitude, str(p.name.value))
+        for p in sorted(places, key=lambda p: order.get(p.kind, 2))
+        if p.latitude is not None and p.longitude is not None and p.kind in order
+    ]
+
+
 def results_map(
-    request: Request, filters: Filters, results: Any, *, locale: str, title: str
+    request: Request,
+    filters: Filters,
+    results: Any,
+    *,
+    locale: str,
+    title: str,
+    places: list[Any],
 ) -> dict[str, Any]:
     """The map view of a result page: the drawn SVG (markers numbered like the list) and what
     the interactive map needs (`directory.maps`)."""
@@ -417,7 +433,7 @@ def results_map(
     markers = points.page_markers(results.items, first_number=first, locale=locale)
     label = i18n.gettext("Map: %(title)s", title=title)
     return {
-        "svg": svg.render(markers, title=label),
+        "svg": svg.render(markers, title=label, places=map_places(places)),
         "first": first,
         "markers": len(markers),
         "ids": [str(card.id) for card in results.items],
@@ -496,7 +512,9 @@ def service_context(
         if where
         else replace(reader_notices(db, locale=locale, now=now, settings=settings), elsewhere=()),
         "service": detail,
-        "location_maps": location_maps(detail),
+        "location_maps": location_maps(
+            detail, map_places(queries.list_places(db, locale=locale))
+        ),
         "data_attribution": service_attribution(db, service_id),
         "now": now,
         "today_weekday": now.astimezone(ZoneInfo(zone)).weekday(),
@@ -511,7 +529,7 @@ def service_context(
     }
 
 
-def location_maps(detail: Any) -> dict[Any, Any]:
+def location_maps(detail: Any, places: list[tuple[float, float, str]]) -> dict[Any, Any]:
     """A small drawn map of each public place of a service page (none for confidential ones)."""
     from directory.maps import points, svg
 
@@ -520,7 +538,10 @@ def location_maps(detail: Any) -> dict[Any, Any]:
         markers = points.location_markers([loc], label=str(detail.name.value))
         if markers:
             title = i18n.gettext("Map: %(title)s", title=markers[0].label)
-            out[loc.id] = svg.render(markers, title=title, width=480, height=240)
+            # wide enough (~150 km) to show where the place is: the outlines have no streets
+            out[loc.id] = svg.render(
+                markers, title=title, width=480, height=240, min_span_m=200_000, places=places
+            )
     return out
 
 

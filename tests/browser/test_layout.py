@@ -36,7 +36,8 @@ SHOT_LOCALES = {"en", "uk", "ar"}
 MEASURE = """() => {
   const vw = window.innerWidth, out = {scroll: document.documentElement.scrollWidth, vw: vw,
     wide: [], cut: []};
-  const hidden = el => el.closest('.visually-hidden,.m-visually-hidden,.hp,[hidden],.skip,.m-skip,' +
+  // (the interactive map is a window onto a larger plane: its panes lie outside it by design)
+  const hidden = el => el.closest('.visually-hidden,.m-visually-hidden,.hp,[hidden],.skip,.m-skip,.leaflet-container,' +
     'details:not([open]) > :not(summary)');
   // Boxes people read or tap: their text must stay inside them.
   const boxes = /^(A|BUTTON|SUMMARY|LABEL|TH|TD|LI|H1|H2|H3|P|DT|DD|LEGEND)$/;
@@ -195,6 +196,7 @@ def _pages(site: Site, role: str, locale: str) -> dict[str, str]:
             "home": f"/{locale}/",
             "results": f"/{locale}/search",
             "results-category": f"/{locale}/search?category=shelter&open_now=1",
+            "results-map": f"/{locale}/search?view=map",
             "results-empty": f"/{locale}/search?q=zzzqqqxxx",
             "service": f"/{locale}/services/{sid}",
             "reported": f"/{locale}/services/{sid}/reported",
