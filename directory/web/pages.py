@@ -512,9 +512,7 @@ def service_context(
         if where
         else replace(reader_notices(db, locale=locale, now=now, settings=settings), elsewhere=()),
         "service": detail,
-        "location_maps": location_maps(
-            detail, map_places(queries.list_places(db, locale=locale))
-        ),
+        "location_maps": location_maps(detail, map_places(queries.list_places(db, locale=locale))),
         "data_attribution": service_attribution(db, service_id),
         "now": now,
         "today_weekday": now.astimezone(ZoneInfo(zone)).weekday(),
