@@ -345,3 +345,13 @@ def test_the_same_place_twice_in_a_file_is_one_listing(
     report = run_osm_import(ready, path, mapping=mapping, apply=True)
     assert report.ok and report.features == 2 and report.new == 1
     assert [(d["osm_id"], d["same_as_feature"]) for d in report.duplicates] == [("way/9", "node/1")]
+
+
+def test_name_similarity() -> None:
+    from directory.exchange.osm.dedupe import similarity
+
+    assert similarity("Укриття №5", "Ukryttia 5") >= 0.7  # scripts compare
+    assert similarity("Укриття школи 5", "Укриття школи №5") >= 0.9
+    assert similarity("Укриття №620", "Укриття №574") == 0.0  # another number: another place
+    assert similarity("School 5 shelter", "School 7 shelter") == 0.0
+    assert similarity("", "Укриття") == 0.0

@@ -6,6 +6,7 @@ name is similar (`name_similarity`, 0-1, rapidfuzz token-set ratio on transliter
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from directory.listings import models as m
 
 CELL = 0.01  # degrees: the grid of the neighbour search (~1.1 km north-south)
 CHUNK = 500
+_NUMBER = re.compile(r"\d+")
 
 
 @dataclass
@@ -40,8 +42,13 @@ def _norm(text: str) -> str:
 
 
 def similarity(a: str, b: str) -> float:
+    """0-1; names whose numbers differ ("Укриття №620" and "Укриття №574", "School 5" and
+    "School 7") are different places however alike the rest is."""
     a, b = _norm(a), _norm(b)
     if not a or not b:
+        return 0.0
+    numbers_a, numbers_b = set(_NUMBER.findall(a)), set(_NUMBER.findall(b))
+    if numbers_a and numbers_b and numbers_a != numbers_b:
         return 0.0
     return float(fuzz.token_set_ratio(a, b)) / 100
 
