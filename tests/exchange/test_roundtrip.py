@@ -12,13 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session
 
 from directory.demo.loader import load_demo
+from directory.exchange.exporters import export
 from directory.exchange.importer import run_import
+from directory.exchange.records import ExportOptions
 from tests.exchange.test_bulk_import import _empty, _export
 from tests.factories import make_account
 from tests.hsds_api.validate import hsds_errors, profile_errors
+from tests.scratch import scratch_database  # noqa: F401 (a fixture)
 
 #: What may differ: when the copy was written, and that the original is the demo.
 VOLATILE = {"last_modified", "x_is_demo"}
@@ -67,16 +71,17 @@ def kinds(lines: list[str]) -> Counter[str]:
     return Counter(line.split(":", 1)[0] for line in lines)
 
 
-def test_demo_directory_round_trip_loses_nothing(db: Session, tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["hsds-json", "hsds-csv"])
+def test_demo_directory_round_trip_loses_nothing(db: Session, tmp_path: Path, fmt: str) -> None:
     load_demo(db)
     admin = make_account(db, "admin")
     db.flush()
     before = _export(db)
     assert len(before) > 100
-    path = tmp_path / "demo.json"
-    path.write_text(json.dumps(before), encoding="utf-8")
+    path = tmp_path / ("demo.json" if fmt == "hsds-json" else "demo.zip")
+    path.write_bytes(b"".join(export(db, fmt, ExportOptions(include_confidential=True))))
     _empty(db)
-    report = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
+    report = run_import(db, path, fmt=fmt, apply=True, publish=True, actor=admin)
     assert report.ok and report.published, [str(e) for e in report.errors[:5]]
     after = _export(db)
     lines = list(diff(before, after))
@@ -111,3 +116,42 @@ def test_hsds_3_0_files_still_import_capacity_from_the_place(db: Session, tmp_pa
     db.expire_all()
     place = db.get(m.Location, uuid.UUID(location["id"]))
     assert place is not None and (place.capacity_maximum, place.capacity_available) == (80, 7)
+
+
+def test_demo_round_trip_through_the_commands(
+    scratch_database: str,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same with the commands a partner runs: `export --format hsds-json
+    --include-confidential` of the demo directory, `import --apply --publish` into an empty one
+    (the check without the write lock, then the publish: `importer.publish_import`), export."""
+    from click.testing import CliRunner
+
+    from directory.cli import main
+    from directory.db import make_engine, make_sessionmaker, session_scope
+
+    monkeypatch.setenv("DIRECTORY_DATABASE_URL", scratch_database)
+    engine = make_engine(scratch_database)
+    with session_scope(make_sessionmaker(engine)) as session:
+        load_demo(session)
+        make_account(session, "admin", email="copy-admin@example.org")
+    runner = CliRunner()
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    args = ["export", "--format", "hsds-json", "--include-confidential", "-o"]
+    assert runner.invoke(main, [*args, str(first)]).exit_code == 0
+    with session_scope(make_sessionmaker(engine)) as session:
+        _empty(session)
+    engine.dispose()
+    written = runner.invoke(
+        main, ["import", str(first), "--apply", "--publish", "--as", "copy-admin@example.org"]
+    )
+    assert written.exit_code == 0, written.output
+    assert runner.invoke(main, [*args, str(second)]).exit_code == 0
+    before = json.loads(first.read_text(encoding="utf-8"))
+    after = json.loads(second.read_text(encoding="utf-8"))
+    assert len(after) == len(before) > 100
+    lines = list(diff(before, after))
+    assert not lines, f"{len(lines)} differences: {kinds(lines).most_common()}\n" + "\n".join(
+        lines[:20]
+    )
