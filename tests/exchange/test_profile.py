@@ -52,6 +52,27 @@ def test_compiled_schemas_are_valid_json_schema_and_openapi() -> None:
     api = profile.compiled_schema("openapi.json")
     assert api["openapi"].startswith("3.1")
     assert "REQUIRED" not in str(api["info"]) and "url" not in api["info"]["license"]
+    # responses are the profile's own schemas (relative: served beside the document); read-only
+    refs = {
+        path: op["responses"]["200"]["content"]["application/json"]["schema"]
+        for path, item in api["paths"].items()
+        for name, op in item.items()
+        if name == "get"
+    }
+    assert refs["/services/{id}"]["$ref"] == "service.json"
+    assert refs["/services"]["properties"]["contents"]["items"]["$ref"] == "service.json"
+    assert refs["/service_at_locations/{id}"]["$ref"] == "service_at_location.json"
+    assert not any("post" in item for item in api["paths"].values())
+    assert not any(r.startswith("http") for r in _refs(api))
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return own + [r for v in node.values() for r in _refs(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _refs(v)]
+    return []
 
 
 def test_profile_is_served_at_its_stable_url(client: TestClient) -> None:
