@@ -86,6 +86,28 @@ def _number(value: Any) -> bool:
         return False
 
 
+#: The schema file of the records each collection answers.
+RECORDS = {
+    "services": "service.json",
+    "organizations": "organization.json",
+    "service_at_locations": "service_at_location.json",
+    "taxonomies": "taxonomy.json",
+    "taxonomy_terms": "taxonomy_term.json",
+}
+
+
+def _each_record_valid(path: str, body: Any) -> None:
+    """Every record of the answer, against HSDS 3.1 and (once declared) the strict profile."""
+    from tests.hsds_api.test_api import check
+
+    parts = path.strip("/").split("/")
+    if not parts[0]:
+        return
+    name = RECORDS[parts[0]]
+    for record in body["contents"] if len(parts) == 1 else [body]:
+        check(record, name)
+
+
 def _all_checks() -> list[Any]:
     load_all_checks()
     return list(CHECKS.get_all())
@@ -135,6 +157,7 @@ def _cases(
         stats[f"{response.status_code // 100}xx"] += 1
         try:
             case.validate_response(response, checks=checks, transport_kwargs={"base_url": BASE})
+            _each_record_valid(op.path, response.json())
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - reported below
             inner = list(getattr(exc, "exceptions", [exc]))
             failures.append(
