@@ -152,11 +152,14 @@ def service_conditions(session: Session, f: Filters) -> list[ColumnElement[bool]
 def page(
     session: Session, stmt: Query, order: Any, *, offset: int, limit: int
 ) -> tuple[int, list[Any]]:
-    """(total, rows of one page) of `stmt`, in `order`."""
+    """(total, rows of one page) of `stmt`, in `order`: one query (the total as a window
+    count beside each row); a second one only for a page past the end."""
+    counted = stmt.add_columns(func.count().over().label("total_items"))
+    rows = list(session.execute(counted.order_by(order).offset(offset).limit(limit)).all())
+    if rows:
+        return int(rows[0].total_items), rows
     total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    if offset >= total:
-        return total, []
-    return total, list(session.execute(stmt.order_by(order).offset(offset).limit(limit)).all())
+    return total, []
 
 
 def batches(session: Session, stmt: Query, key: Any) -> Iterator[list[Any]]:
