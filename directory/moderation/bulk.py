@@ -6,7 +6,7 @@ one change request, one audit entry, a savepoint, several lookups each), so 100,
 
 - the same field rules (`fields.FIELDS` and `fields.clean`, remembered for repeated short values),
   the same allowed fields per kind, required fields on create, the same cross-field checks
-  (`service._cross_checks`), references checked with one IN query per referenced table,
+  (`validation._cross_checks`), references checked with one IN query per referenced table,
   version checks on every update (`WHERE version = base_version`, rowcount checked);
 - writes with Core `INSERT`/`UPDATE` executemany in chunks (`COPY FROM STDIN` for the INSERTs on
   PostgreSQL) (records, translations, categories,
@@ -211,7 +211,7 @@ class BulkPublisher:
     def _validate(
         self, op: _Op, refs: dict[type[Any], dict[str, list[_Op]]]
     ) -> list[dict[str, str]]:
-        from directory.moderation.service import _cross_checks
+        from directory.moderation.validation import _cross_checks
 
         specs = FIELDS[op.entity_type]
         errors: list[dict[str, str]] = []

@@ -11,7 +11,7 @@ savepoint, with its own audit entry pointing at that change request) and shown i
 
 When one write sets both (an import row saying "full, 12 free"), `full` wins (rule 1 runs on
 the service, rule 2 then finds no free places). Every write path applies these rules: the
-per-record path (`service._apply`, and `service.diff` shows them before approval) and the
+per-record path (`apply._apply`, and `service.diff` shows them before approval) and the
 set-based bulk writer (`bulk.BulkPublisher`, which adds them as operations of the same group).
 """
 
