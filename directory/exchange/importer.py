@@ -214,32 +214,27 @@ def write_checked(
     """After a clean check (`checked`), read the file again and write it through `writer`, all
     or nothing in a savepoint: the writer's report, or `checked` with the refusals."""
     written = writer.report
-    savepoint = session.begin_nested()
     try:
-        _run_pass(
-            session,
-            path,
-            fmt=checked.format,
-            source=checked.source,
-            report=written,
-            now=now,
-            writer=writer,
-            progress=progress,
-            limit=limit,
-        )
-        if not written.ok:
-            raise ApplyFailed("refused by the write path")
+        with session.begin_nested():
+            _run_pass(
+                session,
+                path,
+                fmt=checked.format,
+                source=checked.source,
+                report=written,
+                now=now,
+                writer=writer,
+                progress=progress,
+                limit=limit,
+            )
+            if not written.ok:
+                raise ApplyFailed("refused by the write path")
     except (ApplyFailed, ImportRefused) as exc:
-        savepoint.rollback()
         checked.errors.extend(written.errors)
         checked.error_count += written.error_count or 1
         if isinstance(exc, ImportRefused):
             checked.refused = exc.reason
         return checked
-    except BaseException:
-        savepoint.rollback()
-        raise
-    savepoint.commit()
     written.applied = True
     written.warnings = checked.warnings
     return written
@@ -262,47 +257,41 @@ def _publish_bulk(
     from directory.exchange.bulk_import import BulkImport
 
     report = Report(file=name, format=fmt, source=source)
-    savepoint = session.begin_nested()
     try:
-        bulk = KeepingPublisher(
-            session,
-            BulkImport(session, actor=actor, report=report, comment=comment, now=now),
-            now=now,
-        )
-        _run_pass(
-            session,
-            path,
-            fmt=fmt,
-            source=source,
-            report=report,
-            now=now,
-            writer=None,
-            progress=progress,
-            limit=limit,
-            bulk=bulk,
-        )
-        if report.ok:
-            bulk.finish()
+        with session.begin_nested() as savepoint:
+            bulk = KeepingPublisher(
+                session,
+                BulkImport(session, actor=actor, report=report, comment=comment, now=now),
+                now=now,
+            )
+            _run_pass(
+                session,
+                path,
+                fmt=fmt,
+                source=source,
+                report=report,
+                now=now,
+                writer=None,
+                progress=progress,
+                limit=limit,
+                bulk=bulk,
+            )
+            if report.ok:
+                bulk.finish()
+            if not report.ok:
+                savepoint.rollback()  # the refusal is in the report
     except ImportRefused as exc:
-        savepoint.rollback()
         report.refused = exc.reason
         if exc.line:
             report.error(Problem(exc.file or name, exc.line, "", "", exc.reason))
         return report
     except ApplyFailed as exc:
-        savepoint.rollback()  # the refusal is in the report
         if report.ok:
             report.error(Problem(name, None, "", "", str(exc) or "refused by the write path"))
-    except BaseException:
-        savepoint.rollback()
-        raise
     for p in report.errors:
         p.file = name if p.file == path.name else p.file
     if not report.ok:
-        if savepoint.is_active:
-            savepoint.rollback()
         return report
-    savepoint.commit()
     report.applied = True
     report.published = True
     report.change_requests = bulk.change_requests

@@ -356,9 +356,8 @@ def submit(
         raise ValidationFailed(
             [{"path": "", "code": "nothing_to_change", "message": "nothing to change"}]
         )
-    savepoint = session.begin_nested()
     done: list[ChangeRequest] = []
-    try:
+    with session.begin_nested():
         for item in items:
             try:
                 done.append(
@@ -379,8 +378,4 @@ def submit(
                 )
             except DomainError as exc:
                 raise EditRefused(exc, item.prefix) from exc
-    except BaseException:
-        savepoint.rollback()
-        raise
-    savepoint.commit()
     return done

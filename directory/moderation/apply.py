@@ -38,128 +38,134 @@ def _apply(
     changes: dict[str, list[Any]] = {}
     touched_services: set[uuid.UUID] = set()
 
-    savepoint = session.begin_nested()
     try:
-        if cr.kind == ChangeKind.create:
-            record = model(id=cr.entity_id)
-            session.add(record)
-        else:
-            record = session.get(model, cr.entity_id)
-            if record is None:
-                raise NotFound(f"No such {cr.entity_type}")
-        source = getattr(record, "source_locale", None) or fields_in.get("source_locale") or "en"
+        with session.begin_nested():
+            if cr.kind == ChangeKind.create:
+                record = model(id=cr.entity_id)
+                session.add(record)
+            else:
+                record = session.get(model, cr.entity_id)
+                if record is None:
+                    raise NotFound(f"No such {cr.entity_type}")
+            source = (
+                getattr(record, "source_locale", None) or fields_in.get("source_locale") or "en"
+            )
 
-        for name, value in fields_in.items():
-            if name in VIRTUAL_FIELDS:
-                continue
-            before = None if cr.kind == ChangeKind.create else dump(getattr(record, name))
-            if before != value:
-                changes[name] = [before, value]
-            setattr(record, name, load(specs[name], value))
-        # A text in the record's own source locale is its column; others are translation rows.
-        for name, per_locale in list(texts.items()):
-            if source in per_locale:
-                value = per_locale.pop(source)
+            for name, value in fields_in.items():
+                if name in VIRTUAL_FIELDS:
+                    continue
                 before = None if cr.kind == ChangeKind.create else dump(getattr(record, name))
                 if before != value:
                     changes[name] = [before, value]
-                setattr(record, name, value)
+                setattr(record, name, load(specs[name], value))
+            # A text in the record's own source locale is its column; others are translation rows.
+            for name, per_locale in list(texts.items()):
+                if source in per_locale:
+                    value = per_locale.pop(source)
+                    before = None if cr.kind == ChangeKind.create else dump(getattr(record, name))
+                    if before != value:
+                        changes[name] = [before, value]
+                    setattr(record, name, value)
 
-        if cr.kind == ChangeKind.archive:
-            changes["archived_at"] = [dump(record.archived_at), now.isoformat()]
-            record.archived_at = now
-        elif cr.kind == ChangeKind.restore:
-            changes["archived_at"] = [dump(record.archived_at), None]
-            record.archived_at = None
-        elif cr.kind == ChangeKind.capacity:
-            changes["capacity_updated"] = [dump(record.capacity_updated), now.isoformat()]
-            record.capacity_updated = now
-        elif cr.kind == ChangeKind.status:
-            if fields_in.get("status") == m.ServiceStatus.active.value:
-                for name in ("status_reason", "status_reason_code", "status_until", "status_since"):
-                    if getattr(record, name) is not None and name not in fields_in:
-                        changes[name] = [dump(getattr(record, name)), None]
-                        setattr(record, name, None)
-            elif "status" in fields_in:
-                changes["status_since"] = [dump(record.status_since), now.isoformat()]
-                record.status_since = now
-        if (
-            cr.kind == ChangeKind.revert
-            and cr.payload.get("archived_at", "unchanged") != "unchanged"
-        ):
-            restored = cr.payload["archived_at"]
-            changes["archived_at"] = [dump(record.archived_at), restored]
-            record.archived_at = dt.datetime.fromisoformat(restored) if restored else None
-
-        record.updated_at = now  # always an UPDATE, so the version moves and is checked
-        session.flush()
-
-        for name, per_locale in texts.items():
-            for locale, value in per_locale.items():
-                before_t = _set_translation(session, cr.entity_type, record.id, name, locale, value)
-                if before_t != value:
-                    changes[f"{name}@{locale}"] = [before_t, value]
-        if cr.entity_type == "service" and cr.kind == ChangeKind.status:
-            # A quick status change replaces the reason as a whole, in every language: no old
-            # reason lingers in a translation (or the column) beside the new one or a code.
-            new_texts = set(cr.payload.get("translations", {}).get("status_reason", {}))
+            if cr.kind == ChangeKind.archive:
+                changes["archived_at"] = [dump(record.archived_at), now.isoformat()]
+                record.archived_at = now
+            elif cr.kind == ChangeKind.restore:
+                changes["archived_at"] = [dump(record.archived_at), None]
+                record.archived_at = None
+            elif cr.kind == ChangeKind.capacity:
+                changes["capacity_updated"] = [dump(record.capacity_updated), now.isoformat()]
+                record.capacity_updated = now
+            elif cr.kind == ChangeKind.status:
+                if fields_in.get("status") == m.ServiceStatus.active.value:
+                    for name in (
+                        "status_reason",
+                        "status_reason_code",
+                        "status_until",
+                        "status_since",
+                    ):
+                        if getattr(record, name) is not None and name not in fields_in:
+                            changes[name] = [dump(getattr(record, name)), None]
+                            setattr(record, name, None)
+                elif "status" in fields_in:
+                    changes["status_since"] = [dump(record.status_since), now.isoformat()]
+                    record.status_since = now
             if (
-                source not in new_texts
-                and "status_reason" not in fields_in
-                and record.status_reason is not None
+                cr.kind == ChangeKind.revert
+                and cr.payload.get("archived_at", "unchanged") != "unchanged"
             ):
-                changes["status_reason"] = [record.status_reason, None]
-                record.status_reason = None
-            for locale, before_t in _clear_translations(
-                session, "service", record.id, "status_reason", keep=new_texts
+                restored = cr.payload["archived_at"]
+                changes["archived_at"] = [dump(record.archived_at), restored]
+                record.archived_at = dt.datetime.fromisoformat(restored) if restored else None
+
+            record.updated_at = now  # always an UPDATE, so the version moves and is checked
+            session.flush()
+
+            for name, per_locale in texts.items():
+                for locale, value in per_locale.items():
+                    before_t = _set_translation(
+                        session, cr.entity_type, record.id, name, locale, value
+                    )
+                    if before_t != value:
+                        changes[f"{name}@{locale}"] = [before_t, value]
+            if cr.entity_type == "service" and cr.kind == ChangeKind.status:
+                # A quick status change replaces the reason as a whole, in every language: no old
+                # reason lingers in a translation (or the column) beside the new one or a code.
+                new_texts = set(cr.payload.get("translations", {}).get("status_reason", {}))
+                if (
+                    source not in new_texts
+                    and "status_reason" not in fields_in
+                    and record.status_reason is not None
+                ):
+                    changes["status_reason"] = [record.status_reason, None]
+                    record.status_reason = None
+                for locale, before_t in _clear_translations(
+                    session, "service", record.id, "status_reason", keep=new_texts
+                ):
+                    changes[f"status_reason@{locale}"] = [before_t, None]
+
+            if cr.entity_type == "service" and "categories" in fields_in:
+                before_codes = _set_categories(session, record.id, fields_in["categories"])
+                if before_codes != fields_in["categories"]:
+                    changes["categories"] = [before_codes, fields_in["categories"]]
+            if cr.entity_type == "location" and fields_in.get("service_ids"):
+                for sid in fields_in["service_ids"]:
+                    session.add(
+                        m.ServiceAtLocation(service_id=uuid.UUID(sid), location_id=record.id)
+                    )
+                changes["service_ids"] = [None, fields_in["service_ids"]]
+
+            touched_services = _services_touched(session, cr.entity_type, record)
+            # Status and capacity in step (consistency.py): the linked records this change implies
+            # are written here, in the same savepoint, audited under the same change request.
+            linked = _apply_implied(session, cr, fields_in, now=now)
+            for other, _changes in linked:
+                touched_services |= _services_touched(session, other.__tablename__, other)
+            # A moderator's approval of fresh facts from the field verifies the listing
+            # (other services at a location get their own audit entry below).
+            verified: list[tuple[m.Service, Any]] = []
+            if approver is not None and cr.kind in (
+                ChangeKind.verify,
+                ChangeKind.status,
+                ChangeKind.capacity,
             ):
-                changes[f"status_reason@{locale}"] = [before_t, None]
-
-        if cr.entity_type == "service" and "categories" in fields_in:
-            before_codes = _set_categories(session, record.id, fields_in["categories"])
-            if before_codes != fields_in["categories"]:
-                changes["categories"] = [before_codes, fields_in["categories"]]
-        if cr.entity_type == "location" and fields_in.get("service_ids"):
-            for sid in fields_in["service_ids"]:
-                session.add(m.ServiceAtLocation(service_id=uuid.UUID(sid), location_id=record.id))
-            changes["service_ids"] = [None, fields_in["service_ids"]]
-
-        touched_services = _services_touched(session, cr.entity_type, record)
-        # Status and capacity in step (consistency.py): the linked records this change implies
-        # are written here, in the same savepoint, audited under the same change request.
-        linked = _apply_implied(session, cr, fields_in, now=now)
-        for other, _changes in linked:
-            touched_services |= _services_touched(session, other.__tablename__, other)
-        # A moderator's approval of fresh facts from the field verifies the listing
-        # (other services at a location get their own audit entry below).
-        verified: list[tuple[m.Service, Any]] = []
-        if approver is not None and cr.kind in (
-            ChangeKind.verify,
-            ChangeKind.status,
-            ChangeKind.capacity,
-        ):
-            for sid in sorted(touched_services):
-                svc = session.get(m.Service, sid)
-                if svc is None:
-                    continue
-                if svc is record:
-                    changes["assured_date"] = [dump(svc.assured_date), now.isoformat()]
-                else:
-                    verified.append((svc, dump(svc.assured_date)))
-                svc.assured_date = now
-        session.flush()
+                for sid in sorted(touched_services):
+                    svc = session.get(m.Service, sid)
+                    if svc is None:
+                        continue
+                    if svc is record:
+                        changes["assured_date"] = [dump(svc.assured_date), now.isoformat()]
+                    else:
+                        verified.append((svc, dump(svc.assured_date)))
+                    svc.assured_date = now
+            session.flush()
     except StaleDataError:
-        savepoint.rollback()
         current = session.scalar(
             select(model.version)
             .where(model.id == cr.entity_id)
             .execution_options(populate_existing=True)
         )
         raise _Stale(current) from None
-    except BaseException:
-        savepoint.rollback()
-        raise
-    savepoint.commit()
 
     cr.state = ChangeState.approved
     cr.reviewer_id = approver.id if approver else None

@@ -80,23 +80,18 @@ def _apply_group(
 ) -> None:
     """Apply every pending change of a group, parents first, all or nothing; the services it
     touches are reindexed once for the whole group (not once per record)."""
-    savepoint = session.begin_nested()
     try:
-        with deferred_reindex(session) as touched:
-            for cr in members:
-                if cr.state == ChangeState.pending:
-                    _apply(session, cr, approver=approver, now=now)
-        session.flush()
-        _reindex(session, touched)
+        with session.begin_nested():
+            with deferred_reindex(session) as touched:
+                for cr in members:
+                    if cr.state == ChangeState.pending:
+                        _apply(session, cr, approver=approver, now=now)
+            session.flush()
+            _reindex(session, touched)
     except _Stale as exc:
-        savepoint.rollback()
         raise Conflict(
             "A record of this new listing was changed meanwhile", current_version=exc.current
         ) from None
-    except BaseException:
-        savepoint.rollback()
-        raise
-    savepoint.commit()
 
 
 def _group_places(session: Session, members: list[ChangeRequest]) -> list[uuid.UUID | None]:

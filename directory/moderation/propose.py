@@ -217,8 +217,7 @@ def propose_group(
         )
     group_id = uuid.uuid4()
     out: list[ChangeRequest] = []
-    savepoint = session.begin_nested()
-    try:
+    with session.begin_nested():
         for i, rec in enumerate(records):
             try:
                 out.append(
@@ -242,8 +241,4 @@ def propose_group(
                 ) from None
         if actor is not None and is_moderator(actor) and not any(cr.sensitive for cr in out):
             _apply_group(session, group_of(session, change=out[0]), approver=actor, now=now)
-    except BaseException:
-        savepoint.rollback()
-        raise
-    savepoint.commit()
     return out
