@@ -69,6 +69,11 @@ COLUMNS: list[tuple[str, str]] = [
     ("location_id", "Our id of the location (export only; kept when re-importing)"),
     ("organization_id", "Our id of the organisation (export only; kept when re-importing)"),
     ("export_scope", "public, or admin-confidential when confidential places are included"),
+    (
+        "attribution",
+        "Export only: the licence notice of data from another database (© OpenStreetMap "
+        "contributors, ODbL); keep it when you share the file",
+    ),
 ]
 HEADER = [c for c, _ in COLUMNS]
 BOOL_COLUMNS = (
@@ -126,6 +131,7 @@ def flat_rows(service: dict[str, Any]) -> Iterator[dict[str, str]]:
         "free_of_charge": _yes_no(service.get(EXT + "free_of_charge")),
         "last_verified": service.get("assured_date", ""),
         "export_scope": service.get(EXT + "export_scope", ""),
+        "attribution": service.get(EXT + "attribution", ""),
     }
     sals = service.get("service_at_locations") or []
     if not sals:
@@ -174,6 +180,7 @@ def flat_rows(service: dict[str, Any]) -> Iterator[dict[str, str]]:
                 "shelter_type": loc.get(EXT + "shelter_type", ""),
                 "capacity_maximum": str(places.get("capacity_maximum", "")),
                 "capacity_available": str(places.get("capacity_available", "")),
+                "attribution": loc.get(EXT + "attribution", ""),
             }
         )
         for col in BOOL_COLUMNS:

@@ -6,6 +6,8 @@ listing."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -292,6 +294,9 @@ def test_attribution_on_the_service_page_and_in_exports(
     assert place["x_attribution"] == ATTRIBUTION and place["external_identifier"] == "node/1"
     geo = json.loads(b"".join(export(db, "geojson", public)))
     assert {f["properties"].get("attribution") for f in geo["features"]} == {ATTRIBUTION}
+    sheet = b"".join(export(db, "csv", public)).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(sheet)))
+    assert {r["attribution"] for r in rows} == {ATTRIBUTION}
 
 
 def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
