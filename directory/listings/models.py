@@ -621,5 +621,15 @@ class ServiceSearch(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+# --- what changed since: `updated_at` indexes (HSDS API `modified_after`, directory.hsds_api) ---
+#: The tables a service's record nests; an incremental sync asks each what changed after a time.
+SYNC_TABLES = (
+    Organization, Service, Location, ServiceAtLocation, Address, Phone, Schedule,
+    ScheduleException, Language, Accessibility, RequiredDocument, Attribute, Translation,
+)  # fmt: skip
+for _model in SYNC_TABLES:
+    Index(f"ix_{_model.__tablename__}_updated_at", _model.__table__.c.updated_at)
+
+
 # Registers the data-version hook (every flush that changes public data gives a new token).
 from directory.listings import generation as _generation  # noqa: E402,F401
