@@ -29,6 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from directory.exchange.import_records import Bundle, Rec
+from directory.exchange.import_report import Problem
 from directory.listings import models as m
 
 if TYPE_CHECKING:
@@ -197,6 +198,21 @@ class KeepingPublisher:
 
     def finish(self) -> None:
         if self.held:
-            self.bulk.apply(later_ref_bundles(self.held))
+            t = m.Service.__table__
+            refs = [uuid.UUID(ref) for _, ref in self.held]
+            there = {str(x) for x in self.session.scalars(select(t.c.id).where(t.c.id.in_(refs)))}
+            for rec, ref in self.held:
+                if ref not in there:  # a foreign file may name a service it does not carry
+                    self.bulk.report.warn(
+                        Problem(
+                            rec.file,
+                            rec.line,
+                            rec.path,
+                            "x_alternative_service_id",
+                            f"names service {ref}, neither in the file nor in the directory: "
+                            "left empty",
+                        )
+                    )
+            self.bulk.apply(later_ref_bundles([h for h in self.held if h[1] in there]))
             self.held = []
         self.bulk.finish()

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from directory.db import session_scope, sqlite_read_only, utcnow
 from directory.exchange.import_hsds import item_to_bundle
-from directory.exchange.import_keep import KeepingPublisher
+from directory.exchange.import_keep import KeepingPublisher, defer_later_refs
 from directory.exchange.import_plan import Planner
 from directory.exchange.import_records import NAMESPACE, Bundle, Context, Rec
 from directory.exchange.import_report import ENTITIES, MAX_ERRORS, Problem, Report
@@ -106,6 +106,19 @@ def _run_pass(
             bulk.apply(bundles)  # validated and written set by set; ApplyFailed on refusal
         if writer is not None and report.ok:
             from directory.moderation.service import deferred_reindex
+
+            # A proposal may only name a published service as the alternative.
+            for rec, ref in defer_later_refs(session, bundles):
+                report.warn(
+                    Problem(
+                        rec.file,
+                        rec.line,
+                        rec.path,
+                        "x_alternative_service_id",
+                        f"names service {ref}, which is not published yet: left out (set it "
+                        "once both are approved)",
+                    )
+                )
 
             # The write path collects the services each change touches (also those of an
             # organisation or place outside this file) and they are reindexed once per batch.
@@ -236,7 +249,7 @@ def write_checked(
             checked.refused = exc.reason
         return checked
     written.applied = True
-    written.warnings = checked.warnings
+    written.warnings = checked.warnings + written.warnings
     return written
 
 

@@ -155,3 +155,42 @@ def test_demo_round_trip_through_the_commands(
     assert not lines, f"{len(lines)} differences: {kinds(lines).most_common()}\n" + "\n".join(
         lines[:20]
     )
+
+
+def test_an_alternative_service_the_file_does_not_carry_is_a_warning(
+    db: Session, tmp_path: Path
+) -> None:
+    from directory.listings import models as m
+    from tests.exchange.data import make_dataset
+
+    make_dataset(db, tag="alt")
+    admin = make_account(db, "admin")
+    db.flush()
+    services = _export(db)
+    ghost = str(uuid.uuid4())
+    services[0]["x_alternative_service_id"] = ghost
+    services[1]["x_alternative_service_id"] = services[2]["id"]
+    path = tmp_path / "alt.json"
+    path.write_text(json.dumps(services), encoding="utf-8")
+    _empty(db)
+    report = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
+    assert report.ok and report.published, [str(e) for e in report.errors[:5]]
+    assert any(ghost in w.reason for w in report.warnings)
+    db.expire_all()
+    first = db.get(m.Service, uuid.UUID(services[0]["id"]))
+    second = db.get(m.Service, uuid.UUID(services[1]["id"]))
+    assert first is not None and first.alternative_service_id is None
+    assert second is not None and str(second.alternative_service_id) == services[2]["id"]
+
+
+def test_demo_directory_imports_for_moderators_too(db: Session, tmp_path: Path) -> None:
+    """Without --publish the alternatives name services that are only proposed: left out, with a
+    warning each (a proposal may only name a published service)."""
+    load_demo(db)
+    db.flush()
+    path = tmp_path / "demo.json"
+    path.write_text(json.dumps(_export(db)), encoding="utf-8")
+    _empty(db)
+    report = run_import(db, path, fmt="hsds-json", apply=True)
+    assert report.ok and report.applied, [str(e) for e in report.errors[:5]]
+    assert sum("not published yet" in w.reason for w in report.warnings) >= 1
