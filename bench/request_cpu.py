@@ -38,7 +38,8 @@ async def _run(path: str, n: int, concurrency: int, profile: str | None) -> None
     sizes: list[int] = []
 
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://bench"
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://localhost",  # a local name: DIRECTORY_ALLOWED_HOSTS unset
     ) as client:
 
         async def worker(count: int, record: bool) -> None:
