@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -439,17 +440,34 @@ class Phone(Entity):
     )  # ext: shown even for confidential places
 
 
+def owner_indexes(table: str, *columns: str) -> tuple[Index, ...]:
+    """Indexes on a record's optional owner columns (a schedule belongs to a service, a location
+    or a service-at-location): only the rows that have that owner. A plain index counts all the
+    NULLs too, so SQLite's ANALYZE saw e.g. "20,509 rows per key" for a column no schedule used,
+    priced the OR of the three owner lookups above a full scan, and scanned the schedule table
+    once per listing for "open now" (9 s instead of 0.8 s at 20,000 services)."""
+    return tuple(
+        Index(
+            f"ix_{table}_{column}",
+            column,
+            sqlite_where=text(f"{column} IS NOT NULL"),
+            postgresql_where=text(f"{column} IS NOT NULL"),
+        )
+        for column in columns
+    )
+
+
 class Schedule(Entity):
     """HSDS 3 schedule (RFC 5545 style). Weekly opening hours use freq=WEEKLY, byday, opens_at,
     closes_at; times are wall-clock times in the location's IANA time zone (`timezone`)."""
 
     __tablename__ = "schedule"
 
-    service_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("service.id"), index=True)
-    location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("location.id"), index=True)
+    # Indexed below, partially: "open now" looks schedules up by each owner column.
+    service_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("service.id"))
+    location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("location.id"))
     service_at_location_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("service_at_location.id"),
-        index=True,  # "open now" looks schedules up by it
+        ForeignKey("service_at_location.id")
     )
     valid_from: Mapped[dt.date | None] = mapped_column()
     valid_to: Mapped[dt.date | None] = mapped_column()
@@ -478,6 +496,7 @@ class Schedule(Entity):
             "OR service_at_location_id IS NOT NULL",
             name="has_owner",
         ),
+        *owner_indexes("schedule", "service_id", "location_id", "service_at_location_id"),
     )
 
 
@@ -487,8 +506,8 @@ class ScheduleException(Entity):
 
     __tablename__ = "schedule_exception"
 
-    location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("location.id"), index=True)
-    service_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("service.id"), index=True)
+    location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("location.id"))
+    service_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("service.id"))
     date: Mapped[dt.date] = mapped_column()
     closed: Mapped[bool] = mapped_column(default=True)
     opens_at: Mapped[dt.time | None] = mapped_column(Time)
@@ -498,6 +517,7 @@ class ScheduleException(Entity):
 
     __table_args__ = (
         CheckConstraint("service_id IS NOT NULL OR location_id IS NOT NULL", name="has_owner"),
+        *owner_indexes("schedule_exception", "location_id", "service_id"),
     )
 
 
