@@ -7,8 +7,8 @@ instead of 0.8 s for a directory-wide "open now" search at 20,000 services). Sam
 nothing else changes; PostgreSQL gets smaller indexes.
 
 Revision ID: 9c1d2e3f4a5b
-Revises: 5e0b7a3c9d21
-Create Date: 2026-12-03 14:00:00
+Revises: 6c1d2e3f4a58
+Create Date: 2026-12-03 14:10:00
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "9c1d2e3f4a5b"
-down_revision = "5e0b7a3c9d21"
+down_revision = "6c1d2e3f4a58"
 branch_labels = None
 depends_on = None
 
