@@ -1,9 +1,9 @@
 """`import --apply --publish`: compared bundles → the set-based write path
 (`directory.moderation.bulk.BulkPublisher`), batch by batch, in the import's savepoint.
 
-Decides the same changes as the per-record `importer.Writer` with `publish` (new records are
-created, changed ones updated — restored first if archived —, records no longer in the file
-archived, new places linked to their services), but hands them to the bulk writer, which
+Decides the same changes as the per-record publish kept in `tests/exchange/per_record.py` (new
+records are created, changed ones updated — restored first if archived —, records no longer in
+the file archived, new places linked to their services), but hands them to the bulk writer, which
 validates them with the write path's rules and writes each batch with a few statements. Each
 service bundle is one approved change request; every record written has its audit entry.
 Generic over `Rec.entity`: any record type of `moderation.fields.FIELDS` goes through.
