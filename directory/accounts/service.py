@@ -39,7 +39,14 @@ from directory.accounts.models import (
     Setting,
 )
 from directory.db import after_unit_of_work, utcnow
-from directory.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, field_error
+from directory.errors import (
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+    ValidationFailed,
+    field_error,
+)
 from directory.listings.models import Locale, Place
 
 #: Argon2id with the library's (RFC 9106 low-memory) defaults.
@@ -594,11 +601,6 @@ def totp_step(secret: str, code: str, *, now: dt.datetime | None = None) -> int 
     return None
 
 
-def verify_totp(secret: str, code: str, *, now: dt.datetime | None = None) -> bool:
-    """Whether `code` is valid now (stateless; `verify_second_factor` also refuses replays)."""
-    return totp_step(secret, code, now=now) is not None
-
-
 def _claim_totp_step(session: Session, account: Account, step: int) -> bool:
     """Mark `step` as used unless it (or a later one) was used already. One conditional UPDATE,
     so two requests racing with the same code cannot both win (the row lock decides)."""
@@ -743,7 +745,6 @@ def update_account(
     region_ids: Sequence[uuid.UUID] | None = None,
 ) -> Account:
     """Admins change an account (version-checked like every editable record)."""
-    from directory.errors import PreconditionFailed
 
     if actor.role != Role.admin:
         raise Forbidden("Only admins manage accounts")

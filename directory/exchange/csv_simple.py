@@ -206,10 +206,3 @@ def export_csv(session: Session, options: ExportOptions) -> Iterator[bytes]:
             chunk = []
     if chunk:
         yield "".join(chunk).encode()
-
-
-def template_csv() -> str:
-    """The import template: header and two fictional example rows."""
-    path = __file__.rsplit("/", 1)[0] + "/templates/listings-template.csv"
-    with open(path, encoding="utf-8-sig") as fh:
-        return fh.read()

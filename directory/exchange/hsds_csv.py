@@ -8,7 +8,6 @@ are zipped: memory holds only the ids already written (organisations, locations,
 from __future__ import annotations
 
 import csv
-import io
 import json
 import tempfile
 import zipfile
@@ -245,7 +244,3 @@ def export_hsds_csv(session: Session, options: ExportOptions) -> Iterator[bytes]
         tmp.seek(0)
         while chunk := tmp.read(1 << 16):
             yield chunk
-
-
-def read_table(data: bytes) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))

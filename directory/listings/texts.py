@@ -106,21 +106,13 @@ _TRANSLATIONS = select(
 )
 
 
-def load_fallbacks(
-    session: Session, *, pairs: Iterable[tuple[str, uuid.UUID]], locale: str
-) -> dict[tuple[str, uuid.UUID, str], tuple[str, str]]:
-    """For each text of these records, its translation in the first locale of the fallback
-    chain that has one: {(entity_type, id, field): (locale, text)} (one query; {} if the
-    chain is empty for this reader)."""
-    return load_texts(session, pairs=pairs, locale=locale)[1]
-
-
 def load_texts(
     session: Session, *, pairs: Iterable[tuple[str, uuid.UUID]], locale: str
 ) -> tuple[
     dict[tuple[str, uuid.UUID, str], str], dict[tuple[str, uuid.UUID, str], tuple[str, str]]
 ]:
-    """`load_translations` in `locale` and `load_fallbacks`, in one query."""
+    """`load_translations` in `locale`, and for each text its translation in the first locale of
+    the fallback chain that has one ({(entity_type, id, field): (locale, text)}), in one query."""
     chain = fallback_locales(locale)
     by_type: dict[str, set[uuid.UUID]] = {}
     for entity_type, entity_id in pairs:
@@ -168,7 +160,7 @@ def resolve(
 ) -> LocalText | None:
     """The fallback rule for one text: the translation in the reader's locale, else the first
     locale of the fallback chain that has it (the source column when the source locale comes
-    first; `fallback` is the best translation row of the chain, from `load_fallbacks`), else
+    first; `fallback` is the best translation row of the chain, from `load_texts`), else
     the source text — all but the first marked fallback."""
     source = source_locale or DEFAULT_SOURCE_LOCALE
     if locale == source and value:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from directory.listings.reasons import LABELS as CLOSURE_REASONS
@@ -25,19 +24,6 @@ QUICK_STATUSES = {
 DURATIONS = ("1", "3", "6", "morning", "")
 TRANSLATION_LOCALES = ("uk", "en", "ru", "pl", "de", "ar")
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-
-
-@dataclass
-class FormErrors:
-    """Errors per form field name, already translated for the person."""
-
-    fields: dict[str, str] = field(default_factory=dict)
-
-    def add(self, name: str, message: str) -> None:
-        self.fields.setdefault(name, message)
-
-    def __bool__(self) -> bool:
-        return bool(self.fields)
 
 
 def parse_int(value: str | None) -> int | None:
@@ -92,12 +78,6 @@ def capacity_payload(available: int | None, maximum: int | None) -> dict[str, An
     if maximum is not None:
         payload["capacity_maximum"] = maximum
     return payload
-
-
-def checkbox(form: Mapping[str, Any], name: str) -> bool | None:
-    """A tri-state select ("yes" / "no" / "" = not known) as a JSON value."""
-    value = form.get(name, "")
-    return {"yes": True, "no": False}.get(str(value))
 
 
 def text(form: Mapping[str, Any], name: str) -> str | None:

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session, selectinload
 from directory.accounts.models import Account
 from directory.listings import models as m
 from directory.listings.privacy import LOCATING_FIELDS
+from directory.listings.queries import list_places
 from directory.listings.texts import texts_for
-from directory.moderation.models import ChangeRequest, ChangeState, Report, ReportState
+from directory.moderation.models import AuditEntry, ChangeRequest, ChangeState
 from directory.search.keys import search_terms
 
 #: Translated fields shown side by side in the edit form.
@@ -382,7 +383,6 @@ def changes_since(
     With `hide_whereabouts`, nothing about where a location or address is comes back."""
     if hide_whereabouts and entity_type in ("address", "accessibility"):
         return []
-    from directory.moderation.models import AuditEntry
 
     entries = session.scalars(
         select(AuditEntry)
@@ -441,17 +441,6 @@ def reference_names(session: Session, values: list[Any], *, staff: bool = True) 
         ):
             out[code] = name
     return out
-
-
-def open_reports(session: Session, *, limit: int = 200) -> list[Report]:
-    return list(
-        session.scalars(
-            select(Report)
-            .where(Report.state == ReportState.open)
-            .order_by(Report.created_at.desc())
-            .limit(limit)
-        )
-    )
 
 
 def zone_of_change(session: Session, cr: ChangeRequest, *, default: str) -> str:
@@ -553,7 +542,6 @@ class RegionChoice:
 def regions(session: Session, locale: str) -> list[RegionChoice]:
     """The regions for the pickers (queue filter, accounts, notices), named and ordered in
     `locale` (the gazetteer's translations; a region without one keeps its own name)."""
-    from directory.listings.queries import list_places
 
     rows = [
         RegionChoice(p.id, p.name.value)
@@ -613,7 +601,6 @@ def alternatives(
 
 
 def _service_names_in(session: Session, ids: list[uuid.UUID], locale: str) -> dict[uuid.UUID, str]:
-    from directory.listings.texts import texts_for
 
     found = texts_for(session, entity_type="service", ids=ids, fields=["name"], locale=locale)
     return {sid: text.value for (sid, _f), text in found.items()}
