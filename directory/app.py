@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from fastapi import FastAPI
@@ -11,13 +12,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp
 
 from directory import __version__, security
+from directory.alerts.watcher import health
+from directory.api.routes import mount_api
 from directory.config import Settings
 from directory.db import make_engine, make_sessionmaker
+from directory.exchange.profile.routes import router as profile_router
+from directory.hsds_api.app import mount_hsds
 from directory.listings.texts import set_fallback_locales
 from directory.logging import configure_logging
+from directory.manage.routes import router as manage_router
 from directory.migrate import schema_is_current
 from directory.replicas import WalCookie, build_router
-from directory.runtime import Admission, HeadAsGet, thread_count
+from directory.runtime import Admission, HeadAsGet, serving, thread_count
+from directory.web.routes import mount_web
 
 log = logging.getLogger("directory")
 
@@ -87,12 +94,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 def _alert_status(app: FastAPI) -> dict[str, object]:
     """The alert feeds' health for /readyz (informative: a silent feed does not make the app
     unready, the pages say the alert status is unknown)."""
-    import datetime as dt
 
     from sqlalchemy.orm import Session
 
     from directory.alerts.sources import parse_feeds
-    from directory.alerts.watcher import health
 
     settings = app.state.settings
     feeds = parse_feeds(settings.alert_feeds)
@@ -118,7 +123,6 @@ def _alert_status(app: FastAPI) -> dict[str, object]:
 def create_served_app() -> ASGIApp:
     """What each `aid-directory serve` worker runs: `create_app()` tuned for serving (heap frozen
     for the garbage collector, request threads bounded; `directory.runtime`)."""
-    from directory.runtime import serving
 
     app = create_app()
     return serving(app, threads=thread_count(app.state.settings.threads))
@@ -126,11 +130,6 @@ def create_served_app() -> ASGIApp:
 
 def _include_routers(app: FastAPI) -> None:
     # Each adapter owns its router; the order matters only for overlapping paths.
-    from directory.api.routes import mount_api
-    from directory.exchange.profile.routes import router as profile_router
-    from directory.hsds_api.app import mount_hsds
-    from directory.manage.routes import router as manage_router
-    from directory.web.routes import mount_web
 
     mount_api(app)
     app.include_router(profile_router)  # /hsds/profile/ (the HSDS API at /hsds/ declares it)

@@ -21,6 +21,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from directory.config import DEMO_SECRET_PREFIX, ConfigError, Settings
+from directory.db import make_engine, make_sessionmaker, session_scope
+from directory.demo.accounts import ensure_demo_accounts, sign_in_help
+from directory.demo.instance import DemoInUse, claim
+from directory.demo.loader import load_demo
+from directory.migrate import current_revision, head_revision, upgrade
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,7 +59,6 @@ def load_settings(**overrides: Any) -> Settings:
 
 def open_engine(settings: Settings) -> Engine:
     """Create the engine and prove the database answers, with a clear error if it does not."""
-    from directory.db import make_engine
 
     url = settings.database_url
     try:
@@ -76,7 +80,6 @@ def open_engine(settings: Settings) -> Engine:
 
 
 def require_current_schema(engine: Engine) -> None:
-    from directory.migrate import current_revision, head_revision
 
     try:
         current = current_revision(engine)
@@ -130,7 +133,6 @@ def main() -> None:
 @friendly_errors
 def migrate() -> None:
     """Upgrade the database schema to the newest migration."""
-    from directory.migrate import upgrade
 
     settings = load_settings()
     open_engine(settings).dispose()
@@ -148,9 +150,6 @@ def migrate() -> None:
 @friendly_errors
 def load_demo_cmd(demo_accounts: bool) -> None:
     """Load the fictional demo dataset (marked as demo wherever it is shown)."""
-    from directory.db import make_sessionmaker, session_scope
-    from directory.demo.accounts import ensure_demo_accounts, sign_in_help
-    from directory.demo.loader import load_demo
 
     settings = load_settings()
     engine = open_engine(settings)
@@ -229,11 +228,6 @@ def serve(host: str, port: int, workers: int, threads: int | None) -> None:
 @friendly_errors
 def demo(port: int | None, db_path: str | None) -> None:
     """Create a new SQLite demo database, load the demo data and serve it on 127.0.0.1."""
-    from directory.db import make_sessionmaker, session_scope
-    from directory.demo.accounts import ensure_demo_accounts, sign_in_help
-    from directory.demo.instance import DemoInUse, claim
-    from directory.demo.loader import load_demo
-    from directory.migrate import upgrade
 
     try:
         # held until this process ends: a second demo never rebuilds this one's database

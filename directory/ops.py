@@ -17,6 +17,7 @@ file that looks like a finished backup.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import sqlite3
@@ -27,8 +28,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from directory.alerts.sources import parse_feeds
+from directory.alerts.watcher import health
 from directory.config import DEMO_SECRET_PREFIX, ConfigError, Settings
+from directory.db import make_engine
+from directory.migrate import current_revision, head_revision
 
 #: Secrets that appear in docs, examples and tutorials: never acceptable in production.
 KNOWN_BAD_SECRETS = frozenset(
@@ -186,8 +192,6 @@ def deploy_checks(
             )
         )
     try:
-        from directory.alerts.sources import parse_feeds
-
         parse_feeds(settings.alert_feeds)
     except ConfigError as exc:
         out.append(Finding("directory.E020", "error", str(exc), exc.hint))
@@ -205,7 +209,6 @@ def demo_account_checks(settings: Settings, engine: Engine) -> list[Finding]:
     demo database only: in any other they are a door with its key on the README."""
     if settings.demo:
         return []
-    from sqlalchemy.orm import Session
 
     from directory.demo.accounts import demo_accounts_in
 
@@ -226,12 +229,10 @@ def demo_account_checks(settings: Settings, engine: Engine) -> list[Finding]:
 
 def _alert_feed_checks(settings: Settings, engine: Engine) -> list[Finding]:
     """Each configured alert feed has answered recently (`aid-directory alerts watch` runs)."""
-    import datetime as dt
 
     from sqlalchemy.orm import Session
 
     from directory.alerts.sources import parse_feeds
-    from directory.alerts.watcher import health
 
     feeds = parse_feeds(settings.alert_feeds)
     if not feeds:
@@ -291,7 +292,6 @@ def _host_checks(settings: Settings) -> list[Finding]:
 
 
 def _database_checks(engine: Engine) -> list[Finding]:
-    from directory.migrate import current_revision, head_revision
 
     try:
         with engine.connect() as conn:
@@ -532,7 +532,6 @@ class RestoreResult:
 
 def restore(settings: Settings, source: Path) -> RestoreResult:
     """Verify `source`, then replace the configured database's content with it, atomically."""
-    from directory.migrate import head_revision
 
     source = Path(source)
     if settings.is_sqlite:
@@ -609,8 +608,6 @@ def _pg_restore(source: Path, url: str) -> str | None:
         ],
         env,
     )
-    from directory.db import make_engine
-    from directory.migrate import current_revision
 
     engine = make_engine(url)
     try:

@@ -9,6 +9,15 @@ from pathlib import Path
 import click
 
 from directory.cli import friendly_errors, load_settings, open_engine
+from directory.db import make_engine, refresh_statistics
+from directory.ops import (
+    _database_checks,
+    backup,
+    demo_account_checks,
+    deploy_checks,
+    restore,
+    verify_sqlite,
+)
 
 
 @click.command()
@@ -34,8 +43,6 @@ from directory.cli import friendly_errors, load_settings, open_engine
 @friendly_errors
 def check(deploy: bool, workers: int | None, fail_level: str) -> None:
     """Report unsafe production settings (like Django's `check --deploy`) and database state."""
-    from directory.db import make_engine
-    from directory.ops import _database_checks, demo_account_checks, deploy_checks
 
     settings = load_settings()
     engine = make_engine(settings.database_url)
@@ -68,7 +75,6 @@ def backup_cmd(file: Path) -> None:
     SQLite: the online backup API (safe while the server runs). PostgreSQL: pg_dump in custom
     format (restore it with `aid-directory restore`, or pg_restore).
     """
-    from directory.ops import backup
 
     settings = load_settings()
     open_engine(settings).dispose()
@@ -86,7 +92,6 @@ def restore_cmd(file: Path, yes: bool) -> None:
     Everything written since the backup is lost. The swap is atomic: app processes may keep
     running (SQLite) and see the old or the new content, never a mix.
     """
-    from directory.ops import restore, verify_sqlite
 
     settings = load_settings()
     if settings.is_sqlite:
@@ -95,7 +100,6 @@ def restore_cmd(file: Path, yes: bool) -> None:
     if not yes:
         click.confirm(f"Replace ALL data in {target} with {file}?", abort=True)
     result = restore(settings, file)
-    from directory.db import make_engine, refresh_statistics
 
     engine = make_engine(settings.database_url)
     try:

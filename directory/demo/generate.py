@@ -32,6 +32,7 @@ from directory.listings.taxonomy import (
     ensure_taxonomy,
     term_id,
 )
+from directory.search.index import reindex_all
 
 CHUNK = 5000  # services built and written at a time (bounded memory)
 SERVICES_PER_ORG = 4
@@ -463,7 +464,6 @@ def generate(session: Session, *, services: int, seed: int) -> dict[str, int]:
         counts["locations"] += rows.count(m.Location)
         counts["translations"] += rows.count(m.Translation)
     session.flush()
-    from directory.search.index import reindex_all
 
     reindex_all(session)
     return counts

@@ -38,6 +38,7 @@ from directory.listings import models as m
 from directory.listings.hours import zone
 from directory.listings.places import PLACES_BY_CODE, country_of, ensure_places, place_id
 from directory.listings.taxonomy import ensure_taxonomy, stable_id, term_id
+from directory.search.index import reindex_all
 
 SEED = 20260224
 ASSURER = "demo-verifier@example.org"
@@ -777,7 +778,6 @@ def load_demo(session: Session) -> dict[str, int]:
         builder.build()
         builder.rows.write(session, now=now)
         session.flush()
-        from directory.search.index import reindex_all
 
         reindex_all(session)
     return demo_counts(session)

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from directory.accounts.service import in_scope, is_moderator
 from directory.listings.models import Privacy
 
 APPROXIMATE_PLACES = Decimal("0.01")  # ~1.1 km of latitude
@@ -117,7 +118,6 @@ def sees_whereabouts(session: Session, viewer: Any, location: _Located | None) -
         return True
     if viewer is None:
         return False
-    from directory.accounts.service import in_scope, is_moderator
 
     return bool(
         is_moderator(viewer) and in_scope(session, viewer, [location.region_id, location.place_id])

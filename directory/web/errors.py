@@ -21,6 +21,8 @@ from starlette.responses import JSONResponse, Response
 
 from directory import i18n
 from directory.problem import is_api_path
+from directory.web import pages
+from directory.web.templating import render
 
 log = logging.getLogger("directory.web")
 
@@ -39,8 +41,6 @@ def error_page(
     """A full HTML page saying what went wrong, in the reader's language. `reason` refines a
     503 for a change that was not saved: "import" (an import holds the database for writing)
     or "busy" (other changes held it too long)."""
-    from directory.web import pages
-    from directory.web.templating import render
 
     locale = request_locale(request)
     with i18n.use_locale(locale):

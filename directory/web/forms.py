@@ -13,7 +13,10 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
+from directory.errors import NotFound, TooManyRequests
 from directory.i18n import lazy_gettext as _l
+from directory.moderation import service as moderation
+from directory.textinput import TextInputError, clean_text
 
 log = logging.getLogger("directory.web")
 
@@ -60,7 +63,6 @@ def submit_report(
 ) -> ReportResult:
     """Validate the form and hand the report to moderation. A filled honeypot is silently
     accepted and dropped, so a bot learns nothing."""
-    from directory.textinput import TextInputError, clean_text
 
     kind = str(form.get("kind", ""))
     raw_message = str(form.get("message", ""))
@@ -88,8 +90,6 @@ def submit_report(
 
 def _record(db: Session, *, service_id: uuid.UUID, kind: str, message: str, locale: str) -> None:
     """Hand the report to the moderation queue (the one write path)."""
-    from directory.errors import NotFound, TooManyRequests
-    from directory.moderation import service as moderation
 
     try:
         moderation.report(db, service_id=service_id, kind=kind, text=message or None, locale=locale)

@@ -4,12 +4,15 @@ and `render()` which answers a full page or only one block of it (htmx), with ET
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+from babel.lists import format_list
 from jinja2 import Environment, FileSystemLoader, pass_context, pass_eval_context, select_autoescape
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
@@ -17,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from directory import httpcache, i18n
+from directory.listings.notices import KIND_LABELS
 from directory.web.staticfiles import Manifest
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -101,7 +105,6 @@ def _when(value: Any, item: Any = None) -> str:
 
 
 def _utcnow() -> Any:
-    import datetime as dt
 
     return dt.datetime.now(dt.UTC)
 
@@ -123,7 +126,6 @@ def _notice_when(notice: Any, now: Any = None) -> str:
 def _region_links(regions: Any, locale: str) -> Markup:
     """Links to the home page of each region, joined as a list in the reader's language
     ("Dnipro, Kharkiv і Odesa", CLDR list patterns)."""
-    from urllib.parse import quote
 
     links = [
         Markup('<a href="/%s/?place=%s">%s</a>')
@@ -134,7 +136,6 @@ def _region_links(regions: Any, locale: str) -> Markup:
 
 
 def _link_list(links: list[Markup]) -> Markup:
-    from babel.lists import format_list
 
     if not links:
         return Markup("")
@@ -148,7 +149,6 @@ def _link_list(links: list[Markup]) -> Markup:
 
 
 def _notice_kinds() -> Mapping[str, Any]:
-    from directory.listings.notices import KIND_LABELS
 
     return KIND_LABELS
 
