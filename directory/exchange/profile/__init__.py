@@ -123,7 +123,7 @@ def document(base_url: str = "") -> dict[str, Any]:
             "and until when, open during air-raid alerts, privacy of a place and the redaction "
             "rule of public exports, translations, verification, demo marks."
         ),
-        "documentation": "https://github.com/aid-directory/aid-directory/blob/main/docs/exchange.md#the-hsds-profile",
+        "documentation": "docs/exchange.md#the-hsds-profile (in the software's source)",
         "redaction": REDACTION_RULE,
         "profile": {
             n: here + "profile/" + n for n in sorted(p.name for p in PATCH_DIR.glob("*.json"))
