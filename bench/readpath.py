@@ -47,6 +47,7 @@ def main() -> None:
     from directory.app import create_app
     from directory.config import Settings
     from directory.listings import queries as q
+    from directory.listings.cards import build_cards
     from directory.web import pages
     from directory.web.templating import environment
 
@@ -99,7 +100,7 @@ def main() -> None:
             def page(db: Any, params: q.SearchParams = params, ids: list[Any] = ids) -> Any:
                 q.list_places(db, locale=params.locale)
                 q.list_categories(db, locale=params.locale)
-                return q._cards(db, ids, params=params, now=now, stale_after_days=30, loc=[])
+                return build_cards(db, ids, params=params, now=now, stale_after_days=30, loc=[])
 
             cpu, wall, _cards = timed(page)
             if rep:

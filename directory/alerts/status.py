@@ -17,9 +17,9 @@ from directory.alerts.sources import Feed, parse_feeds
 from directory.alerts.watcher import unknown_since
 from directory.config import Settings
 from directory.listings import models as m
-from directory.listings import queries
-from directory.listings.queries import PlaceRef
+from directory.listings import reference
 from directory.listings.texts import LocalText, texts_for
+from directory.listings.views import PlaceRef
 
 #: How long an ended alert stays on the pages of its region.
 ENDED_SHOWN_FOR = dt.timedelta(minutes=30)
@@ -96,7 +96,7 @@ def recently_ended(
     titles = texts_for(
         session, entity_type="notice", ids=[r.id for r in rows], fields=["title"], locale=locale
     )
-    ref = queries._reference(session, locale)
+    ref = reference.reference_data(session, locale)
     out = []
     for r in rows:
         ended = min(t for t in (r.archived_at, r.valid_until) if t is not None and t <= now)
@@ -109,7 +109,7 @@ def recently_ended(
                 title=title,
                 region=ref.place_refs.get(r.region_id) if r.region_id else None,
                 ended_at=ended,
-                timezone=(queries._zone_above(ref.places, r.region_id) if r.region_id else None)
+                timezone=(reference.zone_above(ref.places, r.region_id) if r.region_id else None)
                 or timezone,
             )
         )

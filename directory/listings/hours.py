@@ -1,6 +1,6 @@
 """Opening hours: HSDS weekly schedules plus dated exceptions, in the location's IANA time zone.
 
-Rules (shared with the SQL `open now` filter in `queries.py`, which must agree with them):
+Rules (shared with the SQL `open now` filter in `hours_sql.py`, which must agree with them):
 - a weekly schedule (freq WEEKLY or empty, `byday` like "MO,TU"; empty `byday` = every day) that
   is valid on a date (`valid_from`/`valid_to`, `dtstart`/`until`) opens at `opens_at` and closes at
   `closes_at` that day; `closes_at <= opens_at` means it closes the next day (20:00-08:00);
@@ -210,7 +210,7 @@ CLOSED_STATUSES = frozenset(
 def with_status(state: OpenState, status: ServiceStatus, until: dt.datetime | None) -> OpenState:
     """The open state a reader sees: a temporarily closed (or closed) service is not open now,
     whatever its hours say; it opens next at its first opening after `until` (if known). The
-    SQL "open now" filter applies the same rule (`queries._closed_now`)."""
+    SQL "open now" filter applies the same rule (`hours_sql.closed_now`)."""
     if status not in CLOSED_STATUSES:
         return state
     after = state.opens_next

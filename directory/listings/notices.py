@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from directory.i18n import lazy_gettext as _l
-from directory.listings import queries
-from directory.listings.queries import NoticeView, PlaceRef
+from directory.listings import reference
+from directory.listings.views import NoticeView, PlaceRef
+from directory.search.near import haversine_km
 
 #: What a notice is about, as readers and moderators read it (`Notice.kind`).
 KIND_LABELS: dict[str, object] = {
@@ -70,12 +71,12 @@ def region_near(
 ) -> uuid.UUID | None:
     """The region (or, above regions, the country) whose nearest place centre is within
     NEAREST_PLACE_KM of `near`: the region a near-me reader is in, as far as we can tell."""
-    ref = queries._reference(session, locale)
+    ref = reference.reference_data(session, locale)
     best: tuple[float, uuid.UUID] | None = None
     for p in ref.places.values():
         if p.archived or p.latitude is None or p.longitude is None or p.kind == "country":
             continue
-        d = queries.haversine_km(near, (p.latitude, p.longitude))
+        d = haversine_km(near, (p.latitude, p.longitude))
         if d <= NEAREST_PLACE_KM and (best is None or d < best[0]):
             best = (d, p.id)
     return _region_above(ref.places, best[1]) if best else None
@@ -85,11 +86,11 @@ def region_of(
     session: Session, place_id: uuid.UUID | None, *, locale: str = "en"
 ) -> uuid.UUID | None:
     """The region a place is in (itself when it is one)."""
-    return _region_above(queries._reference(session, locale).places, place_id)
+    return _region_above(reference.reference_data(session, locale).places, place_id)
 
 
 def _region_above(
-    places: dict[uuid.UUID, queries._PlaceRow], pid: uuid.UUID | None
+    places: dict[uuid.UUID, reference.PlaceRow], pid: uuid.UUID | None
 ) -> uuid.UUID | None:
     seen: set[uuid.UUID] = set()
     cur = places.get(pid) if pid else None
@@ -103,7 +104,7 @@ def _region_above(
 
 def place_id_of(session: Session, value: str, *, locale: str = "en") -> uuid.UUID | None:
     """A place named by its code or id (as in `?place=`), if the gazetteer knows it."""
-    ref = queries._reference(session, locale)
+    ref = reference.reference_data(session, locale)
     try:
         pid: uuid.UUID | None = uuid.UUID(value)
     except ValueError:
@@ -130,24 +131,26 @@ def notice_board(
     if ids:
         seen: dict[uuid.UUID, NoticeView] = {}
         for pid in ids:
-            for n in queries.notices_in_force(
+            for n in reference.notices_in_force(
                 session, locale=locale, place_id=pid, now=now, timezone=timezone
             ):
                 seen.setdefault(n.id, n)
         here = sorted(seen.values(), key=_order)
-        ref = queries._reference(session, locale)
+        ref = reference.reference_data(session, locale)
         region = _region_above(ref.places, ids[0])
         return NoticeBoard(
             here=tuple(here),
             located=True,
             region=ref.place_refs.get(region) if region else None,
         )
-    everything = queries.notices_in_force(
+    everything = reference.notices_in_force(
         session, locale=locale, now=now, everywhere=True, timezone=timezone
     )
     # (a notice whose region was archived has no region to show, and is not nationwide)
     national_ids = {
-        v.id for v, region_id in queries._reference(session, locale).notices if region_id is None
+        v.id
+        for v, region_id in reference.reference_data(session, locale).notices
+        if region_id is None
     }
     nationwide = tuple(n for n in everything if n.id in national_ids)
     lines: dict[str, list[NoticeView]] = {}

@@ -593,9 +593,9 @@ def test_service_level_schedule_and_closure_count_at_every_location(db: Session)
 def test_huge_totals_are_capped_but_every_page_is_reachable(
     db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from directory.listings import queries
+    from directory.search import ranking
 
-    monkeypatch.setattr(queries, "INDEX_COUNT_CAP", 3)
+    monkeypatch.setattr(ranking, "INDEX_COUNT_CAP", 3)
     for i in range(5):
         make_service(db, name=f"Service {i}")
     reindex_all(db)
@@ -645,7 +645,7 @@ def test_open_now_never_lists_a_temporarily_closed_service(db: Session) -> None:
 def test_phone_numbers_grouped_for_reading_and_e164_for_dialling(db: Session, client) -> None:  # type: ignore[no-untyped-def]
     """Issue 12 §5: "+380 44 123 4567" on the page, tel:+380441234567 in the link."""
     from directory.i18n import format_phone, phone_e164
-    from directory.listings.queries import _tel
+    from directory.listings.cards import _tel
 
     assert format_phone("+380441234567") == "+380 44 123 4567"
     assert format_phone("+48221234567") == "+48 22 123 45 67"

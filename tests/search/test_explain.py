@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-from directory.listings import queries
 from directory.listings.queries import SearchParams, search_services
+from directory.search import near, ranking, service
 from directory.search.index import reindex_all
 from tests.factories import make_city, make_service
 
@@ -128,7 +128,7 @@ def test_filters_use_the_facet_index(db: Session, data: None) -> None:
 def test_near_me_prefilter_uses_the_coordinate_index(
     db: Session, data: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(queries, "SPARSE_DISTANCE", 0)  # take the bounding-box path
+    monkeypatch.setattr(near, "SPARSE_DISTANCE", 0)  # take the bounding-box path
     seen = _search_statements(
         db, SearchParams(near=(50.45, 30.52), sort="distance", per_page=5, now=NOW)
     )
@@ -190,8 +190,8 @@ def test_dense_pages_read_each_tier_in_index_order(
 ) -> None:
     """With many matches the page is read tier by tier in the order of the index (FTS5 rowid,
     the sort_key btree on PostgreSQL), and no further than the tier that fills the page."""
-    monkeypatch.setattr(queries, "DENSE_MATCHES", 1)
-    monkeypatch.setattr(queries, "DENSE_MATCHES_SQLITE", 1)
+    monkeypatch.setattr(service, "DENSE_MATCHES", 1)
+    monkeypatch.setattr(service, "DENSE_MATCHES_SQLITE", 1)
     dialect = db.connection().dialect.name
     seen = _search_statements(db, SearchParams(q="warming", per_page=5, now=NOW))
     pages = [(s, p) for s, p in seen if s.startswith("SELECT service.id") and "ORDER BY" in s]
@@ -227,7 +227,7 @@ def test_open_now_is_checked_listing_by_listing(
     assert _scans_a_big_table(plan, dialect) == [], plan
     # Its schedule look-ups OR three indexes together (bitmap scans): a page read in index
     # order must not switch those off (that made every check read the whole schedule table).
-    monkeypatch.setattr(queries, "OPEN_NOW_COUNT_CAP", 2)  # "more than 2": read in order
+    monkeypatch.setattr(ranking, "OPEN_NOW_COUNT_CAP", 2)  # "more than 2": read in order
     hints = _hints(db, SearchParams(q="warming", open_now=True, now=NOW))
     assert any(s.startswith("SELECT service.id") and "ORDER BY" in s for s in hints), hints
     assert "SET LOCAL enable_bitmapscan = off" not in hints, hints

@@ -10,8 +10,8 @@ import random
 import pytest
 from sqlalchemy.orm import Session
 
-from directory.listings import queries
 from directory.listings.queries import SearchParams, search_services
+from directory.search import near
 from directory.search.index import reindex_all
 from tests.factories import make_city, make_service
 
@@ -63,10 +63,10 @@ def test_growing_boxes_give_the_same_pages_as_measuring_everything(
     db: Session, spread: None, monkeypatch: pytest.MonkeyPatch, q: str, per_page: int
 ) -> None:
     params = SearchParams(q=q, near=NEAR, sort="distance", now=NOW)
-    monkeypatch.setattr(queries, "SPARSE_DISTANCE", 10_000)
+    monkeypatch.setattr(near, "SPARSE_DISTANCE", 10_000)
     everything = _pages(db, params, per_page)
-    monkeypatch.setattr(queries, "SPARSE_DISTANCE", 0)
-    monkeypatch.setattr(queries, "_FIRST_RADIUS_KM", 0.2)  # many small rings
+    monkeypatch.setattr(near, "SPARSE_DISTANCE", 0)
+    monkeypatch.setattr(near, "_FIRST_RADIUS_KM", 0.2)  # many small rings
     boxes = _pages(db, params, per_page)
     assert sum(len(p) for p in everything) >= 15  # (every listing: the pages run out)
     assert everything[-1] == []
