@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from directory.db import utcnow
 from directory.listings import models as m
+from directory.listings.visibility import HIDDEN_STATUSES
 from directory.search.keys import search_key_cached
 from directory.search.match import (
     MAX_TERM_LEN,
@@ -51,7 +52,6 @@ AMENITY_TOKENS = {
     "has_water": "water",
     "has_internet": "internet",
 }
-HIDDEN = (m.ServiceStatus.inactive, m.ServiceStatus.defunct)
 
 BATCH = 2000
 SERVICE_FIELDS = ("name", "alternate_name", "description")
@@ -139,7 +139,7 @@ def _documents(
         ).where(
             m.Service.id.in_(ids),
             m.Service.archived_at.is_(None),
-            m.Service.status.notin_(HIDDEN),
+            m.Service.status.notin_(HIDDEN_STATUSES),
         )
     ).all()
     docs: dict[uuid.UUID, _Doc] = {}
@@ -328,7 +328,8 @@ def _write(session: Session, ids: Sequence[uuid.UUID], docs: dict[uuid.UUID, _Do
 def reindex_services(session: Session, ids: Iterable[uuid.UUID]) -> None:
     """Rebuild the search entries of these services; archived, inactive, defunct or missing ones
     leave the index. Call after any change to a service, its organisation, locations, phones,
-    categories, languages or texts (a place's names: see `services_of_place`)."""
+    categories, languages or texts (a place's names or aliases: every service located there, or
+    `reindex_all`)."""
     ids = list(dict.fromkeys(ids))
     if not ids:
         return
@@ -337,18 +338,6 @@ def reindex_services(session: Session, ids: Iterable[uuid.UUID]) -> None:
         chunk = ids[start : start + BATCH]
         _write(session, chunk, _documents(session, chunk, ref))
     session.flush()
-
-
-def services_of_place(session: Session, place_id: uuid.UUID) -> list[uuid.UUID]:
-    """Services at a location in this place (to reindex after its names or aliases change)."""
-    return list(
-        session.scalars(
-            select(m.ServiceAtLocation.service_id)
-            .join(m.Location, m.Location.id == m.ServiceAtLocation.location_id)
-            .where((m.Location.place_id == place_id) | (m.Location.region_id == place_id))
-            .distinct()
-        )
-    )
 
 
 def reindex_all(session: Session) -> int:
