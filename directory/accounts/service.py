@@ -48,6 +48,7 @@ from directory.errors import (
     field_error,
 )
 from directory.listings.models import Locale, Place
+from directory.listings.tree import lineage, parents_in
 
 #: Argon2id with the library's (RFC 9106 low-memory) defaults.
 _hasher = PasswordHasher()
@@ -315,17 +316,8 @@ def region_ids(session: Session, account: Account) -> frozenset[uuid.UUID]:
 
 def place_with_ancestors(session: Session, place_ids: Iterable[uuid.UUID | None]) -> set[uuid.UUID]:
     """The given places and every place above them (city → region → country)."""
-    seen: set[uuid.UUID] = set()
-    todo = [p for p in place_ids if p is not None]
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        parent = session.scalar(select(Place.parent_id).where(Place.id == pid))
-        if parent is not None:
-            todo.append(parent)
-    return seen
+    parent_of = parents_in(session)
+    return {up for pid in place_ids for up in lineage(pid, parent_of)}
 
 
 def in_scope(session: Session, account: Account, place_ids: Iterable[uuid.UUID | None]) -> bool:

@@ -92,14 +92,8 @@ def region_of(
 def _region_above(
     places: dict[uuid.UUID, reference.PlaceRow], pid: uuid.UUID | None
 ) -> uuid.UUID | None:
-    seen: set[uuid.UUID] = set()
-    cur = places.get(pid) if pid else None
-    while cur is not None and cur.id not in seen:
-        if cur.kind == "region":
-            return cur.id
-        seen.add(cur.id)
-        cur = places.get(cur.parent_id) if cur.parent_id else None
-    return pid if pid in places else None
+    region = next((row.id for row in reference.rows_up(places, pid) if row.kind == "region"), None)
+    return region or (pid if pid in places else None)
 
 
 def place_id_of(session: Session, value: str, *, locale: str = "en") -> uuid.UUID | None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from directory.listings import models as m
 from directory.listings import refcache
 from directory.listings.texts import DEFAULT_SOURCE_LOCALE, LocalText, load_texts, resolve
+from directory.listings.tree import lineage, subtree
 from directory.listings.views import CategoryRef, CategoryView, NoticeView, PlaceRef, PlaceView
 
 
@@ -39,17 +40,7 @@ def place_ids_within(session: Session, place: str) -> set[uuid.UUID]:
     root = next((p.id for p in places if p.id == pid or (p.code and p.code == place)), None)
     if root is None:
         return set()
-    children: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for p in places:
-        if p.parent_id is not None:
-            children.setdefault(p.parent_id, []).append(p.id)
-    found, todo = {root}, [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
+    return subtree(root, ((p.id, p.parent_id) for p in places))
 
 
 def list_places(session: Session, *, locale: str) -> list[PlaceView]:
@@ -81,10 +72,10 @@ def notices_in_force(
     `timezone`: the zone of notices whose region names none (nationwide: the directory's)."""
     ref = reference_data(session, locale)
     scope: set[uuid.UUID] = set()
-    cur = ref.places.get(place_id) if place_id else None
-    while cur is not None and not cur.archived and cur.id not in scope:
-        scope.add(cur.id)
-        cur = ref.places.get(cur.parent_id) if cur.parent_id else None
+    for row in rows_up(ref.places, place_id):
+        if row.archived:
+            break
+        scope.add(row.id)
     rank = {"danger": 0, "warning": 1, "info": 2}
     out = [
         view
@@ -111,16 +102,19 @@ class PlaceRow:
     archived: bool
 
 
+def rows_up(places: dict[uuid.UUID, PlaceRow], place_id: uuid.UUID | None) -> list[PlaceRow]:
+    """The place and every place above it, nearest first (`tree.lineage` over the cache)."""
+
+    def parent_of(pid: uuid.UUID) -> uuid.UUID | None:
+        row = places.get(pid)
+        return row.parent_id if row is not None else None
+
+    return [places[pid] for pid in lineage(place_id, parent_of) if pid in places]
+
+
 def zone_above(places: dict[uuid.UUID, PlaceRow], place_id: uuid.UUID | None) -> str | None:
     """The time zone of a place, or of the nearest place above it that names one."""
-    seen: set[uuid.UUID] = set()
-    cur = places.get(place_id) if place_id else None
-    while cur is not None and cur.id not in seen:
-        if cur.timezone:
-            return cur.timezone
-        seen.add(cur.id)
-        cur = places.get(cur.parent_id) if cur.parent_id else None
-    return None
+    return next((row.timezone for row in rows_up(places, place_id) if row.timezone), None)
 
 
 @dataclass(frozen=True, slots=True)

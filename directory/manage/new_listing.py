@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from directory.accounts.models import Account
 from directory.errors import DomainError, ValidationFailed
 from directory.listings import models as m
+from directory.listings.tree import places_up
 from directory.manage.edit import EditRefused
 from directory.moderation import service as moderation
 from directory.moderation.models import ChangeRequest
@@ -193,13 +194,8 @@ def build(
 
 
 def _country(session: Session, place: m.Place | None) -> str | None:
-    seen = 0
-    while place is not None and seen < 6:
-        if place.kind == m.PlaceKind.country and place.code:
-            return place.code
-        place = session.get(m.Place, place.parent_id) if place.parent_id else None
-        seen += 1
-    return None
+    above = places_up(session, place.id) if place is not None else []
+    return next((p.code for p in above if p.kind == m.PlaceKind.country and p.code), None)
 
 
 def submit(

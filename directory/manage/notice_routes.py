@@ -25,6 +25,7 @@ from directory.listings import models as m
 from directory.listings import queries as listing_queries
 from directory.listings.notices import KIND_LABELS
 from directory.listings.texts import load_translations
+from directory.listings.tree import places_up
 from directory.manage import forms, queries
 from directory.manage.auth import ManageContext, Moderator, NotAllowed, PageNotFound, parse_id
 from directory.manage.errors import error_messages
@@ -86,14 +87,8 @@ def _regions(ctx: ManageContext) -> tuple[list[RegionChoice], bool]:
 
 
 def _zone_of(ctx: ManageContext, region_id: uuid.UUID | None) -> str:
-    place = ctx.db.get(m.Place, region_id) if region_id else None
-    seen: set[uuid.UUID] = set()
-    while place is not None and place.id not in seen:
-        if place.timezone:
-            return place.timezone
-        seen.add(place.id)
-        place = ctx.db.get(m.Place, place.parent_id) if place.parent_id else None
-    return ctx.settings.timezone
+    zones = (p.timezone for p in places_up(ctx.db, region_id) if p.timezone)
+    return next(zones, ctx.settings.timezone)
 
 
 def _may_change(ctx: ManageContext, notice: m.Notice, unlimited: bool) -> bool:

@@ -28,7 +28,9 @@ from sqlalchemy.orm import Session
 
 from directory.db import utcnow
 from directory.listings import models as m
+from directory.listings.tree import lineage
 from directory.listings.visibility import HIDDEN_STATUSES
+from directory.search.amenities import AMENITY_FILTERS
 from directory.search.keys import search_key_cached
 from directory.search.match import (
     MAX_TERM_LEN,
@@ -43,15 +45,7 @@ from directory.search.match import (
 )
 
 #: Location flags → facet token (a service has it when any of its locations has the flag).
-AMENITY_TOKENS = {
-    "wheelchair_accessible": "wheelchair",
-    "pets_allowed": "pets",
-    "women_children_only": "womenchildren",
-    "has_heating": "heating",
-    "has_power": "power",
-    "has_water": "water",
-    "has_internet": "internet",
-}
+AMENITY_TOKENS = {a.column: a.token for a in AMENITY_FILTERS}
 
 BATCH = 2000
 SERVICE_FIELDS = ("name", "alternate_name", "description")
@@ -93,7 +87,7 @@ class _Reference:
             p.id: " ".join([p.name, p.aliases or "", *place_tr.get(p.id, [])]) for p in places
         }
         place_parent = {r[0]: r[1] for r in session.execute(select(m.Place.id, m.Place.parent_id))}
-        self.place_up = {pid: _lineage(pid, place_parent) for pid in place_parent}
+        self.place_up = {pid: lineage(pid, place_parent.get) for pid in place_parent}
         terms = session.execute(
             select(m.TaxonomyTerm.id, m.TaxonomyTerm.name).where(
                 m.TaxonomyTerm.archived_at.is_(None)
@@ -104,17 +98,7 @@ class _Reference:
         term_parent = {
             r[0]: r[1] for r in session.execute(select(m.TaxonomyTerm.id, m.TaxonomyTerm.parent_id))
         }
-        self.term_up = {tid: _lineage(tid, term_parent) for tid in term_parent}
-
-
-def _lineage(start: uuid.UUID, parent: dict[uuid.UUID, uuid.UUID | None]) -> list[uuid.UUID]:
-    """`start` and everything above it (a city, its region, its country)."""
-    out: list[uuid.UUID] = []
-    cur: uuid.UUID | None = start
-    while cur is not None and cur not in out:
-        out.append(cur)
-        cur = parent.get(cur)
-    return out
+        self.term_up = {tid: lineage(tid, term_parent.get) for tid in term_parent}
 
 
 @dataclass
