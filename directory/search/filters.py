@@ -16,6 +16,7 @@ from directory.listings import models as m
 from directory.listings.hours_sql import closed_now, open_now
 from directory.listings.reference import as_uuid, place_ids_within
 from directory.listings.visibility import visible
+from directory.search.amenities import AMENITY_FILTERS, FACET_FLAGS
 from directory.search.match import Match, language_token, matching_source, place_token, term_token
 from directory.search.params import SearchParams
 
@@ -31,15 +32,7 @@ def location_filters(
     """The location-level filters as SQL on `location`, to pick the location a card shows."""
     L = m.Location
     conds: list[ColumnElement[bool]] = []
-    flags = (
-        (params.wheelchair, L.wheelchair_accessible),
-        (params.pets, L.pets_allowed),
-        (params.women_children, L.women_children_only),
-        (params.heating, L.has_heating),
-        (params.power, L.has_power),
-        (params.water, L.has_water),
-        (params.internet, L.has_internet),
-    )
+    flags = ((getattr(params, a.param), getattr(L, a.column)) for a in AMENITY_FILTERS)
     conds += [col.is_(True) for wanted, col in flags if wanted]
     if params.has_capacity:
         conds.append(L.capacity_available > 0)
@@ -70,22 +63,9 @@ def _location_match(conds: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]
     )
 
 
-_AMENITY_PARAMS = (
-    ("wheelchair", "wheelchair"),
-    ("pets", "pets"),
-    ("women_children", "womenchildren"),
-    ("heating", "heating"),
-    ("power", "power"),
-    ("water", "water"),
-    ("internet", "internet"),
-    ("has_capacity", "capacity"),
-    ("free", "free"),
-)
-
-
 def facet_tokens(session: Session, params: SearchParams) -> list[str] | None:
     """The facet tokens the static filters ask for; None when one names nothing known."""
-    tokens = [tok for attr, tok in _AMENITY_PARAMS if getattr(params, attr)]
+    tokens = [tok for attr, tok in FACET_FLAGS if getattr(params, attr)]
     if params.language and params.language.strip():
         tokens.append(language_token(params.language))
     if params.category:

@@ -19,8 +19,10 @@ from starlette.requests import Request
 from directory import i18n
 from directory.config import Settings
 from directory.i18n import lazy_gettext as _l
+from directory.search.amenities import FLAG_PARAMS
 
-#: Yes/no filters: query parameter = SearchParams field, with the label the reader sees.
+#: Yes/no filters: query parameter = SearchParams field, with the label the reader sees (the
+#: names are `search.amenities.FLAG_PARAMS`; a test keeps them the same).
 TOGGLES: tuple[tuple[str, Any], ...] = (
     ("open_now", _l("Open now")),
     ("has_capacity", _l("Free places")),
@@ -379,6 +381,7 @@ def search_params(
         place = find_place(places, filters.place)
         if place and place.latitude is not None and place.longitude is not None:
             near = (place.latitude, place.longitude)
+    flags: dict[str, Any] = {name: filters.toggles[name] for name in FLAG_PARAMS}
     return queries.SearchParams(
         q=filters.q,
         category=filters.category or None,
@@ -390,17 +393,8 @@ def search_params(
         per_page=PER_PAGE,
         locale=locale,
         now=now,
-        open_now=filters.toggles["open_now"],
-        has_capacity=filters.toggles["has_capacity"],
-        free=filters.toggles["free"],
-        wheelchair=filters.toggles["wheelchair"],
-        pets=filters.toggles["pets"],
-        women_children=filters.toggles["women_children"],
-        heating=filters.toggles["heating"],
-        power=filters.toggles["power"],
-        water=filters.toggles["water"],
-        internet=filters.toggles["internet"],
         alert_first=filters.alert,
+        **flags,
     )
 
 
