@@ -21,8 +21,16 @@ from directory.listings import models as m
 from directory.listings.privacy import LOCATING_FIELDS
 from directory.listings.queries import list_places
 from directory.listings.texts import texts_for
+from directory.listings.tree import places_up
 from directory.moderation.models import AuditEntry, ChangeRequest, ChangeState
-from directory.search.keys import search_terms
+from directory.search.keys import search_key, search_terms
+from directory.search.match import (
+    document_matches,
+    index_scans,
+    matching_source,
+    prepare,
+    typo_corrections,
+)
 
 #: Translated fields shown side by side in the edit form.
 SERVICE_TEXT_FIELDS = ("name", "description", "eligibility_description")
@@ -126,22 +134,40 @@ def _rows(session: Session, services: list[m.Service], locale: str = "en") -> li
 def find_listings(
     session: Session, *, q: str, locale: str = "en", limit: int = 20
 ) -> list[ListingRow]:
-    """Listings whose name, organisation, place or any translation holds every word of `q`
-    (any script; word endings loosely matched), closed ones included — a volunteer must be able
-    to reopen a place."""
+    """Listings matching `q` by the public search's own rule (`directory.search.match`: every
+    word begins a word of the name, organisation, place or any translation, in any script;
+    typos corrected when nothing matches), closed ones included — a volunteer must be able to
+    reopen a place. Staff also find what the public cannot: listings the index leaves out
+    (inactive, defunct, or created a moment ago) are matched by their name, by the same rule."""
+    words = search_terms(q)[:8]
+    services = _find(session, words, limit)
+    if words and not services:
+        fixed = typo_corrections(session, words)
+        if fixed != words:
+            services = _find(session, fixed, limit)
+    return _rows(session, services, locale)
+
+
+def _find(session: Session, words: list[str], limit: int) -> list[m.Service]:
     stmt = select(m.Service).where(m.Service.archived_at.is_(None))
-    terms = search_terms(q)
-    if terms:
-        # A listing not indexed yet (just created) is still found by its name.
-        stmt = stmt.outerjoin(m.ServiceSearch, m.ServiceSearch.service_id == m.Service.id)
-        for term in terms[:8]:
-            # "гуртожиток" and "гуртожитку" share a stem: drop a short ending of long words
-            stem = term[:-2] if len(term) > 6 else term
-            stmt = stmt.where(
-                or_(m.ServiceSearch.document.like(f"%{stem}%"), m.Service.name.ilike(f"%{stem}%"))
+    if words:
+        match = prepare(session, words)
+        outside = session.execute(
+            select(m.Service.id, m.Service.name).where(
+                m.Service.archived_at.is_(None),
+                m.Service.id.not_in(select(m.ServiceSearch.service_id)),
             )
-    stmt = stmt.order_by(m.Service.name).limit(limit)
-    return _rows(session, list(session.scalars(stmt)), locale)
+        ).all()
+        named = [sid for sid, name in outside if document_matches(match, search_key(name), "all")]
+        found = [m.Service.id.in_(named)] if named else []
+        if not match.impossible:
+            src, sid, _key, conds = matching_source(session, match)
+            found.append(m.Service.id.in_(select(sid).select_from(src).where(*conds)))
+        if not found:
+            return []
+        stmt = stmt.where(or_(*found))
+    with index_scans(session):
+        return list(session.scalars(stmt.order_by(m.Service.name).limit(limit)))
 
 
 def recent_listings(
@@ -456,14 +482,7 @@ def zone_of_change(session: Session, cr: ChangeRequest, *, default: str) -> str:
         )
         if zone:
             return str(zone)
-    place = session.get(m.Place, cr.region_id) if cr.region_id else None
-    seen: set[uuid.UUID] = set()
-    while place is not None and place.id not in seen:
-        if place.timezone:
-            return place.timezone
-        seen.add(place.id)
-        place = session.get(m.Place, place.parent_id) if place.parent_id else None
-    return default
+    return next((p.timezone for p in places_up(session, cr.region_id) if p.timezone), default)
 
 
 def recent_notices(
