@@ -25,6 +25,7 @@ from directory.listings.tree import places_up
 from directory.moderation.models import AuditEntry, ChangeRequest, ChangeState
 from directory.search.keys import search_key, search_terms
 from directory.search.match import (
+    Match,
     document_matches,
     index_scans,
     matching_source,
@@ -158,7 +159,9 @@ def _find(session: Session, words: list[str], limit: int) -> list[m.Service]:
                 m.Service.id.not_in(select(m.ServiceSearch.service_id)),
             )
         ).all()
-        named = [sid for sid, name in outside if document_matches(match, search_key(name), "all")]
+        # (by word beginnings: the index's vocabulary does not hold their words)
+        by_name = Match(words=match.words, expansions=(None,) * len(match.words))
+        named = [sid for sid, name in outside if document_matches(by_name, search_key(name), "all")]
         found = [m.Service.id.in_(named)] if named else []
         if not match.impossible:
             src, sid, _key, conds = matching_source(session, match)

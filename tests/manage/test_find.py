@@ -41,3 +41,4 @@ def test_staff_find_listings_the_index_leaves_out_but_never_archived_ones(db: Se
     gone.archived_at = utcnow()
     db.flush()
     assert _names(db, "canteen") == {"Closed canteen", "Canteen opened a minute ago"}
+    assert _names(db, "opened minute") == {"Canteen opened a minute ago"}  # words no index holds
