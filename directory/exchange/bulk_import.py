@@ -132,7 +132,8 @@ class BulkImport:
                         b.service.line,
                         b.service.path,
                         "service_at_locations",
-                        f"service {s} was not linked to the existing place {lid}: link it in the manage app",
+                        f"service {s} was not linked to the existing place {lid}: "
+                        "link it in the manage app",
                     )
                 )
         for child in b.children:

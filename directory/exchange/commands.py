@@ -97,7 +97,8 @@ def export_cmd(fmt: str, output: Path | None, include_confidential: bool, no_dem
         seconds = time.perf_counter() - started
         where = str(output) if output else "standard output"
         click.echo(
-            f"Exported {total} services as {fmt} to {where} ({size / 1e6:.1f} MB in {seconds:.1f} s).",
+            f"Exported {total} services as {fmt} to {where} "
+            f"({size / 1e6:.1f} MB in {seconds:.1f} s).",
             err=True,
         )
         if include_confidential:
@@ -121,7 +122,8 @@ def _print_report(report: Any) -> None:
         echo(f"  {'':19}{'new':>9}{'changed':>9}{'unchanged':>11}{'removed':>9}")
         for entity, c in rows:
             echo(
-                f"  {entity:19}{c['new']:>9}{c['changed']:>9}{c['unchanged']:>11}{c.get('removed', 0):>9}"
+                f"  {entity:19}{c['new']:>9}{c['changed']:>9}{c['unchanged']:>11}"
+                f"{c.get('removed', 0):>9}"
             )
     for change in report.changed[:20]:
         where = change["file"] + (f":{change['line']}" if change.get("line") else "")

@@ -51,7 +51,8 @@ COLUMNS: list[tuple[str, str]] = [
     ("privacy", "exact, approximate (rounded ~1 km, no street) or confidential (default exact)"),
     (
         "shelter_type",
-        "air_raid_shelter, collective_centre, emergency_accommodation, warming_point, charging_point",
+        "air_raid_shelter, collective_centre, emergency_accommodation, warming_point, "
+        "charging_point",
     ),
     ("capacity_maximum", "Places in total (whole number)"),
     ("capacity_available", "Free places now (whole number, not above the maximum)"),

@@ -59,7 +59,8 @@ LOCATION_MAP = {n: n for n in fields_of("location")} | {
     n: EXT + n for n in (
         "timezone", "privacy", "shelter_type", "capacity_maximum", "capacity_available",
         "has_heating", "has_power", "has_water", "has_internet", "has_toilets",
-        "wheelchair_accessible", "pets_allowed", "women_children_only", "open_24_7", "source_locale",
+        "wheelchair_accessible", "pets_allowed", "women_children_only", "open_24_7",
+        "source_locale",
     )
 }  # fmt: skip
 PHONE_MAP = {n: n for n in fields_of("phone")} | {"is_hotline": EXT + "is_hotline"}
@@ -267,7 +268,8 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
                     Problem(
                         *lwhere,
                         "addresses",
-                        "this place comes from a public export without its street address: its address is left out",
+                        "this place comes from a public export without its street address: "
+                        "its address is left out",
                     )
                 )
                 continue
@@ -377,7 +379,8 @@ def item_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
                     Problem(
                         *lwhere,
                         "code",
-                        f"language {str(obj.get('name') or obj.get('code'))[:40]!r} has no language code (uk, en, pt-BR ...): skipped",
+                        f"language {str(obj.get('name') or obj.get('code'))[:40]!r} has no "
+                        "language code (uk, en, pt-BR ...): skipped",
                     )
                 )
                 continue

@@ -23,7 +23,8 @@ MODELS: dict[str, Any] = {
     "required_document": m.RequiredDocument, "accessibility": m.Accessibility,
 }  # fmt: skip
 PARENT_KEYS = {
-    "address": ("location_id",), "phone": ("service_id", "location_id"), "schedule": ("service_id", "location_id"),
+    "address": ("location_id",), "phone": ("service_id", "location_id"),
+    "schedule": ("service_id", "location_id"),
     "schedule_exception": ("service_id", "location_id"), "language": ("service_id", "location_id"),
     "required_document": ("service_id",), "accessibility": ("location_id",),
 }  # fmt: skip

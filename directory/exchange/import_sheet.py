@@ -171,7 +171,8 @@ def rows_to_bundle(ctx: Context, report: Report, item: Item) -> Bundle | None:
                         first_line,
                         f"line {first_line}",
                         "categories",
-                        f"unknown category code {code[:60]!r} (codes look like: shelter, shelter.air-raid, food, heat-power.warming)",
+                        f"unknown category code {code[:60]!r} (codes look like: shelter, "
+                        "shelter.air-raid, food, heat-power.warming)",
                     )
                 )
         categories = sorted(set(categories))

@@ -186,7 +186,8 @@ class Writer:
                         b.service.line,
                         b.service.path,
                         "service_at_locations",
-                        f"service {s} was not linked to the existing place {lid}: link it in the manage app",
+                        f"service {s} was not linked to the existing place {lid}: "
+                        "link it in the manage app",
                     )
                 )
         for child in b.children:

@@ -93,7 +93,8 @@ def read_hsds_json(path: Path, *, limit: int = safety.MAX_FILE_BYTES) -> Iterato
                 return
     if path.stat().st_size > MAX_JSON_DOCUMENT:
         raise ImportRefused(
-            "a JSON file this large must have one service per line (as `aid-directory export` writes it)",
+            "a JSON file this large must have one service per line "
+            "(as `aid-directory export` writes it)",
             file=name,
         )
     text = _decode(path.read_bytes(), name)
@@ -351,7 +352,8 @@ def _open_zip(path: Path) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > 1 << 20 and ratio > safety.MAX_ZIP_RATIO:
             raise ImportRefused(
-                f"{member[:100]!r} expands {ratio:.0f} times (at most {safety.MAX_ZIP_RATIO}): refused as a possible zip bomb",
+                f"{member[:100]!r} expands {ratio:.0f} times (at most {safety.MAX_ZIP_RATIO}): "
+                "refused as a possible zip bomb",
                 file=name,
             )
         if total > safety.MAX_ZIP_UNCOMPRESSED:

@@ -152,7 +152,8 @@ def import_route(
                 size += len(chunk)
                 if size > MAX_UPLOAD_BYTES:
                     raise TooLarge(
-                        f"Uploads are limited to {MAX_UPLOAD_BYTES >> 20} MB; use `aid-directory import` for larger files"
+                        f"Uploads are limited to {MAX_UPLOAD_BYTES >> 20} MB; "
+                        "use `aid-directory import` for larger files"
                     )
                 out.write(chunk)
         report = run_import(
