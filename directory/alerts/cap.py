@@ -192,7 +192,10 @@ def parse_element(root: Element) -> CapMessage:
 def parse_xml(data: bytes) -> Element:
     """Parse untrusted XML: no DTD, no entities, no external references."""
     try:
-        return safe_fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root: Element = safe_fromstring(
+            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+        return root
     except DefusedXmlException as exc:
         raise CapError(
             f"refused: {type(exc).__name__} (DTDs and entities are not accepted)"

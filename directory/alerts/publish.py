@@ -174,7 +174,8 @@ def _alert(identifier: str, sent: dt.datetime, origin: str, msg_type: str = "Ale
 
 
 def _xml(root: Element) -> bytes:
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="utf-8")
+    body: bytes = tostring(root, encoding="utf-8")  # an encoding other than "unicode": bytes
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 
 def cap_notice(n: Published, origin: str) -> bytes:

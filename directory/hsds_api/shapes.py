@@ -23,6 +23,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from directory.exchange import records
+from directory.exchange.export_sql import _cols
 from directory.listings import models as m
 
 PUBLIC = records.ExportOptions(include_confidential=False)
@@ -54,7 +55,7 @@ def service_rows(session: Session, ids: Sequence[uuid.UUID]) -> list[Any]:
     if not ids:
         return []
     t = m.Service.__table__
-    stmt = select(*records._cols(t)).where(t.c.id.in_(list(ids)), t.c.archived_at.is_(None))
+    stmt = select(*_cols(t)).where(t.c.id.in_(list(ids)), t.c.archived_at.is_(None))
     found = {r["id"]: r for r in session.execute(stmt).mappings().all()}
     return [found[str(i)] for i in ids if str(i) in found]
 
@@ -141,7 +142,7 @@ def organization_rows(session: Session, ids: Sequence[uuid.UUID]) -> list[Any]:
     if not ids:
         return []
     t = m.Organization.__table__
-    stmt = select(*records._cols(t)).where(t.c.id.in_(list(ids)), t.c.archived_at.is_(None))
+    stmt = select(*_cols(t)).where(t.c.id.in_(list(ids)), t.c.archived_at.is_(None))
     found = {r["id"]: r for r in session.execute(stmt).mappings().all()}
     return [found[str(i)] for i in ids if str(i) in found]
 

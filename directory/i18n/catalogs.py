@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import IO, Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.frontend import parse_mapping_cfg as _babel_parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
 from directory.config import UI_LOCALES
@@ -21,6 +22,10 @@ from directory.i18n import SOURCE_LOCALE, TRANSLATIONS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 BABEL_CFG = ROOT / "babel.cfg"
+#: Babel's own function (unannotated there), with the types `extract_from_dir` takes.
+parse_mapping_cfg: Callable[[IO[str]], tuple[list[tuple[str, str]], dict[str, dict[str, Any]]]] = (
+    _babel_parse_mapping_cfg
+)
 #: Catalog domains and the folders (relative to the repository) whose strings they hold.
 #: The volunteer app adds `"manage": ("directory/manage",)` here.
 DOMAINS: dict[str, tuple[str, ...]] = {

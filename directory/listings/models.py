@@ -33,6 +33,8 @@ from directory.db import Base, Entity, utcnow
 
 
 class StrEnum(str, enum.Enum):
+    _value_: str
+
     def __str__(self) -> str:
         return self.value
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -124,9 +124,12 @@ def fit(
     return View(cx - width / scale / 2, cy - height / scale / 2, scale, width, height)
 
 
+_Pt = tuple[float, float]
+
+
 def _clip(poly: list[tuple[float, float]], lo: float, hi_x: float, hi_y: float) -> list[Any]:
     """Sutherland-Hodgman against the rectangle [lo, hi_x] × [lo, hi_y]."""
-    edges = (
+    edges: tuple[tuple[Callable[[_Pt], bool], Callable[[_Pt, _Pt], _Pt]], ...] = (
         (lambda p: p[0] >= lo, lambda a, b: _cut_x(a, b, lo)),
         (lambda p: p[0] <= hi_x, lambda a, b: _cut_x(a, b, hi_x)),
         (lambda p: p[1] >= lo, lambda a, b: _cut_y(a, b, lo)),
