@@ -288,3 +288,38 @@ def test_sign_in_steps_fit_small_phones(browser: Any, site: Site) -> None:
         finally:
             ctx.close()
     assert not problems, "\n".join(problems)
+
+
+def test_diff_stacks_on_small_phones(browser: Any, site: Site) -> None:
+    """Three diff columns at 360 px left ~100 px each and broke words letter by letter: on a
+    phone each field stacks (its name, then "Now published" and "Proposed", each named)."""
+    ctx = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        service_workers="block",
+        storage_state=site.states["moderator"],
+    )
+    page = ctx.new_page()
+    try:
+        for locale in ("en", "ar"):
+            page.goto(f"{site.url}/{locale}/manage/queue/{site.change_id}")
+            got = page.evaluate(
+                """() => {
+                  const t = document.querySelector('table.m-diff');
+                  const td = t.querySelector('td.m-new, td.m-same');
+                  return {table: t.getBoundingClientRect().width,
+                          th: t.querySelector('th[scope=row]').getBoundingClientRect().width,
+                          td: td.getBoundingClientRect().width,
+                          label: getComputedStyle(td, '::before').content};
+                }"""
+            )
+            assert got["th"] >= got["table"] - 2, (locale, got)
+            assert got["td"] >= got["table"] - 2, (locale, got)
+            assert got["label"] not in ("none", "normal", '""'), (locale, got)
+            page.set_viewport_size({"width": 1024, "height": 740})
+            wide = page.evaluate(
+                "() => document.querySelector('table.m-diff td').getBoundingClientRect().width"
+            )
+            assert wide < got["table"], "on a wide screen the diff keeps its columns"
+            page.set_viewport_size({"width": 360, "height": 740})
+    finally:
+        ctx.close()
