@@ -38,6 +38,8 @@ def test_interactive_map_pans_and_opens_a_card(strict_page: Any, live_site: Live
     page.wait_for_selector("figure.map.live[data-loaded]", timeout=TIMEOUT)
     # the drawn map gives way to the interactive one on screen
     assert page.locator(".map-draw").is_hidden()
+    # one "Near me" on the map view (the search form's own one was a second, a screen apart)
+    assert page.locator("[data-near-me]:visible").count() == 1
     pins = page.locator(".leaflet-marker-icon")
     assert pins.count() >= 1
     numbered = page.locator(".map-pin.numbered")
