@@ -148,6 +148,17 @@ def _link_list(links: list[Markup]) -> Markup:
     return Markup(text)  # noqa: S704 - the list pattern is escaped, the links are Markup
 
 
+def _and_list(items: Any, each: Any = None) -> str:
+    """Words as a list in the reader's language ("Russian and Ukrainian", Arabic with its own
+    conjunction, never a Latin comma inside Arabic text)."""
+    from babel.lists import format_list
+
+    words = [str(each(i) if each else i) for i in items]
+    if not words:
+        return ""
+    return format_list(words, style="standard", locale=i18n.babel_locale(i18n.get_locale()))
+
+
 def _notice_kinds() -> Mapping[str, Any]:
 
     return KIND_LABELS
@@ -250,6 +261,7 @@ def make_environment(manifest: Manifest) -> Environment:
         distance=i18n.format_distance,
         weekday=i18n.format_weekday,
         phone=i18n.format_phone,
+        and_list=_and_list,
     )
     return env
 

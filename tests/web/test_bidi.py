@@ -70,3 +70,16 @@ def test_arabic_service_page_isolates_hours_times_address_and_phones(client, db)
     # the address (Cyrillic in an Arabic page) is one isolated unit; the phone reads left to right
     assert re.search(r"<bdi>\s*вул\. Сумська 1", page)
     assert re.search(r'<span dir="ltr">[^<]*57', page)
+
+
+def test_lists_on_the_service_page_use_the_locale_conjunction(client, db) -> None:
+    """A Latin comma inside Arabic text ("الروسية, الأوكرانية"): lists follow CLDR."""
+    from directory.listings.models import Language
+
+    svc = make_service(db, name="Languages")
+    db.add_all([Language(service_id=svc.id, code="ru"), Language(service_id=svc.id, code="uk")])
+    db.flush()
+    ar = client.get(f"/ar/services/{svc.id}").text
+    assert "الروسية والأوكرانية" in ar, re.findall(r"<dd>[^<]*ية[^<]*</dd>", ar)
+    en = client.get(f"/en/services/{svc.id}").text
+    assert "Russian and Ukrainian" in en
