@@ -44,8 +44,9 @@ from directory.search.match import (
 POINT_LIMIT = 400
 #: Grid cells per 256-pixel tile edge when clustering (a cell is ~64 px on screen).
 CELLS_PER_TILE = 4
-#: "Open now" is evaluated listing by listing: the map shows at most this many of them.
-OPEN_NOW_LIMIT = 1000
+#: "Open now" is evaluated listing by listing: the map shows at most this many of them (the
+#: list itself counts up to 200 and then says "more than 200").
+OPEN_NOW_LIMIT = 200
 
 Box = tuple[float, float, float, float]  # west, south, east, north
 
