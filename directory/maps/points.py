@@ -6,33 +6,32 @@ places are given (and clustered) by their coordinates rounded as `listings.priva
 them (2 decimals, ~1 km).
 
 The interactive map asks for the matches of the reader's search inside the visible box
-(`map_data`): up to POINT_LIMIT of them come as points, more as clusters counted by the
-database on a grid of the zoom level's size (one GROUP BY over the (latitude, longitude) index:
-fast at 100,000 services). Matching uses the search index through its public names
-(`directory.search`), the same rule as the list; "open now" is answered by the list's own
-search (`listings.queries.search_services`), whose answer is capped at its count cap.
+(`map_data`): up to POINT_LIMIT of them come as points, more as clusters counted on a grid of
+the zoom level's size. Every public place is read once per data version and kept in memory
+(`public_points`), so a request costs one look-up of the matching ids in the search index
+(through its public names, `directory.search`: the same rule as the list) and a pass over the
+places in memory. "Open now" is answered by the list's own search
+(`listings.queries.search_services`), up to OPEN_NOW_LIMIT places.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, Integer, Numeric, Select, case, cast, func, literal, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from directory.listings import models as m
+from directory.listings import refcache
 from directory.listings.privacy import public_coordinates
 from directory.maps.svg import Marker
 from directory.search.keys import search_terms
 from directory.search.match import (
-    dialect_name,
     language_token,
     matching_source,
     place_token,
@@ -45,8 +44,8 @@ POINT_LIMIT = 400
 #: Grid cells per 256-pixel tile edge when clustering (a cell is ~64 px on screen).
 CELLS_PER_TILE = 4
 #: "Open now" is evaluated listing by listing: the map shows at most this many of them (the
-#: list itself counts up to 200 and then says "more than 200").
-OPEN_NOW_LIMIT = 200
+#: list itself counts up to 200 and then says "more than 200"); one page of the list's search.
+OPEN_NOW_LIMIT = 100
 
 Box = tuple[float, float, float, float]  # west, south, east, north
 
@@ -195,46 +194,42 @@ def _matching(session: Session, params: Any, *, stale_after_days: int) -> Select
     return select(sid).select_from(src).where(*conds)
 
 
-def _deg(value: float, *, up: bool) -> Any:
-    """A box edge as NUMERIC(9, 6) like the coordinate columns, rounded outwards (a float would
-    make PostgreSQL compare `latitude::float8`, which no index serves)."""
-    micro = math.ceil(value * 1e6) if up else math.floor(value * 1e6)
-    return literal(Decimal(micro).scaleb(-6), Numeric(9, 6))
+Point = tuple[uuid.UUID, float, float, bool]  # service, public lat, public lon, approximate
 
 
-def _rows(session: Session, box: Box, matching: Select[Any] | None) -> Select[Any]:
-    """(service_id, lat, lon, approximate) of every public place in `box`: public coordinates
-    in SQL (approximate ones rounded to 2 decimals; confidential ones not read at all)."""
+def public_points(session: Session) -> tuple[Point, ...]:
+    """Every public place of every listed service, by `listings.privacy`'s rule: read once per
+    data version and kept in this process (`listings.refcache`), so a map request only filters
+    and counts in memory (reading 100,000 places through their joins took seconds per request).
+    Confidential places are not read at all."""
+    return refcache.cached(session, "map-points", (), lambda: _read_points(session))
+
+
+def _read_points(session: Session) -> tuple[Point, ...]:
     L, SAL, S = m.Location, m.ServiceAtLocation, m.Service
-    approx = L.privacy == m.Privacy.approximate
-    lat = cast(case((approx, func.round(L.latitude, 2)), else_=L.latitude), Float)
-    lon = cast(case((approx, func.round(L.longitude, 2)), else_=L.longitude), Float)
-    west, south, east, north = box
-    pad = 0.005  # an approximate place's raw coordinates lie within this of its public point
-    stmt = (
-        select(
-            SAL.service_id.label("sid"),
-            lat.label("lat"),
-            lon.label("lon"),
-            approx.label("approx"),
-        )
+    hidden = set(
+        session.scalars(select(S.id).where(or_(S.archived_at.is_not(None), S.status.in_(_HIDDEN))))
+    )
+    rows = session.execute(
+        select(SAL.service_id, L.latitude, L.longitude, L.privacy)
         .join(L, L.id == SAL.location_id)
-        .join(S, S.id == SAL.service_id)
         .where(
             SAL.archived_at.is_(None),
             L.archived_at.is_(None),
             L.privacy != m.Privacy.confidential,
             L.latitude.is_not(None),
             L.longitude.is_not(None),
-            L.latitude.between(_deg(south - pad, up=False), _deg(north + pad, up=True)),
-            L.longitude.between(_deg(west - pad, up=False), _deg(east + pad, up=True)),
-            S.archived_at.is_(None),
-            S.status.notin_(_HIDDEN),
         )
     )
-    if matching is not None:
-        stmt = stmt.where(SAL.service_id.in_(matching.scalar_subquery()))
-    return stmt
+    out: list[Point] = []
+    for sid, lat, lon, privacy in rows:
+        if sid in hidden:
+            continue
+        plat, plon = public_coordinates(privacy, lat, lon)
+        if plat is None or plon is None:  # (never: confidential ones are not read)
+            continue
+        out.append((sid, float(plat), float(plon), m.Privacy(privacy) is m.Privacy.approximate))
+    return tuple(out)
 
 
 def map_data(
@@ -244,46 +239,37 @@ def map_data(
     zoom: int,
     *,
     stale_after_days: int,
-    now: dt.datetime | None = None,
 ) -> MapData:
     """The matches of `params` (a `listings.queries.SearchParams`) inside `box`, as points or,
     when there are more than POINT_LIMIT, as grid clusters for `zoom` (0-20)."""
-    del now
     matching = _matching(session, params, stale_after_days=stale_after_days)
     if matching is False:
         return MapData([], [], 0)
-    assert not isinstance(matching, bool)  # noqa: S101 - narrowed above (True is never returned)
-    rows = _rows(session, box, matching).subquery()
+    wanted: set[uuid.UUID] | None = None
+    if matching is not None:
+        assert not isinstance(matching, bool)  # noqa: S101 - False returned above, True never
+        # (the SQLite text index keeps ids as text)
+        wanted = {
+            v if isinstance(v, uuid.UUID) else uuid.UUID(str(v)) for v in session.scalars(matching)
+        }
     west, south, east, north = box
-    inside = (
-        rows.c.lat.between(south, north),
-        rows.c.lon.between(west, east),
-    )
-    total = int(session.scalar(select(func.count()).select_from(rows).where(*inside)) or 0)
-    if total <= POINT_LIMIT:
-        points = []
-        for sid, lat, lon, approx in session.execute(select(rows).where(*inside)):
-            # (the SQL above already rounds; the rule is applied once more as the one truth)
-            plat, plon = public_coordinates(
-                m.Privacy.approximate if approx else m.Privacy.exact, lat, lon
-            )
-            if plat is None or plon is None:
-                continue
-            points.append((sid, float(plat), float(plon), bool(approx)))
-        return MapData(points, [], total)
+    inside = [
+        p
+        for p in public_points(session)
+        if south <= p[1] <= north and west <= p[2] <= east and (wanted is None or p[0] in wanted)
+    ]
+    if len(inside) <= POINT_LIMIT:
+        return MapData(inside, [], len(inside))
     cell = 360.0 / (2 ** max(0, min(20, zoom))) / CELLS_PER_TILE
-    gy: Any
-    gx: Any
-    if dialect_name(session) == "postgresql":
-        gy = func.floor((rows.c.lat + 90.0) / cell)
-        gx = func.floor((rows.c.lon + 180.0) / cell)
-    else:
-        gy = cast((rows.c.lat + 90.0) / cell, Integer)
-        gx = cast((rows.c.lon + 180.0) / cell, Integer)
-    stmt = (
-        select(func.avg(rows.c.lat), func.avg(rows.c.lon), func.count())
-        .where(*inside)
-        .group_by(gy, gx)
-    )
-    clusters = [(float(a), float(b), int(n)) for a, b, n in session.execute(stmt)]
-    return MapData([], clusters, total)
+    cells: dict[tuple[int, int], list[float]] = {}
+    for _sid, lat, lon, _approx in inside:
+        key = (math.floor((lat + 90.0) / cell), math.floor((lon + 180.0) / cell))
+        acc = cells.get(key)
+        if acc is None:
+            cells[key] = [lat, lon, 1.0]
+        else:
+            acc[0] += lat
+            acc[1] += lon
+            acc[2] += 1
+    clusters = [(a / n, b / n, int(n)) for a, b, n in cells.values()]
+    return MapData([], clusters, len(inside))
