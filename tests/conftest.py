@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from directory.app import create_app
 from directory.config import Settings
-from directory.db import make_engine
+from directory.db import make_engine, make_sessionmaker
 from directory.deps import get_session
 from directory.migrate import upgrade
 
@@ -102,10 +102,12 @@ def settings(db_url: str) -> Settings:
 
 @pytest.fixture()
 def db(engine: Engine) -> Iterator[Session]:
-    """A session inside a transaction that is rolled back after the test."""
+    """A session inside a transaction that is rolled back after the test, made by the app's own
+    factory (`make_sessionmaker`: no autoflush, no expiry on commit), so that tests see what
+    the app sees."""
     conn = engine.connect()
     trans = conn.begin()
-    session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    session = make_sessionmaker(engine)(bind=conn, join_transaction_mode="create_savepoint")
     try:
         yield session
     finally:

@@ -7,8 +7,9 @@ simply never looked up again (and falls out of the LRU). Anything time-dependent
 stored as a result: store the data and evaluate `now` per call.
 
 The version is read once per transaction and remembered in `session.info` until the session
-flushes, executes anything but a SELECT (e.g. `generation.bump`), holds pending changes, or its
-transaction ends, so a page that uses several cached lookups pays one primary-key read.
+flushes, executes anything but a SELECT (e.g. `generation.bump`), holds pending changes (they are
+flushed first), or its transaction ends, so a page that uses several cached lookups pays one
+primary-key read.
 """
 
 from __future__ import annotations
@@ -39,8 +40,12 @@ def _database(session: Session) -> tuple[int, str]:
 def version(session: Session) -> str:
     """`data_version(session)`, read at most once per transaction (see the module docstring)."""
     memo = session.info.get(_MEMO)
-    if memo is None or session.new or session.dirty or session.deleted:
-        # pending changes: reading the version autoflushes them, which gives a new version
+    pending = bool(session.new or session.dirty or session.deleted)
+    if memo is None or pending:
+        if pending:
+            # written first (the app's sessions do not autoflush), so that they get their new
+            # version before it is read
+            session.flush()
         memo = session.info[_MEMO] = data_version(session)
     return str(memo)
 

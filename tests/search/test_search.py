@@ -168,6 +168,7 @@ def test_punctuation_only_query_is_no_text_filter(db: Session, world: World) -> 
 
 def test_reindex_follows_changes_and_archiving(db: Session, world: World) -> None:
     world.kitchen.name = "Soup kitchen"
+    db.flush()  # the app's sessions do not autoflush: the write path flushes before reindexing
     reindex_services(db, [world.kitchen.id])
     assert _found(db, "soup") == {"Soup kitchen"}
     world.kitchen.archived_at = NOW
