@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import weakref
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,12 +14,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
+from starlette.routing import get_route_path
 
 from directory.errors import DomainError, FieldError, ValidationFailed
 
 log = logging.getLogger("directory.api")
 
 PROBLEM = "application/problem+json"
+_PARAM = re.compile(r"{[^}]+}")
 TITLES = {
     400: "Bad request",
     401: "Unauthorized",
@@ -97,6 +101,37 @@ def _request_validation(request: Request, exc: RequestValidationError) -> JSONRe
     return problem(422, "The request is not valid; see errors.", errors=errors)
 
 
+#: Per application: its OpenAPI paths as regular expressions, with their methods.
+_ALLOW: weakref.WeakKeyDictionary[Any, list[tuple[re.Pattern[str], set[str]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _path_regex(template: str) -> re.Pattern[str]:
+    parts = _PARAM.split(template)
+    return re.compile("^" + "[^/]+".join(re.escape(p) for p in parts) + "$")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document has for the request's path (Starlette's 405 names
+    only the first route that matched), with HEAD wherever GET answers (`runtime.HeadAsGet`):
+    the `Allow` of a 405 agrees with the document by construction."""
+    app = request.app
+    templates = _ALLOW.get(app)
+    if templates is None:
+        paths = app.openapi().get("paths", {})
+        templates = [(_path_regex(p), {m.upper() for m in ops}) for p, ops in paths.items()]
+        _ALLOW[app] = templates
+    path = get_route_path(request.scope)
+    methods: set[str] = set()
+    for regex, ops in templates:
+        if regex.match(path):
+            methods |= ops
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Every error of this (sub-)application is a problem document."""
 
@@ -137,9 +172,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else ""
         if exc.status_code == 404 and detail == "Not Found":
             detail = "There is nothing at this address."
+        headers = dict(exc.headers or {})
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed here."
-        return problem(exc.status_code, detail, headers=dict(exc.headers or {}))
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem(exc.status_code, detail, headers=headers)
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:

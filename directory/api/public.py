@@ -30,9 +30,38 @@ UILocale = Literal["en", "uk", "ru", "pl", "de", "ar"]
 assert set(get_args(UILocale)) == set(UI_LOCALES)  # noqa: S101 - keep in step with config
 LocaleQ = Annotated[UILocale, Query(description="the reader's language")]
 Limit = Annotated[int, Query(ge=1, le=100, description="items per page")]
+#: `next_cursor` of the previous page of a list (an encoded record id: 22 characters).
 Cursor = Annotated[
-    str | None, Query(max_length=200, description="next_cursor of the previous page")
+    str | None,
+    Query(pattern="^[A-Za-z0-9_-]{22}$", description="next_cursor of the previous page"),
 ]
+#: `next_cursor` of the previous page of a search (base64url, opaque).
+SearchCursor = Annotated[
+    str | None,
+    Query(
+        pattern="^[A-Za-z0-9_-]{1,200}$",
+        description="next_cursor of the previous page (anything else starts at the first)",
+    ),
+]
+#: `lat` and `lon` come together or not at all: documented as one object parameter exploded
+#: into two query keys (OpenAPI `style: form`), which states that in the document.
+NEAR_PARAMETER = {
+    "name": "near",
+    "in": "query",
+    "required": False,
+    "style": "form",
+    "explode": True,
+    "description": "sort or filter near a point: `lat` and `lon` together (degrees), or neither",
+    "schema": {
+        "type": "object",
+        "properties": {
+            "lat": {"type": "number", "minimum": -90, "maximum": 90},
+            "lon": {"type": "number", "minimum": -180, "maximum": 180},
+        },
+        "required": ["lat", "lon"],
+        "additionalProperties": False,
+    },
+}
 Flag = Annotated[bool, Query()]
 
 
@@ -101,6 +130,7 @@ class Conditional:
     ),
     response_model=dict[str, Any],
     responses=NOT_MODIFIED,
+    openapi_extra={"parameters": [NEAR_PARAMETER]},
 )
 def search_services(
     session: ApiSession,
@@ -121,11 +151,15 @@ def search_services(
     water: Flag = False,
     internet: Flag = False,
     has_capacity: Flag = False,
-    lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False)] = None,
-    lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False)] = None,
+    lat: Annotated[
+        float | None, Query(ge=-90, le=90, allow_inf_nan=False, include_in_schema=False)
+    ] = None,
+    lon: Annotated[
+        float | None, Query(ge=-180, le=180, allow_inf_nan=False, include_in_schema=False)
+    ] = None,
     sort: Literal["relevance", "distance"] = "relevance",
     limit: Limit = 20,
-    cursor: Cursor = None,
+    cursor: SearchCursor = None,
     locale: LocaleQ = "en",
 ) -> dict[str, Any] | Response:
     if (lat is None) != (lon is None):

@@ -14,7 +14,7 @@ from starlette.routing import Match, Mount, get_route_path
 from starlette.types import Scope
 
 from directory import __version__
-from directory.api import admin, public, review, writes
+from directory.api import admin, openapi_doc, public, review, writes
 from directory.api.problem_docs import document_problems
 from directory.api.problems import install_problem_handlers
 
@@ -52,6 +52,7 @@ def build_api() -> FastAPI:
     v1.include_router(admin.router)
     _include_exchange(v1)
     api.include_router(v1)
+    openapi_doc.install(api)
 
     @api.get("/v1/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -8,7 +8,17 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    StrictBool,
+    StrictInt,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 from directory.textinput import SafeLine, SafeName, SafeText, SafeUrl
 from directory.textinput import line as _line
@@ -18,11 +28,43 @@ Locale = Annotated[
     str, Field(min_length=2, max_length=12, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 ]
 Email = Annotated[str, _line(254), Field(max_length=254)]
-Count = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+
+
+def _json_integer(value: Any) -> Any:
+    """A JSON Schema `integer` is any number with no fraction (1.0 too); never a boolean or a
+    string. The strict int type then refuses everything else."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: Integers in a range as JSON Schema defines them (documented `type: integer` with minimum and
+#: maximum, and accepted as such).
+Count = Annotated[Annotated[StrictInt, Field(ge=0, le=1_000_000)], BeforeValidator(_json_integer)]
+Age = Annotated[Annotated[StrictInt, Field(ge=0, le=130)], BeforeValidator(_json_integer)]
+VersionNumber = Annotated[
+    Annotated[StrictInt, Field(ge=1, le=1_000_000_000)], BeforeValidator(_json_integer)
+]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
+class _OnlyTheseKeys:
+    """JSON schema of a dict keyed by a pattern: no other key (pydantic states the key pattern
+    in `patternProperties` but leaves other keys open, which the validation refuses)."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        out = handler(schema)
+        out["additionalProperties"] = False
+        return out
+
+
+#: {locale: text}
+LocaleTexts = Annotated[dict[Locale, Annotated[str, _text(5000)]], _OnlyTheseKeys()]
 Translations = Annotated[
-    dict[Annotated[str, Field(max_length=40)], dict[Locale, Annotated[str, _text(5000)]]],
+    dict[Annotated[str, Field(max_length=40)], LocaleTexts],
     Field(max_length=20, description="{field: {locale: text}} for texts in other languages"),
 ]
 Comment = Annotated[str, _text(2000), Field(max_length=2000)]
@@ -74,8 +116,8 @@ class ServiceIn(WriteIn):
     application_process: SafeText | None = None
     fees_description: SafeText | None = None
     eligibility_description: SafeText | None = None
-    minimum_age: Annotated[StrictInt, Field(ge=0, le=130)] | None = None
-    maximum_age: Annotated[StrictInt, Field(ge=0, le=130)] | None = None
+    minimum_age: Age | None = None
+    maximum_age: Age | None = None
     alert: SafeText | None = None
     open_during_alert: StrictBool | None = None
     free_of_charge: StrictBool | None = None
@@ -194,7 +236,7 @@ class StatusIn(Strict):
         "language (alert: air-raid alert, power: power cut, staff: no staff on duty, supplies: "
         "out of supplies, repairs, damage: damaged by shelling)",
     )
-    reason: dict[Locale, Annotated[str, _text(2000)]] | None = Field(
+    reason: Annotated[dict[Locale, Annotated[str, _text(2000)]], _OnlyTheseKeys()] | None = Field(
         default=None,
         max_length=20,
         description="why in your own words, per locale: "
@@ -235,7 +277,7 @@ class RevertIn(Strict):
         "organization", "service", "location", "address", "phone", "schedule", "notice"
     ]
     entity_id: uuid.UUID
-    to_version: Annotated[StrictInt, Field(ge=1, le=1_000_000_000)]
+    to_version: VersionNumber
     comment: Comment | None = None
 
 
