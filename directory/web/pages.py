@@ -490,7 +490,7 @@ def service_context(
 ) -> dict[str, Any]:
     from directory.exchange.osm.attribution import service_attribution
     from directory.listings import queries
-    from directory.web import forms
+    from directory.web import forms, structured_data
 
     detail = queries.get_service_detail(
         db, service_id, locale=locale, now=now, stale_after_days=settings.stale_after_days
@@ -499,8 +499,12 @@ def service_context(
         raise HTTPException(status_code=404)
     zone = detail.locations[0].timezone if detail.locations else settings.timezone
     where = tuple(p.id for loc in detail.locations for p in (loc.region, loc.city) if p is not None)
+    base = base_context(request, locale)
     return {
-        **base_context(request, locale),
+        **base,
+        "json_ld": structured_data.script(
+            structured_data.service_json_ld(detail, locale=locale, url=base["canonical"])
+        ),
         # (a listing with no known place: nationwide notices only)
         "board": reader_notices(db, locale=locale, now=now, settings=settings, place_ids=where)
         if where
