@@ -48,10 +48,7 @@ URL_MAX = 2000
 # planes are not refused: a regular expression cannot state them compactly, and a generator
 # working from the documented pattern slows down twentyfold with an astral range in it.)
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
-_REFUSED_CLASS = (
-    "\\x00-\\x1f\\x7f-\\x9f\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069"
-    "\\ue000-\\uf8ff"
-)
+_REFUSED_CLASS = "\\x00-\\x1f\\x7f-\\x9f\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069\\ue000-\\uf8ff"
 #: Lone surrogates (only a JSON \\u escape can carry one) are refused too, but stay out of the
 #: documented pattern: a JSON Schema string is made of Unicode scalar values, which excludes them.
 _SURROGATES = "\\ud800-\\udfff"

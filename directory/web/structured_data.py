@@ -128,7 +128,7 @@ def service_json_ld(service: ServiceDetail, *, locale: str, url: str) -> dict[st
         "alternateName": _text(service.alternate_name, locale),
         "description": _text(service.description, locale),
     }
-    phones = list(service.phones) + ([p for p in first.phones] if first else [])
+    phones = list(service.phones) + (list(first.phones) if first else [])
     if phones:
         out["telephone"] = phones[0].number
     if first is not None:

@@ -86,9 +86,7 @@ def test_exact_place_has_type_name_phone_address_geo_hours(
 
 
 @pytest.mark.parametrize("locale", ["en", "ar"])
-def test_texts_are_in_the_page_language(
-    client: TestClient, data: Seed, locale: str
-) -> None:
+def test_texts_are_in_the_page_language(client: TestClient, data: Seed, locale: str) -> None:
     _, item = _json_ld(client, locale, data.warming.id)
     node = _expanded(item)
     name = node[SCHEMA + "name"][0]
