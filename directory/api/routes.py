@@ -14,7 +14,7 @@ from starlette.routing import Match, Mount, get_route_path
 from starlette.types import Scope
 
 from directory import __version__
-from directory.api import admin, openapi_doc, public, review, writes
+from directory.api import admin, groups, openapi_doc, public, review, writes
 from directory.api.problem_docs import document_problems
 from directory.api.problems import install_problem_handlers
 
@@ -47,6 +47,7 @@ def build_api() -> FastAPI:
     v1 = APIRouter(prefix="/v1")
     v1.include_router(public.router)
     v1.include_router(writes.router)
+    v1.include_router(groups.router)
     v1.include_router(review.router)
     v1.include_router(review.me_router)
     v1.include_router(admin.router)
