@@ -108,7 +108,9 @@ def _normalise(value: object, *, multiline: bool) -> str:
 
 
 def clean_line(value: object, *, max_length: int = LINE_MAX, min_length: int = 0) -> str:
-    """One line of text: NFC, trimmed, no control characters or line breaks, bounded."""
+    """One line of text: NFC, trimmed, no control characters or line breaks, bounded (as typed
+    too: the OpenAPI document's maxLength counts the characters sent)."""
+    _check_sent_length(value, max_length)
     out = _normalise(value, multiline=False)
     _check_chars(out, multiline=False)
     _check_length(out, min_length, max_length)
@@ -117,6 +119,7 @@ def clean_line(value: object, *, max_length: int = LINE_MAX, min_length: int = 0
 
 def clean_text(value: object, *, max_length: int = TEXT_MAX, min_length: int = 0) -> str:
     """Several lines (\\n and tabs allowed; \\r\\n folded to \\n), otherwise as `clean_line`."""
+    _check_sent_length(value, max_length)
     out = _normalise(value, multiline=True)
     _check_chars(out, multiline=True)
     _check_length(out, min_length, max_length)
@@ -137,6 +140,11 @@ def clean_url(value: object, *, max_length: int = URL_MAX) -> str:
     if not _URL.match(out):  # e.g. a bracketed (IP literal) host
         raise TextInputError("bad_url", "is not a valid URL")
     return out
+
+
+def _check_sent_length(value: object, max_length: int) -> None:
+    if isinstance(value, str) and len(value) > max_length:
+        raise TextInputError("too_long", f"must be at most {max_length} characters", max=max_length)
 
 
 def _check_length(text: str, min_length: int, max_length: int) -> None:

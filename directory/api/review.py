@@ -14,6 +14,7 @@ from directory.accounts import service as accounts
 from directory.api import schemas as s
 from directory.api.auth import ApiSession, Identity, Moderator
 from directory.api.writes import _PROBLEMS, change_out, written
+from directory.errors import ValidationFailed
 from directory.moderation import service as moderation
 from directory.moderation.models import ChangeKind, ChangeState
 
@@ -141,6 +142,17 @@ def revert(body: s.RevertIn, ident: Moderator, session: ApiSession) -> JSONRespo
     return written(session, cr)
 
 
+#: An RFC 3339 date-time, as `format: date-time` means (numbers are not times).
+RFC3339 = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+
+
+def _rfc3339(value: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed([{"path": "before", "message": "is not a valid time"}]) from None
+
+
 @router.get(
     "/audit",
     response_model=list[s.AuditEntryOut],
@@ -151,17 +163,23 @@ def get_audit(
     session: ApiSession,
     entity_type: Annotated[str | None, Query(max_length=40)] = None,
     entity_id: uuid.UUID | None = None,
-    before: dt.datetime | None = None,
+    before: Annotated[
+        str | None,
+        Query(
+            pattern=RFC3339,
+            json_schema_extra={"format": "date-time"},
+            description="entries before this time (RFC 3339, e.g. 2026-12-01T18:00:00Z)",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> JSONResponse:
-    if before is not None and before.tzinfo is None:
-        before = before.replace(tzinfo=dt.UTC)
+    before_time = _rfc3339(before) if before is not None else None
     entries = moderation.audit(
         session,
         viewer=ident.account,
         entity_type=entity_type,
         entity_id=entity_id,
-        before=before,
+        before=before_time,
         limit=limit,
     )
     names = moderation.account_names(
