@@ -53,6 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         }
         db.commit()
     app = create_app(Settings(database_url=url, secret_key="s" * 40), engine=engine)
+    app.state.api.openapi()  # built once before the run (on a loaded machine it takes seconds)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
