@@ -18,7 +18,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from directory.listings.queries import LocalText, LocationView, ServiceDetail
+from directory.listings.texts import LocalText
+from directory.listings.views import LocationView, ServiceDetail
 
 #: The schema.org type by category (the most specific code first, then its top level).
 TYPES: dict[str, str] = {
