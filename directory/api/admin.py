@@ -18,7 +18,7 @@ from directory.api.schemas import Email, Locale, Strict
 from directory.api.writes import _PROBLEMS
 from directory.deps import SettingsDep
 from directory.errors import NotFound
-from directory.textinput import SafeLine
+from directory.textinput import SafeLine, line
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=_PROBLEMS)
 
@@ -57,7 +57,7 @@ class AccountOut(BaseModel):
 
 
 class TokenIn(Strict):
-    name: Annotated[SafeLine, Field(max_length=100)] = ""
+    name: Annotated[str, line(100), Field(max_length=100)] = ""
     expires_days: Annotated[int, Field(ge=1, le=3650)] = 90
     scopes: Annotated[list[Scope], Field(max_length=4)] | None = None
 
