@@ -83,69 +83,23 @@ class BulkImport:
             cleaned=True,
         )
 
-    def _write(self, rec: Rec, group: Any, extra: dict[str, Any] | None = None) -> None:
-        if rec.state == "new":
-            self._add(
-                rec,
-                "create",
-                rec.id,
-                group,
-                changes={**rec.fields(), **(extra or {})},
-                translations=rec.translations,
-            )
-        elif rec.state == "changed" and rec.existing_id is not None:
-            if "archived_at" in rec.changed_fields:
-                self._add(rec, "restore", rec.existing_id, group, base_version=rec.base_version)
-            changes, texts = rec.changes()
-            if changes or texts:
-                self._add(
-                    rec,
-                    "update",
-                    rec.existing_id,
-                    group,
-                    changes=changes,
-                    translations=texts,
-                    base_version=None if "archived_at" in rec.changed_fields else rec.base_version,
-                )
-
     def add_bundle(self, b: Bundle) -> None:
-        from directory.exchange.importer import Problem, Rec
+        from directory.exchange.import_changes import RecordWrite, bundle_changes
 
         group = b.service.existing_id or b.service.id
-        if b.organization is not None and b.organization.state in ("new", "changed"):
-            self._write(b.organization, group)
-        if b.service.state in ("new", "changed"):
-            self._write(b.service, group)
-        created = set()
-        for loc in b.locations:
-            if loc.state == "new":
-                services = sorted({str(s) for lid, s in b.new_links if lid == loc.id})
-                self._write(loc, group, {"service_ids": services})
-                created.add(loc.id)
-            elif loc.state == "changed":
-                self._write(loc, group)
-        for lid, s in b.new_links:
-            if lid not in created:
-                self.report.warn(
-                    Problem(
-                        b.service.file,
-                        b.service.line,
-                        b.service.path,
-                        "service_at_locations",
-                        f"service {s} was not linked to the existing place {lid}: "
-                        "link it in the manage app",
-                    )
+        for w in bundle_changes(b, set()):
+            if isinstance(w, RecordWrite):
+                self._add(
+                    w.rec,
+                    w.kind,
+                    w.entity_id,
+                    group,
+                    changes=w.changes,
+                    translations=w.translations,
+                    base_version=w.base_version,
                 )
-        for child in b.children:
-            if child.state in ("new", "changed"):
-                self._write(child, group)
-        for entity, cid in b.archive:
-            self._add(
-                Rec(entity, cid, {}, b.service.file, b.service.line, b.service.path),
-                "archive",
-                cid,
-                group,
-            )
+            else:
+                self.report.warn(w)
 
     def apply(self, bundles: list[Bundle]) -> None:
         """Validate and write one batch (ApplyFailed with the errors in the report on refusal)."""

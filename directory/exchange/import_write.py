@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from directory.exchange.import_changes import RecordWrite, bundle_changes
 from directory.exchange.import_records import Bundle, Rec
 from directory.exchange.import_report import Problem, Report
 
@@ -116,24 +117,6 @@ class Writer:
         """A change request was proposed: it waits for a moderator."""
         self.report.pending += 1
 
-    def _write(self, rec: Rec, extra: dict[str, Any] | None = None) -> None:
-        if rec.state == "new":
-            self._propose(
-                rec,
-                "create",
-                entity_id=rec.id,
-                changes={**rec.fields(), **(extra or {})},
-                translations=rec.translations,
-            )
-        elif rec.state == "changed" and rec.existing_id is not None:
-            if "archived_at" in rec.changed_fields:
-                self._propose(rec, "restore", entity_id=rec.existing_id)
-            changes, texts = rec.changes()
-            if changes or texts:
-                self._propose(
-                    rec, "update", entity_id=rec.existing_id, changes=changes, translations=texts
-                )
-
     def _choose_group(self, b: Bundle) -> uuid.UUID | None:
         """Without publish: the group for this bundle's new records (None when it has none)."""
         new = [
@@ -165,34 +148,15 @@ class Writer:
             self.group = None
 
     def _apply(self, b: Bundle) -> None:
-        if b.organization is not None and b.organization.state in ("new", "changed"):
-            self._write(b.organization)
-        if b.service.state in ("new", "changed"):
-            self._write(b.service)
-        sid = b.service.existing_id or b.service.id
-        self.touched.add(sid)
-        for loc in b.locations:
-            if loc.state == "new":
-                services = sorted({str(s) for lid, s in b.new_links if lid == loc.id})
-                self._write(loc, {"service_ids": services})
-                self.created_locations.add(loc.id)
-            elif loc.state == "changed":
-                self._write(loc)
-        for lid, s in b.new_links:
-            if lid not in self.created_locations:
-                self.report.warn(
-                    Problem(
-                        b.service.file,
-                        b.service.line,
-                        b.service.path,
-                        "service_at_locations",
-                        f"service {s} was not linked to the existing place {lid}: "
-                        "link it in the manage app",
-                    )
+        self.touched.add(b.service.existing_id or b.service.id)
+        for w in bundle_changes(b, self.created_locations):
+            if isinstance(w, RecordWrite):
+                self._propose(
+                    w.rec,
+                    w.kind,
+                    entity_id=w.entity_id,
+                    changes=w.changes,
+                    translations=w.translations,
                 )
-        for child in b.children:
-            if child.state in ("new", "changed"):
-                self._write(child)
-        for entity, cid in b.archive:
-            rec = Rec(entity, cid, {}, b.service.file, b.service.line, b.service.path)
-            self._propose(rec, "archive", entity_id=cid)
+            else:
+                self.report.warn(w)

@@ -21,8 +21,9 @@ from directory.listings import models as m
 from directory.listings.taxonomy import services_with_term
 from directory.moderation import consistency
 from directory.moderation.audit import snapshot
-from directory.moderation.fields import FIELDS, MODELS, VIRTUAL_FIELDS, dump, load
+from directory.moderation.fields import FIELDS, MODELS, dump, load
 from directory.moderation.models import AuditEntry, ChangeKind, ChangeRequest, ChangeState
+from directory.moderation.plan import category_changes, record_change, text_changes
 
 
 def _apply(
@@ -30,7 +31,6 @@ def _apply(
 ) -> None:
     """Write the change to the record and the audit log, in one savepoint, version-checked."""
     model = MODELS[cr.entity_type]
-    specs = FIELDS[cr.entity_type]
     fields_in: dict[str, Any] = dict(cr.payload.get("fields", {}))
     texts: dict[str, dict[str, Any]] = {
         n: dict(per) for n, per in cr.payload.get("translations", {}).items()
@@ -47,67 +47,28 @@ def _apply(
                 record = session.get(model, cr.entity_id)
                 if record is None:
                     raise NotFound(f"No such {cr.entity_type}")
-            source = (
-                getattr(record, "source_locale", None) or fields_in.get("source_locale") or "en"
+            # What the change writes is planned once for both writers (plan.py).
+            planned = record_change(
+                cr.entity_type,
+                cr.kind,
+                None if cr.kind == ChangeKind.create else record,
+                fields_in,
+                texts,
+                now=now,
+                restore_archived=cr.payload.get("archived_at", "unchanged"),
             )
-
-            for name, value in fields_in.items():
-                if name in VIRTUAL_FIELDS:
-                    continue
-                before = None if cr.kind == ChangeKind.create else dump(getattr(record, name))
-                if before != value:
-                    changes[name] = [before, value]
-                setattr(record, name, load(specs[name], value))
-            # A text in the record's own source locale is its column; others are translation rows.
-            for name, per_locale in list(texts.items()):
-                if source in per_locale:
-                    value = per_locale.pop(source)
-                    before = None if cr.kind == ChangeKind.create else dump(getattr(record, name))
-                    if before != value:
-                        changes[name] = [before, value]
-                    setattr(record, name, value)
-
-            if cr.kind == ChangeKind.archive:
-                changes["archived_at"] = [dump(record.archived_at), now.isoformat()]
-                record.archived_at = now
-            elif cr.kind == ChangeKind.restore:
-                changes["archived_at"] = [dump(record.archived_at), None]
-                record.archived_at = None
-            elif cr.kind == ChangeKind.capacity:
-                changes["capacity_updated"] = [dump(record.capacity_updated), now.isoformat()]
-                record.capacity_updated = now
-            elif cr.kind == ChangeKind.status:
-                if fields_in.get("status") == m.ServiceStatus.active.value:
-                    for name in (
-                        "status_reason",
-                        "status_reason_code",
-                        "status_until",
-                        "status_since",
-                    ):
-                        if getattr(record, name) is not None and name not in fields_in:
-                            changes[name] = [dump(getattr(record, name)), None]
-                            setattr(record, name, None)
-                elif "status" in fields_in:
-                    changes["status_since"] = [dump(record.status_since), now.isoformat()]
-                    record.status_since = now
-            if (
-                cr.kind == ChangeKind.revert
-                and cr.payload.get("archived_at", "unchanged") != "unchanged"
-            ):
-                restored = cr.payload["archived_at"]
-                changes["archived_at"] = [dump(record.archived_at), restored]
-                record.archived_at = dt.datetime.fromisoformat(restored) if restored else None
-
-            record.updated_at = now  # always an UPDATE, so the version moves and is checked
+            changes = planned.changes
+            source = planned.source_locale
+            for name, value in planned.values.items():
+                setattr(record, name, value)  # updated_at always: the version moves, is checked
             session.flush()
 
-            for name, per_locale in texts.items():
+            for name, per_locale in planned.translations.items():
                 for locale, value in per_locale.items():
                     before_t = _set_translation(
                         session, cr.entity_type, record.id, name, locale, value
                     )
-                    if before_t != value:
-                        changes[f"{name}@{locale}"] = [before_t, value]
+                    text_changes(changes, name, locale, before_t, value)
             if cr.entity_type == "service" and cr.kind == ChangeKind.status:
                 # A quick status change replaces the reason as a whole, in every language: no old
                 # reason lingers in a translation (or the column) beside the new one or a code.
@@ -126,8 +87,7 @@ def _apply(
 
             if cr.entity_type == "service" and "categories" in fields_in:
                 before_codes = _set_categories(session, record.id, fields_in["categories"])
-                if before_codes != fields_in["categories"]:
-                    changes["categories"] = [before_codes, fields_in["categories"]]
+                category_changes(changes, before_codes, fields_in["categories"])
             if cr.entity_type == "location" and fields_in.get("service_ids"):
                 for sid in fields_in["service_ids"]:
                     session.add(
@@ -170,50 +130,28 @@ def _apply(
     cr.state = ChangeState.approved
     cr.reviewer_id = approver.id if approver else None
     cr.decided_at = now
-    session.add(
-        AuditEntry(
-            at=now,
-            entity_type=cr.entity_type,
-            entity_id=cr.entity_id,
-            entity_version=record.version,
-            action=cr.kind.value,
-            change_request_id=cr.id,
-            author_id=cr.author_id,
-            approver_id=approver.id if approver else None,
-            changes=changes,
-            snapshot=snapshot(session, cr.entity_type, record),
+
+    def entry(entity_type: str, rec: Any, action: ChangeKind, changes: dict[str, Any]) -> None:
+        session.add(
+            AuditEntry(
+                at=now,
+                entity_type=entity_type,
+                entity_id=rec.id,
+                entity_version=rec.version,
+                action=action.value,
+                change_request_id=cr.id,
+                author_id=cr.author_id,
+                approver_id=approver.id if approver else None,
+                changes=changes,
+                snapshot=snapshot(session, entity_type, rec),
+            )
         )
-    )
+
+    entry(cr.entity_type, record, cr.kind, changes)
     for other, other_changes in linked:
-        session.add(
-            AuditEntry(
-                at=now,
-                entity_type=other.__tablename__,
-                entity_id=other.id,
-                entity_version=other.version,
-                action=cr.kind.value,
-                change_request_id=cr.id,
-                author_id=cr.author_id,
-                approver_id=approver.id if approver else None,
-                changes=other_changes,
-                snapshot=snapshot(session, other.__tablename__, other),
-            )
-        )
+        entry(other.__tablename__, other, cr.kind, other_changes)
     for svc, before_date in verified:
-        session.add(
-            AuditEntry(
-                at=now,
-                entity_type="service",
-                entity_id=svc.id,
-                entity_version=svc.version,
-                action=ChangeKind.verify.value,
-                change_request_id=cr.id,
-                author_id=cr.author_id,
-                approver_id=approver.id if approver else None,
-                changes={"assured_date": [before_date, now.isoformat()]},
-                snapshot=snapshot(session, "service", svc),
-            )
-        )
+        entry("service", svc, ChangeKind.verify, {"assured_date": [before_date, now.isoformat()]})
     session.flush()
     if linked or _changes_search(cr.kind, changes):
         _reindex(session, touched_services)

@@ -14,26 +14,25 @@ from directory.accounts.models import Account
 from directory.accounts.service import is_moderator
 from directory.errors import Forbidden
 from directory.listings import models as m
-from directory.moderation.fields import FIELDS, VIRTUAL_FIELDS, dump
+from directory.moderation.fields import dump
 from directory.moderation.models import AuditEntry
+from directory.moderation.plan import snapshot_of
 
 
 def snapshot(session: Session, entity_type: str, record: Any) -> dict[str, Any]:
     """The record's editable fields and translations as JSON (stored with each audit entry)."""
-    out: dict[str, Any] = {
-        name: dump(getattr(record, name))
-        for name in FIELDS[entity_type]
-        if name not in VIRTUAL_FIELDS
-    }
-    out["archived_at"] = dump(record.archived_at)
-    out["version"] = record.version
     rows = session.execute(
         select(m.Translation.field, m.Translation.locale, m.Translation.value).where(
             m.Translation.entity_type == entity_type, m.Translation.entity_id == record.id
         )
     )
-    out["translations"] = {f"{f}@{loc}": v for f, loc, v in rows}
-    return out
+    return snapshot_of(
+        entity_type,
+        lambda name: dump(getattr(record, name)),
+        archived_at=dump(record.archived_at),
+        version=record.version,
+        translations={f"{f}@{loc}": v for f, loc, v in rows},
+    )
 
 
 def audit(

@@ -4,12 +4,13 @@
 one change request, one audit entry, a savepoint, several lookups each), so 100,000 services
 (~600,000 records) would take half an hour. `BulkPublisher` applies the same rules set by set:
 
-- the same field rules (`fields.FIELDS` and `fields.clean`, remembered for repeated short values),
-  the same allowed fields per kind, required fields on create, the same cross-field checks
-  (`validation._cross_checks`), references checked with one IN query per referenced table,
+- the same rules: `plan.check` validates each record as for the per-record path (fields and
+  `fields.clean`, remembered here for repeated short values; allowed fields per kind, required
+  fields on create, the cross-field checks) and `plan.record_change` computes what it writes and
+  the audit's before/after; references checked with one IN query per referenced table,
   version checks on every update (`WHERE version = base_version`, rowcount checked);
-- writes with Core `INSERT`/`UPDATE` executemany in chunks (`COPY FROM STDIN` for the INSERTs on
-  PostgreSQL) (records, translations, categories,
+- writes with Core `INSERT`/`UPDATE` in chunks (`directory.fast_insert`: `COPY FROM STDIN` for
+  the INSERTs on PostgreSQL, executemany elsewhere) (records, translations, categories,
   service-at-location links);
 - audited: one `change_request` per *group* (the importer's group is a service bundle: the
   service with its organisation, places, addresses, phones, hours), approved by the publishing
@@ -45,6 +46,7 @@ from sqlalchemy.orm import Session
 from directory.accounts.models import Account, Role
 from directory.db import Base, utcnow
 from directory.errors import Forbidden
+from directory.fast_insert import insert_rows
 from directory.listings import models as m
 from directory.moderation import consistency
 from directory.moderation.fields import (
@@ -52,13 +54,20 @@ from directory.moderation.fields import (
     MODELS,
     VIRTUAL_FIELDS,
     CleanMemo,
+    F,
     FieldError,
     as_uuid,
     clean,
     dump,
-    load,
 )
 from directory.moderation.models import AuditEntry, ChangeKind, ChangeRequest, ChangeState
+from directory.moderation.plan import (
+    category_changes,
+    check,
+    record_change,
+    snapshot_of,
+    text_changes,
+)
 
 KINDS = (ChangeKind.create, ChangeKind.update, ChangeKind.archive, ChangeKind.restore)
 CHUNK = 1000  # rows per executemany / IN query
@@ -98,13 +107,6 @@ def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
 def _table_order() -> dict[str, int]:
     order = {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
     return {e: order.get(model.__tablename__, 0) for e, model in MODELS.items()}
-
-
-def _is_timestamp(column: Any) -> bool:
-    try:
-        return column.type.python_type is dt.datetime
-    except NotImplementedError:
-        return False
 
 
 def _defaults(table: Any) -> dict[str, Any]:
@@ -149,15 +151,6 @@ class BulkPublisher:
         }
         self._order = _table_order()
         self._defaults = {e: _defaults(model.__table__) for e, model in MODELS.items()}
-        # JSON value → column value, only for the kinds that need a conversion
-        self._loaders = {
-            e: {
-                n: spec
-                for n, spec in FIELDS[e].items()
-                if spec.kind in ("decimal", "uuid", "date", "time", "datetime")
-            }
-            for e in MODELS
-        }
         self._touched_text: set[str] = set()
         # a snapshot's fields in FIELDS order, with the value a new record gets by default
         self._snapshot_defaults = {
@@ -211,98 +204,46 @@ class BulkPublisher:
     def _validate(
         self, op: _Op, refs: dict[type[Any], dict[str, list[_Op]]]
     ) -> list[dict[str, str]]:
-        from directory.moderation.validation import _cross_checks
+        """The write path's rules (`plan.check`); values are cleaned set-wise: references are
+        collected in `refs` for one IN query per table, categories checked against the terms
+        read once, repeated short values remembered, the importer's values not cleaned twice."""
 
-        specs = FIELDS[op.entity_type]
-        errors: list[dict[str, str]] = []
-        if op.kind == ChangeKind.create:
-            allowed = set(specs)
-        elif op.kind == ChangeKind.update:
-            allowed = {f for f in specs if f != "service_ids"}
-        else:
-            allowed = set()
-        for name, value in op.fields.items():
-            if name not in allowed:
-                errors.append(
-                    {
-                        "path": str(name)[:60],
-                        "code": "not_changeable",
-                        "message": "cannot be changed here",
-                    }
-                )
-                continue
-            spec = specs[name]
-            try:
-                if value is None:
-                    op.cleaned[name] = clean(self.session, spec, None, now=self.now)
-                elif spec.kind in ("uuid", "uuids"):
-                    values = value if spec.kind == "uuids" else [value]
-                    if spec.kind == "uuids" and (
-                        not isinstance(value, list) or len(value) > spec.extra.get("max_items", 50)
-                    ):
-                        raise FieldError("must be a short list of ids", "bad_list")
-                    ids = [
-                        v if op.trusted and isinstance(v, str) else str(as_uuid(v)) for v in values
-                    ]
-                    if spec.ref is not None:
-                        for ref_id in ids:
-                            refs[spec.ref].setdefault(ref_id, []).append(op)
-                    op.cleaned[name] = ids if spec.kind == "uuids" else ids[0]
-                elif spec.kind == "codes":
-                    if not isinstance(value, list) or len(value) > spec.extra.get("max_items", 20):
-                        raise FieldError("must be a short list of category codes", "bad_list")
-                    for code in value:
-                        if not isinstance(code, str) or code not in self._terms:
-                            raise FieldError(
-                                f"unknown category {str(code)[:100]!r}", "unknown_category"
-                            )
-                    op.cleaned[name] = sorted(set(value))
-                elif op.trusted:
-                    op.cleaned[name] = value
-                else:
-                    op.cleaned[name] = self._clean(spec, value)
-            except FieldError as exc:
-                errors.append(exc.at(name))
-        if op.translations and op.kind not in (ChangeKind.archive, ChangeKind.restore):
-            for name, per_locale in op.translations.items():
-                tspec = specs.get(name)
-                if tspec is None or not tspec.translatable or name not in allowed:
-                    errors.append(
-                        {
-                            "path": f"translations/{str(name)[:60]}",
-                            "code": "not_translatable",
-                            "message": "is not translatable",
-                        }
-                    )
-                    continue
-                for locale, value in per_locale.items():
-                    path = f"translations/{name}/{str(locale)[:12]}"
-                    if locale not in self._locales:
-                        errors.append(
-                            {"path": path, "code": "unknown_locale", "message": "unknown locale"}
-                        )
-                        continue
-                    try:
-                        text = value if op.trusted else self._clean(tspec, value)
-                    except FieldError as exc:
-                        errors.append(exc.at(path))
-                        continue
-                    if text:
-                        op.texts.setdefault(name, {})[locale] = text
-        if op.kind == ChangeKind.create:
-            for name, spec in specs.items():
-                if (
-                    spec.required
-                    and name not in op.cleaned
-                    and not any(e["path"] == name for e in errors)
+        def clean_value(name: str, spec: F, value: Any) -> Any:
+            if value is None:
+                return clean(self.session, spec, None, now=self.now)
+            if spec.kind in ("uuid", "uuids"):
+                values = value if spec.kind == "uuids" else [value]
+                if spec.kind == "uuids" and (
+                    not isinstance(value, list) or len(value) > spec.extra.get("max_items", 50)
                 ):
-                    errors.append({"path": name, "code": "required", "message": "is required"})
-        if not errors:
-            errors.extend(
-                _cross_checks(op.entity_type, op.kind, op.current, op.cleaned, now=self.now)
-            )
-        if not errors and op.kind == ChangeKind.update and not (op.cleaned or op.texts):
-            errors.append({"path": "", "code": "nothing_to_change", "message": "nothing to change"})
+                    raise FieldError("must be a short list of ids", "bad_list")
+                ids = [v if op.trusted and isinstance(v, str) else str(as_uuid(v)) for v in values]
+                if spec.ref is not None:
+                    for ref_id in ids:
+                        refs[spec.ref].setdefault(ref_id, []).append(op)
+                return ids if spec.kind == "uuids" else ids[0]
+            if spec.kind == "codes":
+                if not isinstance(value, list) or len(value) > spec.extra.get("max_items", 20):
+                    raise FieldError("must be a short list of category codes", "bad_list")
+                for code in value:
+                    if not isinstance(code, str) or code not in self._terms:
+                        raise FieldError(
+                            f"unknown category {str(code)[:100]!r}", "unknown_category"
+                        )
+                return sorted(set(value))
+            return value if op.trusted else self._clean(spec, value)
+
+        op.cleaned, op.texts, errors = check(
+            op.entity_type,
+            op.kind,
+            op.current,
+            op.fields,
+            op.translations,
+            now=self.now,
+            clean_value=clean_value,
+            clean_text=lambda spec, value: value if op.trusted else self._clean(spec, value),
+            known_locale=self._locales.__contains__,
+        )
         return errors
 
     def _load_current(self, ops: list[_Op]) -> None:
@@ -536,40 +477,8 @@ class BulkPublisher:
             entity = op.entity_type
             create = op.kind == ChangeKind.create
             row = op.current
-            values: dict[str, Any] = {}
-            changes: dict[str, list[Any]] = {}
-            snap: dict[str, Any] = {}  # JSON form of the values written (as dump() gives them)
-            loaders = self._loaders[entity]
-            for name, value in op.cleaned.items():
-                if name in VIRTUAL_FIELDS:
-                    continue
-                before = None if create else dump(getattr(row, name))
-                if before != value:
-                    changes[name] = [before, value]
-                spec = loaders.get(name)
-                values[name] = value if spec is None or value is None else load(spec, value)
-                snap[name] = value
-            source = (
-                (getattr(row, "source_locale", None) if row is not None else None)
-                or op.cleaned.get("source_locale")
-                or "en"
-            )
-            texts = {n: dict(per) for n, per in op.texts.items()}
-            for name, per_locale in list(texts.items()):
-                if source in per_locale:
-                    value = per_locale.pop(source)
-                    before = None if create else dump(getattr(row, name))
-                    if before != value:
-                        changes[name] = [before, value]
-                    values[name] = value
-                    snap[name] = value
-            if op.kind == ChangeKind.archive:
-                changes["archived_at"] = [dump(row.archived_at), now.isoformat()]
-                values["archived_at"] = now
-            elif op.kind == ChangeKind.restore:
-                changes["archived_at"] = [dump(row.archived_at), None]
-                values["archived_at"] = None
-            values["updated_at"] = now
+            planned = record_change(entity, op.kind, row, op.cleaned, op.texts, now=now)
+            values, changes = planned.values, planned.changes
             version = 1 if create else op.base_version + 1  # type: ignore[operator]
             if create:
                 values.update(id=op.entity_id, created_at=now, version=1)
@@ -589,7 +498,7 @@ class BulkPublisher:
             # translations other than the source locale: rows of their own
             have = trans_existing.get((entity, op.entity_id), {})
             after_texts = {f"{f}@{loc}": v for (f, loc), (_, v) in have.items()}
-            for name, per_locale in texts.items():
+            for name, per_locale in planned.translations.items():
                 for locale, value in per_locale.items():
                     old = have.get((name, locale))
                     if old is None:
@@ -608,9 +517,7 @@ class BulkPublisher:
                         translation_updates.append(
                             {"_id": old[0], "value": value, "updated_at": now}
                         )
-                    before_t = old[1] if old is not None else None
-                    if before_t != value:
-                        changes[f"{name}@{locale}"] = [before_t, value]
+                    text_changes(changes, name, locale, old[1] if old else None, value)
                     after_texts[f"{name}@{locale}"] = value
             if entity == "service" and "categories" in op.cleaned:
                 current = categories_before.get(op.entity_id, {})
@@ -633,8 +540,7 @@ class BulkPublisher:
                                 "archived_at": None,
                             }
                         )
-                if sorted(current) != codes:
-                    changes["categories"] = [sorted(current), codes]
+                category_changes(changes, current, codes)
             if entity == "location" and op.cleaned.get("service_ids"):
                 for sid in op.cleaned["service_ids"]:
                     link_rows.append(
@@ -657,19 +563,25 @@ class BulkPublisher:
             elif getattr(row, "service_id", None):
                 self.touched.add(row.service_id)
             # the audit entry: what changed, and the whole record after the change
-            written, snap = snap, {}
-            for name, default in self._snapshot_defaults[entity].items():
+            written = planned.written
+            defaults = self._snapshot_defaults[entity]
+
+            def value_of(
+                name: str, written: Any = written, row: Any = row, d: Any = defaults
+            ) -> Any:
                 if name in written:
-                    snap[name] = written[name]
-                elif row is not None:
-                    snap[name] = dump(getattr(row, name))
-                else:
-                    snap[name] = default
-            snap["archived_at"] = dump(
-                values.get("archived_at", row.archived_at if row is not None else None)
+                    return written[name]
+                return dump(getattr(row, name)) if row is not None else d[name]
+
+            snap = snapshot_of(
+                entity,
+                value_of,
+                archived_at=dump(
+                    values.get("archived_at", row.archived_at if row is not None else None)
+                ),
+                version=version,
+                translations=after_texts,
             )
-            snap["version"] = version
-            snap["translations"] = after_texts
             audit_rows.append(
                 {
                     "id": uuid.uuid4(),
@@ -779,75 +691,8 @@ class BulkPublisher:
                 )
 
     def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
-        """INSERT in chunks; rows with different columns go in separate statements (a missing
-        column then takes its default, as with the ORM). Values are converted by each column
-        type's own bind processor (only the columns that have one, and the shared timestamp
-        once), then handed to the driver: `COPY ... FROM STDIN` on PostgreSQL (psycopg's
-        `cursor.copy`, one stream per statement instead of a round of INSERTs), executemany
-        elsewhere (the generic per-row parameter handling of SQLAlchemy cost more than the
-        database)."""
-        by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            by_keys[tuple(row)].append(row)
-        conn = self.session.connection()
-        dialect = conn.dialect
-        copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        now = self.now
-        for keys, group in by_keys.items():
-            columns = [table.c[k] for k in keys]
-            defaults = [
-                (c.name, c.default.arg)
-                for c in table.columns
-                if c.name not in keys
-                and c.default is not None
-                and getattr(c.default, "is_scalar", False)
-            ]
-            made = [
-                c.default.arg
-                for c in table.columns
-                if c.name not in keys and c.default is not None and c.default.is_callable
-            ]
-            made_names = [
-                c.name
-                for c in table.columns
-                if c.name not in keys and c.default is not None and c.default.is_callable
-            ]
-            names = [*keys, *(n for n, _ in defaults), *made_names]
-            columns += [table.c[n] for n, _ in defaults] + [table.c[n] for n in made_names]
-            procs = [c.type._cached_bind_processor(dialect) for c in columns]
-            # only the columns with a processor are converted; most rows carry the same
-            # timestamp: converted once per column
-            convert = [
-                (i, p, p(now) if _is_timestamp(c) else None)
-                for i, (p, c) in enumerate(zip(procs, columns, strict=True))
-                if p is not None
-            ]
-            prep = dialect.identifier_preparer
-            # table and column names come from the model, never from input
-            target = f"{prep.format_table(table)} ({', '.join(prep.quote(n) for n in names)})"
-            extra = [v for _, v in defaults]
-            for chunk in _chunks(group, 5000):
-                params = []
-                for row in chunk:
-                    values = [row[k] for k in keys]
-                    if extra:
-                        values += extra
-                    if made:
-                        values += [fn(None) for fn in made]
-                    for i, p, pn in convert:
-                        v = values[i]
-                        if v is not None:
-                            values[i] = pn if v is now and pn is not None else p(v)
-                    params.append(values)
-                if copy:
-                    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                    with cursor, cursor.copy(f"COPY {target} FROM STDIN") as stream:
-                        for values in params:
-                            stream.write_row(values)
-                else:
-                    sql = f"INSERT INTO {target} VALUES ({', '.join([mark] * len(names))})"  # noqa: S608
-                    conn.exec_driver_sql(sql, [tuple(v) for v in params])
+        """INSERT in chunks, the fast way (`directory.fast_insert`: COPY on PostgreSQL)."""
+        insert_rows(self.session, table, rows, self.now)
 
     def _update(self, table: Any, rows: list[dict[str, Any]]) -> None:
         """Version-checked UPDATE executemany: every row must match its base version."""
