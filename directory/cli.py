@@ -25,6 +25,7 @@ from directory.db import make_engine, make_sessionmaker, session_scope
 from directory.demo.accounts import ensure_demo_accounts, sign_in_help
 from directory.demo.instance import DemoInUse, claim
 from directory.demo.loader import load_demo
+from directory.demo.proposals import ensure_demo_proposals
 from directory.migrate import current_revision, head_revision, upgrade
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -252,6 +253,7 @@ def demo(port: int | None, db_path: str | None) -> None:
     with session_scope(make_sessionmaker(engine)) as session:
         counts = load_demo(session)
         ensure_demo_accounts(session)
+        ensure_demo_proposals(session)  # the Kyiv moderator's queue is not empty
     engine.dispose()
     click.echo(
         "Demo database: "

@@ -50,6 +50,14 @@ DEMO_ACCOUNTS = (
     DemoAccount(
         "admin@demo.invalid", "demo-admin", Role.admin, "Demo admin", (), "admin, everywhere"
     ),
+    DemoAccount(
+        "kyiv-volunteer@demo.invalid",
+        "demo-volunteer",
+        Role.volunteer,
+        "Olena (demo volunteer)",
+        ("UA-30", "UA-32"),
+        "volunteer in Kyiv (her proposals wait in the moderator's queue)",
+    ),
 )
 
 
@@ -95,5 +103,6 @@ def sign_in_help(base_url: str) -> str:
         f"Volunteer and moderator app: {base_url}en/manage/ (in Ukrainian /uk/manage/, ...)",
         "Demo accounts (no second factor in the demo):",
     ]
-    lines += [f"  {a.email:<24} password {a.password:<15} {a.who}" for a in DEMO_ACCOUNTS]
+    width = max(len(a.email) for a in DEMO_ACCOUNTS)
+    lines += [f"  {a.email:<{width}} password {a.password:<15} {a.who}" for a in DEMO_ACCOUNTS]
     return "\n".join(lines)

@@ -58,7 +58,7 @@ def _sign_in(client: TestClient, email: str, password: str, locale: str = "uk"):
     )
 
 
-def test_the_three_demo_accounts_and_their_regions(db: Session) -> None:
+def test_the_demo_accounts_and_their_regions(db: Session) -> None:
     ensure_demo_accounts(db)
     ensure_demo_accounts(db)  # idempotent
     rows = {
@@ -70,7 +70,7 @@ def test_the_three_demo_accounts_and_their_regions(db: Session) -> None:
         )
     }
     assert sorted(rows) == sorted(a.email for a in DEMO_ACCOUNTS)
-    volunteer, moderator, admin = (rows[a.email] for a in DEMO_ACCOUNTS)
+    volunteer, moderator, admin, kyiv_volunteer = (rows[a.email] for a in DEMO_ACCOUNTS)
 
     def codes(account: Account) -> set[str]:
         return {db.get(m.Place, r.place_id).code for r in account.regions}
@@ -78,6 +78,7 @@ def test_the_three_demo_accounts_and_their_regions(db: Session) -> None:
     assert volunteer.role == Role.volunteer and codes(volunteer) == {"lviv"}
     assert moderator.role == Role.moderator and codes(moderator) == {"UA-30", "UA-32"}
     assert admin.role == Role.admin and codes(admin) == set()
+    assert kyiv_volunteer.role == Role.volunteer and codes(kyiv_volunteer) == {"UA-30", "UA-32"}
     for demo in DEMO_ACCOUNTS:  # the published passwords are the real ones
         assert accounts.verify_password(rows[demo.email].password_hash, demo.password)
     assert demo_accounts_in(db) == sorted(rows)
@@ -145,3 +146,20 @@ def test_check_reports_demo_accounts_outside_a_demo_and_load_demo_adds_them_only
 
     monkeypatch.setenv("DIRECTORY_DEMO", "true")  # the same database run as a demo: fine
     assert "E030" not in runner.invoke(main, ["check", "--no-deploy"]).output
+
+
+def test_the_demo_moderator_finds_proposals_waiting(db) -> None:  # type: ignore[no-untyped-def]
+    """A person trying the demo cold signs in as the Kyiv moderator and has something to review."""
+    from sqlalchemy import select
+
+    from directory.demo.accounts import ensure_demo_accounts
+    from directory.demo.loader import load_demo
+    from directory.demo.proposals import ensure_demo_proposals
+    from directory.moderation.models import ChangeRequest, ChangeState
+
+    load_demo(db)
+    ensure_demo_accounts(db)
+    assert ensure_demo_proposals(db) == 3
+    waiting = db.scalars(select(ChangeRequest).where(ChangeRequest.state == ChangeState.pending))
+    assert sorted(cr.kind for cr in waiting) == ["capacity", "update"]
+    assert ensure_demo_proposals(db) == 0  # once only
