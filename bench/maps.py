@@ -43,7 +43,10 @@ def main() -> None:
             times.append((time.perf_counter() - start) * 1000)
             assert r.status_code == 200, r.text
         body = r.json()
-        shape = f"{body['total']} places: {len(body['points'])} points, {len(body['clusters'])} clusters"
+        shape = (
+            f"{body['total']} places: {len(body['points'])} points, "
+            f"{len(body['clusters'])} clusters"
+        )
         size = len(gzip.compress(json.dumps(body).encode(), 6))
         print(f"| {name} | {statistics.median(times):.0f} | {shape} | {size} |")
     for url in ("/en/search?view=map", "/en/search?view=map&category=shelter"):

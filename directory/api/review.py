@@ -143,7 +143,10 @@ def revert(body: s.RevertIn, ident: Moderator, session: ApiSession) -> JSONRespo
 
 
 #: An RFC 3339 date-time, as `format: date-time` means (numbers are not times).
-RFC3339 = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+RFC3339 = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
 
 
 def _rfc3339(value: str) -> dt.datetime:

@@ -269,7 +269,8 @@ class BulkPublisher:
                             {
                                 "path": "",
                                 "message": (
-                                    f"The {entity} changed since version {op.base_version}; it is now at version {op.current.version}"
+                                    f"The {entity} changed since version {op.base_version}; "
+                                    f"it is now at version {op.current.version}"
                                 ),
                             }
                         ],

@@ -2,8 +2,9 @@
 which fields are translatable, and which are sensitive (the fraud guard).
 
 Values in a change request's payload are JSON (strings for decimals, dates, times and ids);
-`clean` turns input into that form (or raises FieldError, with a code; `path` is the caller's), `load` turns it into model values and
-`dump` turns a model value back into JSON for diffs and the audit log.
+`clean` turns input into that form (or raises FieldError, with a code; `path` is the caller's),
+`load` turns it into model values and `dump` turns a model value back into JSON for diffs and the
+audit log.
 """
 
 from __future__ import annotations

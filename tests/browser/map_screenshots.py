@@ -52,7 +52,8 @@ def shoot() -> list[Path]:
                             href = page.locator("ol.cards h3 a").first.get_attribute("href")
                             page.goto(base + str(href))
                             page.evaluate(
-                                "document.querySelector('.location').scrollIntoView({block: 'start'})"
+                                "document.querySelector('.location')"
+                                ".scrollIntoView({block: 'start'})"
                             )
                             target = OUT / f"service-{locale}-{width}.png"
                             page.screenshot(path=str(target))
