@@ -280,8 +280,9 @@ def import_file(
         _print_report(report)
         if report.applied:
             what = "published" if report.published else "queued for moderators"
+            groups = f" ({report.groups} new listing(s), each one group)" if report.groups else ""
             click.secho(
-                f"Written: {report.change_requests} change(s) {what} in {seconds:.1f} s.",
+                f"Written: {report.change_requests} change(s){groups} {what} in {seconds:.1f} s.",
                 fg="green",
             )
         elif apply:

@@ -47,6 +47,8 @@ class Report:
     error_count: int = 0
     warnings: list[Problem] = field(default_factory=list)
     change_requests: int = 0
+    #: new listings proposed as one change-request group each (approved or rejected as a whole)
+    groups: int = 0
     pending: int = 0
     held: int = 0  # contact changes published by one admin: they wait for a second moderator
     changed: list[dict[str, Any]] = field(default_factory=list)  # first changes, for the reader
@@ -84,6 +86,7 @@ class Report:
             "errors": [p.as_dict() for p in self.errors],
             "warnings": [p.as_dict() for p in self.warnings],
             "change_requests": self.change_requests,
+            "groups": self.groups,
             "pending": self.pending,
             "held": self.held,
             "changed": self.changed,

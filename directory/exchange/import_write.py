@@ -67,6 +67,7 @@ class Writer:
         self.created_locations: set[uuid.UUID] = set()
         self.group: uuid.UUID | None = None  # the group of the bundle being written
         self._group_of: dict[uuid.UUID, uuid.UUID] = {}  # pending new record id → its group
+        self._groups: set[uuid.UUID] = set()  # the groups proposed (report.groups)
         self.created: set[uuid.UUID] = set()  # records this import creates
 
     def _propose(
@@ -98,6 +99,9 @@ class Writer:
                 group_id=group,
             )
             if group is not None:
+                if group not in self._groups:
+                    self._groups.add(group)
+                    self.report.groups += 1  # a new listing's first record
                 self._group_of[entity_id] = group
             if kind == "create":
                 self.created.add(entity_id)

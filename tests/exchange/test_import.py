@@ -297,6 +297,7 @@ def test_new_listings_without_publish_become_one_group_each_that_a_moderator_app
     }
     # one organisation with three services: their new records form one listing group
     assert len({cr.group_id for cr in crs}) == 1 and None not in {cr.group_id for cr in crs}
+    assert report.groups == 1 and report.as_dict()["groups"] == 1  # the report counts groups
     moderator = make_account(db, "moderator")
     view = moderation.queue(db, viewer=moderator)
     assert view.total == 1 and len(view.groups[crs[0].group_id]) == len(crs)
