@@ -146,6 +146,13 @@ def find_listings(
         fixed = typo_corrections(session, words)
         if fixed != words:
             services = _find(session, fixed, limit)
+    if words and not services:
+        # A volunteer types the word as she says it ("гуртожиток"); the name has it inflected
+        # ("в гуртожитку"). Word beginnings without the last two letters of long words find it
+        # (the manage search's rule before it moved onto the public one).
+        stems = [w[:-2] if len(w) > 5 else w for w in words]
+        if stems != words:
+            services = _find(session, stems, limit)
     return _rows(session, services, locale)
 
 

@@ -28,6 +28,15 @@ def test_staff_search_finds_what_the_public_search_finds(db: Session) -> None:
     assert _names(db, "nowhere") == set()
 
 
+def test_staff_find_a_name_whose_word_is_inflected(db: Session) -> None:
+    """Maria types "гуртожиток"; the listing says "в гуртожитку" (scenario: a volunteer)."""
+    lviv = make_city(db, name="Львів", aliases="Lviv")
+    make_service(db, name="Місце проживання в гуртожитку № 2", city=lviv)
+    make_service(db, name="Warming point")
+    reindex_all(db)
+    assert _names(db, "гуртожиток Львів") == {"Місце проживання в гуртожитку № 2"}
+
+
 def test_staff_find_listings_the_index_leaves_out_but_never_archived_ones(db: Session) -> None:
     closed = make_service(db, name="Closed canteen")
     reindex_all(db)
