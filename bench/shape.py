@@ -148,6 +148,14 @@ class Shape:
         )  # fmt: skip
 
     def start(self) -> Shape:
+        """Start the apps and nginx; if anything fails, stop what was started and re-raise."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> Shape:
         env = {
             **os.environ,
             "DIRECTORY_DATABASE_URL": self.database_url,
