@@ -23,7 +23,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,9 +44,6 @@ from directory.exchange.readers import (
     read_simple_csv,
 )
 from directory.listings import models as m
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "BATCH", "ENTITIES", "MAX_ERRORS", "NAMESPACE", "READERS", "ApplyFailed", "Bundle", "Context",
