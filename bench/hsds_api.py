@@ -28,7 +28,7 @@ import time
 import httpx
 import psutil
 
-from bench.server import HOST, free_port
+from bench.net import HOST, free_port
 
 
 def _serve(database_url: str) -> tuple[subprocess.Popen[bytes], str]:

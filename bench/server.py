@@ -8,7 +8,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -19,16 +18,9 @@ from pathlib import Path
 import psutil
 
 from bench.datasets import OUT, cli_command
+from bench.net import HOST, free_port
 
-HOST = "127.0.0.1"
 WRK_LUA = Path(__file__).resolve().parent / "wrk.lua"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

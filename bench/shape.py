@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.server import free_port
+from bench.net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "deploy" / "nginx" / "aid-directory.conf"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -27,3 +29,17 @@ def test_the_benchmark_creates_its_missing_database() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+def test_the_bench_modules_the_tests_use_import_without_the_bench_extras() -> None:
+    """CI installs only the test extras: a bench module the tests import (bench.shape for the nginx
+    test, bench.datasets here) must not pull in psutil, matplotlib or datasette. A venv that once
+    ran `./dev bench` has them, which hid exactly this from a local run."""
+    code = (
+        "import sys\n"
+        "for name in ('psutil', 'matplotlib', 'datasette', 'locust'):\n"
+        "    sys.modules[name] = None  # import of it raises ImportError\n"
+        "import bench.shape, bench.datasets, bench.net\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
