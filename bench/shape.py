@@ -117,7 +117,14 @@ class Shape:
     """nginx + `apps` app processes on `database_url`. `start()`, then requests to `url` with
     `headers` (the Host the config serves), `stop_apps()` to kill the app processes mid-run."""
 
-    def __init__(self, database_url: str, *, apps: int = 2, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        apps: int = 2,
+        threads: int | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         if NGINX is None:
             raise RuntimeError("nginx is not installed (apt-get install nginx)")
         self.database_url = database_url
@@ -127,6 +134,7 @@ class Shape:
         self.https_port = free_port()
         self.static_port = free_port()
         self.threads = threads
+        self.extra_env = dict(env or {})  # e.g. DIRECTORY_DATABASE_REPLICA_URLS
         self.apps: list[subprocess.Popen[bytes]] = []
         self.nginx: subprocess.Popen[bytes] | None = None
         self.url = f"https://127.0.0.1:{self.https_port}"
@@ -162,6 +170,7 @@ class Shape:
         }
         if self.threads:
             env["DIRECTORY_THREADS"] = str(self.threads)
+        env.update(self.extra_env)
         for port in self.app_ports:
             log = open(self.folder / f"app-{port}.log", "wb")  # noqa: SIM115 (kept for the process)
             self.apps.append(

@@ -9,6 +9,10 @@ small file from disk; then the app processes are stopped mid-spike.
 Budgets: hot pages ≥ ½ the static file's requests per second, p99 ≤ 20× the static file's,
 0 errors, no answer older than the promised freshness (the minute: anonymous pages are fresh for
 what is left of it), and 0 errors with every app process stopped mid-spike (stale-if-error).
+With `--replica` the benchmark starts its own PostgreSQL primary and streaming replica
+(bench/pgclusters.py: initdb, pg_basebackup, pg_ctl on free ports; the machine's PostgreSQL is not
+used) and the apps send anonymous reads to the replica (DIRECTORY_DATABASE_REPLICA_URLS): the whole
+production shape — nginx, two app processes, primary and replica — from one command.
 Results: JSON and Markdown in bench/results/<date>-spike.{json,md}.
 """
 
@@ -32,6 +36,7 @@ import httpx
 import psutil
 from sqlalchemy import create_engine, make_url, text
 
+from bench import pgclusters
 from bench.server import wrk
 from bench.shape import ROOT, Shape
 from directory.migrate import upgrade
@@ -190,10 +195,53 @@ def _cpu(procs: list[psutil.Process]) -> float:
     return total
 
 
+def _replica_transactions(url: str) -> int:
+    """Transactions the replica has run (reads routed to it)."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        n = conn.execute(
+            text(
+                "SELECT xact_commit + xact_rollback FROM pg_stat_database "
+                "WHERE datname = current_database()"
+            )
+        ).scalar_one()
+    engine.dispose()
+    return int(n)
+
+
+def _memory(procs: list[psutil.Process]) -> list[dict[str, float]]:
+    """Resident and proportional set size of each app process (MiB)."""
+    out = []
+    for p in procs:
+        try:
+            info = p.memory_full_info()
+            out.append(
+                {"rss_mib": round(info.rss / 2**20, 1), "pss_mib": round(info.pss / 2**20, 1)}
+            )
+        except psutil.Error:
+            pass
+    return out
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    url = _database(args.database_url, args.services, args.seed)
+    pair = pgclusters.PrimaryAndReplica().start() if args.replica else None
+    try:
+        return _run(args, pair)
+    finally:
+        if pair is not None:
+            pair.stop()
+
+
+def _run(args: argparse.Namespace, pair: pgclusters.PrimaryAndReplica | None) -> dict[str, Any]:
+    base = pair.primary.url("postgres") if pair else args.database_url
+    url = _database(base, args.services, args.seed)
     paths = _hot_paths(url, args.seed)
-    shape = Shape(url, apps=2).start()
+    env = {}
+    replica_url = None
+    if pair is not None:
+        replica_url = pair.replica.url(make_url(url).database or "postgres")
+        env["DIRECTORY_DATABASE_REPLICA_URLS"] = replica_url
+    shape = Shape(url, apps=2, env=env).start()
     results: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "services": args.services,
@@ -201,7 +249,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "duration_s": args.duration,
         "cores": os.cpu_count(),
         "hot_paths": len(paths),
+        "shape": "nginx + 2 apps + PostgreSQL primary and streaming replica"
+        if pair
+        else "nginx + 2 apps + PostgreSQL",
     }
+    replica_before = _replica_transactions(replica_url) if replica_url else 0
     try:
         # Browsers send one of a few Accept-Encoding values; the app's `Vary: Accept-Encoding`
         # makes nginx keep one copy per value. The load and the warm-up send the same one.
@@ -231,6 +283,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results["app_cpu_ms_per_request"] = round(
             (_cpu(app_procs) - cpu_before) * 1000 / requests, 3
         )
+        results["app_memory"] = _memory(app_procs)
+        if replica_url:  # the warm-up's and the refreshes' reads went to the replica
+            results["replica_transactions"] = _replica_transactions(replica_url) - replica_before
         # the app processes stopped mid-spike: readers must keep getting pages
         timer = threading.Timer(args.duration / 2, shape.stop_apps)
         timer.start()
@@ -240,7 +295,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )  # fmt: skip
         if args.http1:  # HTTP/1.1 keep-alive clients (wrk), for comparison
             shape.stop()
-            shape = Shape(url, apps=2).start()
+            shape = Shape(url, apps=2, env=env).start()
             with shape.client() as client:
                 for path in paths:
                     client.get(path, headers=headers)
@@ -251,9 +306,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         timer.join()
     finally:
         shape.stop()
-        admin = create_engine(
-            make_url(args.database_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-        )
+        admin = create_engine(make_url(base).set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
         admin.dispose()
@@ -283,9 +336,18 @@ def markdown(r: dict[str, Any]) -> str:
         if key in r
     )
     budgets = "\n".join(f"| {k} | {v} |" for k, v in r["budgets"].items())
-    return f"""# Crisis spike through nginx + 2 app processes + PostgreSQL — {r["date"]}
+    replica = (
+        f"Reads run on the replica: {r['replica_transactions']} transactions.\n"
+        if "replica_transactions" in r
+        else ""
+    )
+    memory = ", ".join(
+        f"{m['pss_mib']} MiB PSS ({m['rss_mib']} MiB RSS)" for m in r.get("app_memory", [])
+    )
+    flag = " --replica" if "replica_transactions" in r else ""
+    return f"""# Crisis spike through {r.get("shape", "nginx + 2 apps + PostgreSQL")} — {r["date"]}
 
-`python -m bench.spike --services {r["services"]} --duration {r["duration_s"]}`
+`python -m bench.spike --services {r["services"]} --duration {r["duration_s"]}{flag}`
 on {r["cores"]} cores;
 c={r["concurrency"]}, {r["hot_paths"]} hot paths (home ×6 languages, 50 searches, service pages),
 h2load (HTTP/2 over TLS, as phones' browsers; c/4 connections × 4 streams) on the same machine as
@@ -296,7 +358,8 @@ nginx, the apps and PostgreSQL.
 {rows}
 
 App CPU per hot request (both app processes, all requests incl. cache hits):
-{r["app_cpu_ms_per_request"]} ms. Freshness samples: {r["freshness"]}.
+{r["app_cpu_ms_per_request"]} ms. Memory per app process (one worker each): {memory}.
+{replica}Freshness samples: {r["freshness"]}.
 
 | Budget | Measured |
 | --- | --- |
@@ -317,6 +380,11 @@ def main() -> None:
         ),
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--replica",
+        action="store_true",
+        help="start an own PostgreSQL primary + streaming replica; apps read from the replica",
+    )
     parser.add_argument(
         "--http1", action="store_true", help="also drive the hot pages over HTTP/1.1 (wrk)"
     )

@@ -39,7 +39,7 @@ def test_the_bench_modules_the_tests_use_import_without_the_bench_extras() -> No
         "import sys\n"
         "for name in ('psutil', 'matplotlib', 'datasette', 'locust'):\n"
         "    sys.modules[name] = None  # import of it raises ImportError\n"
-        "import bench.shape, bench.datasets, bench.net\n"
+        "import bench.shape, bench.datasets, bench.net, bench.pgclusters\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -19,8 +19,8 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
+from bench.net import free_port
 from tests.conftest import PG_URL, REQUIRE_PG, ROOT
-from tests.ops.pgclusters import free_port
 
 pytestmark = pytest.mark.postgres
 

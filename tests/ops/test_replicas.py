@@ -1,5 +1,5 @@
 """Read replicas against a real streaming replica (issue 16): the test starts its own primary and
-hot-standby clusters (tests/ops/pgclusters.py), writes on the primary, reads through the app,
+hot-standby clusters (bench/pgclusters.py), writes on the primary, reads through the app,
 makes the replica lag, and stops it."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from bench import pgclusters
 from directory.app import create_app
 from directory.config import Settings
 from directory.db import make_engine, make_sessionmaker, session_scope
@@ -19,7 +20,6 @@ from directory.migrate import upgrade
 from directory.replicas import MANAGE_COOKIE, WAL_COOKIE, parse_lsn
 from tests.conftest import PG_URL, REQUIRE_PG
 from tests.factories import make_service
-from tests.ops import pgclusters
 
 pytestmark = pytest.mark.postgres
 

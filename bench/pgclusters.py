@@ -1,4 +1,5 @@
-"""Throwaway PostgreSQL clusters for tests of the production shape (replicas, PgBouncer).
+"""Throwaway PostgreSQL clusters for the production shape (replica tests, PgBouncer, the spike
+benchmark's primary + replica).
 
 Built with the Debian server binaries (`initdb`, `pg_ctl`, `pg_basebackup`) as the `postgres` user,
 on free ports, in a temporary folder: the machine's own PostgreSQL is never touched. Every command
@@ -11,12 +12,13 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import psycopg
+
+from bench.net import free_port
 
 _BINS = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 PG_BIN = Path(_BINS[-1]).parent if _BINS else None
@@ -24,12 +26,6 @@ PG_BIN = Path(_BINS[-1]).parent if _BINS else None
 
 def available() -> bool:
     return PG_BIN is not None and shutil.which("runuser") is not None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _run(*cmd: str, timeout: float = 60) -> None:
