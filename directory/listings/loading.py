@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, literal_column, null, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
+from directory.listings import cardcache
 from directory.listings import models as m
 from directory.listings.reference import ReferenceData, reference_data
 from directory.listings.texts import load_texts
@@ -326,7 +327,113 @@ _ACCESSIBILITY = select(
 def load_rows(
     session: Session, ids: Sequence[uuid.UUID], *, locale: str, detail: bool
 ) -> LoadedRows:
+    """The rows cards (`detail=False`) or the service page (`detail=True`) are built from.
+    Cards' rows come from the per-process card cache (`listings.cardcache`) where it has them,
+    keyed on the data version like the reference data, so only services not seen since the
+    last write are read."""
     ref = reference_data(session, locale)
+    if detail or not ids:
+        return _load(session, ref, ids, locale=locale, detail=detail)
+    scope, found = cardcache.get_many(session, locale, ids)
+    missing = [sid for sid in dict.fromkeys(ids) if sid not in found]
+    if missing:
+        loaded = _split(_load(session, ref, missing, locale=locale, detail=False))
+        cardcache.put_many(scope, locale, loaded.items())
+        found.update(loaded)
+    return _merge(ref, [found[sid] for sid in dict.fromkeys(ids) if sid in found])
+
+
+def _split(ld: LoadedRows) -> dict[uuid.UUID, LoadedRows]:
+    """`ld` cut into one LoadedRows per service: its own rows, those of its locations, and the
+    texts of all of them (what `cards.build_cards` reads for that service)."""
+    texts: dict[uuid.UUID, list[tuple[str, uuid.UUID, str]]] = {}
+    for key in (*ld.tr, *ld.fb):
+        texts.setdefault(key[1], []).append(key)
+    out: dict[uuid.UUID, LoadedRows] = {}
+    for sid, s in ld.services.items():
+        pairs = ld.locations.get(sid, [])
+        loc_ids = [loc.id for _sal, loc in pairs]
+        sal_ids = [sal for sal, _loc in pairs]
+        alt = s.alternative_service_id
+        service_phones = ld.service_phones.get(sid, [])
+        location_phones = {i: ld.location_phones[i] for i in loc_ids if i in ld.location_phones}
+        languages = ld.languages.get(sid, [])
+        service_exceptions = ld.service_exceptions.get(sid, [])
+        location_exceptions = {
+            i: ld.location_exceptions[i] for i in loc_ids if i in ld.location_exceptions
+        }
+        owners: list[Any] = [sid, s.organization_id, *loc_ids, alt]
+        owners += [p.id for p in service_phones]
+        owners += [p.id for v in location_phones.values() for p in v]
+        owners += [lang.id for lang in languages]
+        owners += [e.id for e in service_exceptions]
+        owners += [e.id for v in location_exceptions.values() for e in v]
+        keys = {k for o in owners if o is not None for k in texts.get(o, ())}
+        out[sid] = LoadedRows(
+            ref=ld.ref,
+            services={sid: s},
+            locations={sid: pairs},
+            addresses={i: ld.addresses[i] for i in loc_ids if i in ld.addresses},
+            service_phones={sid: service_phones} if service_phones else {},
+            location_phones=location_phones,
+            service_schedules=_only(ld.service_schedules, [sid]),
+            location_schedules=_only(ld.location_schedules, loc_ids),
+            sal_schedules=_only(ld.sal_schedules, sal_ids),
+            service_exceptions={sid: service_exceptions} if service_exceptions else {},
+            location_exceptions=location_exceptions,
+            languages={sid: languages} if languages else {},
+            attributes=_only(ld.attributes, [sid]),
+            alternatives={alt: ld.alternatives[alt]} if alt in ld.alternatives else {},
+            documents={},
+            accessibility={},
+            tr={k: ld.tr[k] for k in keys if k in ld.tr},
+            fb={k: ld.fb[k] for k in keys if k in ld.fb},
+        )
+    return out
+
+
+def _only(rows: dict[uuid.UUID, Any], keys: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    return {k: rows[k] for k in keys if k in rows}
+
+
+_MERGED = (
+    "services",
+    "locations",
+    "addresses",
+    "service_phones",
+    "location_phones",
+    "service_schedules",
+    "location_schedules",
+    "sal_schedules",
+    "service_exceptions",
+    "location_exceptions",
+    "languages",
+    "attributes",
+    "alternatives",
+    "tr",
+    "fb",
+)
+
+
+def _merge(ref: ReferenceData, parts: Sequence[LoadedRows]) -> LoadedRows:
+    """One LoadedRows holding every part's rows (parts of one data version: a location, a text
+    shared by two services holds the same rows in both)."""
+    merged = LoadedRows(ref, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+    for name in _MERGED:
+        target = getattr(merged, name)
+        for part in parts:
+            target.update(getattr(part, name))
+    return merged
+
+
+def _load(
+    session: Session,
+    ref: ReferenceData,
+    ids: Sequence[uuid.UUID],
+    *,
+    locale: str,
+    detail: bool,
+) -> LoadedRows:
     if not ids:
         return LoadedRows(ref, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
     # `reference_data` read the data version through the session, which flushed any pending

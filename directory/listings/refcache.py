@@ -32,7 +32,7 @@ _lock = threading.Lock()
 _entries: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
 
 
-def _database(session: Session) -> tuple[int, str]:
+def database(session: Session) -> tuple[int, str]:
     engine = session.get_bind().engine
     return id(engine), engine.url.render_as_string(hide_password=True)
 
@@ -52,7 +52,7 @@ def version(session: Session) -> str:
 
 def cached(session: Session, name: str, parts: tuple[Hashable, ...], build: Callable[[], T]) -> T:
     """The value of `build()` for this database, data version, `name` and `parts`."""
-    key = (_database(session), version(session), name, *parts)
+    key = (database(session), version(session), name, *parts)
     with _lock:
         if key in _entries:
             _entries.move_to_end(key)
