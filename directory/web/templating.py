@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
@@ -194,6 +196,72 @@ def _time_named(ctx: Any, value: Any, item: Any) -> str:
     return _named(ctx, i18n.format_time(value), item)
 
 
+#: Rendered result cards kept per process (a card's HTML is about 1.5 KB).
+CARD_HTML_ENTRIES = 4000
+_card_lock = threading.Lock()
+_card_html_cache: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
+
+
+def _card_clock(card: Any) -> tuple[str, ...]:
+    """Every text of `_card.html` (and the `_status.html` it includes) that depends on the time
+    of rendering rather than on the card: "checked 3 days ago", "updated 2 hours ago", the
+    "until ..." of a temporary status and the "opens ..." of a closed place ("18:00" today,
+    "Tue 08:00" later in the week). A template change that shows another such text must add it
+    here (tests/web/test_card_html.py renders every card both ways)."""
+    out = [i18n.format_ago(card.last_verified) if card.last_verified else ""]
+    loc = card.location
+    updated = loc.capacity.updated if loc is not None else None
+    out.append(i18n.format_ago(updated) if updated else "")
+    out.append(_when(card.status.until, card) if card.status.until else "")
+    opens = card.open.opens_next if card.open is not None else None
+    out.append(_opens(opens) if opens else "")
+    return tuple(out)
+
+
+@pass_context
+def _card_html(ctx: Any, card: Any, number: int | None) -> Markup:
+    """`_card.html` for `card`, rendered once and reused while nothing it shows changes.
+
+    The key is the card itself (a frozen value: every text, status, distance and redacted
+    location it shows, so a change to the data or a different request gives another key and a
+    cached card can never be stale or show what the uncached page would not), the page's
+    locale, home zone and number, and the time-dependent texts (`_card_clock`). It holds only
+    HTML: nothing per reader, no cookie."""
+    env = ctx.environment
+    try:
+        key = (
+            id(env),
+            i18n.get_locale(),
+            ctx.get("locale"),
+            ctx.get("home_zone"),
+            number,
+            card,
+            _card_clock(card),
+        )
+        hash(key)
+    except TypeError:  # a card holding an unhashable value: render it every time
+        key = None
+    if key is not None:
+        with _card_lock:
+            html = _card_html_cache.get(key)
+            if html is not None:
+                _card_html_cache.move_to_end(key)
+                return html
+    tmpl = env.get_template("_card.html")
+    html = Markup(tmpl.render({**ctx.get_all(), "card": card, "number": number}))  # noqa: S704 - autoescaped template
+    if key is not None:
+        with _card_lock:
+            _card_html_cache[key] = html
+            while len(_card_html_cache) > CARD_HTML_ENTRIES:
+                _card_html_cache.popitem(last=False)
+    return html
+
+
+def clear_card_html() -> None:
+    with _card_lock:
+        _card_html_cache.clear()
+
+
 def _bdi(value: Any) -> Markup:
     """Isolate a value (a time, a number, a name in another script) from the text around it, so
     that bidirectional reordering never mixes the two: `<bdi>` (see docs/frontend.md)."""
@@ -236,6 +304,7 @@ def make_environment(manifest: Manifest) -> Environment:
         when_named=_when_named,
         opens_named=_opens_named,
         time_named=_time_named,
+        card_html=_card_html,
         notice_when=_notice_when,
         region_links=_region_links,
         notice_kinds=_notice_kinds(),
