@@ -10,7 +10,9 @@ prefix index serves is slow). The same vocabulary corrects typos ("did you mean"
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +34,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Session
+
+from directory.listings import refcache
 
 #: Words shorter than this are never corrected; longer ones allow 1 edit, from
 #: `TWO_EDITS_FROM` letters on 2 edits.
@@ -163,13 +167,16 @@ def index_scans(session: Session, *, in_order: bool = False) -> Iterator[None]:
     if dialect_name(session) != "postgresql":
         yield
         return
-    session.execute(text("SET LOCAL enable_seqscan = off"))
-    if in_order:
-        session.execute(text("SET LOCAL enable_bitmapscan = off"))
+    # (one round trip each way: without parameters psycopg sends both commands at once)
+    session.execute(text(_HINTS_IN_ORDER if in_order else _HINTS))
     yield
-    session.execute(text("RESET enable_seqscan"))
-    if in_order:
-        session.execute(text("RESET enable_bitmapscan"))
+    session.execute(text(_RESETS_IN_ORDER if in_order else _RESETS))
+
+
+_HINTS = "SET LOCAL enable_seqscan = off"
+_HINTS_IN_ORDER = "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off"
+_RESETS = "RESET enable_seqscan"
+_RESETS_IN_ORDER = "RESET enable_seqscan; RESET enable_bitmapscan"
 
 
 def _mostly_matching(session: Session, stmt: Select[Any]) -> bool:
@@ -177,14 +184,38 @@ def _mostly_matching(session: Session, stmt: Select[Any]) -> bool:
     (Its estimates come from the tsvector statistics that ANALYZE keeps: good enough to tell
     a word in most listings from a rarer one.)"""
     compiled = stmt.compile(dialect=session.get_bind().dialect)
+    sql = str(compiled)
+    # The answer is remembered per data version (a popular search asks once, not per page):
+    # the estimates change with ANALYZE, which follows writes, not readers.
+    key = (
+        refcache.database(session),
+        refcache.version(session),
+        sql,
+        tuple(sorted((k, str(v)) for k, v in compiled.params.items())),
+    )
+    with _dense_lock:
+        known = _dense.get(key)
+    if known is not None:
+        return known
     conn = session.connection()
-    raw = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    raw = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql, compiled.params).scalar()
     plan: Any = json.loads(raw) if isinstance(raw, str) else raw
     rows = float(plan[0]["Plan"]["Plan Rows"])
     total = session.scalar(
         text("SELECT reltuples FROM pg_class WHERE oid = 'service_fts'::regclass")
     )
-    return total is not None and total > 0 and rows > DENSE_SHARE * float(total)
+    answer = total is not None and total > 0 and rows > DENSE_SHARE * float(total)
+    with _dense_lock:
+        _dense[key] = answer
+        while len(_dense) > DENSE_ANSWERS:
+            _dense.popitem(last=False)
+    return answer
+
+
+#: `_mostly_matching` answers kept per process.
+DENSE_ANSWERS = 1024
+_dense_lock = threading.Lock()
+_dense: OrderedDict[tuple[Any, ...], bool] = OrderedDict()
 
 
 def count_matches(session: Session, match: Match, *, cap: int) -> int:

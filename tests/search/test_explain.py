@@ -206,8 +206,8 @@ def test_dense_pages_read_each_tier_in_index_order(
         # and the planner is told so: its estimate for a phrase can be far too low
         hints = _hints(db, SearchParams(q="warming", per_page=5, now=NOW))
         first = next(n for n, s in enumerate(hints) if s.startswith("SELECT service.id"))
-        assert hints[first - 1] == "SET LOCAL enable_bitmapscan = off", hints
-        assert "RESET enable_bitmapscan" in hints[first:], hints
+        assert hints[first - 1].endswith("SET LOCAL enable_bitmapscan = off"), hints
+        assert any("RESET enable_bitmapscan" in s for s in hints[first:]), hints
     assert _scans_a_big_table(plan, dialect) == [], plan
 
 
@@ -230,7 +230,7 @@ def test_open_now_is_checked_listing_by_listing(
     monkeypatch.setattr(ranking, "OPEN_NOW_COUNT_CAP", 2)  # "more than 2": read in order
     hints = _hints(db, SearchParams(q="warming", open_now=True, now=NOW))
     assert any(s.startswith("SELECT service.id") and "ORDER BY" in s for s in hints), hints
-    assert "SET LOCAL enable_bitmapscan = off" not in hints, hints
+    assert not [s for s in hints if "enable_bitmapscan" in s], hints
 
 
 def test_open_now_finds_schedules_by_index_after_analyze(db: Session, data: None) -> None:
