@@ -25,7 +25,7 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from directory.exchange.import_records import Bundle, Rec
@@ -43,7 +43,11 @@ def _time(value: str) -> dt.datetime:
 
 
 def keep_from_file(session: Session, bundles: list[Bundle], *, now: dt.datetime) -> None:
-    """After a batch is published: the file's ids and bookkeeping times on what it wrote."""
+    """After a batch is published: the file's ids and bookkeeping times on what it wrote.
+
+    Core UPDATEs, one executemany per statement shape (the rows were written by Core: no ORM
+    object of them is in the session to keep in step)."""
+    services: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for b in bundles:
         s = b.service
         if s.state in ("duplicate", "unchanged"):
@@ -55,17 +59,31 @@ def keep_from_file(session: Session, bundles: list[Bundle], *, now: dt.datetime)
         if "__assurer_email__" in s.payload and (fresh or "assured_date" in s.changed_fields):
             values["assurer_email"] = s.payload["__assurer_email__"]
         if values:
-            session.execute(
-                update(m.Service).where(m.Service.id == (s.existing_id or s.id)).values(values)
+            services.setdefault(tuple(values), []).append(
+                {"_id": s.existing_id or s.id, **{"v_" + k: v for k, v in values.items()}}
             )
-    for b in bundles:
-        for rec in b.locations:
-            if _capacity_stated(rec):
-                session.execute(
-                    update(m.Location)
-                    .where(m.Location.id == (rec.existing_id or rec.id))
-                    .values(capacity_updated=_time(rec.payload["__capacity_updated__"]))
-                )
+    t: Any = m.Service.__table__
+    for names, rows in services.items():
+        session.execute(
+            update(t)
+            .where(t.c.id == bindparam("_id"))
+            .values({n: bindparam("v_" + n) for n in names}),
+            rows,
+        )
+    counted = [
+        {"_id": rec.existing_id or rec.id, "v_at": _time(rec.payload["__capacity_updated__"])}
+        for b in bundles
+        for rec in b.locations
+        if _capacity_stated(rec)
+    ]
+    if counted:
+        loc: Any = m.Location.__table__
+        session.execute(
+            update(loc)
+            .where(loc.c.id == bindparam("_id"))
+            .values(capacity_updated=bindparam("v_at")),
+            counted,
+        )
     _keep_ids(session, bundles, now=now)
 
 
@@ -76,7 +94,8 @@ def _capacity_stated(rec: Rec) -> bool:
 
 
 def _keep_ids(session: Session, bundles: list[Bundle], *, now: dt.datetime) -> None:
-    sal, attr = m.ServiceAtLocation.__table__, m.Attribute.__table__
+    sal: Any = m.ServiceAtLocation.__table__
+    attr: Any = m.Attribute.__table__
     rows = session.execute(select(m.TaxonomyTerm.code, m.TaxonomyTerm.id)).all()
     terms: dict[str, uuid.UUID] = {row.code: row.id for row in rows}
     links = {k: v for b in bundles for k, v in b.link_ids.items()}
@@ -89,34 +108,42 @@ def _keep_ids(session: Session, bundles: list[Bundle], *, now: dt.datetime) -> N
     }
     wanted = [*links.values(), *categories.values()]
     taken = _existing(session, sal, wanted) | _existing(session, attr, wanted)
+    link_rows = []
     for (lid, sid), link_id in links.items():
         if link_id in taken:
             continue
-        session.execute(
-            update(m.ServiceAtLocation)
-            .where(
-                m.ServiceAtLocation.service_id == sid,
-                m.ServiceAtLocation.location_id == lid,
-                m.ServiceAtLocation.created_at == now,
-            )
-            .values(id=link_id)
-        )
+        link_rows.append({"_sid": sid, "_lid": lid, "_now": now, "v_id": link_id})
         taken.add(link_id)
+    attr_rows = []
     for (sid, term_id), attr_id in categories.items():
         if attr_id in taken:
             continue
-        session.execute(
-            update(m.Attribute)
-            .where(
-                m.Attribute.link_entity == "service",
-                m.Attribute.link_id == sid,
-                m.Attribute.taxonomy_term_id == term_id,
-                m.Attribute.archived_at.is_(None),
-                m.Attribute.created_at == now,
-            )
-            .values(id=attr_id)
-        )
+        attr_rows.append({"_sid": sid, "_term": term_id, "_now": now, "v_id": attr_id})
         taken.add(attr_id)
+    if link_rows:
+        session.execute(
+            update(sal)
+            .where(
+                sal.c.service_id == bindparam("_sid"),
+                sal.c.location_id == bindparam("_lid"),
+                sal.c.created_at == bindparam("_now"),
+            )
+            .values(id=bindparam("v_id")),
+            link_rows,
+        )
+    if attr_rows:
+        session.execute(
+            update(attr)
+            .where(
+                attr.c.link_entity == "service",
+                attr.c.link_id == bindparam("_sid"),
+                attr.c.taxonomy_term_id == bindparam("_term"),
+                attr.c.archived_at.is_(None),
+                attr.c.created_at == bindparam("_now"),
+            )
+            .values(id=bindparam("v_id")),
+            attr_rows,
+        )
 
 
 def _existing(session: Session, table: Any, ids: list[uuid.UUID]) -> set[uuid.UUID]:
