@@ -259,6 +259,7 @@ def import_file(
     if publish and not admin_email:
         raise ConfigError("--publish needs the admin who publishes", "add --as admin@example.org")
     engine, factory = _open_db()
+    _batch_gc()
     started = time.perf_counter()
     if apply and publish:
         report = _publish(factory, file, chosen, source, admin_email or "", as_json)
@@ -293,6 +294,24 @@ def import_file(
                 + (" (add --apply to write)." if report.ok else ": fix the errors above first.")
             )
     return report
+
+
+#: Young generation collects after 100,000 net allocations (default 700), older ones rarely.
+IMPORT_GC_THRESHOLD = (100_000, 50, 1000)
+
+
+def _batch_gc() -> None:
+    """This process now runs one import and exits. An import allocates millions of short-lived
+    objects and keeps hundreds of thousands (the staged batches, the modules): with the default
+    thresholds the cyclic collector walks the kept ones again and again, a fifth of the CPU of a
+    2,000-service `--apply --publish`. What is loaded so far is frozen out of the collections,
+    and they run rarely (reference counting frees almost everything anyway; peak memory measured
+    the same)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*IMPORT_GC_THRESHOLD)
 
 
 def _progress_bar(file: Path, fmt: str, passes: int, label: str, as_json: bool) -> Any:
