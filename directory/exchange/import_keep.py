@@ -3,14 +3,14 @@ a partner's copy is the same directory (`docs/exchange.md`, "the round trip").
 
 The write path (`moderation.bulk`) gives every record it creates for a listing's links and
 categories a new id, and sets the bookkeeping times and the verifier itself. A file exported by
-another installation states them; after each published batch, for the records this import
-wrote:
+another installation states them; for the records this import writes:
 
-- the id of each service-at-location link and of each category attribute the import created
-  becomes the file's id (when no other record has it);
-- a new or re-statused service keeps the file's `x_status_since`, a new or re-verified one its
-  `assurer_email`; a new place, or one whose places changed, the time its capacity was
-  counted (`capacities[].updated`; HSDS 3.0 files: `x_capacity_updated`).
+- each service-at-location link and each category attribute the import creates gets the file's
+  id (when no other record has it): handed to the write path before each batch (`kept_ids`),
+  which creates the rows with them;
+- after each published batch, a new or re-statused service keeps the file's `x_status_since`,
+  a new or re-verified one its `assurer_email`; a new place, or one whose places changed, the
+  time its capacity was counted (`capacities[].updated`; HSDS 3.0 files: `x_capacity_updated`).
 
 Content — names, statuses, capacities, references — goes through the write path, checked and
 audited as any change; only these ids and times are copied, in the same transaction.
@@ -42,8 +42,16 @@ def _time(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value)
 
 
-def keep_from_file(session: Session, bundles: list[Bundle], *, now: dt.datetime) -> None:
-    """After a batch is published: the file's ids and bookkeeping times on what it wrote.
+def keep_from_file(
+    session: Session,
+    bundles: list[Bundle],
+    *,
+    now: dt.datetime,
+    ids: tuple[dict[Any, uuid.UUID], dict[Any, uuid.UUID]] | None = None,
+) -> None:
+    """After a batch is published: the file's bookkeeping times on what it wrote, and the ids
+    of `kept_ids` its rows were not created with (`ids`: what the write left of them; default:
+    all of them, for a writer that does not take them).
 
     Core UPDATEs, one executemany per statement shape (the rows were written by Core: no ORM
     object of them is in the session to keep in step)."""
@@ -84,7 +92,8 @@ def keep_from_file(session: Session, bundles: list[Bundle], *, now: dt.datetime)
             .values(capacity_updated=bindparam("v_at")),
             counted,
         )
-    _keep_ids(session, bundles, now=now)
+    links, categories = ids if ids is not None else kept_ids(session, bundles)
+    _keep_ids(session, links, categories, now=now)
 
 
 def _capacity_stated(rec: Rec) -> bool:
@@ -93,7 +102,17 @@ def _capacity_stated(rec: Rec) -> bool:
     return rec.state == "new" or bool(_CAPACITY & set(rec.changed_fields))
 
 
-def _keep_ids(session: Session, bundles: list[Bundle], *, now: dt.datetime) -> None:
+def kept_ids(
+    session: Session, bundles: list[Bundle]
+) -> tuple[
+    dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID], dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID]
+]:
+    """Before a batch is published: the file's id for each link ((location id, service id) →
+    id) and category attribute ((service id, term id) → id) it may create, where no row of
+    either table has that id yet and no earlier one of the batch takes it. The bulk writer
+    creates the rows with them (`BulkPublisher.link_ids`, `.attribute_ids`), so that no
+    primary key is rewritten afterwards (on SQLite each such UPDATE of a link scanned the phones
+    for references to it)."""
     sal: Any = m.ServiceAtLocation.__table__
     attr: Any = m.Attribute.__table__
     rows = session.execute(select(m.TaxonomyTerm.code, m.TaxonomyTerm.id)).all()
@@ -108,30 +127,44 @@ def _keep_ids(session: Session, bundles: list[Bundle], *, now: dt.datetime) -> N
     }
     wanted = [*links.values(), *categories.values()]
     taken = _existing(session, sal, wanted) | _existing(session, attr, wanted)
-    link_rows = []
-    for (lid, sid), link_id in links.items():
-        if link_id in taken:
-            continue
-        link_rows.append({"_sid": sid, "_lid": lid, "_now": now, "v_id": link_id})
-        taken.add(link_id)
-    attr_rows = []
-    for (sid, term_id), attr_id in categories.items():
-        if attr_id in taken:
-            continue
-        attr_rows.append({"_sid": sid, "_term": term_id, "_now": now, "v_id": attr_id})
-        taken.add(attr_id)
-    if link_rows:
+    link_ids = {}
+    for key, link_id in links.items():
+        if link_id not in taken:
+            link_ids[key] = link_id
+            taken.add(link_id)
+    attribute_ids = {}
+    for key, attr_id in categories.items():
+        if attr_id not in taken:
+            attribute_ids[key] = attr_id
+            taken.add(attr_id)
+    return link_ids, attribute_ids
+
+
+def _keep_ids(
+    session: Session,
+    links: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID],
+    categories: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID],
+    *,
+    now: dt.datetime,
+) -> None:
+    """The kept ids on rows this import created before (e.g. a service stated twice)."""
+    sal: Any = m.ServiceAtLocation.__table__
+    attr: Any = m.Attribute.__table__
+    if links:
         session.execute(
             update(sal)
             .where(
-                sal.c.service_id == bindparam("_sid"),
                 sal.c.location_id == bindparam("_lid"),
+                sal.c.service_id == bindparam("_sid"),
                 sal.c.created_at == bindparam("_now"),
             )
             .values(id=bindparam("v_id")),
-            link_rows,
+            [
+                {"_lid": lid, "_sid": sid, "_now": now, "v_id": link_id}
+                for (lid, sid), link_id in links.items()
+            ],
         )
-    if attr_rows:
+    if categories:
         session.execute(
             update(attr)
             .where(
@@ -142,7 +175,10 @@ def _keep_ids(session: Session, bundles: list[Bundle], *, now: dt.datetime) -> N
                 attr.c.created_at == bindparam("_now"),
             )
             .values(id=bindparam("v_id")),
-            attr_rows,
+            [
+                {"_sid": sid, "_term": term_id, "_now": now, "v_id": attr_id}
+                for (sid, term_id), attr_id in categories.items()
+            ],
         )
 
 
@@ -220,8 +256,12 @@ class KeepingPublisher:
 
     def apply(self, bundles: list[Bundle]) -> None:
         self.held += defer_later_refs(self.session, bundles)
+        publisher = self.bulk.publisher
+        publisher.link_ids, publisher.attribute_ids = kept_ids(self.session, bundles)
         self.bulk.apply(bundles)  # ApplyFailed (errors in the report) on any refusal
-        keep_from_file(self.session, bundles, now=self.now)
+        left = (publisher.link_ids, publisher.attribute_ids)
+        publisher.link_ids, publisher.attribute_ids = {}, {}
+        keep_from_file(self.session, bundles, now=self.now, ids=left)
 
     def finish(self) -> None:
         if self.held:

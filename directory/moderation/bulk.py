@@ -29,6 +29,7 @@ The caller owns the transaction (savepoint) and never commits in between: any re
          base_version=None, tag=None)        kinds: create, update, archive, restore
     .flush() -> int                          validate and write what was added (records written)
     .finish() -> None                        reindex the touched services, bump the data version
+    .link_ids, .attribute_ids                ids wanted for the links / categories created
 """
 
 from __future__ import annotations
@@ -152,6 +153,11 @@ class BulkPublisher:
         self._order = _table_order()
         self._defaults = {e: _defaults(model.__table__) for e, model in MODELS.items()}
         self._touched_text: set[str] = set()
+        #: ids the caller wants for the rows the next flushes create (a service-at-location
+        #: link: (location id, service id) → id; a category: (service id, term id) → id),
+        #: taken out as those rows are made; the caller checks that no other row has them
+        self.link_ids: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID] = {}
+        self.attribute_ids: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID] = {}
         # a snapshot's fields in FIELDS order, with the value a new record gets by default
         self._snapshot_defaults = {
             e: {n: dump(self._defaults[e].get(n)) for n in FIELDS[e] if n not in VIRTUAL_FIELDS}
@@ -528,11 +534,13 @@ class BulkPublisher:
                         attribute_deletes.append(attr_id)
                 for code in codes:
                     if code not in current:
+                        term_id = self._terms[code]
                         attribute_rows.append(
                             {
-                                "id": uuid.uuid4(),
+                                "id": self.attribute_ids.pop((op.entity_id, term_id), None)
+                                or uuid.uuid4(),
                                 "link_id": op.entity_id,
-                                "taxonomy_term_id": self._terms[code],
+                                "taxonomy_term_id": term_id,
                                 "link_type": "service",
                                 "link_entity": "service",
                                 "created_at": now,
@@ -544,10 +552,12 @@ class BulkPublisher:
                 category_changes(changes, current, codes)
             if entity == "location" and op.cleaned.get("service_ids"):
                 for sid in op.cleaned["service_ids"]:
+                    service_id = uuid.UUID(sid)
                     link_rows.append(
                         {
-                            "id": uuid.uuid4(),
-                            "service_id": uuid.UUID(sid),
+                            "id": self.link_ids.pop((op.entity_id, service_id), None)
+                            or uuid.uuid4(),
+                            "service_id": service_id,
                             "location_id": op.entity_id,
                             "created_at": now,
                             "updated_at": now,
