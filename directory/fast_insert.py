@@ -53,6 +53,8 @@ def _missing(col: Column[Any], now: dt.datetime) -> tuple[bool, Callable[[], Any
 def _repeats(col: Column[Any]) -> bool:
     if isinstance(col.type, Uuid):
         return False
+    if isinstance(col.type, UTCDateTime):  # a TypeDecorator: its python_type says `object`
+        return True
     try:
         python_type = col.type.python_type
     except NotImplementedError:

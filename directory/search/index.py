@@ -223,9 +223,22 @@ def _documents(
     return docs
 
 
-def _fold(doc: _Doc) -> tuple[str, str]:
-    """(document, facets) as stored: folded words and tokens, each once (order kept)."""
-    words = dict.fromkeys(w for part in doc.words if part for w in _folded_words(part))
+def _fold(doc: _Doc, memo: dict[str, list[str]] | None = None) -> tuple[str, str]:
+    """(document, facets) as stored: folded words and tokens, each once (order kept).
+
+    `memo`: texts folded so far in this batch of documents, by text. The same texts come back
+    in many documents (a place's names and aliases in every script, a category's labels in
+    every locale, an organisation's name, a city): each is folded once per batch."""
+    if memo is None:
+        memo = {}
+    words: dict[str, None] = {}
+    for part in doc.words:
+        if not part:
+            continue
+        folded = memo.get(part)
+        if folded is None:
+            folded = memo[part] = _folded_words(part)
+        words.update(dict.fromkeys(folded))
     return " ".join(words), " ".join(dict.fromkeys(doc.facets))
 
 
@@ -253,8 +266,9 @@ def _write(session: Session, ids: Sequence[uuid.UUID], docs: dict[uuid.UUID, _Do
         return
     now = utcnow()
     rows: list[dict[str, Any]] = []
+    memo: dict[str, list[str]] = {}
     for sid, doc in docs.items():
-        document, facets = _fold(doc)
+        document, facets = _fold(doc, memo)
         rows.append(
             {
                 "service_id": sid,
