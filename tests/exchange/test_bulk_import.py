@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.orm import Session
 
 from directory.exchange import importer
@@ -305,3 +305,48 @@ def test_bulk_publish_restores_an_archived_record_then_updates_it(
         entries[1].snapshot["archived_at"] is None and entries[1].snapshot["name"] == "Warm soup br"
     )
     assert _found(db, "warm soup") == ["Warm soup br"]
+
+
+def test_links_and_categories_are_created_with_the_files_ids_batch_by_batch(
+    db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each service-at-location link and category attribute the import creates has the file's
+    id from its INSERT on (`import_keep.kept_ids` → `BulkPublisher.link_ids`, `.attribute_ids`):
+    no primary key is rewritten afterwards (on SQLite each such UPDATE of a link scanned the
+    phones for references to it)."""
+    make_dataset(db, tag="ki")
+    admin = make_account(db, "admin")
+    services = _export(db)
+    links = {sal["id"] for s in services for sal in s["service_at_locations"]}
+    attributes = {a["id"] for s in services for a in s["attributes"]}
+    assert links and attributes
+    path = tmp_path / "listings.json"
+    path.write_text(json.dumps(services))
+    _empty(db)
+    monkeypatch.setattr(importer, "BATCH", 1)  # one service per batch
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.lstrip().upper())
+
+    connection = db.connection()
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        report = run_import(db, path, fmt="hsds-json", apply=True, publish=True, actor=admin)
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    assert report.ok and report.published, [str(e) for e in report.errors]
+    assert {str(i) for i in db.scalars(select(m.ServiceAtLocation.id))} == links
+    stored = db.scalars(select(m.Attribute.id).where(m.Attribute.link_entity == "service"))
+    assert {str(i) for i in stored} == attributes
+    assert statements and not [
+        s for s in statements if s.startswith(("UPDATE SERVICE_AT_LOCATION", "UPDATE ATTRIBUTE"))
+    ]
+    # each under its own service in the copy
+    assert _linked_ids(_export(db)) == _linked_ids(services)
+
+
+def _linked_ids(services: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {
+        (s["id"], x["id"]) for s in services for x in [*s["service_at_locations"], *s["attributes"]]
+    }
