@@ -3,11 +3,16 @@ PostgreSQL, live rows of a table by a column (`records` re-exports them)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    DateTime,
+    Enum,
     String,
     Table,
     TypeDecorator,
@@ -15,6 +20,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     cast,
+    func,
     select,
     type_coerce,
 )
@@ -63,6 +69,116 @@ def _cols(table: Any) -> list[Any]:
     return [_col(c) for c in table.c]
 
 
+def _hex_to_text(value: str) -> str:
+    """SQLite's 32 hex digits of a UUID as its text form (as `_IdText` reads them)."""
+    if len(value) != 32:
+        return value
+    return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+
+
+def _utc_text(value: dt.datetime) -> str:
+    """An aware timestamp as the exports write it: ISO 8601 in UTC with a `Z`."""
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _sqlite_stamp(parse: Any) -> Any:
+    """SQLite's text of a UTC timestamp (`2026-12-03 15:34:55.873375`, as SQLAlchemy stores
+    it) → `_utc_text` of it by slicing; any other form is parsed as SQLAlchemy would."""
+
+    def convert(value: str) -> str:
+        if len(value) == 26 and value[10] == " " and value[19] == ".":
+            if value.endswith("000000"):
+                return value[:10] + "T" + value[11:19] + "Z"
+            return value[:10] + "T" + value[11:] + "Z"
+        return _utc_text(parse(value).replace(tzinfo=dt.UTC))
+
+    return convert
+
+
+def _pg_stamp(value: dt.datetime) -> str:
+    return _utc_text(value)
+
+
+class Reader:
+    """Selects columns and reads the rows as plain dicts, straight from the driver's cursor:
+    SQLAlchemy's result rows and per-value type processing cost more than the query (a batch
+    of 2,000 rows of ten columns: 45 ms through the ORM session's result, 15 ms raw).
+
+    Values are what the exports write: UUIDs and timestamps as text (`_hex_to_text`,
+    `_utc_text`), enums as their stored value; other types through their SQLAlchemy result
+    processor (decimals, dates, booleans on SQLite)."""
+
+    def __init__(self, dialect: Dialect, columns: Sequence[tuple[str, Any]]) -> None:
+        sqlite = dialect.name == "sqlite"
+        self.keys = tuple(label for label, _ in columns)
+        self.exprs: list[Any] = []
+        self.converters: list[tuple[str, Any]] = []
+        for label, column in columns:
+            kind = column.type
+            convert: Any = None
+            expr: Any
+            if isinstance(kind, Uuid):
+                if sqlite:  # 32 hex digits, formatted here (faster than substr() in SQL)
+                    expr = type_coerce(column, String)
+                    convert = _hex_to_text
+                else:
+                    expr = cast(column, String)
+            elif isinstance(kind, Enum):
+                expr = type_coerce(column, String)  # stored as the value the exports write
+            elif isinstance(kind, TypeDecorator) and isinstance(kind.impl_instance, DateTime):
+                expr = column
+                impl = kind.impl_instance.dialect_impl(dialect)
+                convert = (
+                    _sqlite_stamp(impl.result_processor(dialect, None)) if sqlite else _pg_stamp
+                )
+            else:
+                expr = column
+                convert = kind.dialect_impl(dialect).result_processor(dialect, None)
+            self.exprs.append(expr.label(label))
+            if convert is not None:
+                self.converters.append((label, convert))
+
+    def rows(self, session: Session, stmt: Any) -> list[dict[str, Any]]:
+        """The rows of `stmt` (a select of `self.exprs`, with its own where clauses)."""
+        result = session.execute(stmt)
+        try:
+            raw = result.cursor.fetchall()  # type: ignore[attr-defined]
+        finally:
+            result.close()
+        keys = self.keys
+        out = [dict(zip(keys, r, strict=True)) for r in raw]
+        for key, convert in self.converters:
+            for row in out:
+                value = row[key]
+                if value is not None:
+                    row[key] = convert(value)
+        return out
+
+
+def reader(session: Session, table: Table, names: Sequence[str], prefix: str = "") -> Reader:
+    """A `Reader` of these columns of `table` (cached per dialect, table and names)."""
+    dialect = session.get_bind().dialect
+    return _reader(dialect, table, tuple(names), prefix)
+
+
+@functools.cache
+def _reader(dialect: Dialect, table: Table, names: tuple[str, ...], prefix: str) -> Reader:
+    return Reader(dialect, [(prefix + n, table.c[n]) for n in names])
+
+
+def _in_text(session: Session, column: Any, ids: Iterable[str]) -> Any:
+    """`column IN (ids)` for ids in text form with ONE parameter whatever their number, so the
+    statement is compiled once and cached (an `IN` list of 2,000 parameters is rendered anew
+    for every batch): a JSON array read by `json_each` on SQLite, a `uuid[]` on PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(
+            cast(bindparam(None, list(ids), type_=ARRAY(String())), ARRAY(Uuid()))
+        )
+    stored = json.dumps([i.replace("-", "") for i in ids])  # SQLite keeps 32 hex digits
+    each = func.json_each(bindparam(None, stored, type_=String())).table_valued("value")
+    return column.in_(select(each.c.value))
+
+
 def _ids(values: Iterable[Any]) -> list[uuid.UUID]:
     """Ids in text form back to UUIDs, for query parameters."""
     return [v if isinstance(v, uuid.UUID) else uuid.UUID(v) for v in values]
@@ -74,6 +190,21 @@ def _in(session: Session, column: Any, ids: list[uuid.UUID]) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, ids, type_=ARRAY(Uuid())))
     return column.in_(ids)
+
+
+def _fetch(
+    session: Session, table: Table, names: Sequence[str], column: str, ids: Iterable[str]
+) -> list[dict[str, Any]]:
+    """The live rows (`names` → value, as `Reader` reads them) whose `column` is one of `ids`
+    (text form)."""
+    ids = list(ids)
+    if not ids:
+        return []
+    read = reader(session, table, names)
+    stmt = select(*read.exprs).where(_in_text(session, table.c[column], ids))
+    if "archived_at" in table.c:
+        stmt = stmt.where(table.c.archived_at.is_(None))
+    return read.rows(session, stmt)
 
 
 def _rows(session: Session, table: Table, column: str, ids: Iterable[Any]) -> list[Any]:

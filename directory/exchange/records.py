@@ -9,6 +9,8 @@ names start with `x_` (HSDS allows additional properties); the public redaction 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -26,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from directory.exchange import hsds31
-from directory.exchange.export_sql import _col, _cols, _ids, _in, _rows
+from directory.exchange.export_sql import _col, _fetch, _in_text, reader
 from directory.exchange.osm import ATTRIBUTION as OSM_ATTRIBUTION
 from directory.exchange.osm import ID_TYPE as OSM_ID_TYPE
 from directory.listings import models as m
@@ -94,6 +96,17 @@ REQUIRED_DOCUMENT_FIELDS = ("id", "service_id", "document", "uri")
 SAL_FIELDS = ("id", "service_id", "location_id", "description")
 EXCEPTION_EXT_FIELDS = ("id", "date", "closed", "opens_at", "closes_at", "reason", "source_locale")
 
+# The columns each batch look-up reads (no more: every column read costs time per row).
+SERVICE_COLUMNS = (*SERVICE_FIELDS, *SERVICE_EXT, "updated_at")
+ORGANIZATION_COLUMNS = (*ORGANIZATION_FIELDS, *ORGANIZATION_EXT)
+LOCATION_COLUMNS = (
+    *LOCATION_FIELDS, *LOCATION_EXT, "capacity_available", "capacity_maximum",
+    "capacity_updated", "updated_at", "region_id", "place_id",
+)  # fmt: skip
+PHONE_COLUMNS = (*PHONE_FIELDS, *PHONE_EXT)
+SCHEDULE_COLUMNS = (*SCHEDULE_FIELDS, *SCHEDULE_EXT)
+EXCEPTION_COLUMNS = (*EXCEPTION_EXT_FIELDS, "service_id", "location_id")
+
 
 def _datetime(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
@@ -128,15 +141,27 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _keys(names: tuple[str, ...], prefix: str) -> tuple[tuple[str, str], ...]:
+    return tuple((name, prefix + name) for name in names)
+
+
 def _pick(row: Any, names: Sequence[str], *, prefix: str = "") -> dict[str, Any]:
+    """The non-empty `names` of a row as JSON values (`prefix`ed; with a prefix, an empty
+    string counts as empty too). Runs for every record exported: kept lean."""
     out: dict[str, Any] = {}
-    get = _CONVERTERS.get
-    for name in names:
+    for name, key in _keys(tuple(names), prefix):
         value = row[name]
-        if value is None or (prefix and value == ""):
+        if value is None:
             continue
-        convert = get(type(value))
-        out[prefix + name] = convert(value) if convert is not None else jsonable(value)
+        kind = type(value)
+        if kind is str:  # most values: text (ids and timestamps included)
+            if value or not prefix:
+                out[key] = value
+        elif kind is int or kind is bool or kind is float:
+            out[key] = value
+        elif not (prefix and value == ""):
+            out[key] = jsonable(value)
     return out
 
 
@@ -163,10 +188,11 @@ def count_services(session: Session, options: ExportOptions | None = None) -> in
 def iter_service_rows(session: Session, options: ExportOptions) -> Iterator[list[Any]]:
     """Batches of live service rows in id order (keyset pagination: flat memory, stable)."""
     t: Table = m.Service.__table__  # type: ignore[assignment]
+    read = reader(session, t, SERVICE_COLUMNS)
     last: str | None = None
     while True:
         stmt = (
-            select(*_cols(t))
+            select(*read.exprs)
             .where(t.c.archived_at.is_(None))
             .order_by(t.c.id)
             .limit(options.batch_size)
@@ -175,7 +201,7 @@ def iter_service_rows(session: Session, options: ExportOptions) -> Iterator[list
             stmt = stmt.where(t.c.is_demo.is_(False))
         if last is not None:
             stmt = stmt.where(t.c.id > uuid.UUID(last))
-        rows = list(session.execute(stmt).mappings().all())
+        rows = read.rows(session, stmt)
         if not rows:
             return
         yield rows
@@ -194,11 +220,34 @@ class PlaceNames:
             )
         }
 
+        self.terms: _Terms | None = None  # the taxonomy, read by the first batch (`_terms`)
+        self._located: dict[tuple[str | None, str | None], tuple[Any, Any, Any]] = {}
+
     def describe(self, place_id: Any) -> dict[str, Any] | None:
         row = self.places.get(str(place_id)) if place_id else None
         if row is None:
             return None
         return {"id": row.id, "kind": jsonable(row.kind), "code": row.code, "name": row.name}
+
+    def locate(self, place_id: str | None, region_id: str | None) -> tuple[Any, Any, Any]:
+        """A location's (region, place, country code) as `_location_dict` writes them,
+        worked out once per place and region (region and place dicts are fresh copies)."""
+        key = (place_id, region_id)
+        found = self._located.get(key)
+        if found is None:
+            region_id = region_id or self.region_of(place_id)
+            found = (
+                self.describe(region_id),
+                self.describe(place_id),
+                self.country_code(place_id or region_id),
+            )
+            self._located[key] = found
+        region, place, country = found
+        return (
+            None if region is None else dict(region),
+            None if place is None else dict(place),
+            country,
+        )
 
     def region_of(self, place_id: Any) -> str | None:
         place_id = str(place_id) if place_id else None
@@ -228,24 +277,31 @@ class PlaceNames:
 
 
 def _translations(session: Session, ids: Iterable[Any]) -> dict[str, dict[str, dict[str, str]]]:
-    t = m.Translation.__table__
+    t: Table = m.Translation.__table__  # type: ignore[assignment]
     out: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)
-    ids = _ids(ids)
+    ids = [str(i) for i in ids]
     if not ids:
         return out
-    stmt = select(_col(t.c.entity_id), t.c.field, t.c.locale, t.c.value).where(
-        _in(session, t.c.entity_id, ids)
-    )
-    for row in session.execute(stmt).all():
-        out[row.entity_id].setdefault(row.field, {})[row.locale] = row.value
+    read = reader(session, t, ("entity_id", "field", "locale", "value"))
+    stmt = select(*read.exprs).where(_in_text(session, t.c.entity_id, ids))
+    for row in read.rows(session, stmt):
+        fields = out[row["entity_id"]]
+        field = row["field"]
+        if field in fields:
+            fields[field][row["locale"]] = row["value"]
+        else:
+            fields[field] = {row["locale"]: row["value"]}
     for fields in out.values():
         for name in fields:
             fields[name] = dict(sorted(fields[name].items()))
     return out
 
 
+_PHONE_PICKED = tuple(f for f in PHONE_FIELDS if f != "extension")
+
+
 def _phone(row: Any) -> dict[str, Any]:
-    out = _pick(row, [f for f in PHONE_FIELDS if f != "extension"])
+    out = _pick(row, _PHONE_PICKED)
     ext = row["extension"]
     if ext:
         if ext.isdigit() and not ext.startswith("0"):
@@ -277,65 +333,110 @@ def iter_services(
         yield from build_batch(session, services, places=places, options=options)
 
 
+class _Terms:
+    """The taxonomy (small): each term as an attribute's `taxonomy_term`, built once."""
+
+    def __init__(self, session: Session) -> None:
+        t: Table = m.TaxonomyTerm.__table__  # type: ignore[assignment]
+        read = reader(session, t, TERM_FIELDS)
+        self.terms: dict[str, tuple[Any, dict[str, Any]]] = {}
+        for row in read.rows(session, select(*read.exprs)):
+            term = {n: jsonable(row[n]) for n in TERM_FIELDS if row[n] is not None}
+            term["description"] = row["description"] or ""
+            self.terms[row["id"]] = (row, term)
+
+
+def _terms(session: Session, places: PlaceNames) -> _Terms:
+    """The taxonomy, read once per export (kept with its gazetteer, which lives as long)."""
+    if places.terms is None:
+        places.terms = _Terms(session)
+    return places.terms
+
+
+def _by(rows: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        out[r[key]].append(r)
+    return out
+
+
+def _by_id(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows in id order (text order of the ids, as always)."""
+    if len(rows) < 2:
+        return rows
+    return sorted(rows, key=_ID)
+
+
+_ID = operator.itemgetter("id")
+
+
 def build_batch(
     session: Session, services: list[Any], *, places: PlaceNames, options: ExportOptions
 ) -> Iterator[dict[str, Any]]:
+    """The service objects of a batch of service rows (ids in text form), in their order."""
     sids = [s["id"] for s in services]
     orgs = {
         r["id"]: r
-        for r in _rows(
+        for r in _fetch(
             session,
             m.Organization.__table__,  # type: ignore[arg-type]
+            ORGANIZATION_COLUMNS,
             "id",
-            {s["organization_id"] for s in services},
+            {s["organization_id"] for s in services if s["organization_id"] is not None},
         )
     }
-    sal_rows = _rows(session, m.ServiceAtLocation.__table__, "service_id", sids)  # type: ignore[arg-type]
-    sals: dict[str, list[Any]] = defaultdict(list)
-    for r in sal_rows:
-        sals[r["service_id"]].append(r)
+    sal_rows = _fetch(session, m.ServiceAtLocation.__table__, SAL_FIELDS, "service_id", sids)  # type: ignore[arg-type]
+    sals = _by(sal_rows, "service_id")
     loc_ids = {r["location_id"] for r in sal_rows}
-    locations = {r["id"]: r for r in _rows(session, m.Location.__table__, "id", loc_ids)}  # type: ignore[arg-type]
-    addresses: dict[str, list[Any]] = defaultdict(list)
-    for r in _rows(session, m.Address.__table__, "location_id", locations):  # type: ignore[arg-type]
-        addresses[r["location_id"]].append(r)
-    access: dict[str, list[Any]] = defaultdict(list)
-    for r in _rows(session, m.Accessibility.__table__, "location_id", locations):  # type: ignore[arg-type]
-        access[r["location_id"]].append(r)
+    locations = {
+        r["id"]: r
+        for r in _fetch(session, m.Location.__table__, LOCATION_COLUMNS, "id", loc_ids)  # type: ignore[arg-type]
+    }
+    loc_list = list(locations)
+    addresses = _by(
+        _fetch(session, m.Address.__table__, ADDRESS_FIELDS, "location_id", loc_list),  # type: ignore[arg-type]
+        "location_id",
+    )
+    access = _by(
+        _fetch(session, m.Accessibility.__table__, ACCESSIBILITY_FIELDS, "location_id", loc_list),  # type: ignore[arg-type]
+        "location_id",
+    )
 
-    phone_t = m.Phone.__table__
+    # (an empty list of places matches nothing, as the zero UUID did before)
+    phone_t: Table = m.Phone.__table__  # type: ignore[assignment]
     s_phones: dict[str, list[Any]] = defaultdict(list)
     l_phones: dict[str, list[Any]] = defaultdict(list)
-    sid_params, loc_params = _ids(sids), _ids(locations) or [uuid.UUID(int=0)]
-    stmt = select(*_cols(phone_t)).where(
+    read = reader(session, phone_t, PHONE_COLUMNS)
+    stmt = select(*read.exprs).where(
         phone_t.c.archived_at.is_(None),
         or_(
-            _in(session, phone_t.c.service_id, sid_params),
-            _in(session, phone_t.c.location_id, loc_params),
+            _in_text(session, phone_t.c.service_id, sids),
+            _in_text(session, phone_t.c.location_id, loc_list),
         ),
     )
     sid_set = set(sids)
-    for r in session.execute(stmt).mappings().all():
+    for r in read.rows(session, stmt):
         if r["service_id"] is not None:
             if r["service_id"] in sid_set:
                 s_phones[r["service_id"]].append(r)
         elif r["location_id"] is not None:
             l_phones[r["location_id"]].append(r)
 
-    sched_t = m.Schedule.__table__
+    sched_t: Table = m.Schedule.__table__  # type: ignore[assignment]
     s_sched: dict[str, list[Any]] = defaultdict(list)
     l_sched: dict[str, list[Any]] = defaultdict(list)
     sal_sched: dict[str, list[Any]] = defaultdict(list)
     sal_ids = [r["id"] for r in sal_rows]
-    stmt = select(*_cols(sched_t)).where(
+    read = reader(session, sched_t, SCHEDULE_COLUMNS)
+    stmt = select(*read.exprs).where(
         sched_t.c.archived_at.is_(None),
         or_(
-            _in(session, sched_t.c.service_id, sid_params),
-            _in(session, sched_t.c.location_id, loc_params),
-            _in(session, sched_t.c.service_at_location_id, _ids(sal_ids) or [uuid.UUID(int=0)]),
+            _in_text(session, sched_t.c.service_id, sids),
+            _in_text(session, sched_t.c.location_id, loc_list),
+            _in_text(session, sched_t.c.service_at_location_id, sal_ids),
         ),
     )
-    for r in session.execute(stmt).mappings().all():
+    for r in read.rows(session, stmt):
         if r["service_at_location_id"] is not None:
             sal_sched[r["service_at_location_id"]].append(r)
         elif r["service_id"] is not None:
@@ -343,67 +444,68 @@ def build_batch(
         elif r["location_id"] is not None:
             l_sched[r["location_id"]].append(r)
 
-    exc_t = m.ScheduleException.__table__
+    exc_t: Table = m.ScheduleException.__table__  # type: ignore[assignment]
     l_exc: dict[str, list[Any]] = defaultdict(list)
     s_exc: dict[str, list[Any]] = defaultdict(list)
-    stmt = select(*_cols(exc_t)).where(
+    read = reader(session, exc_t, EXCEPTION_COLUMNS)
+    stmt = select(*read.exprs).where(
         exc_t.c.archived_at.is_(None),
         or_(
-            _in(session, exc_t.c.service_id, sid_params),
-            _in(session, exc_t.c.location_id, loc_params),
+            _in_text(session, exc_t.c.service_id, sids),
+            _in_text(session, exc_t.c.location_id, loc_list),
         ),
     )
-    for r in session.execute(stmt).mappings().all():
+    for r in read.rows(session, stmt):
         if r["service_id"] is not None:
             s_exc[r["service_id"]].append(r)
         else:
             l_exc[r["location_id"]].append(r)
 
-    langs: dict[str, list[Any]] = defaultdict(list)
-    for r in _rows(session, m.Language.__table__, "service_id", sids):  # type: ignore[arg-type]
-        langs[r["service_id"]].append(r)
-    docs: dict[str, list[Any]] = defaultdict(list)
-    for r in _rows(session, m.RequiredDocument.__table__, "service_id", sids):  # type: ignore[arg-type]
-        docs[r["service_id"]].append(r)
-
-    attr_t = m.Attribute.__table__
-    term_t = m.TaxonomyTerm.__table__
-    attrs: dict[str, list[Any]] = defaultdict(list)
-    stmt = (
-        select(*_cols(attr_t), *[_col(term_t.c[n], "term_" + n) for n in TERM_FIELDS])
-        .join(term_t, term_t.c.id == attr_t.c.taxonomy_term_id)
-        .where(
-            attr_t.c.archived_at.is_(None),
-            attr_t.c.link_entity == "service",
-            _in(session, attr_t.c.link_id, sid_params),
-        )
+    langs = _by(
+        _fetch(session, m.Language.__table__, LANGUAGE_FIELDS, "service_id", sids),  # type: ignore[arg-type]
+        "service_id",
     )
-    for r in session.execute(stmt).mappings().all():
-        attrs[r["link_id"]].append(r)
+    docs = _by(
+        _fetch(session, m.RequiredDocument.__table__, REQUIRED_DOCUMENT_FIELDS, "service_id", sids),  # type: ignore[arg-type]
+        "service_id",
+    )
+
+    # Attributes of services whose term exists (the taxonomy is read once: `_Terms`).
+    attr_t: Table = m.Attribute.__table__  # type: ignore[assignment]
+    terms = _terms(session, places).terms
+    attrs: dict[str, list[Any]] = defaultdict(list)
+    read = reader(session, attr_t, ATTRIBUTE_FIELDS)
+    stmt = select(*read.exprs).where(
+        attr_t.c.archived_at.is_(None),
+        attr_t.c.link_entity == "service",
+        _in_text(session, attr_t.c.link_id, sids),
+    )
+    for r in read.rows(session, stmt):
+        if (term := terms.get(r["taxonomy_term_id"])) is not None:
+            attrs[r["link_id"]].append((r, term))
 
     texts = _translations(session, [*sids, *orgs, *locations])
 
-    def sort_key(r: Any) -> str:
-        return str(r["id"])
-
+    empty: list[Any] = []
     for s in services:
+        sid = s["id"]
         yield _service_dict(
             s,
             org=orgs.get(s["organization_id"]),
-            sals=sorted(sals.get(s["id"], []), key=sort_key),
+            sals=_by_id(sals.get(sid, empty)),
             locations=locations,
             addresses=addresses,
             access=access,
-            s_phones=sorted(s_phones.get(s["id"], []), key=sort_key),
+            s_phones=_by_id(s_phones.get(sid, empty)),
             l_phones=l_phones,
-            s_sched=sorted(s_sched.get(s["id"], []), key=sort_key),
+            s_sched=_by_id(s_sched.get(sid, empty)),
             l_sched=l_sched,
             sal_sched=sal_sched,
-            s_exc=s_exc.get(s["id"], []),
+            s_exc=s_exc.get(sid, empty),
             l_exc=l_exc,
-            langs=sorted(langs.get(s["id"], []), key=sort_key),
-            docs=sorted(docs.get(s["id"], []), key=sort_key),
-            attrs=sorted(attrs.get(s["id"], []), key=lambda r: (r["term_code"], str(r["id"]))),
+            langs=_by_id(langs.get(sid, empty)),
+            docs=_by_id(docs.get(sid, empty)),
+            attrs=sorted(attrs.get(sid, empty), key=lambda a: (a[1][0]["code"], a[0]["id"])),
             texts=texts,
             places=places,
             options=options,
@@ -411,10 +513,16 @@ def build_batch(
 
 
 def _exceptions(rows: list[Any]) -> list[dict[str, Any]]:
+    if not rows:
+        return []
     return [
         _pick(r, EXCEPTION_EXT_FIELDS)
         for r in sorted(rows, key=lambda r: (r["date"], str(r["id"])))
     ]
+
+
+_DIRECTIONS = ("description", "transportation")
+_ADDRESS_KEYS = ("name", "alternate_name", "url", "external_identifier", "external_identifier_type")
 
 
 def _location_dict(
@@ -429,44 +537,37 @@ def _location_dict(
     places: PlaceNames,
     options: ExportOptions,
 ) -> dict[str, Any]:
-    view = public_location_view(loc)
     redact = not options.include_confidential
+    lid = loc["id"]
     out = _pick(loc, LOCATION_FIELDS)
     out.update(_pick(loc, LOCATION_EXT, prefix=EXT))
     if loc["capacity_available"] is None and loc["capacity_maximum"] is not None:
         out[EXT + "capacity_maximum"] = loc["capacity_maximum"]  # no HSDS capacity without it
     if loc["external_identifier_type"] == OSM_ID_TYPE:  # ODbL: the attribution travels along
         out[EXT + "attribution"] = OSM_ATTRIBUTION
-    region_id = loc["region_id"] or places.region_of(loc["place_id"])
-    if (region := places.describe(region_id)) is not None:
+    region, city, country = places.locate(loc["place_id"], loc["region_id"])
+    if region is not None:
         out[EXT + "region"] = region
-    city = places.describe(loc["place_id"])
-    country = places.country_code(loc["place_id"] or region_id)
     if country:
         out[EXT + "country"] = country
-    phones = sorted(l_phones.get(loc["id"], []), key=lambda r: str(r["id"]))
-    addrs = sorted(addresses.get(loc["id"], []), key=lambda r: str(r["id"]))
-    loc_texts = texts.get(loc["id"], {})
+    phones = _by_id(l_phones.get(lid, []))
+    addrs = _by_id(addresses.get(lid, []))
+    loc_texts = texts.get(lid, {})
+    show_directions = True
     if redact:
+        view = public_location_view(_Whereabouts(loc))
+        show_directions = view.show_directions
         for key in ("latitude", "longitude"):
             out.pop(key, None)
         if view.latitude is not None and view.longitude is not None:
             out["latitude"] = float(view.latitude)
             out["longitude"] = float(view.longitude)
         if not view.show_directions:
-            for key in ("description", "transportation"):
+            for key in _DIRECTIONS:
                 out.pop(key, None)
-            loc_texts = {
-                k: v for k, v in loc_texts.items() if k not in ("description", "transportation")
-            }
+            loc_texts = {k: v for k, v in loc_texts.items() if k not in _DIRECTIONS}
         if not view.show_address:
-            for key in (
-                "name",
-                "alternate_name",
-                "url",
-                "external_identifier",
-                "external_identifier_type",
-            ):
+            for key in _ADDRESS_KEYS:
                 out.pop(key, None)
             loc_texts = {}
             addrs = []
@@ -477,10 +578,11 @@ def _location_dict(
         out[EXT + "place"] = city
     if loc_texts:
         out[EXT + "translations"] = loc_texts
+    street = not redact or view.show_street_address
     out["addresses"] = []
     for a in addrs:
         addr = _pick(a, ADDRESS_FIELDS)
-        if redact and not view.show_street_address:
+        if not street:
             addr["address_1"] = ""
             addr["postal_code"] = ""
             addr.pop("address_2", None)
@@ -489,15 +591,10 @@ def _location_dict(
         addr.setdefault("postal_code", "")
         out["addresses"].append(addr)
     out["phones"] = [_phone(p) for p in phones]
-    out["schedules"] = [
-        _schedule(r) for r in sorted(l_sched.get(loc["id"], []), key=lambda r: str(r["id"]))
-    ]
-    if not redact or view.show_directions:
-        out["accessibility"] = [
-            _pick(r, ACCESSIBILITY_FIELDS)
-            for r in sorted(access.get(loc["id"], []), key=lambda r: str(r["id"]))
-        ]
-    exc = _exceptions(l_exc.get(loc["id"], []))
+    out["schedules"] = [_schedule(r) for r in _by_id(l_sched.get(lid, []))]
+    if show_directions:
+        out["accessibility"] = [_pick(r, ACCESSIBILITY_FIELDS) for r in _by_id(access.get(lid, []))]
+    exc = _exceptions(l_exc.get(lid, []))
     if exc:
         out[EXT + "schedule_exceptions"] = exc
     if (
@@ -507,6 +604,24 @@ def _location_dict(
     ):
         out[EXT + "redacted"] = True
     return out
+
+
+class _Whereabouts:
+    """A location row (a dict) as `public_location_view` reads it."""
+
+    __slots__ = ("latitude", "longitude", "privacy")
+
+    def __init__(self, loc: dict[str, Any]) -> None:
+        self.privacy = loc["privacy"]
+        self.latitude = loc["latitude"]
+        self.longitude = loc["longitude"]
+
+
+def _assured_day(value: Any) -> str:
+    """The UTC day of `assured_date` (text as `Reader` reads it, or a datetime)."""
+    if isinstance(value, str):
+        return value[:10]
+    return str(value.date().isoformat())
 
 
 def _service_dict(
@@ -536,7 +651,7 @@ def _service_dict(
     if status == m.ServiceStatus.full.value:
         out["status"] = "active"  # HSDS has no "full"; the crisis status travels in x_status
     if s["assured_date"] is not None:
-        out["assured_date"] = s["assured_date"].date().isoformat()
+        out["assured_date"] = _assured_day(s["assured_date"])
         out[EXT + "assured_at"] = jsonable(s["assured_date"])
     out["last_modified"] = jsonable(s["updated_at"])
     out[EXT + "status"] = status
@@ -556,15 +671,8 @@ def _service_dict(
     out["languages"] = [_pick(r, LANGUAGE_FIELDS) for r in langs]
     out["required_documents"] = [_pick(r, REQUIRED_DOCUMENT_FIELDS) for r in docs]
     out["attributes"] = [
-        {
-            **_pick(a, ATTRIBUTE_FIELDS),
-            "label": a["term_name"],
-            "taxonomy_term": {
-                **{n: jsonable(a["term_" + n]) for n in TERM_FIELDS if a["term_" + n] is not None},
-                "description": a["term_description"] or "",
-            },
-        }
-        for a in attrs
+        {**_pick(a, ATTRIBUTE_FIELDS), "label": term_row["name"], "taxonomy_term": dict(term)}
+        for a, (term_row, term) in attrs
     ]
     exc = _exceptions(s_exc)
     if exc:
@@ -579,9 +687,7 @@ def _service_dict(
         if (held := hsds31.capacity(loc, s["id"])) is not None:
             out["capacities"].append(held)
         item = _pick(sal, SAL_FIELDS)
-        item["schedules"] = [
-            _schedule(r) for r in sorted(sal_sched.get(sal["id"], []), key=lambda r: str(r["id"]))
-        ]
+        item["schedules"] = [_schedule(r) for r in _by_id(sal_sched.get(sal["id"], []))]
         item["location"] = _location_dict(
             loc, addresses=addresses, access=access, l_phones=l_phones, l_sched=l_sched,
             l_exc=l_exc, texts=texts, places=places, options=options,
