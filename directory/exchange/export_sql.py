@@ -105,8 +105,8 @@ class Reader:
     of 2,000 rows of ten columns: 45 ms through the ORM session's result, 15 ms raw).
 
     Values are what the exports write: UUIDs and timestamps as text (`_hex_to_text`,
-    `_utc_text`), enums as their stored value; other types through their SQLAlchemy result
-    processor (decimals, dates, booleans on SQLite)."""
+    `_utc_text`), enums as their stored value; other types as the driver reads them, on SQLite
+    through their SQLAlchemy result processor (decimals, dates, booleans)."""
 
     def __init__(self, dialect: Dialect, columns: Sequence[tuple[str, Any]]) -> None:
         sqlite = dialect.name == "sqlite"
@@ -133,7 +133,8 @@ class Reader:
                 )
             else:
                 expr = column
-                convert = kind.dialect_impl(dialect).result_processor(dialect, None)
+                if sqlite:  # psycopg hands out decimals, dates and booleans itself
+                    convert = kind.dialect_impl(dialect).result_processor(dialect, None)
             self.exprs.append(expr.label(label))
             if convert is not None:
                 self.converters.append((label, convert))
