@@ -197,6 +197,8 @@ def budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
     for row in exchange:
         if row.get("seconds") is None or row["n"] != big_n:
             continue
+        if row["operation"] not in ("export", "import"):
+            continue  # the dump tool's rows are the yardstick of the ratios below
         limit = BUDGET_EXPORT_S if row["operation"] == "export" else BUDGET_IMPORT_S
         add(
             f"{row['operation']} of {_n(row['n'])} services ≤ {limit:g} s",
@@ -207,7 +209,27 @@ def budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
             row.get("detail", ""),
             "s",
         )
+    for ratio in exchange_ratios(exchange):
+        if ratio["n"] != big_n:
+            continue
+        add(
+            f"{ratio['ratio']} of {_n(ratio['n'])} services ≤ {ratio['limit']:g}×",
+            ratio["backend"],
+            ratio["value"],
+            ratio["limit"],
+            ratio["pass"],
+            ratio["detail"],
+            "×",
+        )
     return out
+
+
+def exchange_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """export/dump and import/export per backend and N (`bench.exchange.ratios`; results
+    without dump rows, from before 2026-12-03, have none)."""
+    from bench.exchange import ratios
+
+    return ratios(rows)
 
 
 def all_passed(results: dict[str, Any]) -> bool | None:
@@ -355,15 +377,31 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             "## Export and import (HSDS JSON)",
             "",
-            "| Backend | N | Operation | Seconds | Peak RSS MiB | Details |",
-            "| --- | ---: | --- | ---: | ---: | --- |",
+            "| Backend | N | Operation | Seconds | CPU s | Peak RSS MiB | Details |",
+            "| --- | ---: | --- | ---: | ---: | ---: | --- |",
         ]
         for row in results["exchange"]:
             lines.append(
                 f"| {row['backend']} | {_n(row['n'])} | {row['operation']} | "
-                f"{fmt(row.get('seconds'))} | {row.get('peak_rss_mib', '—')} | "
-                f"{row.get('detail', '')} |"
+                f"{fmt(row.get('seconds'))} | {fmt(row.get('cpu_s'))} | "
+                f"{row.get('peak_rss_mib', '—')} | {row.get('detail', '')} |"
             )
+        ratio_rows = exchange_ratios(results["exchange"])
+        if ratio_rows:
+            lines += [
+                "",
+                "Against the database's own dump of the same rows (issue #16: export ≤ 3× the "
+                "dump, import ≤ 2× the export):",
+                "",
+                "| Backend | N | Ratio | Wall × | CPU × | Budget | Pass | Details |",
+                "| --- | ---: | --- | ---: | ---: | ---: | --- | --- |",
+            ]
+            for r in ratio_rows:
+                lines.append(
+                    f"| {r['backend']} | {_n(r['n'])} | {r['ratio']} | {fmt(r['value'])} | "
+                    f"{fmt(r['cpu_value'])} | ≤ {r['limit']:g} | "
+                    f"{'yes' if r['pass'] else 'NO'} | {r['detail']} |"
+                )
     if results.get("datasets"):
         lines += [
             "",

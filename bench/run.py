@@ -369,11 +369,12 @@ class Bench:
         from bench import exchange
 
         smallest = min(self.sizes)
-        rows = [exchange.measure_export(backend, ds)[0]]
+        rows = [exchange.measure_dump(backend, ds), exchange.measure_export(backend, ds)[0]]
         if smallest != ds.n:
             low = self.dataset(backend, smallest, record=False)
             if low is not None:
                 log(f"{backend}: export N={smallest} (memory beside N={ds.n})")
+                rows.append(exchange.measure_dump(backend, low))
                 rows.append(exchange.measure_export(backend, low)[0])
         import_n = self.args.import_services or ds.n
         source = self.dataset(backend, import_n, record=False) if import_n != ds.n else ds
@@ -385,9 +386,12 @@ class Bench:
             rows += exchange.measure_import(backend, source, self.args.pg_url, target_n=ds.n)
         for row in rows:
             log(
-                f"  {row['operation']} N={row['n']}: {row.get('seconds')} s, "
-                f"peak {row.get('peak_rss_mib')} MiB, {row['detail'][:120]}"
+                f"  {row['operation']} N={row['n']}: {row.get('seconds')} s "
+                f"(CPU {row.get('cpu_s')} s), peak {row.get('peak_rss_mib')} MiB, "
+                f"{row['detail'][:120]}"
             )
+        for ratio in exchange.ratios(rows):
+            log(f"  {ratio['ratio']} N={ratio['n']}: {ratio['value']}× (≤ {ratio['limit']:g}×)")
         self.results["exchange"].extend(rows)
 
     def run(self) -> dict[str, Any]:
