@@ -112,7 +112,7 @@ class Reader:
         sqlite = dialect.name == "sqlite"
         self.keys = tuple(label for label, _ in columns)
         self.exprs: list[Any] = []
-        self.converters: list[tuple[str, Any]] = []
+        self.converters: list[tuple[int, Any]] = []  # (column index, converter)
         for label, column in columns:
             kind = column.type
             convert: Any = None
@@ -135,9 +135,9 @@ class Reader:
                 expr = column
                 if sqlite:  # psycopg hands out decimals, dates and booleans itself
                     convert = kind.dialect_impl(dialect).result_processor(dialect, None)
-            self.exprs.append(expr.label(label))
             if convert is not None:
-                self.converters.append((label, convert))
+                self.converters.append((len(self.exprs), convert))
+            self.exprs.append(expr.label(label))
 
     def rows(self, session: Session, stmt: Any) -> list[dict[str, Any]]:
         """The rows of `stmt` (a select of `self.exprs`, with its own where clauses)."""
@@ -146,14 +146,17 @@ class Reader:
             raw = result.cursor.fetchall()  # type: ignore[attr-defined]
         finally:
             result.close()
+        if not raw:
+            return []
         keys = self.keys
-        out = [dict(zip(keys, r, strict=True)) for r in raw]
-        for key, convert in self.converters:
-            for row in out:
-                value = row[key]
-                if value is not None:
-                    row[key] = convert(value)
-        return out
+        if self.converters:  # converted column by column (one pass over each list)
+            columns = list(zip(*raw, strict=True))
+            for index, convert in self.converters:
+                columns[index] = tuple(
+                    None if value is None else convert(value) for value in columns[index]
+                )
+            raw = list(zip(*columns, strict=True))
+        return [dict(zip(keys, r, strict=True)) for r in raw]
 
 
 def reader(session: Session, table: Table, names: Sequence[str], prefix: str = "") -> Reader:

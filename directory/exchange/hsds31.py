@@ -19,6 +19,7 @@ HSDS 3.0 files (capacity in the place's `x_capacity_*` fields) are read as well
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import uuid
 from typing import Any
@@ -47,7 +48,17 @@ def _plain(value: Any) -> Any:
 
 
 def derived_id(*parts: Any) -> str:
-    return str(uuid.uuid5(NAMESPACE, "|".join(str(p) for p in parts)))
+    """`str(uuid.uuid5(NAMESPACE, "|".join(parts)))`, without the UUID object (an export makes
+    one or two per service)."""
+    name = "|".join(map(str, parts)).encode()
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest[:16].hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_NAMESPACE_BYTES = NAMESPACE.bytes
 
 
 def capacity(loc: Any, service_id: Any) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ format. `legacy_records` is that exporter, kept as the reference."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -85,3 +86,11 @@ def test_a_line_is_encoded_as_the_standard_library_encodes_it(value: float) -> N
     assert encode_service(service) == (
         json.dumps(service, ensure_ascii=False, separators=(",", ":")).encode()
     )
+
+
+@pytest.mark.parametrize("parts", [("capacity", "a", "b"), ("area", 1, "Київ"), ("x",), ()])
+def test_derived_ids_are_the_uuid5_they_always_were(parts: tuple[Any, ...]) -> None:
+    from directory.exchange import hsds31
+
+    name = "|".join(str(p) for p in parts)
+    assert hsds31.derived_id(*parts) == str(uuid.uuid5(hsds31.NAMESPACE, name))
