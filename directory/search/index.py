@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from directory.db import utcnow
 from directory.listings import models as m
+from directory.listings.generation import bump
 from directory.listings.tree import lineage
 from directory.listings.visibility import HIDDEN_STATUSES
 from directory.search.amenities import AMENITY_FILTERS
@@ -360,5 +361,8 @@ def reindex_all(session: Session) -> int:
         session.execute(text("INSERT INTO service_fts (service_fts) VALUES ('optimize')"))
     else:
         session.execute(text("ANALYZE service_fts"))
+    # Core statements: give readers a new data version ourselves (what they remember of the
+    # index, `match.remembered`, is keyed on it)
+    bump(session)
     session.flush()
     return count

@@ -13,10 +13,10 @@ import json
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy import (
@@ -50,6 +50,7 @@ FTS = table("service_fts", column("rowid"), column("service_id"))
 PG_FTS = table("service_fts", column("service_id", Uuid()), column("sort_key", BigInteger()))
 TERMS = table("service_fts_term", column("term"))
 ZONES = table("service_fts_zone", column("name"))
+T = TypeVar("T")
 
 
 def term_token(term_id: uuid.UUID) -> str:
@@ -87,15 +88,19 @@ class Match:
 def _expand(session: Session, word: str) -> tuple[str, ...] | None:
     if len(word) <= NATIVE_PREFIX_LEN or word.isdigit() or len(word) > MAX_TERM_LEN:
         return None
-    found = tuple(
-        session.scalars(
-            select(TERMS.c.term)
-            .where(TERMS.c.term >= word, TERMS.c.term < word + "{")
-            .order_by(TERMS.c.term)
-            .limit(MAX_EXPANSIONS + 1)
+
+    def look_up() -> tuple[str, ...] | None:
+        found = tuple(
+            session.scalars(
+                select(TERMS.c.term)
+                .where(TERMS.c.term >= word, TERMS.c.term < word + "{")
+                .order_by(TERMS.c.term)
+                .limit(MAX_EXPANSIONS + 1)
+            )
         )
-    )
-    return None if len(found) > MAX_EXPANSIONS else found
+        return None if len(found) > MAX_EXPANSIONS else found
+
+    return remembered(session, ("expand", word), look_up)
 
 
 def prepare(session: Session, words: Sequence[str], facets: Iterable[str] = ()) -> Match:
@@ -168,9 +173,11 @@ def index_scans(session: Session, *, in_order: bool = False) -> Iterator[None]:
         yield
         return
     # (one round trip each way: without parameters psycopg sends both commands at once)
-    session.execute(text(_HINTS_IN_ORDER if in_order else _HINTS))
+    # (on the connection: planner settings are no write, the data version read stays valid)
+    conn = session.connection()
+    conn.exec_driver_sql(_HINTS_IN_ORDER if in_order else _HINTS)
     yield
-    session.execute(text(_RESETS_IN_ORDER if in_order else _RESETS))
+    conn.exec_driver_sql(_RESETS_IN_ORDER if in_order else _RESETS)
 
 
 _HINTS = "SET LOCAL enable_seqscan = off"
@@ -185,37 +192,52 @@ def _mostly_matching(session: Session, stmt: Select[Any]) -> bool:
     a word in most listings from a rarer one.)"""
     compiled = stmt.compile(dialect=session.get_bind().dialect)
     sql = str(compiled)
-    # The answer is remembered per data version (a popular search asks once, not per page):
-    # the estimates change with ANALYZE, which follows writes, not readers.
-    key = (
-        refcache.database(session),
-        refcache.version(session),
-        sql,
-        tuple(sorted((k, str(v)) for k, v in compiled.params.items())),
-    )
-    with _dense_lock:
-        known = _dense.get(key)
-    if known is not None:
-        return known
-    conn = session.connection()
-    raw = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql, compiled.params).scalar()
-    plan: Any = json.loads(raw) if isinstance(raw, str) else raw
-    rows = float(plan[0]["Plan"]["Plan Rows"])
-    total = session.scalar(
-        text("SELECT reltuples FROM pg_class WHERE oid = 'service_fts'::regclass")
-    )
-    answer = total is not None and total > 0 and rows > DENSE_SHARE * float(total)
-    with _dense_lock:
-        _dense[key] = answer
-        while len(_dense) > DENSE_ANSWERS:
-            _dense.popitem(last=False)
-    return answer
+
+    def ask() -> bool:
+        conn = session.connection()
+        raw = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql, compiled.params).scalar()
+        plan: Any = json.loads(raw) if isinstance(raw, str) else raw
+        rows = float(plan[0]["Plan"]["Plan Rows"])
+        total = session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE oid = 'service_fts'::regclass")
+        )
+        return total is not None and total > 0 and rows > DENSE_SHARE * float(total)
+
+    # (the estimates change with ANALYZE, which follows writes, not readers)
+    params = tuple(sorted((k, str(v)) for k, v in compiled.params.items()))
+    return bool(remembered(session, ("dense", sql, params), ask))
 
 
-#: `_mostly_matching` answers kept per process.
-DENSE_ANSWERS = 1024
-_dense_lock = threading.Lock()
-_dense: OrderedDict[tuple[Any, ...], bool] = OrderedDict()
+#: Answers of the index kept per process (`remembered`).
+ANSWERS = 4096
+_answers_lock = threading.Lock()
+_answers: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_MISSING = object()
+
+
+def remembered(session: Session, parts: tuple[Any, ...], build: Callable[[], T]) -> T:
+    """`build()`, remembered per database and data version (`listings.refcache.version`): what
+    the search index answers (how many listings match, which indexed words a word begins) is
+    a function of the data alone, and any write to it gives a new version (`reindex_all`
+    included), so a popular search asks the database once, not on every page."""
+    key = (refcache.database(session), refcache.version(session), *parts)
+    with _answers_lock:
+        value = _answers.get(key, _MISSING)
+        if value is not _MISSING:
+            _answers.move_to_end(key)
+            return value  # type: ignore[no-any-return]
+    value = build()
+    with _answers_lock:
+        _answers[key] = value
+        while len(_answers) > ANSWERS:
+            _answers.popitem(last=False)
+    return value
+
+
+def forget_answers() -> None:
+    """Forget every remembered answer (tests that write the index behind the ORM's back)."""
+    with _answers_lock:
+        _answers.clear()
 
 
 def count_matches(session: Session, match: Match, *, cap: int) -> int:
@@ -227,6 +249,10 @@ def count_matches(session: Session, match: Match, *, cap: int) -> int:
     table for a word in a tenth of the listings."""
     if match.impossible:
         return 0
+    return remembered(session, ("count", match, cap), lambda: _count(session, match, cap))
+
+
+def _count(session: Session, match: Match, cap: int) -> int:
     src, _sid, _key, conds = matching_source(session, match)
     hits: Select[Any] = select(literal_column("1")).select_from(src).where(*conds)
     count = select(func.count()).select_from(hits.limit(cap + 1).subquery())
@@ -305,10 +331,14 @@ def correct_term(session: Session, term: str) -> str | None:
 def typo_corrections(session: Session, terms: Sequence[str]) -> list[str]:
     """`terms` with each word that no indexed word starts with replaced by its nearest indexed
     word (when one is close enough). Unchanged terms come back as they were."""
-    out = []
-    for term in terms:
-        if _known_prefix(session, term):
-            out.append(term)
-            continue
-        out.append(correct_term(session, term) or term)
-    return out
+
+    def correct() -> list[str]:
+        out = []
+        for term in terms:
+            if _known_prefix(session, term):
+                out.append(term)
+                continue
+            out.append(correct_term(session, term) or term)
+        return out
+
+    return list(remembered(session, ("typo", tuple(terms)), correct))
