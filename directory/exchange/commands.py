@@ -67,6 +67,7 @@ def export_cmd(fmt: str, output: Path | None, include_confidential: bool, no_dem
         # write lock (writers go on while it runs; WAL gives it one consistent snapshot).
         sqlite_read_only.set(True)
         engine, factory = _open_db()
+        _batch_gc()  # as for an import: dicts made and dropped per record (~10 % of the CPU)
         options = ExportOptions(include_confidential=include_confidential, include_demo=not no_demo)
         started = time.perf_counter()
         size = 0
