@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from directory.listings.cards import build_cards
 from directory.search.filters import SearchQuery, facet_tokens, location_filters, open_now_filter
 from directory.search.keys import search_terms
-from directory.search.match import dialect_name, prepare, typo_corrections
+from directory.search.match import dialect_name, prepare, remembered, typo_corrections
 from directory.search.near import distance_page
 from directory.search.params import (
     MAX_PER_PAGE,
@@ -62,16 +62,26 @@ def search_services(
     if total == 0 or (exact and offset >= total):
         ids: list[uuid.UUID] = []
     elif params.sort == "distance" and params.near is not None:
-        ids = distance_page(
-            session,
-            query,
-            params.near,
-            offset,
-            per_page,
-            total,
-            exact,
-            alert_first=params.alert_first,
-        )
+        near, q_ = params.near, query
+
+        def by_distance() -> tuple[uuid.UUID, ...]:
+            return tuple(
+                distance_page(
+                    session,
+                    q_,
+                    near,
+                    offset,
+                    per_page,
+                    total,
+                    exact,
+                    alert_first=params.alert_first,
+                )
+            )
+
+        # Without "open now" the page is a function of the data alone: remembered per data
+        # version (near-me reads thousands of points; a popular position asks once).
+        key = ("distance", query, near, offset, per_page, total, exact, params.alert_first)
+        ids = list(by_distance() if query.dynamic else remembered(session, key, by_distance))
     else:
         dense_from = DENSE_MATCHES_SQLITE if dialect_name(session) == "sqlite" else DENSE_MATCHES
         # (with "open now" an exact total means few listings pass it: reading the tiers one

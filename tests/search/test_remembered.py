@@ -48,3 +48,15 @@ def test_a_full_reindex_gives_a_new_version(db: Session) -> None:
     before = refcache.version(db)
     reindex_all(db)
     assert refcache.version(db) != before
+
+
+def test_a_near_me_page_follows_writes(db: Session) -> None:
+    make_service(db, name="Far kitchen", lat="50.60", lon="30.52")
+    reindex_all(db)
+    params = SearchParams(near=(50.45, 30.52), sort="distance", now=NOW)
+    names = lambda: [c.name.value for c in search_services(db, params, stale_after_days=30).items]  # noqa: E731
+    assert names() == ["Far kitchen"]
+    assert names() == ["Far kitchen"]  # remembered
+    near = make_service(db, name="Near kitchen", lat="50.46", lon="30.52")
+    reindex_services(db, [near.id])
+    assert names() == ["Near kitchen", "Far kitchen"]
