@@ -79,6 +79,20 @@ def public_cache(minute: dt.datetime | None, *, max_age: int = 60) -> str:
     return f"public, max-age={max_age}"
 
 
+#: Query parameters that carry the reader's position (the web's `near`, the API's `lat`/`lon`).
+POSITION_PARAMS = ("near", "lat", "lon")
+
+
+def reader_cache(request: Request, minute: dt.datetime | None, *, max_age: int = 60) -> str:
+    """`public_cache`, except for a URL that holds the reader's position: `private`, so the
+    reader's own browser may keep the page but no shared cache stores it (the nginx microcache
+    would keep the URL, and so where a reader was, in its files on disk)."""
+    value = public_cache(minute, max_age=max_age)
+    if any(request.query_params.get(p) for p in POSITION_PARAMS):
+        return value.replace("public", "private", 1)
+    return value
+
+
 def make_etag(session: Session, request: Request, *, minute: dt.datetime | None) -> str | None:
     """The tag of the answer to `request`, or None for a request with credentials.
 

@@ -20,7 +20,7 @@ from directory.config import UI_LOCALES
 from directory.db import utcnow
 from directory.deps import SettingsDep
 from directory.errors import NotFound, TooManyRequests, ValidationFailed
-from directory.httpcache import make_etag, matches, not_modified, public_cache, this_minute
+from directory.httpcache import make_etag, matches, not_modified, reader_cache, this_minute
 from directory.listings import queries
 from directory.moderation import service as moderation
 
@@ -100,6 +100,7 @@ class Conditional:
         self.etag = make_etag(session, request, minute=self.minute)
         self.hit = matches(request, self.etag)
         self.response = response
+        self.request = request
 
     @property
     def now(self) -> dt.datetime:
@@ -110,7 +111,7 @@ class Conditional:
     def answer(self) -> Response | None:
         """The 304 to return at once, or None (then mark `response` and build the body)."""
         _cached(self.response)
-        cache_control = public_cache(self.minute, max_age=30)
+        cache_control = reader_cache(self.request, self.minute, max_age=30)
         self.response.headers["Cache-Control"] = cache_control
         if self.etag is None:
             return None

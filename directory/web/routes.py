@@ -78,10 +78,11 @@ def home(request: Request, locale: str, db: DbSession) -> Response:
     page_locale(locale)
     current, minute, etag = _validator(request, db)
     if httpcache.matches(request, etag):
-        return _not_modified(etag, minute)
+        return _not_modified(request, etag, minute)
     settings = request.app.state.settings
     context = pages.home_context(db, request, locale=locale, now=current, settings=settings)
-    return render(request, "home.html", context, etag=etag, cache=httpcache.public_cache(minute))
+    cache = httpcache.reader_cache(request, minute)
+    return render(request, "home.html", context, etag=etag, cache=cache)
 
 
 @router.get("/{locale}/search")
@@ -90,10 +91,10 @@ def search(request: Request, locale: str, db: DbSession) -> Response:
     headers = {"Vary": "HX-Request"}
     current, minute, etag = _validator(request, db)
     if httpcache.matches(request, etag):
-        return _not_modified(etag, minute, vary="HX-Request")
+        return _not_modified(request, etag, minute, vary="HX-Request")
     settings = request.app.state.settings
     context = pages.search_context(db, request, locale=locale, now=current, settings=settings)
-    cache = httpcache.public_cache(minute)
+    cache = httpcache.reader_cache(request, minute)
     if context["map"] is not None and settings.map_tile_url:
         from directory.maps.routes import csp_with_tiles
 
@@ -118,12 +119,13 @@ def service(request: Request, locale: str, service_id: str, db: DbSession) -> Re
     ident = _uuid(service_id)
     current, minute, etag = _validator(request, db)
     if httpcache.matches(request, etag):
-        return _not_modified(etag, minute)
+        return _not_modified(request, etag, minute)
     settings = request.app.state.settings
     context = pages.service_context(
         db, request, locale=locale, service_id=ident, now=current, settings=settings
     )
-    return render(request, "service.html", context, etag=etag, cache=httpcache.public_cache(minute))
+    cache = httpcache.reader_cache(request, minute)
+    return render(request, "service.html", context, etag=etag, cache=cache)
 
 
 @router.post("/{locale}/services/{service_id}/report")
@@ -255,11 +257,13 @@ def _validator(request: Request, db: Session) -> tuple[dt.datetime, dt.datetime,
     return current, minute, httpcache.make_etag(db, request, minute=minute)
 
 
-def _not_modified(etag: str | None, minute: dt.datetime, vary: str = "") -> Response:
+def _not_modified(
+    request: Request, etag: str | None, minute: dt.datetime, vary: str = ""
+) -> Response:
     assert etag is not None  # noqa: S101 - only called when If-None-Match matched a tag
     return httpcache.not_modified(
         etag,
-        cache_control=httpcache.public_cache(minute),
+        cache_control=httpcache.reader_cache(request, minute),
         vary=", ".join(v for v in ("Accept-Encoding", vary) if v),
     )
 

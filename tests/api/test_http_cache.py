@@ -99,3 +99,19 @@ def test_304_is_in_the_api_document(client: TestClient) -> None:
     assert "304" in doc["paths"]["/v1/services"]["get"]["responses"]
     assert "200" in doc["paths"]["/v1/services"]["get"]["responses"]
     assert public.NOT_MODIFIED[304]["description"]
+
+
+def test_a_search_near_a_position_is_private(client: TestClient, db: Session) -> None:
+    """Where a client is (lat/lon) never goes into a shared cache (nginx keeps URLs on disk)."""
+    make_listing(db, region=make_place(db, name="Lviv oblast"))
+    db.commit()
+    near = client.get("/api/v1/services?lat=49.84&lon=24.03&sort=distance")
+    assert near.status_code == 200
+    assert near.headers["cache-control"].startswith("private, max-age=")
+    again = client.get(
+        "/api/v1/services?lat=49.84&lon=24.03&sort=distance",
+        headers={"If-None-Match": near.headers["etag"]},
+    )
+    assert again.status_code == 304
+    assert again.headers["cache-control"].startswith("private, max-age=")
+    assert client.get("/api/v1/services").headers["cache-control"].startswith("public, ")

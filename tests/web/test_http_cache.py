@@ -167,3 +167,29 @@ def test_static_files_are_sent_gzip_compressed_once_at_startup(client: TestClien
     plain = client.get(css, headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.content == asset.body
     assert plain.headers["vary"] == "Accept-Encoding"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/en/?near=50.45,30.52",
+        "/uk/search?q=Kharkiv&near=50.45,30.52",
+        "/en/search?near=50.45,30.52&sort=distance",
+        "/en/services/{warming}?near=50.45,30.52",
+    ],
+)
+def test_a_page_with_the_readers_position_is_never_stored_by_a_shared_cache(
+    client: TestClient, data: Seed, frozen: list[dt.datetime], path: str
+) -> None:
+    """The nginx microcache keeps the URL of what it stores in its files: a URL with where a
+    reader is must be `private` (their own browser may keep it, no shared cache), also on a 304."""
+    url = path.format(warming=data.warming.id)
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first.headers["cache-control"] == "private, max-age=55"
+    again = client.get(url, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert again.headers["cache-control"] == "private, max-age=55"
+    # the same page without the position is still shared
+    plain = client.get(url.split("?near=")[0].replace("&near=50.45,30.52", ""))
+    assert plain.headers["cache-control"] == "public, max-age=55"
