@@ -336,6 +336,10 @@ def reindex_services(session: Session, ids: Iterable[uuid.UUID]) -> None:
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
         _write(session, chunk, _documents(session, chunk, ref))
+    # Core statements: a new data version for readers (what they remember of the index,
+    # `match.remembered`, is keyed on it; an ORM write in the same transaction already gave one,
+    # but a reindex on its own — deferred, or of what a bulk writer wrote — would not)
+    bump(session)
     session.flush()
 
 
