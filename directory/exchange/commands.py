@@ -307,12 +307,27 @@ def _batch_gc() -> None:
     thresholds the cyclic collector walks the kept ones again and again, a fifth of the CPU of a
     2,000-service `--apply --publish`. What is loaded so far is frozen out of the collections,
     and they run rarely (reference counting frees almost everything anyway; peak memory measured
-    the same)."""
+    the same).
+
+    Process-wide state: when the command ends (its click context closes) the thresholds are
+    restored and the frozen objects unfrozen, so a command run inside a longer-lived process
+    (a test session's CliRunner) leaves its garbage collection as it found it."""
     import gc
 
+    before = gc.get_threshold()
+    frozen_before = gc.get_freeze_count()
     gc.collect()
     gc.freeze()
     gc.set_threshold(*IMPORT_GC_THRESHOLD)
+
+    def restore() -> None:
+        gc.set_threshold(*before)
+        if not frozen_before:  # (a caller's own earlier freeze cannot be told apart: kept)
+            gc.unfreeze()
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(restore)
 
 
 def _progress_bar(file: Path, fmt: str, passes: int, label: str, as_json: bool) -> Any:
