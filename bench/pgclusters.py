@@ -31,7 +31,7 @@ def available() -> bool:
 def _run(*cmd: str, timeout: float = 60) -> None:
     if os.geteuid() == 0:  # initdb and the server refuse to run as root
         cmd = ("runuser", "-u", "postgres", "--", *cmd)
-    subprocess.run(cmd, check=True, timeout=timeout, capture_output=True)
+    subprocess.run(cmd, check=True, timeout=timeout, capture_output=True, cwd="/")
 
 
 class Cluster:

@@ -74,7 +74,14 @@ def export_cmd(fmt: str, output: Path | None, include_confidential: bool, no_dem
         with session_scope(factory) as session:
             total = count_services(session, options)
             chunks = EXPORT_FORMATS[fmt].produce(session, options)
-            if output is None:
+            if output is not None and output.exists() and not output.is_file():
+                # a device or pipe (/dev/null, a FIFO): written in place — renaming a file over
+                # it would replace /dev/null itself with a regular file
+                with output.open("wb") as fh:
+                    for chunk in chunks:
+                        fh.write(chunk)
+                        size += len(chunk)
+            elif output is None:
                 out = sys.stdout.buffer
                 for chunk in chunks:
                     out.write(chunk)

@@ -78,7 +78,7 @@ logfile = {root}/pgbouncer.log
     if os.geteuid() == 0:  # pgbouncer refuses to run as root
         shutil.chown(root, "postgres", "postgres")
         cmd = ["runuser", "-u", "postgres", "--", *cmd]
-    subprocess.run(cmd, check=True, timeout=30, capture_output=True)
+    subprocess.run(cmd, check=True, timeout=30, capture_output=True, cwd="/")
     try:
         deadline = time.monotonic() + 20
         while True:  # the daemon is listening within milliseconds; bounded wait
