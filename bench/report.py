@@ -14,6 +14,12 @@ BUDGET_RPS = 250.0
 BUDGET_DATASETTE_RATIO = 0.2
 BUDGET_IMPORT_S = 60.0
 BUDGET_EXPORT_S = 30.0
+# Issue 16: every budget a ratio measured side by side in the same run (machines differ and
+# are shared, so an absolute figure says little about the code).
+BUDGET_X_STATIC_SEARCH = 25.0  # search, filter, near-me p95 ≤ 25× the static file's p95
+BUDGET_X_STATIC_SERVICE = 10.0  # service page p95 ≤ 10× the static file's
+BUDGET_PG_OVER_SQLITE = 1.25  # PostgreSQL p95 ≤ 1.25× SQLite's, same request type
+BUDGET_RPS_SHARE = 1 / 15  # search pages/s at the top concurrency ≥ 1/15 of the static file's
 SEARCH_BUDGET_TYPES = (
     "search_latin",
     "search_cyrillic",
@@ -87,9 +93,11 @@ def budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
         ok: bool | None,
         detail: str,
         unit: str,
+        issue: int = 7,
     ) -> None:
         out.append(
             {
+                "issue": issue,
                 "budget": name,
                 "backend": backend,
                 "value": value,
@@ -155,6 +163,7 @@ def budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
                         or "none"
                     ),
                     "×",
+                    16,  # the same budget in issues 7 and 16
                 )
         c_max = max(concurrency)
         rows = [r for t in TEXT_SEARCH_TYPES if (r := _run(results, backend, big, t, c_max))]
@@ -177,7 +186,8 @@ def budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
     if ds.get("runs"):
         n = ds["n"]
         ratios = []
-        for t in TEXT_SEARCH_TYPES:
+        # "on every query both answer with results": the no-match queries answer with none
+        for t in (t for t in TEXT_SEARCH_TYPES if t != "search_nomatch"):
             ours, theirs = _run(results, "sqlite", n, t, c1), _run(results, "datasette", n, t, c1)
             if ours and theirs and theirs["p95_ms"]:
                 ratios.append((_p95(ours) / _p95(theirs), t, _p95(ours), _p95(theirs)))
@@ -191,6 +201,7 @@ def budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 worst_d[0] <= BUDGET_DATASETTE_RATIO,
                 "; ".join(f"{t}: {a:.1f} vs {b:.1f} ms" for _, t, a, b in ratios),
                 "×",
+                16,  # the same budget in issues 7 and 16
             )
     exchange = results.get("exchange", [])
     big_n = max((r["n"] for r in exchange), default=0)
@@ -220,8 +231,93 @@ def budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
             ratio["pass"],
             ratio["detail"],
             "×",
+            16,
         )
+    _ratio_budgets(results, add)
     return out
+
+
+def _ratio_budgets(results: dict[str, Any], add: Any) -> None:
+    """Issue 16's search budgets, each a ratio within this run: × the static file's p95 (the
+    floor of the same server), PostgreSQL over SQLite, share of the static file's req/s."""
+    concurrency = results["meta"]["options"]["concurrency"]
+    c1, c_max = min(concurrency), max(concurrency)
+    served = [b for b in _backends(results) if b != "datasette"]
+    for backend in served:
+        sizes = _sizes(results, backend)
+        if not sizes:
+            continue
+        big = max(sizes)
+        floor = _run(results, backend, big, "static", c1)
+        if floor and floor.get("p95_ms"):
+            base = _p95(floor)
+            for types, limit, what in (
+                (SEARCH_BUDGET_TYPES, BUDGET_X_STATIC_SEARCH, "search, filter, near-me"),
+                (("service",), BUDGET_X_STATIC_SERVICE, "service page"),
+            ):
+                rows = [r for t in types if (r := _run(results, backend, big, t, c1))]
+                if not rows:
+                    continue
+                worst = max(rows, key=_p95)
+                value = _p95(worst) / base
+                add(
+                    f"{what} p95 ≤ {limit:g}× the static file's (N={_n(big)}, c={c1})",
+                    backend,
+                    round(value, 1),
+                    limit,
+                    value <= limit,
+                    f"static {base:.2f} ms; "
+                    + ", ".join(f"{r['type']} {_p95(r) / base:.0f}×" for r in rows),
+                    "×",
+                    16,
+                )
+        static_max = _run(results, backend, big, "static", c_max)
+        rows = [r for t in TEXT_SEARCH_TYPES if (r := _run(results, backend, big, t, c_max))]
+        if static_max and static_max.get("rps") and rows:
+            slowest = min(rows, key=lambda r: r["rps"])
+            share = slowest["rps"] / static_max["rps"]
+            errors = sum(r["errors"] for r in rows)
+            add(
+                f"search pages/s ≥ 1/{1 / BUDGET_RPS_SHARE:.0f} of the static file's, no errors "
+                f"(N={_n(big)}, c={c_max})",
+                backend,
+                round(share, 4),
+                round(BUDGET_RPS_SHARE, 4),
+                share >= BUDGET_RPS_SHARE and errors == 0,
+                f"static {static_max['rps']:.0f}/s; slowest {slowest['type']} "
+                f"{slowest['rps']:.0f}/s = 1/{static_max['rps'] / max(slowest['rps'], 1e-9):.0f}; "
+                f"errors {errors}",
+                "",
+                16,
+            )
+    if "sqlite" in served and "postgresql" in served:
+        common = sorted(set(_sizes(results, "sqlite")) & set(_sizes(results, "postgresql")))
+        if common:
+            n = max(common)
+            ratios = []
+            for t in ORDER:
+                if t == "static":
+                    continue
+                lite, pg = _run(results, "sqlite", n, t, c1), _run(results, "postgresql", n, t, c1)
+                if lite and pg and lite.get("p95_ms"):
+                    ratios.append((_p95(pg) / _p95(lite), t))
+            if ratios:
+                worst_pg = max(ratios)
+                add(
+                    f"PostgreSQL p95 ≤ {BUDGET_PG_OVER_SQLITE:g}× SQLite's, every request type "
+                    f"(N={_n(n)}, c={c1})",
+                    "postgresql",
+                    round(worst_pg[0], 2),
+                    BUDGET_PG_OVER_SQLITE,
+                    worst_pg[0] <= BUDGET_PG_OVER_SQLITE,
+                    "over: "
+                    + (
+                        ", ".join(f"{t} {r:.2f}×" for r, t in ratios if r > BUDGET_PG_OVER_SQLITE)
+                        or "none"
+                    ),
+                    "×",
+                    16,
+                )
 
 
 def exchange_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -269,19 +365,25 @@ def markdown(results: dict[str, Any]) -> str:
     if meta.get("note"):
         lines += ["", f"Note: {meta['note']}"]
     verdicts = budgets(results)
-    lines += [
-        "",
-        "## Budgets",
-        "",
-        "| Budget | Backend | Measured | Limit | Verdict | Details |",
-        "| --- | --- | ---: | ---: | --- | --- |",
-    ]
-    for b in verdicts:
-        verdict = "**pass**" if b["pass"] else "**FAIL**"
-        lines.append(
-            f"| {b['budget']} | {b['backend']} | {fmt(b['value'])} {b['unit']} | "
-            f"{b['limit']:g} {b['unit']} | {verdict} | {b['detail']} |"
-        )
+    for issue, title in (
+        (16, "Budgets of issue 16 (ratios within this run)"),
+        (7, "Budgets of issue 7 (absolute times; superseded by the ratios above)"),
+    ):
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            "| Budget | Backend | Measured | Limit | Verdict | Details |",
+            "| --- | --- | ---: | ---: | --- | --- |",
+        ]
+        for b in verdicts:
+            if b.get("issue", 7) != issue:
+                continue
+            verdict = "**pass**" if b["pass"] else "**FAIL**"
+            lines.append(
+                f"| {b['budget']} | {b['backend']} | {fmt(b['value'])} {b['unit']} | "
+                f"{b['limit']:g} {b['unit']} | {verdict} | {b['detail']} |"
+            )
     for backend in _backends(results):
         if backend == "datasette":
             continue
