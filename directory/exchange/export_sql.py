@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -139,24 +138,47 @@ class Reader:
                 self.converters.append((len(self.exprs), convert))
             self.exprs.append(expr.label(label))
 
-    def rows(self, session: Session, stmt: Any) -> list[dict[str, Any]]:
+        self.build = _row_builder(self.keys, dict(self.converters))
+
+    def rows(
+        self, session: Session, stmt: Any, params: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         """The rows of `stmt` (a select of `self.exprs`, with its own where clauses)."""
-        result = session.execute(stmt)
+        result = session.execute(stmt, params)
         try:
             raw = result.cursor.fetchall()  # type: ignore[attr-defined]
         finally:
             result.close()
         if not raw:
             return []
-        keys = self.keys
-        if self.converters:  # converted column by column (one pass over each list)
-            columns = list(zip(*raw, strict=True))
-            for index, convert in self.converters:
-                columns[index] = tuple(
-                    None if value is None else convert(value) for value in columns[index]
-                )
-            raw = list(zip(*columns, strict=True))
-        return [dict(zip(keys, r, strict=True)) for r in raw]
+        return self.build(raw)  # type: ignore[no-any-return]
+
+
+def _row_builder(keys: Sequence[str], converters: dict[int, Any]) -> Any:
+    """A function turning the driver's tuples into dicts with the converted values, written out
+    for these columns (one list comprehension, no per-value calls for ids): building the rows
+    was a third of the export's CPU when done column by column."""
+    names = [f"v{i}" for i in range(len(keys))]
+    scope: dict[str, Any] = {}
+    items = []
+    for i, (key, name) in enumerate(zip(keys, names, strict=True)):
+        convert = converters.get(i)
+        if convert is None:
+            value = name
+        elif convert is _hex_to_text:  # inlined: most values are ids
+            value = (
+                f"({name} if {name} is None or len({name}) != 32 else "
+                f'f"{{{name}[:8]}}-{{{name}[8:12]}}-{{{name}[12:16]}}-{{{name}[16:20]}}'
+                f'-{{{name}[20:]}}")'
+            )
+        else:
+            scope[f"c{i}"] = convert
+            value = f"(None if {name} is None else c{i}({name}))"
+        items.append(f"{key!r}: {value}")
+    target = names[0] + "," if len(names) == 1 else ", ".join(names)
+    code = f"def build(raw):\n    return [{{{', '.join(items)}}} for {target} in raw]\n"
+    exec(code, scope)  # noqa: S102 - generated from our own column labels
+    return scope["build"]
 
 
 def reader(session: Session, table: Table, names: Sequence[str], prefix: str = "") -> Reader:
@@ -170,17 +192,28 @@ def _reader(dialect: Dialect, table: Table, names: tuple[str, ...], prefix: str)
     return Reader(dialect, [(prefix + n, table.c[n]) for n in names])
 
 
-def _in_text(session: Session, column: Any, ids: Iterable[str]) -> Any:
-    """`column IN (ids)` for ids in text form with ONE parameter whatever their number, so the
-    statement is compiled once and cached (an `IN` list of 2,000 parameters is rendered anew
-    for every batch): a JSON array read by `json_each` on SQLite, a `uuid[]` on PostgreSQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(
-            cast(bindparam(None, list(ids), type_=ARRAY(String())), ARRAY(Uuid()))
-        )
-    stored = json.dumps([i.replace("-", "") for i in ids])  # SQLite keeps 32 hex digits
-    each = func.json_each(bindparam(None, stored, type_=String())).table_valued("value")
+def in_ids(dialect: Dialect, column: Any, name: str) -> Any:
+    """`column IN (:name)` for ids in text form with ONE parameter whatever their number (its
+    value given at execution: `ids_value`), so the statement is built and compiled once per
+    export: a JSON array read by `json_each` on SQLite, a `uuid[]` on PostgreSQL.
+
+    The value is never part of the statement: a statement built per batch around its ids is
+    freed only by the cyclic garbage collector (SQLAlchemy's clause objects refer to each
+    other), which the export runs rarely — 16 statements and their id lists kept per batch
+    made the export's memory grow with the number of services (~1.2 MB per 2,000)."""
+    if dialect.name == "postgresql":
+        return column == any_(cast(bindparam(name, type_=ARRAY(String())), ARRAY(Uuid())))
+    each = func.json_each(bindparam(name, type_=String())).table_valued("value")
     return column.in_(select(each.c.value))
+
+
+def ids_value(dialect: Dialect, ids: Iterable[str]) -> Any:
+    """The value of an `in_ids` parameter: the ids (text form) as the database reads them."""
+    if dialect.name == "postgresql":
+        return list(ids)
+    # SQLite keeps 32 hex digits; ids are hex and dashes only, nothing to escape in JSON
+    hexes = [i.replace("-", "") for i in ids]
+    return '["' + '","'.join(hexes) + '"]' if hexes else "[]"
 
 
 def _ids(values: Iterable[Any]) -> list[uuid.UUID]:
@@ -204,11 +237,20 @@ def _fetch(
     ids = list(ids)
     if not ids:
         return []
-    read = reader(session, table, names)
-    stmt = select(*read.exprs).where(_in_text(session, table.c[column], ids))
+    dialect = session.get_bind().dialect
+    read, stmt = _fetch_statement(dialect, table, tuple(names), column)
+    return read.rows(session, stmt, {"ids": ids_value(dialect, ids)})
+
+
+@functools.cache
+def _fetch_statement(
+    dialect: Dialect, table: Table, names: tuple[str, ...], column: str
+) -> tuple[Reader, Any]:
+    read = _reader(dialect, table, names, "")
+    stmt = select(*read.exprs).where(in_ids(dialect, table.c[column], "ids"))
     if "archived_at" in table.c:
         stmt = stmt.where(table.c.archived_at.is_(None))
-    return read.rows(session, stmt)
+    return read, stmt
 
 
 def _rows(session: Session, table: Table, column: str, ids: Iterable[Any]) -> list[Any]:

@@ -20,15 +20,17 @@ from typing import Any
 
 from sqlalchemy import (
     Table,
+    bindparam,
     func,
     or_,
     select,
     text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from directory.exchange import hsds31
-from directory.exchange.export_sql import _col, _fetch, _in_text, reader
+from directory.exchange.export_sql import _col, _fetch, _reader, ids_value, in_ids, reader
 from directory.exchange.osm import ATTRIBUTION as OSM_ATTRIBUTION
 from directory.exchange.osm import ID_TYPE as OSM_ID_TYPE
 from directory.listings import models as m
@@ -187,25 +189,23 @@ def count_services(session: Session, options: ExportOptions | None = None) -> in
 
 def iter_service_rows(session: Session, options: ExportOptions) -> Iterator[list[Any]]:
     """Batches of live service rows in id order (keyset pagination: flat memory, stable)."""
-    t: Table = m.Service.__table__  # type: ignore[assignment]
-    read = reader(session, t, SERVICE_COLUMNS)
-    last: str | None = None
-    while True:
-        stmt = (
-            select(*read.exprs)
-            .where(t.c.archived_at.is_(None))
-            .order_by(t.c.id)
-            .limit(options.batch_size)
-        )
-        if not options.include_demo:
-            stmt = stmt.where(t.c.is_demo.is_(False))
-        if last is not None:
-            stmt = stmt.where(t.c.id > uuid.UUID(last))
-        rows = read.rows(session, stmt)
-        if not rows:
-            return
+    dialect = session.get_bind().dialect
+    read, first, after = _service_statements(dialect, options.batch_size, options.include_demo)
+    rows = read.rows(session, first)
+    while rows:
         yield rows
-        last = rows[-1]["id"]
+        rows = read.rows(session, after, {"last": uuid.UUID(rows[-1]["id"])})
+
+
+@functools.cache
+def _service_statements(dialect: Dialect, size: int, include_demo: bool) -> tuple[Any, Any, Any]:
+    """The first batch's statement and the next ones' (after the id `:last`), built once."""
+    t: Table = m.Service.__table__  # type: ignore[assignment]
+    read = _reader(dialect, t, SERVICE_COLUMNS, "")
+    stmt = select(*read.exprs).where(t.c.archived_at.is_(None)).order_by(t.c.id).limit(size)
+    if not include_demo:
+        stmt = stmt.where(t.c.is_demo.is_(False))
+    return read, stmt, stmt.where(t.c.id > bindparam("last", type_=t.c.id.type))
 
 
 class PlaceNames:
@@ -277,14 +277,13 @@ class PlaceNames:
 
 
 def _translations(session: Session, ids: Iterable[Any]) -> dict[str, dict[str, dict[str, str]]]:
-    t: Table = m.Translation.__table__  # type: ignore[assignment]
     out: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)
     ids = [str(i) for i in ids]
     if not ids:
         return out
-    read = reader(session, t, ("entity_id", "field", "locale", "value"))
-    stmt = select(*read.exprs).where(_in_text(session, t.c.entity_id, ids))
-    for row in read.rows(session, stmt):
+    dialect = session.get_bind().dialect
+    read, stmt = _batch_statements(dialect)["translation"]
+    for row in read.rows(session, stmt, {"ids": ids_value(dialect, ids)}):
         fields = out[row["entity_id"]]
         field = row["field"]
         if field in fields:
@@ -370,6 +369,50 @@ def _by_id(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 _ID = operator.itemgetter("id")
 
 
+@functools.cache
+def _batch_statements(dialect: Dialect) -> dict[str, tuple[Any, Any]]:
+    """The look-ups of a batch that `_fetch` does not cover (several id lists or conditions),
+    built once: the ids are parameters (`in_ids`), given at execution."""
+    out: dict[str, tuple[Any, Any]] = {}
+    t: Any = m.Translation.__table__
+    read = _reader(dialect, t, ("entity_id", "field", "locale", "value"), "")
+    out["translation"] = (read, select(*read.exprs).where(in_ids(dialect, t.c.entity_id, "ids")))
+    t = m.Phone.__table__
+    read = _reader(dialect, t, PHONE_COLUMNS, "")
+    stmt = select(*read.exprs).where(
+        t.c.archived_at.is_(None),
+        or_(in_ids(dialect, t.c.service_id, "sids"), in_ids(dialect, t.c.location_id, "lids")),
+    )
+    out["phone"] = (read, stmt)
+    t = m.Schedule.__table__
+    read = _reader(dialect, t, SCHEDULE_COLUMNS, "")
+    stmt = select(*read.exprs).where(
+        t.c.archived_at.is_(None),
+        or_(
+            in_ids(dialect, t.c.service_id, "sids"),
+            in_ids(dialect, t.c.location_id, "lids"),
+            in_ids(dialect, t.c.service_at_location_id, "salids"),
+        ),
+    )
+    out["schedule"] = (read, stmt)
+    t = m.ScheduleException.__table__
+    read = _reader(dialect, t, EXCEPTION_COLUMNS, "")
+    stmt = select(*read.exprs).where(
+        t.c.archived_at.is_(None),
+        or_(in_ids(dialect, t.c.service_id, "sids"), in_ids(dialect, t.c.location_id, "lids")),
+    )
+    out["exception"] = (read, stmt)
+    t = m.Attribute.__table__
+    read = _reader(dialect, t, ATTRIBUTE_FIELDS, "")
+    stmt = select(*read.exprs).where(
+        t.c.archived_at.is_(None),
+        t.c.link_entity == "service",
+        in_ids(dialect, t.c.link_id, "sids"),
+    )
+    out["attribute"] = (read, stmt)
+    return out
+
+
 def build_batch(
     session: Session, services: list[Any], *, places: PlaceNames, options: ExportOptions
 ) -> Iterator[dict[str, Any]]:
@@ -403,40 +446,28 @@ def build_batch(
     )
 
     # (an empty list of places matches nothing, as the zero UUID did before)
-    phone_t: Table = m.Phone.__table__  # type: ignore[assignment]
+    dialect = session.get_bind().dialect
+    statements = _batch_statements(dialect)
+    sids_value = ids_value(dialect, sids)
+    lids_value = ids_value(dialect, loc_list)
     s_phones: dict[str, list[Any]] = defaultdict(list)
     l_phones: dict[str, list[Any]] = defaultdict(list)
-    read = reader(session, phone_t, PHONE_COLUMNS)
-    stmt = select(*read.exprs).where(
-        phone_t.c.archived_at.is_(None),
-        or_(
-            _in_text(session, phone_t.c.service_id, sids),
-            _in_text(session, phone_t.c.location_id, loc_list),
-        ),
-    )
+    read, stmt = statements["phone"]
     sid_set = set(sids)
-    for r in read.rows(session, stmt):
+    for r in read.rows(session, stmt, {"sids": sids_value, "lids": lids_value}):
         if r["service_id"] is not None:
             if r["service_id"] in sid_set:
                 s_phones[r["service_id"]].append(r)
         elif r["location_id"] is not None:
             l_phones[r["location_id"]].append(r)
 
-    sched_t: Table = m.Schedule.__table__  # type: ignore[assignment]
     s_sched: dict[str, list[Any]] = defaultdict(list)
     l_sched: dict[str, list[Any]] = defaultdict(list)
     sal_sched: dict[str, list[Any]] = defaultdict(list)
     sal_ids = [r["id"] for r in sal_rows]
-    read = reader(session, sched_t, SCHEDULE_COLUMNS)
-    stmt = select(*read.exprs).where(
-        sched_t.c.archived_at.is_(None),
-        or_(
-            _in_text(session, sched_t.c.service_id, sids),
-            _in_text(session, sched_t.c.location_id, loc_list),
-            _in_text(session, sched_t.c.service_at_location_id, sal_ids),
-        ),
-    )
-    for r in read.rows(session, stmt):
+    read, stmt = statements["schedule"]
+    params = {"sids": sids_value, "lids": lids_value, "salids": ids_value(dialect, sal_ids)}
+    for r in read.rows(session, stmt, params):
         if r["service_at_location_id"] is not None:
             sal_sched[r["service_at_location_id"]].append(r)
         elif r["service_id"] is not None:
@@ -444,18 +475,10 @@ def build_batch(
         elif r["location_id"] is not None:
             l_sched[r["location_id"]].append(r)
 
-    exc_t: Table = m.ScheduleException.__table__  # type: ignore[assignment]
     l_exc: dict[str, list[Any]] = defaultdict(list)
     s_exc: dict[str, list[Any]] = defaultdict(list)
-    read = reader(session, exc_t, EXCEPTION_COLUMNS)
-    stmt = select(*read.exprs).where(
-        exc_t.c.archived_at.is_(None),
-        or_(
-            _in_text(session, exc_t.c.service_id, sids),
-            _in_text(session, exc_t.c.location_id, loc_list),
-        ),
-    )
-    for r in read.rows(session, stmt):
+    read, stmt = statements["exception"]
+    for r in read.rows(session, stmt, {"sids": sids_value, "lids": lids_value}):
         if r["service_id"] is not None:
             s_exc[r["service_id"]].append(r)
         else:
@@ -471,16 +494,10 @@ def build_batch(
     )
 
     # Attributes of services whose term exists (the taxonomy is read once: `_Terms`).
-    attr_t: Table = m.Attribute.__table__  # type: ignore[assignment]
     terms = _terms(session, places).terms
     attrs: dict[str, list[Any]] = defaultdict(list)
-    read = reader(session, attr_t, ATTRIBUTE_FIELDS)
-    stmt = select(*read.exprs).where(
-        attr_t.c.archived_at.is_(None),
-        attr_t.c.link_entity == "service",
-        _in_text(session, attr_t.c.link_id, sids),
-    )
-    for r in read.rows(session, stmt):
+    read, stmt = statements["attribute"]
+    for r in read.rows(session, stmt, {"sids": sids_value}):
         if (term := terms.get(r["taxonomy_term_id"])) is not None:
             attrs[r["link_id"]].append((r, term))
 
