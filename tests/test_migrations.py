@@ -131,3 +131,20 @@ def test_closure_reason_labels_become_codes_and_back(scratch_url: str) -> None:
     assert rows() == {one: (None, "power"), two: ("Прорвало трубу", None)}
     downgrade(scratch_url, "8e4a2f6b1c37")
     assert rows() == {one: ("Power cut", None), two: ("Прорвало трубу", None)}
+
+
+def test_the_quick_schema_check_agrees_with_alembic(scratch_url: str) -> None:
+    """`schema_head` (read-only commands' check, without Alembic) finds Alembic's head, says
+    no for an empty or older database and yes only at the head."""
+    from directory.schema_head import schema_is_current, script_head
+
+    assert script_head() == head_revision()
+    engine = make_engine(scratch_url)
+    try:
+        assert not schema_is_current(engine)  # empty: no alembic_version
+        upgrade(scratch_url, "7c1d5e2a9b40")
+        assert not schema_is_current(engine)
+        upgrade(scratch_url)
+        assert schema_is_current(engine)
+    finally:
+        engine.dispose()
