@@ -143,28 +143,32 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-@functools.cache
-def _keys(names: tuple[str, ...], prefix: str) -> tuple[tuple[str, str], ...]:
-    return tuple((name, prefix + name) for name in names)
-
-
 def _pick(row: Any, names: Sequence[str], *, prefix: str = "") -> dict[str, Any]:
     """The non-empty `names` of a row as JSON values (`prefix`ed; with a prefix, an empty
-    string counts as empty too). Runs for every record exported: kept lean."""
-    out: dict[str, Any] = {}
-    for name, key in _keys(tuple(names), prefix):
-        value = row[name]
-        if value is None:
-            continue
-        kind = type(value)
-        if kind is str:  # most values: text (ids and timestamps included)
-            if value or not prefix:
-                out[key] = value
-        elif kind is int or kind is bool or kind is float:
-            out[key] = value
-        elif not (prefix and value == ""):
-            out[key] = jsonable(value)
-    return out
+    string counts as empty too)."""
+    return _picker((tuple(names), prefix))(row)
+
+
+@functools.cache
+def _picker(*parts: tuple[tuple[str, ...], str]) -> Any:
+    """`_pick` of these (names, prefix) parts one after the other, as one function written out
+    for them (no loop, no per-call key list): it runs for every record exported, ~15 times a
+    service. Values read by `Reader` are mostly text, numbers and booleans, kept as they are;
+    anything else goes through `jsonable`."""
+    lines = ["def pick(row):", "    out = {}"]
+    for names, prefix in parts:
+        for name in names:
+            empty = ' and v != ""' if prefix else ""  # (with a prefix "" is empty too)
+            lines += [
+                f"    v = row[{name!r}]",
+                f"    if v is not None{empty}:",
+                f"        out[{prefix + name!r}] = v if (t := type(v)) is str or t is int "
+                "or t is float or t is bool else jsonable(v)",
+            ]
+    lines.append("    return out")
+    scope: dict[str, Any] = {"jsonable": jsonable}
+    exec("\n".join(lines) + "\n", scope)  # noqa: S102 - generated from our own field names
+    return scope["pick"]
 
 
 @dataclass
@@ -297,10 +301,24 @@ def _translations(session: Session, ids: Iterable[Any]) -> dict[str, dict[str, d
 
 
 _PHONE_PICKED = tuple(f for f in PHONE_FIELDS if f != "extension")
+# `_pick` of each kind of record, written out once (`_picker`)
+_pick_phone = _picker((_PHONE_PICKED, ""))
+_pick_schedule = _picker((SCHEDULE_FIELDS, ""), (SCHEDULE_EXT, EXT))
+_pick_exception = _picker((EXCEPTION_EXT_FIELDS, ""))
+_pick_location = _picker((LOCATION_FIELDS, ""), (LOCATION_EXT, EXT))
+_pick_address = _picker((ADDRESS_FIELDS, ""))
+_pick_access = _picker((ACCESSIBILITY_FIELDS, ""))
+_pick_service = _picker((SERVICE_FIELDS, ""))
+_pick_service_ext = _picker((SERVICE_EXT, EXT))
+_pick_organization = _picker((ORGANIZATION_FIELDS, ""), (ORGANIZATION_EXT, EXT))
+_pick_language = _picker((LANGUAGE_FIELDS, ""))
+_pick_document = _picker((REQUIRED_DOCUMENT_FIELDS, ""))
+_pick_attribute = _picker((ATTRIBUTE_FIELDS, ""))
+_pick_sal = _picker((SAL_FIELDS, ""))
 
 
 def _phone(row: Any) -> dict[str, Any]:
-    out = _pick(row, _PHONE_PICKED)
+    out = _pick_phone(row)
     ext = row["extension"]
     if ext:
         if ext.isdigit() and not ext.startswith("0"):
@@ -312,9 +330,7 @@ def _phone(row: Any) -> dict[str, Any]:
 
 
 def _schedule(row: Any) -> dict[str, Any]:
-    out = _pick(row, SCHEDULE_FIELDS)
-    out.update(_pick(row, SCHEDULE_EXT, prefix=EXT))
-    return out
+    return _pick_schedule(row)
 
 
 def iter_services(
@@ -532,10 +548,7 @@ def build_batch(
 def _exceptions(rows: list[Any]) -> list[dict[str, Any]]:
     if not rows:
         return []
-    return [
-        _pick(r, EXCEPTION_EXT_FIELDS)
-        for r in sorted(rows, key=lambda r: (r["date"], str(r["id"])))
-    ]
+    return [_pick_exception(r) for r in sorted(rows, key=lambda r: (r["date"], str(r["id"])))]
 
 
 _DIRECTIONS = ("description", "transportation")
@@ -556,8 +569,7 @@ def _location_dict(
 ) -> dict[str, Any]:
     redact = not options.include_confidential
     lid = loc["id"]
-    out = _pick(loc, LOCATION_FIELDS)
-    out.update(_pick(loc, LOCATION_EXT, prefix=EXT))
+    out = _pick_location(loc)
     if loc["capacity_available"] is None and loc["capacity_maximum"] is not None:
         out[EXT + "capacity_maximum"] = loc["capacity_maximum"]  # no HSDS capacity without it
     if loc["external_identifier_type"] == OSM_ID_TYPE:  # ODbL: the attribution travels along
@@ -598,7 +610,7 @@ def _location_dict(
     street = not redact or view.show_street_address
     out["addresses"] = []
     for a in addrs:
-        addr = _pick(a, ADDRESS_FIELDS)
+        addr = _pick_address(a)
         if not street:
             addr["address_1"] = ""
             addr["postal_code"] = ""
@@ -610,7 +622,7 @@ def _location_dict(
     out["phones"] = [_phone(p) for p in phones]
     out["schedules"] = [_schedule(r) for r in _by_id(l_sched.get(lid, []))]
     if show_directions:
-        out["accessibility"] = [_pick(r, ACCESSIBILITY_FIELDS) for r in _by_id(access.get(lid, []))]
+        out["accessibility"] = [_pick_access(r) for r in _by_id(access.get(lid, []))]
     exc = _exceptions(l_exc.get(lid, []))
     if exc:
         out[EXT + "schedule_exceptions"] = exc
@@ -663,7 +675,7 @@ def _service_dict(
     places: PlaceNames,
     options: ExportOptions,
 ) -> dict[str, Any]:
-    out = _pick(s, SERVICE_FIELDS)
+    out = _pick_service(s)
     status = jsonable(s["status"])
     if status == m.ServiceStatus.full.value:
         out["status"] = "active"  # HSDS has no "full"; the crisis status travels in x_status
@@ -672,12 +684,11 @@ def _service_dict(
         out[EXT + "assured_at"] = jsonable(s["assured_date"])
     out["last_modified"] = jsonable(s["updated_at"])
     out[EXT + "status"] = status
-    out.update(_pick(s, SERVICE_EXT, prefix=EXT))
+    out.update(_pick_service_ext(s))
     if s_texts := texts.get(s["id"]):
         out[EXT + "translations"] = s_texts
     if org is not None:
-        o = _pick(org, ORGANIZATION_FIELDS)
-        o.update(_pick(org, ORGANIZATION_EXT, prefix=EXT))
+        o = _pick_organization(org)
         o.setdefault("description", "")
         o["additional_websites"] = []
         if o_texts := texts.get(org["id"]):
@@ -685,10 +696,10 @@ def _service_dict(
         out["organization"] = o
     out["phones"] = [_phone(p) for p in s_phones]
     out["schedules"] = [_schedule(r) for r in s_sched]
-    out["languages"] = [_pick(r, LANGUAGE_FIELDS) for r in langs]
-    out["required_documents"] = [_pick(r, REQUIRED_DOCUMENT_FIELDS) for r in docs]
+    out["languages"] = [_pick_language(r) for r in langs]
+    out["required_documents"] = [_pick_document(r) for r in docs]
     out["attributes"] = [
-        {**_pick(a, ATTRIBUTE_FIELDS), "label": term_row["name"], "taxonomy_term": dict(term)}
+        {**_pick_attribute(a), "label": term_row["name"], "taxonomy_term": dict(term)}
         for a, (term_row, term) in attrs
     ]
     exc = _exceptions(s_exc)
@@ -703,7 +714,7 @@ def _service_dict(
             continue
         if (held := hsds31.capacity(loc, s["id"])) is not None:
             out["capacities"].append(held)
-        item = _pick(sal, SAL_FIELDS)
+        item = _pick_sal(sal)
         item["schedules"] = [_schedule(r) for r in _by_id(sal_sched.get(sal["id"], []))]
         item["location"] = _location_dict(
             loc, addresses=addresses, access=access, l_phones=l_phones, l_sched=l_sched,
