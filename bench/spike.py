@@ -24,6 +24,7 @@ import email.utils
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -124,7 +125,9 @@ def h2load(
         ]  # fmt: skip
         if authority:
             args += ["-H", f":authority: {authority}"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         proc = subprocess.run(args, capture_output=True, text=True, timeout=duration + 120)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode != 0:
             raise RuntimeError(f"h2load failed: {proc.stderr or proc.stdout}")
         rows = [line.split("\t") for line in log.read_text().splitlines() if line]
@@ -143,6 +146,12 @@ def h2load(
         "max_ms": round(latencies[-1], 3) if n else None,
         "errors": errors,
         "errors_by_kind": {},
+        # the load generator's own CPU (it shares the cores with nginx)
+        "client_cpu_us_per_request": round(
+            (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1e6 / n, 1
+        )
+        if n
+        else None,
     }
 
 
@@ -193,6 +202,12 @@ def _cpu(procs: list[psutil.Process]) -> float:
         except psutil.Error:
             pass
     return total
+
+
+def _nginx_cpu(load: dict[str, Any], seconds: float) -> None:
+    """nginx's CPU (master and workers) per request of a load, in µs."""
+    n = int(load["requests"])
+    load["nginx_cpu_us_per_request"] = round(seconds * 1e6 / n, 1) if n else None
 
 
 def _replica_transactions(url: str) -> int:
@@ -262,12 +277,17 @@ def _run(args: argparse.Namespace, pair: pgclusters.PrimaryAndReplica | None) ->
             for path in paths:  # warm the cache as the first readers would
                 client.get(path, headers=headers)
         static_url = f"https://127.0.0.1:{shape.static_port}"
+        assert shape.nginx is not None
+        nginx = [psutil.Process(shape.nginx.pid)]  # the master; _cpu adds its workers
+        nginx_before = _cpu(nginx)
         results["static"] = h2load(
             static_url, ["/file.html"], concurrency=args.concurrency, duration=args.duration,
             authority=None,
         )  # fmt: skip
+        _nginx_cpu(results["static"], _cpu(nginx) - nginx_before)
         app_procs = [psutil.Process(p.pid) for p in shape.apps]
         cpu_before = _cpu(app_procs)
+        nginx_before = _cpu(nginx)
         stop = threading.Event()
         fresh: dict[str, Any] = {}
         sampler = threading.Thread(target=lambda: fresh.update(_freshness(shape, paths, stop)))
@@ -276,6 +296,7 @@ def _run(args: argparse.Namespace, pair: pgclusters.PrimaryAndReplica | None) ->
             shape.url, paths, concurrency=args.concurrency, duration=args.duration,
             authority=shape.headers["Host"],
         )  # fmt: skip
+        _nginx_cpu(results["hot"], _cpu(nginx) - nginx_before)
         stop.set()
         sampler.join(timeout=30)
         results["freshness"] = fresh
@@ -320,13 +341,26 @@ def _run(args: argparse.Namespace, pair: pgclusters.PrimaryAndReplica | None) ->
         "errors_apps_stopped (0)": down["errors"],
         "max_answer_age_s (≤ 60 + 1)": results["freshness"].get("max_age_s"),
     }
+    # Not a budget: the rps ratio a machine running nothing else would give if the load were
+    # CPU-bound — CPU per static request over CPU per hot request (nginx + h2load, + the apps
+    # for the hot pages). Other people's load on a shared machine moves the rps ratio; this
+    # moves much less.
+    static_cpu = static["nginx_cpu_us_per_request"] + static["client_cpu_us_per_request"]
+    hot_cpu = (
+        hot["nginx_cpu_us_per_request"]
+        + hot["client_cpu_us_per_request"]
+        + results["app_cpu_ms_per_request"] * 1000
+    )
+    results["cpu_ratio_static_to_hot"] = round(static_cpu / hot_cpu, 3)
     return results
 
 
 def markdown(r: dict[str, Any]) -> str:
     rows = "\n".join(
         f"| {name} | {r[key]['requests']} | {r[key]['rps']} | {r[key]['p50_ms']} | "
-        f"{r[key]['p99_ms']} | {r[key]['errors']} {r[key].get('errors_by_kind') or ''} |"
+        f"{r[key]['p99_ms']} | {r[key]['errors']} {r[key].get('errors_by_kind') or ''} | "
+        f"{r[key].get('nginx_cpu_us_per_request', '')} | "
+        f"{r[key].get('client_cpu_us_per_request', '')} |"
         for name, key in (
             ("static file (floor)", "static"),
             ("hot pages", "hot"),
@@ -353,9 +387,13 @@ c={r["concurrency"]}, {r["hot_paths"]} hot paths (home ×6 languages, 50 searche
 h2load (HTTP/2 over TLS, as phones' browsers; c/4 connections × 4 streams) on the same machine as
 nginx, the apps and PostgreSQL.
 
-| Load | Requests | req/s | p50 ms | p99 ms | Errors |
-| --- | --- | --- | --- | --- | --- |
+| Load | Requests | req/s | p50 ms | p99 ms | Errors | nginx CPU µs/req | h2load CPU µs/req |
+| --- | --- | --- | --- | --- | --- | --- | --- |
 {rows}
+
+CPU per static request over CPU per hot request (nginx + h2load, + the apps for hot pages; what
+the req/s ratio would be with nothing else on the machine, if CPU-bound):
+{r.get("cpu_ratio_static_to_hot")}.
 
 App CPU per hot request (both app processes, all requests incl. cache hits):
 {r["app_cpu_ms_per_request"]} ms. Memory per app process (one worker each): {memory}.
