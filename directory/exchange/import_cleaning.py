@@ -23,6 +23,9 @@ _UNCHECKED: dict[int, F] = {}
 # References to records the same file may create further on: checked by the write path.
 _LATER_REFS = {"alternative_service_id"}
 _UNREFERENCED: dict[int, F] = {}
+#: kinds whose text `_coerce` converts; first characters of a cell it may change or refuse
+_COERCED_KINDS = frozenset({"int", "bool", "decimal"})
+_CELL_MARKS = frozenset({"'", "="})
 
 
 def _without_check(spec: F) -> F:
@@ -108,7 +111,16 @@ def clean_payload(
         elif name in _LATER_REFS:
             spec = _without_ref(spec)
         try:
-            value = _coerce(spec, raw.get(name), textual)
+            value = raw.get(name)
+            # Most values are text that needs no coercion (not a number, flag or decimal
+            # field, not a neutralised or formula-looking cell): what `_coerce` returns for
+            # them is the value itself, without the call.
+            if (
+                type(value) is not str
+                or spec.kind in _COERCED_KINDS
+                or (value[:1] in _CELL_MARKS if value else textual)
+            ):
+                value = _coerce(spec, value, textual)
             if value is None:
                 if spec.required:
                     raise FieldError("is required")
