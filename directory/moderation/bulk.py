@@ -576,23 +576,31 @@ class BulkPublisher:
             # the audit entry: what changed, and the whole record after the change
             written = planned.written
             defaults = self._snapshot_defaults[entity]
+            if row is None and written.keys() <= defaults.keys():
+                # a new record: its fields in FIELDS order, written values over the defaults
+                # (what `snapshot_of` builds, without a call per field)
+                snap = {**defaults, **written}
+                snap["archived_at"] = dump(values.get("archived_at"))
+                snap["version"] = version
+                snap["translations"] = dict(after_texts)
+            else:
 
-            def value_of(
-                name: str, written: Any = written, row: Any = row, d: Any = defaults
-            ) -> Any:
-                if name in written:
-                    return written[name]
-                return dump(getattr(row, name)) if row is not None else d[name]
+                def value_of(
+                    name: str, written: Any = written, row: Any = row, d: Any = defaults
+                ) -> Any:
+                    if name in written:
+                        return written[name]
+                    return dump(getattr(row, name)) if row is not None else d[name]
 
-            snap = snapshot_of(
-                entity,
-                value_of,
-                archived_at=dump(
-                    values.get("archived_at", row.archived_at if row is not None else None)
-                ),
-                version=version,
-                translations=after_texts,
-            )
+                snap = snapshot_of(
+                    entity,
+                    value_of,
+                    archived_at=dump(
+                        values.get("archived_at", row.archived_at if row is not None else None)
+                    ),
+                    version=version,
+                    translations=after_texts,
+                )
             audit_rows.append(
                 {
                     "id": uuid.uuid4(),
