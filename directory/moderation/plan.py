@@ -43,6 +43,22 @@ NO_FIELDS = (ChangeKind.archive, ChangeKind.restore, ChangeKind.verify)
 MUST_CHANGE = (ChangeKind.update, ChangeKind.status, ChangeKind.capacity)
 #: Cleared when a service goes back to active, unless the same change sets them.
 CLEARED_WITH_ACTIVE = ("status_reason", "status_reason_code", "status_until", "status_since")
+#: Kinds whose JSON value `load` converts (ids, numbers, dates, times); any other field's
+#: value is its column value as it is.
+_LOADED_KINDS = frozenset({"decimal", "uuid", "date", "time", "datetime"})
+_LOADED: dict[str, frozenset[str]] = {}
+
+
+def _loaded(entity_type: str) -> frozenset[str]:
+    """The fields of `entity_type` that `load` converts (remembered per record type)."""
+    out = _LOADED.get(entity_type)
+    if out is None:
+        specs = FIELDS[entity_type]
+        out = _LOADED[entity_type] = frozenset(
+            n for n, spec in specs.items() if spec.kind in _LOADED_KINDS
+        )
+    return out
+
 
 Errors = list[dict[str, Any]]
 
@@ -304,13 +320,14 @@ def record_change(
         or "en"
     )
     out.source_locale = source
+    loaded = _loaded(entity_type)
     for name, value in fields_in.items():
         if name in VIRTUAL_FIELDS:
             continue
         old = before(name)
         if old != value:
             changes[name] = [old, value]
-        values[name] = load(specs[name], value)
+        values[name] = load(specs[name], value) if name in loaded else value
         written[name] = value
     # A text in the record's own source locale is its column; others are translation rows.
     for name, per_locale in texts.items():
