@@ -93,7 +93,7 @@ def export_cmd(fmt: str, output: Path | None, include_confidential: bool, no_dem
                     prefix=f".{output.name}.", dir=output.parent or Path(".")
                 )
                 try:
-                    with os.fdopen(fd, "wb") as fh:
+                    with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
                         for chunk in chunks:
                             fh.write(chunk)
                             size += len(chunk)

@@ -10,10 +10,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     DateTime,
     Enum,
     String,
     Table,
+    Time,
     TypeDecorator,
     Uuid,
     any_,
@@ -94,6 +96,30 @@ def _sqlite_stamp(parse: Any) -> Any:
     return convert
 
 
+def _sqlite_time(parse: Any) -> Any:
+    """SQLite's text of a time (`09:30:00.000000`, as SQLAlchemy stores it) → its
+    `isoformat()` by slicing (the exports write nothing else of it); other forms are parsed."""
+
+    def convert(value: Any) -> str:
+        if type(value) is str and len(value) == 15 and value[8] == ".":
+            return value[:8] if value.endswith("000000") else value
+        return str(parse(value).isoformat())
+
+    return convert
+
+
+def _sqlite_date(parse: Any) -> Any:
+    """SQLite's text of a date (`2026-12-03`) as it is: its `isoformat()` (text sorts as the
+    dates do); other forms are parsed."""
+
+    def convert(value: Any) -> str:
+        if type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
+            return value
+        return str(parse(value).isoformat())
+
+    return convert
+
+
 def _pg_stamp(value: dt.datetime) -> str:
     return _utc_text(value)
 
@@ -104,8 +130,10 @@ class Reader:
     of 2,000 rows of ten columns: 45 ms through the ORM session's result, 15 ms raw).
 
     Values are what the exports write: UUIDs and timestamps as text (`_hex_to_text`,
-    `_utc_text`), enums as their stored value; other types as the driver reads them, on SQLite
-    through their SQLAlchemy result processor (decimals, dates, booleans)."""
+    `_utc_text`), enums as their stored value, on SQLite dates and times as ISO text too
+    (`_sqlite_date`, `_sqlite_time`: no date or time object made only to be formatted again);
+    other types as the driver reads them, on SQLite through their SQLAlchemy result processor
+    (decimals, booleans)."""
 
     def __init__(self, dialect: Dialect, columns: Sequence[tuple[str, Any]]) -> None:
         sqlite = dialect.name == "sqlite"
@@ -130,6 +158,10 @@ class Reader:
                 convert = (
                     _sqlite_stamp(impl.result_processor(dialect, None)) if sqlite else _pg_stamp
                 )
+            elif sqlite and isinstance(kind, Time | Date):
+                expr = column
+                parse = kind.dialect_impl(dialect).result_processor(dialect, None)
+                convert = (_sqlite_time if isinstance(kind, Time) else _sqlite_date)(parse)
             else:
                 expr = column
                 if sqlite:  # psycopg hands out decimals, dates and booleans itself
@@ -152,6 +184,17 @@ class Reader:
         if not raw:
             return []
         return self.build(raw)  # type: ignore[no-any-return]
+
+    def tuples(
+        self, session: Session, stmt: Any, params: dict[str, Any] | None = None
+    ) -> list[Any]:
+        """The driver's rows of `stmt` as they are (no dicts, nothing converted: ids on SQLite
+        as 32 hex digits), for a caller that converts what it keeps."""
+        result = session.execute(stmt, params)
+        try:
+            return result.cursor.fetchall()  # type: ignore[attr-defined,no-any-return]
+        finally:
+            result.close()
 
 
 def _row_builder(keys: Sequence[str], converters: dict[int, Any]) -> Any:

@@ -30,7 +30,17 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from directory.exchange import hsds31
-from directory.exchange.export_sql import _col, _fetch, _reader, ids_value, in_ids, reader
+from directory.exchange.export_sql import (
+    Reader,
+    _col,
+    _fetch,
+    _fetch_statement,
+    _hex_to_text,
+    _reader,
+    ids_value,
+    in_ids,
+    reader,
+)
 from directory.exchange.osm import ATTRIBUTION as OSM_ATTRIBUTION
 from directory.exchange.osm import ID_TYPE as OSM_ID_TYPE
 from directory.listings import models as m
@@ -171,6 +181,72 @@ def _picker(*parts: tuple[tuple[str, ...], str]) -> Any:
     return scope["pick"]
 
 
+@functools.cache
+def _picked_builder(read: Reader, *parts: tuple[tuple[str, ...], str]) -> Any:
+    """A function turning the driver's tuples of `read` straight into `_picker(*parts)`'s
+    dicts (the values converted as `read.rows` would, then picked), written out for them: no
+    row dict made only to be picked (for the kinds of record whose picked fields are all their
+    columns; the grouping keys are then read with `.get`)."""
+    index = {key: i for i, key in enumerate(read.keys)}
+    converters = dict(read.converters)
+    lines = ["def build(raw):", "    rows = []", "    append = rows.append"]
+    target = ", ".join(f"v{i}" for i in range(len(read.keys)))
+    lines += [f"    for {target}{',' if len(read.keys) == 1 else ''} in raw:", "        out = {}"]
+    scope: dict[str, Any] = {"jsonable": jsonable}
+    for names, prefix in parts:
+        for name in names:
+            i = index[name]
+            v = f"v{i}"
+            convert = converters.get(i)
+            check = "x is not None"  # (a converter may give None)
+            if convert is None:
+                value, check = v, "True"
+            elif convert is _hex_to_text:
+                value = (
+                    f"({v} if len({v}) != 32 else "
+                    f'f"{{{v}[:8]}}-{{{v}[8:12]}}-{{{v}[12:16]}}-{{{v}[16:20]}}-{{{v}[20:]}}")'
+                )
+                check = "True"
+            else:
+                scope[f"c{i}"] = convert
+                value = f"c{i}({v})"
+            if prefix:  # (with a prefix "" is empty too)
+                check = 'x is not None and x != ""'
+            lines += [
+                f"        if {v} is not None:",
+                f"            x = {value}",
+                f"            if {check}:",
+                f"                out[{prefix + name!r}] = x if (t := type(x)) is str or t is int "
+                "or t is float or t is bool else jsonable(x)",
+            ]
+    lines += ["        append(out)", "    return rows"]
+    exec("\n".join(lines) + "\n", scope)  # noqa: S102 - generated from our own field names
+    return scope["build"]
+
+
+def _picked_rows(
+    session: Session,
+    read: Reader,
+    stmt: Any,
+    params: dict[str, Any],
+    *parts: tuple[tuple[str, ...], str],
+) -> list[dict[str, Any]]:
+    """The rows of `stmt` as `_picker(*parts)` writes them (`_picked_builder`)."""
+    raw = read.tuples(session, stmt, params)
+    return _picked_builder(read, *parts)(raw) if raw else []
+
+
+def _fetch_picked(
+    session: Session, table: Any, names: tuple[str, ...], column: str, ids: list[str]
+) -> list[dict[str, Any]]:
+    """`_fetch` of these columns, each row as `_pick` of all of them writes it."""
+    if not ids:
+        return []
+    dialect = session.get_bind().dialect
+    read, stmt = _fetch_statement(dialect, table, names, column)
+    return _picked_rows(session, read, stmt, {"ids": ids_value(dialect, ids)}, (names, ""))
+
+
 @dataclass
 class ExportOptions:
     include_confidential: bool = False
@@ -281,29 +357,38 @@ class PlaceNames:
 
 
 def _translations(session: Session, ids: Iterable[Any]) -> dict[str, dict[str, dict[str, str]]]:
+    """Entity id (text form) → field → locale → text, fields in the order the rows come,
+    locales sorted. Read as the driver's tuples (a dict per translation row cost more than the
+    rest of this), the entity ids formatted once per entity, not per row."""
     out: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)
     ids = [str(i) for i in ids]
     if not ids:
         return out
     dialect = session.get_bind().dialect
     read, stmt = _batch_statements(dialect)["translation"]
-    for row in read.rows(session, stmt, {"ids": ids_value(dialect, ids)}):
-        fields = out[row["entity_id"]]
-        field = row["field"]
-        if field in fields:
-            fields[field][row["locale"]] = row["value"]
+    by_entity: dict[str, dict[str, dict[str, str]]] = {}
+    for entity, field, locale, value in read.tuples(
+        session, stmt, {"ids": ids_value(dialect, ids)}
+    ):
+        fields = by_entity.get(entity)
+        if fields is None:
+            by_entity[entity] = {field: {locale: value}}
+        elif (locales := fields.get(field)) is None:
+            fields[field] = {locale: value}
         else:
-            fields[field] = {row["locale"]: row["value"]}
-    for fields in out.values():
-        for name in fields:
-            fields[name] = dict(sorted(fields[name].items()))
+            locales[locale] = value
+    for entity, fields in by_entity.items():
+        for name, locales in fields.items():
+            if len(locales) > 1:
+                fields[name] = dict(sorted(locales.items()))
+        out[_hex_to_text(entity)] = fields
     return out
 
 
 _PHONE_PICKED = tuple(f for f in PHONE_FIELDS if f != "extension")
 # `_pick` of each kind of record, written out once (`_picker`)
 _pick_phone = _picker((_PHONE_PICKED, ""))
-_pick_schedule = _picker((SCHEDULE_FIELDS, ""), (SCHEDULE_EXT, EXT))
+_SCHEDULE_PARTS = ((SCHEDULE_FIELDS, ""), (SCHEDULE_EXT, EXT))
 _pick_exception = _picker((EXCEPTION_EXT_FIELDS, ""))
 _pick_location = _picker((LOCATION_FIELDS, ""), (LOCATION_EXT, EXT))
 _pick_address = _picker((ADDRESS_FIELDS, ""))
@@ -311,9 +396,6 @@ _pick_access = _picker((ACCESSIBILITY_FIELDS, ""))
 _pick_service = _picker((SERVICE_FIELDS, ""))
 _pick_service_ext = _picker((SERVICE_EXT, EXT))
 _pick_organization = _picker((ORGANIZATION_FIELDS, ""), (ORGANIZATION_EXT, EXT))
-_pick_language = _picker((LANGUAGE_FIELDS, ""))
-_pick_document = _picker((REQUIRED_DOCUMENT_FIELDS, ""))
-_pick_attribute = _picker((ATTRIBUTE_FIELDS, ""))
 _pick_sal = _picker((SAL_FIELDS, ""))
 
 
@@ -327,10 +409,6 @@ def _phone(row: Any) -> dict[str, Any]:
             out[EXT + "extension"] = ext
     out[EXT + "is_hotline"] = bool(row["is_hotline"])
     return out
-
-
-def _schedule(row: Any) -> dict[str, Any]:
-    return _pick_schedule(row)
 
 
 def iter_services(
@@ -483,13 +561,14 @@ def build_batch(
     sal_ids = [r["id"] for r in sal_rows]
     read, stmt = statements["schedule"]
     params = {"sids": sids_value, "lids": lids_value, "salids": ids_value(dialect, sal_ids)}
-    for r in read.rows(session, stmt, params):
-        if r["service_at_location_id"] is not None:
-            sal_sched[r["service_at_location_id"]].append(r)
-        elif r["service_id"] is not None:
-            s_sched[r["service_id"]].append(r)
-        elif r["location_id"] is not None:
-            l_sched[r["location_id"]].append(r)
+    # (schedules as they are written: `_schedule` of each, made once here)
+    for r in _picked_rows(session, read, stmt, params, *_SCHEDULE_PARTS):
+        if (key := r.get("service_at_location_id")) is not None:
+            sal_sched[key].append(r)
+        elif (key := r.get("service_id")) is not None:
+            s_sched[key].append(r)
+        elif (key := r.get("location_id")) is not None:
+            l_sched[key].append(r)
 
     l_exc: dict[str, list[Any]] = defaultdict(list)
     s_exc: dict[str, list[Any]] = defaultdict(list)
@@ -500,21 +579,24 @@ def build_batch(
         else:
             l_exc[r["location_id"]].append(r)
 
+    # (languages, documents and attributes as they are written, picked here)
     langs = _by(
-        _fetch(session, m.Language.__table__, LANGUAGE_FIELDS, "service_id", sids),  # type: ignore[arg-type]
+        _fetch_picked(session, m.Language.__table__, LANGUAGE_FIELDS, "service_id", sids),
         "service_id",
     )
     docs = _by(
-        _fetch(session, m.RequiredDocument.__table__, REQUIRED_DOCUMENT_FIELDS, "service_id", sids),  # type: ignore[arg-type]
+        _fetch_picked(
+            session, m.RequiredDocument.__table__, REQUIRED_DOCUMENT_FIELDS, "service_id", sids
+        ),
         "service_id",
     )
 
     # Attributes of services whose term exists (the taxonomy is read once: `_Terms`).
-    terms = _terms(session, places).terms
+    terms: dict[Any, tuple[Any, dict[str, Any]]] = _terms(session, places).terms
     attrs: dict[str, list[Any]] = defaultdict(list)
     read, stmt = statements["attribute"]
-    for r in read.rows(session, stmt, {"sids": sids_value}):
-        if (term := terms.get(r["taxonomy_term_id"])) is not None:
+    for r in _picked_rows(session, read, stmt, {"sids": sids_value}, (ATTRIBUTE_FIELDS, "")):
+        if (term := terms.get(r.get("taxonomy_term_id"))) is not None:
             attrs[r["link_id"]].append((r, term))
 
     texts = _translations(session, [*sids, *orgs, *locations])
@@ -620,7 +702,7 @@ def _location_dict(
         addr.setdefault("postal_code", "")
         out["addresses"].append(addr)
     out["phones"] = [_phone(p) for p in phones]
-    out["schedules"] = [_schedule(r) for r in _by_id(l_sched.get(lid, []))]
+    out["schedules"] = [dict(r) for r in _by_id(l_sched.get(lid, []))]  # (picked: fresh copies)
     if show_directions:
         out["accessibility"] = [_pick_access(r) for r in _by_id(access.get(lid, []))]
     exc = _exceptions(l_exc.get(lid, []))
@@ -695,11 +777,12 @@ def _service_dict(
             o[EXT + "translations"] = o_texts
         out["organization"] = o
     out["phones"] = [_phone(p) for p in s_phones]
-    out["schedules"] = [_schedule(r) for r in s_sched]
-    out["languages"] = [_pick_language(r) for r in langs]
-    out["required_documents"] = [_pick_document(r) for r in docs]
+    # (schedules, languages, documents: picked by `build_batch`, each this service's only)
+    out["schedules"] = list(s_sched)
+    out["languages"] = list(langs)
+    out["required_documents"] = list(docs)
     out["attributes"] = [
-        {**_pick_attribute(a), "label": term_row["name"], "taxonomy_term": dict(term)}
+        {**a, "label": term_row["name"], "taxonomy_term": dict(term)}
         for a, (term_row, term) in attrs
     ]
     exc = _exceptions(s_exc)
@@ -715,7 +798,7 @@ def _service_dict(
         if (held := hsds31.capacity(loc, s["id"])) is not None:
             out["capacities"].append(held)
         item = _pick_sal(sal)
-        item["schedules"] = [_schedule(r) for r in _by_id(sal_sched.get(sal["id"], []))]
+        item["schedules"] = list(_by_id(sal_sched.get(sal["id"], [])))  # (picked, its own)
         item["location"] = _location_dict(
             loc, addresses=addresses, access=access, l_phones=l_phones, l_sched=l_sched,
             l_exc=l_exc, texts=texts, places=places, options=options,
