@@ -24,6 +24,16 @@ from directory.deps import get_session
 from directory.migrate import upgrade
 
 PG_URL = os.environ.get("DIRECTORY_TEST_DATABASE_URL", "")
+# Under pytest-xdist (`-n 2`: one test process per core) each worker gets its own PostgreSQL
+# database, "<name>_gw0", "<name>_gw1", ...: the suite drops and recreates its schema, and the
+# databases the tests derive from this name (…_stats, …_shape, …_bouncer) then differ per worker.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if PG_URL and WORKER:
+    PG_URL = (
+        make_url(PG_URL)
+        .set(database=f"{make_url(PG_URL).database}_{WORKER}")
+        .render_as_string(hide_password=False)
+    )
 REQUIRE_PG = os.environ.get("DIRECTORY_REQUIRE_POSTGRES") == "1"
 REQUIRE_BROWSER = os.environ.get("DIRECTORY_REQUIRE_BROWSER") == "1"
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -39,10 +49,28 @@ def pytest_configure(config: pytest.Config) -> None:
                 f"refusing to run: database {name!r} does not look like a test database "
                 "(its name must contain 'test'); the suite drops and recreates its schema"
             )
+        if WORKER:
+            _create_database(PG_URL)
     elif REQUIRE_PG:
         raise pytest.UsageError(
             "DIRECTORY_REQUIRE_POSTGRES=1 but DIRECTORY_TEST_DATABASE_URL is unset"
         )
+
+
+def _create_database(url: str) -> None:
+    """The worker's own database, made next to the configured one when it is missing."""
+    from sqlalchemy import create_engine
+
+    name = make_url(url).database
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).scalar():
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -54,6 +82,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the controller sees every worker's reports and judges
     missing = []
     if REQUIRE_PG and _ran["postgresql"] == 0:
         missing.append("PostgreSQL")
