@@ -357,8 +357,9 @@ class PlaceNames:
 
 
 def _translations(session: Session, ids: Iterable[Any]) -> dict[str, dict[str, dict[str, str]]]:
-    """Entity id (text form) → field → locale → text, fields in the order the rows come,
-    locales sorted. Read as the driver's tuples (a dict per translation row cost more than the
+    """Entity id (text form) → field → locale → text, fields and locales sorted (in the order
+    the rows came, PostgreSQL's parallel scans of a large table made two exports of the same
+    data differ). Read as the driver's tuples (a dict per translation row cost more than the
     rest of this), the entity ids formatted once per entity, not per row."""
     out: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)
     ids = [str(i) for i in ids]
@@ -381,7 +382,7 @@ def _translations(session: Session, ids: Iterable[Any]) -> dict[str, dict[str, d
         for name, locales in fields.items():
             if len(locales) > 1:
                 fields[name] = dict(sorted(locales.items()))
-        out[_hex_to_text(entity)] = fields
+        out[_hex_to_text(entity)] = dict(sorted(fields.items())) if len(fields) > 1 else fields
     return out
 
 

@@ -94,3 +94,18 @@ def test_derived_ids_are_the_uuid5_they_always_were(parts: tuple[Any, ...]) -> N
 
     name = "|".join(str(p) for p in parts)
     assert hsds31.derived_id(*parts) == str(uuid.uuid5(hsds31.NAMESPACE, name))
+
+
+def test_translated_fields_come_in_name_order_whatever_the_rows_order(db: Session) -> None:
+    """Two exports of the same data are the same bytes: a record's translated fields are sorted
+    (in row order, PostgreSQL's parallel scans of a large table changed them between runs)."""
+    from directory.exchange.records import _translations
+    from tests.factories import make_service, translate
+
+    service = make_service(db, name="Order of translated fields")
+    translate(db, service, "name", "uk", "Порядок")  # rows: name first, then description
+    translate(db, service, "description", "uk", "Опис")
+    translate(db, service, "description", "ar", "وصف")
+    texts = _translations(db, [service.id])[str(service.id)]
+    assert list(texts) == ["description", "name"]
+    assert list(texts["description"]) == ["ar", "uk"]
