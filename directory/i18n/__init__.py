@@ -302,7 +302,8 @@ def format_distance(km: float) -> str:
 
 def format_when(value: dt.datetime, tz: str | None = None, now: dt.datetime | None = None) -> str:
     """A moment near now, as short as is clear: "18:00" today, "Tue 08:00" this week, else a date
-    and time. Shown in the zone `tz` (the location's) or the datetime's own zone."""
+    and time, on the locale's clock (12-hour in English and Arabic). Shown in the zone `tz` (the
+    location's) or the datetime's own zone."""
     local = value.astimezone(babel_dates.get_timezone(tz)) if tz else value
     today = (now or dt.datetime.now(dt.UTC)).astimezone(local.tzinfo).date()
     days = (local.date() - today).days
@@ -316,8 +317,12 @@ def format_when(value: dt.datetime, tz: str | None = None, now: dt.datetime | No
         if kind == "time":
             text = babel_dates.format_time(local, "short", locale=babel_locale(code))
         elif kind == "week":
+            # the locale's own clock, as for today's times ("Fri 2:01 AM", "الجمعة 2:01 ص",
+            # "пт 02:01"): a forced 24-hour "EEEHm" put two clocks on one Arabic page
             text = babel_dates.format_datetime(
-                local, _skeleton_pattern(code, "EEEHm"), locale=babel_locale(code)
+                local,
+                _skeleton_pattern(code, "EEE" + _time_skeleton(code)),
+                locale=babel_locale(code),
             )
         else:
             text = babel_dates.format_datetime(local, "short", locale=babel_locale(code))

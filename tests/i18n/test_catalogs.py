@@ -212,4 +212,14 @@ def test_formatting_follows_the_locale():
             i18n.format_when(dt.datetime(2026, 1, 5, 16, 0, tzinfo=dt.UTC), kyiv, now)
             == "6:00\u202fPM"
         )
+    # later this week: the weekday, on the same clock as today's times
+    friday = dt.datetime(2026, 12, 4, 0, 1, tzinfo=dt.UTC)  # 02:01 Friday in Kyiv
+    thursday = dt.datetime(2026, 12, 3, 20, 0, tzinfo=dt.UTC)
+    with i18n.use_locale("en"):
+        assert i18n.format_when(friday, kyiv, thursday).replace("\u202f", " ") == "Fri 2:01 AM"
+    with i18n.use_locale("ar"):
+        text = i18n.format_when(friday, kyiv, thursday)
+        assert "الجمعة" in text and "2:01" in text and "ص" in text and "02:01" not in text
+    with i18n.use_locale("uk"):
+        assert i18n.format_when(friday, kyiv, thursday) == "пт 02:01"
     assert Locale.parse("ar").character_order == "right-to-left"
