@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.scenarios.conftest import (
     PASSWORD,
@@ -45,12 +46,16 @@ def test_maria_marks_the_centre_full_then_twelve_free_beds_in_ten_taps(
         page.goto(f"{scenario_site.url}/uk/manage/")
         page.wait_for_url(re.compile(r"/uk/manage/login"))
         steps(page, "sign-in")
+        # the browser moves the focus (autofocus) a moment after the page loads: typing before
+        # that lost the first letters on a busy machine
+        expect(page.locator("#email")).to_be_focused()
         page.keyboard.type(scenario_site.people["maria"].email)
         taps.tap("#password")
         page.keyboard.type(PASSWORD)
         taps.tap("form.m-form button[type=submit]")
         page.wait_for_url(re.compile(r"/uk/manage/$"))
         no_sideways_scroll(page)
+        expect(page.locator("#q")).to_be_focused()  # her start page puts her in the search
         page.keyboard.type("гуртожиток Львів")
         taps.enter()
         result = page.locator("#results a.m-listing-link").filter(has_text=CENTRE)
